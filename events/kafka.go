@@ -1,0 +1,45 @@
+// Package events holds the payloads the functions accept and return: the
+// Kafka event that Lambda's event source mapping sends for Amazon MSK and
+// self-managed Kafka, the EventBridge scheduled event, and the Kafka partial
+// batch response. The testdata folder has JSON fixtures usable with
+// `sam local invoke -e`.
+package events
+
+// Event sources as they appear in the Kafka event's eventSource field.
+const (
+	SourceMSK         = "aws:kafka"
+	SourceSelfManaged = "SelfManagedKafka"
+)
+
+// KafkaEvent is the event Lambda's Kafka event source mapping sends. Records
+// are grouped by "topic-partition" (e.g. "orders-0"); within a group they are
+// in offset order. EventSourceARN is set for MSK only.
+type KafkaEvent struct {
+	EventSource      string                   `json:"eventSource"`
+	EventSourceARN   string                   `json:"eventSourceArn,omitempty"`
+	BootstrapServers string                   `json:"bootstrapServers,omitempty"`
+	Records          map[string][]KafkaRecord `json:"records"`
+}
+
+// KafkaRecord is one record of a KafkaEvent. Key and Value are base64 text;
+// nil means the field was absent or null (a null key, or a tombstone value).
+// Headers keep Kafka's order; each element maps one header key to its value
+// as an array of byte values.
+type KafkaRecord struct {
+	Topic         string         `json:"topic"`
+	Partition     int32          `json:"partition"`
+	Offset        int64          `json:"offset"`
+	Timestamp     int64          `json:"timestamp"`
+	TimestampType string         `json:"timestampType"`
+	Key           *string        `json:"key,omitempty"`
+	Value         *string        `json:"value,omitempty"`
+	Headers       []KafkaHeaders `json:"headers"`
+}
+
+// KafkaHeaders is one element of a record's headers array: a single header
+// key mapped to its value bytes, written by AWS as a JSON array of numbers.
+type KafkaHeaders map[string]ByteArray
+
+// ByteArray is a []byte that marshals as a JSON array of numbers (0-255)
+// instead of base64 text, matching how Lambda encodes Kafka header values.
+type ByteArray []byte
