@@ -14,6 +14,13 @@ const (
 // KafkaEvent is the event Lambda's Kafka event source mapping sends. Records
 // are grouped by "topic-partition" (e.g. "orders-0"); within a group they are
 // in offset order. EventSourceARN is set for MSK only.
+//
+// Shape checked against AWS's example events:
+// https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html (eventSource
+// "aws:kafka", eventSourceArn, bootstrapServers, records keyed "mytopic-0")
+// and https://docs.aws.amazon.com/lambda/latest/dg/with-kafka.html
+// (eventSource "SelfManagedKafka", no eventSourceArn). testdata/msk.json and
+// testdata/self-managed.json follow them.
 type KafkaEvent struct {
 	EventSource      string                   `json:"eventSource"`
 	EventSourceARN   string                   `json:"eventSourceArn,omitempty"`
@@ -23,6 +30,11 @@ type KafkaEvent struct {
 
 // KafkaRecord is one record of a KafkaEvent. Key and Value are base64 text;
 // nil means the field was absent or null (a null key, or a tombstone value).
+// Lambda leaves the field out rather than writing null: the MSK filtering
+// example record has no "key" at all
+// (https://docs.aws.amazon.com/lambda/latest/dg/with-msk-filtering.html), so
+// both are read as nil and written absent. timestampType is the Kafka
+// TimestampType name (CREATE_TIME, LOG_APPEND_TIME); Timestamp is epoch ms.
 // Headers keep Kafka's order; each element maps one header key to its value
 // as an array of byte values.
 type KafkaRecord struct {
@@ -37,9 +49,13 @@ type KafkaRecord struct {
 }
 
 // KafkaHeaders is one element of a record's headers array: a single header
-// key mapped to its value bytes, written by AWS as a JSON array of numbers.
+// key mapped to its value bytes, written by AWS as a JSON array of numbers
+// (a record without headers has "headers": []). Repeated header keys appear
+// as separate elements, keeping Kafka's order.
 type KafkaHeaders map[string]ByteArray
 
 // ByteArray is a []byte that marshals as a JSON array of numbers (0-255)
 // instead of base64 text, matching how Lambda encodes Kafka header values.
+// It also reads the signed form (-128..-1) Lambda emits for bytes >= 0x80;
+// see UnmarshalJSON.
 type ByteArray []byte

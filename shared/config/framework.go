@@ -1,0 +1,346 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"sync"
+)
+
+// Framework config keys (Kafka Connect's names where Kafka Connect has one).
+const (
+	KeyName            = "name"
+	KeyConnectorClass  = "connector.class"
+	KeyTasksMax        = "tasks.max"
+	KeyTopics          = "topics"
+	KeyPollIntervalMs  = "poll.interval.ms"
+	KeyKeyConverter    = "key.converter"
+	KeyValueConverter  = "value.converter"
+	KeyHeaderConverter = "header.converter"
+	KeyKeySchemas      = "key.converter.schemas.enable"
+	KeyValueSchemas    = "value.converter.schemas.enable"
+	KeyTransforms      = "transforms"
+
+	KeyErrorsTolerance         = "errors.tolerance"
+	KeyErrorsRetryTimeout      = "errors.retry.timeout"
+	KeyErrorsRetryDelayMax     = "errors.retry.delay.max.ms"
+	KeyDLQTopic                = "errors.deadletterqueue.topic.name"
+	KeyDLQReplicationFactor    = "errors.deadletterqueue.topic.replication.factor"
+	KeyDLQContextHeaders       = "errors.deadletterqueue.context.headers.enable"
+	KeyErrorsLogEnable         = "errors.log.enable"
+	KeyErrorsLogIncludeMessage = "errors.log.include.messages"
+
+	KeyBootstrapServers  = "bootstrap.servers"
+	KeySecurityProtocol  = "security.protocol"
+	KeySASLMechanism     = "sasl.mechanism"
+	KeySASLUsername      = "sasl.username"
+	KeySASLPassword      = "sasl.password"
+	KeySSLCALocation     = "ssl.ca.location"
+	KeySSLCertLocation   = "ssl.certificate.location"
+	KeySSLKeyLocation    = "ssl.key.location"
+	KeyProducerCompress  = "producer.override.compression.type"
+	KeyProducerLingerMs  = "producer.override.linger.ms"
+	KeyProducerBatchSize = "producer.override.batch.size"
+
+	KeyTopicCreationPartitions  = "topic.creation.default.partitions"
+	KeyTopicCreationReplication = "topic.creation.default.replication.factor"
+
+	KeyLambdaMemoryMB            = "aws.lambda.memory.mb"
+	KeyLambdaTimeoutSeconds      = "aws.lambda.timeout.seconds"
+	KeyLambdaReservedConcurrency = "aws.lambda.reserved.concurrency"
+	KeyLambdaBatchSize           = "aws.lambda.batch.size"
+	KeyLambdaBatchingWindow      = "aws.lambda.maximum.batching.window.seconds"
+	KeyLambdaStartingPosition    = "aws.lambda.starting.position"
+	KeyLambdaConsumerGroupID     = "aws.lambda.consumer.group.id"
+	KeyLambdaMaxRetryAttempts    = "aws.lambda.maximum.retry.attempts"
+	KeyLambdaMaxRecordAge        = "aws.lambda.maximum.record.age.seconds"
+	KeyLambdaBisectOnError       = "aws.lambda.bisect.batch.on.error"
+	KeyLambdaReportItemFailures  = "aws.lambda.report.batch.item.failures"
+	KeyLambdaDeadlineMarginMs    = "aws.lambda.deadline.margin.ms"
+)
+
+// Prefixes accepted by the framework def; the keys under them are passed on
+// (converter settings, transform settings, topic configs).
+const (
+	PrefixTransforms           = "transforms."
+	PrefixKeyConverter         = "key.converter."
+	PrefixValueConverter       = "value.converter."
+	PrefixHeaderConverter      = "header.converter."
+	PrefixTopicCreationDefault = "topic.creation.default."
+)
+
+// Converter classes this project implements.
+const (
+	JsonConverter      = "org.apache.kafka.connect.json.JsonConverter"
+	StringConverter    = "org.apache.kafka.connect.storage.StringConverter"
+	ByteArrayConverter = "org.apache.kafka.connect.converters.ByteArrayConverter"
+)
+
+// Values of errors.tolerance.
+const (
+	ToleranceNone = "none"
+	ToleranceAll  = "all"
+)
+
+// Framework keys' groups, for docs.
+const (
+	GroupCommon      = "Common"
+	GroupTransforms  = "Transforms"
+	GroupErrors      = "Error Handling"
+	GroupKafka       = "Kafka Client"
+	GroupProducer    = "Producer"
+	GroupTopicCreate = "Topic Creation"
+	GroupLambda      = "AWS Lambda"
+)
+
+var converterValidator = OneOf(JsonConverter, StringConverter, ByteArrayConverter)
+
+// CommonDef returns a new Def of the keys every connector accepts, without
+// the aws.lambda.* deployment keys (LambdaDef) and the sink keys (SinkDef).
+func CommonDef() *Def { return commonDef().Merge(&Def{}) }
+
+// LambdaDef returns a new Def of the aws.lambda.* deployment keys. The
+// functions accept and ignore most of them; the CDK app and the local runner
+// read them through Framework.Lambda. Ranges follow Lambda's limits (see
+// https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html
+// for retry attempts and record age).
+func LambdaDef() *Def { return lambdaDef().Merge(&Def{}) }
+
+// SinkDef returns a new Def of the keys only sinks accept: topics.
+func SinkDef() *Def { return sinkDef().Merge(&Def{}) }
+
+// SourceDef returns a new Def of the keys only sources accept:
+// poll.interval.ms, which sets the poller's schedule.
+func SourceDef() *Def { return sourceDef().Merge(&Def{}) }
+
+// The definitions are built once (their validators compile regexps); the
+// exported functions hand out copies so callers may extend them.
+var (
+	commonDef = sync.OnceValue(buildCommonDef)
+	lambdaDef = sync.OnceValue(buildLambdaDef)
+	sinkDef   = sync.OnceValue(buildSinkDef)
+	sourceDef = sync.OnceValue(buildSourceDef)
+)
+
+func buildCommonDef() *Def {
+	d := NewDef(
+		Key{Name: KeyName, Type: String, Required: true, Validator: NonEmpty(), Group: GroupCommon,
+			Doc: "Unique connector name; names the functions, the consumer group and the state rows."},
+		Key{Name: KeyConnectorClass, Type: Class, Required: true, Group: GroupCommon,
+			Validator: func(v string) error {
+				if _, _, err := ConnectorKind(v); err != nil {
+					return errors.New(strings.TrimPrefix(err.Error(), "config: "))
+				}
+				return nil
+			},
+			Doc: "Connector implementation; canonical io.slkc.* names or the Confluent aliases."},
+		Key{Name: KeyTasksMax, Type: Int, Default: Default("1"), Validator: Range(1, 1000), Group: GroupCommon,
+			Doc: "Maximum number of tasks. Default 1."},
+		Key{Name: KeyKeyConverter, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
+			Doc: "Converter for record keys. Default JsonConverter."},
+		Key{Name: KeyValueConverter, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
+			Doc: "Converter for record values. Default JsonConverter."},
+		Key{Name: KeyHeaderConverter, Type: Class, Default: Default(StringConverter), Validator: OneOf(StringConverter, ByteArrayConverter, JsonConverter), Group: GroupCommon,
+			Doc: "Converter for header values. Default StringConverter."},
+		Key{Name: KeyKeySchemas, Type: Bool, Default: Default("true"), Group: GroupCommon,
+			Doc: "JsonConverter: keys carry the {schema, payload} envelope. Default true."},
+		Key{Name: KeyValueSchemas, Type: Bool, Default: Default("true"), Group: GroupCommon,
+			Doc: "JsonConverter: values carry the {schema, payload} envelope. Default true."},
+		Key{Name: KeyTransforms, Type: List, Default: Default(""), Group: GroupTransforms,
+			Validator: Each(Regexp(`^[A-Za-z0-9_-]+$`)),
+			Doc:       "Aliases of the transforms to apply, in order; each needs transforms.<alias>.type."},
+
+		Key{Name: KeyErrorsTolerance, Type: String, Default: Default(ToleranceNone), Validator: OneOf(ToleranceNone, ToleranceAll), Group: GroupErrors,
+			Doc: "none: a bad record fails the task; all: bad records are skipped (to the DLQ when set)."},
+		Key{Name: KeyErrorsRetryTimeout, Type: Long, Default: Default("0"), Validator: AtLeast(-1), Group: GroupErrors,
+			Doc: "Milliseconds to retry a failed operation; 0 no retries, -1 forever. Default 0."},
+		Key{Name: KeyErrorsRetryDelayMax, Type: Long, Default: Default("60000"), Validator: AtLeast(1), Group: GroupErrors,
+			Doc: "Maximum delay between retries, ms. Default 60000."},
+		Key{Name: KeyDLQTopic, Type: String, Default: Default(""), Group: GroupErrors,
+			Doc: "Dead-letter topic for records that fail with errors.tolerance=all (sinks). Default none."},
+		Key{Name: KeyDLQReplicationFactor, Type: Int, Default: Default("3"), Validator: RangeOrUnset(-1, 1, 32767), Group: GroupErrors,
+			Doc: "Replication factor of the dead-letter topic when it is created; -1 broker default. Default 3."},
+		Key{Name: KeyDLQContextHeaders, Type: Bool, Default: Default("false"), Group: GroupErrors,
+			Doc: "Add __connect.errors.* headers to dead-letter records. Default false."},
+		Key{Name: KeyErrorsLogEnable, Type: Bool, Default: Default("false"), Group: GroupErrors,
+			Doc: "Log each failed operation. Default false."},
+		Key{Name: KeyErrorsLogIncludeMessage, Type: Bool, Default: Default("false"), Group: GroupErrors,
+			Doc: "Include record key/value/headers in error logs. Default false."},
+
+		Key{Name: KeyBootstrapServers, Type: List, Required: true, Validator: All(NonEmpty(), Each(HostPort())), Group: GroupKafka,
+			Doc: "Kafka brokers, host:port,host:port."},
+		Key{Name: KeySecurityProtocol, Type: String, Default: Default("PLAINTEXT"), Validator: OneOfFold("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"), Group: GroupKafka,
+			Doc: "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. Default PLAINTEXT."},
+		Key{Name: KeySASLMechanism, Type: String, Default: Default(""), Validator: func(v string) error {
+			if v == "" {
+				return nil
+			}
+			return OneOfFold("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "AWS_MSK_IAM")(v)
+		}, Group: GroupKafka, Doc: "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM; required with SASL_* protocols."},
+		Key{Name: KeySASLUsername, Type: String, Default: Default(""), Group: GroupKafka,
+			Doc: "SASL username (PLAIN, SCRAM)."},
+		Key{Name: KeySASLPassword, Type: Password, Default: Default(""), Group: GroupKafka,
+			Doc: "SASL password (PLAIN, SCRAM); use ${secretsmanager:...}."},
+		Key{Name: KeySSLCALocation, Type: String, Default: Default(""), Group: GroupKafka,
+			Doc: "PEM file of CA certificates; empty uses the system roots."},
+		Key{Name: KeySSLCertLocation, Type: String, Default: Default(""), Group: GroupKafka,
+			Doc: "PEM client certificate for mutual TLS."},
+		Key{Name: KeySSLKeyLocation, Type: String, Default: Default(""), Group: GroupKafka,
+			Doc: "PEM client key for mutual TLS."},
+
+		Key{Name: KeyProducerCompress, Type: String, Default: Default("none"), Validator: OneOf("none", "gzip", "snappy", "lz4", "zstd"), Group: GroupProducer,
+			Doc: "Compression of produced batches. Default none."},
+		Key{Name: KeyProducerLingerMs, Type: Long, Default: Default("5"), Validator: Range(0, 60000), Group: GroupProducer,
+			Doc: "Producer linger, ms. Default 5 (Kafka 4 producer default)."},
+		Key{Name: KeyProducerBatchSize, Type: Int, Default: Default("16384"), Validator: Range(1, 1<<30), Group: GroupProducer,
+			Doc: "Maximum bytes per produced partition batch. Default 16384."},
+
+		Key{Name: KeyTopicCreationPartitions, Type: Int, Validator: RangeOrUnset(-1, 1, 1<<20), Group: GroupTopicCreate,
+			Doc: "Partitions of topics the source creates; -1 broker default. Set with the replication factor to enable topic creation."},
+		Key{Name: KeyTopicCreationReplication, Type: Int, Validator: RangeOrUnset(-1, 1, 32767), Group: GroupTopicCreate,
+			Doc: "Replication factor of topics the source creates; -1 broker default."},
+	)
+	d.AllowPrefix(PrefixTransforms).AllowPrefix(PrefixKeyConverter).AllowPrefix(PrefixValueConverter).
+		AllowPrefix(PrefixHeaderConverter).AllowPrefix(PrefixTopicCreationDefault)
+	d.AddCheck(checkTransforms).AddCheck(checkKafkaAuth).AddCheck(checkTopicCreation)
+	return d
+}
+
+func buildLambdaDef() *Def {
+	return NewDef(
+		Key{Name: KeyLambdaMemoryMB, Type: Int, Default: Default("256"), Validator: Range(128, 10240), Group: GroupLambda,
+			Doc: "Function memory, MB. Default 256."},
+		Key{Name: KeyLambdaTimeoutSeconds, Type: Int, Default: Default("60"), Validator: Range(1, 900), Group: GroupLambda,
+			Doc: "Function timeout, seconds. Default 60."},
+		Key{Name: KeyLambdaReservedConcurrency, Type: Int, Validator: RangeOrUnset(-1, 0, 100000), Group: GroupLambda,
+			Doc: "Reserved concurrency; -1 none. Default 1 for sources (one poller), none for sinks."},
+		Key{Name: KeyLambdaBatchSize, Type: Int, Default: Default("100"), Validator: Range(1, 10000), Group: GroupLambda,
+			Doc: "Event source mapping BatchSize (sinks). Default 100."},
+		Key{Name: KeyLambdaBatchingWindow, Type: Int, Default: Default("1"), Validator: Range(0, 300), Group: GroupLambda,
+			Doc: "Event source mapping MaximumBatchingWindowInSeconds (sinks). Default 1."},
+		Key{Name: KeyLambdaStartingPosition, Type: String, Default: Default("TRIM_HORIZON"), Validator: OneOf("TRIM_HORIZON", "LATEST"), Group: GroupLambda,
+			Doc: "Where a new sink starts: TRIM_HORIZON or LATEST. Default TRIM_HORIZON."},
+		Key{Name: KeyLambdaConsumerGroupID, Type: String, Validator: Regexp(`^[A-Za-z0-9._:-]{1,200}$`), Group: GroupLambda,
+			Doc: "Sink consumer group. Default connect-<name>, as Kafka Connect names sink groups."},
+		Key{Name: KeyLambdaMaxRetryAttempts, Type: Int, Default: Default("-1"), Validator: RangeOrUnset(-1, 0, 10000), Group: GroupLambda,
+			Doc: "MaximumRetryAttempts: -1 (infinite) or 0..10000. Default -1."},
+		Key{Name: KeyLambdaMaxRecordAge, Type: Int, Default: Default("-1"), Validator: RangeOrUnset(-1, 60, 604800), Group: GroupLambda,
+			Doc: "MaximumRecordAgeInSeconds: -1 (infinite) or 60..604800. Default -1."},
+		Key{Name: KeyLambdaBisectOnError, Type: Bool, Default: Default("false"), Group: GroupLambda,
+			Doc: "BisectBatchOnFunctionError. Default false."},
+		Key{Name: KeyLambdaReportItemFailures, Type: Bool, Default: Default("true"), Group: GroupLambda,
+			Doc: "FunctionResponseTypes ReportBatchItemFailures. Default true."},
+		Key{Name: KeyLambdaDeadlineMarginMs, Type: Long, Default: Default("5000"), Validator: Range(0, 900000), Group: GroupLambda,
+			Doc: "Sources stop starting new pages this long before the function deadline, ms. Default 5000."},
+	).AddCheck(func(v Values) []error {
+		if v.Long(KeyLambdaDeadlineMarginMs) >= int64(v.Int(KeyLambdaTimeoutSeconds))*1000 {
+			return []error{Errorf(KeyLambdaDeadlineMarginMs, v.Text(KeyLambdaDeadlineMarginMs),
+				"must be less than %s (%d s)", KeyLambdaTimeoutSeconds, v.Int(KeyLambdaTimeoutSeconds))}
+		}
+		return nil
+	})
+}
+
+func buildSinkDef() *Def {
+	return NewDef(Key{Name: KeyTopics, Type: List, Required: true, Group: GroupCommon,
+		Validator: All(NonEmpty(), Each(Regexp(`^[A-Za-z0-9._-]{1,249}$`))),
+		Doc:       "Topics to consume, comma-separated."}).
+		AddCheck(func(v Values) []error {
+			dlq := v.String(KeyDLQTopic)
+			for _, t := range v.List(KeyTopics) {
+				if dlq != "" && t == dlq {
+					return []error{Errorf(KeyDLQTopic, dlq, "must not be one of the consumed %s", KeyTopics)}
+				}
+			}
+			return nil
+		})
+}
+
+func buildSourceDef() *Def {
+	return NewDef(Key{Name: KeyPollIntervalMs, Type: Long, Default: Default("5000"), Validator: Range(100, 86_400_000), Group: GroupCommon,
+		Doc: "How often the source polls, ms. Default 5000 (the JDBC source default)."})
+}
+
+// FrameworkDef returns a new Def of every framework key for kind: CommonDef,
+// LambdaDef and SinkDef or SourceDef. Merge the connector's own Def into it
+// and Parse once.
+func FrameworkDef(kind Kind) *Def {
+	d := CommonDef().Merge(LambdaDef())
+	switch kind {
+	case Sink:
+		d = d.Merge(sinkDef())
+	case Source:
+		d = d.Merge(sourceDef())
+	}
+	return d
+}
+
+func checkTransforms(v Values) []error {
+	var errs []error
+	aliases := v.List(KeyTransforms)
+	seen := map[string]bool{}
+	for _, a := range aliases {
+		if seen[a] {
+			errs = append(errs, Errorf(KeyTransforms, v.Text(KeyTransforms), "duplicate transform alias %q", a))
+			continue
+		}
+		seen[a] = true
+		typ := strings.TrimSpace(v.extra[PrefixTransforms+a+".type"])
+		if typ == "" {
+			errs = append(errs, Errorf(PrefixTransforms+a+".type", "", "missing: transform %q listed in %s needs a type", a, KeyTransforms))
+		} else if !classPattern.MatchString(typ) {
+			errs = append(errs, Errorf(PrefixTransforms+a+".type", typ, "expected a class name (CLASS)"))
+		}
+	}
+	for k := range v.extra {
+		if !strings.HasPrefix(k, PrefixTransforms) {
+			continue
+		}
+		rest := k[len(PrefixTransforms):]
+		alias, _, ok := strings.Cut(rest, ".")
+		if !ok || !seen[alias] {
+			errs = append(errs, Errorf(k, "", "transform alias %q is not listed in %s", alias, KeyTransforms))
+		}
+	}
+	return errs
+}
+
+func checkKafkaAuth(v Values) []error {
+	proto := strings.ToUpper(v.String(KeySecurityProtocol))
+	mech := strings.ToUpper(v.String(KeySASLMechanism))
+	sasl := strings.HasPrefix(proto, "SASL_")
+	var errs []error
+	switch {
+	case sasl && mech == "":
+		errs = append(errs, Errorf(KeySASLMechanism, "", "required when %s is %s", KeySecurityProtocol, proto))
+	case !sasl && mech != "":
+		errs = append(errs, Errorf(KeySASLMechanism, mech, "only used with SASL_PLAINTEXT or SASL_SSL, but %s is %s", KeySecurityProtocol, proto))
+	case mech == "AWS_MSK_IAM" && proto != "SASL_SSL":
+		errs = append(errs, Errorf(KeySecurityProtocol, proto, "AWS_MSK_IAM needs SASL_SSL"))
+	case sasl && mech != "AWS_MSK_IAM":
+		if v.String(KeySASLUsername) == "" {
+			errs = append(errs, Errorf(KeySASLUsername, "", "required for sasl.mechanism %s", mech))
+		}
+		if v.Password(KeySASLPassword).IsZero() {
+			errs = append(errs, Errorf(KeySASLPassword, "", "required for sasl.mechanism %s", mech))
+		}
+	}
+	if (v.String(KeySSLCertLocation) == "") != (v.String(KeySSLKeyLocation) == "") {
+		errs = append(errs, Errorf(KeySSLKeyLocation, "", "%s and %s go together", KeySSLCertLocation, KeySSLKeyLocation))
+	}
+	return errs
+}
+
+func checkTopicCreation(v Values) []error {
+	p, r := v.Has(KeyTopicCreationPartitions), v.Has(KeyTopicCreationReplication)
+	if p != r {
+		return []error{Errorf(KeyTopicCreationReplication, "", "%s and %s must be set together to enable topic creation", KeyTopicCreationPartitions, KeyTopicCreationReplication)}
+	}
+	if !p {
+		for k := range v.extra {
+			if strings.HasPrefix(k, PrefixTopicCreationDefault) {
+				return []error{Errorf(k, "", "topic configs need %s and %s", KeyTopicCreationPartitions, KeyTopicCreationReplication)}
+			}
+		}
+	}
+	return nil
+}

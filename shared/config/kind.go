@@ -1,0 +1,70 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Kind says whether a connector reads into Kafka (Source) or writes out of
+// it (Sink).
+type Kind int
+
+// Connector kinds.
+const (
+	Source Kind = iota + 1
+	Sink
+)
+
+// String returns "source" or "sink".
+func (k Kind) String() string {
+	switch k {
+	case Source:
+		return "source"
+	case Sink:
+		return "sink"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Canonical connector.class values.
+const (
+	MySQLSourceClass    = "io.slkc.connect.mysql.MySqlSourceConnector"
+	MySQLSinkClass      = "io.slkc.connect.mysql.MySqlSinkConnector"
+	DynamoDBSinkClass   = "io.slkc.connect.dynamodb.DynamoDbSinkConnector"
+	jdbcSourceAlias     = "io.confluent.connect.jdbc.JdbcSourceConnector"
+	jdbcSinkAlias       = "io.confluent.connect.jdbc.JdbcSinkConnector"
+	dynamoDBSinkAliasCC = "io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector"
+)
+
+type classInfo struct {
+	kind      Kind
+	canonical string
+}
+
+var classes = map[string]classInfo{
+	MySQLSourceClass:    {Source, MySQLSourceClass},
+	jdbcSourceAlias:     {Source, MySQLSourceClass},
+	MySQLSinkClass:      {Sink, MySQLSinkClass},
+	jdbcSinkAlias:       {Sink, MySQLSinkClass},
+	DynamoDBSinkClass:   {Sink, DynamoDBSinkClass},
+	dynamoDBSinkAliasCC: {Sink, DynamoDBSinkClass},
+}
+
+// ConnectorKind maps a connector.class value, canonical or one of the
+// aliases users know from Confluent's connectors (JdbcSourceConnector,
+// JdbcSinkConnector, the Confluent DynamoDbSinkConnector), to its kind and
+// canonical class. Surrounding spaces are ignored. An unknown class is an
+// error listing the known ones.
+func ConnectorKind(class string) (Kind, string, error) {
+	c, ok := classes[strings.TrimSpace(class)]
+	if !ok {
+		known := make([]string, 0, len(classes))
+		for k := range classes {
+			known = append(known, k)
+		}
+		sort.Strings(known)
+		return 0, "", fmt.Errorf("config: unknown %s %q; known: %s", KeyConnectorClass, class, strings.Join(known, ", "))
+	}
+	return c.kind, c.canonical, nil
+}

@@ -1,0 +1,39 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Markdown renders the definitions as a Markdown table (group, key, type,
+// default, required, description) followed by the allowed prefixes, for the
+// README and `--help` output.
+func (d *Def) Markdown() string {
+	var b strings.Builder
+	b.WriteString("| group | key | type | default | required | description |\n|---|---|---|---|---|---|\n")
+	for _, k := range d.Keys() {
+		def := ""
+		if k.Default != nil {
+			def = "`" + *k.Default + "`"
+			if *k.Default == "" {
+				def = `""`
+			}
+		}
+		req := ""
+		if k.Required && k.Default == nil {
+			req = "yes"
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s |\n", k.Group, k.Name, k.Type, def, req, strings.ReplaceAll(k.Doc, "|", `\|`))
+	}
+	if ps := d.Prefixes(); len(ps) > 0 {
+		b.WriteString("\nAlso accepted: keys starting with ")
+		for i, p := range ps {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("`" + p + "`")
+		}
+		b.WriteString(".\n")
+	}
+	return b.String()
+}
