@@ -9,7 +9,9 @@ import (
 	"math/big"
 )
 
-// Type is a Kafka Connect schema type, spelled as JsonConverter writes it.
+// Type is a Kafka Connect schema type, spelled as Schema.Type.getName() does
+// ("float32", "float64"); JsonConverter writes those two as "float" and
+// "double", which shared/convert maps in both directions.
 type Type string
 
 // The schema types of org.apache.kafka.connect.data.Schema.Type.

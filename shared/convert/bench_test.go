@@ -1,0 +1,43 @@
+package convert
+
+import (
+	"testing"
+)
+
+// The benchmark row is ordersSchema: 10 fields including Decimal,
+// Timestamp, Date, Time, bytes, a nested struct and an array.
+
+func BenchmarkJSONEncodeRow(b *testing.B) {
+	c := mustJSON(b, nil)
+	s := ordersSchema()
+	row := ordersRow(s)
+	out, err := c.FromConnect("t", s, row)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(out)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.FromConnect("t", s, row); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkJSONDecodeRow(b *testing.B) {
+	c := mustJSON(b, nil)
+	s := ordersSchema()
+	data, err := c.FromConnect("t", s, ordersRow(s))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := c.ToConnect("t", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

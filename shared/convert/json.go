@@ -1,0 +1,85 @@
+package convert
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
+)
+
+// jsonConverter is org.apache.kafka.connect.json.JsonConverter.
+type jsonConverter struct {
+	schemasEnable  bool
+	numericDecimal bool
+	replaceNull    bool
+	isKey          bool
+
+	// Encoded schema JSON per schema pointer: sources reuse one schema for
+	// every row, so the envelope's schema half is built once.
+	encMu    sync.RWMutex
+	encCache map[*connect.Schema][]byte
+	// Parsed schemas per schema JSON text (sink side).
+	decMu     sync.RWMutex
+	decCache  map[string]*connect.Schema
+	cacheSize int
+
+	bufs sync.Pool
+}
+
+var jsonKeys = map[string]string{
+	"schemas.enable":            "true|false",
+	"schemas.cache.size":        "a non-negative int",
+	"decimal.format":            "BASE64|NUMERIC",
+	"replace.null.with.default": "true|false",
+}
+
+func newJSON(props map[string]string, isKey bool) (*jsonConverter, error) {
+	if err := checkProps(props, jsonKeys); err != nil {
+		return nil, err
+	}
+	c := &jsonConverter{schemasEnable: true, replaceNull: true, isKey: isKey, cacheSize: 1000}
+	var err error
+	if v, ok := props["schemas.enable"]; ok {
+		if c.schemasEnable, err = parseBool(v); err != nil {
+			return nil, &ConfigError{Key: "schemas.enable", Value: v, Allowed: "true or false"}
+		}
+	}
+	if v, ok := props["replace.null.with.default"]; ok {
+		if c.replaceNull, err = parseBool(v); err != nil {
+			return nil, &ConfigError{Key: "replace.null.with.default", Value: v, Allowed: "true or false"}
+		}
+	}
+	if v, ok := props["decimal.format"]; ok {
+		switch strings.ToUpper(strings.TrimSpace(v)) {
+		case "BASE64":
+		case "NUMERIC":
+			c.numericDecimal = true
+		default:
+			return nil, &ConfigError{Key: "decimal.format", Value: v, Allowed: "BASE64 or NUMERIC (case-insensitive)"}
+		}
+	}
+	if v, ok := props["schemas.cache.size"]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 0 {
+			return nil, &ConfigError{Key: "schemas.cache.size", Value: v, Allowed: "an integer >= 0"}
+		}
+		c.cacheSize = n
+	}
+	c.encCache = make(map[*connect.Schema][]byte)
+	c.decCache = make(map[string]*connect.Schema)
+	c.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
+	return c, nil
+}
+
+// parseBool accepts what Kafka's ConfigDef BOOLEAN accepts: true/false in
+// any case, surrounding spaces trimmed.
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, strconv.ErrSyntax
+}

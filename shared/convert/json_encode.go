@@ -1,0 +1,642 @@
+package convert
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
+)
+
+const millisPerDay = 24 * 60 * 60 * 1000
+
+// FromConnect implements Converter. With schemas.enable=true the output is
+// {"schema":<schema or null>,"payload":<value>}; otherwise just the value.
+//
+// Values follow connect.Record's Go types. Integer schemas also accept any
+// Go integer (and json.Number) that fits the type; float schemas accept
+// integers that convert exactly and float64s exactly representable as
+// float32; nothing is truncated. Decimal takes connect.Decimal (a smaller
+// scale is widened exactly), Date a midnight-UTC time.Time, Time a
+// time.Time on 1970-01-01 UTC or a time.Duration, Timestamp a time.Time;
+// the logical types also take their raw int32/int64 form. Maps take
+// []connect.MapEntry (kept in order) or, with string keys, map[string]any
+// (sorted). A nil value uses the schema default (replace.null.with.default)
+// or null when optional, else it is an error naming the field path.
+func (c *jsonConverter) FromConnect(_ string, schema *connect.Schema, value any) ([]byte, error) {
+	if schema == nil && value == nil {
+		return nil, nil
+	}
+	bp := c.bufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	var err error
+	if c.schemasEnable {
+		b = append(b, `{"schema":`...)
+		if schema == nil {
+			b = append(b, "null"...)
+		} else {
+			var sj []byte
+			if sj, err = c.schemaJSON(schema); err != nil {
+				c.bufs.Put(bp)
+				return nil, fmt.Errorf("convert: JsonConverter: schema: %w", err)
+			}
+			b = append(b, sj...)
+		}
+		b = append(b, `,"payload":`...)
+	}
+	b, err = c.appendValue(b, schema, value)
+	if err != nil {
+		*bp = b
+		c.bufs.Put(bp)
+		return nil, fmt.Errorf("convert: JsonConverter: %w", err)
+	}
+	if c.schemasEnable {
+		b = append(b, '}')
+	}
+	out := make([]byte, len(b))
+	copy(out, b)
+	if cap(b) <= 1<<20 {
+		*bp = b
+		c.bufs.Put(bp)
+	}
+	return out, nil
+}
+
+// schemaJSON returns the cached JSON form of s. The cache is keyed by
+// pointer, so a schema must not be modified after its first use; when the
+// cache holds schemas.cache.size entries it is emptied and refilled.
+func (c *jsonConverter) schemaJSON(s *connect.Schema) ([]byte, error) {
+	c.encMu.RLock()
+	sj, ok := c.encCache[s]
+	c.encMu.RUnlock()
+	if ok {
+		return sj, nil
+	}
+	sj, err := c.appendSchema(nil, s, "")
+	if err != nil {
+		return nil, err
+	}
+	if c.cacheSize > 0 {
+		c.encMu.Lock()
+		if len(c.encCache) >= c.cacheSize {
+			clear(c.encCache)
+		}
+		c.encCache[s] = sj
+		c.encMu.Unlock()
+	}
+	return sj, nil
+}
+
+// appendSchema writes s as Kafka's JsonConverter.asJsonSchema does, in the
+// same member order: type, items | keys, values | fields, optional, name,
+// version, doc, parameters, default; a struct field's schema ends with
+// "field".
+func (c *jsonConverter) appendSchema(b []byte, s *connect.Schema, fieldName string) ([]byte, error) {
+	if s == nil {
+		return nil, errors.New("nil schema")
+	}
+	var err error
+	b = append(b, `{"type":`...)
+	switch s.Type {
+	case connect.Int8, connect.Int16, connect.Int32, connect.Int64, connect.Boolean, connect.String, connect.Bytes:
+		b = append(b, '"')
+		b = append(b, s.Type...)
+		b = append(b, '"')
+	case connect.Float32:
+		b = append(b, `"float"`...) // JsonSchema.FLOAT_TYPE_NAME
+	case connect.Float64:
+		b = append(b, `"double"`...) // JsonSchema.DOUBLE_TYPE_NAME
+	case connect.Array:
+		b = append(b, `"array","items":`...)
+		if b, err = c.appendSchema(b, s.Items, ""); err != nil {
+			return nil, fmt.Errorf("array items: %w", err)
+		}
+	case connect.Map:
+		b = append(b, `"map","keys":`...)
+		if b, err = c.appendSchema(b, s.Keys, ""); err != nil {
+			return nil, fmt.Errorf("map keys: %w", err)
+		}
+		b = append(b, `,"values":`...)
+		if b, err = c.appendSchema(b, s.Values, ""); err != nil {
+			return nil, fmt.Errorf("map values: %w", err)
+		}
+	case connect.Struct:
+		b = append(b, `"struct","fields":[`...)
+		for i, f := range s.Fields {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if f.Name == "" {
+				return nil, fmt.Errorf("struct field %d has an empty name", i)
+			}
+			if b, err = c.appendSchema(b, f.Schema, f.Name); err != nil {
+				return nil, fmt.Errorf("field %q: %w", f.Name, err)
+			}
+		}
+		b = append(b, ']')
+	default:
+		return nil, fmt.Errorf("unsupported schema type %q", s.Type)
+	}
+	b = append(b, `,"optional":`...)
+	b = strconv.AppendBool(b, s.Optional)
+	if s.Name != "" {
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, s.Name)
+	}
+	if s.Version != 0 {
+		b = append(b, `,"version":`...)
+		b = strconv.AppendInt(b, int64(s.Version), 10)
+	}
+	if s.Doc != "" {
+		b = append(b, `,"doc":`...)
+		b = appendJSONString(b, s.Doc)
+	}
+	if s.Parameters != nil {
+		b = append(b, `,"parameters":{`...)
+		for i, k := range parameterOrder(s.Parameters) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, s.Parameters[k])
+		}
+		b = append(b, '}')
+	}
+	if s.Default != nil {
+		b = append(b, `,"default":`...)
+		if b, err = c.appendValue(b, s, s.Default); err != nil {
+			return nil, fmt.Errorf("default value: %w", err)
+		}
+	}
+	if fieldName != "" {
+		b = append(b, `,"field":`...)
+		b = appendJSONString(b, fieldName)
+	}
+	return append(b, '}'), nil
+}
+
+// parameterOrder orders schema parameters deterministically. Kafka keeps
+// insertion order; Kafka's and Debezium's Decimal builders insert "scale"
+// first and then "connect.decimal.precision", so those lead and the rest
+// follow sorted.
+func parameterOrder(p map[string]string) []string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	rank := func(k string) int {
+		switch k {
+		case connect.DecimalScaleParam:
+			return 0
+		case connect.DecimalPrecisionParam:
+			return 1
+		}
+		return 2
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		ri, rj := rank(keys[i]), rank(keys[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
+// appendValue writes v according to s (s may be nil for schemaless data).
+func (c *jsonConverter) appendValue(b []byte, s *connect.Schema, v any) ([]byte, error) {
+	if v == nil {
+		switch {
+		case s == nil:
+			return append(b, "null"...), nil
+		case s.Default != nil && c.replaceNull:
+			return c.appendValue(b, s, s.Default)
+		case s.Optional:
+			return append(b, "null"...), nil
+		}
+		return b, &FieldError{Err: fmt.Errorf("null value for required %s field with no default value", s.Type)}
+	}
+	if s == nil {
+		return c.appendSchemaless(b, v)
+	}
+	if s.Name != "" {
+		switch s.Name {
+		case connect.DecimalName, connect.DateName, connect.TimeName, connect.TimestampName:
+			return c.appendLogical(b, s, v)
+		}
+	}
+	switch s.Type {
+	case connect.Int8, connect.Int16, connect.Int32, connect.Int64:
+		r := intRanges[s.Type]
+		n, err := toInt(v, r[0], r[1])
+		if err != nil {
+			return b, &FieldError{Err: fmt.Errorf("%s: %w", s.Type, err)}
+		}
+		return strconv.AppendInt(b, n, 10), nil
+	case connect.Float32, connect.Float64:
+		bits := 64
+		if s.Type == connect.Float32 {
+			bits = 32
+		}
+		f, err := toFloat(v, bits)
+		if err != nil {
+			return b, &FieldError{Err: fmt.Errorf("%s: %w", s.Type, err)}
+		}
+		return appendJavaFloat(b, f, bits), nil
+	case connect.Boolean:
+		x, ok := v.(bool)
+		if !ok {
+			return b, wrongType(s, v, "bool")
+		}
+		return strconv.AppendBool(b, x), nil
+	case connect.String:
+		x, ok := v.(string)
+		if !ok {
+			return b, wrongType(s, v, "string")
+		}
+		return appendJSONString(b, x), nil
+	case connect.Bytes:
+		x, ok := v.([]byte)
+		if !ok {
+			return b, wrongType(s, v, "[]byte")
+		}
+		return appendBase64(b, x), nil
+	case connect.Array:
+		return c.appendArray(b, s, v)
+	case connect.Map:
+		return c.appendMap(b, s, v)
+	case connect.Struct:
+		return c.appendStruct(b, s, v)
+	}
+	return b, &FieldError{Err: fmt.Errorf("unsupported schema type %q", s.Type)}
+}
+
+func wrongType(s *connect.Schema, v any, want string) error {
+	return &FieldError{Err: fmt.Errorf("%s: got Go type %T, want %s", s.Type, v, want)}
+}
+
+func appendBase64(b []byte, x []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, x)
+	return append(b, '"')
+}
+
+func (c *jsonConverter) appendLogical(b []byte, s *connect.Schema, v any) ([]byte, error) {
+	switch s.Name {
+	case connect.DecimalName:
+		scale, err := decimalScale(s)
+		if err != nil {
+			return b, &FieldError{Err: err}
+		}
+		u, err := toDecimal(v, scale)
+		if err != nil {
+			return b, &FieldError{Err: fmt.Errorf("Decimal: %w", err)}
+		}
+		if c.numericDecimal {
+			return appendJavaBigDecimal(b, u, scale), nil
+		}
+		var tmp [16]byte
+		return appendBase64(b, appendTwosComplement(tmp[:0], u)), nil
+	case connect.DateName:
+		switch x := v.(type) {
+		case time.Time:
+			ms := x.UnixMilli()
+			if ms%millisPerDay != 0 || x.Nanosecond()%1e6 != 0 {
+				return b, &FieldError{Err: fmt.Errorf("Date: %s has a time of day in UTC; Kafka Connect Date values must be midnight UTC", x.Format(time.RFC3339Nano))}
+			}
+			days := ms / millisPerDay
+			if days < math.MinInt32 || days > math.MaxInt32 {
+				return b, &FieldError{Err: fmt.Errorf("Date: %s out of int32 day range", x.Format(time.RFC3339))}
+			}
+			return strconv.AppendInt(b, days, 10), nil
+		}
+		n, err := toInt(v, math.MinInt32, math.MaxInt32)
+		if err != nil {
+			return b, &FieldError{Err: fmt.Errorf("Date: want time.Time or int32 days: %w", err)}
+		}
+		return strconv.AppendInt(b, n, 10), nil
+	case connect.TimeName:
+		var ms int64
+		switch x := v.(type) {
+		case time.Time:
+			ms = x.UnixMilli()
+		case time.Duration:
+			ms = x.Milliseconds()
+		default:
+			n, err := toInt(v, math.MinInt32, math.MaxInt32)
+			if err != nil {
+				return b, &FieldError{Err: fmt.Errorf("Time: want time.Time, time.Duration or int32 millis: %w", err)}
+			}
+			ms = n
+		}
+		if ms < 0 || ms >= millisPerDay {
+			return b, &FieldError{Err: fmt.Errorf("Time: %d ms is outside one day; Kafka Connect Time values are 1970-01-01T00:00:00Z plus 0..86399999 ms", ms)}
+		}
+		return strconv.AppendInt(b, ms, 10), nil
+	default: // Timestamp
+		if x, ok := v.(time.Time); ok {
+			return strconv.AppendInt(b, x.UnixMilli(), 10), nil
+		}
+		n, err := toInt(v, math.MinInt64, math.MaxInt64)
+		if err != nil {
+			return b, &FieldError{Err: fmt.Errorf("Timestamp: want time.Time or int64 millis: %w", err)}
+		}
+		return strconv.AppendInt(b, n, 10), nil
+	}
+}
+
+func (c *jsonConverter) appendArray(b []byte, s *connect.Schema, v any) ([]byte, error) {
+	var err error
+	b = append(b, '[')
+	switch x := v.(type) {
+	case []any:
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = c.appendValue(b, s.Items, e); err != nil {
+				return b, inIndex(err, strconv.Itoa(i))
+			}
+		}
+	case []string:
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = c.appendValue(b, s.Items, e); err != nil {
+				return b, inIndex(err, strconv.Itoa(i))
+			}
+		}
+	default:
+		return b, wrongType(s, v, "[]any")
+	}
+	return append(b, ']'), nil
+}
+
+func (c *jsonConverter) appendMap(b []byte, s *connect.Schema, v any) ([]byte, error) {
+	var err error
+	objectMode := s.Keys != nil && s.Keys.Type == connect.String
+	switch x := v.(type) {
+	case []connect.MapEntry:
+		if objectMode {
+			b = append(b, '{')
+		} else {
+			b = append(b, '[')
+		}
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if objectMode {
+				k, ok := e.Key.(string)
+				if !ok {
+					return b, inIndex(&FieldError{Err: fmt.Errorf("map key: got Go type %T, want string", e.Key)}, strconv.Itoa(i))
+				}
+				b = appendJSONString(b, k)
+				b = append(b, ':')
+				if b, err = c.appendValue(b, s.Values, e.Value); err != nil {
+					return b, inIndex(err, strconv.Quote(k))
+				}
+				continue
+			}
+			b = append(b, '[')
+			if b, err = c.appendValue(b, s.Keys, e.Key); err != nil {
+				return b, inIndex(err, strconv.Itoa(i))
+			}
+			b = append(b, ',')
+			if b, err = c.appendValue(b, s.Values, e.Value); err != nil {
+				return b, inIndex(err, strconv.Itoa(i))
+			}
+			b = append(b, ']')
+		}
+		if objectMode {
+			return append(b, '}'), nil
+		}
+		return append(b, ']'), nil
+	case map[string]any:
+		if !objectMode {
+			return b, wrongType(s, v, "[]connect.MapEntry for a map with non-string keys")
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			if b, err = c.appendValue(b, s.Values, x[k]); err != nil {
+				return b, inIndex(err, strconv.Quote(k))
+			}
+		}
+		return append(b, '}'), nil
+	}
+	return b, wrongType(s, v, "[]connect.MapEntry")
+}
+
+func (c *jsonConverter) appendStruct(b []byte, s *connect.Schema, v any) ([]byte, error) {
+	var sv *connect.StructValue
+	switch x := v.(type) {
+	case *connect.StructValue:
+		sv = x
+	case connect.StructValue:
+		sv = &x
+	default:
+		return b, wrongType(s, v, "*connect.StructValue")
+	}
+	if sv == nil {
+		return c.appendValue(b, s, nil)
+	}
+	if len(sv.Values) != len(s.Fields) {
+		return b, &FieldError{Err: fmt.Errorf("struct has %d values, schema %q has %d fields", len(sv.Values), s.Name, len(s.Fields))}
+	}
+	if sv.Schema != s && sv.Schema != nil {
+		for i := range s.Fields {
+			if sv.Schema.Fields[i].Name != s.Fields[i].Name {
+				return b, &FieldError{Err: fmt.Errorf("mismatching schema: struct field %d is %q, schema field is %q", i, sv.Schema.Fields[i].Name, s.Fields[i].Name)}
+			}
+		}
+	}
+	var err error
+	b = append(b, '{')
+	for i := range s.Fields {
+		f := &s.Fields[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, f.Name)
+		b = append(b, ':')
+		if b, err = c.appendValue(b, f.Schema, sv.Values[i]); err != nil {
+			return b, inField(err, f.Name)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendSchemaless writes a value without a schema: generic JSON, Go
+// integers and floats, []byte as base64, Decimal as a number, structs with
+// their own schema. Map keys are sorted so output is deterministic.
+func (c *jsonConverter) appendSchemaless(b []byte, v any) ([]byte, error) {
+	var err error
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case string:
+		return appendJSONString(b, x), nil
+	case json.Number:
+		if !validNumber(string(x)) {
+			return b, &FieldError{Err: fmt.Errorf("json.Number %q is not a JSON number", string(x))}
+		}
+		return append(b, x...), nil
+	case int8, int16, int32, int64, int, uint8, uint16, uint32, uint:
+		n, _ := toInt(v, math.MinInt64, math.MaxInt64)
+		return strconv.AppendInt(b, n, 10), nil
+	case uint64:
+		return strconv.AppendUint(b, x, 10), nil
+	case float32:
+		return appendJavaFloat(b, float64(x), 32), nil
+	case float64:
+		return appendJavaFloat(b, x, 64), nil
+	case []byte:
+		return appendBase64(b, x), nil
+	case connect.Decimal:
+		return appendJavaBigDecimal(b, orZero(x.Unscaled), x.Scale), nil
+	case *connect.StructValue:
+		if x == nil {
+			return append(b, "null"...), nil
+		}
+		return c.appendValue(b, x.Schema, x)
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = c.appendSchemaless(b, e); err != nil {
+				return b, inIndex(err, strconv.Itoa(i))
+			}
+		}
+		return append(b, ']'), nil
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			if b, err = c.appendSchemaless(b, x[k]); err != nil {
+				return b, inField(err, k)
+			}
+		}
+		return append(b, '}'), nil
+	case []connect.MapEntry:
+		objectMode := true
+		for _, e := range x {
+			if _, ok := e.Key.(string); !ok {
+				objectMode = false
+				break
+			}
+		}
+		if objectMode {
+			b = append(b, '{')
+		} else {
+			b = append(b, '[')
+		}
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if objectMode {
+				b = appendJSONString(b, e.Key.(string))
+				b = append(b, ':')
+			} else {
+				b = append(b, '[')
+				if b, err = c.appendSchemaless(b, e.Key); err != nil {
+					return b, inIndex(err, strconv.Itoa(i))
+				}
+				b = append(b, ',')
+			}
+			if b, err = c.appendSchemaless(b, e.Value); err != nil {
+				return b, inIndex(err, strconv.Itoa(i))
+			}
+			if !objectMode {
+				b = append(b, ']')
+			}
+		}
+		if objectMode {
+			return append(b, '}'), nil
+		}
+		return append(b, ']'), nil
+	}
+	return b, &FieldError{Err: fmt.Errorf("Go type %T has no schemaless JSON form; give the value a schema", v)}
+}
+
+func orZero(x *big.Int) *big.Int {
+	if x == nil {
+		return new(big.Int)
+	}
+	return x
+}
+
+// validNumber reports whether s is a JSON number literal.
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	if i >= len(s) {
+		return false
+	}
+	if s[i] == '0' {
+		i++
+	} else if s[i] >= '1' && s[i] <= '9' {
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	} else {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		st := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == st {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		st := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == st {
+			return false
+		}
+	}
+	return i == len(s)
+}
