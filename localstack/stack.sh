@@ -219,6 +219,13 @@ GRANT ALL PRIVILEGES ON *.* TO '$MYSQL_USER'@'localhost';
 CREATE DATABASE IF NOT EXISTS slkc CHARACTER SET utf8mb4;
 SQL
   ((fresh)) && log "mariadb user $MYSQL_USER created"
+  # Named time zones (db.timezone=Europe/Paris) need the zone tables.
+  if [[ "$(mariadb --no-defaults --socket="$dir/run/mysqld.sock" -u root -N -e 'SELECT COUNT(*) FROM mysql.time_zone_name')" == "0" ]] \
+     && [[ -d /usr/share/zoneinfo ]]; then
+    log "loading time zone tables into mariadb"
+    mariadb-tzinfo-to-sql /usr/share/zoneinfo 2>/dev/null | mariadb --no-defaults --socket="$dir/run/mysqld.sock" -u root mysql \
+      || die "could not load time zone tables; see $LOG_DIR/mariadb.log"
+  fi
   return 0
 }
 

@@ -1,0 +1,120 @@
+package mysql
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseSourceConfigDefaults(t *testing.T) {
+	cfg, err := ParseSourceConfig(map[string]string{
+		"connection.url": "jdbc:mysql://db.example:3306/shop",
+		"mode":           "incrementing",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BatchMaxRows != 100 || cfg.PollInterval != 5*time.Second || !cfg.ValidateNonNull ||
+		cfg.Types.NumericMapping != NumericNone || cfg.Types.Unsigned != UnsignedLong ||
+		!reflect.DeepEqual(cfg.TableTypes, []string{"TABLE"}) || cfg.Conn.Timezone != time.UTC ||
+		cfg.TimestampInitial != nil || cfg.TimestampDelay != 0 {
+		t.Errorf("defaults: %+v", cfg)
+	}
+}
+
+func TestParseSourceConfigFull(t *testing.T) {
+	cfg, err := ParseSourceConfig(map[string]string{
+		"connection.url":                "slkc:pw@tcp(127.0.0.1:3306)/shop",
+		"connection.user":               "u",
+		"connection.password":           "p",
+		"table.include.list":            "orders, shop.items",
+		"mode":                          "timestamp+incrementing",
+		"incrementing.column.name":      "id",
+		"timestamp.column.name":         "updated_at,created_at",
+		"timestamp.delay.interval.ms":   "2500",
+		"timestamp.initial":             "-1",
+		"batch.max.rows":                "100000",
+		"poll.interval.ms":              "60000",
+		"topic.prefix":                  "mysql-",
+		"validate.non.null":             "false",
+		"numeric.mapping":               "best_fit",
+		"db.timezone":                   "Europe/Paris",
+		"bigint.unsigned.handling.mode": "precise",
+		"table.types":                   "table,view",
+		"catalog.pattern":               "shop",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg.Tables, []string{"orders", "shop.items"}) ||
+		!reflect.DeepEqual(cfg.TimestampColumns, []string{"updated_at", "created_at"}) ||
+		cfg.TimestampDelay != 2500*time.Millisecond || *cfg.TimestampInitial != -1 ||
+		cfg.BatchMaxRows != 100000 || cfg.PollInterval != time.Minute || cfg.TopicPrefix != "mysql-" ||
+		cfg.ValidateNonNull || cfg.Types.NumericMapping != NumericBestFit || cfg.Types.Unsigned != UnsignedPrecise ||
+		cfg.Conn.Timezone.String() != "Europe/Paris" || cfg.Conn.User != "u" || cfg.Conn.Password != "p" ||
+		!reflect.DeepEqual(cfg.TableTypes, []string{"TABLE", "VIEW"}) || cfg.Mode != ModeTimestampIncrementing {
+		t.Errorf("parsed: %+v", cfg)
+	}
+}
+
+func TestParseSourceConfigErrors(t *testing.T) {
+	base := func(kv ...string) map[string]string {
+		m := map[string]string{"connection.url": "jdbc:mysql://h/db", "mode": "bulk"}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	tests := []struct {
+		name  string
+		props map[string]string
+		want  []string
+	}{
+		{"missing url and mode", map[string]string{}, []string{"connection.url", "mode"}},
+		{"bad mode", base("mode", "incremental"), []string{`"incremental"`, `key "mode"`, "timestamp+incrementing"}},
+		{"query and tables", base("query", "SELECT 1", "table.whitelist", "t", "topic.prefix", "x"), []string{`key "query"`, "not both"}},
+		{"batch too big", base("batch.max.rows", "100001"), []string{`"100001"`, `key "batch.max.rows"`, "1 to 100000"}},
+		{"batch zero", base("batch.max.rows", "0"), []string{"batch.max.rows"}},
+		{"timestamp without column", base("mode", "timestamp"), []string{"timestamp.column.name", "required"}},
+		{"bad numeric mapping", base("numeric.mapping", "fast"), []string{`"fast"`, `key "numeric.mapping"`, "best_fit_eager_double"}},
+		{"bad unsigned mode", base("bigint.unsigned.handling.mode", "string"), []string{"bigint.unsigned.handling.mode", "long or precise"}},
+		{"bad zone", base("db.timezone", "Mars/Olympus"), []string{"db.timezone", "Mars/Olympus"}},
+		{"bad initial", base("timestamp.initial", "-5"), []string{"timestamp.initial", "-1"}},
+		{"bad delay", base("timestamp.delay.interval.ms", "soon"), []string{"timestamp.delay.interval.ms"}},
+		{"white and black", base("table.whitelist", "a", "table.blacklist", "b"), []string{"table.blacklist"}},
+		{"aliases differ", base("table.whitelist", "a", "table.include.list", "b"), []string{"table.include.list", "aliases"}},
+		{"bad table name", base("table.whitelist", "a.b.c"), []string{"table.whitelist", "a.b.c"}},
+		{"bad table type", base("table.types", "SYNONYM"), []string{"table.types", "SYNONYM"}},
+		{"query needs prefix", base("query", "SELECT 1"), []string{"topic.prefix", "query mode"}},
+		{"query incrementing needs column", base("query", "SELECT 1", "topic.prefix", "t", "mode", "incrementing"), []string{"incrementing.column.name"}},
+		{"url without db", base("connection.url", "jdbc:mysql://h:3306/"), []string{"no database name"}},
+		{"catalog mismatch", base("catalog.pattern", "other"), []string{"catalog.pattern", "db"}},
+		{"validate non null", base("validate.non.null", "yes"), []string{"validate.non.null", "true or false"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseSourceConfig(tc.props)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseSourceConfigReportsAllProblems(t *testing.T) {
+	_, err := ParseSourceConfig(map[string]string{"connection.url": "jdbc:mysql://h/db", "mode": "nope", "batch.max.rows": "-1", "numeric.mapping": "x"})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, k := range []string{`key "mode"`, `key "batch.max.rows"`, `key "numeric.mapping"`} {
+		if !strings.Contains(err.Error(), k) {
+			t.Errorf("joined error misses %s: %v", k, err)
+		}
+	}
+}

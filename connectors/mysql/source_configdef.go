@@ -1,0 +1,110 @@
+package mysql
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/serverless-kafka-connect/slkc/shared/config"
+)
+
+// GroupSource is the docs group of the MySQL source keys.
+const GroupSource = "MySQL Source"
+
+// SourceConfigDef returns the key definitions of the MySQL source connector
+// (types, defaults, per-key validators, docs) plus a cross-key check that
+// runs ParseSourceConfig's rules (query vs tables, mode needs
+// timestamp.column.name, ...). Merge it into config.FrameworkDef(config.Source)
+// (config.ParseConnector does) so unknown keys are rejected, then build the
+// typed config with SourceConfigFromValues.
+func SourceConfigDef() *config.Def {
+	s, l := config.String, config.List
+	d := config.NewDef(
+		config.Key{Name: "connection.url", Type: s, Required: true, Validator: config.NonEmpty(), Group: GroupSource,
+			Doc: "jdbc:mysql://host:port/db[?user=..&password=..] or a Go MySQL DSN user:pass@tcp(host:port)/db."},
+		config.Key{Name: "connection.user", Type: s, Default: config.Default(""), Group: GroupSource,
+			Doc: "User name; overrides the one in connection.url."},
+		config.Key{Name: "connection.password", Type: config.Password, Default: config.Default(""), Group: GroupSource,
+			Doc: "Password; overrides the one in connection.url. Use ${secretsmanager:id:key}."},
+		config.Key{Name: "table.whitelist", Type: l, Default: config.Default(""), Group: GroupSource,
+			Doc: "Tables to read (table or db.table). Default: every table of the database."},
+		config.Key{Name: "table.include.list", Type: l, Default: config.Default(""), Group: GroupSource,
+			Doc: "Alias of table.whitelist."},
+		config.Key{Name: "table.blacklist", Type: l, Default: config.Default(""), Group: GroupSource,
+			Doc: "Tables not to read; only without table.whitelist."},
+		config.Key{Name: "table.exclude.list", Type: l, Default: config.Default(""), Group: GroupSource,
+			Doc: "Alias of table.blacklist."},
+		config.Key{Name: "query", Type: s, Default: config.Default(""), Group: GroupSource,
+			Doc: "A SELECT to read instead of tables; wrapped as SELECT * FROM (query) AS q WHERE <keyset> ORDER BY .. LIMIT n."},
+		config.Key{Name: "query.suffix", Type: s, Default: config.Default(""), Group: GroupSource,
+			Doc: "Text appended to every generated query."},
+		config.Key{Name: "mode", Type: s, Required: true, Group: GroupSource,
+			Validator: config.OneOf(string(ModeBulk), string(ModeIncrementing), string(ModeTimestamp), string(ModeTimestampIncrementing)),
+			Doc:       "bulk, incrementing, timestamp or timestamp+incrementing."},
+		config.Key{Name: "incrementing.column.name", Type: s, Default: config.Default(""), Group: GroupSource,
+			Doc: "Strictly increasing integer column. Default: the table's AUTO_INCREMENT column."},
+		config.Key{Name: "timestamp.column.name", Type: l, Default: config.Default(""), Group: GroupSource,
+			Doc: "DATETIME/TIMESTAMP column(s); several are read as COALESCE(a, b, ...)."},
+		config.Key{Name: "timestamp.delay.interval.ms", Type: config.Long, Default: config.Default("0"), Validator: config.Range(0, math32()), Group: GroupSource,
+			Doc: "Read only rows whose timestamp is older than the database clock minus this. Cover the longest transaction plus clock skew. Default 0."},
+		config.Key{Name: "timestamp.initial", Type: config.Long, Validator: config.AtLeast(-1), Group: GroupSource,
+			Doc: "Epoch ms to start after when there is no offset; -1 = the database's current time. Default: from the beginning."},
+		config.Key{Name: "batch.max.rows", Type: config.Int, Default: config.Default("100"), Validator: config.Range(1, MaxBatchMaxRows), Group: GroupSource,
+			Doc: "Rows per page (one query, one offset write). Default 100."},
+		config.Key{Name: "poll.interval.ms", Type: config.Long, Default: config.Default("5000"), Validator: config.Range(1, math32()), Group: GroupSource,
+			Doc: "How often the poller runs (schedule rate). Default 5000."},
+		config.Key{Name: "topic.prefix", Type: s, Default: config.Default(""), Group: GroupSource,
+			Doc: "Topic = prefix + table name; in query mode the topic is the prefix."},
+		config.Key{Name: "validate.non.null", Type: config.Bool, Default: config.Default("true"), Group: GroupSource,
+			Doc: "Refuse nullable incrementing/timestamp columns. Default true."},
+		config.Key{Name: "numeric.mapping", Type: s, Default: config.Default(string(NumericNone)), Group: GroupSource,
+			Validator: config.OneOfFold(string(NumericNone), string(NumericPrecisionOnly), string(NumericBestFit), string(NumericBestFitEagerDouble)),
+			Doc:       "DECIMAL mapping: none (Decimal), precision_only, best_fit, best_fit_eager_double. Default none."},
+		config.Key{Name: "db.timezone", Type: s, Default: config.Default("UTC"), Group: GroupSource,
+			Doc: "Zone DATETIME values are in. Default UTC."},
+		config.Key{Name: "bigint.unsigned.handling.mode", Type: s, Default: config.Default(string(UnsignedLong)), Group: GroupSource,
+			Validator: config.OneOfFold(string(UnsignedLong), string(UnsignedPrecise)),
+			Doc:       "BIGINT UNSIGNED as int64 (long; values above 2^63-1 fail) or Decimal(20,0) (precise). Default long."},
+		config.Key{Name: "table.types", Type: l, Default: config.Default("TABLE"), Group: GroupSource,
+			Validator: config.Each(config.OneOfFold("TABLE", "VIEW")),
+			Doc:       "Table types listed when table.whitelist is empty: TABLE, VIEW. Default TABLE."},
+		config.Key{Name: "catalog.pattern", Type: s, Default: config.Default(""), Group: GroupSource,
+			Doc: "Accepted for JDBC compatibility; when set it must be the database of connection.url."},
+		config.Key{Name: "schema.pattern", Type: s, Default: config.Default(""), Group: GroupSource,
+			Doc: "Accepted for JDBC compatibility; ignored (MySQL has no schemas within a database)."},
+	)
+	d.AddCheck(func(v config.Values) []error {
+		_, errs := parseSource(sourceProps(v))
+		return errs
+	})
+	return d
+}
+
+// sourceProps rebuilds the source keys' text from parsed values.
+func sourceProps(v config.Values) map[string]string {
+	props := map[string]string{}
+	for _, k := range sourceKeys {
+		if !v.Defined(k.name) || !v.Has(k.name) {
+			continue
+		}
+		if k.name == "connection.password" {
+			props[k.name] = v.Password(k.name).Value()
+			continue
+		}
+		props[k.name] = v.Text(k.name)
+	}
+	return props
+}
+
+// SourceConfigFromValues builds the typed config from values parsed by a
+// Def that includes SourceConfigDef (e.g. config.ParseConnector(props,
+// SourceConfigDef())).
+func SourceConfigFromValues(v config.Values) (SourceConfig, error) {
+	if !v.Defined("mode") {
+		return SourceConfig{}, errors.New("mysql source config: values were not parsed with SourceConfigDef")
+	}
+	cfg, errs := parseSource(sourceProps(v))
+	if len(errs) > 0 {
+		return SourceConfig{}, fmt.Errorf("mysql source config: %w", errors.Join(errs...))
+	}
+	return cfg, nil
+}
