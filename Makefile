@@ -75,3 +75,6 @@ lint: ## gofmt check, go vet and staticcheck
 	$(CACHE_DIR)/bin/staticcheck-$(STATICCHECK_VERSION) ./...
 
 -include infra/infra.mk
+-include localstack/demo.mk
+-include localstack/bench.mk
+-include localstack/reliability.mk

@@ -1,0 +1,511 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
+	"github.com/serverless-kafka-connect/slkc/shared/errclass"
+)
+
+// Sink is the MySQL/MariaDB destination, behaving like the Confluent JDBC
+// sink connector: insert/upsert/update modes, pk.mode, deletes on
+// tombstones, auto.create and auto.evolve.
+//
+// Each Write groups records by table; per table it collapses the batch so
+// the last write of each key wins, runs any DDL (DDL commits implicitly in
+// MySQL, so it runs before the transaction), then writes all rows of the
+// table in one transaction: deletes first, then inserts/upserts as
+// multi-row statements in batch order. A Sink is safe for sequential use;
+// Write calls must not run concurrently.
+type Sink struct {
+	cfg SinkConfig
+	db  *sql.DB
+	log *slog.Logger
+
+	mu       sync.Mutex
+	detected bool
+	style    upsertStyle
+	version  string
+}
+
+var _ connectors.Destination = (*Sink)(nil)
+
+// NewSink returns a sink writing through db, which must point at the
+// target database (table names are relative to it unless qualified).
+// The server flavour (MySQL or MariaDB) is detected on the first Write.
+func NewSink(cfg SinkConfig, db *sql.DB) (*Sink, error) {
+	if db == nil {
+		return nil, errors.New("mysql sink: nil *sql.DB")
+	}
+	if cfg.TableNameFormat == "" || cfg.BatchSize <= 0 || cfg.InsertMode == "" || cfg.PKMode == "" {
+		return nil, errors.New("mysql sink: config not built by ParseSinkConfig (empty table.name.format, batch.size, insert.mode or pk.mode)")
+	}
+	if cfg.PKMode == PKModeKafka && len(cfg.PKFields) != 3 {
+		return nil, fmt.Errorf("mysql sink: pk.mode=kafka needs 3 pk.fields, got %v", cfg.PKFields)
+	}
+	return &Sink{cfg: cfg, db: db, log: slog.Default().With("connector", "mysql-sink")}, nil
+}
+
+// OpenSink opens a connection pool from cfg.Conn and returns a sink using
+// it; Close closes the pool.
+func OpenSink(cfg SinkConfig) (*Sink, error) {
+	dc, err := cfg.Conn.DriverConfig()
+	if err != nil {
+		return nil, fmt.Errorf("mysql sink: %w", err)
+	}
+	conn, err := gomysql.NewConnector(dc)
+	if err != nil {
+		return nil, fmt.Errorf("mysql sink: %w", err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(4)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return NewSink(cfg, db)
+}
+
+// Close closes the database pool given to NewSink or opened by OpenSink.
+func (s *Sink) Close() error { return s.db.Close() }
+
+// detect reads SELECT VERSION() once to choose the upsert syntax.
+func (s *Sink) detect(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.detected {
+		return nil
+	}
+	if err := s.db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&s.version); err != nil {
+		return fmt.Errorf("mysql sink: detect server version: %w", err)
+	}
+	s.style = upsertStyleFor(s.version)
+	s.detected = true
+	return nil
+}
+
+// sinkStats counts one Write for its log line.
+type sinkStats struct {
+	written, deleted, failed, skipped, collapsed, statements int
+}
+
+// Write writes the records; see connectors.Destination for the result. A
+// *connectors.BatchError names records that can never be written as they
+// are (bad field types, missing key, a missing table or column that
+// auto.create/auto.evolve may not add, and MySQL data errors such as value
+// too long, out of range or NULL into NOT NULL); every other record was
+// committed. Any other error (deadlock, lock wait timeout, lost
+// connection, ctx done) means the batch must be retried; tables written
+// before the failing one are committed, which replays leave unchanged in
+// upsert and update modes.
+func (s *Sink) Write(ctx context.Context, records []connect.Record) error {
+	start := time.Now()
+	if err := s.detect(ctx); err != nil {
+		return err
+	}
+	berr := connectors.NewBatchError()
+	var st sinkStats
+	var order []string
+	byTable := map[string][]sinkRow{}
+	for i := range records {
+		r := &records[i]
+		table, err := s.cfg.tableName(r.Topic)
+		if err != nil {
+			berr.Fail(i, errclass.Permanent(fmt.Errorf("mysql sink: %s: %w", r.Where(), err)))
+			continue
+		}
+		row, err := s.cfg.extractRow(i, table, r)
+		if errors.Is(err, errSkipTombstone) {
+			st.skipped++
+			continue
+		}
+		if err != nil {
+			berr.Fail(i, errclass.Data(fmt.Errorf("mysql sink: %s: table %s: %w", r.Where(), table, err)))
+			continue
+		}
+		if _, ok := byTable[table]; !ok {
+			order = append(order, table)
+		}
+		byTable[table] = append(byTable[table], row)
+	}
+	for _, table := range order {
+		rows := collapse(byTable[table])
+		st.collapsed += len(byTable[table]) - len(rows)
+		w := tableWriter{s: s, table: table, records: records, berr: berr, st: &st}
+		if err := w.write(ctx, rows); err != nil {
+			s.log.ErrorContext(ctx, "mysql sink batch failed", "table", table, "records", len(records), "error", err)
+			return err
+		}
+	}
+	st.failed = len(berr.Failed)
+	s.log.InfoContext(ctx, "mysql sink batch",
+		"records", len(records), "tables", len(order), "written", st.written, "deleted", st.deleted,
+		"failed", st.failed, "tombstones_skipped", st.skipped, "collapsed", st.collapsed,
+		"statements", st.statements, "duration_ms", time.Since(start).Milliseconds())
+	if len(berr.Failed) > 0 {
+		return berr
+	}
+	return nil
+}
+
+// tableWriter writes the rows of one table in one Write.
+type tableWriter struct {
+	s       *Sink
+	table   string // unquoted
+	quoted  string
+	records []connect.Record
+	berr    *connectors.BatchError
+	st      *sinkStats
+	tx      *sql.Tx
+	stmts   map[string]*sql.Stmt
+}
+
+// fail records a permanent failure of one row: a MySQL data error or a
+// table that cannot take the row. Both are marked permanent explicitly,
+// since errclass does not know every row-level MySQL error number.
+func (w *tableWriter) fail(row sinkRow, err error) {
+	err = fmt.Errorf("mysql sink: %s: table %s: %w", w.records[row.index].Where(), w.table, err)
+	if isRecordError(err) {
+		err = errclass.Data(err)
+	} else {
+		err = errclass.Permanent(err)
+	}
+	w.berr.Fail(row.index, err)
+}
+
+func (w *tableWriter) write(ctx context.Context, rows []sinkRow) (err error) {
+	w.quoted, err = QuoteQualified(w.table)
+	if err != nil {
+		return err // tableName validated it already
+	}
+	rows, err = w.ensureSchema(ctx, rows)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	w.tx, err = w.s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("mysql sink: table %s: begin: %w", w.table, err)
+	}
+	w.stmts = map[string]*sql.Stmt{}
+	defer func() {
+		for _, st := range w.stmts {
+			_ = st.Close()
+		}
+		if err != nil {
+			_ = w.tx.Rollback()
+		}
+	}()
+	// Keys are unique after collapse, so deletes and writes touch different
+	// rows; deleting first frees secondary unique values a write may reuse.
+	var dels, writes []sinkRow
+	for _, r := range rows {
+		if r.delete {
+			dels = append(dels, r)
+		} else {
+			writes = append(writes, r)
+		}
+	}
+	for _, run := range runs(dels) {
+		if err = w.deleteRun(ctx, run); err != nil {
+			return err
+		}
+	}
+	for _, run := range runs(writes) {
+		if w.s.cfg.InsertMode == InsertModeUpdate {
+			err = w.updateRun(ctx, run)
+		} else {
+			err = w.insertRun(ctx, run)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err = w.tx.Commit(); err != nil {
+		return fmt.Errorf("mysql sink: table %s: commit: %w", w.table, err)
+	}
+	return nil
+}
+
+// runs splits rows into maximal runs of consecutive rows with the same
+// columns, keeping order.
+func runs(rows []sinkRow) [][]sinkRow {
+	var out [][]sinkRow
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && rows[j].sig == rows[i].sig {
+			j++
+		}
+		out = append(out, rows[i:j])
+		i = j
+	}
+	return out
+}
+
+// chunks splits a run into statements of at most per rows and about
+// maxStatementBytes of parameters.
+func chunks(run []sinkRow, per int) [][]sinkRow {
+	var out [][]sinkRow
+	for i := 0; i < len(run); {
+		j, size := i, 0
+		for j < len(run) && j-i < per && (j == i || size+run[j].bytes <= maxStatementBytes) {
+			size += run[j].bytes
+			j++
+		}
+		out = append(out, run[i:j])
+		i = j
+	}
+	return out
+}
+
+func (w *tableWriter) names(r sinkRow) []string {
+	names := make([]string, len(r.cols))
+	for i, c := range r.cols {
+		names[i] = c.name
+	}
+	return names
+}
+
+// exec runs query with args in the transaction, preparing each distinct
+// statement once.
+func (w *tableWriter) exec(ctx context.Context, query string, args []any) error {
+	st, ok := w.stmts[query]
+	if !ok {
+		var err error
+		if st, err = w.tx.PrepareContext(ctx, query); err != nil {
+			return err
+		}
+		w.stmts[query] = st
+	}
+	w.st.statements++
+	_, err := st.ExecContext(ctx, args...)
+	return err
+}
+
+// execChunk runs the statement for a chunk; when it fails with a data
+// error it runs the rows one by one to find the bad ones. InnoDB rolls
+// back just the failed statement on such errors, so the transaction and
+// the rows before it stay intact (no savepoint needed).
+func (w *tableWriter) execChunk(ctx context.Context, chunk []sinkRow, build func(n int) string, args func([]sinkRow) []any) error {
+	err := w.exec(ctx, build(len(chunk)), args(chunk))
+	if err == nil || !isRecordError(err) {
+		if err != nil {
+			return fmt.Errorf("mysql sink: table %s: %w", w.table, err)
+		}
+		return nil
+	}
+	if len(chunk) == 1 {
+		w.fail(chunk[0], err)
+		return nil
+	}
+	w.s.log.DebugContext(ctx, "mysql sink: data error in multi-row statement, retrying row by row", "table", w.table, "rows", len(chunk), "error", err)
+	for i := range chunk {
+		one := chunk[i : i+1]
+		if err := w.exec(ctx, build(1), args(one)); err != nil {
+			if !isRecordError(err) {
+				return fmt.Errorf("mysql sink: table %s: %w", w.table, err)
+			}
+			w.fail(chunk[i], err)
+		}
+	}
+	return nil
+}
+
+func allVals(rows []sinkRow) []any {
+	n := 0
+	for _, r := range rows {
+		n += len(r.vals)
+	}
+	out := make([]any, 0, n)
+	for _, r := range rows {
+		out = append(out, r.vals...)
+	}
+	return out
+}
+
+func keyVals(rows []sinkRow) []any {
+	out := make([]any, 0, len(rows)*rows[0].nkeys)
+	for _, r := range rows {
+		out = append(out, r.vals[:r.nkeys]...)
+	}
+	return out
+}
+
+func (w *tableWriter) insertRun(ctx context.Context, run []sinkRow) error {
+	names := w.names(run[0])
+	nkeys := run[0].nkeys
+	kind := insertPlain
+	switch {
+	case w.s.cfg.InsertMode == InsertModeUpsert:
+		kind = insertUpsert
+	case w.s.cfg.PKMode == PKModeKafka:
+		// The key is the record's Kafka coordinates, so an existing row is
+		// this very record written by an earlier delivery (Lambda delivers
+		// at least once): keep it instead of failing on a duplicate.
+		kind = insertKeepExisting
+	}
+	build := func(n int) string { return buildInsert(w.quoted, names, nkeys, n, kind, w.s.style) }
+	for _, c := range chunks(run, rowsPerStatement(len(names), w.s.cfg.BatchSize)) {
+		before := len(w.berr.Failed)
+		if err := w.execChunk(ctx, c, build, allVals); err != nil {
+			return err
+		}
+		w.st.written += len(c) - (len(w.berr.Failed) - before)
+	}
+	return nil
+}
+
+func (w *tableWriter) deleteRun(ctx context.Context, run []sinkRow) error {
+	names := w.names(run[0])[:run[0].nkeys]
+	build := func(n int) string { return buildDelete(w.quoted, names, n) }
+	for _, c := range chunks(run, rowsPerStatement(len(names), w.s.cfg.BatchSize)) {
+		before := len(w.berr.Failed)
+		if err := w.execChunk(ctx, c, build, keyVals); err != nil {
+			return err
+		}
+		w.st.deleted += len(c) - (len(w.berr.Failed) - before)
+	}
+	return nil
+}
+
+// updateRun runs one UPDATE per row (rows have different WHERE values, and
+// a multi-row UPDATE would need a join on a derived table).
+func (w *tableWriter) updateRun(ctx context.Context, run []sinkRow) error {
+	names := w.names(run[0])
+	nkeys := run[0].nkeys
+	if len(names) == nkeys {
+		return nil // nothing but the key: an update changes nothing
+	}
+	query := buildUpdate(w.quoted, names, nkeys)
+	build := func(int) string { return query }
+	args := func(rows []sinkRow) []any {
+		r := rows[0]
+		out := make([]any, 0, len(r.vals))
+		out = append(out, r.vals[nkeys:]...)
+		return append(out, r.vals[:nkeys]...)
+	}
+	for i := range run {
+		before := len(w.berr.Failed)
+		if err := w.execChunk(ctx, run[i:i+1], build, args); err != nil {
+			return err
+		}
+		if len(w.berr.Failed) == before {
+			w.st.written++
+		}
+	}
+	return nil
+}
+
+// tableColumns returns the lower-cased column names of the table and
+// whether it exists.
+func (s *Sink) tableColumns(ctx context.Context, table string) (map[string]bool, bool, error) {
+	var schema any
+	name := table
+	if db, t, ok := strings.Cut(table, "."); ok {
+		schema, name = db, t
+	}
+	rows, err := s.db.QueryContext(ctx,
+		"SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
+		schema, name)
+	if err != nil {
+		return nil, false, fmt.Errorf("mysql sink: read columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	cols := map[string]bool{}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, false, fmt.Errorf("mysql sink: read columns of %s: %w", table, err)
+		}
+		cols[strings.ToLower(c)] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("mysql sink: read columns of %s: %w", table, err)
+	}
+	return cols, len(cols) > 0, nil
+}
+
+// ensureSchema creates the table (auto.create) or adds missing columns
+// (auto.evolve) and returns the rows that can be written; rows that
+// cannot are failed in the BatchError. A returned error fails the batch.
+func (w *tableWriter) ensureSchema(ctx context.Context, rows []sinkRow) ([]sinkRow, error) {
+	cols, exists, err := w.s.tableColumns(ctx, w.table)
+	if err != nil {
+		return nil, err
+	}
+	var union []sinkColumn
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for _, c := range r.cols {
+			if l := strings.ToLower(c.name); !seen[l] {
+				seen[l] = true
+				union = append(union, c)
+			}
+		}
+	}
+	failAll := func(err error) ([]sinkRow, error) {
+		for _, r := range rows {
+			w.fail(r, err)
+		}
+		return nil, nil
+	}
+	if !exists {
+		if !w.s.cfg.AutoCreate {
+			return failAll(fmt.Errorf("table %s does not exist and %s=false", w.table, SinkKeyAutoCreate))
+		}
+		ddl, err := buildCreateTable(w.quoted, union)
+		if err != nil {
+			return failAll(fmt.Errorf("auto.create: %w", err))
+		}
+		if _, err := w.s.db.ExecContext(ctx, ddl); err != nil {
+			return nil, fmt.Errorf("mysql sink: auto.create table %s: %w", w.table, err)
+		}
+		w.s.log.InfoContext(ctx, "mysql sink created table", "table", w.table, "columns", len(union))
+		return rows, nil
+	}
+	bad := map[string]error{}
+	for _, c := range union {
+		l := strings.ToLower(c.name)
+		if cols[l] {
+			continue
+		}
+		if !w.s.cfg.AutoEvolve {
+			bad[l] = fmt.Errorf("table %s has no column %q and %s=false", w.table, c.name, SinkKeyAutoEvolve)
+			continue
+		}
+		ddl, err := buildAddColumn(w.quoted, c)
+		if err != nil {
+			bad[l] = fmt.Errorf("auto.evolve: %w", err)
+			continue
+		}
+		if _, err := w.s.db.ExecContext(ctx, ddl); err != nil && mysqlErrorNumber(err) != duplicateColumn {
+			return nil, fmt.Errorf("mysql sink: auto.evolve table %s add column %q: %w", w.table, c.name, err)
+		}
+		w.s.log.InfoContext(ctx, "mysql sink added column", "table", w.table, "column", c.name)
+	}
+	if len(bad) == 0 {
+		return rows, nil
+	}
+	kept := rows[:0:0]
+	for _, r := range rows {
+		var rowErr error
+		for _, c := range r.cols {
+			if err, ok := bad[strings.ToLower(c.name)]; ok {
+				rowErr = err
+				break
+			}
+		}
+		if rowErr != nil {
+			w.fail(r, rowErr)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
+}

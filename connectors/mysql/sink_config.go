@@ -1,0 +1,272 @@
+package mysql
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/serverless-kafka-connect/slkc/shared/config"
+)
+
+// Sink configuration keys, named as in the Confluent JDBC sink connector.
+const (
+	SinkKeyConnectionURL      = "connection.url"
+	SinkKeyConnectionUser     = "connection.user"
+	SinkKeyConnectionPassword = "connection.password"
+	SinkKeyTopics             = "topics"
+	SinkKeyInsertMode         = "insert.mode"
+	SinkKeyPKMode             = "pk.mode"
+	SinkKeyPKFields           = "pk.fields"
+	SinkKeyDeleteEnabled      = "delete.enabled"
+	SinkKeyTableNameFormat    = "table.name.format"
+	SinkKeyFieldsWhitelist    = "fields.whitelist"
+	SinkKeyAutoCreate         = "auto.create"
+	SinkKeyAutoEvolve         = "auto.evolve"
+	SinkKeyBatchSize          = "batch.size"
+	SinkKeyDBTimezone         = "db.timezone"
+	SinkKeyMaxRetries         = "max.retries"
+	SinkKeyRetryBackoffMS     = "retry.backoff.ms"
+)
+
+// SinkKeys lists every key ParseSinkConfig reads, for the config layer's
+// unknown-key check.
+var SinkKeys = []string{
+	SinkKeyConnectionURL, SinkKeyConnectionUser, SinkKeyConnectionPassword, SinkKeyTopics,
+	SinkKeyInsertMode, SinkKeyPKMode, SinkKeyPKFields, SinkKeyDeleteEnabled, SinkKeyTableNameFormat,
+	SinkKeyFieldsWhitelist, SinkKeyAutoCreate, SinkKeyAutoEvolve, SinkKeyBatchSize, SinkKeyDBTimezone,
+	SinkKeyMaxRetries, SinkKeyRetryBackoffMS,
+}
+
+// InsertMode is insert.mode.
+type InsertMode string
+
+// The insert modes of the JDBC sink.
+const (
+	// InsertModeInsert writes plain INSERTs; a duplicate key is a
+	// per-record error, so replays fail, except with pk.mode=kafka, where
+	// an existing row with the same coordinates is the same record
+	// delivered again and is kept without error.
+	InsertModeInsert InsertMode = "insert"
+	// InsertModeUpsert writes INSERT ... ON DUPLICATE KEY UPDATE.
+	InsertModeUpsert InsertMode = "upsert"
+	// InsertModeUpdate writes UPDATE ... WHERE pk; missing rows are not
+	// created.
+	InsertModeUpdate InsertMode = "update"
+)
+
+// PKMode is pk.mode.
+type PKMode string
+
+// The primary key modes of the JDBC sink.
+const (
+	PKModeNone        PKMode = "none"
+	PKModeKafka       PKMode = "kafka"
+	PKModeRecordKey   PKMode = "record_key"
+	PKModeRecordValue PKMode = "record_value"
+)
+
+// Default column names for pk.mode=kafka, as the JDBC sink names them.
+var defaultKafkaPKFields = []string{"__connect_topic", "__connect_partition", "__connect_offset"}
+
+// SinkConfig is the parsed configuration of the MySQL sink. Build it with
+// ParseSinkConfig; the zero value is not valid.
+type SinkConfig struct {
+	// Conn is connection.url / connection.user / connection.password /
+	// db.timezone.
+	Conn ConnConfig
+	// Topics is the topics list (informational for the sink itself).
+	Topics []string
+	// InsertMode defaults to insert.
+	InsertMode InsertMode
+	// PKMode defaults to none.
+	PKMode PKMode
+	// PKFields is pk.fields; meaning depends on PKMode (see the JDBC docs):
+	// kafka: empty or exactly 3 column names for topic, partition, offset;
+	// record_key: the key field(s), exactly one for a primitive key, empty
+	// for all fields of a struct key; record_value: the value fields, empty
+	// for all.
+	PKFields []string
+	// DeleteEnabled turns tombstones into DELETEs; requires
+	// pk.mode=record_key. Default false, in which case tombstones are
+	// skipped (counted in the batch log line), as the JDBC sink does.
+	DeleteEnabled bool
+	// TableNameFormat is table.name.format, default "${topic}".
+	TableNameFormat string
+	// FieldsWhitelist limits the value fields written; empty means all.
+	FieldsWhitelist []string
+	// AutoCreate creates missing tables from the record schema.
+	AutoCreate bool
+	// AutoEvolve adds missing columns with ALTER TABLE.
+	AutoEvolve bool
+	// BatchSize caps the rows of one multi-row statement, default 3000.
+	BatchSize int
+	// MaxRetries and RetryBackoff are accepted for compatibility; retries
+	// are done by re-invoking the function (the event source mapping), not
+	// inside Write.
+	MaxRetries   int
+	RetryBackoff time.Duration
+}
+
+// ParseSinkConfig reads the sink keys from props (the connector "config"
+// object with values already resolved). All problems are reported together
+// with errors.Join, each naming the key, the value and what is allowed.
+// Keys it does not know are ignored here; the config layer checks them
+// against SinkKeys and the framework keys.
+func ParseSinkConfig(props map[string]string) (SinkConfig, error) {
+	cfg, errs := parseSink(props)
+	if len(errs) > 0 {
+		return SinkConfig{}, fmt.Errorf("mysql sink config: %w", errors.Join(errs...))
+	}
+	return cfg, nil
+}
+
+// parseSink does the work of ParseSinkConfig and returns every problem as
+// a *config.KeyError naming the key.
+func parseSink(props map[string]string) (SinkConfig, []error) {
+	var errs []error
+	bad := func(key, val, allowed string) {
+		errs = append(errs, config.Errorf(key, val, "allowed %s", allowed))
+	}
+	cfg := SinkConfig{
+		Conn: ConnConfig{
+			URL:      props[SinkKeyConnectionURL],
+			User:     props[SinkKeyConnectionUser],
+			Password: props[SinkKeyConnectionPassword],
+		},
+		Topics:          sinkList(props[SinkKeyTopics]),
+		InsertMode:      InsertModeInsert,
+		PKMode:          PKModeNone,
+		PKFields:        sinkList(props[SinkKeyPKFields]),
+		TableNameFormat: "${topic}",
+		FieldsWhitelist: sinkList(props[SinkKeyFieldsWhitelist]),
+		BatchSize:       3000,
+		MaxRetries:      10,
+		RetryBackoff:    3 * time.Second,
+	}
+	if cfg.Conn.URL == "" {
+		errs = append(errs, config.Errorf(SinkKeyConnectionURL, "", "required: a jdbc:mysql://host:port/db URL or a Go MySQL DSN"))
+	} else if _, err := cfg.Conn.DriverConfig(); err != nil {
+		// The URL may hold a password: DriverConfig's message redacts it.
+		errs = append(errs, config.Errorf(SinkKeyConnectionURL, "", "%v", err))
+	}
+	if v, ok := props[SinkKeyInsertMode]; ok {
+		switch m := InsertMode(strings.ToLower(strings.TrimSpace(v))); m {
+		case InsertModeInsert, InsertModeUpsert, InsertModeUpdate:
+			cfg.InsertMode = m
+		default:
+			bad(SinkKeyInsertMode, v, "insert, upsert, update")
+		}
+	}
+	if v, ok := props[SinkKeyPKMode]; ok {
+		switch m := PKMode(strings.ToLower(strings.TrimSpace(v))); m {
+		case PKModeNone, PKModeKafka, PKModeRecordKey, PKModeRecordValue:
+			cfg.PKMode = m
+		default:
+			bad(SinkKeyPKMode, v, "none, kafka, record_key, record_value")
+		}
+	}
+	parseBool := func(key string, dst *bool) {
+		v, ok := props[key]
+		if !ok || strings.TrimSpace(v) == "" {
+			return
+		}
+		switch t := strings.TrimSpace(v); {
+		case strings.EqualFold(t, "true"):
+			*dst = true
+		case strings.EqualFold(t, "false"):
+			*dst = false
+		default:
+			bad(key, v, "true, false")
+		}
+	}
+	parseBool(SinkKeyDeleteEnabled, &cfg.DeleteEnabled)
+	parseBool(SinkKeyAutoCreate, &cfg.AutoCreate)
+	parseBool(SinkKeyAutoEvolve, &cfg.AutoEvolve)
+	parseInt := func(key string, min, max int, dst *int) {
+		v, ok := props[key]
+		if !ok || strings.TrimSpace(v) == "" {
+			return
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < min || n > max {
+			bad(key, v, fmt.Sprintf("an integer from %d to %d", min, max))
+			return
+		}
+		*dst = n
+	}
+	parseInt(SinkKeyBatchSize, 1, 1_000_000, &cfg.BatchSize)
+	parseInt(SinkKeyMaxRetries, 0, 1_000_000, &cfg.MaxRetries)
+	backoff := int(cfg.RetryBackoff / time.Millisecond)
+	parseInt(SinkKeyRetryBackoffMS, 0, 86_400_000, &backoff)
+	cfg.RetryBackoff = time.Duration(backoff) * time.Millisecond
+
+	if v, ok := props[SinkKeyTableNameFormat]; ok {
+		if strings.TrimSpace(v) == "" {
+			bad(SinkKeyTableNameFormat, v, "a non-empty table name, optionally containing ${topic}")
+		} else {
+			cfg.TableNameFormat = v
+			if !strings.Contains(v, "${topic}") {
+				if _, err := QuoteQualified(v); err != nil {
+					bad(SinkKeyTableNameFormat, v, "a valid table name ("+err.Error()+")")
+				}
+			}
+		}
+	}
+	if v := props[SinkKeyDBTimezone]; strings.TrimSpace(v) != "" {
+		loc, err := time.LoadLocation(strings.TrimSpace(v))
+		if err != nil {
+			bad(SinkKeyDBTimezone, v, "an IANA time zone name such as UTC or Europe/Berlin")
+		} else {
+			cfg.Conn.Timezone = loc
+		}
+	}
+	for _, f := range append(append([]string{}, cfg.PKFields...), cfg.FieldsWhitelist...) {
+		if err := ValidateIdent(f); err != nil {
+			key := SinkKeyPKFields
+			if !slices.Contains(cfg.PKFields, f) {
+				key = SinkKeyFieldsWhitelist
+			}
+			errs = append(errs, config.Errorf(key, props[key], "field name %q: %v", f, err))
+		}
+	}
+	if cfg.DeleteEnabled && cfg.PKMode != PKModeRecordKey {
+		errs = append(errs, config.Errorf(SinkKeyDeleteEnabled, "true", "delete.enabled=true requires %s=record_key, got %s", SinkKeyPKMode, cfg.PKMode))
+	}
+	if cfg.PKMode == PKModeKafka && len(cfg.PKFields) != 0 && len(cfg.PKFields) != 3 {
+		bad(SinkKeyPKFields, props[SinkKeyPKFields], "empty (default __connect_topic,__connect_partition,__connect_offset) or exactly 3 column names with pk.mode=kafka")
+	}
+	if cfg.PKMode == PKModeNone && len(cfg.PKFields) != 0 {
+		bad(SinkKeyPKFields, props[SinkKeyPKFields], "empty with pk.mode=none")
+	}
+	if cfg.PKMode == PKModeNone && cfg.InsertMode != InsertModeInsert {
+		errs = append(errs, config.Errorf(SinkKeyInsertMode, string(cfg.InsertMode), "%s=%s requires a primary key: set %s to kafka, record_key or record_value", SinkKeyInsertMode, cfg.InsertMode, SinkKeyPKMode))
+	}
+	if cfg.PKMode == PKModeKafka && len(cfg.PKFields) == 0 {
+		cfg.PKFields = append([]string(nil), defaultKafkaPKFields...)
+	}
+	return cfg, errs
+}
+
+// sinkList splits a Kafka Connect list value: comma separated, spaces
+// trimmed, empty items dropped.
+func sinkList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// tableName applies table.name.format to a topic and validates the result.
+func (c *SinkConfig) tableName(topic string) (string, error) {
+	name := strings.ReplaceAll(c.TableNameFormat, "${topic}", topic)
+	if _, err := QuoteQualified(name); err != nil {
+		return "", fmt.Errorf("%s %q with topic %q gives an invalid table name: %w", SinkKeyTableNameFormat, c.TableNameFormat, topic, err)
+	}
+	return name, nil
+}
