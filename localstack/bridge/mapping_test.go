@@ -1,0 +1,51 @@
+package bridge
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMappingValidation(t *testing.T) {
+	ok := Mapping{FunctionName: "f", Topics: []string{"t"}, Bootstrap: "127.0.0.1:9092"}
+	cases := []struct {
+		name   string
+		mutate func(*Mapping)
+		want   string // empty: valid
+	}{
+		{"defaults are valid", func(*Mapping) {}, ""},
+		{"no function", func(m *Mapping) { m.FunctionName = "" }, "FunctionName is empty"},
+		{"no topics", func(m *Mapping) { m.Topics = nil }, "Topics is empty"},
+		{"batch too large", func(m *Mapping) { m.BatchSize = 10001 }, "BatchSize 10001"},
+		{"bad position", func(m *Mapping) { m.StartingPosition = "AT_TIMESTAMP" }, "StartingPosition"},
+		{"bad retries", func(m *Mapping) { m.MaximumRetryAttempts = -2 }, "MaximumRetryAttempts -2"},
+		{"bad source", func(m *Mapping) { m.EventSource = "aws:sqs" }, "EventSource"},
+		{"loop destination", func(m *Mapping) { m.OnFailure = &TopicDestination{Topic: "t"} }, "also a source topic"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := ok
+			tc.mutate(&m)
+			_, err := New(m, &fakeFunction{}, nil)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("New = %v, want valid", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("New = %v, want error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMappingDefaultsAndRetryCap(t *testing.T) {
+	m := Mapping{FunctionName: "f", MaximumRetryAttempts: -1}.withDefaults()
+	if m.BatchSize != 100 || m.ConsumerGroup != "connect-f" || m.StartingPosition != TrimHorizon || m.EventSource != SourceSelfManaged {
+		t.Errorf("defaults = %+v", m)
+	}
+	if m.retryLimit() != -1 {
+		t.Errorf("retry limit without destination = %d, want -1", m.retryLimit())
+	}
+	m.OnFailure = FuncDestination(nil)
+	if m.retryLimit() != RetryCapWithDestination {
+		t.Errorf("retry limit with destination = %d, want %d", m.retryLimit(), RetryCapWithDestination)
+	}
+}

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/serverless-kafka-connect/slkc/localstack/bridge"
+	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
+	"github.com/serverless-kafka-connect/slkc/localstack/scheduler"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
+)
+
+// lambdaClient returns an aws-sdk-go-v2 Lambda client for endpoint. Local
+// endpoints accept any credentials; the environment's are used when set.
+func lambdaClient(endpoint, region string) *lambda.Client {
+	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if key == "" || secret == "" {
+		key, secret = "local", "local"
+	}
+	return lambda.New(lambda.Options{
+		BaseEndpoint: aws.String(endpoint),
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider(key, secret, ""),
+	})
+}
+
+func defaultRegion() string {
+	if r := os.Getenv("AWS_REGION"); r != "" {
+		return r
+	}
+	return "us-east-1"
+}
+
+// runConfig is the parsed "run" command line.
+type runConfig struct {
+	options
+	Addr           string
+	InvokeEndpoint string
+	StatusEvery    time.Duration
+	Output         io.Writer
+	// ready, when set, receives the Invoke API endpoint and the bridges once
+	// everything runs (tests).
+	ready func(endpoint string, bridges []*bridge.Bridge)
+}
+
+func parseRun(args []string, stderr io.Writer) (runConfig, error) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var rc runConfig
+	var envFile string
+	fs.StringVar(&rc.PipelineDir, "pipeline", "connectors/pipeline", "folder of connector JSON files")
+	fs.StringVar(&rc.BuildDir, "build", "build", "folder with source-poller/bootstrap and sink-handler/bootstrap")
+	fs.StringVar(&envFile, "env-file", "", "KEY=VALUE file added to every function's environment (and used for ${env:...})")
+	fs.StringVar(&rc.Addr, "addr", "127.0.0.1:3001", "address of the local Invoke API")
+	fs.StringVar(&rc.InvokeEndpoint, "invoke-endpoint", "", "use this Lambda endpoint (sam local start-lambda, LocalStack) instead of the local runner")
+	fs.StringVar(&rc.Region, "region", defaultRegion(), "AWS region of the functions")
+	fs.IntVar(&rc.SinkConcurrency, "sink-concurrency", 10, "processes per sink function when aws.lambda.reserved.concurrency is unset")
+	fs.DurationVar(&rc.StatusEvery, "status-every", 10*time.Second, "how often to log progress (0: never)")
+	if err := fs.Parse(args); err != nil {
+		return rc, err
+	}
+	env, err := readEnvFile(envFile)
+	if err != nil {
+		return rc, err
+	}
+	rc.Env = env
+	return rc, nil
+}
+
+// run starts the runner (unless an endpoint is given), the scheduler for
+// sources and a bridge per sink, and stops them all when ctx ends.
+func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
+	plans, err := loadPipeline(ctx, rc.options)
+	if err != nil {
+		return err
+	}
+	endpoint := rc.InvokeEndpoint
+	var runner *runtime.Runner
+	if endpoint == "" {
+		specs := make([]runtime.FunctionSpec, 0, len(plans))
+		for _, p := range plans {
+			specs = append(specs, p.Spec)
+		}
+		runner, err = runtime.New(specs...)
+		if err != nil {
+			return err
+		}
+		if rc.Output != nil {
+			runner.Output = rc.Output
+		}
+		runner.Logger = logger
+		if err := runner.Start(ctx, rc.Addr); err != nil {
+			return err
+		}
+		defer runner.Close()
+		endpoint = runner.URL()
+	}
+	client := lambdaClient(endpoint, rc.Region)
+
+	var rules []scheduler.Rule
+	var bridges []*bridge.Bridge
+	for _, p := range plans {
+		switch p.Kind {
+		case config.Source:
+			rules = append(rules, scheduler.Rule{Name: "slkc-" + p.Spec.Name + "-schedule", Function: p.Spec.Name, Interval: p.PollInterval})
+		case config.Sink:
+			b, err := bridge.New(p.Mapping, bridge.LambdaInvoker{Client: client}, logger)
+			if err != nil {
+				return err
+			}
+			bridges = append(bridges, b)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, len(bridges)+1)
+	sched := scheduler.New(&scheduler.LambdaInvoker{Client: client}, rules...)
+	sched.Region, sched.Logger = rc.Region, logger
+	if len(rules) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := sched.Run(ctx); err != nil {
+				errc <- err
+			}
+		}()
+	}
+	for _, b := range bridges {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := b.Run(ctx); err != nil {
+				errc <- err
+			}
+		}()
+	}
+	logger.Info("pipeline running", "endpoint", endpoint, "sources", len(rules), "sinks", len(bridges))
+	if rc.ready != nil {
+		rc.ready(endpoint, bridges)
+	}
+	var tick <-chan time.Time
+	if rc.StatusEvery > 0 {
+		t := time.NewTicker(rc.StatusEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-errc:
+			runErr = err
+			break loop
+		case <-tick:
+			logStatus(logger, runner, sched, bridges)
+		}
+	}
+	cancel()
+	wg.Wait()
+	logStatus(logger, runner, sched, bridges)
+	logger.Info("pipeline stopped")
+	return runErr
+}
+
+// logStatus writes one progress line per function and bridge.
+func logStatus(logger *slog.Logger, r *runtime.Runner, s *scheduler.Scheduler, bridges []*bridge.Bridge) {
+	fired, skipped, failed := s.Counts()
+	logger.Info("schedule", "fired", fired, "skipped", skipped, "failed", failed)
+	for _, b := range bridges {
+		st := b.Stats()
+		attrs := []any{"function", b.Mapping().FunctionName, "batches", st.Batches, "invocations", st.Invocations,
+			"delivered", st.Delivered, "failed", st.Failed, "retries", st.Retries, "committed", st.Committed}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if lag, err := b.Lag(ctx); err == nil {
+			total := int64(0)
+			for _, n := range lag {
+				total += n
+			}
+			attrs = append(attrs, "lag", total)
+		}
+		cancel()
+		logger.Info("event source mapping", attrs...)
+	}
+	if r == nil {
+		return
+	}
+	for _, name := range r.Functions() {
+		st, _ := r.Stats(name)
+		logger.Info("function", "name", name, "invocations", st.Invocations, "errors", st.Errors,
+			"timeouts", st.Timeouts, "crashes", st.Crashes, "cold_starts", st.ColdStarts)
+	}
+}
+
+// invokeConfig is the parsed "invoke" command line.
+type invokeConfig struct {
+	options
+	Function  string
+	EventFile string
+	Endpoint  string
+}
+
+func parseInvoke(args []string, stderr io.Writer) (invokeConfig, error) {
+	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var ic invokeConfig
+	var envFile string
+	fs.StringVar(&ic.Function, "function", "", "function (connector) name to invoke (required)")
+	fs.StringVar(&ic.EventFile, "event", "", "event JSON file (default {})")
+	fs.StringVar(&ic.Endpoint, "endpoint", "", "Invoke API endpoint of a running `slkc-local run`, sam local or LocalStack; empty: run the function once in-process")
+	fs.StringVar(&ic.PipelineDir, "pipeline", "connectors/pipeline", "folder of connector JSON files (in-process mode)")
+	fs.StringVar(&ic.BuildDir, "build", "build", "build folder (in-process mode)")
+	fs.StringVar(&envFile, "env-file", "", "KEY=VALUE file for the function's environment (in-process mode)")
+	fs.StringVar(&ic.Region, "region", defaultRegion(), "AWS region")
+	if err := fs.Parse(args); err != nil {
+		return ic, err
+	}
+	if ic.Function == "" {
+		return ic, errors.New("invoke: -function is required")
+	}
+	env, err := readEnvFile(envFile)
+	if err != nil {
+		return ic, err
+	}
+	ic.Env = env
+	ic.SinkConcurrency = 1
+	return ic, nil
+}
+
+// errFunction marks an invoke whose function failed (exit status 1).
+var errFunction = errors.New("function error")
+
+// invoke sends one RequestResponse invoke and writes the response to out.
+func invoke(ctx context.Context, ic invokeConfig, out io.Writer, logger *slog.Logger) error {
+	payload := []byte("{}")
+	if ic.EventFile != "" {
+		b, err := os.ReadFile(ic.EventFile)
+		if err != nil {
+			return fmt.Errorf("invoke: event: %w", err)
+		}
+		if !json.Valid(b) {
+			return fmt.Errorf("invoke: event file %s is not valid JSON", ic.EventFile)
+		}
+		payload = b
+	}
+	endpoint := ic.Endpoint
+	name := functionName(ic.Function)
+	if endpoint == "" {
+		plans, err := loadPipeline(ctx, ic.options)
+		if err != nil {
+			return err
+		}
+		var spec *runtime.FunctionSpec
+		for _, p := range plans {
+			if p.Spec.Name == name || p.Connector == ic.Function {
+				spec = &p.Spec
+			}
+		}
+		if spec == nil {
+			return fmt.Errorf("invoke: no connector %q in %s", ic.Function, ic.PipelineDir)
+		}
+		r, err := runtime.New(*spec)
+		if err != nil {
+			return err
+		}
+		r.Logger = logger
+		if err := r.Start(ctx, "127.0.0.1:0"); err != nil {
+			return err
+		}
+		defer r.Close()
+		endpoint = r.URL()
+	}
+	res, err := lambdaClient(endpoint, ic.Region).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), Payload: payload})
+	if err != nil {
+		return fmt.Errorf("invoke %s at %s: %w", name, endpoint, err)
+	}
+	_, _ = out.Write(res.Payload)
+	_, _ = io.WriteString(out, "\n")
+	if res.FunctionError != nil {
+		return fmt.Errorf("invoke %s: %w: %s", name, errFunction, aws.ToString(res.FunctionError))
+	}
+	return nil
+}
