@@ -84,7 +84,7 @@ func TestFrameworkAllSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	if fw.TasksMax != 4 || fw.ValueConverter.Class != StringConverter ||
-		!reflect.DeepEqual(fw.ValueConverter.Props, map[string]string{"schemas.enable": "true", "encoding": "UTF-8"}) ||
+		!reflect.DeepEqual(fw.ValueConverter.Props, map[string]string{"encoding": "UTF-8"}) ||
 		fw.KeyConverter.Props["schemas.enable"] != "false" {
 		t.Fatalf("converters = %+v %+v", fw.KeyConverter, fw.ValueConverter)
 	}

@@ -116,9 +116,9 @@ func ParseFramework(v Values) (*Framework, error) {
 		Kind:     kind,
 		TasksMax: v.Int(KeyTasksMax),
 		KeyConverter: Converter{Class: v.String(KeyKeyConverter),
-			Props: withSchemas(v.WithPrefix(PrefixKeyConverter), v.Text(KeyKeySchemas))},
+			Props: withSchemas(v.String(KeyKeyConverter), v.WithPrefix(PrefixKeyConverter), v.Text(KeyKeySchemas))},
 		ValueConverter: Converter{Class: v.String(KeyValueConverter),
-			Props: withSchemas(v.WithPrefix(PrefixValueConverter), v.Text(KeyValueSchemas))},
+			Props: withSchemas(v.String(KeyValueConverter), v.WithPrefix(PrefixValueConverter), v.Text(KeyValueSchemas))},
 		Errors: Errors{
 			Tolerance:            v.String(KeyErrorsTolerance),
 			RetryTimeoutMs:       v.Long(KeyErrorsRetryTimeout),
@@ -191,9 +191,14 @@ func ParseFramework(v Values) (*Framework, error) {
 	return f, nil
 }
 
-func withSchemas(props map[string]string, schemas string) map[string]string {
+// withSchemas fills in schemas.enable for JsonConverter only: Kafka
+// Connect's other converters have no such setting and ignore it, so it is
+// dropped for them rather than handed to a converter that would reject it.
+func withSchemas(class string, props map[string]string, schemas string) map[string]string {
 	delete(props, "schemas.enable")
-	props["schemas.enable"] = strings.ToLower(schemas)
+	if class == "org.apache.kafka.connect.json.JsonConverter" {
+		props["schemas.enable"] = strings.ToLower(schemas)
+	}
 	return props
 }
 

@@ -13,11 +13,14 @@ type recorder struct {
 	fatal, skip string
 }
 
-func (r *recorder) Helper()                           {}
-func (r *recorder) Name() string                      { return r.TB.Name() }
-func (r *recorder) Cleanup(f func())                  { r.TB.Cleanup(f) }
-func (r *recorder) Fatalf(format string, args ...any) { r.fatal = fmt.Sprintf(format, args...); panic(r) }
-func (r *recorder) Skipf(format string, args ...any)  { r.skip = fmt.Sprintf(format, args...); panic(r) }
+func (r *recorder) Helper()          {}
+func (r *recorder) Name() string     { return r.TB.Name() }
+func (r *recorder) Cleanup(f func()) { r.TB.Cleanup(f) }
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.fatal = fmt.Sprintf(format, args...)
+	panic(r)
+}
+func (r *recorder) Skipf(format string, args ...any) { r.skip = fmt.Sprintf(format, args...); panic(r) }
 
 func run(r *recorder, f func()) {
 	defer func() {

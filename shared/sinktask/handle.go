@@ -1,0 +1,402 @@
+package sinktask
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/events"
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
+	"github.com/serverless-kafka-connect/slkc/shared/dlq"
+	"github.com/serverless-kafka-connect/slkc/shared/errclass"
+	"github.com/serverless-kafka-connect/slkc/shared/state"
+)
+
+// run is the bookkeeping of one Handle call.
+type run struct {
+	parts []*partState
+	// batch is what goes to Destination.Write; owner[i] is batch[i]'s
+	// partition and origin[i] its raw record.
+	batch  []connect.Record
+	owner  []*partState
+	origin []dlq.Raw
+	// failed are permanent failures eligible for the dead-letter queue.
+	failed []failure
+
+	written, filtered, deadLettered, skipped int
+}
+
+type partState struct {
+	*group
+	// stopAt is the offset the partition must be retried from; stopped
+	// reports whether it is set, stopErr says why.
+	stopped   bool
+	stopAt    int64
+	stopErr   error
+	stopStage string
+}
+
+// stop marks p to be retried from offset (the lowest offset wins); stage is
+// where the record failed.
+func (p *partState) stop(offset int64, stage string, err error) {
+	if !p.stopped || offset < p.stopAt {
+		p.stopped, p.stopAt, p.stopErr, p.stopStage = true, offset, err, stage
+	}
+}
+
+// before reports whether offset is before p's stop (so it counts as handled).
+func (p *partState) before(offset int64) bool { return !p.stopped || offset < p.stopAt }
+
+type failure struct {
+	part *partState
+	f    dlq.Failed
+}
+
+// Handle processes one Kafka event; see the package comment for the rules.
+// It returns a non-nil error when the invocation must fail (Lambda then
+// retries the whole batch), otherwise the partial batch response, whose
+// BatchItemFailures is empty when every record was handled.
+func (t *Task) Handle(ctx context.Context, ev events.KafkaEvent) (events.KafkaBatchResponse, error) {
+	start := t.now()
+	parts, err := decodeEvent(ev)
+	if err != nil {
+		t.putStatus(ctx, start, nil, err, true)
+		t.log().ErrorContext(ctx, "malformed Kafka event", "connector", t.Name, "error", err)
+		return events.KafkaBatchResponse{}, err
+	}
+	r := &run{}
+	for _, p := range parts {
+		ps := &partState{group: p}
+		r.parts = append(r.parts, ps)
+		t.prepare(ps, r)
+	}
+	wholeErr := t.write(ctx, r)
+	resp, err := t.finish(ctx, r, wholeErr)
+	t.putStatus(ctx, start, r, err, err != nil && errclass.IsPermanent(err))
+	return resp, err
+}
+
+// prepare converts and transforms p's records, appending the survivors to
+// the write batch. A permanent failure is queued for the dead-letter queue
+// (tolerance all) or stops the partition (tolerance none).
+func (t *Task) prepare(p *partState, r *run) {
+	for _, raw := range p.raws {
+		rec, keep, stage, err := t.convert(raw)
+		if err != nil {
+			if !t.tolerateAll() {
+				p.stop(raw.Offset, stage, fmt.Errorf("%s: %w", stage, err))
+				return
+			}
+			r.failed = append(r.failed, failure{part: p, f: dlq.Failed{Original: raw, Stage: stage, Class: t.stageClass(stage), Err: err}})
+			continue
+		}
+		if !keep {
+			r.filtered++
+			continue
+		}
+		r.batch = append(r.batch, rec)
+		r.owner = append(r.owner, p)
+		r.origin = append(r.origin, raw)
+	}
+}
+
+// convert builds the Connect record of raw. Errors are marked as permanent
+// data errors (DataException) unless the converter classified them.
+func (t *Task) convert(raw dlq.Raw) (connect.Record, bool, string, error) {
+	rec := connect.Record{
+		Topic:         raw.Topic,
+		Partition:     raw.Partition,
+		Offset:        raw.Offset,
+		Timestamp:     raw.Timestamp,
+		TimestampType: raw.TimestampType,
+	}
+	for _, h := range raw.Headers {
+		rec.Headers = append(rec.Headers, connect.Header{Key: h.Key, Value: h.Value})
+	}
+	var err error
+	if raw.Key != nil {
+		if rec.KeySchema, rec.Key, err = t.KeyConverter.ToConnect(raw.Topic, raw.Key); err != nil {
+			return rec, false, dlq.StageKeyConverter, asData(fmt.Errorf("converting key of %s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, err))
+		}
+	}
+	if raw.Value != nil {
+		if rec.ValueSchema, rec.Value, err = t.ValueConverter.ToConnect(raw.Topic, raw.Value); err != nil {
+			return rec, false, dlq.StageValueConverter, asData(fmt.Errorf("converting value of %s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, err))
+		}
+	}
+	if t.Transforms == nil {
+		return rec, true, "", nil
+	}
+	out, keep, err := t.Transforms.Apply(rec)
+	if err != nil {
+		return rec, false, dlq.StageTransformation, asData(fmt.Errorf("transforming %s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, err))
+	}
+	return out, keep, "", nil
+}
+
+// asData marks err as a permanent data error unless it already carries a
+// class: conversion and transform failures repeat on every attempt.
+func asData(err error) error {
+	var ce *errclass.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	return errclass.Data(err)
+}
+
+func (t *Task) stageClass(stage string) string {
+	switch stage {
+	case dlq.StageKeyConverter:
+		return t.KeyConverterClass
+	case dlq.StageValueConverter:
+		return t.ValueConverterClass
+	case dlq.StageTransformation:
+		return t.TransformClass
+	default:
+		return t.ConnectorClass
+	}
+}
+
+// write calls Destination.Write once and applies its outcome to r. It
+// returns the whole-batch error, if Write failed as a whole.
+func (t *Task) write(ctx context.Context, r *run) error {
+	if len(r.batch) == 0 {
+		return nil
+	}
+	err := t.Destination.Write(ctx, r.batch)
+	if err == nil {
+		r.written = len(r.batch)
+		return nil
+	}
+	var be *connectors.BatchError
+	if errors.As(err, &be) && len(be.Failed) > 0 && indexesValid(be, len(r.batch)) {
+		r.written = len(r.batch) - len(be.Failed)
+		for i, ferr := range be.Failed {
+			p, raw := r.owner[i], r.origin[i]
+			ferr = fmt.Errorf("writing %s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, ferr)
+			if t.classify(ferr) == errclass.ClassPermanent && t.tolerateAll() {
+				r.failed = append(r.failed, failure{part: p, f: dlq.Failed{Original: raw, Stage: dlq.StageTaskPut, Class: t.ConnectorClass, Err: ferr}})
+				continue
+			}
+			p.stop(raw.Offset, dlq.StageTaskPut, ferr)
+		}
+		return nil
+	}
+	if be != nil && len(be.Failed) > 0 {
+		err = fmt.Errorf("destination reported failures at indexes outside the batch of %d records: %w", len(r.batch), err)
+	}
+	// Nothing may be assumed written: each partition in the batch restarts
+	// at its first record in the batch (stop keeps the lowest offset, so a
+	// partition already stopped later by a conversion failure moves back).
+	werr := fmt.Errorf("writing batch of %d records: %w", len(r.batch), err)
+	for i, p := range r.owner {
+		p.stop(r.origin[i].Offset, dlq.StageTaskPut, werr)
+	}
+	return werr
+}
+
+func indexesValid(be *connectors.BatchError, n int) bool {
+	for i := range be.Failed {
+		if i < 0 || i >= n {
+			return false
+		}
+	}
+	return true
+}
+
+// finish sends the dead letters and builds the response or the error.
+func (t *Task) finish(ctx context.Context, r *run, wholeErr error) (events.KafkaBatchResponse, error) {
+	t.logFailures(ctx, r)
+	var letters []dlq.Failed
+	for _, f := range r.failed {
+		// A failure at or after its partition's stop is delivered again;
+		// dead-lettering it now would duplicate it.
+		if f.part.before(f.f.Original.Offset) {
+			letters = append(letters, f.f)
+		}
+	}
+	if len(letters) > 0 {
+		if t.DLQ == nil {
+			r.skipped = len(letters)
+			t.log().ErrorContext(ctx, "errors.tolerance=all without a dead letter queue: skipping records",
+				"connector", t.Name, "records", positions(letters), "first_error", letters[0].Err.Error())
+		} else if err := t.DLQ.Report(ctx, letters); err != nil {
+			err = fmt.Errorf("sinktask: connector %q: dead letter queue: %w", t.Name, err)
+			t.log().ErrorContext(ctx, "sink batch failed", "connector", t.Name, "error", err)
+			return events.KafkaBatchResponse{}, err
+		} else {
+			r.deadLettered = len(letters)
+		}
+	}
+	var stops []*partState
+	for _, p := range r.parts {
+		if p.stopped {
+			stops = append(stops, p)
+		}
+	}
+	resp := events.KafkaBatchResponse{BatchItemFailures: []events.KafkaBatchItemFailure{}}
+	if len(stops) == 0 {
+		t.logBatch(ctx, r, nil)
+		return resp, nil
+	}
+	var errs []error
+	for _, p := range stops {
+		errs = append(errs, fmt.Errorf("%s/%d@%d: %w", p.topic, p.partition, p.stopAt, p.stopErr))
+	}
+	failErr := fmt.Errorf("sinktask: connector %q: %d partition(s) must be retried: %w", t.Name, len(stops), errors.Join(errs...))
+	if wholeErr != nil && !t.ReportBatchItemFailures {
+		// Keep the destination's error (and its class) at the top.
+		failErr = fmt.Errorf("sinktask: connector %q: %w", t.Name, wholeErr)
+	}
+	if !t.ReportBatchItemFailures {
+		t.logBatch(ctx, r, failErr)
+		return events.KafkaBatchResponse{}, failErr
+	}
+	for _, p := range stops {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.KafkaBatchItemFailure{
+			ItemIdentifier: events.KafkaItemIdentifier{Topic: p.topic, Partition: p.partition, Offset: p.stopAt},
+		})
+	}
+	t.logBatch(ctx, r, failErr)
+	return resp, nil
+}
+
+// logFailures writes Kafka Connect's LogReporter line for every failed
+// record when errors.log.enable is set: the tolerated failures and the
+// record each stopped partition stopped at.
+func (t *Task) logFailures(ctx context.Context, r *run) {
+	if !t.LogErrors {
+		return
+	}
+	logOne := func(raw dlq.Raw, stage, class string, err error) {
+		attrs := []any{"connector", t.Name, "topic", raw.Topic, "partition", raw.Partition, "offset", raw.Offset, "error", err.Error()}
+		if t.LogIncludeMessages {
+			attrs = append(attrs, "key", string(raw.Key), "value", string(raw.Value))
+		}
+		t.log().ErrorContext(ctx, fmt.Sprintf("Error encountered in task %s-0. Executing stage '%s' with class '%s', where consumed record is {topic='%s', partition=%d, offset=%d}.",
+			t.Name, stage, class, raw.Topic, raw.Partition, raw.Offset), attrs...)
+	}
+	for _, f := range r.failed {
+		logOne(f.f.Original, f.f.Stage, f.f.Class, f.f.Err)
+	}
+	for _, p := range r.parts {
+		if !p.stopped {
+			continue
+		}
+		for _, raw := range p.raws {
+			if raw.Offset == p.stopAt {
+				logOne(raw, p.stopStage, t.stageClass(p.stopStage), p.stopErr)
+				break
+			}
+		}
+	}
+}
+
+func positions(fs []dlq.Failed) string {
+	ps := make([]string, len(fs))
+	for i, f := range fs {
+		ps[i] = fmt.Sprintf("%s/%d@%d", f.Original.Topic, f.Original.Partition, f.Original.Offset)
+	}
+	return strings.Join(ps, ",")
+}
+
+func (r *run) records() int {
+	n := 0
+	for _, p := range r.parts {
+		n += len(p.raws)
+	}
+	return n
+}
+
+// failedCount is the number of records that will be delivered again.
+func (r *run) failedCount() int {
+	n := 0
+	for _, p := range r.parts {
+		for _, raw := range p.raws {
+			if !p.before(raw.Offset) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func (t *Task) logBatch(ctx context.Context, r *run, err error) {
+	attrs := []any{"connector", t.Name, "partitions", len(r.parts), "records", r.records(),
+		"written", r.written, "filtered", r.filtered, "dead_lettered", r.deadLettered,
+		"skipped", r.skipped, "retry", r.failedCount()}
+	if err != nil {
+		t.log().WarnContext(ctx, "sink batch partially failed", append(attrs, "error", err.Error())...)
+		return
+	}
+	t.log().InfoContext(ctx, "sink batch", attrs...)
+}
+
+// putStatus writes the status item; r is nil when the event was malformed.
+func (t *Task) putStatus(ctx context.Context, start time.Time, r *run, err error, failed bool) {
+	if t.Status == nil {
+		return
+	}
+	st := state.Status{
+		Connector: t.Name,
+		Task:      TaskID,
+		Type:      state.TypeSink,
+		State:     state.StateRunning,
+		RunStart:  start,
+		RunEnd:    t.now(),
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		st.RequestID = lc.AwsRequestID
+	}
+	if r != nil {
+		failedRecords := r.failedCount()
+		if err != nil {
+			failedRecords = r.records() // the whole batch comes again
+		}
+		st.Counters = map[string]int64{
+			"records":       int64(r.records()),
+			"written":       int64(r.written),
+			"filtered":      int64(r.filtered),
+			"dead_lettered": int64(r.deadLettered),
+			"skipped":       int64(r.skipped),
+			"failed":        int64(failedRecords),
+		}
+		if err == nil {
+			st.HighWatermarks = map[string]int64{}
+			for _, p := range r.parts {
+				for _, raw := range p.raws {
+					if p.before(raw.Offset) {
+						st.HighWatermarks[p.key] = raw.Offset
+					}
+				}
+			}
+		}
+		if err == nil {
+			for _, p := range r.parts {
+				if p.stopped {
+					// Kafka Connect fails the task on a permanent error
+					// with errors.tolerance=none; the partition stays
+					// stuck until the record is fixed or ages out.
+					failed = failed || errclass.IsPermanent(p.stopErr)
+					if err == nil {
+						err = fmt.Errorf("%s/%d@%d: %w", p.topic, p.partition, p.stopAt, p.stopErr)
+					}
+				}
+			}
+		}
+	}
+	if failed {
+		st.State = state.StateFailed
+	}
+	if err != nil {
+		st.LastError = &state.ErrorInfo{Class: errclass.Name(err), Message: err.Error(), Trace: dlq.Trace(err), At: st.RunEnd}
+	}
+	if perr := t.Status.Put(ctx, st); perr != nil {
+		t.log().WarnContext(ctx, "writing sink status failed", "connector", t.Name, "error", perr)
+	}
+}
