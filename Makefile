@@ -8,6 +8,9 @@ GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 STACK := localstack/stack.sh
 CACHE_DIR ?= $(HOME)/.cache/slkc
 STATICCHECK_VERSION := v0.8.2
+# ST1005 is off: many error messages begin with a Kafka Connect type or a
+# field name ("Decimal: ...", "Topics is empty"), spelled as users see them.
+STATICCHECK_CHECKS := inherit,-ST1005
 
 # Tests and local runs talk to the real local stack on loopback.
 export SLKC_KAFKA_BOOTSTRAP ?= 127.0.0.1:9092
@@ -72,7 +75,7 @@ lint: ## gofmt check, go vet and staticcheck
 	@test -x $(CACHE_DIR)/bin/staticcheck-$(STATICCHECK_VERSION) || \
 	  (GOBIN=$(CACHE_DIR)/bin go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) && \
 	   mv $(CACHE_DIR)/bin/staticcheck $(CACHE_DIR)/bin/staticcheck-$(STATICCHECK_VERSION))
-	$(CACHE_DIR)/bin/staticcheck-$(STATICCHECK_VERSION) ./...
+	$(CACHE_DIR)/bin/staticcheck-$(STATICCHECK_VERSION) -checks "$(STATICCHECK_CHECKS)" ./...
 
 -include infra/infra.mk
 -include localstack/demo.mk
