@@ -1,0 +1,461 @@
+// Package sourcetask is the source connector's run loop, shared by the
+// source-poller function and the local runner. One Run is one scheduled
+// invocation: take the connector's lease, then for every partition read
+// bounded pages, produce each page to Kafka, wait for every acknowledgement,
+// and only then commit the page's position — fenced by the lease counter —
+// to the offset store. It stops early enough to finish inside the
+// invocation's deadline, so the next invocation resumes from the last
+// committed page and at most one page is ever produced twice.
+//
+// Delivery is at-least-once: a crash between the acknowledgements and the
+// offset write re-sends that page on the next run.
+package sourcetask
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
+	"github.com/serverless-kafka-connect/slkc/shared/errclass"
+	"github.com/serverless-kafka-connect/slkc/shared/state"
+)
+
+// Producer sends records and waits for their acknowledgements;
+// *kgo.Client satisfies it.
+type Producer interface {
+	ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults
+}
+
+// Converter serialises a key or value; shared/convert's converters satisfy
+// it.
+type Converter interface {
+	FromConnect(topic string, schema *connect.Schema, value any) ([]byte, error)
+}
+
+// Transformer is a single message transform chain; transform.Chain
+// satisfies it. Apply returns false to drop the record.
+type Transformer interface {
+	Apply(r connect.Record) (connect.Record, bool, error)
+}
+
+// OffsetStore is the part of *state.OffsetStore the loop uses.
+type OffsetStore interface {
+	Get(ctx context.Context, connector string, p connectors.Partition) (state.Offset, error)
+	PutFenced(ctx context.Context, connector string, p connectors.Partition, pos connectors.Position, prevVersion, fence int64) (int64, error)
+}
+
+// LeaseStore is the part of *state.LeaseStore the loop uses.
+type LeaseStore interface {
+	Acquire(ctx context.Context, connector, owner string, ttl time.Duration) (state.Lease, error)
+	Release(ctx context.Context, lease state.Lease) error
+}
+
+// StatusStore is the part of *state.StatusStore the loop uses.
+type StatusStore interface {
+	Put(ctx context.Context, st state.Status) error
+}
+
+// Defaults for Task fields left zero.
+const (
+	DefaultDeadlineMargin = 5 * time.Second
+	// DefaultLeaseTTL is used when the context has no deadline.
+	DefaultLeaseTTL = 5 * time.Minute
+	// StatusTask is the status item the loop writes ("task-0").
+	StatusTask = "task-0"
+)
+
+// Task runs one source connector. Build it once at init; Run may be called
+// repeatedly but not concurrently on the same Task (the lease guards
+// against concurrency across processes).
+type Task struct {
+	// Name is the connector name: the offsets', lease's and status key.
+	Name   string
+	Source connectors.Source
+	// Producer is usually the shared *kgo.Client.
+	Producer Producer
+	// KeyConv and ValueConv serialise record keys and values.
+	KeyConv, ValueConv Converter
+	// Transforms, when set, runs on every record before conversion (the
+	// connector's SMT chain). A transform error is a permanent data error.
+	Transforms Transformer
+	// EnsureTopic, when set, is called once per topic for the Task's
+	// lifetime before the first record goes to it (topic.creation.*); its
+	// error stops the run before anything of the page is produced.
+	EnsureTopic func(ctx context.Context, topic string) error
+	Offsets     OffsetStore
+	Leases      LeaseStore
+	// Status may be nil to skip status writes.
+	Status StatusStore
+	// WorkerID names where the task runs (e.g. the function name); shown
+	// as worker_id in the status.
+	WorkerID string
+	// Now is the clock used for the time budget and status times; nil
+	// means time.Now. The deadline itself comes from ctx.Deadline().
+	Now func() time.Time
+	// Logger receives one info line per page; nil means slog.Default().
+	Logger *slog.Logger
+	// DeadlineMargin is kept free before ctx's deadline for the offset
+	// write, status and lease release; default DefaultDeadlineMargin.
+	DeadlineMargin time.Duration
+	// Metrics, when set, receives one CloudWatch embedded metric format
+	// JSON line per Run (os.Stdout in Lambda); nil means no metrics.
+	Metrics io.Writer
+	// LeaseTTL is how long the lease is held; default: the time left until
+	// ctx's deadline plus DeadlineMargin, or DefaultLeaseTTL without one.
+	LeaseTTL time.Duration
+
+	mu      sync.Mutex
+	ensured map[string]bool
+}
+
+// Result summarises a Run.
+type Result struct {
+	// Skipped is true when another invocation held the lease; nothing was
+	// read.
+	Skipped bool
+	// Pages is the number of committed pages; Records the records in them.
+	Pages, Records int
+	// PerPartition counts committed records by partition (canonical JSON).
+	PerPartition map[string]int
+	// StoppedByDeadline is true when the time budget ended the run before
+	// every partition was drained.
+	StoppedByDeadline bool
+	// LeaseCounter is the fencing counter the run held (0 when skipped).
+	LeaseCounter int64
+}
+
+func (t *Task) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
+}
+
+func (t *Task) log() *slog.Logger {
+	if t.Logger != nil {
+		return t.Logger
+	}
+	return slog.Default()
+}
+
+func (t *Task) margin() time.Duration {
+	if t.DeadlineMargin > 0 {
+		return t.DeadlineMargin
+	}
+	return DefaultDeadlineMargin
+}
+
+func (t *Task) leaseTTL(ctx context.Context) time.Duration {
+	if t.LeaseTTL > 0 {
+		return t.LeaseTTL
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		if left := dl.Sub(t.now()); left > 0 {
+			return left + t.margin()
+		}
+	}
+	return DefaultLeaseTTL
+}
+
+// Run performs one invocation's work; requestID identifies the invocation
+// (lease owner and status). Order: acquire the lease (held elsewhere → a
+// skipped Result and nil error), list partitions, then per partition load
+// the offset and loop read page → convert → produce and wait for all acks →
+// commit offset, until the partition has no more rows or the time budget
+// (ctx's deadline minus DeadlineMargin minus the longest page so far) is
+// spent. Finally one status write and the lease release.
+//
+// Errors: a conversion error is permanent (errclass.Data) and names the
+// partition, position and record; produce and store errors keep their
+// vendor class. On any error the current page's offset is not written.
+// ErrOffsetConflict (another poller moved the offset) ends the run with that
+// error, classified retryable. Status is FAILED for permanent errors and
+// RUNNING otherwise, with the last error attached.
+func (t *Task) Run(ctx context.Context, requestID string) (Result, error) {
+	res := Result{PerPartition: map[string]int{}}
+	start := t.now()
+	log := t.log().With("connector", t.Name, "request_id", requestID)
+
+	lease, err := t.Leases.Acquire(ctx, t.Name, requestID, t.leaseTTL(ctx))
+	if err != nil {
+		var held *state.LeaseHeldError
+		if errors.As(err, &held) {
+			log.Info("lease held by another invocation; skipping run",
+				"holder", held.Holder, "lease_expires_at", held.ExpiresAt, "lease_counter", held.Counter)
+			res.Skipped = true
+			t.emitMetrics(log, start, res, nil)
+			return res, nil
+		}
+		err = fmt.Errorf("sourcetask: connector %q: %w", t.Name, err)
+		t.emitMetrics(log, start, res, err)
+		return res, err
+	}
+	res.LeaseCounter = lease.Counter
+	defer func() {
+		// The run's ctx may be nearly done; release must still go out.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := t.Leases.Release(rctx, lease); err != nil {
+			log.Warn("lease release failed; it expires on its own", "error", err.Error(), "lease_counter", lease.Counter)
+		}
+	}()
+
+	runErr := t.run(ctx, log, lease, &res)
+	t.writeStatus(ctx, log, requestID, start, &res, runErr)
+	level := slog.LevelInfo
+	if runErr != nil {
+		level = slog.LevelError
+	}
+	attrs := []any{"pages", res.Pages, "records", res.Records, "stopped_by_deadline", res.StoppedByDeadline,
+		"lease_counter", lease.Counter, "duration_ms", t.now().Sub(start).Milliseconds()}
+	if runErr != nil {
+		attrs = append(attrs, "error", runErr.Error(), "error_class", errclass.Classify(runErr).String(), "exception", errclass.Name(runErr))
+	}
+	log.Log(ctx, level, "source run finished", attrs...)
+	t.emitMetrics(log, start, res, runErr)
+	return res, runErr
+}
+
+func (t *Task) emitMetrics(log *slog.Logger, start time.Time, res Result, runErr error) {
+	if t.Metrics == nil {
+		return
+	}
+	now := t.now()
+	if err := writeEMF(t.Metrics, t.Name, now, res, now.Sub(start), runErr != nil); err != nil {
+		log.Warn("metrics line not written", "error", err.Error())
+	}
+}
+
+// budgetLeft reports whether one more page of about estimate fits before
+// ctx's deadline minus the margin.
+func (t *Task) budgetLeft(ctx context.Context, estimate time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return ctx.Err() == nil
+	}
+	return ctx.Err() == nil && t.now().Add(t.margin()+estimate).Before(dl)
+}
+
+func (t *Task) run(ctx context.Context, log *slog.Logger, lease state.Lease, res *Result) error {
+	parts, err := t.Source.Partitions(ctx)
+	if err != nil {
+		return fmt.Errorf("sourcetask: connector %q: list partitions: %w", t.Name, err)
+	}
+	var estimate time.Duration // longest page so far
+	for _, p := range parts {
+		off, err := t.Offsets.Get(ctx, t.Name, p)
+		if err != nil {
+			return fmt.Errorf("sourcetask: connector %q: %w", t.Name, err)
+		}
+		pos, version := off.Position, off.Version
+		for {
+			if !t.budgetLeft(ctx, estimate) {
+				res.StoppedByDeadline = true
+				log.Info("time budget spent; stopping before the next page", "partition", p.String(),
+					"estimate_ms", estimate.Milliseconds(), "margin_ms", t.margin().Milliseconds())
+				return nil
+			}
+			pageStart := t.now()
+			page, err := t.Source.ReadPage(ctx, p, pos)
+			if err != nil {
+				return fmt.Errorf("sourcetask: connector %q: read partition %s after position %s: %w", t.Name, p, posString(pos), err)
+			}
+			if err := t.producePage(ctx, p, pos, page.Records); err != nil {
+				return err
+			}
+			if len(page.Records) > 0 || version == 0 || !samePos(page.Next, pos) {
+				version, err = t.Offsets.PutFenced(ctx, t.Name, p, page.Next, version, lease.Counter)
+				if err != nil {
+					return fmt.Errorf("sourcetask: connector %q: commit offset %s of partition %s: %w", t.Name, posString(page.Next), p, retryableConflict(err))
+				}
+			}
+			d := t.now().Sub(pageStart)
+			estimate = max(estimate, d)
+			res.Pages++
+			res.Records += len(page.Records)
+			res.PerPartition[p.String()] += len(page.Records)
+			log.Info("page committed", "partition", p.String(), "records", len(page.Records),
+				"offset", posString(page.Next), "offset_version", version, "more", page.More, "duration_ms", d.Milliseconds())
+			if page.More && len(page.Records) == 0 && samePos(page.Next, pos) {
+				// A source that claims more rows but returns none and does
+				// not move would spin until the deadline.
+				log.Warn("source returned an empty page without progress but more=true; moving to the next partition",
+					"partition", p.String(), "offset", posString(pos))
+				break
+			}
+			pos = page.Next
+			if !page.More {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// retryableConflict marks an offset conflict retryable: another poller
+// moved on, nothing is wrong with the data.
+func retryableConflict(err error) error {
+	if errors.Is(err, state.ErrOffsetConflict) {
+		return errclass.Retryable(err)
+	}
+	return err
+}
+
+// producePage converts every record, produces them and waits for all acks.
+func (t *Task) producePage(ctx context.Context, p connectors.Partition, pos connectors.Position, recs []connect.Record) error {
+	krs := make([]*kgo.Record, 0, len(recs))
+	for i := range recs {
+		r := recs[i]
+		if t.Transforms != nil {
+			out, keep, err := t.Transforms.Apply(r)
+			if err != nil {
+				return errclass.Data(fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s: %w",
+					t.Name, i, posString(pos), p, err))
+			}
+			if !keep {
+				continue
+			}
+			r = out
+		}
+		kr, err := t.toKafka(&r)
+		if err != nil {
+			return errclass.Data(fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s (topic %q): %w",
+				t.Name, i, posString(pos), p, r.Topic, err))
+		}
+		if err := t.ensureTopic(ctx, kr.Topic); err != nil {
+			return fmt.Errorf("sourcetask: connector %q: ensure topic %q: %w", t.Name, kr.Topic, err)
+		}
+		krs = append(krs, kr)
+	}
+	if len(krs) == 0 {
+		return nil
+	}
+	if err := t.produceSync(ctx, krs); err != nil {
+		return fmt.Errorf("sourcetask: connector %q: produce %d records of partition %s to topic %q: %w",
+			t.Name, len(krs), p, recs[0].Topic, err)
+	}
+	return nil
+}
+
+// produceSync waits for every acknowledgement, but never beyond ctx's
+// deadline minus half the margin: an idempotent producer keeps retrying a
+// request it is unsure about regardless of ctx, and the run must still
+// write its status and release the lease. Records still in flight when it
+// gives up are simply not committed; the next run re-sends them.
+func (t *Task) produceSync(ctx context.Context, krs []*kgo.Record) error {
+	pctx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithDeadline(ctx, dl.Add(-t.margin()/2))
+		defer cancel()
+	}
+	done := make(chan error, 1)
+	go func() { done <- t.Producer.ProduceSync(pctx, krs...).FirstErr() }()
+	select {
+	case err := <-done:
+		return err
+	case <-pctx.Done():
+		return fmt.Errorf("waiting for acknowledgements: %w", pctx.Err())
+	}
+}
+
+func (t *Task) ensureTopic(ctx context.Context, topic string) error {
+	if t.EnsureTopic == nil {
+		return nil
+	}
+	t.mu.Lock()
+	done := t.ensured[topic]
+	t.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := t.EnsureTopic(ctx, topic); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	if t.ensured == nil {
+		t.ensured = map[string]bool{}
+	}
+	t.ensured[topic] = true
+	t.mu.Unlock()
+	return nil
+}
+
+func (t *Task) toKafka(r *connect.Record) (*kgo.Record, error) {
+	if r.Topic == "" {
+		return nil, errors.New("record has no topic")
+	}
+	kr := &kgo.Record{Topic: r.Topic, Timestamp: r.Timestamp}
+	var err error
+	if r.Key != nil || r.KeySchema != nil {
+		if kr.Key, err = t.KeyConv.FromConnect(r.Topic, r.KeySchema, r.Key); err != nil {
+			return nil, fmt.Errorf("convert key: %w", err)
+		}
+	}
+	if kr.Value, err = t.ValueConv.FromConnect(r.Topic, r.ValueSchema, r.Value); err != nil {
+		return nil, fmt.Errorf("convert value: %w", err)
+	}
+	for _, h := range r.Headers {
+		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+	}
+	return kr, nil
+}
+
+func posString(p connectors.Position) string {
+	if p == nil {
+		return "(beginning)"
+	}
+	return string(p)
+}
+
+func samePos(a, b connectors.Position) bool { return string(a) == string(b) }
+
+// writeStatus writes the run's one status item; failures are logged, never
+// returned (status is informational).
+func (t *Task) writeStatus(ctx context.Context, log *slog.Logger, requestID string, start time.Time, res *Result, runErr error) {
+	if t.Status == nil {
+		return
+	}
+	st := state.Status{
+		Connector: t.Name, Task: StatusTask, Type: state.TypeSource, State: state.StateRunning,
+		WorkerID: t.WorkerID, RequestID: requestID, RunStart: start.UTC(), RunEnd: t.now().UTC(),
+		Counters: map[string]int64{"pages": int64(res.Pages), "records": int64(res.Records)},
+	}
+	for p, n := range res.PerPartition {
+		st.Counters["records:"+p] = int64(n)
+	}
+	if runErr != nil {
+		if errclass.IsPermanent(runErr) {
+			st.State = state.StateFailed
+		}
+		st.LastError = &state.ErrorInfo{Class: errclass.Name(runErr), Message: runErr.Error(), Trace: Trace(runErr), At: t.now().UTC()}
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if err := t.Status.Put(sctx, st); err != nil {
+		log.Warn("status write failed", "error", err.Error())
+	}
+}
+
+// Trace renders err's chain one cause per line ("Caused by: <type>: <msg>"),
+// Go's stand-in for a Java stack trace in status and DLQ headers.
+func Trace(err error) string {
+	out := ""
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		line := fmt.Sprintf("%T: %s", e, e.Error())
+		if out == "" {
+			out = line
+		} else {
+			out += "\nCaused by: " + line
+		}
+	}
+	return out
+}

@@ -1,0 +1,214 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Lease attribute names on the leases table.
+const (
+	attrOwner      = "owner"       // S: holder (the invocation's request id)
+	attrCounter    = "counter"     // N: fencing counter, strictly increasing
+	attrExpiresAt  = "expires_at"  // N: epoch millis; the lease is free at or after it
+	attrAcquiredAt = "acquired_at" // N: epoch millis
+)
+
+// DefaultLeaseRetention is how long after expiry the "ttl" attribute lets
+// DynamoDB delete a lease item.
+const DefaultLeaseRetention = 7 * 24 * time.Hour
+
+// ErrLeaseHeld is returned (wrapped in *LeaseHeldError) by Acquire when
+// another owner holds an unexpired lease.
+var ErrLeaseHeld = errors.New("state: lease held")
+
+// ErrLeaseLost is returned by Renew and Release when the lease was taken
+// over (a newer counter) or released; the caller must stop writing.
+var ErrLeaseLost = errors.New("state: lease lost")
+
+// LeaseHeldError details ErrLeaseHeld. errors.Is(err, ErrLeaseHeld) is true.
+type LeaseHeldError struct {
+	Connector string
+	Holder    string
+	ExpiresAt time.Time
+	Counter   int64
+}
+
+func (e *LeaseHeldError) Error() string {
+	return fmt.Sprintf("state: lease of connector %q held by %q (counter %d) until %s",
+		e.Connector, e.Holder, e.Counter, e.ExpiresAt.UTC().Format(time.RFC3339Nano))
+}
+
+// Is makes errors.Is(err, ErrLeaseHeld) true.
+func (e *LeaseHeldError) Is(target error) bool { return target == ErrLeaseHeld }
+
+// Lease is a held lease. Counter is the fencing token: pass it to
+// OffsetStore.PutFenced.
+type Lease struct {
+	Connector string
+	Owner     string
+	Counter   int64
+	ExpiresAt time.Time
+}
+
+// LeaseStore grants one holder per connector at a time. Safe for concurrent
+// use.
+//
+// Counters strictly increase per connector, even when DynamoDB TTL deleted
+// the item in between: a new counter is max(previous+1, now in epoch
+// millis), so it exceeds every counter handed out before (as long as clocks
+// are not skewed by more than the retention). That keeps the offset fence
+// valid across TTL cleanup.
+type LeaseStore struct {
+	api   API
+	table string
+	// Now is the clock used for expiry decisions; nil means time.Now.
+	Now func() time.Time
+	// Retention is how long after expiry the TTL attribute keeps the item;
+	// 0 means DefaultLeaseRetention.
+	Retention time.Duration
+}
+
+// NewLeaseStore returns a store on the named leases table.
+func NewLeaseStore(api API, table string) *LeaseStore {
+	return &LeaseStore{api: api, table: table}
+}
+
+func (l *LeaseStore) retention() time.Duration {
+	if l.Retention > 0 {
+		return l.Retention
+	}
+	return DefaultLeaseRetention
+}
+
+func leaseHeld(connector string, item map[string]types.AttributeValue) *LeaseHeldError {
+	return &LeaseHeldError{
+		Connector: connector,
+		Holder:    getS(item, attrOwner),
+		ExpiresAt: time.UnixMilli(getN(item, attrExpiresAt)).UTC(),
+		Counter:   getN(item, attrCounter),
+	}
+}
+
+// Acquire takes the connector's lease for owner until now+ttl. It succeeds
+// when there is no lease, the lease expired (expires_at <= now by the
+// store's clock), or owner already holds it; every success hands out a new,
+// higher Counter. Otherwise it returns an error matching ErrLeaseHeld that
+// names the holder and expiry. Requests: one consistent GetItem and one
+// conditional PutItem.
+func (l *LeaseStore) Acquire(ctx context.Context, connector, owner string, ttl time.Duration) (Lease, error) {
+	if owner == "" {
+		return Lease{}, fmt.Errorf("state: acquire lease of connector %q: empty owner", connector)
+	}
+	if ttl <= 0 {
+		return Lease{}, fmt.Errorf("state: acquire lease of connector %q: ttl %s must be positive", connector, ttl)
+	}
+	key := map[string]types.AttributeValue{attrConnector: s(connector)}
+	cur, err := l.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(l.table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return Lease{}, fmt.Errorf("state: read lease of connector %q from table %q: %w", connector, l.table, err)
+	}
+	now := nowFunc(l.Now)
+	var prevCounter int64
+	exists := len(cur.Item) > 0
+	if exists {
+		prevCounter = getN(cur.Item, attrCounter)
+		if getS(cur.Item, attrOwner) != owner && getN(cur.Item, attrExpiresAt) > now.UnixMilli() {
+			return Lease{}, leaseHeld(connector, cur.Item)
+		}
+	}
+	counter := max(prevCounter+1, now.UnixMilli())
+	expires := now.Add(ttl)
+	item := map[string]types.AttributeValue{
+		attrConnector:  s(connector),
+		attrOwner:      s(owner),
+		attrCounter:    n(counter),
+		attrExpiresAt:  n(expires.UnixMilli()),
+		attrAcquiredAt: n(now.UnixMilli()),
+		attrTTL:        n(expires.Add(l.retention()).Unix()),
+	}
+	// The condition re-checks what was read: the counter is unchanged (no
+	// one acquired in between) and the lease is still free or ours.
+	in := &dynamodb.PutItemInput{
+		TableName:                           aws.String(l.table),
+		Item:                                item,
+		ExpressionAttributeNames:            map[string]string{"#c": attrConnector},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	if exists {
+		in.ConditionExpression = aws.String("#n = :prev AND (#e <= :now OR #o = :owner)")
+		in.ExpressionAttributeNames = map[string]string{"#n": attrCounter, "#e": attrExpiresAt, "#o": attrOwner}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":prev": n(prevCounter), ":now": n(now.UnixMilli()), ":owner": s(owner),
+		}
+	} else {
+		in.ConditionExpression = aws.String("attribute_not_exists(#c)")
+	}
+	if _, err := l.api.PutItem(ctx, in); err != nil {
+		if old, ok := conditionFailed(err); ok {
+			// Someone acquired between our read and write.
+			return Lease{}, leaseHeld(connector, old)
+		}
+		return Lease{}, fmt.Errorf("state: acquire lease of connector %q in table %q: %w", connector, l.table, err)
+	}
+	return Lease{Connector: connector, Owner: owner, Counter: counter, ExpiresAt: expires.UTC()}, nil
+}
+
+// Renew extends a held lease to now+ttl and returns it updated. It fails
+// with ErrLeaseLost when the stored counter is no longer lease.Counter.
+// Renewing an expired lease nobody took over succeeds. One UpdateItem.
+func (l *LeaseStore) Renew(ctx context.Context, lease Lease, ttl time.Duration) (Lease, error) {
+	if ttl <= 0 {
+		return lease, fmt.Errorf("state: renew lease of connector %q: ttl %s must be positive", lease.Connector, ttl)
+	}
+	expires := nowFunc(l.Now).Add(ttl)
+	_, err := l.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(l.table),
+		Key:                      map[string]types.AttributeValue{attrConnector: s(lease.Connector)},
+		UpdateExpression:         aws.String("SET #e = :exp, #t = :ttl"),
+		ConditionExpression:      aws.String("#n = :counter AND #o = :owner"),
+		ExpressionAttributeNames: map[string]string{"#e": attrExpiresAt, "#t": attrTTL, "#n": attrCounter, "#o": attrOwner},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":exp": n(expires.UnixMilli()), ":ttl": n(expires.Add(l.retention()).Unix()),
+			":counter": n(lease.Counter), ":owner": s(lease.Owner),
+		},
+	})
+	if err != nil {
+		if _, ok := conditionFailed(err); ok {
+			return lease, fmt.Errorf("state: renew lease of connector %q (counter %d): %w", lease.Connector, lease.Counter, ErrLeaseLost)
+		}
+		return lease, fmt.Errorf("state: renew lease of connector %q in table %q: %w", lease.Connector, l.table, err)
+	}
+	lease.ExpiresAt = expires.UTC()
+	return lease, nil
+}
+
+// Release ends a held lease now so the next poller need not wait for
+// expiry. The item (and its counter) is kept so counters keep increasing;
+// only a holder whose counter is still stored can release, so a stale holder
+// never frees a newer lease (it gets ErrLeaseLost). One UpdateItem.
+func (l *LeaseStore) Release(ctx context.Context, lease Lease) error {
+	now := nowFunc(l.Now)
+	_, err := l.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(l.table),
+		Key:                      map[string]types.AttributeValue{attrConnector: s(lease.Connector)},
+		UpdateExpression:         aws.String("SET #e = :now, #t = :ttl"),
+		ConditionExpression:      aws.String("#n = :counter"),
+		ExpressionAttributeNames: map[string]string{"#e": attrExpiresAt, "#t": attrTTL, "#n": attrCounter},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": n(now.UnixMilli()), ":ttl": n(now.Add(l.retention()).Unix()), ":counter": n(lease.Counter),
+		},
+	})
+	if err != nil {
+		if _, ok := conditionFailed(err); ok {
+			return fmt.Errorf("state: release lease of connector %q (counter %d): %w", lease.Connector, lease.Counter, ErrLeaseLost)
+		}
+		return fmt.Errorf("state: release lease of connector %q in table %q: %w", lease.Connector, l.table, err)
+	}
+	return nil
+}

@@ -1,0 +1,301 @@
+package state_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/shared/state"
+	"github.com/serverless-kafka-connect/slkc/shared/testenv"
+)
+
+var part = connectors.Partition{"protocol": "1", "table": "shop.orders"}
+
+func TestOffsetStoreIntegration(t *testing.T) {
+	env := testenv.New(t)
+	client := state.NewCountingClient(env.Dynamo(t))
+	table := env.DynamoTable(t, state.OffsetsTableInput(""))
+	store := state.NewOffsetStore(client, table)
+	ctx := context.Background()
+
+	got, err := store.Get(ctx, "c1", part)
+	if err != nil || got.Version != 0 || got.Position != nil {
+		t.Fatalf("Get on empty table = %+v, %v; want zero offset", got, err)
+	}
+	v1, err := store.Put(ctx, "c1", part, connectors.Position(`{"incrementing":1}`), 0)
+	if err != nil || v1 != 1 {
+		t.Fatalf("first Put = %d, %v; want 1, nil", v1, err)
+	}
+	if _, err := store.Put(ctx, "c1", part, connectors.Position(`{"incrementing":9}`), 0); !errors.Is(err, state.ErrOffsetConflict) {
+		t.Fatalf("second Put with prevVersion 0 = %v; want ErrOffsetConflict", err)
+	}
+	var ce *state.OffsetConflictError
+	_, err = store.Put(ctx, "c1", part, connectors.Position(`{"incrementing":9}`), 7)
+	if !errors.As(err, &ce) || ce.StoredVersion != 1 || ce.ExpectedVersion != 7 {
+		t.Fatalf("Put with wrong version = %v; want *OffsetConflictError with stored version 1", err)
+	}
+	v2, err := store.PutFenced(ctx, "c1", part, connectors.Position(`{"incrementing":2}`), v1, 50)
+	if err != nil || v2 != 2 {
+		t.Fatalf("fenced Put = %d, %v", v2, err)
+	}
+	// A writer with a lower lease counter is rejected even with the right version.
+	if _, err := store.PutFenced(ctx, "c1", part, connectors.Position(`{"incrementing":3}`), v2, 49); !errors.Is(err, state.ErrOffsetConflict) {
+		t.Fatalf("Put with lower fence = %v; want ErrOffsetConflict", err)
+	}
+	got, err = store.Get(ctx, "c1", part)
+	if err != nil || string(got.Position) != `{"incrementing":2}` || got.Version != 2 || got.Fence != 50 || got.UpdatedAt.IsZero() {
+		t.Fatalf("Get = %+v, %v", got, err)
+	}
+
+	other := connectors.Partition{"query": "SELECT 1"}
+	if _, err := store.Put(ctx, "c1", other, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Put(ctx, "c2", part, connectors.Position(`{"x":1}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	list, err := store.List(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(list.Connect())
+	want := `{"offsets":[{"partition":{"protocol":"1","table":"shop.orders"},"offset":{"incrementing":2}},{"partition":{"query":"SELECT 1"},"offset":null}]}`
+	if string(body) != want {
+		t.Errorf("Connect offsets =\n%s\nwant\n%s", body, want)
+	}
+	if c := client.Counts()["PutItem"]; c != 7 {
+		t.Errorf("PutItem count = %d, want 7 (one per Put)", c)
+	}
+}
+
+// TestOffsetsNeverMoveBackwards runs 10 writers that each read the offset
+// and try to advance it; every successful write must be exactly one step
+// ahead of the previous one.
+func TestOffsetsNeverMoveBackwards(t *testing.T) {
+	env := testenv.New(t)
+	table := env.DynamoTable(t, state.OffsetsTableInput(""))
+	store := state.NewOffsetStore(env.Dynamo(t), table)
+	ctx := context.Background()
+
+	const writers, attempts = 10, 8
+	var mu sync.Mutex
+	var successes []int
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range attempts {
+				cur, err := store.Get(ctx, "race", part)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var pos struct{ N int }
+				if cur.Position != nil {
+					_ = json.Unmarshal(cur.Position, &pos)
+				}
+				next := pos.N + 1
+				_, err = store.PutFenced(ctx, "race", part, connectors.Position(fmt.Sprintf(`{"n":%d,"w":%d}`, next, w)), cur.Version, 1)
+				switch {
+				case errors.Is(err, state.ErrOffsetConflict):
+				case err != nil:
+					t.Error(err)
+					return
+				default:
+					mu.Lock()
+					successes = append(successes, next)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	final, err := store.Get(ctx, "race", part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pos struct{ N int }
+	if err := json.Unmarshal(final.Position, &pos); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, s := range successes {
+		if seen[s] {
+			t.Errorf("position %d committed twice: a writer overwrote a newer offset", s)
+		}
+		seen[s] = true
+	}
+	if pos.N != len(successes) || final.Version != int64(len(successes)) {
+		t.Errorf("final position %d version %d after %d successful writes; want all equal", pos.N, final.Version, len(successes))
+	}
+	if len(successes) == 0 || len(successes) == writers*attempts {
+		t.Logf("successes=%d (no contention observed)", len(successes))
+	}
+}
+
+func TestLeaseStoreIntegration(t *testing.T) {
+	env := testenv.New(t)
+	table := env.DynamoTable(t, state.LeasesTableInput(""))
+	client := state.NewCountingClient(env.Dynamo(t))
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	leases := state.NewLeaseStore(client, table)
+	leases.Now = func() time.Time { return now }
+	ctx := context.Background()
+
+	a, err := leases.Acquire(ctx, "conn", "req-a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Counter <= 0 || !a.ExpiresAt.Equal(now.Add(time.Minute)) {
+		t.Fatalf("lease = %+v", a)
+	}
+	if n := client.Total(); n != 2 {
+		t.Errorf("Acquire used %d requests, want 2 (GetItem + PutItem)", n)
+	}
+
+	_, err = leases.Acquire(ctx, "conn", "req-b", time.Minute)
+	var held *state.LeaseHeldError
+	if !errors.As(err, &held) || !errors.Is(err, state.ErrLeaseHeld) || held.Holder != "req-a" || !held.ExpiresAt.Equal(a.ExpiresAt) {
+		t.Fatalf("second Acquire = %v; want ErrLeaseHeld by req-a until %s", err, a.ExpiresAt)
+	}
+
+	// Same owner re-acquires and gets a higher counter.
+	a2, err := leases.Acquire(ctx, "conn", "req-a", time.Minute)
+	if err != nil || a2.Counter <= a.Counter {
+		t.Fatalf("re-acquire by owner = %+v, %v; want higher counter than %d", a2, err, a.Counter)
+	}
+
+	// After expiry another owner takes over.
+	now = now.Add(61 * time.Second)
+	b, err := leases.Acquire(ctx, "conn", "req-b", time.Minute)
+	if err != nil || b.Counter <= a2.Counter {
+		t.Fatalf("takeover after expiry = %+v, %v", b, err)
+	}
+	// The stale holder can neither renew nor release the newer lease.
+	if _, err := leases.Renew(ctx, a2, time.Minute); !errors.Is(err, state.ErrLeaseLost) {
+		t.Errorf("stale Renew = %v; want ErrLeaseLost", err)
+	}
+	if err := leases.Release(ctx, a2); !errors.Is(err, state.ErrLeaseLost) {
+		t.Errorf("stale Release = %v; want ErrLeaseLost", err)
+	}
+	if _, err := leases.Acquire(ctx, "conn", "req-c", time.Minute); !errors.Is(err, state.ErrLeaseHeld) {
+		t.Errorf("Acquire after stale release = %v; want still held by req-b", err)
+	}
+	b, err = leases.Renew(ctx, b, 2*time.Minute)
+	if err != nil || !b.ExpiresAt.Equal(now.Add(2*time.Minute)) {
+		t.Fatalf("Renew = %+v, %v", b, err)
+	}
+	if err := leases.Release(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	c, err := leases.Acquire(ctx, "conn", "req-c", time.Minute)
+	if err != nil || c.Counter <= b.Counter {
+		t.Fatalf("Acquire after release = %+v, %v", c, err)
+	}
+}
+
+func TestLeaseConcurrentAcquire(t *testing.T) {
+	env := testenv.New(t)
+	table := env.DynamoTable(t, state.LeasesTableInput(""))
+	leases := state.NewLeaseStore(env.Dynamo(t), table)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := leases.Acquire(context.Background(), "conn", fmt.Sprintf("req-%d", i), time.Minute)
+			switch {
+			case err == nil:
+				mu.Lock()
+				won++
+				mu.Unlock()
+			case !errors.Is(err, state.ErrLeaseHeld):
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Errorf("%d of 10 concurrent Acquire calls won; want exactly 1", won)
+	}
+}
+
+func TestStatusStoreIntegration(t *testing.T) {
+	env := testenv.New(t)
+	table := env.DynamoTable(t, state.StatusTableInput(""))
+	store := state.NewStatusStore(env.Dynamo(t), table)
+	ctx := context.Background()
+	start := time.Date(2026, 11, 23, 12, 0, 0, 123000000, time.UTC)
+	task := state.Status{
+		Connector: "orders-source", Task: "task-0", Type: state.TypeSource, State: state.StateFailed,
+		WorkerID: "slkc-orders-source", RequestID: "req-1", RunStart: start, RunEnd: start.Add(3 * time.Second),
+		Counters:       map[string]int64{"records.produced": 42, "rows.read.shop.orders": 42},
+		HighWatermarks: map[string]int64{"orders-0": 17},
+		LastError:      &state.ErrorInfo{Class: "org.apache.kafka.connect.errors.DataException", Message: "bad decimal", Trace: "convert: bad decimal", At: start},
+	}
+	if err := store.Put(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.Get(ctx, "orders-source")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("Get = %+v, %v", got, err)
+	}
+	if g := got[0]; g.State != task.State || !g.RunStart.Equal(start) || g.Counters["records.produced"] != 42 ||
+		g.HighWatermarks["orders-0"] != 17 || g.LastError == nil || g.LastError.Message != "bad decimal" || g.RequestID != "req-1" {
+		t.Errorf("round trip = %+v", g)
+	}
+	body, err := store.ConnectStatus(ctx, "orders-source")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(body)
+	want := `{"name":"orders-source","connector":{"state":"RUNNING","worker_id":"slkc-orders-source"},"tasks":[{"id":0,"state":"FAILED","worker_id":"slkc-orders-source","trace":"org.apache.kafka.connect.errors.DataException: bad decimal\nconvert: bad decimal"}],"type":"source"}`
+	if string(js) != want {
+		t.Errorf("ConnectStatus =\n%s\nwant\n%s", js, want)
+	}
+	empty, err := store.ConnectStatus(ctx, "nothing")
+	if err != nil || empty.Connector.State != state.StateUnassigned || len(empty.Tasks) != 0 {
+		t.Errorf("ConnectStatus of unknown connector = %+v, %v", empty, err)
+	}
+}
+
+func TestCreateTablesIntegration(t *testing.T) {
+	env := testenv.New(t)
+	client := env.Dynamo(t)
+	suffix := strings.ToLower(testenv.UniqueName(t, "ct", 40))
+	tables := state.Tables{Offsets: suffix + "-o", Leases: suffix + "-l", Status: suffix + "-s"}
+	t.Cleanup(func() {
+		for _, n := range []string{tables.Offsets, tables.Leases, tables.Status} {
+			_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(n)})
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := range 2 { // idempotent
+		if err := state.CreateTables(ctx, client, tables); err != nil {
+			t.Fatalf("CreateTables #%d: %v", i+1, err)
+		}
+	}
+	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(tables.Leases)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ttl.TimeToLiveDescription; d == nil || aws.ToString(d.AttributeName) != "ttl" {
+		t.Errorf("TTL = %+v; want attribute ttl", d)
+	}
+	if _, err := state.NewOffsetStore(client, tables.Offsets).Put(ctx, "c", part, connectors.Position(`{}`), 0); err != nil {
+		t.Errorf("Put into created offsets table: %v", err)
+	}
+}
