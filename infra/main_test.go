@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+)
+
+const (
+	sampleCluster   = "arn:aws:kafka:eu-west-1:123456789012:cluster/shop/0a1b2c3d-1111-2222-3333-444455556666-2"
+	shopSecret      = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:slkc/shop-db-AbCdEf"
+	warehouseSecret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:slkc/warehouse-db-123456"
+	unusedSecret    = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-654321"
+)
+
+// buildDir stands in for ../build when the functions are not built.
+func buildDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, fn := range []string{"source-poller", "sink-handler"} {
+		if err := os.MkdirAll(filepath.Join(dir, fn), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fn, "bootstrap"), []byte("#!/bin/sh\n# "+fn+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+type resource struct {
+	Type       string
+	Properties map[string]any
+	Metadata   map[string]any
+}
+
+func TestSampleApp(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{
+		// Set by the cdk CLI; SAM reads the asset paths it enables.
+		"aws:cdk:enable-asset-metadata": true,
+		"env":                           "test", "pipelineDir": "testdata/pipeline", "buildDir": buildDir(t),
+		"kafkaMode": "msk", "mskClusterArn": sampleCluster,
+		"secretArns": strings.Join([]string{shopSecret, warehouseSecret, unusedSecret}, ","),
+	}})
+	p, err := build(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Sources) != 2 || len(p.Sinks) != 2 {
+		t.Fatalf("%d sources and %d sinks, want 2 and 2", len(p.Sources), len(p.Sinks))
+	}
+	if got := *p.Stack.StackName(); got != "slkc-test" {
+		t.Errorf("stack name %q", got)
+	}
+	raw, _ := json.Marshal(assertions.Template_FromStack(p.Stack, nil).ToJSON())
+	var doc struct{ Resources map[string]resource }
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, r := range doc.Resources {
+		counts[r.Type]++
+	}
+	for typ, want := range map[string]int{
+		"AWS::Lambda::Function": 4, "AWS::Events::Rule": 2, "AWS::Lambda::EventSourceMapping": 2,
+		"AWS::DynamoDB::Table": 3, "AWS::CloudWatch::Dashboard": 1, "AWS::SQS::Queue": 4,
+		"AWS::Logs::LogGroup": 4, "AWS::IAM::Role": 4, "AWS::CloudWatch::Alarm": 2*3 + 2*4 + 1, "AWS::Logs::MetricFilter": 1,
+		"AWS::SecretsManager::Secret": 0, "AWS::IAM::ManagedPolicy": 0,
+	} {
+		if counts[typ] != want {
+			t.Errorf("%d %s, want %d", counts[typ], typ, want)
+		}
+	}
+	t.Logf("sample app: %d resources %v", len(doc.Resources), counts)
+
+	// Per function: schedule or mapping, and the secrets it may read.
+	roleSecrets := map[string][]string{} // role logical id -> secret ARNs
+	for _, r := range doc.Resources {
+		if r.Type != "AWS::IAM::Policy" {
+			continue
+		}
+		roles, _ := r.Properties["Roles"].([]any)
+		role := roles[0].(map[string]any)["Ref"].(string)
+		sts, _ := r.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any)
+		for _, s := range sts {
+			m := s.(map[string]any)
+			if m["Action"] == "secretsmanager:GetSecretValue" {
+				switch res := m["Resource"].(type) {
+				case string:
+					roleSecrets[role] = append(roleSecrets[role], res)
+				case []any:
+					for _, x := range res {
+						roleSecrets[role] = append(roleSecrets[role], x.(string))
+					}
+				}
+			}
+		}
+	}
+	got := map[string][]string{} // connector name -> secrets
+	schedules := map[string]string{}
+	for id, r := range doc.Resources {
+		if r.Type != "AWS::Lambda::Function" {
+			continue
+		}
+		env := r.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		var cfg struct{ Name string }
+		if err := json.Unmarshal([]byte(env["SLKC_CONNECTOR_CONFIG"].(string)), &cfg); err != nil {
+			t.Fatalf("function %s: SLKC_CONNECTOR_CONFIG: %v", id, err)
+		}
+		role := r.Properties["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		s := roleSecrets[role]
+		sort.Strings(s)
+		got[cfg.Name] = s
+		if r.Metadata["aws:asset:path"] == nil {
+			t.Errorf("function %s: no aws:asset:path metadata (sam local invoke)", cfg.Name)
+		}
+		for _, rule := range doc.Resources {
+			if rule.Type != "AWS::Events::Rule" {
+				continue
+			}
+			tg := rule.Properties["Targets"].([]any)[0].(map[string]any)["Arn"].(map[string]any)["Fn::GetAtt"].([]any)[0]
+			if tg == id {
+				schedules[cfg.Name] = rule.Properties["ScheduleExpression"].(string)
+			}
+		}
+	}
+	want := map[string][]string{
+		"orders-source": {shopSecret}, "customers-source": {shopSecret},
+		"orders-mysql-sink": {warehouseSecret}, "customers-dynamodb-sink": nil,
+	}
+	for name, w := range want {
+		if strings.Join(got[name], ",") != strings.Join(w, ",") {
+			t.Errorf("%s reads secrets %v, want %v", name, got[name], w)
+		}
+	}
+	if schedules["orders-source"] != "rate(1 minute)" || schedules["customers-source"] != "rate(5 minutes)" {
+		t.Errorf("schedules = %v", schedules)
+	}
+}
+
+func TestSampleAppErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		ctx  map[string]any
+		want []string
+	}{
+		{"missing secret ARNs", map[string]any{"mskClusterArn": sampleCluster, "secretArns": warehouseSecret},
+			[]string{"orders-source", "customers-source", "slkc/shop-db"}},
+		{"functions not built", map[string]any{"mskClusterArn": sampleCluster, "secretArns": shopSecret + "," + warehouseSecret, "buildDir": "/nonexistent"},
+			[]string{"make build"}},
+		{"bad context", map[string]any{"kafkaMode": "zookeeper"}, []string{`mode "zookeeper"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := map[string]any{"pipelineDir": "testdata/pipeline", "buildDir": buildDir(t)}
+			for k, v := range tt.ctx {
+				ctx[k] = v
+			}
+			_, err := build(awscdk.NewApp(&awscdk.AppProps{Context: &ctx}))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,406 @@
+// Package pipeline reads the connector configuration folder (one Kafka Connect
+// JSON file per connector) for the CDK app.
+//
+// It is deliberately small and independent from the root module's shared/config
+// package so that the infra module builds on its own: it only understands what
+// deployment needs (connector kind, the aws.lambda.* deployment keys, the poll
+// interval, topics, the dead-letter topic and ${secretsmanager:...} references).
+// Every other key is left for the function to validate at cold start.
+package pipeline
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind tells whether a connector is a source (polls a system into Kafka) or a
+// sink (consumes Kafka through an event source mapping).
+type Kind string
+
+// Connector kinds.
+const (
+	KindSource Kind = "source"
+	KindSink   Kind = "sink"
+)
+
+// Canonical connector classes; aliases users know from Confluent map onto them.
+const (
+	ClassMySQLSource   = "io.slkc.connect.mysql.MySqlSourceConnector"
+	ClassMySQLSink     = "io.slkc.connect.mysql.MySqlSinkConnector"
+	ClassDynamoDBSink  = "io.slkc.connect.dynamodb.DynamoDbSinkConnector"
+	defaultPollMillis  = 5000 // Confluent JDBC source default for poll.interval.ms
+	maxEnvironmentSize = 4096 // Lambda's limit for all environment variables together
+)
+
+var classes = map[string]struct {
+	canonical string
+	kind      Kind
+}{
+	ClassMySQLSource: {ClassMySQLSource, KindSource},
+	"io.confluent.connect.jdbc.JdbcSourceConnector": {ClassMySQLSource, KindSource},
+	ClassMySQLSink: {ClassMySQLSink, KindSink},
+	"io.confluent.connect.jdbc.JdbcSinkConnector": {ClassMySQLSink, KindSink},
+	ClassDynamoDBSink: {ClassDynamoDBSink, KindSink},
+	"io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector": {ClassDynamoDBSink, KindSink},
+}
+
+// Deployment holds the aws.lambda.* keys of one connector with defaults applied.
+type Deployment struct {
+	MemoryMB                 int    // aws.lambda.memory.mb, default 256 (128..10240)
+	TimeoutSeconds           int    // aws.lambda.timeout.seconds, default 60 (1..900)
+	ReservedConcurrency      int    // aws.lambda.reserved.concurrency; source default 1, sink 0 = not reserved
+	BatchSize                int    // aws.lambda.batch.size, default 100 (1..10000), sinks only
+	MaxBatchingWindowSeconds int    // aws.lambda.maximum.batching.window.seconds, default 1 (0..300)
+	StartingPosition         string // aws.lambda.starting.position, TRIM_HORIZON (default) or LATEST
+	ConsumerGroupID          string // aws.lambda.consumer.group.id, default connect-<name>
+	MaxRetryAttempts         int    // aws.lambda.maximum.retry.attempts, -1 (infinite, default) or 0..10000
+	MaxRecordAgeSeconds      int    // aws.lambda.maximum.record.age.seconds, -1 (default) or 60..604800
+	BisectBatchOnError       bool   // aws.lambda.bisect.batch.on.error, default false
+	ReportBatchItemFailures  bool   // aws.lambda.report.batch.item.failures, default true
+	DeadlineMarginMillis     int    // aws.lambda.deadline.margin.ms, default 5000 (source)
+}
+
+// Connector is one parsed connector file.
+type Connector struct {
+	File   string            // path of the file it came from
+	Name   string            // "name" of the file
+	Class  string            // canonical connector.class
+	Kind   Kind              // source or sink
+	Config map[string]string // every config value as a string, as Kafka Connect keeps them
+	Text   string            // the file text, compacted JSON; passed to the function as SLKC_CONNECTOR_CONFIG
+	Deploy Deployment
+}
+
+// SecretRef is one ${secretsmanager:SECRET_ID[:JSON_KEY]} reference.
+type SecretRef struct {
+	ID  string // secret name or full ARN
+	Key string // JSON key inside the secret value, empty for the whole value
+}
+
+// Load reads every *.json file in dir (sorted by name) and parses it. All
+// problems are reported together; connector names must be unique.
+func Load(dir string) ([]Connector, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: list %s: %w", dir, err)
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("pipeline: no *.json connector files in %s", dir)
+	}
+	sort.Strings(paths)
+	var (
+		out   []Connector
+		errs  []error
+		names = map[string]string{}
+	)
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pipeline: read %s: %w", p, err))
+			continue
+		}
+		c, err := Parse(p, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if prev, dup := names[c.Name]; dup {
+			errs = append(errs, fmt.Errorf("pipeline: %s: connector name %q already used by %s", p, c.Name, prev))
+			continue
+		}
+		names[c.Name] = p
+		out = append(out, c)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Parse parses one connector file. file is only used in error messages.
+func Parse(file string, data []byte) (Connector, error) {
+	var doc struct {
+		Name   string                     `json:"name"`
+		Config map[string]json.RawMessage `json:"config"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return Connector{}, fmt.Errorf("pipeline: %s: parse JSON: %w", file, err)
+	}
+	c := Connector{File: file, Name: doc.Name, Config: map[string]string{}}
+	var errs []error
+	for k, raw := range doc.Config {
+		v, err := scalar(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pipeline: %s: key %q: %w", file, k, err))
+			continue
+		}
+		c.Config[k] = v
+	}
+	if c.Name == "" {
+		c.Name = c.Config["name"]
+	}
+	if c.Name == "" {
+		errs = append(errs, fmt.Errorf("pipeline: %s: missing \"name\"", file))
+	}
+	if n := c.Config["name"]; n != "" && n != c.Name {
+		errs = append(errs, fmt.Errorf("pipeline: %s: config name %q differs from name %q", file, n, c.Name))
+	}
+	cls, ok := classes[c.Config["connector.class"]]
+	if !ok {
+		errs = append(errs, fmt.Errorf("pipeline: %s: connector.class %q is not one of %s, %s, %s (or their Confluent aliases)",
+			file, c.Config["connector.class"], ClassMySQLSource, ClassMySQLSink, ClassDynamoDBSink))
+	}
+	c.Class, c.Kind = cls.canonical, cls.kind
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err == nil {
+		c.Text = compact.String()
+	}
+	if len(c.Text) > maxEnvironmentSize-512 {
+		errs = append(errs, fmt.Errorf("pipeline: %s: file is %d bytes compacted; Lambda environment variables are limited to %d bytes in total",
+			file, len(c.Text), maxEnvironmentSize))
+	}
+	d, err := parseDeployment(c)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("pipeline: %s: %w", file, err))
+	}
+	c.Deploy = d
+	if c.Kind == KindSink && len(c.Topics()) == 0 {
+		errs = append(errs, fmt.Errorf("pipeline: %s: sink connector needs \"topics\"", file))
+	}
+	if c.Kind == KindSource {
+		if _, err := c.pollInterval(); err != nil {
+			errs = append(errs, fmt.Errorf("pipeline: %s: %w", file, err))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+func scalar(raw json.RawMessage) (string, error) {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return "", err
+	}
+	switch t := v.(type) {
+	case string:
+		return t, nil
+	case json.Number:
+		return t.String(), nil
+	case bool:
+		return strconv.FormatBool(t), nil
+	case nil:
+		return "", nil
+	default:
+		return "", fmt.Errorf("value must be a string, number or boolean, got %s", raw)
+	}
+}
+
+type intKey struct {
+	key      string
+	dst      *int
+	min, max int
+	minusOne bool // -1 is allowed in addition to min..max
+}
+
+func parseDeployment(c Connector) (Deployment, error) {
+	d := Deployment{
+		MemoryMB:                 256,
+		TimeoutSeconds:           60,
+		BatchSize:                100,
+		MaxBatchingWindowSeconds: 1,
+		StartingPosition:         "TRIM_HORIZON",
+		ConsumerGroupID:          "connect-" + c.Name,
+		MaxRetryAttempts:         -1,
+		MaxRecordAgeSeconds:      -1,
+		ReportBatchItemFailures:  true,
+		DeadlineMarginMillis:     5000,
+	}
+	if c.Kind == KindSource {
+		d.ReservedConcurrency = 1
+	}
+	ints := []intKey{
+		{"aws.lambda.memory.mb", &d.MemoryMB, 128, 10240, false},
+		{"aws.lambda.timeout.seconds", &d.TimeoutSeconds, 1, 900, false},
+		{"aws.lambda.reserved.concurrency", &d.ReservedConcurrency, 1, 1000, false},
+		{"aws.lambda.batch.size", &d.BatchSize, 1, 10000, false},
+		{"aws.lambda.maximum.batching.window.seconds", &d.MaxBatchingWindowSeconds, 0, 300, false},
+		{"aws.lambda.maximum.retry.attempts", &d.MaxRetryAttempts, 0, 10000, true},
+		{"aws.lambda.maximum.record.age.seconds", &d.MaxRecordAgeSeconds, 60, 604800, true},
+		{"aws.lambda.deadline.margin.ms", &d.DeadlineMarginMillis, 0, 900000, false},
+	}
+	known := map[string]bool{
+		"aws.lambda.starting.position": true, "aws.lambda.consumer.group.id": true,
+		"aws.lambda.bisect.batch.on.error": true, "aws.lambda.report.batch.item.failures": true,
+	}
+	var errs []error
+	for _, k := range ints {
+		known[k.key] = true
+		s, ok := c.Config[k.key]
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("key %s: value %q is not an integer", k.key, s))
+		case k.minusOne && n == -1:
+			*k.dst = n
+		case n < k.min || n > k.max:
+			allowed := fmt.Sprintf("%d..%d", k.min, k.max)
+			if k.minusOne {
+				allowed = "-1 or " + allowed
+			}
+			errs = append(errs, fmt.Errorf("key %s: value %d is out of range, allowed %s", k.key, n, allowed))
+		default:
+			*k.dst = n
+		}
+	}
+	if s, ok := c.Config["aws.lambda.starting.position"]; ok {
+		switch p := strings.ToUpper(strings.TrimSpace(s)); p {
+		case "TRIM_HORIZON", "LATEST":
+			d.StartingPosition = p
+		default:
+			errs = append(errs, fmt.Errorf("key aws.lambda.starting.position: value %q, allowed TRIM_HORIZON or LATEST", s))
+		}
+	}
+	if s, ok := c.Config["aws.lambda.consumer.group.id"]; ok {
+		d.ConsumerGroupID = s
+	}
+	if d.ConsumerGroupID == "" || len(d.ConsumerGroupID) > 200 {
+		errs = append(errs, fmt.Errorf("key aws.lambda.consumer.group.id: value %q must be 1..200 characters", d.ConsumerGroupID))
+	}
+	for key, dst := range map[string]*bool{
+		"aws.lambda.bisect.batch.on.error":      &d.BisectBatchOnError,
+		"aws.lambda.report.batch.item.failures": &d.ReportBatchItemFailures,
+	} {
+		if s, ok := c.Config[key]; ok {
+			b, err := strconv.ParseBool(strings.TrimSpace(s))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("key %s: value %q, allowed true or false", key, s))
+				continue
+			}
+			*dst = b
+		}
+	}
+	var unknown []string
+	for k := range c.Config {
+		if strings.HasPrefix(k, "aws.lambda.") && !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		errs = append(errs, fmt.Errorf("key %s is not a known deployment key", k))
+	}
+	if c.Kind == KindSource && d.DeadlineMarginMillis >= d.TimeoutSeconds*1000 {
+		errs = append(errs, fmt.Errorf("key aws.lambda.deadline.margin.ms: %d must be below the timeout (%d s)", d.DeadlineMarginMillis, d.TimeoutSeconds))
+	}
+	return d, errors.Join(errs...)
+}
+
+// PollInterval is poll.interval.ms (default 5000 ms, the JDBC source default).
+func (c Connector) PollInterval() time.Duration {
+	d, _ := c.pollInterval()
+	return d
+}
+
+func (c Connector) pollInterval() (time.Duration, error) {
+	s, ok := c.Config["poll.interval.ms"]
+	if !ok {
+		return defaultPollMillis * time.Millisecond, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 1 {
+		return defaultPollMillis * time.Millisecond, fmt.Errorf("key poll.interval.ms: value %q must be a positive integer", s)
+	}
+	return time.Duration(n) * time.Millisecond, nil
+}
+
+// ScheduleMinutes is the schedule period in whole minutes: EventBridge's
+// granularity is one minute, so poll.interval.ms is rounded up to a minute
+// (at least 1). Shorter intervals are served by the poller itself, which keeps
+// polling every poll.interval.ms inside one invocation until its time budget
+// (timeout minus aws.lambda.deadline.margin.ms) is spent.
+func (c Connector) ScheduleMinutes() int {
+	ms := c.PollInterval().Milliseconds()
+	m := int((ms + 59999) / 60000)
+	if m < 1 {
+		m = 1
+	}
+	return m
+}
+
+// Topics returns the sink's topics (comma list in "topics"), trimmed, without empties.
+func (c Connector) Topics() []string {
+	var out []string
+	for _, t := range strings.Split(c.Config["topics"], ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// TopicPrefix returns topic.prefix (source connectors).
+func (c Connector) TopicPrefix() string { return c.Config["topic.prefix"] }
+
+// DLQTopic returns errors.deadletterqueue.topic.name, empty when not set.
+func (c Connector) DLQTopic() string {
+	return strings.TrimSpace(c.Config["errors.deadletterqueue.topic.name"])
+}
+
+// SecretRefs returns the distinct ${secretsmanager:...} references in all
+// values, sorted by ID then key. A secret ID that is an ARN keeps its colons:
+// ${secretsmanager:arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME:KEY}.
+func (c Connector) SecretRefs() []SecretRef {
+	seen := map[SecretRef]bool{}
+	for _, v := range c.Config {
+		for {
+			i := strings.Index(v, "${secretsmanager:")
+			if i < 0 {
+				break
+			}
+			rest := v[i+len("${secretsmanager:"):]
+			j := strings.IndexByte(rest, '}')
+			if j < 0 {
+				break
+			}
+			seen[parseSecretRef(rest[:j])] = true
+			v = rest[j+1:]
+		}
+	}
+	out := make([]SecretRef, 0, len(seen))
+	for r := range seen {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ID != out[j].ID {
+			return out[i].ID < out[j].ID
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
+
+func parseSecretRef(s string) SecretRef {
+	if strings.HasPrefix(s, "arn:") {
+		parts := strings.SplitN(s, ":", 8)
+		if len(parts) == 8 {
+			return SecretRef{ID: strings.Join(parts[:7], ":"), Key: parts[7]}
+		}
+		return SecretRef{ID: s}
+	}
+	id, key, _ := strings.Cut(s, ":")
+	return SecretRef{ID: id, Key: key}
+}

@@ -1,0 +1,218 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadSample(t *testing.T) {
+	cs, err := Load("../testdata/pipeline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []Kind
+	for _, c := range cs {
+		kinds = append(kinds, c.Kind)
+	}
+	if want := []Kind{KindSource, KindSource, KindSink, KindSink}; !reflect.DeepEqual(kinds, want) {
+		t.Fatalf("kinds = %v, want %v", kinds, want)
+	}
+	if cs[1].Class != ClassMySQLSource || cs[3].Class != ClassDynamoDBSink {
+		t.Errorf("aliases not mapped: %q, %q", cs[1].Class, cs[3].Class)
+	}
+	if strings.Contains(cs[0].Text, "\n") || !strings.Contains(cs[0].Text, `"name":"orders-source"`) {
+		t.Errorf("Text not compact JSON: %q", cs[0].Text)
+	}
+}
+
+func TestDeployment(t *testing.T) {
+	tests := []struct {
+		name   string
+		config string
+		want   Deployment
+	}{
+		{
+			name:   "source defaults",
+			config: `"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector"`,
+			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, ReservedConcurrency: 1, BatchSize: 100,
+				MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-c",
+				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000},
+		},
+		{
+			name:   "sink defaults are not reserved",
+			config: `"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t"`,
+			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, ReservedConcurrency: 0, BatchSize: 100,
+				MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-c",
+				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000},
+		},
+		{
+			name: "sink overrides, numbers as JSON numbers",
+			config: `"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t",
+				"aws.lambda.memory.mb":1024,"aws.lambda.timeout.seconds":"30","aws.lambda.batch.size":"10000",
+				"aws.lambda.maximum.batching.window.seconds":"0","aws.lambda.starting.position":"latest",
+				"aws.lambda.consumer.group.id":"g1","aws.lambda.maximum.retry.attempts":"0",
+				"aws.lambda.maximum.record.age.seconds":"604800","aws.lambda.bisect.batch.on.error":true,
+				"aws.lambda.report.batch.item.failures":"false","aws.lambda.reserved.concurrency":"3"`,
+			want: Deployment{MemoryMB: 1024, TimeoutSeconds: 30, ReservedConcurrency: 3, BatchSize: 10000,
+				MaxBatchingWindowSeconds: 0, StartingPosition: "LATEST", ConsumerGroupID: "g1",
+				MaxRetryAttempts: 0, MaxRecordAgeSeconds: 604800, BisectBatchOnError: true, ReportBatchItemFailures: false,
+				DeadlineMarginMillis: 5000},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("c.json", []byte(`{"name":"c","config":{`+tt.config+`}}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Deploy != tt.want {
+				t.Errorf("Deploy = %+v\nwant     %+v", c.Deploy, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		doc    string
+		errHas []string
+	}{
+		{"bad json", `{`, []string{"parse JSON"}},
+		{"unknown class", `{"name":"c","config":{"connector.class":"x.Y"}}`, []string{`connector.class "x.Y"`}},
+		{"missing name", `{"config":{"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector"}}`, []string{`missing "name"`}},
+		{"sink without topics", `{"name":"c","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector"}}`, []string{`needs "topics"`}},
+		{"all range problems together", `{"name":"c","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t",
+			"aws.lambda.batch.size":"0","aws.lambda.maximum.record.age.seconds":"59","aws.lambda.timeout.seconds":"x",
+			"aws.lambda.starting.position":"AT_TIMESTAMP","aws.lambda.bisect.batch.on.error":"yes","aws.lambda.memroy.mb":"1"}}`,
+			[]string{"aws.lambda.batch.size: value 0 is out of range, allowed 1..10000",
+				"aws.lambda.maximum.record.age.seconds: value 59 is out of range, allowed -1 or 60..604800",
+				`aws.lambda.timeout.seconds: value "x" is not an integer`,
+				`aws.lambda.starting.position: value "AT_TIMESTAMP"`,
+				`aws.lambda.bisect.batch.on.error: value "yes"`,
+				"aws.lambda.memroy.mb is not a known deployment key"}},
+		{"bad poll interval", `{"name":"c","config":{"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector","poll.interval.ms":"-5"}}`, []string{"poll.interval.ms"}},
+		{"object value", `{"name":"c","config":{"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector","x":{}}}`, []string{`key "x"`}},
+		{"margin above timeout", `{"name":"c","config":{"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector","aws.lambda.timeout.seconds":"5"}}`, []string{"deadline.margin.ms"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("f.json", []byte(tt.doc))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, s := range tt.errHas {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadDuplicateNamesAndEmptyDir(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Load(dir); err == nil {
+		t.Error("empty folder: no error")
+	}
+	doc := []byte(`{"name":"same","config":{"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector"}}`)
+	for _, f := range []string{"a.json", "b.json"} {
+		if err := os.WriteFile(filepath.Join(dir, f), doc, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "already used") {
+		t.Errorf("duplicate names: err = %v", err)
+	}
+}
+
+func TestScheduleMinutes(t *testing.T) {
+	tests := []struct {
+		name string
+		poll string
+		want int
+		dur  time.Duration
+	}{
+		{"default 5s rounds up to one minute", "", 1, 5 * time.Second},
+		{"exact minute", "60000", 1, time.Minute},
+		{"just over a minute", "60001", 2, 60001 * time.Millisecond},
+		{"five minutes", "300000", 5, 5 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Connector{Config: map[string]string{}}
+			if tt.poll != "" {
+				c.Config["poll.interval.ms"] = tt.poll
+			}
+			if got := c.ScheduleMinutes(); got != tt.want {
+				t.Errorf("ScheduleMinutes = %d, want %d", got, tt.want)
+			}
+			if got := c.PollInterval(); got != tt.dur {
+				t.Errorf("PollInterval = %v, want %v", got, tt.dur)
+			}
+		})
+	}
+}
+
+func TestTopicsAndSecrets(t *testing.T) {
+	c := Connector{Config: map[string]string{
+		"topics":              " a, b ,,c",
+		"connection.password": "${secretsmanager:db/main:password}",
+		"sasl.jaas":           "u=${secretsmanager:kafka:user} p=${secretsmanager:kafka:pass}",
+		"ssl.key.password":    "${secretsmanager:arn:aws:secretsmanager:eu-west-1:111122223333:secret:tls-AbCdEf:key}",
+		"other":               "${env:HOME}",
+	}}
+	if got, want := c.Topics(), []string{"a", "b", "c"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Topics = %v, want %v", got, want)
+	}
+	want := []SecretRef{
+		{ID: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:tls-AbCdEf", Key: "key"},
+		{ID: "db/main", Key: "password"},
+		{ID: "kafka", Key: "pass"},
+		{ID: "kafka", Key: "user"},
+	}
+	if got := c.SecretRefs(); !reflect.DeepEqual(got, want) {
+		t.Errorf("SecretRefs = %v\nwant %v", got, want)
+	}
+}
+
+func TestResolveSecretARNs(t *testing.T) {
+	known := []string{
+		"arn:aws:secretsmanager:eu-west-1:111122223333:secret:db/main-AbCdEf",
+		"arn:aws:secretsmanager:eu-west-1:111122223333:secret:kafka-123456",
+		"arn:aws:secretsmanager:eu-west-1:111122223333:secret:unused-654321",
+	}
+	tests := []struct {
+		name    string
+		refs    []SecretRef
+		want    []string
+		wantErr string
+	}{
+		{"by name and by ARN, deduplicated", []SecretRef{{ID: "kafka", Key: "a"}, {ID: "kafka", Key: "b"}, {ID: known[0]}},
+			[]string{known[0], known[1]}, ""},
+		{"by name with suffix", []SecretRef{{ID: "db/main-AbCdEf"}}, []string{known[0]}, ""},
+		{"unknown secret", []SecretRef{{ID: "db"}, {ID: "nope"}}, nil, "db, nope"},
+		{"none", nil, []string{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ResolveSecretARNs(tt.refs, known)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

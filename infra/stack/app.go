@@ -1,0 +1,138 @@
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/serverless-kafka-connect/slkc/infra/pipeline"
+)
+
+// PipelineStackProps configures NewPipelineStack; Settings come from context
+// (see SettingsFromContext).
+type PipelineStackProps struct {
+	StackProps awscdk.StackProps
+	Settings   Settings
+	// Connectors are the parsed connector files (pipeline.Load).
+	Connectors []pipeline.Connector
+}
+
+// Pipeline is the stack of one stage with everything it holds.
+type Pipeline struct {
+	Stack     awscdk.Stack
+	Tables    *StateTables
+	Sources   []*SourceConnector
+	Sinks     []*SinkConnector
+	Dashboard awscloudwatch.Dashboard
+}
+
+// NewPipelineStack creates one stack for a stage: the state tables, a
+// SourceConnector or SinkConnector per connector file, and one dashboard.
+// All connector problems (missing secret ARNs, bad Kafka settings, missing
+// bootstrap) are reported together.
+func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStackProps) (*Pipeline, error) {
+	st := props.Settings
+	if len(props.Connectors) == 0 {
+		return nil, fmt.Errorf("pipeline stack %s: no connectors", id)
+	}
+	if err := st.Kafka.Validate(); err != nil {
+		return nil, fmt.Errorf("pipeline stack %s: %w", id, err)
+	}
+	sp := props.StackProps
+	if sp.Description == nil {
+		sp.Description = jsii.String("serverless Kafka Connect pipeline, stage " + st.Stage)
+	}
+	stack := awscdk.NewStack(scope, jsii.String(id), &sp)
+	awscdk.Tags_Of(stack).Add(jsii.String("slkc:stage"), jsii.String(st.Stage), nil)
+	p := &Pipeline{Stack: stack}
+	tables, err := NewStateTables(stack, "State", nil)
+	if err != nil {
+		return nil, err
+	}
+	p.Tables = tables
+	var action awscloudwatch.IAlarmAction
+	if st.AlarmTopicARN != "" {
+		action = awscloudwatchactions.NewSnsAction(awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(st.AlarmTopicARN)))
+	}
+	var (
+		errs    []error
+		widgets []awscloudwatch.IWidget
+	)
+	for _, c := range props.Connectors {
+		secrets, err := pipeline.ResolveSecretARNs(c.SecretRefs(), st.SecretARNs)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("connector %s (%s): %w", c.Name, c.File, err))
+			continue
+		}
+		cid := constructID(c.Name)
+		switch c.Kind {
+		case pipeline.KindSource:
+			s, err := NewSourceConnector(stack, cid, &SourceConnectorProps{
+				Connector: c, AssetPath: filepath.Join(st.BuildDir, "source-poller"), Tables: tables,
+				Kafka: &st.Kafka, Network: st.Network, SecretARNs: secrets,
+				LogRetention: st.LogRetention, AlarmAction: action,
+			})
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			awscdk.Tags_Of(s.Construct).Add(jsii.String("slkc:connector"), jsii.String(c.Name), nil)
+			p.Sources = append(p.Sources, s)
+			widgets = append(widgets, s.Widgets...)
+		case pipeline.KindSink:
+			s, err := NewSinkConnector(stack, cid, &SinkConnectorProps{
+				Connector: c, AssetPath: filepath.Join(st.BuildDir, "sink-handler"), Tables: tables,
+				Kafka: st.Kafka, Network: st.Network, SecretARNs: secrets,
+				LogRetention: st.LogRetention, AlarmAction: action,
+				MinimumPollers: st.MinimumPollers, MaximumPollers: st.MaximumPollers,
+			})
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			awscdk.Tags_Of(s.Construct).Add(jsii.String("slkc:connector"), jsii.String(c.Name), nil)
+			p.Sinks = append(p.Sinks, s)
+			widgets = append(widgets, s.Widgets...)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("pipeline stack %s: %w", id, errors.Join(errs...))
+	}
+	p.Dashboard, _ = NewDashboard(stack, "Dashboard", &DashboardProps{Widgets: widgets})
+	return p, nil
+}
+
+// constructID makes a connector name usable as a construct id ('/' is the
+// path separator).
+func constructID(name string) string { return strings.ReplaceAll(name, "/", "-") }
+
+var retentionByDays = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+	150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+	3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
+// LogRetentionDays maps a day count to a CloudWatch Logs retention value; 0 = DefaultLogRetention.
+func LogRetentionDays(days int) (awslogs.RetentionDays, error) {
+	if days == 0 {
+		return DefaultLogRetention, nil
+	}
+	if r, ok := retentionByDays[days]; ok {
+		return r, nil
+	}
+	return "", fmt.Errorf("log retention %d days is not a CloudWatch Logs value (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)", days)
+}

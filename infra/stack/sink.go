@@ -1,0 +1,282 @@
+package stack
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/serverless-kafka-connect/slkc/infra/pipeline"
+)
+
+// Provisioned poller defaults of a sink's event source mapping.
+const (
+	DefaultMinimumPollers = 1
+	DefaultMaximumPollers = 3
+)
+
+// SinkConnectorProps configures NewSinkConnector.
+type SinkConnectorProps struct {
+	// Connector is the parsed connector file (Kind must be pipeline.KindSink).
+	Connector pipeline.Connector
+	// AssetPath is the folder holding the built sink-handler bootstrap
+	// (build/sink-handler). Required; it must contain "bootstrap".
+	AssetPath string
+	// Tables are the shared state tables; a sink only writes its status (its
+	// offsets are the consumer group's, committed by the event source mapping).
+	Tables *StateTables
+	// Kafka is required: the event source mapping's cluster and auth.
+	Kafka Kafka
+	// Network places the function, and a self-managed mapping's pollers, in a VPC.
+	Network *Network
+	// SecretARNs the function may read: its resolved ${secretsmanager:...} references.
+	SecretARNs []string
+	// LogRetention defaults to DefaultLogRetention (one month).
+	LogRetention awslogs.RetentionDays
+	// AlarmAction is added to every alarm when set.
+	AlarmAction awscloudwatch.IAlarmAction
+	// LagThreshold is the OffsetLag alarm threshold in records; default DefaultLagThreshold.
+	LagThreshold float64
+	// MinimumPollers and MaximumPollers size the mapping's provisioned mode
+	// (defaults 1 and 3). Provisioned mode is what enables the Kafka error
+	// handling controls (retry attempts, record age, bisect, partial batch
+	// response) on Lambda's Kafka event source mappings.
+	MinimumPollers, MaximumPollers int
+}
+
+// SinkConnector is a sink connector's function fed by one Kafka event source
+// mapping per topic (a Lambda Kafka mapping reads exactly one topic).
+//
+// The mapping carries the aws.lambda.* settings: batch size, batching window,
+// starting position, consumer group (aws.lambda.consumer.group.id, default
+// connect-<name>; with several topics each mapping uses <group>-<topic>,
+// because Lambda needs a distinct group per mapping), retry attempts, maximum
+// record age, bisect on error, ReportBatchItemFailures, and an on-failure
+// destination (encrypted SQS queue) for batches that exhaust their retries.
+//
+// Alarms: errors, throttles, on-failure queue depth, OffsetLag (the mapping's
+// consumer lag), and, with errors.deadletterqueue.topic.name, records sent to
+// the dead-letter topic (DeadLetterMetricName, from a log metric filter).
+type SinkConnector struct {
+	constructs.Construct
+	Function     awslambda.Function
+	Role         awsiam.Role
+	LogGroup     awslogs.LogGroup
+	FailureQueue awssqs.Queue
+	Mappings     []awslambda.EventSourceMapping
+	Alarms       []awscloudwatch.Alarm
+	Widgets      []awscloudwatch.IWidget
+}
+
+// NewSinkConnector creates the function, its mappings, grants and alarms.
+func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnectorProps) (*SinkConnector, error) {
+	if props == nil {
+		return nil, fmt.Errorf("sink connector %s: props are required", id)
+	}
+	conn := props.Connector
+	if conn.Kind != pipeline.KindSink {
+		return nil, fmt.Errorf("sink connector %s: connector %q is a %s connector", id, conn.Name, conn.Kind)
+	}
+	if err := props.Kafka.Validate(); err != nil {
+		return nil, fmt.Errorf("sink connector %s: %w", conn.Name, err)
+	}
+	topics := conn.Topics()
+	if len(topics) == 0 {
+		return nil, fmt.Errorf("sink connector %s: no topics", conn.Name)
+	}
+	minP, maxP := props.MinimumPollers, props.MaximumPollers
+	if minP == 0 {
+		minP = DefaultMinimumPollers
+	}
+	if maxP == 0 {
+		maxP = max(DefaultMaximumPollers, minP)
+	}
+	if minP < 1 || minP > 200 || maxP < minP || maxP > 2000 {
+		return nil, fmt.Errorf("sink connector %s: pollers min %d max %d, allowed 1 <= min <= 200, min <= max <= 2000", conn.Name, minP, maxP)
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	parts, err := newFunctionParts(c, functionSpec{
+		connector:    conn,
+		assetPath:    props.AssetPath,
+		description:  "slkc sink connector " + conn.Name + " (" + conn.Class + ")",
+		tables:       props.Tables,
+		stateTables:  tablesOrNil(props.Tables, func(t *StateTables) []awsdynamodb.Table { return []awsdynamodb.Table{t.Status} }),
+		network:      props.Network,
+		secretARNs:   props.SecretARNs,
+		logRetention: props.LogRetention,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &SinkConnector{Construct: c, Function: parts.fn, Role: parts.role, LogGroup: parts.logGroup, FailureQueue: parts.queue}
+	role, k := parts.role, props.Kafka
+	d := conn.Deploy
+
+	groups := make([]string, len(topics))
+	for i, t := range topics {
+		groups[i] = d.ConsumerGroupID
+		if len(topics) > 1 {
+			groups[i] = d.ConsumerGroupID + "-" + t
+		}
+	}
+
+	var access []*awslambda.SourceAccessConfiguration
+	switch k.Mode {
+	case KafkaModeMSK:
+		cl, _ := parseMSKClusterARN(k.MSKClusterARN)
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("MskEventSourceCluster"),
+			Actions:   jsii.Strings("kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "kafka-cluster:Connect", "kafka-cluster:DescribeClusterDynamicConfiguration"),
+			Resources: jsii.Strings(cl.arn),
+		}))
+		topicARNs := make([]string, len(topics))
+		groupARNs := make([]string, len(topics))
+		for i, t := range topics {
+			topicARNs[i], groupARNs[i] = cl.topicARN(t), cl.groupARN(groups[i])
+		}
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("MskEventSourceTopics"),
+			Actions:   jsii.Strings("kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"),
+			Resources: jsii.Strings(topicARNs...),
+		}))
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("MskEventSourceGroups"),
+			Actions:   jsii.Strings("kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"),
+			Resources: jsii.Strings(groupARNs...),
+		}))
+		if dlq := conn.DLQTopic(); dlq != "" {
+			grantMSKProducer(role, cl, "Dlq", dlq)
+		}
+		// The MSK mapping's pollers create network interfaces in the cluster's
+		// VPC with the function's role, whether or not the function is in a VPC.
+		if !props.Network.Enabled() {
+			addVPCAccess(role)
+		}
+	case KafkaModeSelfManaged:
+		var secrets []string
+		if k.SASLSecretARN != "" {
+			typ := awslambda.SourceAccessConfigurationType_SASL_SCRAM_512_AUTH()
+			if k.SASLMechanism == "SCRAM-SHA-256" {
+				typ = awslambda.SourceAccessConfigurationType_SASL_SCRAM_256_AUTH()
+			}
+			access = append(access, &awslambda.SourceAccessConfiguration{Type: typ, Uri: jsii.String(k.SASLSecretARN)})
+			secrets = append(secrets, k.SASLSecretARN)
+		}
+		if k.MTLSSecretARN != "" {
+			access = append(access, &awslambda.SourceAccessConfiguration{Type: awslambda.SourceAccessConfigurationType_CLIENT_CERTIFICATE_TLS_AUTH(), Uri: jsii.String(k.MTLSSecretARN)})
+			secrets = append(secrets, k.MTLSSecretARN)
+		}
+		if k.RootCASecretARN != "" {
+			access = append(access, &awslambda.SourceAccessConfiguration{Type: awslambda.SourceAccessConfigurationType_SERVER_ROOT_CA_CERTIFICATE(), Uri: jsii.String(k.RootCASecretARN)})
+			secrets = append(secrets, k.RootCASecretARN)
+		}
+		if props.Network.Enabled() {
+			for _, sn := range props.Network.SubnetIDs {
+				access = append(access, &awslambda.SourceAccessConfiguration{Type: awslambda.SourceAccessConfigurationType_VPC_SUBNET(), Uri: jsii.String("subnet:" + sn)})
+			}
+			for _, sg := range props.Network.SecurityGroupIDs {
+				access = append(access, &awslambda.SourceAccessConfiguration{Type: awslambda.SourceAccessConfigurationType_VPC_SECURITY_GROUP(), Uri: jsii.String("security_group:" + sg)})
+			}
+		}
+		if len(secrets) > 0 {
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("KafkaEventSourceSecrets"),
+				Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+				Resources: jsii.Strings(secrets...),
+			}))
+		}
+	}
+
+	if conn.Class == pipeline.ClassDynamoDBSink {
+		format := conn.Config["table.name.format"]
+		if format == "" {
+			format = "${topic}"
+		}
+		seen := map[string]bool{}
+		for _, t := range topics {
+			name := strings.ReplaceAll(format, "${topic}", t)
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			tbl := awsdynamodb.Table_FromTableName(c, jsii.String("Target"+sanitizeID(name)), jsii.String(name))
+			tbl.GrantWriteData(role)
+		}
+	}
+
+	for i, t := range topics {
+		opts := &awslambda.EventSourceMappingProps{
+			Target:                  parts.fn,
+			KafkaTopic:              jsii.String(t),
+			KafkaConsumerGroupId:    jsii.String(groups[i]),
+			BatchSize:               jsii.Number(float64(d.BatchSize)),
+			MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(float64(d.MaxBatchingWindowSeconds))),
+			StartingPosition:        awslambda.StartingPosition(d.StartingPosition),
+			RetryAttempts:           jsii.Number(float64(d.MaxRetryAttempts)),
+			BisectBatchOnError:      jsii.Bool(d.BisectBatchOnError),
+			ReportBatchItemFailures: jsii.Bool(d.ReportBatchItemFailures),
+			OnFailure:               awslambdaeventsources.NewSqsDlq(parts.queue),
+			ProvisionedPollerConfig: &awslambda.ProvisionedPollerConfig{
+				MinimumPollers: jsii.Number(float64(minP)),
+				MaximumPollers: jsii.Number(float64(maxP)),
+			},
+		}
+		if d.MaxRecordAgeSeconds > 0 {
+			opts.MaxRecordAge = awscdk.Duration_Seconds(jsii.Number(float64(d.MaxRecordAgeSeconds)))
+		}
+		if k.Mode == KafkaModeMSK {
+			opts.EventSourceArn = jsii.String(k.MSKClusterARN)
+		} else {
+			opts.KafkaBootstrapServers = jsii.Strings(k.BootstrapServers...)
+			if len(access) > 0 {
+				opts.SourceAccessConfigurations = &access
+			}
+		}
+		m := awslambda.NewEventSourceMapping(c, jsii.String(fmt.Sprintf("Mapping%d", i)), opts)
+		if d.MaxRecordAgeSeconds == -1 {
+			// -1 (no limit) cannot be expressed as a Duration in the L2 construct.
+			m.Node().DefaultChild().(awslambda.CfnEventSourceMapping).AddPropertyOverride(jsii.String("MaximumRecordAgeInSeconds"), -1)
+		}
+		// The mapping is validated against the role's permissions on creation.
+		m.Node().AddDependency(role)
+		s.Mappings = append(s.Mappings, m)
+	}
+
+	threshold := props.LagThreshold
+	if threshold == 0 {
+		threshold = DefaultLagThreshold
+	}
+	lag := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String("AWS/Lambda"),
+		MetricName:    jsii.String("OffsetLag"),
+		DimensionsMap: &map[string]*string{"FunctionName": parts.fn.FunctionName()},
+		Statistic:     jsii.String("Maximum"),
+		Period:        fiveMinutes,
+	})
+	mon := newMonitoring(c, conn.Name, parts.fn, parts.queue, lag, threshold, props.AlarmAction)
+	if dlq := conn.DLQTopic(); dlq != "" {
+		mon.addDeadLetterAlarm(c, conn.Name, parts.logGroup, dlq, props.AlarmAction)
+	}
+	s.Alarms, s.Widgets = mon.alarms, mon.widgets
+	return s, nil
+}
+
+// sanitizeID keeps letters and digits for a construct id.
+func sanitizeID(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

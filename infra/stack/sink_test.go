@@ -1,0 +1,201 @@
+package stack
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSinkConnectorMSK(t *testing.T) {
+	st := newTestStack()
+	tables, _ := NewStateTables(st, "State", nil)
+	conn := connector(t, `{"name":"orders-sink","config":{
+		"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"orders,refunds",
+		"errors.tolerance":"all","errors.deadletterqueue.topic.name":"dlq-orders",
+		"aws.lambda.batch.size":"500","aws.lambda.maximum.batching.window.seconds":"5",
+		"aws.lambda.maximum.retry.attempts":"10","aws.lambda.maximum.record.age.seconds":"3600",
+		"aws.lambda.bisect.batch.on.error":"true","aws.lambda.consumer.group.id":"g",
+		"aws.lambda.timeout.seconds":"30","aws.lambda.memory.mb":"1024"}}`)
+	s, err := NewSinkConnector(st, "Sink", &SinkConnectorProps{
+		Connector: conn, AssetPath: assetDir(t), Tables: tables,
+		Kafka: Kafka{Mode: KafkaModeMSK, MSKClusterARN: testClusterARN}, LagThreshold: 500,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Mappings) != 2 {
+		t.Fatalf("%d mappings, want one per topic", len(s.Mappings))
+	}
+	x := synth(t, st)
+	p := props(x.one("AWS::Lambda::Function"))
+	equal(t, "Runtime", p["Runtime"], "provided.al2023")
+	equal(t, "Architectures", p["Architectures"], []any{"arm64"})
+	equal(t, "Timeout", p["Timeout"], 30.0)
+	equal(t, "MemorySize", p["MemorySize"], 1024.0)
+	if p["ReservedConcurrentExecutions"] != nil {
+		t.Errorf("sink reserved concurrency %v, want none by default", p["ReservedConcurrentExecutions"])
+	}
+	if x.count("AWS::Lambda::EventInvokeConfig") != 0 || x.count("AWS::Events::Rule") != 0 {
+		t.Error("sink has async invoke config or schedule")
+	}
+	topics := map[string]string{}
+	for _, m := range x.all("AWS::Lambda::EventSourceMapping") {
+		mp := props(m)
+		equal(t, "EventSourceArn", mp["EventSourceArn"], testClusterARN)
+		equal(t, "BatchSize", mp["BatchSize"], 500.0)
+		equal(t, "MaximumBatchingWindowInSeconds", mp["MaximumBatchingWindowInSeconds"], 5.0)
+		equal(t, "StartingPosition", mp["StartingPosition"], "TRIM_HORIZON")
+		equal(t, "MaximumRetryAttempts", mp["MaximumRetryAttempts"], 10.0)
+		equal(t, "MaximumRecordAgeInSeconds", mp["MaximumRecordAgeInSeconds"], 3600.0)
+		equal(t, "BisectBatchOnFunctionError", mp["BisectBatchOnFunctionError"], true)
+		equal(t, "FunctionResponseTypes", mp["FunctionResponseTypes"], []any{"ReportBatchItemFailures"})
+		equal(t, "ProvisionedPollerConfig", mp["ProvisionedPollerConfig"], map[string]any{"MinimumPollers": 1.0, "MaximumPollers": 3.0})
+		if get(mp, "DestinationConfig", "OnFailure", "Destination", "Fn::GetAtt") == nil {
+			t.Errorf("no on-failure destination: %v", mp["DestinationConfig"])
+		}
+		topic := strs(mp["Topics"])
+		if len(topic) != 1 {
+			t.Fatalf("Topics = %v", topic)
+		}
+		topics[topic[0]] = str(get(mp, "AmazonManagedKafkaEventSourceConfig", "ConsumerGroupId"))
+	}
+	equal(t, "topic -> consumer group", topics, map[string]string{"orders": "g-orders", "refunds": "g-refunds"})
+
+	sts := x.statements()
+	equal(t, "ReadData", resourceStrings(withAction(sts, "kafka-cluster:ReadData")), []string{testTopicARN + "orders", testTopicARN + "refunds"})
+	equal(t, "AlterGroup", resourceStrings(withAction(sts, "kafka-cluster:AlterGroup")), []string{testGroupARN + "g-orders", testGroupARN + "g-refunds"})
+	equal(t, "DescribeGroup", resourceStrings(withAction(sts, "kafka-cluster:DescribeGroup")), []string{testGroupARN + "g-orders", testGroupARN + "g-refunds"})
+	equal(t, "DescribeTopic", resourceStrings(withAction(sts, "kafka-cluster:DescribeTopic")),
+		[]string{testTopicARN + "dlq-orders", testTopicARN + "orders", testTopicARN + "refunds"})
+	equal(t, "DescribeClusterDynamicConfiguration", resourceStrings(withAction(sts, "kafka-cluster:DescribeClusterDynamicConfiguration")), []string{testClusterARN})
+	equal(t, "Connect", resourceStrings(withAction(sts, "kafka-cluster:Connect")), []string{testClusterARN, testClusterARN})
+	equal(t, "DLQ WriteData", resourceStrings(withAction(sts, "kafka-cluster:WriteData")), []string{testTopicARN + "dlq-orders"})
+	equal(t, "GetBootstrapBrokers", resourceStrings(withAction(sts, "kafka:GetBootstrapBrokers")), []string{testClusterARN})
+	if len(withAction(sts, "ec2:CreateNetworkInterface")) != 1 {
+		t.Error("MSK mapping needs ENI permissions on the role")
+	}
+	if n := len(withAction(sts, "dynamodb:PutItem")); n != 1 {
+		t.Errorf("sink granted PutItem on %d tables, want 1 (status)", n)
+	}
+	if len(withAction(sts, "sqs:SendMessage")) != 1 {
+		t.Error("no SendMessage grant for the on-failure queue")
+	}
+
+	var lag map[string]any
+	for _, a := range x.all("AWS::CloudWatch::Alarm") {
+		if props(a)["MetricName"] == "OffsetLag" {
+			lag = props(a)
+		}
+	}
+	if lag == nil {
+		t.Fatal("no OffsetLag alarm")
+	}
+	equal(t, "lag namespace", lag["Namespace"], "AWS/Lambda")
+	equal(t, "lag threshold", lag["Threshold"], 500.0)
+	equal(t, "alarms", x.count("AWS::CloudWatch::Alarm"), 5)
+	mf := props(x.one("AWS::Logs::MetricFilter"))
+	equal(t, "metric filter pattern", mf["FilterPattern"], `{ $.msg = "records sent to dead letter queue" }`)
+	tr := mf["MetricTransformations"].([]any)[0]
+	equal(t, "metric value", get(tr, "MetricValue"), "$.records")
+	equal(t, "metric name", get(tr, "MetricName"), "DeadLetterRecords")
+	var dlqAlarm map[string]any
+	for _, a := range x.all("AWS::CloudWatch::Alarm") {
+		if props(a)["MetricName"] == "DeadLetterRecords" {
+			dlqAlarm = props(a)
+		}
+	}
+	equal(t, "dead letter alarm dimensions", get(dlqAlarm, "Dimensions"), []any{map[string]any{"Name": "DeadLetterTopic", "Value": "dlq-orders"}})
+	checkLeastPrivilege(t, x)
+}
+
+func TestSinkConnectorSelfManaged(t *testing.T) {
+	st := newTestStack()
+	tables, _ := NewStateTables(st, "State", nil)
+	conn := connector(t, `{"name":"ddb","config":{
+		"connector.class":"io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector","topics":"customers",
+		"table.name.format":"kc-${topic}","aws.lambda.starting.position":"LATEST",
+		"aws.lambda.report.batch.item.failures":"false","aws.lambda.reserved.concurrency":"4"}}`)
+	saslARN := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka-scram-Ab12Cd"
+	caARN := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka-ca-Ef34Gh"
+	_, err := NewSinkConnector(st, "Sink", &SinkConnectorProps{
+		Connector: conn, AssetPath: assetDir(t), Tables: tables,
+		Kafka: Kafka{Mode: KafkaModeSelfManaged, BootstrapServers: []string{"b1:9096", "b2:9096"},
+			SASLSecretARN: saslARN, SASLMechanism: "SCRAM-SHA-256", RootCASecretARN: caARN},
+		Network:        &Network{SubnetIDs: []string{"subnet-0aaaaaaaaaaaaaaa1"}, SecurityGroupIDs: []string{"sg-0aaaaaaaaaaaaaaa1", "sg-0bbbbbbbbbbbbbbb2"}},
+		MinimumPollers: 2, MaximumPollers: 8,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := synth(t, st)
+	fn := props(x.one("AWS::Lambda::Function"))
+	equal(t, "ReservedConcurrentExecutions", fn["ReservedConcurrentExecutions"], 4.0)
+	equal(t, "VpcConfig.SubnetIds", get(fn, "VpcConfig", "SubnetIds"), []any{"subnet-0aaaaaaaaaaaaaaa1"})
+	mp := props(x.one("AWS::Lambda::EventSourceMapping"))
+	equal(t, "bootstrap servers", get(mp, "SelfManagedEventSource", "Endpoints", "KafkaBootstrapServers"), []any{"b1:9096", "b2:9096"})
+	equal(t, "consumer group", get(mp, "SelfManagedKafkaEventSourceConfig", "ConsumerGroupId"), "connect-ddb")
+	equal(t, "StartingPosition", mp["StartingPosition"], "LATEST")
+	equal(t, "MaximumRetryAttempts", mp["MaximumRetryAttempts"], -1.0)
+	equal(t, "MaximumRecordAgeInSeconds", mp["MaximumRecordAgeInSeconds"], -1.0)
+	if mp["FunctionResponseTypes"] != nil {
+		t.Errorf("FunctionResponseTypes = %v with report.batch.item.failures=false", mp["FunctionResponseTypes"])
+	}
+	equal(t, "metric filters without a DLQ topic", x.count("AWS::Logs::MetricFilter"), 0)
+	equal(t, "pollers", mp["ProvisionedPollerConfig"], map[string]any{"MinimumPollers": 2.0, "MaximumPollers": 8.0})
+	access := map[string]string{}
+	for _, a := range mp["SourceAccessConfigurations"].([]any) {
+		access[str(get(a, "URI"))] = str(get(a, "Type"))
+	}
+	equal(t, "SourceAccessConfigurations", access, map[string]string{
+		saslARN: "SASL_SCRAM_256_AUTH", caARN: "SERVER_ROOT_CA_CERTIFICATE",
+		"subnet:subnet-0aaaaaaaaaaaaaaa1": "VPC_SUBNET", "security_group:sg-0aaaaaaaaaaaaaaa1": "VPC_SECURITY_GROUP", "security_group:sg-0bbbbbbbbbbbbbbb2": "VPC_SECURITY_GROUP",
+	})
+	sts := x.statements()
+	equal(t, "ENI statements (VPC function and mapping share one)", len(withAction(sts, "ec2:CreateNetworkInterface")), 1)
+	equal(t, "mapping secrets", resourceStrings(withAction(sts, "secretsmanager:GetSecretValue")), []string{caARN, saslARN})
+	if len(withAction(sts, "kafka-cluster:Connect")) != 0 || len(withAction(sts, "kafka:GetBootstrapBrokers")) != 0 {
+		t.Error("MSK grants in self-managed mode")
+	}
+	// DynamoDB sink: write access to the target table only.
+	var target []statement
+	for _, s := range withAction(sts, "dynamodb:BatchWriteItem") {
+		for _, r := range s.Resources {
+			if strings.Contains(flatten(r), ":table/kc-customers") {
+				target = append(target, s)
+			}
+		}
+	}
+	if len(target) != 1 {
+		t.Errorf("write grant on table kc-customers: %d statements, want 1", len(target))
+	} else if len(withAction(target, "dynamodb:DeleteTable")) > 0 || len(withAction(target, "dynamodb:Scan")) > 0 {
+		t.Errorf("target grant too broad: %v", target[0].Actions)
+	}
+	checkLeastPrivilege(t, x)
+}
+
+func TestSinkConnectorErrors(t *testing.T) {
+	sink := `{"name":"s","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t"}}`
+	tests := []struct {
+		name  string
+		kafka Kafka
+		minP  int
+		maxP  int
+		want  string
+	}{
+		{"no mode", Kafka{}, 0, 0, `mode ""`},
+		{"self-managed without servers", Kafka{Mode: KafkaModeSelfManaged}, 0, 0, "bootstrap servers"},
+		{"SASL and mTLS", Kafka{Mode: KafkaModeSelfManaged, BootstrapServers: []string{"b:1"}, SASLSecretARN: "a", MTLSSecretARN: "b"}, 0, 0, "not both"},
+		{"bad mechanism", Kafka{Mode: KafkaModeSelfManaged, BootstrapServers: []string{"b:1"}, SASLMechanism: "PLAIN"}, 0, 0, "SASL mechanism"},
+		{"pollers", Kafka{Mode: KafkaModeMSK, MSKClusterARN: testClusterARN}, 5, 2, "pollers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newTestStack()
+			tables, _ := NewStateTables(st, "State", nil)
+			_, err := NewSinkConnector(st, "X", &SinkConnectorProps{Connector: connector(t, sink), AssetPath: assetDir(t),
+				Tables: tables, Kafka: tt.kafka, MinimumPollers: tt.minP, MaximumPollers: tt.maxP})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want containing %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,145 @@
+package stack
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/serverless-kafka-connect/slkc/infra/pipeline"
+)
+
+// SourceConnectorProps configures NewSourceConnector.
+type SourceConnectorProps struct {
+	// Connector is the parsed connector file (Kind must be pipeline.KindSource).
+	Connector pipeline.Connector
+	// AssetPath is the folder holding the built source-poller bootstrap
+	// (build/source-poller). Required; it must contain "bootstrap".
+	AssetPath string
+	// Tables are the shared state tables; a source reads and writes all three
+	// (offsets, its lease, its status).
+	Tables *StateTables
+	// Kafka, when in MSK mode, adds kafka-cluster grants for producing to the
+	// connector's topics with IAM auth. Nil or self-managed: no Kafka IAM grants.
+	Kafka *Kafka
+	// Network places the function in a VPC. Nil: no VPC.
+	Network *Network
+	// SecretARNs the function may read (secretsmanager:GetSecretValue): the
+	// resolved ${secretsmanager:...} references of the connector.
+	SecretARNs []string
+	// LogRetention defaults to DefaultLogRetention (one month).
+	LogRetention awslogs.RetentionDays
+	// AlarmAction is added to every alarm when set (e.g. an SNS topic action).
+	AlarmAction awscloudwatch.IAlarmAction
+}
+
+// SourceConnector is a source connector's poller function run on a schedule.
+//
+// Schedule: an EventBridge rule with rate(N minutes), N = poll.interval.ms
+// rounded up to whole minutes (minimum 1) because EventBridge's granularity is
+// one minute. Shorter poll intervals are served by the poller itself: each
+// invocation keeps polling every poll.interval.ms until its time budget (the
+// timeout minus aws.lambda.deadline.margin.ms) is spent, so with the default
+// 60 s timeout a 5 s interval polls about eleven times per scheduled run.
+//
+// Reserved concurrency (aws.lambda.reserved.concurrency, default 1) and the
+// lease in the leases table keep one poller per connector. Failed asynchronous
+// invocations (after two retries) and undeliverable schedule events go to an
+// encrypted SQS queue that an alarm watches.
+type SourceConnector struct {
+	constructs.Construct
+	Function     awslambda.Function
+	Role         awsiam.Role
+	LogGroup     awslogs.LogGroup
+	FailureQueue awssqs.Queue
+	Rule         awsevents.Rule
+	Alarms       []awscloudwatch.Alarm
+	// Widgets are the connector's dashboard widgets (see NewDashboard).
+	Widgets []awscloudwatch.IWidget
+}
+
+// NewSourceConnector creates the function, its schedule, grants and alarms.
+// Errors name the connector: wrong kind, missing bootstrap, bad Kafka settings.
+func NewSourceConnector(scope constructs.Construct, id string, props *SourceConnectorProps) (*SourceConnector, error) {
+	if props == nil {
+		return nil, fmt.Errorf("source connector %s: props are required", id)
+	}
+	conn := props.Connector
+	if conn.Kind != pipeline.KindSource {
+		return nil, fmt.Errorf("source connector %s: connector %q is a %s connector", id, conn.Name, conn.Kind)
+	}
+	var msk *mskCluster
+	if props.Kafka != nil {
+		if err := props.Kafka.Validate(); err != nil {
+			return nil, fmt.Errorf("source connector %s: %w", conn.Name, err)
+		}
+		if props.Kafka.Mode == KafkaModeMSK {
+			cl, _ := parseMSKClusterARN(props.Kafka.MSKClusterARN)
+			msk = &cl
+		}
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	parts, err := newFunctionParts(c, functionSpec{
+		connector:      conn,
+		assetPath:      props.AssetPath,
+		description:    "slkc source connector " + conn.Name + " (" + conn.Class + ")",
+		tables:         props.Tables,
+		stateTables:    tablesOrNil(props.Tables, func(t *StateTables) []awsdynamodb.Table { return []awsdynamodb.Table{t.Offsets, t.Leases, t.Status} }),
+		network:        props.Network,
+		secretARNs:     props.SecretARNs,
+		logRetention:   props.LogRetention,
+		asyncOnFailure: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &SourceConnector{Construct: c, Function: parts.fn, Role: parts.role, LogGroup: parts.logGroup, FailureQueue: parts.queue}
+
+	if msk != nil {
+		// Trailing "*": a topic name prefix pattern. The topics are topic.prefix +
+		// table name, decided at run time from table.whitelist and the database.
+		grantMSKProducer(parts.role, *msk, "Source", conn.TopicPrefix()+"*")
+	}
+
+	minutes := conn.ScheduleMinutes()
+	s.Rule = awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
+		Description: jsii.String(fmt.Sprintf("Polls connector %s; poll.interval.ms=%d, served inside each run when below a minute",
+			conn.Name, conn.PollInterval().Milliseconds())),
+		Schedule: awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(float64(minutes)))),
+		Targets: &[]awsevents.IRuleTarget{
+			awseventstargets.NewLambdaFunction(parts.fn, &awseventstargets.LambdaFunctionProps{
+				DeadLetterQueue: parts.queue,
+				RetryAttempts:   jsii.Number(2),
+			}),
+		},
+	})
+	mon := newMonitoring(c, conn.Name, parts.fn, parts.queue, nil, 0, props.AlarmAction)
+	s.Alarms, s.Widgets = mon.alarms, mon.widgets
+	return s, nil
+}
+
+// grantMSKProducer lets a role produce to topics matching topicPattern with MSK
+// IAM auth (idempotent producer, topic creation for topic.creation.*). sid
+// prefixes the statement ids so they stay unique in the role's policy.
+func grantMSKProducer(role awsiam.Role, cl mskCluster, sid, topicPattern string) {
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid + "MskConnectProduce"),
+		Actions:   jsii.Strings("kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"),
+		Resources: jsii.Strings(cl.arn),
+	}))
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String(sid + "MskProduceTopics"),
+		Actions: jsii.Strings("kafka-cluster:DescribeTopic", "kafka-cluster:WriteData", "kafka-cluster:CreateTopic",
+			"kafka-cluster:DescribeTopicDynamicConfiguration"),
+		Resources: jsii.Strings(cl.topicARN(topicPattern)),
+	}))
+}
