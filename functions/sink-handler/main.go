@@ -9,7 +9,8 @@
 // and validates everything, and builds the destination, converters,
 // transforms, dead-letter producer and status store once. Any problem makes
 // the process exit before the runtime loop starts, so Lambda reports an init
-// error naming it. The handler is sinktask.Task.Handle.
+// error naming it. The handler is sinktask.Task.Handle; it writes one
+// CloudWatch embedded metric format line per batch to stdout.
 package main
 
 import (
@@ -18,121 +19,77 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/connectors/dynamodb"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
+	"github.com/serverless-kafka-connect/slkc/shared/coldstart"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
-	"github.com/serverless-kafka-connect/slkc/shared/convert"
 	"github.com/serverless-kafka-connect/slkc/shared/dlq"
-	"github.com/serverless-kafka-connect/slkc/shared/kafka"
 	"github.com/serverless-kafka-connect/slkc/shared/sinktask"
-	"github.com/serverless-kafka-connect/slkc/shared/state"
-	"github.com/serverless-kafka-connect/slkc/shared/transform"
 )
 
-// initTimeout bounds init work that talks to services (Secrets Manager,
-// dead-letter topic creation); Lambda's init phase lasts at most 10 s.
-const initTimeout = 8 * time.Second
-
-func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	slog.SetDefault(log)
-	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
-	app, err := setup(ctx, os.Getenv, log)
-	cancel()
-	if err != nil {
-		log.Error("sink-handler init failed", "error", err.Error())
-		os.Exit(1)
-	}
-	log.Info("sink-handler ready", "connector", app.task.Name, "class", app.class)
-	lambda.StartWithOptions(app.task.Handle, lambda.WithEnableSIGTERM(app.close))
-}
+func main() { coldstart.Main("sink-handler", setup) }
 
 // app is everything built at init.
 type app struct {
-	task    *sinktask.Task
-	class   string
-	closers []func()
+	task *sinktask.Task
+	in   *coldstart.Init
 }
 
-// close releases the clients; called on SIGTERM (and by tests).
-func (a *app) close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		a.closers[i]()
-	}
-}
+// Handler is the Lambda handler.
+func (a *app) Handler() any { return a.task.Handle }
+
+// Close releases the clients; called on SIGTERM (and by tests).
+func (a *app) Close() { a.in.Close() }
 
 // setup builds the app from the environment. On error everything built so
 // far is closed.
 func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_ *app, err error) {
-	f, err := config.LoadFromEnv(getenv)
+	in, err := coldstart.Load(ctx, getenv, log)
 	if err != nil {
 		return nil, err
 	}
-	props, err := resolve(ctx, f.Config)
-	if err != nil {
-		return nil, fmt.Errorf("connector %q: %w", f.Name, err)
-	}
-	kind, class, err := config.ConnectorKind(props[config.KeyConnectorClass])
-	if err != nil {
-		return nil, fmt.Errorf("connector %q: %w", f.Name, err)
-	}
-	if kind != config.Sink {
-		return nil, fmt.Errorf("connector %q: %s=%q is a %s connector; sink-handler runs sink connectors (%s, %s)",
-			f.Name, config.KeyConnectorClass, props[config.KeyConnectorClass], kind, config.MySQLSinkClass, config.DynamoDBSinkClass)
+	defer in.CloseOnError(&err)
+	if in.Kind != config.Sink {
+		return nil, in.Errorf("%s=%q is a %s connector; sink-handler runs sink connectors (%s, %s)",
+			config.KeyConnectorClass, in.Props[config.KeyConnectorClass], in.Kind, config.MySQLSinkClass, config.DynamoDBSinkClass)
 	}
 	var ownKeys []string
-	switch class {
+	switch in.Class {
 	case config.MySQLSinkClass:
 		ownKeys = mysql.SinkKeys
 	case config.DynamoDBSinkClass:
 		ownKeys = dynamodb.Keys
 	default:
-		return nil, fmt.Errorf("connector %q: %s=%q has no sink implementation", f.Name, config.KeyConnectorClass, class)
+		return nil, in.Errorf("%s=%q has no sink implementation", config.KeyConnectorClass, in.Class)
 	}
-	_, fw, err := config.ParseConnector(props, connectorDef(ownKeys))
-	if err != nil {
-		return nil, fmt.Errorf("connector %q: invalid config: %w", f.Name, err)
+	if _, err := in.Parse(connectorDef(ownKeys)); err != nil {
+		return nil, err
 	}
-
-	a := &app{class: class}
-	defer func() {
-		if err != nil {
-			a.close()
-		}
-	}()
+	if err := in.Build(ctx); err != nil {
+		return nil, err
+	}
+	fw := in.Framework
 	task := &sinktask.Task{
 		Name:                    fw.Name,
 		Tolerance:               fw.Errors.Tolerance,
 		ReportBatchItemFailures: fw.Lambda.ReportBatchItemFailures,
+		KeyConverter:            in.KeyConverter,
+		ValueConverter:          in.ValueConverter,
 		KeyConverterClass:       fw.KeyConverter.Class,
 		ValueConverterClass:     fw.ValueConverter.Class,
-		ConnectorClass:          class,
+		ConnectorClass:          in.Class,
 		LogErrors:               fw.Errors.LogEnable,
 		LogIncludeMessages:      fw.Errors.LogIncludeMessages,
 		Logger:                  log,
+		Metrics:                 os.Stdout,
+		Status:                  in.Stores.Status,
 	}
-	if task.KeyConverter, err = convert.New(fw.KeyConverter.Class, fw.KeyConverter.Props, true); err != nil {
-		return nil, fmt.Errorf("connector %q: %s: %w", f.Name, config.KeyKeyConverter, err)
-	}
-	if task.ValueConverter, err = convert.New(fw.ValueConverter.Class, fw.ValueConverter.Props, false); err != nil {
-		return nil, fmt.Errorf("connector %q: %s: %w", f.Name, config.KeyValueConverter, err)
-	}
-	if len(fw.Transforms.Aliases) > 0 {
-		chain, err := transform.NewChain(fw.Transforms.Aliases, fw.Transforms.Props)
-		if err != nil {
-			return nil, fmt.Errorf("connector %q: %s: %w", f.Name, config.KeyTransforms, err)
-		}
-		task.Transforms = chain
+	if in.Transforms.Len() > 0 {
+		task.Transforms = in.Transforms
 		var types []string
 		for _, alias := range fw.Transforms.Aliases {
 			types = append(types, fw.Transforms.Props[alias]["type"])
@@ -140,47 +97,23 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		task.TransformClass = strings.Join(types, ",")
 	}
 
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("connector %q: loading AWS config: %w", f.Name, err)
+	if task.Destination, err = destination(ctx, in.Class, in.Props); err != nil {
+		return nil, in.Errorf("%w", err)
 	}
-	task.Status = state.NewStatusStore(awsddb.NewFromConfig(awsCfg), state.TablesFromEnv().Status)
-
-	if task.Destination, err = destination(ctx, class, props); err != nil {
-		return nil, fmt.Errorf("connector %q: %w", f.Name, err)
-	}
-	a.closers = append(a.closers, func() { _ = task.Destination.Close() })
+	in.OnClose(func() { _ = task.Destination.Close() })
 
 	if fw.Errors.DLQTopic != "" {
-		rep, closeDLQ, err := deadLetterQueue(ctx, fw, log)
+		rep, err := deadLetterQueue(ctx, in, log)
 		if err != nil {
-			return nil, fmt.Errorf("connector %q: %w", f.Name, err)
+			return nil, in.Errorf("%s: %w", config.KeyDLQTopic, err)
 		}
-		a.closers = append(a.closers, closeDLQ)
 		task.DLQ = rep
 	}
 	if err := task.Validate(); err != nil {
 		return nil, err
 	}
-	a.task = task
-	return a, nil
-}
-
-// resolve replaces config provider references; Secrets Manager is only
-// contacted when a value refers to it.
-func resolve(ctx context.Context, props map[string]string) (map[string]string, error) {
-	var p config.Providers
-	for _, v := range props {
-		if strings.Contains(v, "${"+config.ProviderSecretsManager+":") {
-			awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("loading AWS config for Secrets Manager: %w", err)
-			}
-			p.Secrets = secretsmanager.NewFromConfig(awsCfg)
-			break
-		}
-	}
-	return config.Resolve(ctx, props, p)
+	log.Info("sink-handler ready", "connector", task.Name, "class", in.Class)
+	return &app{task: task, in: in}, nil
 }
 
 // connectorDef defines a sink's own keys (as text; the connector's parser
@@ -226,42 +159,17 @@ func destination(ctx context.Context, class string, props map[string]string) (co
 }
 
 // deadLetterQueue builds the dead-letter producer and creates the topic when
-// missing, as Kafka Connect does when a sink task starts.
-func deadLetterQueue(ctx context.Context, fw *config.Framework, log *slog.Logger) (*dlq.Reporter, func(), error) {
-	cl, err := kafka.NewClient(ctx, kafka.Config{
-		Bootstrap:        fw.Kafka.Bootstrap,
-		SecurityProtocol: fw.Kafka.SecurityProtocol,
-		SASLMechanism:    fw.Kafka.SASLMechanism,
-		Username:         fw.Kafka.Username,
-		Password:         fw.Kafka.Password.Value(),
-		CALocation:       fw.Kafka.CALocation,
-		CertLocation:     fw.Kafka.CertLocation,
-		KeyLocation:      fw.Kafka.KeyLocation,
-		Compression:      fw.Producer.Compression,
-		LingerMs:         int(fw.Producer.LingerMs),
-		BatchBytes:       int(fw.Producer.BatchBytes),
-		ClientID:         "connector-dlq-producer-" + fw.Name + "-0",
-	}, kgo.WithLogger(kgoLogger{log}))
+// missing, as Kafka Connect does when a sink task starts. The producer is
+// closed by in.Close.
+func deadLetterQueue(ctx context.Context, in *coldstart.Init, log *slog.Logger) (*dlq.Reporter, error) {
+	fw := in.Framework
+	cl, err := in.KafkaClient(ctx, "connector-dlq-producer-"+fw.Name+"-0")
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", config.KeyDLQTopic, err)
+		return nil, err
 	}
 	rep := &dlq.Reporter{Client: cl, Topic: fw.Errors.DLQTopic, Connector: fw.Name, ContextHeaders: fw.Errors.ContextHeaders, Logger: log}
 	if err := rep.EnsureTopic(ctx, kadm.NewClient(cl), fw.Errors.DLQReplicationFactor); err != nil {
-		cl.Close()
-		return nil, nil, fmt.Errorf("%s: %w", config.KeyDLQTopic, err)
+		return nil, err
 	}
-	return rep, cl.Close, nil
-}
-
-// kgoLogger forwards franz-go's warnings and errors to slog.
-type kgoLogger struct{ l *slog.Logger }
-
-func (k kgoLogger) Level() kgo.LogLevel { return kgo.LogLevelWarn }
-
-func (k kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
-	lvl := slog.LevelWarn
-	if level == kgo.LogLevelError {
-		lvl = slog.LevelError
-	}
-	k.l.Log(context.Background(), lvl, "kafka: "+msg, keyvals...)
+	return rep, nil
 }

@@ -2,11 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -16,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/serverless-kafka-connect/slkc/events"
+	"github.com/serverless-kafka-connect/slkc/shared/coldstart/coldstarttest"
 	"github.com/serverless-kafka-connect/slkc/shared/dlq"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
@@ -26,15 +22,7 @@ import (
 // DynamoDB Local, the bad one on the dead-letter topic of the real broker,
 // and the status item is written.
 func TestIntegrationDynamoSink(t *testing.T) {
-	env := testenv.New(t)
-	for k, v := range map[string]string{"AWS_REGION": env.Region(), "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"} {
-		if os.Getenv(k) == "" {
-			t.Setenv(k, v)
-		}
-	}
-	if ep := env.DynamoEndpoint(); ep != "" {
-		t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ep)
-	}
+	env := coldstarttest.LocalEnv(t)
 	table := env.DynamoTable(t, &awsddb.CreateTableInput{
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
@@ -45,7 +33,7 @@ func TestIntegrationDynamoSink(t *testing.T) {
 	dlqTopic := testenv.UniqueName(t, "dlq", 200)
 	env.DeleteTopicAtCleanup(t, dlqTopic)
 
-	conf, err := json.Marshal(map[string]any{"name": "orders-to-dynamo", "config": map[string]string{
+	getenv := coldstarttest.Connector(t, "orders-to-dynamo", map[string]string{
 		"connector.class":                   "io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector",
 		"topics":                            "orders",
 		"bootstrap.servers":                 env.Bootstrap(),
@@ -59,22 +47,14 @@ func TestIntegrationDynamoSink(t *testing.T) {
 		"errors.deadletterqueue.topic.name": dlqTopic,
 		"errors.deadletterqueue.topic.replication.factor": "1",
 		"errors.deadletterqueue.context.headers.enable":   "true",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	a, err := setup(ctx, envOf(map[string]string{"SLKC_CONNECTOR_CONFIG": string(conf)}), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
+	a := coldstarttest.MustSetup(t, ctx, setup, getenv)
 
-	b := func(s string) *string { e := base64.StdEncoding.EncodeToString([]byte(s)); return &e }
 	ev := events.KafkaEvent{EventSource: events.SourceMSK, Records: map[string][]events.KafkaRecord{"orders-0": {
-		{Topic: "orders", Partition: 0, Offset: 0, Timestamp: 1700000000000, TimestampType: "CREATE_TIME", Key: b("a"), Value: b(`{"id":"a","qty":3}`)},
-		{Topic: "orders", Partition: 0, Offset: 1, Timestamp: 1700000000001, TimestampType: "CREATE_TIME", Key: b("b"), Value: b(`{"id":`)},
+		{Topic: "orders", Partition: 0, Offset: 0, Timestamp: 1700000000000, TimestampType: "CREATE_TIME", Key: b64("a"), Value: b64(`{"id":"a","qty":3}`)},
+		{Topic: "orders", Partition: 0, Offset: 1, Timestamp: 1700000000001, TimestampType: "CREATE_TIME", Key: b64("b"), Value: b64(`{"id":`)},
 	}}}
 	resp, err := a.task.Handle(ctx, ev)
 	if err != nil || len(resp.BatchItemFailures) != 0 {

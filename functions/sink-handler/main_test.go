@@ -2,52 +2,58 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"strings"
+	"encoding/base64"
 	"testing"
+
+	"github.com/serverless-kafka-connect/slkc/events"
+	"github.com/serverless-kafka-connect/slkc/shared/coldstart/coldstarttest"
 )
 
-func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+// b64 is a Kafka event key or value: base64 text.
+func b64(s string) *string { e := base64.StdEncoding.EncodeToString([]byte(s)); return &e }
 
+// TestSetupErrors covers what sink-handler rejects on top of
+// coldstart.Load's checks (config missing, unknown class, unresolved
+// references), which shared/coldstart tests.
 func TestSetupErrors(t *testing.T) {
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "local")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
-	cfg := func(extra string) map[string]string {
-		return map[string]string{"SLKC_CONNECTOR_CONFIG": `{"name":"s","config":{` + extra + `}}`}
-	}
+	coldstarttest.FakeAWS(t)
+	cfg := func(fields string) map[string]string { return coldstarttest.RawConfig("s", fields) }
 	dyn := `"connector.class":"io.slkc.connect.dynamodb.DynamoDbSinkConnector","topics":"orders","bootstrap.servers":"127.0.0.1:1"`
-	tests := []struct {
-		name string
-		env  map[string]string
-		want []string
-	}{
-		{name: "no config", env: nil, want: []string{"SLKC_CONNECTOR_CONFIG", "SLKC_CONNECTOR_CONFIG_FILE"}},
-		{name: "config file missing", env: map[string]string{"SLKC_CONNECTOR_CONFIG_FILE": "/nonexistent/c.json"}, want: []string{"/nonexistent/c.json"}},
-		{name: "source connector", env: cfg(`"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector"`), want: []string{"is a source connector"}},
-		{name: "unknown class", env: cfg(`"connector.class":"com.example.Nope"`), want: []string{"com.example.Nope"}},
-		{name: "unknown key", env: cfg(dyn + `,"tpoics":"x"`), want: []string{"tpoics"}},
-		{name: "bad tolerance", env: cfg(dyn + `,"errors.tolerance":"some"`), want: []string{"errors.tolerance"}},
-		{name: "bad converter", env: cfg(dyn + `,"value.converter":"com.example.AvroConverter"`), want: []string{"value.converter"}},
-		{name: "unset env reference", env: cfg(dyn + `,"aws.dynamodb.region":"${env:SLKC_TEST_UNSET_VAR}"`), want: []string{"SLKC_TEST_UNSET_VAR"}},
-		{name: "mysql sink without url", env: cfg(`"connector.class":"io.confluent.connect.jdbc.JdbcSinkConnector","topics":"orders","bootstrap.servers":"127.0.0.1:1"`), want: []string{"connection.url"}},
-		{name: "bad transform", env: cfg(dyn + `,"transforms":"x","transforms.x.type":"com.example.Nope"`), want: []string{"transforms"}},
+	coldstarttest.SetupErrors(t, setup, []coldstarttest.ErrorCase{
+		{Name: "source connector", Env: cfg(`"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector"`), Want: []string{"is a source connector"}},
+		{Name: "unknown key", Env: cfg(dyn + `,"tpoics":"x"`), Want: []string{"tpoics"}},
+		{Name: "bad tolerance", Env: cfg(dyn + `,"errors.tolerance":"some"`), Want: []string{"errors.tolerance"}},
+		{Name: "bad converter", Env: cfg(dyn + `,"value.converter":"com.example.AvroConverter"`), Want: []string{"value.converter"}},
+		{Name: "unset env reference", Env: cfg(dyn + `,"aws.dynamodb.region":"${env:SLKC_TEST_UNSET_VAR}"`), Want: []string{"SLKC_TEST_UNSET_VAR"}},
+		{Name: "mysql sink without url", Env: cfg(`"connector.class":"io.confluent.connect.jdbc.JdbcSinkConnector","topics":"orders","bootstrap.servers":"127.0.0.1:1"`), Want: []string{"connection.url"}},
+		{Name: "bad transform", Env: cfg(dyn + `,"transforms":"x","transforms.x.type":"com.example.Nope"`), Want: []string{"transforms"}},
+	})
+}
+
+// TestSetupBuildsTask checks the wiring of a valid DynamoDB sink config
+// without touching any service (no dead-letter topic, so no Kafka client).
+func TestSetupBuildsTask(t *testing.T) {
+	coldstarttest.FakeAWS(t)
+	getenv := coldstarttest.Connector(t, "orders-to-dynamo", map[string]string{
+		"connector.class": "io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector", "topics": "orders",
+		"bootstrap.servers": "127.0.0.1:1", "table.name.format": "orders", "errors.tolerance": "all",
+		"transforms": "unwrap,route", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+		"transforms.route.type":  "org.apache.kafka.connect.transforms.RegexRouter",
+		"transforms.route.regex": "(.*)", "transforms.route.replacement": "$1",
+	})
+	a := coldstarttest.MustSetup(t, context.Background(), setup, getenv)
+	task := a.task
+	if task.Name != "orders-to-dynamo" || task.Tolerance != "all" || task.ConnectorClass != "io.slkc.connect.dynamodb.DynamoDbSinkConnector" {
+		t.Errorf("task = name %q tolerance %q class %q", task.Name, task.Tolerance, task.ConnectorClass)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			a, err := setup(context.Background(), envOf(tt.env), log)
-			if err == nil {
-				a.close()
-				t.Fatalf("setup() succeeded, want an error containing %q", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("setup() = %q, want it to contain %q", err, w)
-				}
-			}
-		})
+	if _, ok := a.Handler().(func(context.Context, events.KafkaEvent) (events.KafkaBatchResponse, error)); !ok {
+		t.Errorf("handler is %T, want the Kafka event handler", a.Handler())
+	}
+	if task.TransformClass != "io.debezium.transforms.ExtractNewRecordState,org.apache.kafka.connect.transforms.RegexRouter" {
+		t.Errorf("TransformClass = %q, want both transform types in order", task.TransformClass)
+	}
+	if task.Destination == nil || task.Transforms == nil || task.Status == nil || task.Metrics == nil || task.DLQ != nil {
+		t.Errorf("task not wired as expected: %+v", task)
 	}
 }
 

@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/serverless-kafka-connect/slkc/events"
+	"github.com/serverless-kafka-connect/slkc/shared/coldstart/coldstarttest"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
-	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
 
 // TestIntegrationMySQLSink builds the function for the JDBC sink alias and
@@ -21,20 +16,12 @@ import (
 // as the partition's first failed offset, while the other partition is
 // written.
 func TestIntegrationMySQLSink(t *testing.T) {
-	env := testenv.New(t)
-	for k, v := range map[string]string{"AWS_REGION": env.Region(), "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"} {
-		if os.Getenv(k) == "" {
-			t.Setenv(k, v)
-		}
-	}
-	if ep := env.DynamoEndpoint(); ep != "" {
-		t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ep)
-	}
+	env := coldstarttest.LocalEnv(t)
 	t.Setenv("SLKC_STATUS_TABLE", env.DynamoTable(t, state.StatusTableInput("x")))
 	db, name := env.MySQLDatabase(t)
 	t.Setenv("SLKC_IT_MYSQL_URL", env.MySQLDSN(name))
 
-	conf, err := json.Marshal(map[string]any{"name": "orders-to-mysql", "config": map[string]string{
+	getenv := coldstarttest.Connector(t, "orders-to-mysql", map[string]string{
 		"connector.class":   "io.confluent.connect.jdbc.JdbcSinkConnector",
 		"topics":            "orders",
 		"bootstrap.servers": env.Bootstrap(),
@@ -46,28 +33,20 @@ func TestIntegrationMySQLSink(t *testing.T) {
 		"key.converter":     "org.apache.kafka.connect.storage.StringConverter",
 		"value.converter":   "org.apache.kafka.connect.json.JsonConverter",
 		"errors.tolerance":  "none",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	a, err := setup(ctx, envOf(map[string]string{"SLKC_CONNECTOR_CONFIG": string(conf)}), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
+	a := coldstarttest.MustSetup(t, ctx, setup, getenv)
 
-	b := func(s string) *string { e := base64.StdEncoding.EncodeToString([]byte(s)); return &e }
 	val := func(id int, qty int) *string {
-		return b(`{"schema":{"type":"struct","fields":[{"field":"id","type":"int32","optional":false},{"field":"qty","type":"int32","optional":false}],"optional":false,"name":"order"},"payload":{"id":` +
+		return b64(`{"schema":{"type":"struct","fields":[{"field":"id","type":"int32","optional":false},{"field":"qty","type":"int32","optional":false}],"optional":false,"name":"order"},"payload":{"id":` +
 			string(rune('0'+id)) + `,"qty":` + string(rune('0'+qty)) + `}}`)
 	}
 	rec := func(p int32, off int64, v *string) events.KafkaRecord {
 		return events.KafkaRecord{Topic: "orders", Partition: p, Offset: off, Timestamp: 1700000000000, TimestampType: "CREATE_TIME", Value: v}
 	}
 	ev := events.KafkaEvent{EventSource: events.SourceSelfManaged, Records: map[string][]events.KafkaRecord{
-		"orders-0": {rec(0, 10, val(1, 1)), rec(0, 11, b("{not json")), rec(0, 12, val(2, 2))},
+		"orders-0": {rec(0, 10, val(1, 1)), rec(0, 11, b64("{not json")), rec(0, 12, val(2, 2))},
 		"orders-1": {rec(1, 4, val(3, 3)), rec(1, 5, val(1, 9))},
 	}}
 	resp, err := a.task.Handle(ctx, ev)

@@ -3,15 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/serverless-kafka-connect/slkc/shared/coldstart/coldstarttest"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
@@ -20,23 +18,8 @@ import (
 // stack (MariaDB, Kafka, DynamoDB Local): the first invoke copies every row
 // in pages and creates the topic, the second only the rows inserted since.
 func TestIntegrationMySQLSource(t *testing.T) {
-	env := testenv.New(t)
-	for k, v := range map[string]string{"AWS_REGION": env.Region(), "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"} {
-		if os.Getenv(k) == "" {
-			t.Setenv(k, v)
-		}
-	}
-	if ep := env.DynamoEndpoint(); ep != "" {
-		t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", ep)
-	}
-	tables := state.Tables{
-		Offsets: env.DynamoTable(t, state.OffsetsTableInput("x")),
-		Leases:  env.DynamoTable(t, state.LeasesTableInput("x")),
-		Status:  env.DynamoTable(t, state.StatusTableInput("x")),
-	}
-	t.Setenv("SLKC_OFFSETS_TABLE", tables.Offsets)
-	t.Setenv("SLKC_LEASES_TABLE", tables.Leases)
-	t.Setenv("SLKC_STATUS_TABLE", tables.Status)
+	env := coldstarttest.LocalEnv(t)
+	tables := coldstarttest.StateTables(t, env)
 
 	db, name := env.MySQLDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -54,7 +37,7 @@ func TestIntegrationMySQLSource(t *testing.T) {
 	prefix := testenv.UniqueName(t, "sp", 60) + "-"
 	topic := prefix + "orders"
 	env.DeleteTopicAtCleanup(t, topic)
-	conf, err := json.Marshal(map[string]any{"name": "orders-source", "config": map[string]string{
+	getenv := coldstarttest.Connector(t, "orders-source", map[string]string{
 		"connector.class":                   "io.confluent.connect.jdbc.JdbcSourceConnector",
 		"bootstrap.servers":                 env.Bootstrap(),
 		"connection.url":                    "${env:SLKC_IT_MYSQL_URL}",
@@ -67,15 +50,8 @@ func TestIntegrationMySQLSource(t *testing.T) {
 		"topic.creation.default.replication.factor": "1",
 		"value.converter":                "org.apache.kafka.connect.json.JsonConverter",
 		"value.converter.schemas.enable": "true",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := setup(ctx, envOf(map[string]string{"SLKC_CONNECTOR_CONFIG": string(conf)}), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
+	})
+	a := coldstarttest.MustSetup(t, ctx, setup, getenv)
 
 	invoke := func(reqID string) Response {
 		t.Helper()

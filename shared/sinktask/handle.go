@@ -66,6 +66,7 @@ func (t *Task) Handle(ctx context.Context, ev events.KafkaEvent) (events.KafkaBa
 	parts, err := decodeEvent(ev)
 	if err != nil {
 		t.putStatus(ctx, start, nil, err, true)
+		t.writeMetrics(ctx, batchMetrics{size: eventSize(ev), failed: eventSize(ev)})
 		t.log().ErrorContext(ctx, "malformed Kafka event", "connector", t.Name, "error", err)
 		return events.KafkaBatchResponse{}, err
 	}
@@ -78,6 +79,7 @@ func (t *Task) Handle(ctx context.Context, ev events.KafkaEvent) (events.KafkaBa
 	wholeErr := t.write(ctx, r)
 	resp, err := t.finish(ctx, r, wholeErr)
 	t.putStatus(ctx, start, r, err, err != nil && errclass.IsPermanent(err))
+	t.writeMetrics(ctx, r.metrics(err))
 	return resp, err
 }
 

@@ -51,12 +51,22 @@
 // "task-0") is written: run start/end, counters records, written, filtered,
 // dead_lettered, skipped and failed (records that will be delivered again),
 // the highest handled offset per topic-partition, and the last error.
+//
+// # Metrics
+//
+// With Task.Metrics set, every Handle call writes one CloudWatch embedded
+// metric format line (namespace emf.Namespace, dimension Connector) with
+// the counts BatchSize (records in the event), RecordsWritten,
+// RecordsDeadLettered and RecordsFailed (records that will be delivered
+// again: all of them when the invocation fails). A malformed event counts
+// every record as failed.
 package sinktask
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -143,6 +153,10 @@ type Task struct {
 	LogErrors, LogIncludeMessages bool
 	// Logger gets one line per batch; nil means slog.Default().
 	Logger *slog.Logger
+	// Metrics, when set, receives one CloudWatch embedded metric format
+	// JSON line per Handle call (os.Stdout in Lambda); nil means no
+	// metrics. See the package comment for the metrics.
+	Metrics io.Writer
 	// Now is the clock for status times; nil means time.Now.
 	Now func() time.Time
 }

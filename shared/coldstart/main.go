@@ -1,0 +1,58 @@
+package coldstart
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+// InitTimeout bounds a function's setup (Secrets Manager, dead-letter
+// topic creation): Lambda's init phase lasts at most 10 s, and an error
+// reported before that names the cause instead of a bare timeout.
+const InitTimeout = 8 * time.Second
+
+// App is a function built at cold start.
+type App interface {
+	// Handler is the Lambda handler: any signature
+	// lambda.StartWithOptions accepts, usually a method value.
+	Handler() any
+	// Close releases what the app holds; called on SIGTERM.
+	Close()
+}
+
+// SetupFunc builds a function's App from its environment (getenv) at cold
+// start, logging to log. On error it must already have released
+// everything it built (Init.Close does that).
+type SetupFunc[A App] func(ctx context.Context, getenv func(string) string, log *slog.Logger) (A, error)
+
+// Main is a function's whole main: it makes slog's default logger JSON on
+// stdout (one object a line, as CloudWatch Logs parses it), runs setup with
+// os.Getenv under InitTimeout, and on error logs "<name> init failed" and
+// exits with status 1 before the runtime loop starts, so Lambda reports
+// Runtime.InitError. Otherwise it never returns: it starts the Lambda
+// runtime loop with the app's handler, calling its Close on SIGTERM.
+func Main[A App](name string, setup SetupFunc[A]) {
+	app, ok := run(name, setup, os.Getenv, os.Stdout)
+	if !ok {
+		os.Exit(1)
+	}
+	lambda.StartWithOptions(app.Handler(), lambda.WithEnableSIGTERM(app.Close))
+}
+
+// run is Main up to the runtime loop; ok is false when setup failed.
+func run[A App](name string, setup SetupFunc[A], getenv func(string) string, logs io.Writer) (app A, ok bool) {
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	slog.SetDefault(log)
+	ctx, cancel := context.WithTimeout(context.Background(), InitTimeout)
+	defer cancel()
+	app, err := setup(ctx, getenv, log)
+	if err != nil {
+		log.Error(name+" init failed", "error", err.Error())
+		return app, false
+	}
+	return app, true
+}
