@@ -75,6 +75,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	fw := in.Framework
 	task := &sinktask.Task{
 		Name:                    fw.Name,
+		WorkerID:                coldstart.WorkerID(getenv, "sink-handler"),
 		Tolerance:               fw.Errors.Tolerance,
 		ReportBatchItemFailures: fw.Lambda.ReportBatchItemFailures,
 		KeyConverter:            in.KeyConverter,

@@ -108,7 +108,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	fw := in.Framework
 	task := &sourcetask.Task{
 		Name:           fw.Name,
-		WorkerID:       workerID(getenv),
+		WorkerID:       coldstart.WorkerID(getenv, "source-poller"),
 		Logger:         log,
 		Metrics:        os.Stdout,
 		DeadlineMargin: time.Duration(fw.Lambda.DeadlineMarginMs) * time.Millisecond,
@@ -143,12 +143,4 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	}
 	log.Info("source-poller ready", "connector", task.Name, "class", in.Class)
 	return &app{task: task, in: in}, nil
-}
-
-// workerID names this function in the status (worker_id).
-func workerID(getenv func(string) string) string {
-	if fn := getenv("AWS_LAMBDA_FUNCTION_NAME"); fn != "" {
-		return fn
-	}
-	return "source-poller"
 }

@@ -255,3 +255,13 @@ func (k kgoLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	}
 	k.l.Log(context.Background(), lvl, "kafka: "+msg, keyvals...)
 }
+
+// WorkerID names the running function for the status's worker_id: the
+// Lambda function name when Lambda (or the local runner) sets it, else
+// fallback.
+func WorkerID(getenv func(string) string, fallback string) string {
+	if fn := getenv("AWS_LAMBDA_FUNCTION_NAME"); fn != "" {
+		return fn
+	}
+	return fallback
+}

@@ -315,3 +315,13 @@ func TestCloseOnError(t *testing.T) {
 		})
 	}
 }
+
+func TestWorkerID(t *testing.T) {
+	env := map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "orders-source"}
+	if got := coldstart.WorkerID(func(k string) string { return env[k] }, "source-poller"); got != "orders-source" {
+		t.Fatalf("WorkerID = %q, want the function name", got)
+	}
+	if got := coldstart.WorkerID(func(string) string { return "" }, "source-poller"); got != "source-poller" {
+		t.Fatalf("WorkerID = %q, want the fallback", got)
+	}
+}

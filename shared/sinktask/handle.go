@@ -347,6 +347,7 @@ func (t *Task) putStatus(ctx context.Context, start time.Time, r *run, err error
 	st := state.Status{
 		Connector: t.Name,
 		Task:      TaskID,
+		WorkerID:  t.WorkerID,
 		Type:      state.TypeSink,
 		State:     state.StateRunning,
 		RunStart:  start,

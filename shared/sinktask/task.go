@@ -117,6 +117,9 @@ type StatusStore interface {
 type Task struct {
 	// Name is the connector name (status item, dead-letter headers); required.
 	Name string
+	// WorkerID names where the task runs (e.g. the function name); shown
+	// as worker_id in the status.
+	WorkerID string
 	// Destination receives the records; required.
 	Destination connectors.Destination
 	// KeyConverter and ValueConverter are key.converter and
