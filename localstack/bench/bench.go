@@ -1,0 +1,727 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
+)
+
+// bench runs the phases in order and adds their figures to rep.
+type bench struct {
+	o   options
+	e   *env
+	rep *Report
+	// per data set: the raw ceilings the components are compared with.
+	scan, produce map[string]float64 // rows/s
+	upsert        map[string]float64 // records/s
+	batchWrite    map[string]float64 // items/s
+	sink          map[string]sinkData
+	rows          map[string][]row // the first rows of each data set, for the raw writes
+	notes         map[string][]string
+}
+
+func (b *bench) step(what string) func() {
+	start := time.Now()
+	progress.Info("bench: " + what)
+	return func() { progress.Info("bench: done "+what, "took", time.Since(start).Round(time.Millisecond)) }
+}
+
+func (b *bench) all(ctx context.Context) error {
+	b.scan, b.produce, b.upsert, b.batchWrite = map[string]float64{}, map[string]float64{}, map[string]float64{}, map[string]float64{}
+	b.sink = map[string]sinkData{}
+	b.rows = map[string][]row{}
+	b.notes = map[string][]string{}
+	sets := []*dataset{
+		{Label: "200B", Table: "r200", Rows: b.o.Rows200, RowBytes: 200},
+		{Label: "1KB", Table: "r1k", Rows: b.o.Rows1K, RowBytes: 1000},
+	}
+	for _, d := range sets {
+		done := b.step(fmt.Sprintf("seeding %s (%d rows of ~%d B)", d.Table, d.Rows, d.RowBytes))
+		took, err := seed(ctx, b.e.db, d)
+		done()
+		if err != nil {
+			return err
+		}
+		b.rep.Add(Figure{Section: "data", Name: "seed " + d.Label, Value: Rate(float64(d.Rows), took), Unit: "rows/s",
+			Note: fmt.Sprintf("%d rows via seq_1_to_N in %s", d.Rows, took.Round(time.Millisecond))})
+	}
+	for _, d := range sets {
+		if err := b.ceilings(ctx, d); err != nil {
+			return err
+		}
+	}
+	for _, d := range sets {
+		if err := b.components(ctx, d); err != nil {
+			return err
+		}
+	}
+	if err := b.scaling(ctx, sets[0]); err != nil {
+		return err
+	}
+	if !b.o.SkipProcess {
+		b.process(ctx, sets[0])
+	}
+	if !b.o.SkipE2E {
+		b.e2e(ctx)
+	}
+	return nil
+}
+
+// e2e runs scheduler -> source-poller -> Kafka -> bridge -> sink-handler.
+func (b *bench) e2e(ctx context.Context) {
+	done := b.step(fmt.Sprintf("end to end: %d rows bulk, then %d rows/s for %s", b.o.E2ERows, b.o.E2ERate, b.o.E2EFor))
+	res, err := b.e.runE2E(ctx, b.o.BuildDir, int32(b.o.Partitions), b.o.Page, b.o.MemoryMB, b.o.E2ERows, b.o.E2ERate, b.o.E2EFor, b.o.E2EPoll, b.o.E2EWindow)
+	done()
+	if err != nil {
+		b.rep.Skip("end to end", err)
+		return
+	}
+	cfg := fmt.Sprintf("poll.interval.ms=%d, batching window %s, batch.max.rows=%d, ESM batch up to 10000/6 MB",
+		res.PollInterval.Milliseconds(), res.Window, b.o.Page)
+	b.rep.Add(Figure{Section: "e2e", Name: "MySQL -> Kafka -> MySQL bulk", Value: Rate(float64(res.BulkRows), res.BulkElapsed), Unit: "rows/s",
+		Ceiling: b.upsert["200B"], CeilingName: "raw upsert",
+		Note: fmt.Sprintf("%d rows inserted at once, first insert -> last row in the sink table %.2f s; %s", res.BulkRows, res.BulkElapsed.Seconds(), cfg)})
+	b.rep.Add(Figure{Section: "e2e", Name: "row latency p50", Value: Percentile(res.Latencies, 50), Unit: "ms",
+		Note: fmt.Sprintf("%d rows trickled at %d rows/s; insert (ts=NOW(6)) -> sink insert (DEFAULT CURRENT_TIMESTAMP(6)); %s", res.TrickleRows, b.o.E2ERate, cfg)})
+	b.rep.Add(Figure{Section: "e2e", Name: "row latency p99", Value: Percentile(res.Latencies, 99), Unit: "ms",
+		Note: fmt.Sprintf("max %.0f ms", Percentile(res.Latencies, 100))})
+	b.rep.Add(Figure{Section: "e2e", Name: "invocations", Value: float64(res.SourceStats.Invocations + res.SinkStats.Invocations), Unit: "invokes",
+		Note: fmt.Sprintf("source-poller %d (%d cold, %d errors; scheduler fired %d), sink-handler %d (%d cold, %d errors; bridge %d batches, %d retries); peak RSS source %d MB, sink %d MB",
+			res.SourceStats.Invocations, res.SourceStats.ColdStarts, res.SourceStats.Errors, res.Fired,
+			res.SinkStats.Invocations, res.SinkStats.ColdStarts, res.SinkStats.Errors, res.BridgeStats.Batches, res.BridgeStats.Retries,
+			peakRSS(res.SourceStats), peakRSS(res.SinkStats))})
+}
+
+// ceilings measures the raw figures of one data set.
+func (b *bench) ceilings(ctx context.Context, d *dataset) error {
+	if err := b.sourceCeilings(ctx, d, "before"); err != nil {
+		return err
+	}
+	rows, err := loadRows(ctx, b.e.db, d.Table, min(b.o.SinkRecords, d.Rows))
+	if err != nil {
+		return err
+	}
+	b.rows[d.Label] = rows
+	return nil
+}
+
+// sourceCeilings measures the raw scan and produce rates of the data set
+// once more (tag "before" or "after" the source run). A ceiling is an upper
+// bound, so the faster of the two measurements is kept: one slow run caused
+// by another job on the machine would otherwise flatter the ratio.
+func (b *bench) sourceCeilings(ctx context.Context, d *dataset, tag string) error {
+	done := b.step(fmt.Sprintf("scan ceiling %s (%s)", d.Label, tag))
+	sr, err := scanCeiling(ctx, b.e.db, d)
+	done()
+	if err != nil {
+		return err
+	}
+	r := Rate(float64(sr.Rows), sr.Elapsed)
+	b.scan[d.Label] = max(b.scan[d.Label], r)
+	b.notes["scan"+d.Label] = append(b.notes["scan"+d.Label], fmt.Sprintf("%s %s rows/s (%.1f MB/s)", tag, FormatNumber(r), Rate(float64(sr.Bytes)/1e6, sr.Elapsed)))
+
+	done = b.step(fmt.Sprintf("produce ceiling %s (%s)", d.Label, tag))
+	topic, err := b.e.newTopic(ctx, "slkc-bench-"+b.e.runID+"-raw-"+d.Table+"-"+tag, int32(b.o.Partitions))
+	if err != nil {
+		return err
+	}
+	pr, err := produceCeiling(ctx, b.e.bootstrap, topic, d.Sizes)
+	done()
+	if err != nil {
+		return err
+	}
+	r = Rate(float64(pr.Records), pr.Elapsed)
+	b.produce[d.Label] = max(b.produce[d.Label], r)
+	b.notes["produce"+d.Label] = append(b.notes["produce"+d.Label], fmt.Sprintf("%s %s rows/s (%.1f MB/s, %d requests)", tag, FormatNumber(r), Rate(float64(pr.Bytes)/1e6, pr.Elapsed), pr.Requests))
+	return nil
+}
+
+// rawUpsert measures the raw multi-row upsert of the data set's first rows
+// into a fresh table, in transactions of batch rows made of statements of at
+// most stmtRows rows, and returns records/s.
+func (b *bench) rawUpsert(ctx context.Context, d *dataset, rows []row, batch, stmtRows int, tag string) (float64, error) {
+	done := b.step(fmt.Sprintf("raw upsert %s, %d rows, batches of %d, statements of %d rows %s", d.Label, len(rows), batch, stmtRows, tag))
+	defer done()
+	tbl := fmt.Sprintf("raw_upsert_%s_%d_%d_%s", d.Table, batch, stmtRows, tag)
+	if _, err := b.e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, tbl)); err != nil {
+		return 0, fmt.Errorf("bench: creating %s: %w", tbl, err)
+	}
+	ur, err := upsertCeiling(ctx, b.e.db, tbl, rows, batch, stmtRows)
+	if err != nil {
+		return 0, err
+	}
+	return Rate(float64(ur.Records), ur.Elapsed), nil
+}
+
+// rawBatchWrite measures raw BatchWriteItem of rows into a fresh table and
+// returns items/s and the request count.
+func (b *bench) rawBatchWrite(ctx context.Context, d *dataset, rows []row, tag string) (float64, int, error) {
+	done := b.step(fmt.Sprintf("raw BatchWriteItem %s, %d items %s", d.Label, len(rows), tag))
+	defer done()
+	dtbl, err := b.e.newTable(ctx, fmt.Sprintf("slkc-bench-%s-raw-%s-%s", b.e.runID, d.Table, tag))
+	if err != nil {
+		return 0, 0, err
+	}
+	br, err := batchWriteCeiling(ctx, b.e.ddb, b.e.ddbCount, dtbl, rows, b.o.Workers)
+	if err != nil {
+		return 0, 0, err
+	}
+	return Rate(float64(br.Records), br.Elapsed), br.Requests["BatchWriteItem"], nil
+}
+
+// components measures our source and sinks on the data set.
+func (b *bench) components(ctx context.Context, d *dataset) error {
+	// Source: one sourcetask run over the whole table.
+	var prof *profiler
+	var err error
+	if !b.o.NoProfiles && d.Label == "200B" {
+		if prof, err = startProfile(filepath.Join(b.o.OutDir, "profiles"), "source-"+d.Label); err != nil {
+			return err
+		}
+	}
+	done := b.step(fmt.Sprintf("source run over %s (%d rows, pages of %d)", d.Table, d.Rows, b.o.Page))
+	sr, err := b.e.runSource(ctx, d, b.o.Page, int32(b.o.Partitions), "src-"+d.Table)
+	done()
+	if prof != nil {
+		b.stopProfile(prof, "source-"+d.Label)
+	}
+	if err != nil {
+		return err
+	}
+	if err := b.sourceCeilings(ctx, d, "after"); err != nil {
+		return err
+	}
+	b.rep.Add(Figure{Section: "ceiling", Name: "SELECT scan " + d.Label, Value: b.scan[d.Label], Unit: "rows/s",
+		Note: fmt.Sprintf("%d rows, mean row %.0f B, go-sql-driver RawBytes, best of %s", d.Rows, d.MeanBytes, strings.Join(b.notes["scan"+d.Label], ", "))})
+	b.rep.Add(Figure{Section: "ceiling", Name: "franz-go produce " + d.Label, Value: b.produce[d.Label], Unit: "rows/s",
+		Note: fmt.Sprintf("%d records of the rows' sizes, acks=all idempotent, no compression, %d partitions, best of %s", d.Rows, b.o.Partitions, strings.Join(b.notes["produce"+d.Label], ", "))})
+	ceil, ceilName := b.scan[d.Label], "scan"
+	if b.produce[d.Label] < ceil {
+		ceil, ceilName = b.produce[d.Label], "produce"
+	}
+	rate := Rate(float64(sr.Records), sr.Elapsed)
+	b.rep.Add(Figure{Section: "source", Name: "MySQL source -> Kafka " + d.Label, Value: rate, Unit: "rows/s", Ceiling: ceil, CeilingName: ceilName,
+		Note: fmt.Sprintf("sourcetask.Task.Run: %d rows, %d pages, ReadPage+JsonConverter(schemas)+ProduceSync+fenced offset; %.1f MB/s produced",
+			sr.Records, sr.Pages, Rate(float64(sr.ProduceBytes)/1e6, sr.Elapsed))})
+	if sr.Records != d.Rows {
+		b.rep.Skip("source "+d.Label, fmt.Errorf("read %d of %d rows (stopped by deadline: %v)", sr.Records, d.Rows, sr.StoppedByDeadline))
+	}
+	pages := float64(max(sr.Pages, 1))
+	writes := sumCounts(sr.DynamoRequests, "PutItem", "UpdateItem")
+	b.rep.Add(Figure{Section: "requests", Name: "source DynamoDB writes per page " + d.Label, Value: float64(writes) / pages, Unit: "writes/page",
+		Note: fmt.Sprintf("whole run incl. lease and status: %s over %d pages", fmtCounts(sr.DynamoRequests), sr.Pages)})
+	b.rep.Add(Figure{Section: "requests", Name: "source Kafka Produce requests per page " + d.Label, Value: float64(sr.ProduceRequests) / pages, Unit: "requests/page",
+		Note: fmt.Sprintf("%d requests, %d records/page, %.0f B/record on the wire", sr.ProduceRequests, b.o.Page, float64(sr.ProduceBytes)/float64(max(sr.Records, 1)))})
+	b.addCost("source "+d.Label, sr.CPU, sr.Elapsed, sr.Records, float64(min(sr.Records, int(rate*55))), "in-process CPU of sourcetask run")
+
+	// Sink data: the first rows as the sink decodes them from Kafka.
+	n := min(b.o.SinkRecords, d.Rows)
+	topic := "bench_sink_" + d.Table
+	done = b.step(fmt.Sprintf("preparing %d sink records of %s", n, d.Table))
+	sd, err := b.e.sinkRecords(ctx, d, n, topic)
+	done()
+	if err != nil {
+		return err
+	}
+	b.sink[d.Label] = sd
+	var vbytes int
+	for _, v := range sd.Values {
+		vbytes += len(v)
+	}
+	meanJSON := float64(vbytes) / float64(len(sd.Values))
+	b.rep.Add(Figure{Section: "data", Name: "JsonConverter value size " + d.Label, Value: meanJSON, Unit: "B/record",
+		Note: fmt.Sprintf("schemas.enable=true envelope; row on the MySQL wire %.0f B", d.MeanBytes)})
+
+	// A produce ceiling at the size our messages really have, for reading
+	// the source ratio (the brief's ceiling is the row bytes above).
+	sizes := make([]int32, d.Rows)
+	for i := range sizes {
+		sizes[i] = int32(meanJSON)
+	}
+	ptopic, err := b.e.newTopic(ctx, "slkc-bench-"+b.e.runID+"-rawjson-"+d.Table, int32(b.o.Partitions))
+	if err != nil {
+		return err
+	}
+	done = b.step("produce ceiling at JSON size " + d.Label)
+	pr, err := produceCeiling(ctx, b.e.bootstrap, ptopic, sizes)
+	done()
+	if err != nil {
+		return err
+	}
+	b.rep.Add(Figure{Section: "ceiling", Name: "franz-go produce at JSON size " + d.Label, Value: Rate(float64(pr.Records), pr.Elapsed), Unit: "rows/s",
+		Note: fmt.Sprintf("%d records of %.0f B; the source's ratio to this: %.2f", pr.Records, meanJSON, rate/Rate(float64(pr.Records), pr.Elapsed))})
+
+	// MySQL sink, 10k-record batches, best of Reps runs into fresh tables;
+	// the first run is profiled.
+	// Each repetition measures the raw upsert ceiling (two statement sizes;
+	// one 10k-row statement is not always the fastest) right before the
+	// sink, so both see the same machine load; the best of each is kept.
+	rows := b.rows[d.Label]
+	var best writeResult
+	var rates, ceilNotes []string
+	for rep := 0; rep < b.o.Reps; rep++ {
+		for _, stmtRows := range []int{10_000, 2_000} {
+			r, err := b.rawUpsert(ctx, d, rows, 10_000, stmtRows, fmt.Sprint(rep))
+			if err != nil {
+				return err
+			}
+			b.upsert[d.Label] = max(b.upsert[d.Label], r)
+			ceilNotes = append(ceilNotes, fmt.Sprintf("%s (%d-row stmts)", FormatNumber(r), stmtRows))
+		}
+		tbl := fmt.Sprintf("sink_%s_%d", d.Table, rep)
+		if _, err := b.e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, tbl)); err != nil {
+			return fmt.Errorf("bench: creating %s: %w", tbl, err)
+		}
+		ms, err := b.e.mysqlSink(topic, tbl)
+		if err != nil {
+			return err
+		}
+		prof = nil
+		if !b.o.NoProfiles && d.Label == "200B" && rep == 0 {
+			if prof, err = startProfile(filepath.Join(b.o.OutDir, "profiles"), "sink-mysql-"+d.Label); err != nil {
+				return err
+			}
+		}
+		done = b.step(fmt.Sprintf("MySQL sink %d records of %s #%d", n, d.Table, rep+1))
+		wr, err := writeBatches(ctx, ms, sd.Records, 10_000, nil)
+		done()
+		if prof != nil {
+			b.stopProfile(prof, "sink-mysql-"+d.Label)
+		}
+		_ = ms.Close()
+		if err != nil {
+			return err
+		}
+		rates = append(rates, FormatNumber(Rate(float64(wr.Records), wr.Elapsed)))
+		if best.Elapsed == 0 || wr.Elapsed < best.Elapsed {
+			best = wr
+		}
+	}
+	b.rep.Add(Figure{Section: "ceiling", Name: "raw multi-row upsert " + d.Label, Value: b.upsert[d.Label], Unit: "records/s",
+		Note: fmt.Sprintf("%d rows in 10k-row transactions, INSERT..ON DUPLICATE KEY UPDATE into empty tables, best of %s records/s", len(rows), strings.Join(ceilNotes, ", "))})
+	b.rep.Add(Figure{Section: "sink", Name: "MySQL sink upsert " + d.Label, Value: Rate(float64(best.Records), best.Elapsed), Unit: "records/s",
+		Ceiling: b.upsert[d.Label], CeilingName: "raw upsert", Note: fmt.Sprintf("connectors/mysql Sink.Write, %d batches of 10k, insert.mode=upsert pk.mode=record_value; best of %s", best.Batches, strings.Join(rates, ", "))})
+	b.addCost("sink MySQL "+d.Label, best.CPU, best.Elapsed, best.Records, 10_000, "in-process CPU of Sink.Write")
+
+	// The sink-handler's whole per-invocation path in this process: event
+	// JSON -> sinktask.Handle -> MySQL, in 10k-record events.
+	var payloads [][]byte
+	for lo := 0; lo < n; lo += 10_000 {
+		p, err := kafkaEvent(topic, sd.Values, lo, min(lo+10_000, n))
+		if err != nil {
+			return err
+		}
+		payloads = append(payloads, p)
+	}
+	var hbest handleResult
+	rates = nil
+	for rep := 0; rep < b.o.Reps; rep++ {
+		tbl := fmt.Sprintf("handle_%s_%d", d.Table, rep)
+		if _, err := b.e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, tbl)); err != nil {
+			return fmt.Errorf("bench: creating %s: %w", tbl, err)
+		}
+		ms, err := b.e.mysqlSink(topic, tbl)
+		if err != nil {
+			return err
+		}
+		prof = nil
+		if !b.o.NoProfiles && d.Label == "200B" && rep == 0 {
+			if prof, err = startProfile(filepath.Join(b.o.OutDir, "profiles"), "sinktask-handle-mysql-"+d.Label); err != nil {
+				return err
+			}
+		}
+		done = b.step(fmt.Sprintf("sinktask.Handle -> MySQL %d records of %s #%d", n, d.Table, rep+1))
+		hr, err := runHandle(ctx, ms, payloads, n)
+		done()
+		if prof != nil {
+			b.stopProfile(prof, "sinktask-handle-mysql-"+d.Label)
+		}
+		_ = ms.Close()
+		if err != nil {
+			return err
+		}
+		rates = append(rates, FormatNumber(Rate(float64(hr.Records), hr.Elapsed)))
+		if hbest.Elapsed == 0 || hr.Elapsed < hbest.Elapsed {
+			hbest = hr
+		}
+	}
+	b.rep.Add(Figure{Section: "sink", Name: "sink-handler path -> MySQL " + d.Label, Value: Rate(float64(hbest.Records), hbest.Elapsed), Unit: "records/s",
+		Ceiling: b.upsert[d.Label], CeilingName: "raw upsert", Note: fmt.Sprintf("in-process: event JSON decode + sinktask.Task.Handle (base64, JsonConverter, Sink.Write), %d events of 10k; best of %s", hbest.Events, strings.Join(rates, ", "))})
+	b.addCost("sink-handler path MySQL "+d.Label, hbest.CPU, hbest.Elapsed, hbest.Records, 10_000, "in-process CPU of event decode + Handle")
+
+	// DynamoDB sink, 10k-record batches, best of Reps runs.
+	dn := min(b.o.DynamoRecords, n)
+	var dbest writeResult
+	var bwiRates []string
+	var bwiRequests int
+	rates = nil
+	for rep := 0; rep < b.o.Reps; rep++ {
+		r, nreq, err := b.rawBatchWrite(ctx, d, rows[:dn], fmt.Sprint(rep))
+		if err != nil {
+			return err
+		}
+		b.batchWrite[d.Label] = max(b.batchWrite[d.Label], r)
+		bwiRates = append(bwiRates, FormatNumber(r))
+		bwiRequests = nreq
+		dtbl, err := b.e.newTable(ctx, fmt.Sprintf("slkc-bench-%s-sink-%s-%d", b.e.runID, d.Table, rep))
+		if err != nil {
+			return err
+		}
+		ds, err := b.e.dynamoSink(topic, dtbl)
+		if err != nil {
+			return err
+		}
+		prof = nil
+		if !b.o.NoProfiles && d.Label == "200B" && rep == 0 {
+			if prof, err = startProfile(filepath.Join(b.o.OutDir, "profiles"), "sink-dynamodb-"+d.Label); err != nil {
+				return err
+			}
+		}
+		done = b.step(fmt.Sprintf("DynamoDB sink %d records of %s #%d", dn, d.Table, rep+1))
+		dr, err := writeBatches(ctx, ds, sd.Records[:dn], 10_000, b.e.ddbCount)
+		done()
+		if prof != nil {
+			b.stopProfile(prof, "sink-dynamodb-"+d.Label)
+		}
+		if err != nil {
+			return err
+		}
+		rates = append(rates, FormatNumber(Rate(float64(dr.Records), dr.Elapsed)))
+		if dbest.Elapsed == 0 || dr.Elapsed < dbest.Elapsed {
+			dbest = dr
+		}
+	}
+	dr := dbest
+	b.rep.Add(Figure{Section: "ceiling", Name: "raw BatchWriteItem " + d.Label, Value: b.batchWrite[d.Label], Unit: "items/s",
+		Note: fmt.Sprintf("%d items, 25/request, %d workers, %d requests per run (incl. retries of unprocessed), best of %s items/s",
+			dn, b.o.Workers, bwiRequests, strings.Join(bwiRates, ", "))})
+	b.rep.Add(Figure{Section: "sink", Name: "DynamoDB sink " + d.Label, Value: Rate(float64(dr.Records), dr.Elapsed), Unit: "records/s",
+		Ceiling: b.batchWrite[d.Label], CeilingName: "raw BatchWriteItem", Note: fmt.Sprintf("connectors/dynamodb Sink.Write, %d batches of 10k, write.mode=put; best of %s", dr.Batches, strings.Join(rates, ", "))})
+	b.rep.Add(Figure{Section: "requests", Name: "DynamoDB sink requests per 10k batch " + d.Label, Value: float64(sumCounts(dr.Requests, "BatchWriteItem", "PutItem", "DeleteItem")) / float64(max(dr.Batches, 1)), Unit: "requests/batch",
+		Note: fmt.Sprintf("%s over %d records; minimum %d (25 items/request)", fmtCounts(dr.Requests), dr.Records, (dr.Records+24)/25)})
+	b.addCost("sink DynamoDB "+d.Label, dr.CPU, dr.Elapsed, dr.Records, 10_000, "in-process CPU of Sink.Write")
+	return nil
+}
+
+func (b *bench) stopProfile(p *profiler, name string) {
+	cpuTop, allocTop, err := p.stop(15)
+	if err != nil {
+		b.rep.Skip("profile "+name, err)
+		return
+	}
+	b.rep.Profiles[name+" cpu"] = cpuTop
+	b.rep.Profiles[name+" alloc_space"] = allocTop
+}
+
+// addCost adds the $/1M records estimate from CPU and wall time.
+func (b *bench) addCost(what string, cpu, wall time.Duration, records int, perInvoke float64, how string) {
+	if records == 0 {
+		return
+	}
+	m := CostModel{MemoryMB: b.o.MemoryMB, RecordsPerInvoke: perInvoke}
+	cpuPer := cpu / time.Duration(records)
+	wallPer := wall / time.Duration(records)
+	b.rep.Add(Figure{Section: "cost", Name: what, Value: m.DollarsPerMillion(cpuPer, wallPer), Unit: "$/1M records",
+		Note: fmt.Sprintf("%s %.1f µs/record, wall %.1f µs/record, %d MB (%.3f vCPU), %.0f records/invoke",
+			how, float64(cpuPer)/1e3, float64(wallPer)/1e3, b.o.MemoryMB, m.CPUShare(), perInvoke)})
+}
+
+// scaling measures source time per page by table size and sink throughput
+// by batch size.
+func (b *bench) scaling(ctx context.Context, d *dataset) error {
+	small := &dataset{Label: "200B", Table: "r200_10k", Rows: 10_000, RowBytes: 200}
+	if _, err := seed(ctx, b.e.db, small); err != nil {
+		return err
+	}
+	type tableSize struct {
+		table string
+		rows  int
+	}
+	sizes := []tableSize{{small.Table, small.Rows}, {d.Table, d.Rows}}
+	if b.o.Big {
+		big := &dataset{Label: "200B", Table: "r200_10m", Rows: 10_000_000, RowBytes: 200}
+		done := b.step("seeding 10M rows")
+		_, err := seed(ctx, b.e.db, big)
+		done()
+		if err != nil {
+			return err
+		}
+		sizes = append(sizes, tableSize{big.Table, big.Rows})
+	}
+	const pages = 5
+	for _, ts := range sizes {
+		p := b.o.ScalePage
+		starts := []int64{0}
+		if ts.rows > 2*pages*p {
+			starts = append(starts, int64(ts.rows/2), int64(ts.rows-pages*p))
+		}
+		done := b.step(fmt.Sprintf("source page times on %s", ts.table))
+		times, err := b.e.pageTimes(ctx, ts.table, p, pages, starts)
+		done()
+		if err != nil {
+			return err
+		}
+		var parts []string
+		var msv []float64
+		for i, t := range times {
+			parts = append(parts, fmt.Sprintf("after id %d: %.1f ms", starts[i], ms(t)))
+			msv = append(msv, ms(t))
+		}
+		b.rep.Add(Figure{Section: "scaling", Name: fmt.Sprintf("source ReadPage %d rows, table %s rows", p, FormatNumber(float64(ts.rows))),
+			Value: Mean(msv), Unit: "ms/page", Note: strings.Join(parts, "; ")})
+	}
+
+	// Sink throughput by batch size, MySQL and DynamoDB.
+	sd := b.sink[d.Label]
+	for _, batch := range []int{100, 1000, 10_000} {
+		n := min(len(sd.Records), max(20_000, batch))
+		tbl := fmt.Sprintf("sink_scale_%d", batch)
+		if _, err := b.e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, tbl)); err != nil {
+			return fmt.Errorf("bench: creating %s: %w", tbl, err)
+		}
+		raw, err := b.rawUpsert(ctx, d, b.rows[d.Label][:n], batch, min(batch, 2_000), "scale")
+		if err != nil {
+			return err
+		}
+		s, err := b.e.mysqlSink(sd.Records[0].Topic, tbl)
+		if err != nil {
+			return err
+		}
+		done := b.step(fmt.Sprintf("MySQL sink batch %d", batch))
+		wr, err := writeBatches(ctx, s, sd.Records[:n], batch, nil)
+		done()
+		_ = s.Close()
+		if err != nil {
+			return err
+		}
+		b.rep.Add(Figure{Section: "scaling", Name: fmt.Sprintf("MySQL sink batch %d", batch), Value: Rate(float64(wr.Records), wr.Elapsed), Unit: "records/s",
+			Ceiling: raw, CeilingName: fmt.Sprintf("raw upsert, batch %d", batch), Note: fmt.Sprintf("%d records; raw measured just before with the same batches", wr.Records)})
+
+		dn := min(n, b.o.DynamoRecords/2)
+		rawD, _, err := b.rawBatchWrite(ctx, d, b.rows[d.Label][:dn], fmt.Sprintf("scale-%d", batch))
+		if err != nil {
+			return err
+		}
+		dtbl, err := b.e.newTable(ctx, fmt.Sprintf("slkc-bench-%s-scale-%d", b.e.runID, batch))
+		if err != nil {
+			return err
+		}
+		ds, err := b.e.dynamoSink(sd.Records[0].Topic, dtbl)
+		if err != nil {
+			return err
+		}
+		done = b.step(fmt.Sprintf("DynamoDB sink batch %d", batch))
+		dr, err := writeBatches(ctx, ds, sd.Records[:dn], batch, b.e.ddbCount)
+		done()
+		if err != nil {
+			return err
+		}
+		b.rep.Add(Figure{Section: "scaling", Name: fmt.Sprintf("DynamoDB sink batch %d", batch), Value: Rate(float64(dr.Records), dr.Elapsed), Unit: "records/s",
+			Ceiling: rawD, CeilingName: "raw BatchWriteItem", Note: fmt.Sprintf("%d records, %s; raw measured just before", dr.Records, fmtCounts(dr.Requests))})
+	}
+	return nil
+}
+
+// process measures the real function binaries in localstack/runtime.
+// Failures are recorded as skipped figures, not run errors, because the
+// binaries are built by other targets.
+func (b *bench) process(ctx context.Context, d *dataset) {
+	tables, err := b.e.stateTables(ctx, "fn")
+	if err != nil {
+		b.rep.Skip("function binaries", err)
+		return
+	}
+	stateEnv := map[string]string{"SLKC_OFFSETS_TABLE": tables.Offsets, "SLKC_LEASES_TABLE": tables.Leases, "SLKC_STATUS_TABLE": tables.Status}
+	spec := func(name, fn, connector string) runtime.FunctionSpec {
+		env := map[string]string{"SLKC_CONNECTOR_CONFIG": connector}
+		for k, v := range stateEnv {
+			env[k] = v
+		}
+		bin, _ := filepath.Abs(filepath.Join(b.o.BuildDir, fn, "bootstrap"))
+		return runtime.FunctionSpec{Name: name, Bootstrap: bin, Env: env,
+			MemoryMB: b.o.MemoryMB, Timeout: 60 * time.Second}
+	}
+	framework := func(props map[string]string, class string) map[string]string {
+		out := map[string]string{"connector.class": class, "bootstrap.servers": b.e.bootstrap,
+			"key.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+			"value.converter.schemas.enable": "true"}
+		for k, v := range props {
+			out[k] = v
+		}
+		return out
+	}
+
+	sd := b.sink[d.Label]
+	n := min(b.o.ProcessRecords, len(sd.Values))
+	values := sd.Values[:n]
+	topic := sd.Records[0].Topic
+	// Records per invoke: as many as fit Lambda's 6 MB payload, at most 10k.
+	var maxLen int
+	for _, v := range values {
+		maxLen = max(maxLen, len(v))
+	}
+	perInvoke := min(10_000, (runtime.MaxPayloadBytes*9/10)/(maxLen*4/3+200))
+	var warm []invocation
+	for lo := 0; lo < n; lo += perInvoke {
+		hi := min(lo+perInvoke, n)
+		p, err := kafkaEvent(topic, values, lo, hi)
+		if err != nil {
+			b.rep.Skip("function binaries", err)
+			return
+		}
+		warm = append(warm, invocation{Payload: p, Records: hi - lo})
+	}
+	one, _ := kafkaEvent(topic, values, 0, 1)
+
+	sinks := []struct {
+		label, class string
+		props        func(table string) map[string]string
+		mkTable      func(name string) (string, error)
+	}{
+		{"sink-handler MySQL", config.MySQLSinkClass, func(t string) map[string]string { return b.e.mysqlSinkProps(topic, t) },
+			func(name string) (string, error) {
+				_, err := b.e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, name))
+				return name, err
+			}},
+		{"sink-handler DynamoDB", config.DynamoDBSinkClass, func(t string) map[string]string { return dynamoSinkProps(topic, t) },
+			func(name string) (string, error) { return b.e.newTable(ctx, "slkc-bench-"+b.e.runID+"-"+name) }},
+	}
+	for i, s := range sinks {
+		coldT, err1 := s.mkTable(fmt.Sprintf("fn_cold_%d", i))
+		warmT, err2 := s.mkTable(fmt.Sprintf("fn_warm_%d", i))
+		if err1 != nil || err2 != nil {
+			b.rep.Skip(s.label, fmt.Errorf("creating tables: %v %v", err1, err2))
+			continue
+		}
+		cold := spec(fmt.Sprintf("bench-sink-cold-%d", i), "sink-handler", connectorJSON(fmt.Sprintf("bench-sink-cold-%d", i), framework(s.props(coldT), s.class)))
+		ws := spec(fmt.Sprintf("bench-sink-warm-%d", i), "sink-handler", connectorJSON(fmt.Sprintf("bench-sink-warm-%d", i), framework(s.props(warmT), s.class)))
+		inv := warm
+		if s.class == config.DynamoDBSinkClass {
+			// DynamoDB Local is slow; send fewer records.
+			keep := 0
+			for j, w := range warm {
+				if keep >= b.o.DynamoRecords/2 && j > 0 {
+					inv = warm[:j]
+					break
+				}
+				keep += w.Records
+			}
+		}
+		done := b.step("function " + s.label)
+		fr, err := runFunction(ctx, cold, one, b.o.ColdStarts, ws, one, inv)
+		done()
+		if err != nil {
+			b.rep.Skip(s.label, err)
+			continue
+		}
+		b.addProcess(s.label, fr)
+	}
+
+	// source-poller: cold starts on an empty table, then one invocation
+	// over the 200-byte table (as much as a 60 s invocation reads).
+	if _, err := os.Stat(filepath.Join(b.o.BuildDir, "source-poller", "bootstrap")); err != nil {
+		b.rep.Skip("source-poller", err)
+		return
+	}
+	if _, err := b.e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, "r_empty")); err != nil {
+		b.rep.Skip("source-poller", err)
+		return
+	}
+	prefix := "slkc-bench-" + b.e.runID + "-fn-"
+	for _, t := range []string{"r_empty", d.Table} {
+		if _, err := b.e.newTopic(ctx, prefix+t, int32(b.o.Partitions)); err != nil {
+			b.rep.Skip("source-poller", err)
+			return
+		}
+	}
+	srcProps := func(table string) map[string]string {
+		return framework(map[string]string{"connection.url": b.e.DSN(false), "mode": "incrementing", "incrementing.column.name": "id",
+			"table.whitelist": table, "batch.max.rows": fmt.Sprint(b.o.Page), "topic.prefix": prefix}, config.MySQLSourceClass)
+	}
+	cold := spec("bench-source-cold", "source-poller", connectorJSON("bench-source-cold", srcProps("r_empty")))
+	ws := spec("bench-source-warm", "source-poller", connectorJSON("bench-source-warm", srcProps(d.Table)))
+	done := b.step("function source-poller")
+	fr, err := runFunction(ctx, cold, []byte("{}"), b.o.ColdStarts, ws, nil, []invocation{{Payload: []byte("{}")}})
+	done()
+	if err != nil {
+		b.rep.Skip("source-poller", err)
+		return
+	}
+	b.addProcess("source-poller MySQL", fr)
+}
+
+func (b *bench) addProcess(label string, fr fnRun) {
+	b.rep.Add(Figure{Section: "process", Name: label + " binary size", Value: float64(fr.BinaryBytes) / 1e6, Unit: "MB",
+		Note: "build/<fn>/bootstrap of make build-local (" + goarch() + ")"})
+	if b.o.Arm64Dir != "" {
+		fn := "sink-handler"
+		if strings.HasPrefix(label, "source") {
+			fn = "source-poller"
+		}
+		if st, err := os.Stat(filepath.Join(b.o.Arm64Dir, fn, "bootstrap")); err == nil {
+			b.rep.Add(Figure{Section: "process", Name: label + " binary size arm64", Value: float64(st.Size()) / 1e6, Unit: "MB",
+				Note: "linux/arm64, -tags lambda.norpc -trimpath -s -w, as make build"})
+		}
+	}
+	if len(fr.ColdWall) > 0 {
+		b.rep.Add(Figure{Section: "process", Name: label + " cold start p50", Value: Percentile(fr.ColdWall, 50), Unit: "ms",
+			Note: fmt.Sprintf("process start -> first invoke served (1-record event, or empty table for the source), %d starts, p90 %.1f ms; runtime Init Duration p50 %.1f ms",
+				len(fr.ColdWall), Percentile(fr.ColdWall, 90), Percentile(fr.ColdInit, 50))})
+	}
+	if fr.Invokes == 0 {
+		return
+	}
+	var total float64
+	for _, d := range fr.Durations {
+		total += d
+	}
+	wall := time.Duration(total * float64(time.Millisecond))
+	note := fmt.Sprintf("%d records in %d invokes, up to %d records per invoke", fr.Records, fr.Invokes, fr.RecordsPerInv)
+	if fr.PayloadBytes > 100 {
+		note += fmt.Sprintf(" (%.1f MB event)", float64(fr.PayloadBytes)/1e6)
+	}
+	if len(fr.Errors) > 0 {
+		note += "; " + strings.Join(fr.Errors, ", ")
+	}
+	// The ceilings are the raw figures of the 200-byte data measured earlier
+	// in this run: the scan for the source, the raw writes for the sinks.
+	ceil, ceilName := b.upsert["200B"], "raw upsert"
+	switch {
+	case strings.HasPrefix(label, "source"):
+		ceil, ceilName = min(b.scan["200B"], b.produce["200B"]), "min(scan, produce)"
+	case strings.Contains(label, "DynamoDB"):
+		ceil, ceilName = b.batchWrite["200B"], "raw BatchWriteItem"
+	}
+	b.rep.Add(Figure{Section: "process", Name: label + " throughput", Value: Rate(float64(fr.Records), wall), Unit: "records/s",
+		Ceiling: ceil, CeilingName: ceilName, Note: note})
+	b.rep.Add(Figure{Section: "process", Name: label + " invoke duration p50", Value: Percentile(fr.Durations, 50), Unit: "ms",
+		Note: fmt.Sprintf("p99 %.1f ms over %d invokes", Percentile(fr.Durations, 99), len(fr.Durations))})
+	b.rep.Add(Figure{Section: "process", Name: label + " peak RSS", Value: float64(fr.PeakRSSMB), Unit: "MB",
+		Note: fmt.Sprintf("VmHWM of the function process; configured %d MB", b.o.MemoryMB)})
+	if fr.Records > 0 {
+		b.addCost(label+" (process)", fr.CPU, wall, fr.Records, float64(fr.RecordsPerInv), "function process user+sys (/proc, 10 ms ticks)")
+	}
+}
+
+func fmtCounts(m map[string]int) string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	var parts []string
+	for _, k := range ks {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "no requests"
+	}
+	return strings.Join(parts, " ")
+}

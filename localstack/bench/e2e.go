@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/serverless-kafka-connect/slkc/localstack/bridge"
+	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
+	"github.com/serverless-kafka-connect/slkc/localstack/scheduler"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
+)
+
+// e2eResult is what the pipeline run measured.
+type e2eResult struct {
+	BulkRows     int
+	BulkElapsed  time.Duration // first insert -> last row arrived
+	TrickleRows  int
+	Latencies    []float64 // ms, per trickled row: inserted (ts) -> arrived
+	SourceStats  runtime.Stats
+	SinkStats    runtime.Stats
+	BridgeStats  bridge.Stats
+	Fired        int64
+	PollInterval time.Duration
+	Window       time.Duration
+}
+
+// e2eDstDDL is the destination: the source's columns plus the time the row
+// arrived, filled by MySQL when the sink inserts it (the sink only writes the
+// record's fields).
+const e2eDstDDL = `CREATE TABLE %s (
+  id BIGINT NOT NULL PRIMARY KEY,
+  ts DATETIME(6) NOT NULL,
+  cust INT NOT NULL,
+  amount DECIMAL(12,2) NOT NULL,
+  name VARCHAR(64) NOT NULL,
+  note VARCHAR(2048) NOT NULL,
+  arrived DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+)`
+
+// insertRows adds rows lo..hi to table with ts = the database's NOW(6).
+func (e *env) insertRows(ctx context.Context, table string, lo, hi int) error {
+	q := fmt.Sprintf(`INSERT INTO %s (id, ts, cust, amount, name, note)
+SELECT seq, NOW(6), seq MOD 977, (seq MOD 100000) / 100, CONCAT('customer name ', seq), LEFT(REPEAT(MD5(seq), 5), %d)
+FROM seq_%d_to_%d`, table, 200-fixedBytes, lo, hi)
+	if _, err := e.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("bench: inserting rows %d..%d into %s: %w", lo, hi, table, err)
+	}
+	return nil
+}
+
+// waitRows waits until table holds at least n rows with id >= from.
+func (e *env) waitRows(ctx context.Context, table string, from, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		var got int
+		if err := e.db.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE id >= ?", table), from).Scan(&got); err != nil {
+			return fmt.Errorf("bench: counting %s: %w", table, err)
+		}
+		if got >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench: %s has %d of %d rows after %s", table, got, n, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// runE2E runs the real pipeline: the local runtime hosting source-poller and
+// sink-handler, the scheduler firing the poller every poll interval, and the
+// Kafka bridge feeding the sink. It measures bulk throughput (bulkRows
+// inserted at once) and per-row latency of a trickle (trickleRate rows/s
+// for trickleFor).
+func (e *env) runE2E(ctx context.Context, buildDir string, partitions int32, page, memoryMB, bulkRows, trickleRate int,
+	trickleFor, poll, window time.Duration) (e2eResult, error) {
+	res := e2eResult{PollInterval: poll, Window: window}
+	src, dst := "e2e_src", "e2e_dst"
+	if _, err := e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, src)); err != nil {
+		return res, fmt.Errorf("bench: creating %s: %w", src, err)
+	}
+	if _, err := e.db.ExecContext(ctx, fmt.Sprintf(e2eDstDDL, dst)); err != nil {
+		return res, fmt.Errorf("bench: creating %s: %w", dst, err)
+	}
+	prefix := "slkc-bench-" + e.runID + "-e2e-"
+	topic, err := e.newTopic(ctx, prefix+src, partitions)
+	if err != nil {
+		return res, err
+	}
+	tables, err := e.stateTables(ctx, "e2e")
+	if err != nil {
+		return res, err
+	}
+	common := map[string]string{"bootstrap.servers": e.bootstrap,
+		"key.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": "true"}
+	with := func(m map[string]string) map[string]string {
+		for k, v := range common {
+			m[k] = v
+		}
+		return m
+	}
+	srcCfg := with(map[string]string{"connector.class": config.MySQLSourceClass, "connection.url": e.DSN(false), "mode": "incrementing",
+		"incrementing.column.name": "id", "table.whitelist": src, "batch.max.rows": fmt.Sprint(page), "topic.prefix": prefix,
+		"poll.interval.ms": fmt.Sprint(poll.Milliseconds())})
+	sinkCfg := with(e.mysqlSinkPropsMap(topic, dst, config.MySQLSinkClass))
+	mk := func(name, fn string, cfg map[string]string) runtime.FunctionSpec {
+		bin, _ := filepath.Abs(filepath.Join(buildDir, fn, "bootstrap"))
+		return runtime.FunctionSpec{Name: name, Bootstrap: bin, MemoryMB: memoryMB, Timeout: 60 * time.Second,
+			Env: map[string]string{"SLKC_CONNECTOR_CONFIG": connectorJSON(name, cfg), "SLKC_OFFSETS_TABLE": tables.Offsets,
+				"SLKC_LEASES_TABLE": tables.Leases, "SLKC_STATUS_TABLE": tables.Status}}
+	}
+	srcFn, sinkFn := "bench-e2e-source", "bench-e2e-sink"
+	r, err := runtime.New(mk(srcFn, "source-poller", srcCfg), mk(sinkFn, "sink-handler", sinkCfg))
+	if err != nil {
+		return res, fmt.Errorf("bench: runtime: %w", err)
+	}
+	r.Output = discard{}
+	r.Logger = slog.Default()
+	if err := r.Start(ctx, "127.0.0.1:0"); err != nil {
+		return res, fmt.Errorf("bench: starting runtime: %w", err)
+	}
+	defer r.Close()
+	client := lambda.New(lambda.Options{BaseEndpoint: aws.String(r.URL()), Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	br, err := bridge.New(bridge.Mapping{FunctionName: sinkFn, Topics: []string{topic}, Bootstrap: e.bootstrap,
+		BatchSize: bridge.MaxBatchSize, MaxBatchingWindow: window, StartingPosition: "TRIM_HORIZON", MaximumRetryAttempts: -1,
+		ReportBatchItemFailures: true}, bridge.LambdaInvoker{Client: client}, slog.Default())
+	if err != nil {
+		return res, fmt.Errorf("bench: bridge: %w", err)
+	}
+	sched := scheduler.New(&scheduler.LambdaInvoker{Client: client}, scheduler.Rule{Function: srcFn, Interval: poll})
+	sched.Logger = slog.Default()
+	pctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(2)
+	go func() { defer wg.Done(); errc <- sched.Run(pctx) }()
+	go func() { defer wg.Done(); errc <- br.Run(pctx) }()
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+
+	// Let both functions cold-start on the empty table first.
+	time.Sleep(2 * poll)
+
+	// Bulk: all rows in one statement.
+	res.BulkRows = bulkRows
+	if err := e.insertRows(ctx, src, 1, bulkRows); err != nil {
+		return res, err
+	}
+	if err := e.waitRows(ctx, dst, 1, bulkRows, 4*time.Minute); err != nil {
+		return res, err
+	}
+	var us int64
+	if err := e.db.QueryRowContext(ctx, fmt.Sprintf("SELECT TIMESTAMPDIFF(MICROSECOND, MIN(ts), MAX(arrived)) FROM %s WHERE id <= ?", dst), bulkRows).Scan(&us); err != nil {
+		return res, fmt.Errorf("bench: reading bulk times: %w", err)
+	}
+	res.BulkElapsed = time.Duration(us) * time.Microsecond
+
+	// Trickle: small inserts every 100 ms.
+	per := max(1, trickleRate/10)
+	next := bulkRows + 1
+	tick := time.NewTicker(100 * time.Millisecond)
+	end := time.Now().Add(trickleFor)
+	for time.Now().Before(end) {
+		if err := e.insertRows(ctx, src, next, next+per-1); err != nil {
+			tick.Stop()
+			return res, err
+		}
+		next += per
+		<-tick.C
+	}
+	tick.Stop()
+	res.TrickleRows = next - bulkRows - 1
+	if err := e.waitRows(ctx, dst, bulkRows+1, res.TrickleRows, 2*time.Minute); err != nil {
+		return res, err
+	}
+	rows, err := e.db.QueryContext(ctx, fmt.Sprintf("SELECT TIMESTAMPDIFF(MICROSECOND, ts, arrived) FROM %s WHERE id > ?", dst), bulkRows)
+	if err != nil {
+		return res, fmt.Errorf("bench: reading latencies: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l int64
+		if err := rows.Scan(&l); err != nil {
+			return res, fmt.Errorf("bench: reading latencies: %w", err)
+		}
+		res.Latencies = append(res.Latencies, float64(l)/1000)
+	}
+	if err := rows.Err(); err != nil {
+		return res, fmt.Errorf("bench: reading latencies: %w", err)
+	}
+	res.SourceStats, _ = r.Stats(srcFn)
+	res.SinkStats, _ = r.Stats(sinkFn)
+	res.BridgeStats = br.Stats()
+	res.Fired, _, _ = sched.Counts()
+	select {
+	case err := <-errc:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return res, fmt.Errorf("bench: pipeline stopped: %w", err)
+		}
+	default:
+	}
+	return res, nil
+}
+
+// mysqlSinkPropsMap is mysqlSinkProps plus the connector class.
+func (e *env) mysqlSinkPropsMap(topic, table, class string) map[string]string {
+	m := e.mysqlSinkProps(topic, table)
+	m["connector.class"] = class
+	return m
+}
+
+// peakRSS is the largest VmHWM over a function's recent invokes.
+func peakRSS(s runtime.Stats) int64 {
+	var m int64
+	for _, r := range s.Recent {
+		m = max(m, r.MaxMemoryMB)
+	}
+	return m
+}

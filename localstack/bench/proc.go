@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// cpuTime returns this process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// clockTick is USER_HZ, the unit of utime/stime in /proc/<pid>/stat; 100 on
+// every Linux architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+// procStat is what the harness reads from /proc/<pid>/stat and status.
+type procStat struct {
+	PPID int
+	CPU  time.Duration // utime + stime
+	// HWM is VmHWM, the peak resident set size.
+	HWMKB int64
+}
+
+// parseStat parses the content of /proc/<pid>/stat. The command name is in
+// parentheses and may contain spaces, so fields are counted after the last ')'.
+func parseStat(s string) (procStat, error) {
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return procStat{}, fmt.Errorf("bench: malformed stat %q", s)
+	}
+	f := strings.Fields(s[i+1:])
+	// f[0] is field 3 (state); ppid is field 4, utime 14, stime 15.
+	if len(f) < 13 {
+		return procStat{}, fmt.Errorf("bench: short stat %q", s)
+	}
+	ppid, err1 := strconv.Atoi(f[1])
+	ut, err2 := strconv.ParseInt(f[11], 10, 64)
+	st, err3 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return procStat{}, fmt.Errorf("bench: malformed stat %q", s)
+	}
+	return procStat{PPID: ppid, CPU: time.Duration(ut+st) * clockTick}, nil
+}
+
+// parseHWM returns VmHWM in kB from the content of /proc/<pid>/status.
+func parseHWM(s string) int64 {
+	for _, line := range strings.Split(s, "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				n, _ := strconv.ParseInt(f[0], 10, 64)
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// readProc reads the stat and VmHWM of pid.
+func readProc(pid int) (procStat, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procStat{}, err
+	}
+	ps, err := parseStat(string(b))
+	if err != nil {
+		return ps, err
+	}
+	if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		ps.HWMKB = parseHWM(string(st))
+	}
+	return ps, nil
+}
+
+// childrenRunning returns the pids of this process's children whose
+// executable is exe.
+func childrenRunning(exe string) []int {
+	abs, _ := filepath.Abs(exe)
+	ents, _ := os.ReadDir("/proc")
+	me := os.Getpid()
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		ps, err := readProc(pid)
+		if err != nil || ps.PPID != me {
+			continue
+		}
+		if link, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && (link == abs || link == exe) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func goarch() string { return goruntime.GOOS + "/" + goruntime.GOARCH }

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseStat(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    procStat
+		wantErr bool
+	}{
+		{"plain", "1234 (bootstrap) S 99 1234 1234 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 8 0 55 1000 200",
+			procStat{PPID: 99, CPU: 280 * 10 * time.Millisecond}, false},
+		{"name with spaces and parens", "77 (a (b) c) R 5 77 77 0 -1 0 0 0 0 0 1 2 0 0",
+			procStat{PPID: 5, CPU: 3 * 10 * time.Millisecond}, false},
+		{"no parens", "12 bootstrap S 1", procStat{}, true},
+		{"short", "12 (x) S 1 2 3", procStat{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseStat(tc.in)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+			if got != tc.want {
+				t.Errorf("parseStat = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseHWM(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want int64
+	}{
+		{"present", "Name:\tbootstrap\nVmPeak:\t  900 kB\nVmHWM:\t   23456 kB\nVmRSS:\t 2000 kB\n", 23456},
+		{"absent", "Name:\tx\n", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := parseHWM(tc.in); got != tc.want {
+				t.Errorf("parseHWM = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
