@@ -33,6 +33,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
 
@@ -51,6 +53,10 @@ type Config struct {
 	// resolves ${env:...} in the pipeline files; the process environment
 	// is the fallback for resolution.
 	Env map[string]string
+	// Secrets are served to the functions by the runner's local Secrets
+	// Manager (-secrets-file) and resolve ${secretsmanager:...} in the
+	// pipeline files: secret name to secret string.
+	Secrets map[string]string
 	// MySQL is the demo's own connection to the server (any default
 	// database; parseTime=true). Dynamo and Kafka are its other clients.
 	MySQL  *sql.DB
@@ -114,11 +120,18 @@ func (c *Config) Defaults() {
 	}
 }
 
-func (c *Config) lookup(k string) (string, bool) {
-	if v, ok := c.Env[k]; ok {
-		return v, true
+// providers resolves the pipeline's references the way the functions
+// will: Env (then the process environment) and Secrets.
+func (c *Config) providers() config.Providers {
+	return config.Providers{
+		LookupEnv: func(k string) (string, bool) {
+			if v, ok := c.Env[k]; ok {
+				return v, true
+			}
+			return os.LookupEnv(k)
+		},
+		Secrets: runtime.NewSecrets(c.Secrets),
 	}
-	return os.LookupEnv(k)
 }
 
 // ErrMismatch is returned (wrapped) by Run when a sink does not match the
@@ -146,7 +159,7 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 		fmt.Fprintf(c.Out, "[%5.1fs] "+format+"\n", append([]any{time.Since(start).Seconds()}, args...)...)
 	}
 
-	p, err := LoadPipeline(ctx, c.PipelineDir, c.lookup)
+	p, err := LoadPipeline(ctx, c.PipelineDir, c.providers())
 	if err != nil {
 		return sum, err
 	}
@@ -189,6 +202,10 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 	if err := WriteEnvFile(envFile, env); err != nil {
 		return sum, err
 	}
+	secretsFile := filepath.Join(c.WorkDir, "secrets.json")
+	if err := WriteSecretsFile(secretsFile, c.Secrets); err != nil {
+		return sum, err
+	}
 	logPath := filepath.Join(c.WorkDir, "runner.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -197,7 +214,7 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 	defer logFile.Close()
 
 	t = time.Now()
-	runner, err := StartRunner(ctx, RunnerOptions{Binary: c.RunnerBinary, PipelineDir: c.PipelineDir, BuildDir: c.BuildDir, EnvFile: envFile, Log: logFile})
+	runner, err := StartRunner(ctx, RunnerOptions{Binary: c.RunnerBinary, PipelineDir: c.PipelineDir, BuildDir: c.BuildDir, EnvFile: envFile, SecretsFile: secretsFile, Log: logFile})
 	if err != nil {
 		return sum, fmt.Errorf("%w\nlast lines of %s:\n%s", err, logPath, tailFile(logPath, 15))
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/twmb/franz-go/pkg/kadm"
 
+	lambdart "github.com/serverless-kafka-connect/slkc/localstack/runtime"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
@@ -199,6 +201,10 @@ func e2eSetup(t *testing.T) (Config, Pipeline) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	secrets, err := MySQLSecrets(env.MySQLDSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
 	fnEnv["SLKC_KAFKA_BOOTSTRAP"] = env.Bootstrap()
 	if ep := env.DynamoEndpoint(); ep != "" {
 		// The runner hands its own AWS_ENDPOINT_URL_* to the functions only
@@ -206,14 +212,14 @@ func e2eSetup(t *testing.T) (Config, Pipeline) {
 		fnEnv["AWS_ENDPOINT_URL_DYNAMODB"] = ep
 		fnEnv["AWS_ACCESS_KEY_ID"], fnEnv["AWS_SECRET_ACCESS_KEY"] = "local", "local"
 	}
-	p, err := LoadPipeline(context.Background(), pipeline, lookupIn(fnEnv))
+	p, err := LoadPipeline(context.Background(), pipeline, config.Providers{LookupEnv: func(k string) (string, bool) { v, ok := fnEnv[k]; return v, ok }, Secrets: lambdart.NewSecrets(secrets)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cleanupKafkaAndTable(env, t, p, ddb) })
 	c := Config{
 		PipelineDir: pipeline, BuildDir: buildDir, RunnerBinary: runner, WorkDir: t.TempDir(),
-		Env: fnEnv, MySQL: mysqlDB, Dynamo: ddb, Kafka: kafka, Tables: tables,
+		Env: fnEnv, Secrets: secrets, MySQL: mysqlDB, Dynamo: ddb, Kafka: kafka, Tables: tables,
 		Timeout: 2 * time.Minute, Out: logWriter{t},
 	}
 	c.Defaults()
@@ -251,6 +257,10 @@ func TestRunnerRestartResumesFromCommittedOffsets(t *testing.T) {
 	if err := WriteEnvFile(envFile, env); err != nil {
 		t.Fatal(err)
 	}
+	secretsFile := filepath.Join(c.WorkDir, "secrets.json")
+	if err := WriteSecretsFile(secretsFile, c.Secrets); err != nil {
+		t.Fatal(err)
+	}
 	logPath := filepath.Join(c.WorkDir, "runner.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -260,7 +270,7 @@ func TestRunnerRestartResumesFromCommittedOffsets(t *testing.T) {
 	probe := &Probe{Pipeline: p, MySQL: c.MySQL, Dynamo: c.Dynamo, Admin: admin}
 	startAndConverge := func(want int64) Snapshot {
 		t.Helper()
-		r, err := StartRunner(ctx, RunnerOptions{Binary: c.RunnerBinary, PipelineDir: c.PipelineDir, BuildDir: c.BuildDir, EnvFile: envFile, Log: logFile})
+		r, err := StartRunner(ctx, RunnerOptions{Binary: c.RunnerBinary, PipelineDir: c.PipelineDir, BuildDir: c.BuildDir, EnvFile: envFile, SecretsFile: secretsFile, Log: logFile})
 		if err != nil {
 			t.Fatalf("%v\n%s", err, tailFile(logPath, 20))
 		}

@@ -2,26 +2,41 @@ package demo
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
 )
 
+// MySQLSecretName is the Secrets Manager secret the pipeline files read
+// the demo database's credentials from (${secretsmanager:slkc/demo/mysql:...}).
+const MySQLSecretName = "slkc/demo/mysql"
+
 // MySQLEnv returns the variables the pipeline files reference for the
 // demo database: SLKC_DEMO_MYSQL_URL (jdbc:mysql://host:port/database on
-// the server of dsn), SLKC_DEMO_MYSQL_USER and SLKC_DEMO_MYSQL_PASSWORD.
-// In AWS the same keys would hold ${secretsmanager:...} references instead.
+// the server of dsn).
 func MySQLEnv(dsn, database string) (map[string]string, error) {
 	cfg, err := gomysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("demo: MySQL DSN: %w", err)
 	}
-	return map[string]string{
-		"SLKC_DEMO_MYSQL_URL":      "jdbc:mysql://" + cfg.Addr + "/" + database,
-		"SLKC_DEMO_MYSQL_USER":     cfg.User,
-		"SLKC_DEMO_MYSQL_PASSWORD": cfg.Passwd,
-	}, nil
+	return map[string]string{"SLKC_DEMO_MYSQL_URL": "jdbc:mysql://" + cfg.Addr + "/" + database}, nil
+}
+
+// MySQLSecrets returns the secrets the pipeline files reference, as the
+// runner's -secrets-file holds them: MySQLSecretName with the username and
+// password of dsn, shaped like an RDS secret.
+func MySQLSecrets(dsn string) (map[string]string, error) {
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("demo: MySQL DSN: %w", err)
+	}
+	b, err := json.Marshal(map[string]string{"username": cfg.User, "password": cfg.Passwd})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{MySQLSecretName: string(b)}, nil
 }
 
 // OpenMySQL opens the demo's own connection pool on the server of dsn

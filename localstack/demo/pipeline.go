@@ -49,12 +49,12 @@ type SinkInfo struct {
 	DLQTopic string
 }
 
-// LoadPipeline reads the connector files of dir, resolving ${env:...}
-// references with lookup (nil means the process environment; Secrets
-// Manager references are not resolved and make the key unusable here). It
+// LoadPipeline reads the connector files of dir, resolving ${env:...} and
+// ${secretsmanager:...} references through prov (a nil LookupEnv means the
+// process environment). It
 // expects exactly one MySQL source, one MySQL sink and one DynamoDB sink
 // (the demo's shape) and reports every problem together.
-func LoadPipeline(ctx context.Context, dir string, lookup func(string) (string, bool)) (Pipeline, error) {
+func LoadPipeline(ctx context.Context, dir string, prov config.Providers) (Pipeline, error) {
 	files, err := config.LoadDir(dir)
 	if err != nil {
 		return Pipeline{}, fmt.Errorf("demo: pipeline %s: %w", dir, err)
@@ -64,7 +64,7 @@ func LoadPipeline(ctx context.Context, dir string, lookup func(string) (string, 
 	var sources, mysqlSinks, ddbSinks int
 	for _, f := range files {
 		p.Connectors = append(p.Connectors, f.Name)
-		props, err := config.Resolve(ctx, f.Config, config.Providers{LookupEnv: lookup})
+		props, err := config.Resolve(ctx, f.Config, prov)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("connector %q: %w", f.Name, err))
 			continue

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,14 +15,18 @@ import (
 
 // demoEnv resolves the pipeline's ${env:...} references in tests.
 var demoEnv = map[string]string{
-	"SLKC_KAFKA_BOOTSTRAP":     "127.0.0.1:9092",
-	"SLKC_DEMO_MYSQL_URL":      "jdbc:mysql://127.0.0.1:3306/slkc_demo",
-	"SLKC_DEMO_MYSQL_USER":     "slkc",
-	"SLKC_DEMO_MYSQL_PASSWORD": "slkc",
+	"SLKC_KAFKA_BOOTSTRAP": "127.0.0.1:9092",
+	"SLKC_DEMO_MYSQL_URL":  "jdbc:mysql://127.0.0.1:3306/slkc_demo",
 }
 
-func lookupIn(m map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+// demoSecrets resolves the pipeline's ${secretsmanager:...} references.
+var demoSecrets = map[string]string{MySQLSecretName: `{"username":"slkc","password":"slkc"}`}
+
+func lookupIn(env map[string]string) config.Providers {
+	return config.Providers{
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Secrets:   runtime.NewSecrets(demoSecrets),
+	}
 }
 
 const pipelineDir = "../../connectors/pipeline"
@@ -60,7 +65,7 @@ func TestPipelineFilesValidate(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(f.Name, func(t *testing.T) {
-			props, err := config.Resolve(context.Background(), f.Config, config.Providers{LookupEnv: lookupIn(demoEnv)})
+			props, err := config.Resolve(context.Background(), f.Config, lookupIn(demoEnv))
 			if err != nil {
 				t.Fatal(err)
 			}

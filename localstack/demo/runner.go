@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,10 +35,26 @@ type RunnerOptions struct {
 	BuildDir    string
 	// EnvFile is passed as -env-file (KEY=VALUE lines for the functions).
 	EnvFile string
+	// SecretsFile, when set, is passed as -secrets-file: the runner serves
+	// it as a local Secrets Manager to the functions.
+	SecretsFile string
 	// Log receives the runner's and the functions' output.
 	Log io.Writer
 	// Ready bounds the wait for the Invoke API to listen (default 30 s).
 	Ready time.Duration
+}
+
+// WriteSecretsFile writes secrets (name to secret string) as the JSON
+// object the runner's -secrets-file reads, readable by the owner only.
+func WriteSecretsFile(path string, secrets map[string]string) error {
+	b, err := json.MarshalIndent(secrets, "", "  ")
+	if err != nil {
+		return fmt.Errorf("demo: secrets file: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return fmt.Errorf("demo: write secrets file: %w", err)
+	}
+	return nil
 }
 
 // WriteEnvFile writes env as sorted KEY=VALUE lines (values must not
@@ -87,13 +104,20 @@ func StartRunner(ctx context.Context, o RunnerOptions) (*Runner, error) {
 	}
 	// The runner starts each bootstrap in its own folder (LAMBDA_TASK_ROOT),
 	// so relative paths would not resolve there.
-	for _, p := range []*string{&o.PipelineDir, &o.BuildDir, &o.EnvFile} {
+	for _, p := range []*string{&o.PipelineDir, &o.BuildDir, &o.EnvFile, &o.SecretsFile} {
+		if *p == "" {
+			continue
+		}
 		if *p, err = filepath.Abs(*p); err != nil {
 			return nil, fmt.Errorf("demo: runner path: %w", err)
 		}
 	}
-	cmd := exec.Command(o.Binary, "run", "-pipeline", o.PipelineDir, "-build", o.BuildDir,
-		"-env-file", o.EnvFile, "-addr", addr, "-status-every", "5s")
+	args := []string{"run", "-pipeline", o.PipelineDir, "-build", o.BuildDir,
+		"-env-file", o.EnvFile, "-addr", addr, "-status-every", "5s"}
+	if o.SecretsFile != "" {
+		args = append(args, "-secrets-file", o.SecretsFile)
+	}
+	cmd := exec.Command(o.Binary, args...)
 	cmd.Stdout, cmd.Stderr = o.Log, o.Log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

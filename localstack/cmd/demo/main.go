@@ -109,6 +109,9 @@ func setup(ctx context.Context, c *demo.Config, database string) error {
 	if c.Env, err = demo.MySQLEnv(dsn, database); err != nil {
 		return fmt.Errorf("SLKC_MYSQL_DSN: %w", err)
 	}
+	if c.Secrets, err = demo.MySQLSecrets(dsn); err != nil {
+		return fmt.Errorf("SLKC_MYSQL_DSN: %w", err)
+	}
 	for k := range c.Env {
 		if v := os.Getenv(k); v != "" {
 			c.Env[k] = v
