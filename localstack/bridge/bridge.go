@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -35,7 +36,7 @@ type lastInvoke struct {
 
 // Stats counts what a bridge did since it started.
 type Stats struct {
-	Batches     int   // top-level batches polled
+	Batches     int   // batches dispatched (each then invoked, retried or split as needed)
 	Invocations int   // invokes made (including retries and halves)
 	Delivered   int64 // records the function accepted
 	Failed      int64 // records sent to the on-failure destination (or skipped without one)
@@ -52,11 +53,44 @@ type Bridge struct {
 	log    *slog.Logger
 	client *kgo.Client
 
-	carry []item // polled but not yet batched (payload limit reached)
+	// commitMu serialises offset commits of concurrent batches.
+	commitMu sync.Mutex
 
-	mu      sync.Mutex
-	revoked map[string]map[int32]bool
-	stats   Stats
+	mu    sync.Mutex
+	stats Stats
+	// parts holds the assigned partitions with their buffered records;
+	// a partition not in it is not assigned and its records are dropped.
+	parts    map[string]*partQueue
+	buffered int // records in all queues
+	bufBytes int // event JSON bytes in all queues
+	inflight int // batches being processed
+	flights  map[*flight]struct{}
+	wake     chan struct{} // records arrived or a batch ended (capacity 1)
+	room     chan struct{} // a queue shrank (capacity 1)
+}
+
+// partQueue is one assigned partition: records polled but not yet
+// invoked, and whether a batch holding its records is in flight.
+type partQueue struct {
+	key   string
+	items []item
+	bytes int
+	// first is when the oldest buffered record arrived (the start of its
+	// batching window); served is when the partition last went into a
+	// batch (the least recently served ready partition goes first).
+	first, served time.Time
+	// next is the offset after the last record buffered or invoked;
+	// anything below it is a re-fetch and is dropped.
+	next int64
+	busy bool
+}
+
+// flight is one batch being processed by its own goroutine.
+type flight struct {
+	keys   []string
+	items  []item
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // New validates m (after defaults) and returns a bridge that invokes through
@@ -73,7 +107,8 @@ func New(m Mapping, inv Invoker, logger *slog.Logger) (*Bridge, error) {
 		logger = slog.Default()
 	}
 	return &Bridge{m: m, inv: inv, log: logger.With("function", m.FunctionName, "group", m.ConsumerGroup),
-		stats: Stats{Committed: map[string]int64{}}}, nil
+		stats: Stats{Committed: map[string]int64{}}, parts: map[string]*partQueue{}, flights: map[*flight]struct{}{},
+		wake: make(chan struct{}, 1), room: make(chan struct{}, 1)}, nil
 }
 
 // Mapping returns the mapping with defaults applied.
@@ -95,6 +130,11 @@ func (b *Bridge) Stats() Stats {
 // Records of a batch that was not resolved when ctx ended stay uncommitted
 // and are delivered again by the next run. An error is returned only when
 // the Kafka client cannot be created.
+//
+// One goroutine polls Kafka into a queue per partition; the dispatcher
+// turns queued records of partitions with no batch in flight into batches,
+// at most Mapping.Concurrency at a time, each processed (invoked, retried,
+// committed) by its own goroutine.
 func (b *Bridge) Run(ctx context.Context) error {
 	start := kgo.NewOffset().AtStart()
 	if b.m.StartingPosition == Latest {
@@ -106,9 +146,9 @@ func (b *Bridge) Run(ctx context.Context) error {
 		kgo.ConsumeTopics(b.m.Topics...),
 		kgo.ConsumeResetOffset(start),
 		kgo.DisableAutoCommit(),
-		kgo.BlockRebalanceOnPoll(),
-		kgo.OnPartitionsRevoked(b.onLost),
-		kgo.OnPartitionsLost(b.onLost),
+		kgo.OnPartitionsAssigned(b.onAssigned),
+		kgo.OnPartitionsRevoked(b.onRevoked),
+		kgo.OnPartitionsLost(b.onRevoked),
 	}
 	cl, err := kgo.NewClient(append(opts, b.m.KafkaOpts...)...)
 	if err != nil {
@@ -124,26 +164,234 @@ func (b *Bridge) Run(ctx context.Context) error {
 		cl.Close()
 	}()
 	b.log.Info("kafka event source mapping started", "topics", b.m.Topics, "batch_size", b.m.BatchSize,
-		"window", b.m.MaxBatchingWindow, "starting_position", b.m.StartingPosition)
+		"window", b.m.MaxBatchingWindow, "starting_position", b.m.StartingPosition, "concurrency", b.m.Concurrency)
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		b.poll(ctx, cl)
+	}()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for ctx.Err() == nil {
-		batch := b.collect(ctx)
-		if len(batch) > 0 {
-			b.mu.Lock()
-			b.stats.Batches++
-			before := b.stats
-			b.mu.Unlock()
-			start := time.Now()
-			if err := b.process(ctx, batch); err != nil && ctx.Err() == nil {
-				b.log.Error("batch processing stopped", "err", err)
-			}
-			after := b.Stats()
-			b.log.Info("batch done", "records", len(batch), "first", batch[0].kr.Where(),
-				"delivered", after.Delivered-before.Delivered, "failed", after.Failed-before.Failed,
-				"invocations", after.Invocations-before.Invocations, "took_ms", time.Since(start).Milliseconds())
+		batches, wakeAt := b.plan(time.Now())
+		for _, fl := range batches {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b.runFlight(ctx, fl)
+			}()
 		}
-		cl.AllowRebalance()
+		if len(batches) > 0 {
+			continue // more slots may be free and more partitions ready
+		}
+		var tick <-chan time.Time
+		if !wakeAt.IsZero() {
+			timer.Reset(time.Until(wakeAt))
+			tick = timer.C
+		}
+		select {
+		case <-ctx.Done():
+		case <-b.wake:
+		case <-tick:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
 	}
+	wg.Wait()
 	return nil
+}
+
+// bufferLimits bound what the poller buffers ahead of the batches: two full
+// batches per concurrent slot, by count and by payload size.
+func (b *Bridge) bufferLimits() (records, bytes int) {
+	return 2 * b.m.BatchSize * b.m.Concurrency, 2 * MaxPayloadBytes * b.m.Concurrency
+}
+
+// poll fetches records into the partition queues until ctx ends, pausing
+// while the queues are full.
+func (b *Bridge) poll(ctx context.Context, cl *kgo.Client) {
+	maxRecs, maxBytes := b.bufferLimits()
+	for ctx.Err() == nil {
+		b.mu.Lock()
+		full := b.buffered >= maxRecs || b.bufBytes >= maxBytes
+		b.mu.Unlock()
+		if full {
+			select {
+			case <-ctx.Done():
+				return
+			case <-b.room:
+			}
+			continue
+		}
+		fetches := cl.PollRecords(ctx, b.m.BatchSize)
+		if ctx.Err() != nil || fetches.IsClientClosed() {
+			return
+		}
+		fetches.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				b.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
+			}
+		})
+		if recs := fetches.Records(); len(recs) > 0 {
+			b.enqueue(recs)
+		}
+	}
+}
+
+// enqueue appends polled records to their partition queues, dropping those
+// of partitions no longer assigned and re-fetched offsets.
+func (b *Bridge) enqueue(recs []*kgo.Record) {
+	now := time.Now()
+	items := make([]item, len(recs))
+	for i, r := range recs {
+		items[i] = b.newItem(r)
+	}
+	b.mu.Lock()
+	for _, it := range items {
+		pq := b.parts[events.TopicPartition(it.kr.Topic, it.kr.Partition)]
+		if pq == nil || it.kr.Offset < pq.next {
+			continue
+		}
+		if len(pq.items) == 0 {
+			pq.first = now
+		}
+		pq.items = append(pq.items, it)
+		pq.bytes += it.size
+		pq.next = it.kr.Offset + 1
+		b.buffered++
+		b.bufBytes += it.size
+	}
+	b.mu.Unlock()
+	signal(b.wake)
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// plan starts as many batches as free slots and ready partitions allow and
+// returns them, with the time the next partition's batching window ends
+// (zero when none is waiting).
+//
+// A partition is ready when it has records, no batch in flight, and its
+// batching window has passed (or is zero), or when the idle partitions
+// together hold a full batch. Ready partitions, least recently served
+// first, are spread round-robin over the free slots; each batch then takes
+// records partition by partition, in offset order, up to BatchSize and the
+// payload limit. Records left over stay queued for the next batch.
+func (b *Bridge) plan(now time.Time) ([]*flight, time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	free := b.m.Concurrency - b.inflight
+	var idle []*partQueue
+	total := 0
+	for _, pq := range b.parts {
+		if !pq.busy && len(pq.items) > 0 {
+			idle = append(idle, pq)
+			total += len(pq.items)
+		}
+	}
+	var ready []*partQueue
+	var wakeAt time.Time
+	for _, pq := range idle {
+		end := pq.first.Add(b.m.MaxBatchingWindow)
+		if b.m.MaxBatchingWindow <= 0 || total >= b.m.BatchSize || !now.Before(end) {
+			ready = append(ready, pq)
+		} else if wakeAt.IsZero() || end.Before(wakeAt) {
+			wakeAt = end
+		}
+	}
+	if free <= 0 || len(ready) == 0 {
+		return nil, wakeAt
+	}
+	sort.Slice(ready, func(i, j int) bool {
+		if !ready[i].served.Equal(ready[j].served) {
+			return ready[i].served.Before(ready[j].served)
+		}
+		return ready[i].key < ready[j].key
+	})
+	n := min(free, len(ready))
+	groups := make([][]*partQueue, n)
+	for i, pq := range ready {
+		groups[i%n] = append(groups[i%n], pq)
+	}
+	var out []*flight
+	for _, g := range groups {
+		fl := &flight{done: make(chan struct{})}
+		size := eventOverhead
+	fill:
+		for _, pq := range g {
+			took := 0
+			for _, it := range pq.items {
+				if len(fl.items) >= b.m.BatchSize || (len(fl.items) > 0 && size+it.size > MaxPayloadBytes) {
+					break
+				}
+				fl.items = append(fl.items, it)
+				size += it.size
+				pq.bytes -= it.size
+				b.bufBytes -= it.size
+				took++
+			}
+			if took > 0 {
+				pq.items = append(pq.items[:0:0], pq.items[took:]...)
+				b.buffered -= took
+				pq.busy, pq.served = true, now
+				fl.keys = append(fl.keys, pq.key)
+			}
+			if took == 0 || len(pq.items) > 0 {
+				break fill // the batch is full
+			}
+		}
+		if len(fl.items) > 0 {
+			b.inflight++
+			b.flights[fl] = struct{}{}
+			out = append(out, fl)
+		}
+	}
+	if len(out) > 0 {
+		signal(b.room)
+	}
+	return out, wakeAt
+}
+
+// runFlight processes one batch, then frees its partitions and its slot.
+func (b *Bridge) runFlight(ctx context.Context, fl *flight) {
+	ctx, fl.cancel = context.WithCancel(ctx)
+	defer func() {
+		fl.cancel()
+		b.mu.Lock()
+		for _, k := range fl.keys {
+			if pq := b.parts[k]; pq != nil {
+				pq.busy = false
+			}
+		}
+		b.inflight--
+		delete(b.flights, fl)
+		b.mu.Unlock()
+		close(fl.done)
+		signal(b.wake)
+	}()
+	b.mu.Lock()
+	b.stats.Batches++
+	before := b.stats
+	b.mu.Unlock()
+	start := time.Now()
+	if err := b.process(ctx, fl.items); err != nil && ctx.Err() == nil {
+		b.log.Error("batch processing stopped", "err", err)
+	}
+	after := b.Stats()
+	b.log.Info("batch done", "records", len(fl.items), "partitions", fl.keys, "first", fl.items[0].kr.Where(),
+		"delivered", after.Delivered-before.Delivered, "failed", after.Failed-before.Failed,
+		"invocations", after.Invocations-before.Invocations, "took_ms", time.Since(start).Milliseconds())
 }
 
 // ErrNotRunning is returned by Lag when Run is not running.
@@ -182,36 +430,58 @@ func (b *Bridge) Lag(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-func (b *Bridge) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+func (b *Bridge) onAssigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.revoked == nil {
-		b.revoked = map[string]map[int32]bool{}
-	}
-	for t, ps := range lost {
-		if b.revoked[t] == nil {
-			b.revoked[t] = map[int32]bool{}
-		}
+	for t, ps := range assigned {
 		for _, p := range ps {
-			b.revoked[t][p] = true
+			k := events.TopicPartition(t, p)
+			if b.parts[k] == nil {
+				b.parts[k] = &partQueue{key: k, next: -1}
+			}
 		}
 	}
 }
 
-// takeCarry returns carried records of partitions still assigned.
-func (b *Bridge) takeCarry() []item {
+// onRevoked drops the queues of partitions taken away (by a rebalance, a
+// lost session or leaving the group). A batch in flight with their records
+// is cancelled: what it did not commit is delivered again to the new owner
+// (at least once), and waiting for a batch that may retry forever would
+// stall the group's rebalance.
+func (b *Bridge) onRevoked(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
 	b.mu.Lock()
-	rev := b.revoked
-	b.revoked = nil
-	b.mu.Unlock()
-	out := b.carry[:0:0]
-	for _, it := range b.carry {
-		if !rev[it.kr.Topic][it.kr.Partition] {
-			out = append(out, it)
+	gone := map[string]bool{}
+	for t, ps := range lost {
+		for _, p := range ps {
+			k := events.TopicPartition(t, p)
+			gone[k] = true
+			if pq := b.parts[k]; pq != nil {
+				b.buffered -= len(pq.items)
+				b.bufBytes -= pq.bytes
+				delete(b.parts, k)
+			}
 		}
 	}
-	b.carry = nil
-	return out
+	var wait []*flight
+	for fl := range b.flights {
+		for _, k := range fl.keys {
+			if gone[k] {
+				wait = append(wait, fl)
+				break
+			}
+		}
+	}
+	b.mu.Unlock()
+	signal(b.room)
+	for _, fl := range wait {
+		if fl.cancel != nil {
+			fl.cancel()
+		}
+		<-fl.done
+	}
+	if len(wait) > 0 {
+		b.log.Warn("partitions revoked with batches in flight; their uncommitted records are delivered again", "partitions", len(gone), "batches", len(wait))
+	}
 }
 
 // eventOverhead approximates the JSON around the records: the envelope plus,
@@ -233,62 +503,6 @@ func (b *Bridge) newItem(r *kgo.Record) item {
 	kr := events.NewKafkaRecord(r.Topic, r.Partition, r.Offset, r.Timestamp, tsType, r.Key, r.Value, hs)
 	js, _ := json.Marshal(kr)
 	return item{rec: r, kr: kr, size: len(js) + 1 + len(r.Topic) + 16}
-}
-
-// collect gathers the next batch: at most BatchSize records and
-// MaxPayloadBytes of event JSON, waiting at most MaxBatchingWindow after the
-// first record. It returns an empty batch when ctx ends.
-func (b *Bridge) collect(ctx context.Context) []item {
-	var batch []item
-	size := eventOverhead
-	for _, it := range b.takeCarry() {
-		if len(b.carry) > 0 || len(batch) >= b.m.BatchSize || (len(batch) > 0 && size+it.size > MaxPayloadBytes) {
-			b.carry = append(b.carry, it)
-			continue
-		}
-		batch = append(batch, it)
-		size += it.size
-	}
-	var windowEnd time.Time
-	if len(batch) > 0 {
-		windowEnd = time.Now().Add(b.m.MaxBatchingWindow)
-	}
-	for len(batch) < b.m.BatchSize && len(b.carry) == 0 {
-		pctx, cancel := ctx, context.CancelFunc(func() {})
-		if !windowEnd.IsZero() {
-			if b.m.MaxBatchingWindow <= 0 {
-				break
-			}
-			pctx, cancel = context.WithDeadline(ctx, windowEnd)
-		}
-		fetches := b.client.PollRecords(pctx, b.m.BatchSize-len(batch))
-		expired := pctx.Err() != nil
-		cancel()
-		if ctx.Err() != nil {
-			return nil
-		}
-		fetches.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-				b.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
-			}
-		})
-		for _, r := range fetches.Records() {
-			it := b.newItem(r)
-			if len(b.carry) > 0 || (len(batch) > 0 && size+it.size > MaxPayloadBytes) {
-				b.carry = append(b.carry, it)
-				continue
-			}
-			batch = append(batch, it)
-			size += it.size
-		}
-		if len(batch) > 0 && windowEnd.IsZero() {
-			windowEnd = time.Now().Add(b.m.MaxBatchingWindow)
-		}
-		if expired || fetches.IsClientClosed() {
-			break
-		}
-	}
-	return batch
 }
 
 // buildEvent groups items into the Kafka event.
@@ -360,10 +574,15 @@ func (t *tracker) commitPoints() map[string]int64 {
 func (b *Bridge) commit(ctx context.Context, t *tracker) error {
 	points := t.commitPoints()
 	req := map[string]map[int32]kgo.EpochOffset{}
+	b.commitMu.Lock()
+	defer b.commitMu.Unlock()
 	b.mu.Lock()
 	for k, next := range points {
 		if prev, ok := b.stats.Committed[k]; ok && prev >= next {
 			continue
+		}
+		if b.parts[k] == nil {
+			continue // revoked: the new owner commits it
 		}
 		if req[t.topic[k]] == nil {
 			req[t.topic[k]] = map[int32]kgo.EpochOffset{}

@@ -19,6 +19,10 @@
 //     succeeds (or the records went to the on-failure destination); a
 //     partition is processed in order and never has two batches in flight
 //     (https://docs.aws.amazon.com/lambda/latest/dg/with-msk-process.html).
+//   - Concurrency: different partitions are processed concurrently, up to
+//     Mapping.Concurrency batches in flight, so a slow or failing partition
+//     does not hold the others back; each partition commits on its own
+//     once its records are resolved.
 //   - Errors: MaximumRetryAttempts (-1 = until success; with an on-failure
 //     destination Lambda caps infinite retries at 10), MaximumRecordAgeInSeconds,
 //     BisectBatchOnFunctionError, ReportBatchItemFailures (resume each reported
@@ -58,6 +62,9 @@ const (
 	// RetryCapWithDestination is the retry limit Lambda applies when retries
 	// are infinite and an on-failure destination is configured.
 	RetryCapWithDestination = 10
+	// MaxConcurrency bounds Mapping.Concurrency (Lambda's default account
+	// concurrency limit).
+	MaxConcurrency = 1000
 )
 
 // Mapping configures one event source mapping.
@@ -102,6 +109,13 @@ type Mapping struct {
 	EventSourceARN string
 	// FunctionARN is used in on-failure records (default a local ARN of FunctionName).
 	FunctionARN string
+	// Concurrency is the most batches in flight at once (default 1). A
+	// partition never has more than one batch in flight, so its records stay
+	// in order, while different partitions are processed concurrently, as
+	// Lambda's Kafka event source mapping does (at most one concurrent invoke
+	// per partition). Set it to the function's concurrency (reserved
+	// concurrency), beyond which invokes would only be throttled.
+	Concurrency int
 	// RetryBackoff is the wait before retrying a failed batch (default 500ms).
 	RetryBackoff time.Duration
 	// KafkaOpts are extra franz-go options (TLS, SASL, ...), appended last.
@@ -126,6 +140,9 @@ func (m Mapping) withDefaults() Mapping {
 	}
 	if m.FunctionARN == "" {
 		m.FunctionARN = "arn:aws:lambda:us-east-1:000000000000:function:" + m.FunctionName
+	}
+	if m.Concurrency == 0 {
+		m.Concurrency = 1
 	}
 	if m.RetryBackoff <= 0 {
 		m.RetryBackoff = 500 * time.Millisecond
@@ -152,6 +169,9 @@ func (m Mapping) validate() error {
 	}
 	if m.MaximumRetryAttempts < -1 || m.MaximumRetryAttempts > 10000 {
 		errs = append(errs, fmt.Errorf("MaximumRetryAttempts %d: allowed -1 or 0..10000", m.MaximumRetryAttempts))
+	}
+	if m.Concurrency < 1 || m.Concurrency > MaxConcurrency {
+		errs = append(errs, fmt.Errorf("Concurrency %d: allowed 1..%d", m.Concurrency, MaxConcurrency))
 	}
 	if m.EventSource != SourceMSK && m.EventSource != SourceSelfManaged {
 		errs = append(errs, fmt.Errorf("EventSource %q: allowed %s or %s", m.EventSource, SourceMSK, SourceSelfManaged))

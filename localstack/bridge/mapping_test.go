@@ -19,6 +19,8 @@ func TestMappingValidation(t *testing.T) {
 		{"bad position", func(m *Mapping) { m.StartingPosition = "AT_TIMESTAMP" }, "StartingPosition"},
 		{"bad retries", func(m *Mapping) { m.MaximumRetryAttempts = -2 }, "MaximumRetryAttempts -2"},
 		{"bad source", func(m *Mapping) { m.EventSource = "aws:sqs" }, "EventSource"},
+		{"negative concurrency", func(m *Mapping) { m.Concurrency = -1 }, "Concurrency -1"},
+		{"concurrency too high", func(m *Mapping) { m.Concurrency = 1001 }, "Concurrency 1001"},
 		{"loop destination", func(m *Mapping) { m.OnFailure = &TopicDestination{Topic: "t"} }, "also a source topic"},
 	}
 	for _, tc := range cases {
@@ -38,7 +40,8 @@ func TestMappingValidation(t *testing.T) {
 
 func TestMappingDefaultsAndRetryCap(t *testing.T) {
 	m := Mapping{FunctionName: "f", MaximumRetryAttempts: -1}.withDefaults()
-	if m.BatchSize != 100 || m.ConsumerGroup != "connect-f" || m.StartingPosition != TrimHorizon || m.EventSource != SourceSelfManaged {
+	if m.BatchSize != 100 || m.ConsumerGroup != "connect-f" || m.StartingPosition != TrimHorizon || m.EventSource != SourceSelfManaged ||
+		m.Concurrency != 1 {
 		t.Errorf("defaults = %+v", m)
 	}
 	if m.retryLimit() != -1 {

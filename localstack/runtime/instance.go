@@ -85,7 +85,7 @@ func startInstance(fn *function) (*instance, error) {
 
 	cmd := exec.Command(fn.spec.Bootstrap)
 	cmd.Dir = filepath.Dir(fn.spec.Bootstrap)
-	cmd.Env = childEnv(fn.spec, in.addr)
+	cmd.Env = childEnv(fn.spec, in.addr, fn.runner.SecretsURL())
 	// Own process group so a kill also reaches anything the bootstrap started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// Our own pipes (not StdoutPipe) so that the process's exit is seen at
@@ -124,7 +124,14 @@ func startInstance(fn *function) (*instance, error) {
 
 // childEnv builds the environment Lambda gives a provided.al2023 function
 // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
-func childEnv(spec FunctionSpec, runtimeAPI string) []string {
+// AWS_ENDPOINT_URL*, credentials and GOCOVERDIR come from the runner's
+// environment. Lambda always gives a function its role's credentials; when
+// the runner has none, the function gets AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY "local", which local endpoints (DynamoDB Local,
+// LocalStack, this runner's Secrets Manager) accept, so the SDK never goes
+// looking for an instance role. secretsURL, when not empty, becomes
+// AWS_ENDPOINT_URL_SECRETS_MANAGER. spec.Env overrides everything.
+func childEnv(spec FunctionSpec, runtimeAPI, secretsURL string) []string {
 	env := map[string]string{
 		"AWS_LAMBDA_RUNTIME_API":          runtimeAPI,
 		"AWS_LAMBDA_FUNCTION_NAME":        spec.Name,
@@ -151,6 +158,13 @@ func childEnv(spec FunctionSpec, runtimeAPI string) []string {
 			k == "GOCOVERDIR":
 			env[k] = v
 		}
+	}
+	if env["AWS_ACCESS_KEY_ID"] == "" || env["AWS_SECRET_ACCESS_KEY"] == "" {
+		env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = "local", "local"
+		delete(env, "AWS_SESSION_TOKEN")
+	}
+	if secretsURL != "" {
+		env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = secretsURL
 	}
 	for k, v := range spec.Env {
 		env[k] = v

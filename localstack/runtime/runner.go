@@ -45,6 +45,11 @@ type Runner struct {
 	// OnEventFailure, when set, is called for an Event invocation whose
 	// attempts all failed, like an on-failure destination.
 	OnEventFailure func(EventFailure)
+	// Secrets, when set, are served on the Invoke API's address as a local
+	// Secrets Manager (GetSecretValue), and every function gets
+	// AWS_ENDPOINT_URL_SECRETS_MANAGER pointing there (unless its spec's Env
+	// sets it). Nil: no Secrets Manager endpoint.
+	Secrets *Secrets
 
 	funcs map[string]*function
 	order []string
@@ -116,6 +121,7 @@ func (r *Runner) Start(ctx context.Context, addr string) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", r.handleInvoke)
 	mux.HandleFunc("GET /2015-03-31/functions/{name}/stats", r.handleStats)
+	mux.HandleFunc("POST /{$}", r.handleSecrets)
 	r.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	for _, name := range r.order {
 		f := r.funcs[name]
@@ -140,8 +146,20 @@ func (r *Runner) Start(ctx context.Context, addr string) error {
 		case <-r.closing:
 		}
 	}()
+	if r.Secrets != nil {
+		r.Logger.Info("local secrets manager endpoint started", "url", r.URL(), "secrets", r.Secrets.Names())
+	}
 	r.Logger.Info("local lambda runner started", "addr", ln.Addr().String(), "functions", r.order)
 	return nil
+}
+
+// SecretsURL returns the local Secrets Manager endpoint given to the
+// functions, or "" when Secrets is nil (after Start).
+func (r *Runner) SecretsURL() string {
+	if r.Secrets == nil {
+		return ""
+	}
+	return r.URL()
 }
 
 // Addr returns the host:port the Invoke API listens on (after Start).

@@ -4,9 +4,13 @@
 // schedule with EventBridge's scheduled event, and sink functions are fed by
 // a local emulation of Lambda's Kafka event source mapping.
 //
-//	slkc-local run -pipeline connectors/pipeline -build build [-env-file .env] [-addr 127.0.0.1:3001]
+//	slkc-local run -pipeline connectors/pipeline -build build [-env-file .env] [-addr 127.0.0.1:3001] [-secrets-file localstack/secrets.local.json]
 //	slkc-local run ... -invoke-endpoint http://127.0.0.1:3001   # functions in sam local start-lambda or LocalStack
 //	slkc-local invoke -function orders-sink -event events/testdata/msk.json [-endpoint URL]
+//
+// With -secrets-file the runner also serves those secrets as a local
+// Secrets Manager and gives every function AWS_ENDPOINT_URL_SECRETS_MANAGER,
+// so ${secretsmanager:NAME:KEY} in a connector config resolves as on AWS.
 //
 // SIGINT or SIGTERM stops everything gracefully: bridges finish or abandon
 // their batch without committing it, then the functions get SIGTERM.
@@ -32,8 +36,8 @@ func main() {
 }
 
 const usage = `usage:
-  slkc-local run    [-pipeline DIR] [-build DIR] [-env-file FILE] [-addr HOST:PORT] [-invoke-endpoint URL]
-  slkc-local invoke -function NAME [-event FILE] [-endpoint URL]
+  slkc-local run    [-pipeline DIR] [-build DIR] [-env-file FILE] [-secrets-file FILE] [-addr HOST:PORT] [-invoke-endpoint URL]
+  slkc-local invoke -function NAME [-event FILE] [-endpoint URL] [-secrets-file FILE]
 run "slkc-local <command> -h" for the flags of a command.
 `
 

@@ -47,6 +47,10 @@ type options struct {
 	Env             map[string]string // from -env-file; added to every function's environment
 	Region          string
 	SinkConcurrency int // local stand-in for "no reserved concurrency"
+	// Secrets, from -secrets-file, resolve ${secretsmanager:...} in the keys
+	// the runner itself reads (a sink's Kafka auth for the bridge); nil
+	// makes such a reference an error.
+	Secrets *runtime.Secrets
 }
 
 var invalidFunctionChars = regexp.MustCompile(`[^A-Za-z0-9_-]`)
@@ -120,7 +124,11 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 			}
 		}
 	}
-	resolved, err := config.Resolve(ctx, needed, config.Providers{LookupEnv: lookup})
+	providers := config.Providers{LookupEnv: lookup}
+	if o.Secrets != nil {
+		providers.Secrets = o.Secrets
+	}
+	resolved, err := config.Resolve(ctx, needed, providers)
 	if err != nil {
 		return plan{}, err
 	}
@@ -228,6 +236,10 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 		return plan{}, fmt.Errorf("%s is 0: the function could never run", config.KeyLambdaReservedConcurrency)
 	}
 	p.Spec.Concurrency = reserved
+	if kind == config.Sink {
+		// Lambda's ESM runs partitions concurrently up to what the function may run.
+		p.Mapping.Concurrency = reserved
+	}
 	return p, nil
 }
 

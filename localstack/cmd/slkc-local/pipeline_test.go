@@ -66,7 +66,8 @@ func TestLoadPipeline(t *testing.T) {
 	got.Topics, want.Topics = nil, nil
 	if got.FunctionName != want.FunctionName || got.Bootstrap != want.Bootstrap || got.ConsumerGroup != want.ConsumerGroup ||
 		got.BatchSize != want.BatchSize || got.StartingPosition != want.StartingPosition || got.MaximumRetryAttempts != 3 ||
-		!got.BisectBatchOnError || !got.ReportBatchItemFailures || got.MaxBatchingWindow != 0 || got.MaximumRecordAge != 0 {
+		!got.BisectBatchOnError || !got.ReportBatchItemFailures || got.MaxBatchingWindow != 0 || got.MaximumRecordAge != 0 ||
+		got.Concurrency != 7 {
 		t.Errorf("mapping = %+v, want %+v", got, want)
 	}
 }

@@ -48,8 +48,12 @@ type runConfig struct {
 	options
 	Addr           string
 	InvokeEndpoint string
-	StatusEvery    time.Duration
-	Output         io.Writer
+	// Template and FunctionNames map connectors to the function names of
+	// the invoke endpoint (see remoteNames).
+	Template      string
+	FunctionNames map[string]string
+	StatusEvery   time.Duration
+	Output        io.Writer
 	// ready, when set, receives the Invoke API endpoint and the bridges once
 	// everything runs (tests).
 	ready func(endpoint string, bridges []*bridge.Bridge)
@@ -59,15 +63,19 @@ func parseRun(args []string, stderr io.Writer) (runConfig, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var rc runConfig
-	var envFile string
+	var envFile, secretsFile string
 	fs.StringVar(&rc.PipelineDir, "pipeline", "connectors/pipeline", "folder of connector JSON files")
 	fs.StringVar(&rc.BuildDir, "build", "build", "folder with source-poller/bootstrap and sink-handler/bootstrap")
 	fs.StringVar(&envFile, "env-file", "", "KEY=VALUE file added to every function's environment (and used for ${env:...})")
 	fs.StringVar(&rc.Addr, "addr", "127.0.0.1:3001", "address of the local Invoke API")
 	fs.StringVar(&rc.InvokeEndpoint, "invoke-endpoint", "", "use this Lambda endpoint (sam local start-lambda, LocalStack) instead of the local runner")
+	fs.StringVar(&rc.Template, "template", "", "with -invoke-endpoint: synthesized template (infra/cdk.out/<Stack>.template.json) whose logical ids name the functions, as sam local start-lambda does")
+	rc.FunctionNames = map[string]string{}
+	fs.Var(nameFlag(rc.FunctionNames), "function-name", "with -invoke-endpoint: CONNECTOR=FUNCTION, the endpoint's name of a connector's function (repeatable)")
 	fs.StringVar(&rc.Region, "region", defaultRegion(), "AWS region of the functions")
 	fs.IntVar(&rc.SinkConcurrency, "sink-concurrency", 10, "processes per sink function when aws.lambda.reserved.concurrency is unset")
 	fs.DurationVar(&rc.StatusEvery, "status-every", 10*time.Second, "how often to log progress (0: never)")
+	fs.StringVar(&secretsFile, "secrets-file", "", "JSON file {\"name\": value} served as a local Secrets Manager (GetSecretValue) to the functions, for ${secretsmanager:...} references")
 	if err := fs.Parse(args); err != nil {
 		return rc, err
 	}
@@ -76,6 +84,9 @@ func parseRun(args []string, stderr io.Writer) (runConfig, error) {
 		return rc, err
 	}
 	rc.Env = env
+	if rc.Secrets, err = loadSecrets(secretsFile); err != nil {
+		return rc, err
+	}
 	return rc, nil
 }
 
@@ -101,13 +112,32 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 			runner.Output = rc.Output
 		}
 		runner.Logger = logger
+		runner.Secrets = rc.Secrets
 		if err := runner.Start(ctx, rc.Addr); err != nil {
 			return err
 		}
 		defer runner.Close()
 		endpoint = runner.URL()
+	} else if rc.Secrets != nil {
+		logger.Warn("-secrets-file is not served to functions behind -invoke-endpoint; create the secrets there (e.g. awslocal secretsmanager create-secret)",
+			"endpoint", endpoint, "secrets", rc.Secrets.Names())
 	}
 	client := lambdaClient(endpoint, rc.Region)
+	if rc.InvokeEndpoint != "" {
+		names, err := remoteNames(ctx, plans, rc.Template, rc.FunctionNames, client, logger)
+		if err != nil {
+			return err
+		}
+		for i := range plans {
+			remote := names[plans[i].Spec.Name]
+			logger.Info("connector function", "connector", plans[i].Connector, "function", remote)
+			plans[i].Spec.Name = remote
+			if plans[i].Kind == config.Sink {
+				plans[i].Mapping.FunctionName = remote
+				plans[i].Mapping.FunctionARN = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", rc.Region, runtime.AccountID, remote)
+			}
+		}
+	}
 
 	var rules []scheduler.Rule
 	var bridges []*bridge.Bridge
@@ -218,7 +248,7 @@ func parseInvoke(args []string, stderr io.Writer) (invokeConfig, error) {
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var ic invokeConfig
-	var envFile string
+	var envFile, secretsFile string
 	fs.StringVar(&ic.Function, "function", "", "function (connector) name to invoke (required)")
 	fs.StringVar(&ic.EventFile, "event", "", "event JSON file (default {})")
 	fs.StringVar(&ic.Endpoint, "endpoint", "", "Invoke API endpoint of a running `slkc-local run`, sam local or LocalStack; empty: run the function once in-process")
@@ -226,6 +256,7 @@ func parseInvoke(args []string, stderr io.Writer) (invokeConfig, error) {
 	fs.StringVar(&ic.BuildDir, "build", "build", "build folder (in-process mode)")
 	fs.StringVar(&envFile, "env-file", "", "KEY=VALUE file for the function's environment (in-process mode)")
 	fs.StringVar(&ic.Region, "region", defaultRegion(), "AWS region")
+	fs.StringVar(&secretsFile, "secrets-file", "", "JSON file of secrets served as a local Secrets Manager (in-process mode)")
 	if err := fs.Parse(args); err != nil {
 		return ic, err
 	}
@@ -238,6 +269,9 @@ func parseInvoke(args []string, stderr io.Writer) (invokeConfig, error) {
 	}
 	ic.Env = env
 	ic.SinkConcurrency = 1
+	if ic.Secrets, err = loadSecrets(secretsFile); err != nil {
+		return ic, err
+	}
 	return ic, nil
 }
 
@@ -278,6 +312,7 @@ func invoke(ctx context.Context, ic invokeConfig, out io.Writer, logger *slog.Lo
 			return err
 		}
 		r.Logger = logger
+		r.Secrets = ic.Secrets
 		if err := r.Start(ctx, "127.0.0.1:0"); err != nil {
 			return err
 		}
@@ -294,4 +329,12 @@ func invoke(ctx context.Context, ic invokeConfig, out io.Writer, logger *slog.Lo
 		return fmt.Errorf("invoke %s: %w: %s", name, errFunction, aws.ToString(res.FunctionError))
 	}
 	return nil
+}
+
+// loadSecrets reads -secrets-file; an empty path means no local secrets.
+func loadSecrets(path string) (*runtime.Secrets, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return runtime.LoadSecretsFile(path)
 }
