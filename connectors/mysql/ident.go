@@ -13,9 +13,10 @@ import (
 const maxIdentLen = 64
 
 // ValidateIdent checks that name can be used as a MySQL table, database or
-// column name: 1 to 64 characters of valid UTF-8, no NUL, and no trailing
-// space (MySQL rejects those). Any other character is allowed because
-// QuoteIdent makes it safe.
+// column name: 1 to 64 characters of valid UTF-8 within the Basic
+// Multilingual Plane (MySQL and MariaDB store identifiers as utf8mb3 and
+// reject e.g. emoji with error 1300), no NUL, and no trailing space. Any
+// other character is allowed because QuoteIdent makes it safe.
 func ValidateIdent(name string) error {
 	switch {
 	case name == "":
@@ -28,6 +29,11 @@ func ValidateIdent(name string) error {
 		return fmt.Errorf("mysql: identifier %q contains a NUL character", name)
 	case strings.HasSuffix(name, " "):
 		return fmt.Errorf("mysql: identifier %q ends with a space", name)
+	}
+	for _, r := range name {
+		if r > 0xFFFF {
+			return fmt.Errorf("mysql: identifier %q contains %q, outside the Basic Multilingual Plane that MySQL identifiers allow", name, r)
+		}
 	}
 	return nil
 }
