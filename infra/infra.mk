@@ -6,7 +6,8 @@
 #   make infra-tools   install the cdk CLI (npm) and cfn-lint + checkov (PyPI venv)
 #   make infra-test    Go assertion tests of infra/, then infra-lint
 #   make synth         cdk synth (offline) into infra/cdk.out; builds the functions first
-#   make infra-lint    synth the sample pipeline and run cfn-lint and checkov on it
+#                      (without INFRA_CONTEXT: the sample, and the demo pipeline into infra/cdk.out/demo)
+#   make infra-lint    synth the sample and the demo pipeline, run cfn-lint, checkov and sam validate on both
 #   make deploy        cdk deploy with your AWS credentials (set INFRA_CONTEXT)
 #   make deploy-local  cdklocal deploy against LocalStack (Docker users)
 #   make destroy       cdk destroy (state tables and log groups are retained)
@@ -14,6 +15,7 @@
 # INFRA_CONTEXT holds the stage's context flags, e.g.
 #   make deploy INFRA_CONTEXT="-c env=prod -c mskClusterArn=arn:aws:kafka:... -c secretArns=arn:...,arn:... \
 #                              -c subnetIds=subnet-a,subnet-b -c securityGroupIds=sg-1"
+# Configs with ${env:NAME} references need -c functionEnv=NAME=value,... (see infra/README.md).
 # (all keys: stack.Settings in infra/stack/settings.go). Without it, synth uses the sample pipeline.
 
 INFRA_CACHE        ?= $(HOME)/.cache/slkc
@@ -37,6 +39,17 @@ INFRA_CONTEXT      ?=
 INFRA_SAMPLE_CONTEXT := -c env=sample -c pipelineDir=testdata/pipeline -c kafkaMode=msk \
   -c mskClusterArn=arn:aws:kafka:eu-west-1:123456789012:cluster/shop/0a1b2c3d-1111-2222-3333-444455556666-2 \
   -c secretArns=arn:aws:secretsmanager:eu-west-1:123456789012:secret:slkc/shop-db-AbCdEf,arn:aws:secretsmanager:eu-west-1:123456789012:secret:slkc/warehouse-db-123456
+# The demo pipeline (connectors/pipeline: 1 source, 2 sinks) as a stage on
+# self-managed Kafka in a VPC: its ${env:...} values come from functionEnv,
+# SLKC_KAFKA_BOOTSTRAP from bootstrapServers, the MySQL user and password from
+# the secret slkc/demo/mysql. Paths are relative to infra/.
+INFRA_DEMO_PIPELINE ?= ../connectors/pipeline
+INFRA_DEMO_CONTEXT := -c env=demo -c pipelineDir=$(INFRA_DEMO_PIPELINE) -c kafkaMode=self-managed \
+  -c bootstrapServers=kafka-1.demo.internal:9092,kafka-2.demo.internal:9092 \
+  -c subnetIds=subnet-0aaaaaaaaaaaaaaa1,subnet-0bbbbbbbbbbbbbbb2 -c securityGroupIds=sg-0aaaaaaaaaaaaaaa1 \
+  -c functionEnv=SLKC_DEMO_MYSQL_URL=jdbc:mysql://demo-db.internal:3306/slkc_demo \
+  -c secretArns=arn:aws:secretsmanager:eu-west-1:123456789012:secret:slkc/demo/mysql-AbCdEf
+INFRA_DEMO_OUT := $(INFRA_OUT)/demo
 INFRA_ENV := CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
 INFRA_CDK_FLAGS := --no-notices --no-color
 
@@ -64,26 +77,30 @@ infra-test: ## CDK assertion tests (infra/ module) and template checks (cfn-lint
 	cd infra && go vet ./... && go test $(or $(GO_TEST_FLAGS),-count=1) ./...
 	@$(MAKE) --no-print-directory infra-lint
 
-# Synthesizes $(INFRA_CONTEXT) (or the sample) with the functions in
-# $(INFRA_BUILD); prints the synth time and the template's resource count.
+# $(call infra_synth,BUILD_DIR,CONTEXT,OUT) synthesizes CONTEXT with the
+# functions in BUILD_DIR into infra/OUT; prints the synth time and the
+# template's resource count.
 define infra_synth
 	@for fn in $(INFRA_FUNCTIONS); do test -f $(1)/$$fn/bootstrap || { echo "infra: $(1)/$$fn/bootstrap missing: run make build"; exit 1; }; done
-	@rm -rf $(INFRA_OUT)
+	@rm -rf infra/$(3)
 	@start=$$(date +%s.%N); \
-	  cd infra && $(INFRA_ENV) $(INFRA_CDK) synth --quiet $(INFRA_CDK_FLAGS) -o cdk.out -c buildDir=$(1) $(2) || exit 1; \
+	  cd infra && $(INFRA_ENV) $(INFRA_CDK) synth --quiet $(INFRA_CDK_FLAGS) -o $(3) -c buildDir=$(1) $(2) || exit 1; \
 	  end=$$(date +%s.%N); \
-	  for t in cdk.out/*.template.json; do \
+	  for t in $(3)/*.template.json; do \
 	    n=$$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["Resources"]))' $$t); \
 	    printf 'infra: synthesized %s: %s resources in %.1fs\n' $$t $$n $$(echo "$$end - $$start" | bc); \
 	  done
 endef
 
 .PHONY: synth
-synth: build infra-tools ## cdk synth (offline) into infra/cdk.out (INFRA_CONTEXT or the sample pipeline)
-	$(call infra_synth,$(INFRA_BUILD),$(or $(INFRA_CONTEXT),$(INFRA_SAMPLE_CONTEXT)))
+synth: build infra-tools ## cdk synth (offline) into infra/cdk.out (INFRA_CONTEXT, or the sample and the demo pipeline)
+	$(call infra_synth,$(INFRA_BUILD),$(or $(INFRA_CONTEXT),$(INFRA_SAMPLE_CONTEXT)),cdk.out)
+ifeq ($(INFRA_CONTEXT),)
+	$(call infra_synth,$(INFRA_BUILD),$(INFRA_DEMO_CONTEXT),cdk.out/demo)
+endif
 
-# The sample template for the checkers; placeholder bootstraps stand in for
-# functions that are not built (the template does not depend on their content).
+# The sample and demo templates for the checkers; placeholder bootstraps stand
+# in for functions that are not built (the template does not depend on their content).
 .PHONY: infra-synth-sample
 infra-synth-sample: infra-tools
 	@set -e; dir=$(INFRA_BUILD); \
@@ -96,17 +113,20 @@ infra-synth-sample: infra-tools
 
 .PHONY: infra-synth-dir
 infra-synth-dir:
-	$(call infra_synth,$(INFRA_SYNTH_BUILD),$(INFRA_SAMPLE_CONTEXT))
+	$(call infra_synth,$(INFRA_SYNTH_BUILD),$(INFRA_SAMPLE_CONTEXT),cdk.out)
+	$(call infra_synth,$(INFRA_SYNTH_BUILD),$(INFRA_DEMO_CONTEXT),cdk.out/demo)
+
+INFRA_TEMPLATES = $(wildcard $(INFRA_OUT)/*.template.json $(INFRA_DEMO_OUT)/*.template.json)
 
 .PHONY: infra-lint
-infra-lint: infra-synth-sample ## cfn-lint and checkov on the synthesized sample template (zero unexplained findings)
-	$(INFRA_VENV)/bin/cfn-lint $(INFRA_OUT)/*.template.json
+infra-lint: infra-synth-sample ## cfn-lint, checkov and sam validate on the sample and demo templates (zero unexplained findings)
+	$(INFRA_VENV)/bin/cfn-lint $(INFRA_TEMPLATES)
 	$(INFRA_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
-	  $(foreach t,$(wildcard $(INFRA_OUT)/*.template.json),-f $(t)) || { echo "infra: checkov findings above"; exit 1; }
+	  $(foreach t,$(INFRA_TEMPLATES),-f $(t)) || { echo "infra: checkov findings above"; exit 1; }
 	@echo "infra: suppressed checks and their reasons are in each resource's Metadata.checkov.skip"
 	@# SAM reads the functions' aws:asset:path metadata, so `sam local invoke -t` runs the synthesized template.
-	set -o pipefail; cd $(INFRA_OUT) && for t in *.template.json; do \
-	  SAM_CLI_TELEMETRY=0 $(INFRA_SAM_VENV)/bin/sam validate --lint --region us-east-1 -t $$t 2>&1 | { grep -v 'not officially supported\|cdk doctor' || true; }; \
+	set -o pipefail; for t in $(INFRA_TEMPLATES); do \
+	  ( cd $$(dirname $$t) && SAM_CLI_TELEMETRY=0 $(INFRA_SAM_VENV)/bin/sam validate --lint --region us-east-1 -t $$(basename $$t) ) 2>&1 | { grep -v 'not officially supported\|cdk doctor' || true; }; \
 	done
 
 .PHONY: deploy

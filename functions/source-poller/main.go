@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -38,6 +39,7 @@ func main() { coldstart.Main("source-poller", setup) }
 // app is everything built at init.
 type app struct {
 	task *sourcetask.Task
+	loop pollLoop
 	in   *coldstart.Init
 }
 
@@ -56,6 +58,9 @@ type Response struct {
 	Records           int            `json:"records"`
 	PerPartition      map[string]int `json:"per_partition,omitempty"`
 	StoppedByDeadline bool           `json:"stopped_by_deadline"`
+	// Runs counts the polls of this invocation (more than one only with
+	// SLKC_POLL_LOOP_MS set).
+	Runs int `json:"runs"`
 }
 
 // handle runs one poll. The payload (an EventBridge scheduled event, or {}
@@ -75,10 +80,10 @@ func (a *app) handle(ctx context.Context, payload json.RawMessage) (Response, er
 		// unique owner.
 		reqID = fmt.Sprintf("local-%d", time.Now().UnixNano())
 	}
-	res, err := a.task.Run(ctx, reqID)
+	res, err := a.loop.run(ctx, a.task, reqID)
 	return Response{
 		Connector: a.task.Name, RequestID: reqID, Skipped: res.Skipped, Pages: res.Pages, Records: res.Records,
-		PerPartition: res.PerPartition, StoppedByDeadline: res.StoppedByDeadline,
+		PerPartition: res.PerPartition, StoppedByDeadline: res.StoppedByDeadline, Runs: res.Runs,
 	}, err
 }
 
@@ -141,6 +146,17 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 			return kafka.EnsureTopics(ctx, adm, []string{topic}, tc.Partitions, tc.ReplicationFactor, tc.Configs)
 		}
 	}
-	log.Info("source-poller ready", "connector", task.Name, "class", in.Class)
-	return &app{task: task, in: in}, nil
+	loop := pollLoop{
+		Interval: time.Duration(fw.PollIntervalMs) * time.Millisecond,
+		Margin:   task.DeadlineMargin,
+	}
+	if v := getenv(PollLoopEnv); v != "" {
+		ms, perr := strconv.ParseInt(v, 10, 64)
+		if perr != nil || ms < 0 {
+			return nil, in.Errorf("%s=%q: want a number of milliseconds >= 0", PollLoopEnv, v)
+		}
+		loop.Window = time.Duration(ms) * time.Millisecond
+	}
+	log.Info("source-poller ready", "connector", task.Name, "class", in.Class, "poll_loop_ms", loop.Window.Milliseconds())
+	return &app{task: task, loop: loop, in: in}, nil
 }

@@ -24,6 +24,7 @@ func TestSetupErrors(t *testing.T) {
 		{Name: "bad mode", Env: cfg(src + `,"mode":"sometimes"`), Want: []string{"mode", "sometimes"}},
 		{Name: "bad converter", Env: cfg(src + `,"mode":"incrementing","value.converter":"com.example.AvroConverter"`), Want: []string{"value.converter"}},
 		{Name: "unset env reference", Env: cfg(src + `,"mode":"incrementing","topic.prefix":"${env:SLKC_TEST_UNSET_VAR}"`), Want: []string{"SLKC_TEST_UNSET_VAR"}},
+		{Name: "bad poll loop", Env: withEnv(cfg(src+`,"mode":"incrementing"`), PollLoopEnv, "soon"), Want: []string{PollLoopEnv, "soon"}},
 		{Name: "bad transform", Env: cfg(src + `,"mode":"incrementing","transforms":"x","transforms.x.type":"com.example.Nope"`), Want: []string{"transforms"}},
 	})
 }
@@ -41,12 +42,19 @@ func TestSetupBuildsTask(t *testing.T) {
 		"transforms.route.regex": "mysql-(.*)", "transforms.route.replacement": "$1",
 	})
 	env := func(k string) string {
-		if k == "AWS_LAMBDA_FUNCTION_NAME" {
+		switch k {
+		case "AWS_LAMBDA_FUNCTION_NAME":
 			return "slkc-orders"
+		case PollLoopEnv:
+			return "60000"
 		}
 		return getenv(k)
 	}
-	task := coldstarttest.MustSetup(t, context.Background(), setup, env).task
+	a := coldstarttest.MustSetup(t, context.Background(), setup, env)
+	if a.loop.Window.Milliseconds() != 60000 || a.loop.Interval.Milliseconds() != 5000 || a.loop.Margin.Milliseconds() != 7000 {
+		t.Errorf("poll loop = %+v, want a 60 s window every 5 s (the default poll.interval.ms) with a 7 s margin", a.loop)
+	}
+	task := a.task
 	if task.Name != "orders-source" || task.WorkerID != "slkc-orders" || task.DeadlineMargin.Milliseconds() != 7000 {
 		t.Errorf("task = name %q worker %q margin %s", task.Name, task.WorkerID, task.DeadlineMargin)
 	}
@@ -77,4 +85,10 @@ func TestHandleRejectsNonJSON(t *testing.T) {
 	if _, err := handle(context.Background(), json.RawMessage(`{nope`)); err == nil || !strings.Contains(err.Error(), "not JSON") {
 		t.Errorf("handle(non-JSON) = %v", err)
 	}
+}
+
+// withEnv returns env with k set to v.
+func withEnv(env map[string]string, k, v string) map[string]string {
+	env[k] = v
+	return env
 }

@@ -4,7 +4,8 @@
 // It is deliberately small and independent from the root module's shared/config
 // package so that the infra module builds on its own: it only understands what
 // deployment needs (connector kind, the aws.lambda.* deployment keys, the poll
-// interval, topics, the dead-letter topic and ${secretsmanager:...} references).
+// interval, topics, the dead-letter topic, ${secretsmanager:...} references
+// and the ${env:...} references whose variables the function needs).
 // Every other key is left for the function to validate at cold start.
 package pipeline
 
@@ -329,9 +330,9 @@ func (c Connector) pollInterval() (time.Duration, error) {
 
 // ScheduleMinutes is the schedule period in whole minutes: EventBridge's
 // granularity is one minute, so poll.interval.ms is rounded up to a minute
-// (at least 1). Shorter intervals are served by the poller itself, which keeps
-// polling every poll.interval.ms inside one invocation until its time budget
-// (timeout minus aws.lambda.deadline.margin.ms) is spent.
+// (at least 1). Each run drains the source until it has no more rows or the
+// run's time budget is spent, so a shorter interval only means new rows are
+// seen up to a minute later than poll.interval.ms asks.
 func (c Connector) ScheduleMinutes() int {
 	ms := c.PollInterval().Milliseconds()
 	m := int((ms + 59999) / 60000)

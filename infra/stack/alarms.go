@@ -4,123 +4,152 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Dead-letter metric: a metric filter on a sink's log group counts the
-// records of shared/dlq's "records sent to dead letter queue" lines, by topic.
+// Connector metrics are the CloudWatch embedded metric format lines the
+// functions write to stdout (shared/emf), which CloudWatch Logs turns into
+// metrics without a metric filter or API call: namespace MetricsNamespace,
+// one dimension MetricsDimension = the connector name.
+//
+// Sink (shared/sinktask, one line per invocation): MetricRecordsWritten,
+// MetricRecordsDeadLettered, MetricRecordsFailed (records that will be
+// delivered again), MetricBatchSize. Source (shared/sourcetask, one line per
+// run): Pages, Records, Skipped, StoppedByDeadline, Failed, DurationMs.
 const (
-	DeadLetterNamespace  = "slkc"
-	DeadLetterMetricName = "DeadLetterRecords"
-	deadLetterLogMessage = "records sent to dead letter queue"
+	MetricsNamespace          = "ServerlessKafkaConnect"
+	MetricsDimension          = "Connector"
+	MetricRecordsWritten      = "RecordsWritten"
+	MetricRecordsDeadLettered = "RecordsDeadLettered"
+	MetricRecordsFailed       = "RecordsFailed"
+	MetricBatchSize           = "BatchSize"
+	MetricSourceRecords       = "Records"
+	MetricSourcePages         = "Pages"
+	MetricSourceSkipped       = "Skipped"
+	MetricStoppedByDeadline   = "StoppedByDeadline"
+	MetricSourceFailed        = "Failed"
+	MetricSourceDurationMs    = "DurationMs"
 )
 
 // DefaultLagThreshold is the OffsetLag (records) above which a sink's lag alarm fires.
 const DefaultLagThreshold = 10000
 
+// BacklogPeriods is how many consecutive periods every source run must have
+// stopped at its time budget with rows left before the backlog alarm fires.
+const BacklogPeriods = 3
+
 var fiveMinutes = awscdk.Duration_Minutes(jsii.Number(5))
+
+// connectorMetric is one of a connector's EMF metrics.
+func connectorMetric(connector, name, statistic string, period awscdk.Duration) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(MetricsNamespace),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &map[string]*string{MetricsDimension: jsii.String(connector)},
+		Statistic:     jsii.String(statistic),
+		Period:        period,
+	})
+}
 
 // monitoring builds a connector's alarms and dashboard widgets.
 type monitoring struct {
+	c       constructs.Construct
+	name    string
+	action  awscloudwatch.IAlarmAction
 	alarms  []awscloudwatch.Alarm
 	widgets []awscloudwatch.IWidget
 }
 
-// newMonitoring creates alarms on errors, throttles and the on-failure queue
-// depth, plus a lag alarm when lag is set (sinks: OffsetLag of the mapping).
-func newMonitoring(c constructs.Construct, name string, fn awslambda.Function, queue awssqs.Queue,
-	lag awscloudwatch.IMetric, lagThreshold float64, action awscloudwatch.IAlarmAction) *monitoring {
-	m := &monitoring{}
-	add := func(id, what string, metric awscloudwatch.IMetric, threshold float64) {
-		a := awscloudwatch.NewAlarm(c, jsii.String(id), &awscloudwatch.AlarmProps{
-			Metric:             metric,
-			Threshold:          jsii.Number(threshold),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-			AlarmDescription:   jsii.String("slkc connector " + name + ": " + what),
-		})
-		if action != nil {
-			a.AddAlarmAction(action)
-		}
-		m.alarms = append(m.alarms, a)
+// alarm adds an alarm on metric >= threshold for periods consecutive periods.
+func (m *monitoring) alarm(id, what string, metric awscloudwatch.IMetric, threshold float64, periods int) {
+	a := awscloudwatch.NewAlarm(m.c, jsii.String(id), &awscloudwatch.AlarmProps{
+		Metric:             metric,
+		Threshold:          jsii.Number(threshold),
+		EvaluationPeriods:  jsii.Number(float64(periods)),
+		DatapointsToAlarm:  jsii.Number(float64(periods)),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		// No data is no run or no batch: nothing failed.
+		TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
+		AlarmDescription: jsii.String("slkc connector " + m.name + ": " + what),
+	})
+	if m.action != nil {
+		a.AddAlarmAction(m.action)
 	}
+	m.alarms = append(m.alarms, a)
+}
+
+func (m *monitoring) graph(title string, left, right []awscloudwatch.IMetric) {
+	p := &awscloudwatch.GraphWidgetProps{Title: jsii.String(m.name + ": " + title), Left: &left, Width: jsii.Number(12)}
+	if len(right) > 0 {
+		p.Right = &right
+	}
+	m.widgets = append(m.widgets, awscloudwatch.NewGraphWidget(p))
+}
+
+// newMonitoring creates alarms on errors, throttles and the on-failure queue
+// depth, and the invocation and duration widgets.
+func newMonitoring(c constructs.Construct, name string, fn awslambda.Function, queue awssqs.Queue, action awscloudwatch.IAlarmAction) *monitoring {
+	m := &monitoring{c: c, name: name, action: action}
 	sum := &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}
 	errors := fn.MetricErrors(sum)
 	throttles := fn.MetricThrottles(sum)
 	depth := queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")})
-	add("ErrorsAlarm", "function errors", errors, 1)
-	add("ThrottlesAlarm", "function throttles", throttles, 1)
-	add("FailedEventsAlarm", "events in the on-failure queue (failed invocations or batches that were not processed)", depth, 1)
-	right := []awscloudwatch.IMetric{depth}
-	if lag != nil {
-		add("LagAlarm", "consumer offset lag (records not yet processed)", lag, lagThreshold)
-		right = append(right, lag)
-	}
-	m.widgets = []awscloudwatch.IWidget{
-		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
-			Title: jsii.String(name + ": invocations"),
-			Left: &[]awscloudwatch.IMetric{
-				fn.MetricInvocations(sum), errors, throttles,
-			},
-			Right: &right,
-			Width: jsii.Number(12),
-		}),
-		awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
-			Title: jsii.String(name + ": duration"),
-			Left: &[]awscloudwatch.IMetric{
-				fn.MetricDuration(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("p99")}),
-				fn.MetricDuration(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")}),
-			},
-			Width: jsii.Number(12),
-		}),
-	}
+	m.alarm("ErrorsAlarm", "function errors", errors, 1, 1)
+	m.alarm("ThrottlesAlarm", "function throttles", throttles, 1, 1)
+	m.alarm("FailedEventsAlarm", "events in the on-failure queue (failed invocations or batches that were not processed)", depth, 1, 1)
+	m.graph("invocations", []awscloudwatch.IMetric{fn.MetricInvocations(sum), errors, throttles}, []awscloudwatch.IMetric{depth})
+	m.graph("duration", []awscloudwatch.IMetric{
+		fn.MetricDuration(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("p99")}),
+		fn.MetricDuration(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")}),
+	}, nil)
 	return m
 }
 
-// addDeadLetterAlarm counts dead-lettered records from the function's JSON
-// log lines and alarms on any.
-func (m *monitoring) addDeadLetterAlarm(c constructs.Construct, name string, logs awslogs.LogGroup, topic string, action awscloudwatch.IAlarmAction) {
-	logs.AddMetricFilter(jsii.String("DeadLetterRecords"), &awslogs.MetricFilterOptions{
-		FilterPattern:   awslogs.FilterPattern_StringValue(jsii.String("$.msg"), jsii.String("="), jsii.String(deadLetterLogMessage)),
-		MetricNamespace: jsii.String(DeadLetterNamespace),
-		MetricName:      jsii.String(DeadLetterMetricName),
-		MetricValue:     jsii.String("$.records"),
-		Dimensions:      &map[string]*string{"DeadLetterTopic": jsii.String("$.topic")},
-	})
-	metric := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-		Namespace:     jsii.String(DeadLetterNamespace),
-		MetricName:    jsii.String(DeadLetterMetricName),
-		DimensionsMap: &map[string]*string{"DeadLetterTopic": jsii.String(topic)},
-		Statistic:     jsii.String("Sum"),
-		Period:        fiveMinutes,
-	})
-	a := awscloudwatch.NewAlarm(c, jsii.String("DeadLetterAlarm"), &awscloudwatch.AlarmProps{
-		Metric:             metric,
-		Threshold:          jsii.Number(1),
-		EvaluationPeriods:  jsii.Number(1),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		AlarmDescription:   jsii.String("slkc connector " + name + ": records sent to dead letter topic " + topic),
-	})
-	if action != nil {
-		a.AddAlarmAction(action)
+// addSink adds a sink's alarms and widgets: OffsetLag (the mapping's
+// consumer lag), RecordsFailed (records reported back for redelivery; with
+// ReportBatchItemFailures these are not function errors, so nothing else
+// shows them), and, when dlqTopic is set, RecordsDeadLettered.
+func (m *monitoring) addSink(lag awscloudwatch.IMetric, lagThreshold float64, dlqTopic string) {
+	m.alarm("LagAlarm", "consumer offset lag (records not yet processed)", lag, lagThreshold, 1)
+	written := connectorMetric(m.name, MetricRecordsWritten, "Sum", fiveMinutes)
+	dead := connectorMetric(m.name, MetricRecordsDeadLettered, "Sum", fiveMinutes)
+	failed := connectorMetric(m.name, MetricRecordsFailed, "Sum", fiveMinutes)
+	m.alarm("FailedRecordsAlarm", "records that failed and will be delivered again (retryable errors, or the whole batch when the invocation failed)", failed, 1, 1)
+	if dlqTopic != "" {
+		m.alarm("DeadLetterAlarm", "records sent to dead letter topic "+dlqTopic, dead, 1, 1)
 	}
-	m.alarms = append(m.alarms, a)
-	m.widgets = append(m.widgets, awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
-		Title: jsii.String(name + ": dead-lettered records"),
-		Left:  &[]awscloudwatch.IMetric{metric},
-		Width: jsii.Number(12),
-	}))
+	m.graph("records", []awscloudwatch.IMetric{written, dead, failed}, []awscloudwatch.IMetric{lag})
+	m.graph("batch size", []awscloudwatch.IMetric{
+		connectorMetric(m.name, MetricBatchSize, "Average", fiveMinutes),
+		connectorMetric(m.name, MetricBatchSize, "Maximum", fiveMinutes),
+	}, nil)
+}
+
+// addSource adds a source's backlog alarm and widgets. A run sets
+// StoppedByDeadline when its time budget ended it before every partition was
+// drained; when that holds for BacklogPeriods periods in a row (period: the
+// schedule, at least five minutes) the table grows faster than it is read.
+func (m *monitoring) addSource(scheduleMinutes int) {
+	period := awscdk.Duration_Minutes(jsii.Number(float64(min(max(5, scheduleMinutes), 24*60/BacklogPeriods))))
+	stopped := connectorMetric(m.name, MetricStoppedByDeadline, "Sum", period)
+	m.alarm("BacklogAlarm", "every run stopped at its time budget with rows left (source falling behind)", stopped, 1, BacklogPeriods)
+	m.graph("records", []awscloudwatch.IMetric{
+		connectorMetric(m.name, MetricSourceRecords, "Sum", fiveMinutes),
+		connectorMetric(m.name, MetricSourcePages, "Sum", fiveMinutes),
+	}, []awscloudwatch.IMetric{connectorMetric(m.name, MetricSourceDurationMs, "Maximum", fiveMinutes)})
+	m.graph("runs", []awscloudwatch.IMetric{
+		connectorMetric(m.name, MetricStoppedByDeadline, "Sum", fiveMinutes),
+		connectorMetric(m.name, MetricSourceSkipped, "Sum", fiveMinutes),
+		connectorMetric(m.name, MetricSourceFailed, "Sum", fiveMinutes),
+	}, nil)
 }
 
 // DashboardProps configures NewDashboard.
 type DashboardProps struct {
 	Name    string                  // dashboard name; empty lets CloudFormation choose
-	Widgets []awscloudwatch.IWidget // rows of widgets, two per connector from SourceConnector/SinkConnector
+	Widgets []awscloudwatch.IWidget // laid out two per row; four per connector from SourceConnector/SinkConnector
 }
 
 // NewDashboard creates the pipeline's one CloudWatch dashboard.

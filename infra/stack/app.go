@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -38,7 +39,9 @@ type Pipeline struct {
 // NewPipelineStack creates one stack for a stage: the state tables, a
 // SourceConnector or SinkConnector per connector file, and one dashboard.
 // All connector problems (missing secret ARNs, bad Kafka settings, missing
-// bootstrap) are reported together.
+// bootstrap, ${env:...} references without a functionEnv value or in a
+// password key) are reported together. A functionEnv variable that no config
+// references is a synth warning.
 func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStackProps) (*Pipeline, error) {
 	st := props.Settings
 	if len(props.Connectors) == 0 {
@@ -79,7 +82,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 			s, err := NewSourceConnector(stack, cid, &SourceConnectorProps{
 				Connector: c, AssetPath: filepath.Join(st.BuildDir, "source-poller"), Tables: tables,
 				Kafka: &st.Kafka, Network: st.Network, SecretARNs: secrets,
-				LogRetention: st.LogRetention, AlarmAction: action,
+				LogRetention: st.LogRetention, AlarmAction: action, FunctionEnv: st.FunctionEnv,
 			})
 			if err != nil {
 				errs = append(errs, err)
@@ -94,6 +97,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 				Kafka: st.Kafka, Network: st.Network, SecretARNs: secrets,
 				LogRetention: st.LogRetention, AlarmAction: action,
 				MinimumPollers: st.MinimumPollers, MaximumPollers: st.MaximumPollers,
+				FunctionEnv: st.FunctionEnv,
 			})
 			if err != nil {
 				errs = append(errs, err)
@@ -107,8 +111,32 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("pipeline stack %s: %w", id, errors.Join(errs...))
 	}
+	warnUnusedEnv(stack, st.FunctionEnv, props.Connectors)
 	p.Dashboard, _ = NewDashboard(stack, "Dashboard", &DashboardProps{Widgets: widgets})
 	return p, nil
+}
+
+// warnUnusedEnv adds a synth warning for each functionEnv variable that no
+// config references (a typo, or a connector that was removed): such a value
+// is set on no function.
+func warnUnusedEnv(stack awscdk.Stack, values map[string]string, conns []pipeline.Connector) {
+	used := map[string]bool{}
+	for _, c := range conns {
+		for _, r := range c.EnvRefs() {
+			used[r.Var] = true
+		}
+	}
+	names := make([]string, 0, len(values))
+	for k := range values {
+		if !used[k] {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("slkc:unused-function-env-"+k),
+			jsii.String("context functionEnv: "+k+" is not referenced by any connector config (${env:"+k+"}); it is set on no function"))
+	}
 }
 
 // constructID makes a connector name usable as a construct id ('/' is the

@@ -52,6 +52,14 @@ type functionSpec struct {
 	// asyncOnFailure (sources): failed asynchronous invocations (after Lambda's
 	// two retries) go to the on-failure queue.
 	asyncOnFailure bool
+	// functionEnv are the values available for the config's ${env:NAME}
+	// references; bootstrapServers defaults a variable used in
+	// bootstrap.servers (self-managed Kafka). See pipeline.EnvResolver.
+	functionEnv      map[string]string
+	bootstrapServers string
+	// extraEnv are settings the construct itself gives the function (e.g.
+	// the source's poll loop window).
+	extraEnv map[string]string
 }
 
 // checkAsset fails early, with the command to run, when the function is not built.
@@ -75,6 +83,13 @@ func newFunctionParts(c constructs.Construct, s functionSpec) (*functionParts, e
 	}
 	if s.tables == nil {
 		return nil, fmt.Errorf("connector %s: state tables are required", s.connector.Name)
+	}
+	refEnv, err := pipeline.EnvResolver{Values: s.functionEnv, BootstrapServers: s.bootstrapServers, Preset: presetEnv()}.Resolve(s.connector)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEnvSize(s.connector, refEnv); err != nil {
+		return nil, err
 	}
 	retention := s.logRetention
 	if retention == "" {
@@ -108,6 +123,14 @@ func newFunctionParts(c constructs.Construct, s functionSpec) (*functionParts, e
 	for k, v := range s.tables.Env() {
 		env[k] = v
 	}
+	// Only the variables this config references: another connector's
+	// values (database URLs, users) stay out of this function.
+	for k, v := range refEnv {
+		env[k] = jsii.String(v)
+	}
+	for k, v := range s.extraEnv {
+		env[k] = jsii.String(v)
+	}
 	d := s.connector.Deploy
 	props := &awslambda.FunctionProps{
 		Description:  jsii.String(s.description),
@@ -136,7 +159,7 @@ func newFunctionParts(c constructs.Construct, s functionSpec) (*functionParts, e
 	cfn := p.fn.Node().DefaultChild().(awslambda.CfnFunction)
 	skips := []skip{
 		{"CKV_AWS_116", "Failed asynchronous invocations go to an on-failure destination (encrypted SQS queue, EventInvokeConfig) or, for sinks, to the event source mapping's on-failure destination; a legacy DeadLetterConfig would duplicate it."},
-		{"CKV_AWS_173", "Environment variables hold no secrets (passwords are ${secretsmanager:...} references resolved at init) and are encrypted at rest with the Lambda service key."},
+		{"CKV_AWS_173", "Environment variables hold no secrets: passwords are ${secretsmanager:...} references resolved at init, and synth rejects ${env:...} in password and secret keys; they are encrypted at rest with the Lambda service key."},
 		{"CKV_AWS_272", "Code signing needs a signing profile that is account specific; the bootstrap is built reproducibly from this repository (-trimpath) and deployed through CloudFormation."},
 	}
 	if s.network.Enabled() {
@@ -170,6 +193,28 @@ func newFunctionParts(c constructs.Construct, s functionSpec) (*functionParts, e
 	}
 	return p, nil
 }
+
+// tableNameAllowance is what the three SLKC_*_TABLE variables may take of
+// Lambda's 4 KB environment: names are CloudFormation generated, unknown at
+// synth, and well below this (stack name + logical id + suffix).
+const tableNameAllowance = 512
+
+// checkEnvSize keeps the function's variables within Lambda's 4 KB limit
+// (keys and values together), so a deploy does not fail late.
+func checkEnvSize(c pipeline.Connector, refEnv map[string]string) error {
+	n := len("SLKC_CONNECTOR_CONFIG") + len(c.Text) + tableNameAllowance
+	for k, v := range refEnv {
+		n += len(k) + len(v)
+	}
+	if n > lambdaEnvLimit {
+		return fmt.Errorf("connector %s (%s): environment would be about %d bytes (config %d bytes, ${env:...} values, table names); Lambda allows %d",
+			c.Name, c.File, n, len(c.Text), lambdaEnvLimit)
+	}
+	return nil
+}
+
+// lambdaEnvLimit is Lambda's limit for all environment variables together.
+const lambdaEnvLimit = 4096
 
 // addVPCAccess replaces the AWSLambdaVPCAccessExecutionRole managed policy
 // (also needed by a self-managed Kafka or MSK event source mapping, which

@@ -269,3 +269,18 @@ func flatten(v any) string {
 	}
 	return ""
 }
+
+// alarmOn returns the properties of the only alarm on metric name.
+func alarmOn(t *testing.T, x *template, metric string) map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, a := range x.all("AWS::CloudWatch::Alarm") {
+		if props(a)["MetricName"] == metric {
+			out = append(out, props(a))
+		}
+	}
+	if len(out) != 1 {
+		t.Fatalf("%d alarms on %s, want 1", len(out), metric)
+	}
+	return out[0]
+}

@@ -65,6 +65,15 @@ func (k Kafka) Validate() error {
 	return nil
 }
 
+// selfManagedBootstrap is the bootstrap.servers value of self-managed mode
+// (comma separated), empty with MSK, whose brokers are not known at synth.
+func (k Kafka) selfManagedBootstrap() string {
+	if k.Mode != KafkaModeSelfManaged {
+		return ""
+	}
+	return strings.Join(k.BootstrapServers, ",")
+}
+
 // mskCluster is a parsed MSK cluster ARN:
 // arn:PARTITION:kafka:REGION:ACCOUNT:cluster/NAME/UUID.
 type mskCluster struct {

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/serverless-kafka-connect/slkc/infra/pipeline"
 )
 
 // Settings are the environment settings of one stage, read from CDK context
@@ -29,6 +32,9 @@ import (
 //	logRetentionDays  CloudWatch Logs retention (default 30)
 //	alarmTopicArn     SNS topic for alarm actions (optional)
 //	minimumPollers, maximumPollers   sinks' provisioned pollers (defaults 1, 3)
+//	functionEnv       values of the ${env:NAME} variables the configs reference:
+//	                  NAME=value,NAME2=value or a JSON object {"NAME": "value"}
+//	                  (see FunctionEnvFromContext)
 type Settings struct {
 	Stage          string
 	PipelineDir    string
@@ -40,6 +46,9 @@ type Settings struct {
 	AlarmTopicARN  string
 	MinimumPollers int
 	MaximumPollers int
+	// FunctionEnv holds the values of ${env:NAME} references. A function gets
+	// only the variables its own config references (pipeline.EnvResolver).
+	FunctionEnv map[string]string
 }
 
 // SettingsFromContext reads Settings through get (app.Node().TryGetContext
@@ -139,6 +148,11 @@ func SettingsFromContext(get func(key string) any) (Settings, error) {
 	} else if len(list("securityGroupIds")) > 0 || str("vpcId", "") != "" {
 		errs = append(errs, errors.New("context subnetIds: required with vpcId/securityGroupIds"))
 	}
+	fenv, err := FunctionEnvFromContext(get("functionEnv"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("context functionEnv: %w", err))
+	}
+	st.FunctionEnv = fenv
 	st.SecretARNs = list("secretArns")
 	sort.Strings(st.SecretARNs)
 	for _, a := range st.SecretARNs {
@@ -159,3 +173,96 @@ func SettingsFromContext(get func(key string) any) (Settings, error) {
 
 // StackName is the stack of a stage: slkc-<stage>.
 func (s Settings) StackName() string { return "slkc-" + s.Stage }
+
+// FunctionEnvFromContext reads context functionEnv: nil (none), a JSON
+// object of strings (cdk.json, or -c functionEnv='{"NAME":"value"}'), or
+// NAME=value pairs separated by commas. In the pair form a comma-separated
+// part that does not start with NAME= continues the previous value, so
+// -c functionEnv=SLKC_KAFKA_BOOTSTRAP=b1:9092,b2:9092,USER=slkc works; use
+// the JSON form for a value with a comma followed by NAME=. Names must be
+// valid Lambda environment variable names that neither Lambda nor the app
+// set (AWS_REGION, SLKC_CONNECTOR_CONFIG, SLKC_*_TABLE, ...).
+func FunctionEnvFromContext(v any) (map[string]string, error) {
+	out := map[string]string{}
+	var errs []error
+	switch t := v.(type) {
+	case nil:
+		return out, nil
+	case map[string]any:
+		for k, x := range t {
+			switch y := x.(type) {
+			case string:
+				out[k] = y
+			case float64, bool:
+				out[k] = fmt.Sprint(y)
+			default:
+				errs = append(errs, fmt.Errorf("%s: value must be a string, got %T", k, x))
+			}
+		}
+	case string:
+		s := strings.TrimSpace(t)
+		if strings.HasPrefix(s, "{") {
+			var m map[string]any
+			if err := json.Unmarshal([]byte(s), &m); err != nil {
+				return nil, fmt.Errorf("JSON object: %w", err)
+			}
+			return FunctionEnvFromContext(m)
+		}
+		last := ""
+		for _, part := range strings.Split(s, ",") {
+			name, val, ok := strings.Cut(part, "=")
+			if ok && envNamePrefix.MatchString(strings.TrimSpace(name)) {
+				last = strings.TrimSpace(name)
+				if _, dup := out[last]; dup {
+					errs = append(errs, fmt.Errorf("%s: given twice", last))
+				}
+				out[last] = val
+				continue
+			}
+			if last == "" {
+				if strings.TrimSpace(part) != "" {
+					errs = append(errs, fmt.Errorf("%q: want NAME=value", part))
+				}
+				continue
+			}
+			out[last] += "," + part
+		}
+	default:
+		return nil, fmt.Errorf("want NAME=value,... or a JSON object, got %T", v)
+	}
+	names := make([]string, 0, len(out))
+	for k := range out {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if err := pipeline.ValidEnvName(k); err != nil {
+			errs = append(errs, err)
+		} else if appEnv[k] {
+			errs = append(errs, fmt.Errorf("environment variable %s is set by the app", k))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// envNamePrefix is a NAME= candidate in the pair form.
+var envNamePrefix = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// appEnv are the variables every function gets from the app.
+var appEnv = map[string]bool{
+	"SLKC_CONNECTOR_CONFIG": true, "SLKC_CONNECTOR_CONFIG_FILE": true,
+	"SLKC_OFFSETS_TABLE": true, "SLKC_LEASES_TABLE": true, "SLKC_STATUS_TABLE": true,
+}
+
+// presetEnv are the variables a ${env:...} reference may use without a
+// functionEnv value: Lambda's and the app's.
+func presetEnv() map[string]bool {
+	m := map[string]bool{}
+	for k := range appEnv {
+		m[k] = true
+	}
+	for _, k := range pipeline.LambdaReservedEnv {
+		m[k] = true
+	}
+	return m
+}

@@ -34,6 +34,7 @@ func TestSettingsFromContext(t *testing.T) {
 				"env": "prod", "kafkaMode": "self-managed", "bootstrapServers": "b1:9096, b2:9096",
 				"saslSecretArn": testSecretARN, "subnetIds": []any{"subnet-1", "subnet-2"}, "securityGroupIds": `["sg-1"]`,
 				"vpcId": "vpc-1", "secretArns": testSecretARN, "logRetentionDays": "14", "maximumPollers": 6.0,
+				"functionEnv": "DB_URL=jdbc:mysql://db:3306/x,DB_USER=slkc",
 			},
 			check: func(t *testing.T, s Settings) {
 				equal(t, "stack", s.StackName(), "slkc-prod")
@@ -42,12 +43,13 @@ func TestSettingsFromContext(t *testing.T) {
 				equal(t, "secrets", s.SecretARNs, []string{testSecretARN})
 				equal(t, "retention", s.LogRetention, awslogs.RetentionDays_TWO_WEEKS)
 				equal(t, "maximumPollers", s.MaximumPollers, 6)
+				equal(t, "functionEnv", s.FunctionEnv, map[string]string{"DB_URL": "jdbc:mysql://db:3306/x", "DB_USER": "slkc"})
 			},
 		},
 		{
 			name:    "all problems together",
-			ctx:     map[string]any{"env": "a b", "kafkaMode": "msk", "subnetIds": "subnet-1", "secretArns": "plaintext", "logRetentionDays": "10"},
-			wantErr: []string{"context env", "securityGroupIds: required", "not a Secrets Manager ARN", "logRetentionDays", "MSK cluster ARN"},
+			ctx:     map[string]any{"env": "a b", "kafkaMode": "msk", "subnetIds": "subnet-1", "secretArns": "plaintext", "logRetentionDays": "10", "functionEnv": "AWS_REGION=x"},
+			wantErr: []string{"context env", "securityGroupIds: required", "not a Secrets Manager ARN", "logRetentionDays", "MSK cluster ARN", "context functionEnv: environment variable AWS_REGION"},
 		},
 	}
 	for _, tt := range tests {

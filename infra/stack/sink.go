@@ -51,6 +51,9 @@ type SinkConnectorProps struct {
 	// handling controls (retry attempts, record age, bisect, partial batch
 	// response) on Lambda's Kafka event source mappings.
 	MinimumPollers, MaximumPollers int
+	// FunctionEnv holds values for the config's ${env:NAME} references, as
+	// SourceConnectorProps.FunctionEnv.
+	FunctionEnv map[string]string
 }
 
 // SinkConnector is a sink connector's function fed by one Kafka event source
@@ -64,8 +67,10 @@ type SinkConnectorProps struct {
 // destination (encrypted SQS queue) for batches that exhaust their retries.
 //
 // Alarms: errors, throttles, on-failure queue depth, OffsetLag (the mapping's
-// consumer lag), and, with errors.deadletterqueue.topic.name, records sent to
-// the dead-letter topic (DeadLetterMetricName, from a log metric filter).
+// consumer lag), RecordsFailed (records handed back for redelivery) and, with
+// errors.deadletterqueue.topic.name, RecordsDeadLettered; the last two are
+// the function's embedded metric format metrics (MetricsNamespace, dimension
+// Connector).
 type SinkConnector struct {
 	constructs.Construct
 	Function     awslambda.Function
@@ -105,14 +110,16 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	parts, err := newFunctionParts(c, functionSpec{
-		connector:    conn,
-		assetPath:    props.AssetPath,
-		description:  "slkc sink connector " + conn.Name + " (" + conn.Class + ")",
-		tables:       props.Tables,
-		stateTables:  tablesOrNil(props.Tables, func(t *StateTables) []awsdynamodb.Table { return []awsdynamodb.Table{t.Status} }),
-		network:      props.Network,
-		secretARNs:   props.SecretARNs,
-		logRetention: props.LogRetention,
+		connector:        conn,
+		assetPath:        props.AssetPath,
+		description:      "slkc sink connector " + conn.Name + " (" + conn.Class + ")",
+		tables:           props.Tables,
+		stateTables:      tablesOrNil(props.Tables, func(t *StateTables) []awsdynamodb.Table { return []awsdynamodb.Table{t.Status} }),
+		network:          props.Network,
+		secretARNs:       props.SecretARNs,
+		logRetention:     props.LogRetention,
+		functionEnv:      props.FunctionEnv,
+		bootstrapServers: props.Kafka.selfManagedBootstrap(),
 	})
 	if err != nil {
 		return nil, err
@@ -262,10 +269,8 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 		Statistic:     jsii.String("Maximum"),
 		Period:        fiveMinutes,
 	})
-	mon := newMonitoring(c, conn.Name, parts.fn, parts.queue, lag, threshold, props.AlarmAction)
-	if dlq := conn.DLQTopic(); dlq != "" {
-		mon.addDeadLetterAlarm(c, conn.Name, parts.logGroup, dlq, props.AlarmAction)
-	}
+	mon := newMonitoring(c, conn.Name, parts.fn, parts.queue, props.AlarmAction)
+	mon.addSink(lag, threshold, conn.DLQTopic())
 	s.Alarms, s.Widgets = mon.alarms, mon.widgets
 	return s, nil
 }

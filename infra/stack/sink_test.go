@@ -25,6 +25,9 @@ func TestSinkConnectorMSK(t *testing.T) {
 	if len(s.Mappings) != 2 {
 		t.Fatalf("%d mappings, want one per topic", len(s.Mappings))
 	}
+	if _, err := NewDashboard(st, "Dashboard", &DashboardProps{Widgets: s.Widgets}); err != nil {
+		t.Fatal(err)
+	}
 	x := synth(t, st)
 	p := props(x.one("AWS::Lambda::Function"))
 	equal(t, "Runtime", p["Runtime"], "provided.al2023")
@@ -91,19 +94,27 @@ func TestSinkConnectorMSK(t *testing.T) {
 	}
 	equal(t, "lag namespace", lag["Namespace"], "AWS/Lambda")
 	equal(t, "lag threshold", lag["Threshold"], 500.0)
-	equal(t, "alarms", x.count("AWS::CloudWatch::Alarm"), 5)
-	mf := props(x.one("AWS::Logs::MetricFilter"))
-	equal(t, "metric filter pattern", mf["FilterPattern"], `{ $.msg = "records sent to dead letter queue" }`)
-	tr := mf["MetricTransformations"].([]any)[0]
-	equal(t, "metric value", get(tr, "MetricValue"), "$.records")
-	equal(t, "metric name", get(tr, "MetricName"), "DeadLetterRecords")
-	var dlqAlarm map[string]any
-	for _, a := range x.all("AWS::CloudWatch::Alarm") {
-		if props(a)["MetricName"] == "DeadLetterRecords" {
-			dlqAlarm = props(a)
+	equal(t, "alarms", x.count("AWS::CloudWatch::Alarm"), 6)
+	equal(t, "widgets", len(s.Widgets), 4)
+	equal(t, "metric filters (EMF metrics need none)", x.count("AWS::Logs::MetricFilter"), 0)
+	for metric, what := range map[string]string{"RecordsDeadLettered": "dead letter", "RecordsFailed": "failed records"} {
+		a := alarmOn(t, x, metric)
+		equal(t, what+" namespace", a["Namespace"], "ServerlessKafkaConnect")
+		equal(t, what+" dimensions", a["Dimensions"], []any{map[string]any{"Name": "Connector", "Value": "orders-sink"}})
+		equal(t, what+" statistic", a["Statistic"], "Sum")
+		equal(t, what+" threshold", a["Threshold"], 1.0)
+		equal(t, what+" missing data", a["TreatMissingData"], "notBreaching")
+	}
+	if !strings.Contains(str(alarmOn(t, x, "RecordsDeadLettered")["AlarmDescription"]), "dlq-orders") {
+		t.Error("dead letter alarm description does not name the topic")
+	}
+	// The dashboard shows the EMF metrics too.
+	dash := flatten(props(x.one("AWS::CloudWatch::Dashboard"))["DashboardBody"])
+	for _, m := range []string{"RecordsWritten", "RecordsDeadLettered", "RecordsFailed", "BatchSize"} {
+		if !strings.Contains(dash, `"ServerlessKafkaConnect","`+m+`","Connector","orders-sink"`) {
+			t.Errorf("dashboard lacks %s of orders-sink: %s", m, dash)
 		}
 	}
-	equal(t, "dead letter alarm dimensions", get(dlqAlarm, "Dimensions"), []any{map[string]any{"Name": "DeadLetterTopic", "Value": "dlq-orders"}})
 	checkLeastPrivilege(t, x)
 }
 
@@ -139,7 +150,10 @@ func TestSinkConnectorSelfManaged(t *testing.T) {
 	if mp["FunctionResponseTypes"] != nil {
 		t.Errorf("FunctionResponseTypes = %v with report.batch.item.failures=false", mp["FunctionResponseTypes"])
 	}
-	equal(t, "metric filters without a DLQ topic", x.count("AWS::Logs::MetricFilter"), 0)
+	equal(t, "alarms without a DLQ topic", x.count("AWS::CloudWatch::Alarm"), 5)
+	if a := alarmOn(t, x, "RecordsFailed"); a == nil {
+		t.Error("no RecordsFailed alarm")
+	}
 	equal(t, "pollers", mp["ProvisionedPollerConfig"], map[string]any{"MinimumPollers": 2.0, "MaximumPollers": 8.0})
 	access := map[string]string{}
 	for _, a := range mp["SourceAccessConfigurations"].([]any) {

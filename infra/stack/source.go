@@ -40,16 +40,26 @@ type SourceConnectorProps struct {
 	LogRetention awslogs.RetentionDays
 	// AlarmAction is added to every alarm when set (e.g. an SNS topic action).
 	AlarmAction awscloudwatch.IAlarmAction
+	// FunctionEnv holds values for the config's ${env:NAME} references; the
+	// function gets exactly the variables it references (pipeline.EnvResolver).
+	// In self-managed Kafka mode a variable used in bootstrap.servers defaults
+	// to Kafka.BootstrapServers. A missing value, or a reference in a password
+	// or secret key, is an error.
+	FunctionEnv map[string]string
 }
 
 // SourceConnector is a source connector's poller function run on a schedule.
 //
 // Schedule: an EventBridge rule with rate(N minutes), N = poll.interval.ms
 // rounded up to whole minutes (minimum 1) because EventBridge's granularity is
-// one minute. Shorter poll intervals are served by the poller itself: each
-// invocation keeps polling every poll.interval.ms until its time budget (the
-// timeout minus aws.lambda.deadline.margin.ms) is spent, so with the default
-// 60 s timeout a 5 s interval polls about eleven times per scheduled run.
+// one minute. Each run drains every partition (bounded pages, offsets
+// committed after each page) until the source has no more rows or the time
+// budget (the timeout minus aws.lambda.deadline.margin.ms) is spent. When
+// poll.interval.ms is shorter than the schedule period, the function gets
+// SLKC_POLL_LOOP_MS = the period and polls again every poll.interval.ms
+// inside the invocation until the period or its time budget ends, so new
+// rows are seen at the configured interval; such a connector also gets a
+// synth warning, since the function then runs for most of each period.
 //
 // Reserved concurrency (aws.lambda.reserved.concurrency, default 1) and the
 // lease in the leases table keep one poller per connector. Failed asynchronous
@@ -66,6 +76,10 @@ type SourceConnector struct {
 	// Widgets are the connector's dashboard widgets (see NewDashboard).
 	Widgets []awscloudwatch.IWidget
 }
+
+// pollLoopEnv is functions/source-poller's PollLoopEnv: the window in
+// milliseconds during which one invocation keeps polling.
+const pollLoopEnv = "SLKC_POLL_LOOP_MS"
 
 // NewSourceConnector creates the function, its schedule, grants and alarms.
 // Errors name the connector: wrong kind, missing bootstrap, bad Kafka settings.
@@ -87,8 +101,17 @@ func NewSourceConnector(scope constructs.Construct, id string, props *SourceConn
 			msk = &cl
 		}
 	}
+	// EventBridge cannot fire more often than once a minute: a shorter
+	// poll.interval.ms is served by the poller itself, which keeps polling
+	// every poll.interval.ms for one schedule period (stopping before its
+	// deadline; each poll takes and releases the lease).
+	extraEnv := map[string]string{}
+	if period := int64(conn.ScheduleMinutes()) * 60000; conn.PollInterval().Milliseconds() < period {
+		extraEnv[pollLoopEnv] = fmt.Sprint(period)
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	parts, err := newFunctionParts(c, functionSpec{
+		extraEnv:       extraEnv,
 		connector:      conn,
 		assetPath:      props.AssetPath,
 		description:    "slkc source connector " + conn.Name + " (" + conn.Class + ")",
@@ -98,6 +121,13 @@ func NewSourceConnector(scope constructs.Construct, id string, props *SourceConn
 		secretARNs:     props.SecretARNs,
 		logRetention:   props.LogRetention,
 		asyncOnFailure: true,
+		functionEnv:    props.FunctionEnv,
+		bootstrapServers: func() string {
+			if props.Kafka != nil {
+				return props.Kafka.selfManagedBootstrap()
+			}
+			return ""
+		}(),
 	})
 	if err != nil {
 		return nil, err
@@ -111,8 +141,13 @@ func NewSourceConnector(scope constructs.Construct, id string, props *SourceConn
 	}
 
 	minutes := conn.ScheduleMinutes()
+	if ms := conn.PollInterval().Milliseconds(); ms < 60000 {
+		awscdk.Annotations_Of(c).AddWarningV2(jsii.String("slkc:poll-interval-below-schedule"), jsii.String(fmt.Sprintf(
+			"connector %s: poll.interval.ms=%d is below EventBridge's one-minute granularity; the schedule fires once a minute and the poller polls every poll.interval.ms inside each invocation (SLKC_POLL_LOOP_MS), running for most of the minute",
+			conn.Name, ms)))
+	}
 	s.Rule = awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
-		Description: jsii.String(fmt.Sprintf("Polls connector %s; poll.interval.ms=%d, served inside each run when below a minute",
+		Description: jsii.String(fmt.Sprintf("Polls connector %s; poll.interval.ms=%d, at least once a minute",
 			conn.Name, conn.PollInterval().Milliseconds())),
 		Schedule: awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(float64(minutes)))),
 		Targets: &[]awsevents.IRuleTarget{
@@ -122,7 +157,8 @@ func NewSourceConnector(scope constructs.Construct, id string, props *SourceConn
 			}),
 		},
 	})
-	mon := newMonitoring(c, conn.Name, parts.fn, parts.queue, nil, 0, props.AlarmAction)
+	mon := newMonitoring(c, conn.Name, parts.fn, parts.queue, props.AlarmAction)
+	mon.addSource(minutes)
 	s.Alarms, s.Widgets = mon.alarms, mon.widgets
 	return s, nil
 }

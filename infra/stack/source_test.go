@@ -47,10 +47,22 @@ func TestSourceConnector(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(s.Alarms) != 3 {
-				t.Errorf("%d alarms, want 3 (errors, throttles, failed events)", len(s.Alarms))
+			if len(s.Alarms) != 4 {
+				t.Errorf("%d alarms, want 4 (errors, throttles, failed events, backlog)", len(s.Alarms))
+			}
+			if len(s.Widgets) != 4 {
+				t.Errorf("%d widgets, want 4 (invocations, duration, records, runs)", len(s.Widgets))
+			}
+			if _, err := NewDashboard(st, "Dashboard", &DashboardProps{Widgets: s.Widgets}); err != nil {
+				t.Fatal(err)
 			}
 			x := synth(t, st)
+			dash := flatten(props(x.one("AWS::CloudWatch::Dashboard"))["DashboardBody"])
+			for _, m := range []string{"Records", "Pages", "StoppedByDeadline", "Skipped", "Failed", "DurationMs"} {
+				if !strings.Contains(dash, `"ServerlessKafkaConnect","`+m+`","Connector","orders"`) {
+					t.Errorf("dashboard lacks %s of orders: %s", m, dash)
+				}
+			}
 			fn := x.one("AWS::Lambda::Function")
 			p := props(fn)
 			equal(t, "Runtime", p["Runtime"], "provided.al2023")
@@ -63,6 +75,9 @@ func TestSourceConnector(t *testing.T) {
 			if !strings.Contains(str(env["SLKC_CONNECTOR_CONFIG"]), `"name":"orders"`) {
 				t.Errorf("SLKC_CONNECTOR_CONFIG = %v", env["SLKC_CONNECTOR_CONFIG"])
 			}
+			// A sub-minute interval is served by polling inside the invocation.
+			wantLoop := map[string]any{"5000": "60000", "90000": "120000"}[tt.poll]
+			equal(t, "SLKC_POLL_LOOP_MS", env["SLKC_POLL_LOOP_MS"], wantLoop)
 			for _, k := range []string{"SLKC_OFFSETS_TABLE", "SLKC_LEASES_TABLE", "SLKC_STATUS_TABLE"} {
 				if get(env, k, "Ref") == nil {
 					t.Errorf("%s = %v, want a Ref to the table", k, env[k])
@@ -88,7 +103,13 @@ func TestSourceConnector(t *testing.T) {
 			}
 			q := props(x.one("AWS::SQS::Queue"))
 			equal(t, "queue encryption", q["SqsManagedSseEnabled"], true)
-			equal(t, "alarms", x.count("AWS::CloudWatch::Alarm"), 3)
+			equal(t, "alarms", x.count("AWS::CloudWatch::Alarm"), 4)
+			backlog := alarmOn(t, x, "StoppedByDeadline")
+			equal(t, "backlog namespace", backlog["Namespace"], "ServerlessKafkaConnect")
+			equal(t, "backlog dimensions", backlog["Dimensions"], []any{map[string]any{"Name": "Connector", "Value": "orders"}})
+			equal(t, "backlog statistic", backlog["Statistic"], "Sum")
+			equal(t, "backlog period (schedule, at least 5 minutes)", backlog["Period"], 300.0)
+			equal(t, "backlog periods", []any{backlog["EvaluationPeriods"], backlog["DatapointsToAlarm"]}, []any{3.0, 3.0})
 
 			sts := x.statements()
 			equal(t, "secret grant", resourceStrings(withAction(sts, "secretsmanager:GetSecretValue")), []string{testSecretARN})
