@@ -3,11 +3,12 @@
 # (idempotent, version-stamped), outside any Go module folder so `go list ./...`
 # never walks into node_modules.
 #
-#   make infra-tools   install the cdk CLI (npm) and cfn-lint + checkov (PyPI venv)
+#   make infra-tools   install the cdk CLI and cdk-nag (npm), cfn-lint + checkov and SAM CLI (PyPI venvs)
 #   make infra-test    Go assertion tests of infra/, then infra-lint
 #   make synth         cdk synth (offline) into infra/cdk.out; builds the functions first
 #                      (without INFRA_CONTEXT: the sample, and the demo pipeline into infra/cdk.out/demo)
-#   make infra-lint    synth the sample and the demo pipeline, run cfn-lint, checkov and sam validate on both
+#   make infra-lint    synth the sample and the demo pipeline, run cdk-nag, cfn-lint, checkov and sam validate on both
+#   make infra-nag     synth the sample and the demo pipeline, run cdk-nag's AwsSolutions pack on both
 #   make deploy        cdk deploy with your AWS credentials (set INFRA_CONTEXT)
 #   make deploy-local  cdklocal deploy against LocalStack (Docker users)
 #   make destroy       cdk destroy (state tables and log groups are retained)
@@ -23,6 +24,12 @@ CDK_CLI_VERSION    := 2.1148.1
 CFN_LINT_VERSION   := 1.58.0
 CHECKOV_VERSION    := 3.3.30
 SAM_CLI_VERSION    := 1.170.0
+# cdk-nag's AwsSolutions pack runs from Node (infra/nag: the Go binding is not
+# on the Go module proxy); infra/nag/package.json pins it with the aws-cdk-lib
+# version of the Go app. The install is redone when package.json changes.
+CDK_NAG_VERSION    := 3.0.2
+INFRA_NAG_DIR      := $(INFRA_CACHE)/nag-$(CDK_NAG_VERSION)
+INFRA_NAG_STAMP    := $(INFRA_NAG_DIR)/.installed
 INFRA_CDK_DIR      := $(INFRA_CACHE)/cdk-$(CDK_CLI_VERSION)
 INFRA_CDK          := $(INFRA_CDK_DIR)/node_modules/.bin/cdk
 INFRA_CDKLOCAL_DIR := $(INFRA_CACHE)/cdklocal-$(CDK_CLI_VERSION)
@@ -59,6 +66,14 @@ $(INFRA_CDK):
 	npm install --prefix $(INFRA_CDK_DIR) --no-audit --no-fund --no-save aws-cdk@$(CDK_CLI_VERSION)
 	@test -x $@
 
+$(INFRA_NAG_STAMP): infra/nag/package.json
+	@command -v npm >/dev/null || { echo "infra: npm (Node.js 20+) is required for cdk-nag"; exit 1; }
+	@grep -q '"cdk-nag": "$(CDK_NAG_VERSION)"' $< || { echo "infra: $< does not pin cdk-nag $(CDK_NAG_VERSION)"; exit 1; }
+	@mkdir -p $(INFRA_NAG_DIR)
+	cp $< $(INFRA_NAG_DIR)/package.json
+	cd $(INFRA_NAG_DIR) && npm install --no-audit --no-fund --omit=dev --loglevel=error
+	@touch $@
+
 $(INFRA_VENV_STAMP):
 	@test -x $(INFRA_VENV)/bin/pip || python3 -m venv $(INFRA_VENV)
 	$(INFRA_VENV)/bin/pip install -q cfn-lint==$(CFN_LINT_VERSION) checkov==$(CHECKOV_VERSION)
@@ -70,7 +85,7 @@ $(INFRA_SAM_STAMP):
 	@touch $@
 
 .PHONY: infra-tools
-infra-tools: $(INFRA_CDK) $(INFRA_VENV_STAMP) $(INFRA_SAM_STAMP) ## install the cdk CLI, cfn-lint, checkov and SAM CLI (cached)
+infra-tools: $(INFRA_CDK) $(INFRA_VENV_STAMP) $(INFRA_SAM_STAMP) $(INFRA_NAG_STAMP) ## install the cdk CLI, cfn-lint, checkov, SAM CLI and cdk-nag (cached)
 
 .PHONY: infra-test
 infra-test: ## CDK assertion tests (infra/ module) and template checks (cfn-lint, checkov)
@@ -118,8 +133,15 @@ infra-synth-dir:
 
 INFRA_TEMPLATES = $(wildcard $(INFRA_OUT)/*.template.json $(INFRA_DEMO_OUT)/*.template.json)
 
+# cdk-nag AwsSolutions on the sample and demo templates: fails on any error or
+# warning not suppressed with a reason in the resource's Metadata.cdk_nag.
+.PHONY: infra-nag
+infra-nag: infra-synth-sample $(INFRA_NAG_STAMP) ## cdk-nag's AwsSolutions pack on the sample and demo templates
+	NODE_PATH=$(INFRA_NAG_DIR)/node_modules node infra/nag/nag.js $(INFRA_TEMPLATES)
+	@echo "infra: cdk-nag suppressions and their reasons are in each resource's Metadata.cdk_nag.rules_to_suppress"
+
 .PHONY: infra-lint
-infra-lint: infra-synth-sample ## cfn-lint, checkov and sam validate on the sample and demo templates (zero unexplained findings)
+infra-lint: infra-synth-sample infra-nag ## cfn-lint, checkov, cdk-nag and sam validate on the sample and demo templates (zero unexplained findings)
 	$(INFRA_VENV)/bin/cfn-lint $(INFRA_TEMPLATES)
 	$(INFRA_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 	  $(foreach t,$(INFRA_TEMPLATES),-f $(t)) || { echo "infra: checkov findings above"; exit 1; }

@@ -79,6 +79,11 @@ func TestSampleApp(t *testing.T) {
 		}
 	}
 	t.Logf("sample app: %d resources %v", len(doc.Resources), counts)
+	// 4 on-failure queues; the sinks' MSK mappings need the VPC ENI statement;
+	// the sources produce to topic.prefix* topics.
+	if got, want := mustJSON(checkNagSuppressions(t, doc.Resources)), `{"AwsSolutions-IAM5":4,"AwsSolutions-SQS3":4}`; got != want {
+		t.Errorf("cdk_nag suppressions per rule %s, want %s", got, want)
+	}
 
 	// Per function: schedule or mapping, and the secrets it may read.
 	roleSecrets := secretsByRole(doc.Resources)
@@ -225,6 +230,10 @@ func TestDemoPipeline(t *testing.T) {
 		}
 	}
 	t.Logf("demo pipeline: %d resources %v", len(doc.Resources), counts)
+	// 3 on-failure queues, 3 functions in the VPC; no MSK topic grants.
+	if got, want := mustJSON(checkNagSuppressions(t, doc.Resources)), `{"AwsSolutions-IAM5":3,"AwsSolutions-SQS3":3}`; got != want {
+		t.Errorf("cdk_nag suppressions per rule %s, want %s", got, want)
+	}
 
 	roleSecrets := secretsByRole(doc.Resources)
 	const bootstrap = "kafka-1.demo.internal:9092,kafka-2.demo.internal:9092"

@@ -7,6 +7,7 @@
 // Conventions: one constructor per construct, NewX(scope, id, props), returning
 // an error for invalid props instead of panicking; permissions are granted to
 // each function's own role as inline statements scoped to ARNs (no managed
-// policies). The few statements that need "*" say why next to them and carry a
-// checkov suppression with the same reason in the resource's Metadata.
+// policies). The few statements that need "*" say why next to them and carry
+// checkov and cdk-nag suppressions with the reason in the resource's Metadata
+// (checkov.skip and cdk_nag.rules_to_suppress; see suppress.go).
 package stack

@@ -137,7 +137,12 @@ func NewSourceConnector(scope constructs.Construct, id string, props *SourceConn
 	if msk != nil {
 		// Trailing "*": a topic name prefix pattern. The topics are topic.prefix +
 		// table name, decided at run time from table.whitelist and the database.
-		grantMSKProducer(parts.role, *msk, "Source", conn.TopicPrefix()+"*")
+		pattern := conn.TopicPrefix() + "*"
+		grantMSKProducer(parts.role, *msk, "Source", pattern)
+		suppressNag(parts.role.Node().FindChild(jsii.String("DefaultPolicy")).Node().DefaultChild(), nagRule{
+			"AwsSolutions-IAM5[Resource::" + msk.topicARN(pattern) + "]",
+			"A source names its topics at run time (topic.prefix + table name, from table.whitelist and the database), so it may describe, create and produce to the topics matching its topic.prefix on this one cluster (every topic of the cluster when topic.prefix is empty); it gets no consume, alter or delete actions.",
+		})
 	}
 
 	minutes := conn.ScheduleMinutes()
