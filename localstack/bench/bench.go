@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
@@ -179,19 +180,11 @@ func (b *bench) rawBatchWrite(ctx context.Context, d *dataset, rows []row, tag s
 // components measures our source and sinks on the data set.
 func (b *bench) components(ctx context.Context, d *dataset) error {
 	// Source: one sourcetask run over the whole table.
-	var prof *profiler
-	var err error
-	if !b.o.NoProfiles && d.Label == "200B" {
-		if prof, err = startProfile(filepath.Join(b.o.OutDir, "profiles"), "source-"+d.Label); err != nil {
-			return err
-		}
-	}
-	done := b.step(fmt.Sprintf("source run over %s (%d rows, pages of %d)", d.Table, d.Rows, b.o.Page))
-	sr, err := b.e.runSource(ctx, d, b.o.Page, int32(b.o.Partitions), "src-"+d.Table)
-	done()
-	if prof != nil {
-		b.stopProfile(prof, "source-"+d.Label)
-	}
+	var sr sourceResult
+	err := b.measure(d, 0, "source", fmt.Sprintf("source run over %s (%d rows, pages of %d)", d.Table, d.Rows, b.o.Page), func() (err error) {
+		sr, err = b.e.runSource(ctx, d, b.o.Page, int32(b.o.Partitions), "src-"+d.Table)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -224,7 +217,7 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 	// Sink data: the first rows as the sink decodes them from Kafka.
 	n := min(b.o.SinkRecords, d.Rows)
 	topic := "bench_sink_" + d.Table
-	done = b.step(fmt.Sprintf("preparing %d sink records of %s", n, d.Table))
+	done := b.step(fmt.Sprintf("preparing %d sink records of %s", n, d.Table))
 	sd, err := b.e.sinkRecords(ctx, d, n, topic)
 	done()
 	if err != nil {
@@ -265,7 +258,8 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 	// sink, so both see the same machine load; the best of each is kept.
 	rows := b.rows[d.Label]
 	var best writeResult
-	var rates, ceilNotes []string
+	var runs fastest
+	var ceilNotes []string
 	for rep := 0; rep < b.o.Reps; rep++ {
 		for _, stmtRows := range []int{10_000, 2_000} {
 			r, err := b.rawUpsert(ctx, d, rows, 10_000, stmtRows, fmt.Sprint(rep))
@@ -275,39 +269,23 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 			b.upsert[d.Label] = max(b.upsert[d.Label], r)
 			ceilNotes = append(ceilNotes, fmt.Sprintf("%s (%d-row stmts)", FormatNumber(r), stmtRows))
 		}
-		tbl := fmt.Sprintf("sink_%s_%d", d.Table, rep)
-		if _, err := b.e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, tbl)); err != nil {
-			return fmt.Errorf("bench: creating %s: %w", tbl, err)
-		}
-		ms, err := b.e.mysqlSink(topic, tbl)
-		if err != nil {
-			return err
-		}
-		prof = nil
-		if !b.o.NoProfiles && d.Label == "200B" && rep == 0 {
-			if prof, err = startProfile(filepath.Join(b.o.OutDir, "profiles"), "sink-mysql-"+d.Label); err != nil {
+		var wr writeResult
+		err := b.measureMySQLSink(ctx, d, rep, topic, fmt.Sprintf("sink_%s_%d", d.Table, rep), "sink-mysql",
+			fmt.Sprintf("MySQL sink %d records of %s #%d", n, d.Table, rep+1), func(ms connectors.Destination) (err error) {
+				wr, err = writeBatches(ctx, ms, sd.Records, 10_000, nil)
 				return err
-			}
-		}
-		done = b.step(fmt.Sprintf("MySQL sink %d records of %s #%d", n, d.Table, rep+1))
-		wr, err := writeBatches(ctx, ms, sd.Records, 10_000, nil)
-		done()
-		if prof != nil {
-			b.stopProfile(prof, "sink-mysql-"+d.Label)
-		}
-		_ = ms.Close()
+			})
 		if err != nil {
 			return err
 		}
-		rates = append(rates, FormatNumber(Rate(float64(wr.Records), wr.Elapsed)))
-		if best.Elapsed == 0 || wr.Elapsed < best.Elapsed {
+		if runs.add(wr.Records, wr.Elapsed) {
 			best = wr
 		}
 	}
 	b.rep.Add(Figure{Section: "ceiling", Name: "raw multi-row upsert " + d.Label, Value: b.upsert[d.Label], Unit: "records/s",
 		Note: fmt.Sprintf("%d rows in 10k-row transactions, INSERT..ON DUPLICATE KEY UPDATE into empty tables, best of %s records/s", len(rows), strings.Join(ceilNotes, ", "))})
 	b.rep.Add(Figure{Section: "sink", Name: "MySQL sink upsert " + d.Label, Value: Rate(float64(best.Records), best.Elapsed), Unit: "records/s",
-		Ceiling: b.upsert[d.Label], CeilingName: "raw upsert", Note: fmt.Sprintf("connectors/mysql Sink.Write, %d batches of 10k, insert.mode=upsert pk.mode=record_value; best of %s", best.Batches, strings.Join(rates, ", "))})
+		Ceiling: b.upsert[d.Label], CeilingName: "raw upsert", Note: fmt.Sprintf("connectors/mysql Sink.Write, %d batches of 10k, insert.mode=upsert pk.mode=record_value; best of %s", best.Batches, runs.rates())})
 	b.addCost("sink MySQL "+d.Label, best.CPU, best.Elapsed, best.Records, 10_000, "in-process CPU of Sink.Write")
 
 	// The sink-handler's whole per-invocation path in this process: event
@@ -321,39 +299,23 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 		payloads = append(payloads, p)
 	}
 	var hbest handleResult
-	rates = nil
+	runs = fastest{}
 	for rep := 0; rep < b.o.Reps; rep++ {
-		tbl := fmt.Sprintf("handle_%s_%d", d.Table, rep)
-		if _, err := b.e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, tbl)); err != nil {
-			return fmt.Errorf("bench: creating %s: %w", tbl, err)
-		}
-		ms, err := b.e.mysqlSink(topic, tbl)
-		if err != nil {
-			return err
-		}
-		prof = nil
-		if !b.o.NoProfiles && d.Label == "200B" && rep == 0 {
-			if prof, err = startProfile(filepath.Join(b.o.OutDir, "profiles"), "sinktask-handle-mysql-"+d.Label); err != nil {
+		var hr handleResult
+		err := b.measureMySQLSink(ctx, d, rep, topic, fmt.Sprintf("handle_%s_%d", d.Table, rep), "sinktask-handle-mysql",
+			fmt.Sprintf("sinktask.Handle -> MySQL %d records of %s #%d", n, d.Table, rep+1), func(ms connectors.Destination) (err error) {
+				hr, err = runHandle(ctx, ms, payloads, n)
 				return err
-			}
-		}
-		done = b.step(fmt.Sprintf("sinktask.Handle -> MySQL %d records of %s #%d", n, d.Table, rep+1))
-		hr, err := runHandle(ctx, ms, payloads, n)
-		done()
-		if prof != nil {
-			b.stopProfile(prof, "sinktask-handle-mysql-"+d.Label)
-		}
-		_ = ms.Close()
+			})
 		if err != nil {
 			return err
 		}
-		rates = append(rates, FormatNumber(Rate(float64(hr.Records), hr.Elapsed)))
-		if hbest.Elapsed == 0 || hr.Elapsed < hbest.Elapsed {
+		if runs.add(hr.Records, hr.Elapsed) {
 			hbest = hr
 		}
 	}
 	b.rep.Add(Figure{Section: "sink", Name: "sink-handler path -> MySQL " + d.Label, Value: Rate(float64(hbest.Records), hbest.Elapsed), Unit: "records/s",
-		Ceiling: b.upsert[d.Label], CeilingName: "raw upsert", Note: fmt.Sprintf("in-process: event JSON decode + sinktask.Task.Handle (base64, JsonConverter, Sink.Write), %d events of 10k; best of %s", hbest.Events, strings.Join(rates, ", "))})
+		Ceiling: b.upsert[d.Label], CeilingName: "raw upsert", Note: fmt.Sprintf("in-process: event JSON decode + sinktask.Task.Handle (base64, JsonConverter, Sink.Write), %d events of 10k; best of %s", hbest.Events, runs.rates())})
 	b.addCost("sink-handler path MySQL "+d.Label, hbest.CPU, hbest.Elapsed, hbest.Records, 10_000, "in-process CPU of event decode + Handle")
 
 	// DynamoDB sink, 10k-record batches, best of Reps runs.
@@ -361,7 +323,7 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 	var dbest writeResult
 	var bwiRates []string
 	var bwiRequests int
-	rates = nil
+	runs = fastest{}
 	for rep := 0; rep < b.o.Reps; rep++ {
 		r, nreq, err := b.rawBatchWrite(ctx, d, rows[:dn], fmt.Sprint(rep))
 		if err != nil {
@@ -378,23 +340,15 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 		if err != nil {
 			return err
 		}
-		prof = nil
-		if !b.o.NoProfiles && d.Label == "200B" && rep == 0 {
-			if prof, err = startProfile(filepath.Join(b.o.OutDir, "profiles"), "sink-dynamodb-"+d.Label); err != nil {
-				return err
-			}
-		}
-		done = b.step(fmt.Sprintf("DynamoDB sink %d records of %s #%d", dn, d.Table, rep+1))
-		dr, err := writeBatches(ctx, ds, sd.Records[:dn], 10_000, b.e.ddbCount)
-		done()
-		if prof != nil {
-			b.stopProfile(prof, "sink-dynamodb-"+d.Label)
-		}
+		var dr writeResult
+		err = b.measure(d, rep, "sink-dynamodb", fmt.Sprintf("DynamoDB sink %d records of %s #%d", dn, d.Table, rep+1), func() (err error) {
+			dr, err = writeBatches(ctx, ds, sd.Records[:dn], 10_000, b.e.ddbCount)
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		rates = append(rates, FormatNumber(Rate(float64(dr.Records), dr.Elapsed)))
-		if dbest.Elapsed == 0 || dr.Elapsed < dbest.Elapsed {
+		if runs.add(dr.Records, dr.Elapsed) {
 			dbest = dr
 		}
 	}
@@ -403,11 +357,64 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 		Note: fmt.Sprintf("%d items, 25/request, %d workers, %d requests per run (incl. retries of unprocessed), best of %s items/s",
 			dn, b.o.Workers, bwiRequests, strings.Join(bwiRates, ", "))})
 	b.rep.Add(Figure{Section: "sink", Name: "DynamoDB sink " + d.Label, Value: Rate(float64(dr.Records), dr.Elapsed), Unit: "records/s",
-		Ceiling: b.batchWrite[d.Label], CeilingName: "raw BatchWriteItem", Note: fmt.Sprintf("connectors/dynamodb Sink.Write, %d batches of 10k, write.mode=put; best of %s", dr.Batches, strings.Join(rates, ", "))})
+		Ceiling: b.batchWrite[d.Label], CeilingName: "raw BatchWriteItem", Note: fmt.Sprintf("connectors/dynamodb Sink.Write, %d batches of 10k, write.mode=put; best of %s", dr.Batches, runs.rates())})
 	b.rep.Add(Figure{Section: "requests", Name: "DynamoDB sink requests per 10k batch " + d.Label, Value: float64(sumCounts(dr.Requests, "BatchWriteItem", "PutItem", "DeleteItem")) / float64(max(dr.Batches, 1)), Unit: "requests/batch",
 		Note: fmt.Sprintf("%s over %d records; minimum %d (25 items/request)", fmtCounts(dr.Requests), dr.Records, (dr.Records+24)/25)})
 	b.addCost("sink DynamoDB "+d.Label, dr.CPU, dr.Elapsed, dr.Records, 10_000, "in-process CPU of Sink.Write")
 	return nil
+}
+
+// fastest keeps the rate of every repetition of a measurement and which
+// was the quickest, for figures reported as "best of r1, r2, ...".
+type fastest struct {
+	each    []string
+	elapsed time.Duration
+}
+
+// add records a run of records in elapsed and reports whether it is the
+// quickest so far (the first run always is).
+func (f *fastest) add(records int, elapsed time.Duration) bool {
+	f.each = append(f.each, FormatNumber(Rate(float64(records), elapsed)))
+	if f.elapsed == 0 || elapsed < f.elapsed {
+		f.elapsed = elapsed
+		return true
+	}
+	return false
+}
+
+// rates lists every run's rate in run order.
+func (f *fastest) rates() string { return strings.Join(f.each, ", ") }
+
+// measure runs fn as the progress step what. On the first repetition
+// (rep 0) of the 200B data set, unless profiles are off, fn runs under the
+// CPU and allocation profile name-<label>, whose top lines go to the report.
+// It returns fn's error, or the error of starting the profile (fn not run).
+func (b *bench) measure(d *dataset, rep int, name, what string, fn func() error) error {
+	var prof *profiler
+	if !b.o.NoProfiles && d.Label == "200B" && rep == 0 {
+		var err error
+		if prof, err = startProfile(filepath.Join(b.o.OutDir, "profiles"), name+"-"+d.Label); err != nil {
+			return err
+		}
+	}
+	done := b.step(what)
+	err := fn()
+	done()
+	if prof != nil {
+		b.stopProfile(prof, name+"-"+d.Label)
+	}
+	return err
+}
+
+// measureMySQLSink runs fn through measure on a MySQL sink into table, a
+// fresh table with the data sets' schema, and closes the sink afterwards.
+func (b *bench) measureMySQLSink(ctx context.Context, d *dataset, rep int, topic, table, name, what string, fn func(dst connectors.Destination) error) error {
+	ms, err := b.e.freshMySQLSink(ctx, topic, table)
+	if err != nil {
+		return err
+	}
+	defer ms.Close()
+	return b.measure(d, rep, name, what, func() error { return fn(ms) })
 }
 
 func (b *bench) stopProfile(p *profiler, name string) {

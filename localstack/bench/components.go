@@ -53,6 +53,20 @@ func (e *env) sourceConfig(table, topicPrefix string, page int) (mysql.SourceCon
 	return cfg, nil
 }
 
+// openSource opens the MySQL source on table with sourceConfig; the caller
+// closes it.
+func (e *env) openSource(table, topicPrefix string, page int) (*mysql.Source, error) {
+	cfg, err := e.sourceConfig(table, topicPrefix, page)
+	if err != nil {
+		return nil, err
+	}
+	src, err := mysql.OpenSource(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("bench: opening source: %w", err)
+	}
+	return src, nil
+}
+
 // stateTables creates the offsets, leases and status tables of one run.
 func (e *env) stateTables(ctx context.Context, suffix string) (state.Tables, error) {
 	t := state.Tables{
@@ -77,13 +91,9 @@ func (e *env) runSource(ctx context.Context, d *dataset, page int, partitions in
 	if _, err := e.newTopic(ctx, prefix+d.Table, partitions); err != nil {
 		return sourceResult{}, err
 	}
-	cfg, err := e.sourceConfig(d.Table, prefix, page)
+	src, err := e.openSource(d.Table, prefix, page)
 	if err != nil {
 		return sourceResult{}, err
-	}
-	src, err := mysql.OpenSource(cfg)
-	if err != nil {
-		return sourceResult{}, fmt.Errorf("bench: opening source: %w", err)
 	}
 	defer src.Close()
 	tables, err := e.stateTables(ctx, suffix)
@@ -99,11 +109,7 @@ func (e *env) runSource(ctx context.Context, d *dataset, page int, partitions in
 		return sourceResult{}, fmt.Errorf("bench: source producer: %w", err)
 	}
 	defer cl.Close()
-	keyConv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}, true)
-	if err != nil {
-		return sourceResult{}, err
-	}
-	valConv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}, false)
+	keyConv, valConv, err := jsonConverters()
 	if err != nil {
 		return sourceResult{}, err
 	}
@@ -128,6 +134,19 @@ func (e *env) runSource(ctx context.Context, d *dataset, page int, partitions in
 		DynamoRequests: counting.Counts(), StoppedByDeadline: res.StoppedByDeadline}, nil
 }
 
+// jsonConverters returns the key and value JsonConverters with
+// schemas.enable=true, the source-poller's and sink-handler's defaults.
+func jsonConverters() (key, value convert.Converter, err error) {
+	props := map[string]string{"schemas.enable": "true"}
+	if key, err = convert.New(convert.JSONConverterClass, props, true); err != nil {
+		return nil, nil, fmt.Errorf("bench: key converter: %w", err)
+	}
+	if value, err = convert.New(convert.JSONConverterClass, props, false); err != nil {
+		return nil, nil, fmt.Errorf("bench: value converter: %w", err)
+	}
+	return key, value, nil
+}
+
 // sinkData is the same rows as the sink receives them: converted to JSON by
 // the source's converter and back by the sink's, so schemas and logical
 // types are exactly what a sink decodes from Kafka.
@@ -139,16 +158,12 @@ type sinkData struct {
 // sinkRecords reads the first n rows through the MySQL source and round-trips
 // them through JsonConverter (schemas.enable=true).
 func (e *env) sinkRecords(ctx context.Context, d *dataset, n int, topic string) (sinkData, error) {
-	cfg, err := e.sourceConfig(d.Table, "unused-", 10000)
+	src, err := e.openSource(d.Table, "unused-", 10000)
 	if err != nil {
 		return sinkData{}, err
 	}
-	src, err := mysql.OpenSource(cfg)
-	if err != nil {
-		return sinkData{}, fmt.Errorf("bench: opening source: %w", err)
-	}
 	defer src.Close()
-	conv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}, false)
+	_, conv, err := jsonConverters()
 	if err != nil {
 		return sinkData{}, err
 	}
@@ -233,6 +248,15 @@ func (e *env) mysqlSink(topic, table string) (*mysql.Sink, error) {
 	return s, nil
 }
 
+// freshMySQLSink creates table with the data sets' schema (tableDDL) and
+// opens the MySQL sink on it; the caller closes the sink.
+func (e *env) freshMySQLSink(ctx context.Context, topic, table string) (*mysql.Sink, error) {
+	if _, err := e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, table)); err != nil {
+		return nil, fmt.Errorf("bench: creating %s: %w", table, err)
+	}
+	return e.mysqlSink(topic, table)
+}
+
 // dynamoSinkProps is the DynamoDB sink config: put mode, hash key value.id.
 func dynamoSinkProps(topic, table string) map[string]string {
 	return map[string]string{
@@ -257,13 +281,9 @@ func (e *env) dynamoSink(topic, table string) (*dynamodb.Sink, error) {
 // ids with ReadPage alone (no produce), returning the mean time per page
 // for each start.
 func (e *env) pageTimes(ctx context.Context, table string, page, pages int, starts []int64) ([]time.Duration, error) {
-	cfg, err := e.sourceConfig(table, "unused-", page)
+	src, err := e.openSource(table, "unused-", page)
 	if err != nil {
 		return nil, err
-	}
-	src, err := mysql.OpenSource(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("bench: opening source: %w", err)
 	}
 	defer src.Close()
 	part := mysql.TablePartition(e.dbName, table)
@@ -307,11 +327,7 @@ type handleResult struct {
 // shared/sinktask.Task.Handle (base64, JsonConverter, Destination.Write,
 // partial batch response) into dst. Status writes are off (nil store).
 func runHandle(ctx context.Context, dst connectors.Destination, payloads [][]byte, records int) (handleResult, error) {
-	keyConv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}, true)
-	if err != nil {
-		return handleResult{}, err
-	}
-	valConv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}, false)
+	keyConv, valConv, err := jsonConverters()
 	if err != nil {
 		return handleResult{}, err
 	}

@@ -26,14 +26,17 @@ type dataset struct {
 // the note column fills the rest of the row.
 const fixedBytes = 58
 
-const tableDDL = `CREATE TABLE %s (
-  id BIGINT NOT NULL PRIMARY KEY,
+// dataColumns are the columns of a data set's table, in the source's
+// column order; the e2e destination adds one.
+const dataColumns = `  id BIGINT NOT NULL PRIMARY KEY,
   ts DATETIME(6) NOT NULL,
   cust INT NOT NULL,
   amount DECIMAL(12,2) NOT NULL,
   name VARCHAR(64) NOT NULL,
-  note VARCHAR(2048) NOT NULL
-)`
+  note VARCHAR(2048) NOT NULL`
+
+// tableDDL creates a data set's table; %s is its name.
+const tableDDL = "CREATE TABLE %s (\n" + dataColumns + "\n)"
 
 // seed creates and fills the table with MariaDB's Sequence engine.
 func seed(ctx context.Context, db *sql.DB, d *dataset) (time.Duration, error) {

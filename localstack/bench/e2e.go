@@ -36,15 +36,7 @@ type e2eResult struct {
 // e2eDstDDL is the destination: the source's columns plus the time the row
 // arrived, filled by MySQL when the sink inserts it (the sink only writes the
 // record's fields).
-const e2eDstDDL = `CREATE TABLE %s (
-  id BIGINT NOT NULL PRIMARY KEY,
-  ts DATETIME(6) NOT NULL,
-  cust INT NOT NULL,
-  amount DECIMAL(12,2) NOT NULL,
-  name VARCHAR(64) NOT NULL,
-  note VARCHAR(2048) NOT NULL,
-  arrived DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
-)`
+const e2eDstDDL = "CREATE TABLE %s (\n" + dataColumns + ",\n  arrived DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)\n)"
 
 // insertRows adds rows lo..hi to table with ts = the database's NOW(6).
 func (e *env) insertRows(ctx context.Context, table string, lo, hi int) error {
@@ -123,14 +115,9 @@ func (e *env) runE2E(ctx context.Context, buildDir string, partitions int32, pag
 				"SLKC_LEASES_TABLE": tables.Leases, "SLKC_STATUS_TABLE": tables.Status}}
 	}
 	srcFn, sinkFn := "bench-e2e-source", "bench-e2e-sink"
-	r, err := runtime.New(mk(srcFn, "source-poller", srcCfg), mk(sinkFn, "sink-handler", sinkCfg))
+	r, err := startRunner(ctx, mk(srcFn, "source-poller", srcCfg), mk(sinkFn, "sink-handler", sinkCfg))
 	if err != nil {
-		return res, fmt.Errorf("bench: runtime: %w", err)
-	}
-	r.Output = discard{}
-	r.Logger = slog.Default()
-	if err := r.Start(ctx, "127.0.0.1:0"); err != nil {
-		return res, fmt.Errorf("bench: starting runtime: %w", err)
+		return res, err
 	}
 	defer r.Close()
 	client := lambda.New(lambda.Options{BaseEndpoint: aws.String(r.URL()), Region: "us-east-1",

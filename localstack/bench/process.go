@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/serverless-kafka-connect/slkc/events"
@@ -71,13 +73,9 @@ func runFunction(ctx context.Context, coldSpec runtime.FunctionSpec, coldPayload
 		fr.BinaryBytes = st.Size()
 	}
 	for i := 0; i < coldStarts; i++ {
-		r, err := runtime.New(coldSpec)
+		r, err := startRunner(ctx, coldSpec)
 		if err != nil {
-			return fr, fmt.Errorf("bench: runtime for %s: %w", coldSpec.Name, err)
-		}
-		r.Output = discard{}
-		if err := r.Start(ctx, "127.0.0.1:0"); err != nil {
-			return fr, fmt.Errorf("bench: starting runtime: %w", err)
+			return fr, err
 		}
 		t0 := time.Now()
 		res, err := r.Invoke(ctx, coldSpec.Name, coldPayload)
@@ -96,13 +94,9 @@ func runFunction(ctx context.Context, coldSpec runtime.FunctionSpec, coldPayload
 		return fr, nil
 	}
 
-	r, err := runtime.New(warmSpec)
+	r, err := startRunner(ctx, warmSpec)
 	if err != nil {
-		return fr, fmt.Errorf("bench: runtime for %s: %w", warmSpec.Name, err)
-	}
-	r.Output = discard{}
-	if err := r.Start(ctx, "127.0.0.1:0"); err != nil {
-		return fr, fmt.Errorf("bench: starting runtime: %w", err)
+		return fr, err
 	}
 	defer r.Close()
 	if warmUp != nil {
@@ -191,4 +185,24 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// startRunner starts a local runtime serving specs on a free loopback port,
+// with the functions' output discarded and logs to slog.Default; the caller
+// closes it.
+func startRunner(ctx context.Context, specs ...runtime.FunctionSpec) (*runtime.Runner, error) {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	r, err := runtime.New(specs...)
+	if err != nil {
+		return nil, fmt.Errorf("bench: runtime for %s: %w", strings.Join(names, ", "), err)
+	}
+	r.Output = discard{}
+	r.Logger = slog.Default()
+	if err := r.Start(ctx, "127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("bench: starting runtime for %s: %w", strings.Join(names, ", "), err)
+	}
+	return r, nil
 }

@@ -59,9 +59,7 @@ func TestInvariantsCatchFaults(t *testing.T) {
 		for i, r := range uniq {
 			r.Offset = int64(i)
 		}
-		if resp, err := task.Handle(context.Background(), kafkaEvent(uniq)); err != nil || len(resp.BatchItemFailures) > 0 {
-			t.Fatalf("first delivery: %+v, %v", resp, err)
-		}
+		mustHandle(t, task, uniq, "first delivery")
 		resp, err := task.Handle(context.Background(), kafkaEvent(uniq))
 		if err == nil && len(resp.BatchItemFailures) == 0 {
 			t.Error("replaying a batch into insert.mode=insert succeeded; the replay invariant could not catch a non-idempotent sink")

@@ -131,14 +131,7 @@ func newSinkTaskOpts(t *testing.T, env *testenv.Env, table, tolerance string, o 
 		t.Fatal(err)
 	}
 	dest := &countingDest{inner: sink, fault: o.fault}
-	keyConv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	valConv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keyConv, valConv := jsonConverters(t)
 	task := &sinktask.Task{Name: "rel-sink", Destination: dest, KeyConverter: keyConv, ValueConverter: valConv,
 		KeyConverterClass: convert.JSONConverterClass, ValueConverterClass: convert.JSONConverterClass,
 		ConnectorClass: "io.slkc.connect.mysql.MySqlSinkConnector",
@@ -269,10 +262,7 @@ func (e *esm) deliver(t *testing.T, recs []*kgo.Record) map[string]int64 {
 // checkTarget compares the target table with want.
 func checkTarget(t *testing.T, db *sql.DB, table string, want []string) {
 	t.Helper()
-	got := tableDigest(t, db, table)
-	if !equalStrings(got, want) {
-		t.Errorf("target %s has %d rows, want %d; first differences: %v", table, len(got), len(want), firstDiff(got, want))
-	}
+	checkDigest(t, "target "+table, tableDigest(t, db, table), want)
 }
 
 func firstDiff(got, want []string) string {
@@ -309,88 +299,50 @@ func trunc(s string) string {
 // batch, after a random prefix of it reached MySQL; the event source
 // mapping redelivers the batch; the target equals the expected state.
 func TestSinkKilledMidBatch(t *testing.T) {
-	seed := testSeed(t)
-	for run := 0; run < runs(); run++ {
-		rng := NewRand(seed + uint64(run))
-		var dups int
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			env := testenv.New(t)
-			recs, want := genBatch(rng, "orders", 50+rng.IntN(150), 1+rng.IntN(3), 20, nil)
-			killAt := 1 + rng.IntN(2)
-			var dest *countingDest
-			fault := func(ctx context.Context, call int, batch []connect.Record) (int, error) {
-				if call != killAt {
-					return 0, nil
+	runMatrix(t, "sink/killed-mid-batch", runs(), func(t *testing.T, rng *rand.Rand) Figures {
+		env := testenv.New(t)
+		recs, want := genBatch(rng, "orders", 50+rng.IntN(150), 1+rng.IntN(3), 20, nil)
+		killAt := 1 + rng.IntN(2)
+		var dest *countingDest
+		fault := func(ctx context.Context, call int, batch []connect.Record) (int, error) {
+			if call != killAt {
+				return 0, nil
+			}
+			k := rng.IntN(len(batch) + 1)
+			if k > 0 {
+				if err := dest.inner.Write(ctx, batch[:k]); err != nil {
+					t.Errorf("writing the prefix before the kill: %v", err)
 				}
-				k := rng.IntN(len(batch) + 1)
-				if k > 0 {
-					if err := dest.inner.Write(ctx, batch[:k]); err != nil {
-						t.Errorf("writing the prefix before the kill: %v", err)
-					}
-				}
-				return k, errCrash
 			}
-			task, d, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{rbif: rng.IntN(2) == 0, fault: fault})
-			dest = d
-			e := &esm{task: task, batch: 10 + rng.IntN(60), maxCalls: 200}
-			if pending := e.deliver(t, recs); len(pending) > 0 {
-				t.Fatalf("records never delivered: %v (errors %v)", pending, e.errs)
-			}
-			if len(e.errs)+len(e.failures) == 0 && killAt <= e.calls {
-				t.Errorf("the kill at write %d did not fail the invocation", killAt)
-			}
-			checkTarget(t, db, "orders_copy", want)
-			dups = dest.applied - len(recs)
-		})
-		tally.Add("sink/killed-mid-batch", Figures{Runs: 1, Passes: b2i(ok), Duplicates: max(0, dups)})
-	}
+			return k, errCrash
+		}
+		task, d, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{rbif: rng.IntN(2) == 0, fault: fault})
+		dest = d
+		e := &esm{task: task, batch: 10 + rng.IntN(60), maxCalls: 200}
+		e.deliverAll(t, recs)
+		if len(e.errs)+len(e.failures) == 0 && killAt <= e.calls {
+			t.Errorf("the kill at write %d did not fail the invocation", killAt)
+		}
+		checkTarget(t, db, "orders_copy", want)
+		return Figures{Duplicates: max(0, dest.applied-len(recs))}
+	})
 }
 
 // TestSinkMySQLUnavailable: MySQL is unreachable (the test's proxy cut)
 // for a random number of invocations, then back: the failed invocations
 // are retryable and the target ends equal to the expected state.
 func TestSinkMySQLUnavailable(t *testing.T) {
-	seed := testSeed(t)
-	for run := 0; run < runs(); run++ {
-		rng := NewRand(seed + uint64(run))
-		var dups int
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			env := testenv.New(t)
-			db, name := env.MySQLDatabase(t)
-			dc, _ := gomysql.ParseDSN(env.MySQLDSN(name))
-			px, err := NewProxy(dc.Addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer px.Close()
-			recs, want := genBatch(rng, "orders", 40+rng.IntN(100), 2, 20, nil)
-			task, dest, _, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{addr: px.Addr(), db: db, dbName: name})
-			cutFrom, cutTo := 1, 2+rng.IntN(3) // unavailable for 1 to 3 invocations
-			e := &esm{task: task, batch: 5 + rng.IntN(30), maxCalls: 200, beforeCall: func(call int) {
-				switch call {
-				case cutFrom:
-					px.Cut()
-				case cutTo:
-					px.Restore()
-				}
-			}}
-			if pending := e.deliver(t, recs); len(pending) > 0 {
-				t.Fatalf("records never delivered: %v", pending)
-			}
-			px.Restore()
-			for _, err := range e.errs {
-				if errclass.IsPermanent(err) {
-					t.Errorf("outage failure classified permanent: %v", err)
-				}
-			}
-			if cutFrom <= e.calls && len(e.errs) == 0 {
-				t.Errorf("no invocation failed while MySQL was cut (calls %d..%d of %d)", cutFrom, cutTo, e.calls)
-			}
-			checkTarget(t, db, "orders_copy", want)
-			dups = dest.applied - len(recs)
-		})
-		tally.Add("sink/mysql-unavailable-then-back", Figures{Runs: 1, Passes: b2i(ok), Duplicates: max(0, dups)})
-	}
+	runMatrix(t, "sink/mysql-unavailable-then-back", runs(), func(t *testing.T, rng *rand.Rand) Figures {
+		env := testenv.New(t)
+		db, name := env.MySQLDatabase(t)
+		dc, _ := gomysql.ParseDSN(env.MySQLDSN(name))
+		px := newProxy(t, dc.Addr)
+		recs, want := genBatch(rng, "orders", 40+rng.IntN(100), 2, 20, nil)
+		task, dest, _, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{addr: px.Addr(), db: db, dbName: name})
+		deliverThroughOutage(t, rng, task, px, recs, "MySQL")
+		checkTarget(t, db, "orders_copy", want)
+		return Figures{Duplicates: max(0, dest.applied-len(recs))}
+	})
 }
 
 // TestSinkLockWaitTimeoutAndDeadlock: another connection holds a row lock
@@ -398,99 +350,81 @@ func TestSinkMySQLUnavailable(t *testing.T) {
 // sink's sessions), so the sink hits error 1205; and an injected deadlock
 // (1213) fails another write. Both are retried and the target ends right.
 func TestSinkLockWaitTimeoutAndDeadlock(t *testing.T) {
-	seed := testSeed(t)
-	for run := 0; run < runs(); run++ {
-		rng := NewRand(seed + uint64(run))
-		var dups int
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			env := testenv.New(t)
-			first, _ := genBatch(rng, "orders", 30, 1, 10, nil)
-			// Write call 1 is the first batch, 2 the one against the held
-			// lock; the deadlock hits one of the redeliveries.
-			deadlockAt := 3 + rng.IntN(3)
-			task, dest, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{
-				rbif: true, params: map[string]string{"innodb_lock_wait_timeout": "1"},
-				fault: func(ctx context.Context, call int, _ []connect.Record) (int, error) {
-					if call == deadlockAt {
-						return 0, fmt.Errorf("mysql sink: upsert: %w", &gomysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"})
-					}
-					return 0, nil
-				}})
-			// Create the table and rows, then lock every row from another connection.
-			if resp, err := task.Handle(context.Background(), kafkaEvent(first)); err != nil || len(resp.BatchItemFailures) > 0 {
-				t.Fatalf("first batch: %+v %v", resp, err)
-			}
-			lockTx, err := db.BeginTx(context.Background(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := lockTx.Exec("SELECT * FROM orders_copy FOR UPDATE"); err != nil {
-				t.Fatal(err)
-			}
-			recs, _ := genBatch(rng, "orders", 60, 1, 10, nil)
-			want := expectedOf(append(append([]*kgo.Record(nil), first...), recs...))
-			resp, err := task.Handle(context.Background(), kafkaEvent(recs))
-			var me *gomysql.MySQLError
-			switch {
-			case err != nil && errors.As(err, &me) && me.Number == 1205:
-			case err == nil && len(resp.BatchItemFailures) == 1:
-			default:
-				t.Errorf("write against a held lock: %+v, %v; want a lock wait timeout to retry", resp, err)
-			}
-			if err != nil && !errclass.IsRetryable(err) {
-				t.Errorf("lock wait timeout classified %v: %v", errclass.Classify(err), err)
-			}
-			if err := lockTx.Rollback(); err != nil {
-				t.Fatal(err)
-			}
-			e := &esm{task: task, batch: 7 + rng.IntN(20), maxCalls: 100}
-			if pending := e.deliver(t, recs); len(pending) > 0 {
-				t.Fatalf("records never delivered: %v (errors %v)", pending, e.errs)
-			}
-			sawDeadlock := len(e.failures) > 0
-			for _, err := range e.errs {
-				if errors.As(err, &me) && me.Number == 1213 {
-					sawDeadlock = true
-					if !errclass.IsRetryable(err) {
-						t.Errorf("deadlock classified %v", errclass.Classify(err))
-					}
+	runMatrix(t, "sink/lock-wait-timeout-and-deadlock", runs(), func(t *testing.T, rng *rand.Rand) Figures {
+		env := testenv.New(t)
+		first, _ := genBatch(rng, "orders", 30, 1, 10, nil)
+		// Write call 1 is the first batch, 2 the one against the held
+		// lock; the deadlock hits one of the redeliveries.
+		deadlockAt := 3 + rng.IntN(3)
+		task, dest, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{
+			rbif: true, params: map[string]string{"innodb_lock_wait_timeout": "1"},
+			fault: func(ctx context.Context, call int, _ []connect.Record) (int, error) {
+				if call == deadlockAt {
+					return 0, fmt.Errorf("mysql sink: upsert: %w", &gomysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"})
+				}
+				return 0, nil
+			}})
+		// Create the table and rows, then lock every row from another connection.
+		mustHandle(t, task, first, "first batch")
+		lockTx, err := db.BeginTx(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := lockTx.Exec("SELECT * FROM orders_copy FOR UPDATE"); err != nil {
+			t.Fatal(err)
+		}
+		recs, _ := genBatch(rng, "orders", 60, 1, 10, nil)
+		want := expectedOf(append(append([]*kgo.Record(nil), first...), recs...))
+		resp, err := task.Handle(context.Background(), kafkaEvent(recs))
+		var me *gomysql.MySQLError
+		switch {
+		case err != nil && errors.As(err, &me) && me.Number == 1205:
+		case err == nil && len(resp.BatchItemFailures) == 1:
+		default:
+			t.Errorf("write against a held lock: %+v, %v; want a lock wait timeout to retry", resp, err)
+		}
+		if err != nil && !errclass.IsRetryable(err) {
+			t.Errorf("lock wait timeout classified %v: %v", errclass.Classify(err), err)
+		}
+		if err := lockTx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		e := &esm{task: task, batch: 7 + rng.IntN(20), maxCalls: 100}
+		e.deliverAll(t, recs)
+		sawDeadlock := len(e.failures) > 0
+		for _, err := range e.errs {
+			if errors.As(err, &me) && me.Number == 1213 {
+				sawDeadlock = true
+				if !errclass.IsRetryable(err) {
+					t.Errorf("deadlock classified %v", errclass.Classify(err))
 				}
 			}
-			if !sawDeadlock {
-				t.Errorf("the injected deadlock at write %d was not reported", deadlockAt)
-			}
-			checkTarget(t, db, "orders_copy", want)
-			dups = dest.applied - len(first) - len(recs)
-		})
-		tally.Add("sink/lock-wait-timeout-and-deadlock", Figures{Runs: 1, Passes: b2i(ok), Duplicates: max(0, dups)})
-	}
+		}
+		if !sawDeadlock {
+			t.Errorf("the injected deadlock at write %d was not reported", deadlockAt)
+		}
+		checkTarget(t, db, "orders_copy", want)
+		return Figures{Duplicates: max(0, dest.applied-len(first)-len(recs))}
+	})
 }
 
 // TestSinkReplayThreeTimes delivers the same batch three times: the target
 // is identical after each delivery.
 func TestSinkReplayThreeTimes(t *testing.T) {
-	seed := testSeed(t)
-	for run := 0; run < runs(); run++ {
-		rng := NewRand(seed + uint64(run))
-		var dups int
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			env := testenv.New(t)
-			recs, want := genBatch(rng, "orders", 50+rng.IntN(200), 1+rng.IntN(4), 30, nil)
-			task, dest, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{rbif: true})
-			for i := range 3 {
-				resp, err := task.Handle(context.Background(), kafkaEvent(recs))
-				if err != nil || len(resp.BatchItemFailures) > 0 {
-					t.Fatalf("delivery %d: %+v, %v", i+1, resp, err)
-				}
-				checkTarget(t, db, "orders_copy", want)
-			}
-			dups = dest.applied - len(recs)
-			if dups != 2*len(recs) {
-				t.Errorf("%d duplicate effects, want %d (two replays)", dups, 2*len(recs))
-			}
-		})
-		tally.Add("sink/same-batch-three-times", Figures{Runs: 1, Passes: b2i(ok), Duplicates: max(0, dups)})
-	}
+	runMatrix(t, "sink/same-batch-three-times", runs(), func(t *testing.T, rng *rand.Rand) Figures {
+		env := testenv.New(t)
+		recs, want := genBatch(rng, "orders", 50+rng.IntN(200), 1+rng.IntN(4), 30, nil)
+		task, dest, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{rbif: true})
+		for i := range 3 {
+			mustHandle(t, task, recs, fmt.Sprintf("delivery %d", i+1))
+			checkTarget(t, db, "orders_copy", want)
+		}
+		dups := dest.applied - len(recs)
+		if dups != 2*len(recs) {
+			t.Errorf("%d duplicate effects, want %d (two replays)", dups, 2*len(recs))
+		}
+		return Figures{Duplicates: max(0, dups)}
+	})
 }
 
 // TestSinkPoisonToleranceNone puts a poison record (value not JSON) in one
@@ -499,61 +433,48 @@ func TestSinkReplayThreeTimes(t *testing.T) {
 // written, and the other partitions keep flowing in later batches while the
 // poison partition stays stuck at the poison record.
 func TestSinkPoisonToleranceNone(t *testing.T) {
-	seed := testSeed(t)
-	for run := 0; run < runs(); run++ {
-		rng := NewRand(seed + uint64(run))
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			env := testenv.New(t)
-			n := 60 + rng.IntN(100)
-			var recs []*kgo.Record
-			var want []string
-			var poisonIdx int
-			for {
-				poisonIdx = rng.IntN(n)
-				recs, want = genBatch(rng, "orders", n, 3, 10, map[int]bool{poisonIdx: true})
-				_ = want
-				if recs[poisonIdx].Partition >= 0 {
-					break
+	runMatrix(t, "sink/poison-tolerance-none", runs(), func(t *testing.T, rng *rand.Rand) Figures {
+		env := testenv.New(t)
+		n := 60 + rng.IntN(100)
+		poisonIdx := rng.IntN(n)
+		recs, _ := genBatch(rng, "orders", n, 3, 10, map[int]bool{poisonIdx: true})
+		poison := recs[poisonIdx]
+		for _, rbif := range []bool{true, false} {
+			t.Run(fmt.Sprintf("reportBatchItemFailures=%v", rbif), func(t *testing.T) {
+				task, _, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{rbif: rbif})
+				resp, err := task.Handle(context.Background(), kafkaEvent(recs))
+				where := fmt.Sprintf("%s/%d@%d", poison.Topic, poison.Partition, poison.Offset)
+				if rbif {
+					if err != nil {
+						t.Fatalf("Handle: %v", err)
+					}
+					want := []events.KafkaBatchItemFailure{{ItemIdentifier: events.KafkaItemIdentifier{Topic: poison.Topic, Partition: poison.Partition, Offset: poison.Offset}}}
+					if fmt.Sprint(resp.BatchItemFailures) != fmt.Sprint(want) {
+						t.Errorf("batchItemFailures %+v, want exactly the poison record %s", resp.BatchItemFailures, where)
+					}
+				} else if err == nil || !strings.Contains(err.Error(), where) {
+					t.Errorf("Handle error %v does not name the poison record %s", err, where)
+				} else if !errclass.IsPermanent(err) {
+					t.Errorf("poison failure classified %v", errclass.Classify(err))
 				}
-			}
-			poison := recs[poisonIdx]
-			for _, rbif := range []bool{true, false} {
-				t.Run(fmt.Sprintf("reportBatchItemFailures=%v", rbif), func(t *testing.T) {
-					task, _, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{rbif: rbif})
-					resp, err := task.Handle(context.Background(), kafkaEvent(recs))
-					where := fmt.Sprintf("%s/%d@%d", poison.Topic, poison.Partition, poison.Offset)
-					if rbif {
-						if err != nil {
-							t.Fatalf("Handle: %v", err)
-						}
-						want := []events.KafkaBatchItemFailure{{ItemIdentifier: events.KafkaItemIdentifier{Topic: poison.Topic, Partition: poison.Partition, Offset: poison.Offset}}}
-						if fmt.Sprint(resp.BatchItemFailures) != fmt.Sprint(want) {
-							t.Errorf("batchItemFailures %+v, want exactly the poison record %s", resp.BatchItemFailures, where)
-						}
-					} else if err == nil || !strings.Contains(err.Error(), where) {
-						t.Errorf("Handle error %v does not name the poison record %s", err, where)
-					} else if !errclass.IsPermanent(err) {
-						t.Errorf("poison failure classified %v", errclass.Classify(err))
-					}
-					// With partial batch responses, the healthy partitions and
-					// the poison partition's prefix are written; keep feeding.
-					if !rbif {
-						return
-					}
-					expect := expectedExcept(recs, poison)
-					checkTarget(t, db, "orders_copy", expect)
-					e := &esm{task: task, batch: 20, maxCalls: 30}
-					pending := e.deliver(t, recs)
-					stuck := fmt.Sprintf("%s-%d", poison.Topic, poison.Partition)
-					if len(pending) != 1 || pending[stuck] != poison.Offset {
-						t.Errorf("pending after redeliveries %v; want only %s stuck at %d", pending, stuck, poison.Offset)
-					}
-					checkTarget(t, db, "orders_copy", expect)
-				})
-			}
-		})
-		tally.Add("sink/poison-tolerance-none", Figures{Runs: 1, Passes: b2i(ok)})
-	}
+				// With partial batch responses, the healthy partitions and
+				// the poison partition's prefix are written; keep feeding.
+				if !rbif {
+					return
+				}
+				expect := expectedExcept(recs, poison)
+				checkTarget(t, db, "orders_copy", expect)
+				e := &esm{task: task, batch: 20, maxCalls: 30}
+				pending := e.deliver(t, recs)
+				stuck := fmt.Sprintf("%s-%d", poison.Topic, poison.Partition)
+				if len(pending) != 1 || pending[stuck] != poison.Offset {
+					t.Errorf("pending after redeliveries %v; want only %s stuck at %d", pending, stuck, poison.Offset)
+				}
+				checkTarget(t, db, "orders_copy", expect)
+			})
+		}
+		return Figures{}
+	})
 }
 
 // expectedOf is the target digest after recs are applied in order
@@ -588,82 +509,66 @@ func expectedExcept(recs []*kgo.Record, poison *kgo.Record) []string {
 // dead-letter topic with the __connect.errors.* headers; the healthy
 // records are written and none is lost.
 func TestSinkPoisonToleranceAll(t *testing.T) {
-	seed := testSeed(t)
-	for run := 0; run < runs(); run++ {
-		rng := NewRand(seed + uint64(run))
-		var dead int
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			env := testenv.New(t)
-			dlqTopic := env.Topic(t, 1)
-			rep := &dlq.Reporter{Client: env.Kafka(t), Topic: dlqTopic, Connector: "rel-sink", ContextHeaders: true, Logger: quietLogger()}
-			n := 50 + rng.IntN(100)
-			poison := map[int]bool{}
-			for range 1 + rng.IntN(5) {
-				poison[rng.IntN(n)] = true
+	runMatrix(t, "sink/poison-tolerance-all-dlq", runs(), func(t *testing.T, rng *rand.Rand) Figures {
+		env := testenv.New(t)
+		dlqTopic := env.Topic(t, 1)
+		rep := &dlq.Reporter{Client: env.Kafka(t), Topic: dlqTopic, Connector: "rel-sink", ContextHeaders: true, Logger: quietLogger()}
+		n := 50 + rng.IntN(100)
+		poison := map[int]bool{}
+		for range 1 + rng.IntN(5) {
+			poison[rng.IntN(n)] = true
+		}
+		recs, want := genBatch(rng, "orders", n, 3, 10, poison)
+		task, _, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceAll, sinkOpts{rbif: true, dlq: rep})
+		e := &esm{task: task, batch: 10 + rng.IntN(40), maxCalls: 100}
+		if pending := e.deliver(t, recs); len(pending) > 0 || len(e.errs) > 0 {
+			t.Fatalf("pending %v, errors %v", pending, e.errs)
+		}
+		checkTarget(t, db, "orders_copy", want)
+		got := consumeAll(t, env.Seeds(), dlqTopic, len(poison), 20*time.Second)
+		if len(got) != len(poison) {
+			t.Fatalf("%d dead letters, want %d", len(got), len(poison))
+		}
+		wantPos := map[string]bool{}
+		for i := range poison {
+			wantPos[fmt.Sprintf("%d/%d", recs[i].Partition, recs[i].Offset)] = true
+		}
+		for _, r := range got {
+			h := map[string]string{}
+			for _, x := range r.Headers {
+				h[x.Key] = string(x.Value)
 			}
-			recs, want := genBatch(rng, "orders", n, 3, 10, poison)
-			task, _, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceAll, sinkOpts{rbif: true, dlq: rep})
-			e := &esm{task: task, batch: 10 + rng.IntN(40), maxCalls: 100}
-			if pending := e.deliver(t, recs); len(pending) > 0 || len(e.errs) > 0 {
-				t.Fatalf("pending %v, errors %v", pending, e.errs)
+			pos := h[dlq.HeaderPartition] + "/" + h[dlq.HeaderOffset]
+			if !wantPos[pos] || h[dlq.HeaderTopic] != "orders" || h[dlq.HeaderStage] != dlq.StageValueConverter ||
+				h[dlq.HeaderConnectorName] != "rel-sink" || h[dlq.HeaderExceptionMessage] == "" || h["trace"] == "" {
+				t.Errorf("dead letter with headers %v: not one of the poison records %v with full context", h, wantPos)
 			}
-			checkTarget(t, db, "orders_copy", want)
-			got := consumeAll(t, env.Seeds(), dlqTopic, len(poison), 20*time.Second)
-			if len(got) != len(poison) {
-				t.Fatalf("%d dead letters, want %d", len(got), len(poison))
-			}
-			wantPos := map[string]bool{}
-			for i := range poison {
-				wantPos[fmt.Sprintf("%d/%d", recs[i].Partition, recs[i].Offset)] = true
-			}
-			for _, r := range got {
-				h := map[string]string{}
-				for _, x := range r.Headers {
-					h[x.Key] = string(x.Value)
-				}
-				pos := h[dlq.HeaderPartition] + "/" + h[dlq.HeaderOffset]
-				if !wantPos[pos] || h[dlq.HeaderTopic] != "orders" || h[dlq.HeaderStage] != dlq.StageValueConverter ||
-					h[dlq.HeaderConnectorName] != "rel-sink" || h[dlq.HeaderExceptionMessage] == "" || h["trace"] == "" {
-					t.Errorf("dead letter with headers %v: not one of the poison records %v with full context", h, wantPos)
-				}
-				delete(wantPos, pos)
-			}
-			dead = len(got)
-		})
-		tally.Add("sink/poison-tolerance-all-dlq", Figures{Runs: 1, Passes: b2i(ok), DeadLettered: dead})
-	}
+			delete(wantPos, pos)
+		}
+		return Figures{DeadLettered: len(got)}
+	})
 }
 
 // TestSinkLargeBatch writes one batch of 10,000 records (~6 MB of values)
 // and replays it: the target holds exactly the expected rows.
 func TestSinkLargeBatch(t *testing.T) {
-	seed := testSeed(t)
-	runs := min(runs(), 3)
-	for run := 0; run < runs; run++ {
-		rng := NewRand(seed + uint64(run))
-		var dups int
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			env := testenv.New(t)
-			recs, want := genBatch(rng, "orders", 10_000, 4, 400, nil)
-			size := 0
-			for _, r := range recs {
-				size += len(r.Value)
-			}
-			if size < 5_500_000 {
-				t.Fatalf("batch is %d bytes, want ~6 MB", size)
-			}
-			task, dest, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{rbif: true})
-			start := time.Now()
-			for i := range 2 {
-				resp, err := task.Handle(context.Background(), kafkaEvent(recs))
-				if err != nil || len(resp.BatchItemFailures) > 0 {
-					t.Fatalf("delivery %d: %+v, %v", i+1, resp.BatchItemFailures, err)
-				}
-			}
-			t.Logf("10,000 records, %d bytes, delivered twice in %s", size, time.Since(start).Round(time.Millisecond))
-			checkTarget(t, db, "orders_copy", want)
-			dups = dest.applied - len(recs)
-		})
-		tally.Add("sink/10000-records-6MB", Figures{Runs: 1, Passes: b2i(ok), Duplicates: max(0, dups)})
-	}
+	runMatrix(t, "sink/10000-records-6MB", min(runs(), 3), func(t *testing.T, rng *rand.Rand) Figures {
+		env := testenv.New(t)
+		recs, want := genBatch(rng, "orders", 10_000, 4, 400, nil)
+		size := 0
+		for _, r := range recs {
+			size += len(r.Value)
+		}
+		if size < 5_500_000 {
+			t.Fatalf("batch is %d bytes, want ~6 MB", size)
+		}
+		task, dest, db, _ := newSinkTaskOpts(t, env, "orders_copy", sinktask.ToleranceNone, sinkOpts{rbif: true})
+		start := time.Now()
+		for i := range 2 {
+			mustHandle(t, task, recs, fmt.Sprintf("delivery %d", i+1))
+		}
+		t.Logf("10,000 records, %d bytes, delivered twice in %s", size, time.Since(start).Round(time.Millisecond))
+		checkTarget(t, db, "orders_copy", want)
+		return Figures{Duplicates: max(0, dest.applied-len(recs))}
+	})
 }

@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -13,15 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
-	"github.com/serverless-kafka-connect/slkc/shared/convert"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
 	"github.com/serverless-kafka-connect/slkc/shared/sinktask"
 	"github.com/serverless-kafka-connect/slkc/shared/sourcetask"
@@ -109,7 +107,6 @@ type invocation struct {
 	reqID     string
 	mysqlAddr string    // "" means the rig's
 	ddb       state.API // nil means the rig's
-	seeds     []string  // nil means the rig's
 	timeout   time.Duration
 	// produce, when set, decides per ProduceSync call what happens.
 	produce func(call, n int) (int, error)
@@ -123,15 +120,11 @@ type invocation struct {
 // like a cold Lambda.
 func (r *sourceRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error) {
 	t.Helper()
-	addr := r.mysqlAddr
-	if inv.mysqlAddr != "" {
-		addr = inv.mysqlAddr
-	}
 	dc, err := gomysql.ParseDSN(r.env.MySQLDSN(r.dbName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dc.Addr = addr
+	dc.Addr = cmp.Or(inv.mysqlAddr, r.mysqlAddr)
 	dc.Timeout = 2 * time.Second
 	cfg, err := mysql.ParseSourceConfig(map[string]string{
 		"connection.url": dc.FormatDSN(), "mode": "incrementing", "incrementing.column.name": "id",
@@ -145,11 +138,7 @@ func (r *sourceRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error
 		t.Fatal(err)
 	}
 	defer src.Close()
-	seeds := r.seeds
-	if inv.seeds != nil {
-		seeds = inv.seeds
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RequestRetries(2), kgo.RetryTimeout(3*time.Second))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(r.seeds...), kgo.RequestRetries(2), kgo.RetryTimeout(3*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,14 +147,7 @@ func (r *sourceRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error
 	if inv.ddb != nil {
 		ddb = inv.ddb
 	}
-	keyConv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	valConv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	keyConv, valConv := jsonConverters(t)
 	leases := state.NewLeaseStore(ddb, r.leaseTab)
 	leases.Now = r.clock.Now
 	prod := &hookProducer{inner: cl}
@@ -263,11 +245,7 @@ func (r *sourceRig) sinkCopy(t *testing.T, recs []*kgo.Record) {
 	t.Helper()
 	task, target := newSinkTask(t, r.env, "orders_copy", sinktask.ToleranceNone, nil)
 	for i := 0; i < len(recs); i += 25 {
-		ev := kafkaEvent(recs[i:min(i+25, len(recs))])
-		resp, err := task.Handle(context.Background(), ev)
-		if err != nil || len(resp.BatchItemFailures) > 0 {
-			t.Fatalf("sink batch at %d: %+v, %v", i, resp.BatchItemFailures, err)
-		}
+		mustHandle(t, task, recs[i:min(i+25, len(recs))], fmt.Sprintf("sink batch at %d", i))
 	}
 	want, got := tableDigest(t, r.db, "orders"), tableDigest(t, target, "orders_copy")
 	if !equalStrings(want, got) {
@@ -275,8 +253,19 @@ func (r *sourceRig) sinkCopy(t *testing.T, recs []*kgo.Record) {
 	}
 }
 
-// faultPoints are where TestSourceCrashAtRandomPoints kills an invocation.
-var faultPoints = []string{"before-produce", "during-produce", "after-produce-before-offset", "after-offset-write"}
+// faultPoints are where TestSourceCrashAtRandomPoints kills an invocation,
+// in commit order. sent is how many of the crashing page's n records reach
+// Kafka before the crash; nil means the crash comes right after the page's
+// offset write instead.
+var faultPoints = []struct {
+	name string
+	sent func(n int) int
+}{
+	{"before-produce", func(int) int { return 0 }},
+	{"during-produce", func(n int) int { return n / 2 }},
+	{"after-produce-before-offset", func(n int) int { return n }},
+	{"after-offset-write", nil},
+}
 
 // TestSourceCrashAtRandomPoints kills a source invocation at a random page
 // at one of the four points of the commit order, then lets the next
@@ -287,36 +276,20 @@ func TestSourceCrashAtRandomPoints(t *testing.T) {
 	for run := 0; run < runs(); run++ {
 		for pi, point := range faultPoints {
 			rng := NewRand(seed + uint64(run*len(faultPoints)+pi))
-			name := fmt.Sprintf("%s/run%02d", point, run)
-			var dups int
-			ok := t.Run(name, func(t *testing.T) {
+			sub := fmt.Sprintf("%s/run%02d", point.name, run)
+			runCase(t, "source/crash-"+point.name, sub, rng, func(t *testing.T, rng *rand.Rand) Figures {
 				r := newSourceRig(t, rng, 15+rng.IntN(40))
 				page := 1 + rng.IntN(r.pages())
 				inv := &invocation{reqID: "crashing"}
-				switch point {
-				case "before-produce":
-					inv.produce = func(call, n int) (int, error) {
-						if call == page {
-							return 0, errCrash
-						}
-						return n, nil
-					}
-				case "during-produce":
-					inv.produce = func(call, n int) (int, error) {
-						if call == page {
-							return n / 2, errCrash
-						}
-						return n, nil
-					}
-				case "after-produce-before-offset":
-					inv.produce = func(call, n int) (int, error) {
-						if call == page {
-							return n, errCrash
-						}
-						return n, nil
-					}
-				case "after-offset-write":
+				if point.sent == nil {
 					inv.crashAfterPut = page
+				} else {
+					inv.produce = func(call, n int) (int, error) {
+						if call == page {
+							return point.sent(n), errCrash
+						}
+						return n, nil
+					}
 				}
 				_, err := r.run(t, inv)
 				if !errors.Is(err, errCrash) {
@@ -324,65 +297,54 @@ func TestSourceCrashAtRandomPoints(t *testing.T) {
 				}
 				r.afterCrash()
 				r.insert(t, rng.IntN(5))
-				dups = r.finish(t, nil)
+				dups := r.finish(t, nil)
 				t.Logf("rows=%d batch=%d crash at page %d: %d duplicates", r.rows, r.batch, page, dups)
+				return Figures{Duplicates: dups}
 			})
-			tally.Add("source/crash-"+point, Figures{Runs: 1, Passes: b2i(ok), Duplicates: dups})
 		}
 	}
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // TestSourceConcurrentInvocations starts ten invocations at once (an
 // EventBridge double delivery, async retries): exactly one works, the others
 // skip, and every row is on the topic exactly once.
 func TestSourceConcurrentInvocations(t *testing.T) {
-	seed := testSeed(t)
-	for run := 0; run < runs(); run++ {
-		rng := NewRand(seed + uint64(run))
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			r := newSourceRig(t, rng, 10+rng.IntN(30))
-			start := make(chan struct{})
-			var wg sync.WaitGroup
-			results := make([]sourcetask.Result, 10)
-			errs := make([]error, 10)
-			for i := range 10 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					results[i], errs[i] = r.run(t, &invocation{reqID: fmt.Sprintf("concurrent-%d", i),
-						produce: func(call, n int) (int, error) { time.Sleep(200 * time.Millisecond); return n, nil }})
-				}()
+	runMatrix(t, "source/ten-concurrent-invocations", runs(), func(t *testing.T, rng *rand.Rand) Figures {
+		r := newSourceRig(t, rng, 10+rng.IntN(30))
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		results := make([]sourcetask.Result, 10)
+		errs := make([]error, 10)
+		for i := range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				results[i], errs[i] = r.run(t, &invocation{reqID: fmt.Sprintf("concurrent-%d", i),
+					produce: func(call, n int) (int, error) { time.Sleep(200 * time.Millisecond); return n, nil }})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		worked := 0
+		for i := range results {
+			if errs[i] != nil {
+				t.Errorf("invocation %d: %v", i, errs[i])
 			}
-			close(start)
-			wg.Wait()
-			worked := 0
-			for i := range results {
-				if errs[i] != nil {
-					t.Errorf("invocation %d: %v", i, errs[i])
-				}
-				if !results[i].Skipped {
-					worked++
-				}
+			if !results[i].Skipped {
+				worked++
 			}
-			if worked != 1 {
-				t.Errorf("%d of 10 concurrent invocations worked; want exactly 1", worked)
-			}
-			recs := consumeAll(t, r.seeds, r.topic, r.rows, 20*time.Second)
-			if dups := checkDelivered(t, recs, r.rows); dups != 0 {
-				t.Errorf("%d duplicates with one worker and no fault", dups)
-			}
-			r.offsets.checkMonotonic(t)
-		})
-		tally.Add("source/ten-concurrent-invocations", Figures{Runs: 1, Passes: b2i(ok)})
-	}
+		}
+		if worked != 1 {
+			t.Errorf("%d of 10 concurrent invocations worked; want exactly 1", worked)
+		}
+		recs := consumeAll(t, r.seeds, r.topic, r.rows, 20*time.Second)
+		if dups := checkDelivered(t, recs, r.rows); dups != 0 {
+			t.Errorf("%d duplicates with one worker and no fault", dups)
+		}
+		r.offsets.checkMonotonic(t)
+		return Figures{}
+	})
 }
 
 // TestSourceStaleInvocationHoursLater: invocation A stalls mid-run holding
@@ -391,59 +353,50 @@ func TestSourceConcurrentInvocations(t *testing.T) {
 // off, the offset never moves backwards, and a duplicate delivery arriving
 // later still finds nothing to do.
 func TestSourceStaleInvocationHoursLater(t *testing.T) {
-	seed := testSeed(t)
-	for run := 0; run < runs(); run++ {
-		rng := NewRand(seed + uint64(run))
-		var dups int
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			r := newSourceRig(t, rng, 10+rng.IntN(30))
-			stallAt := 1 + rng.IntN(r.pages())
-			stalled, wake := make(chan struct{}), make(chan struct{})
-			type out struct {
-				res sourcetask.Result
-				err error
-			}
-			aDone := make(chan out, 1)
-			go func() {
-				res, err := r.run(t, &invocation{reqID: "A-stale", timeout: time.Minute, produce: func(call, n int) (int, error) {
-					if call == stallAt {
-						close(stalled)
-						<-wake
-					}
-					return n, nil
-				}})
-				aDone <- out{res, err}
-			}()
-			select {
-			case <-stalled:
-			case o := <-aDone:
-				t.Fatalf("A finished before stalling: %+v %v", o.res, o.err)
-			}
-			r.clock.Advance(3 * time.Hour)
-			bRes, err := r.run(t, &invocation{reqID: "B"})
-			if err != nil || bRes.Skipped {
-				t.Fatalf("B after A's lease expired: %+v, %v; want a full run", bRes, err)
-			}
-			bOffset := r.storedOffset(t)
-			close(wake)
-			a := <-aDone
-			if a.err == nil || !errors.Is(a.err, state.ErrOffsetConflict) {
-				t.Errorf("stale A committed after B: err %v; want an offset conflict", a.err)
-			} else if !errclass.IsRetryable(a.err) {
-				t.Errorf("stale A's conflict is classified %v; want retryable", errclass.Classify(a.err))
-			}
-			if got := r.storedOffset(t); got != bOffset || got != int64(r.rows) {
-				t.Errorf("offset after stale A = %d; B left %d, rows %d", got, bOffset, r.rows)
-			}
-			r.clock.Advance(5 * time.Hour)
-			cRes, err := r.run(t, &invocation{reqID: "C-duplicate-delivery"})
-			if err != nil || cRes.Records != 0 {
-				t.Errorf("late duplicate delivery: %+v, %v; want nothing to do", cRes, err)
-			}
-			dups = r.finish(t, nil)
-		})
-		tally.Add("source/stale-invocation-hours-later", Figures{Runs: 1, Passes: b2i(ok), Duplicates: dups})
-	}
+	runMatrix(t, "source/stale-invocation-hours-later", runs(), func(t *testing.T, rng *rand.Rand) Figures {
+		r := newSourceRig(t, rng, 10+rng.IntN(30))
+		stallAt := 1 + rng.IntN(r.pages())
+		stalled, wake := make(chan struct{}), make(chan struct{})
+		type out struct {
+			res sourcetask.Result
+			err error
+		}
+		aDone := make(chan out, 1)
+		go func() {
+			res, err := r.run(t, &invocation{reqID: "A-stale", timeout: time.Minute, produce: onPage(stallAt, func() {
+				close(stalled)
+				<-wake
+			})})
+			aDone <- out{res, err}
+		}()
+		select {
+		case <-stalled:
+		case o := <-aDone:
+			t.Fatalf("A finished before stalling: %+v %v", o.res, o.err)
+		}
+		r.clock.Advance(3 * time.Hour)
+		bRes, err := r.run(t, &invocation{reqID: "B"})
+		if err != nil || bRes.Skipped {
+			t.Fatalf("B after A's lease expired: %+v, %v; want a full run", bRes, err)
+		}
+		bOffset := r.storedOffset(t)
+		close(wake)
+		a := <-aDone
+		if a.err == nil || !errors.Is(a.err, state.ErrOffsetConflict) {
+			t.Errorf("stale A committed after B: err %v; want an offset conflict", a.err)
+		} else if !errclass.IsRetryable(a.err) {
+			t.Errorf("stale A's conflict is classified %v; want retryable", errclass.Classify(a.err))
+		}
+		if got := r.storedOffset(t); got != bOffset || got != int64(r.rows) {
+			t.Errorf("offset after stale A = %d; B left %d, rows %d", got, bOffset, r.rows)
+		}
+		r.clock.Advance(5 * time.Hour)
+		cRes, err := r.run(t, &invocation{reqID: "C-duplicate-delivery"})
+		if err != nil || cRes.Records != 0 {
+			t.Errorf("late duplicate delivery: %+v, %v; want nothing to do", cRes, err)
+		}
+		return Figures{Duplicates: r.finish(t, nil)}
+	})
 }
 
 // TestSourceDynamoDBStopped cuts DynamoDB (a proxy the test controls in
@@ -451,77 +404,34 @@ func TestSourceStaleInvocationHoursLater(t *testing.T) {
 // write fails, the run fails retryably, and once DynamoDB is back the next
 // run completes with nothing lost.
 func TestSourceDynamoDBStopped(t *testing.T) {
-	seed := testSeed(t)
-	for run := 0; run < runs(); run++ {
-		rng := NewRand(seed + uint64(run))
-		var dups int
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			r := newSourceRig(t, rng, 10+rng.IntN(30))
-			px, err := NewProxy(HostPort(r.env.DynamoEndpoint()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer px.Close()
-			ddb := dynamodb.NewFromConfig(r.env.AWSConfig(t), func(o *dynamodb.Options) {
-				o.BaseEndpoint = aws.String("http://" + px.Addr())
-				o.RetryMaxAttempts = 2
-			})
-			page := 1 + rng.IntN(r.pages())
-			_, err = r.run(t, &invocation{reqID: "ddb-cut", ddb: ddb, produce: func(call, n int) (int, error) {
-				if call == page {
-					px.Cut()
-				}
-				return n, nil
-			}})
-			if err == nil {
-				t.Fatal("run with DynamoDB cut succeeded")
-			}
-			if errclass.IsPermanent(err) {
-				t.Errorf("DynamoDB outage classified permanent: %v", err)
-			}
-			px.Restore()
-			r.afterCrash() // the lease could not be released while DynamoDB was away
-			r.ddb = ddb
-			dups = r.finish(t, nil)
-		})
-		tally.Add("source/dynamodb-stopped", Figures{Runs: 1, Passes: b2i(ok), Duplicates: dups})
-	}
+	runMatrix(t, "source/dynamodb-stopped", runs(), func(t *testing.T, rng *rand.Rand) Figures {
+		r := newSourceRig(t, rng, 10+rng.IntN(30))
+		px := newProxy(t, HostPort(r.env.DynamoEndpoint()))
+		ddb := dynamoVia(t, r.env, px, 2)
+		page := 1 + rng.IntN(r.pages())
+		_, err := r.run(t, &invocation{reqID: "ddb-cut", ddb: ddb, produce: onPage(page, px.Cut)})
+		failedRetryably(t, err, fmt.Sprintf("DynamoDB cut after page %d of %d", page, r.pages()))
+		px.Restore()
+		r.afterCrash() // the lease could not be released while DynamoDB was away
+		r.ddb = ddb
+		return Figures{Duplicates: r.finish(t, nil)}
+	})
 }
 
 // TestSourceMySQLConnectionDropped drops every MySQL connection (a proxy in
 // front of MariaDB) after a random page that is not the last: the next read
 // fails retryably; the next run completes with nothing lost.
 func TestSourceMySQLConnectionDropped(t *testing.T) {
-	seed := testSeed(t)
-	for run := 0; run < runs(); run++ {
-		rng := NewRand(seed + uint64(run))
-		var dups int
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			r := newSourceRig(t, rng, 20+rng.IntN(30))
-			px, err := NewProxy(r.mysqlAddr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer px.Close()
-			page := 1 + rng.IntN(r.pages()-1)
-			_, err = r.run(t, &invocation{reqID: "mysql-cut", mysqlAddr: px.Addr(), produce: func(call, n int) (int, error) {
-				if call == page {
-					px.Cut()
-				}
-				return n, nil
-			}})
-			if err == nil {
-				t.Fatalf("run with MySQL cut after page %d of %d succeeded", page, r.pages())
-			}
-			if errclass.IsPermanent(err) {
-				t.Errorf("MySQL connection loss classified permanent: %v", err)
-			}
-			px.Restore()
-			r.mysqlAddr = px.Addr()
-			dups = r.finish(t, nil)
-		})
-		tally.Add("source/mysql-connection-dropped", Figures{Runs: 1, Passes: b2i(ok), Duplicates: dups})
-	}
+	runMatrix(t, "source/mysql-connection-dropped", runs(), func(t *testing.T, rng *rand.Rand) Figures {
+		r := newSourceRig(t, rng, 20+rng.IntN(30))
+		px := newProxy(t, r.mysqlAddr)
+		page := 1 + rng.IntN(r.pages()-1)
+		_, err := r.run(t, &invocation{reqID: "mysql-cut", mysqlAddr: px.Addr(), produce: onPage(page, px.Cut)})
+		failedRetryably(t, err, fmt.Sprintf("MySQL cut after page %d of %d", page, r.pages()))
+		px.Restore()
+		r.mysqlAddr = px.Addr()
+		return Figures{Duplicates: r.finish(t, nil)}
+	})
 }
 
 // TestSourceBrokerDown makes the Kafka broker refuse every produce request
@@ -530,43 +440,27 @@ func TestSourceMySQLConnectionDropped(t *testing.T) {
 // committing; after the broker is back the next run completes with nothing
 // lost. State and rows stay on the real DynamoDB Local and MariaDB.
 func TestSourceBrokerDown(t *testing.T) {
-	seed := testSeed(t)
-	for run := 0; run < runs(); run++ {
-		rng := NewRand(seed + uint64(run))
-		var dups int
-		ok := t.Run(fmt.Sprintf("run%02d", run), func(t *testing.T) {
-			r := newSourceRig(t, rng, 10+rng.IntN(30))
-			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, r.topic))
-			if err != nil {
-				t.Fatal(err)
+	runMatrix(t, "source/broker-down", runs(), func(t *testing.T, rng *rand.Rand) Figures {
+		r := newSourceRig(t, rng, 10+rng.IntN(30))
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, r.topic))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var down atomic.Bool
+		c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			if down.Load() {
+				return nil, errors.New("broker stopped"), true
 			}
-			defer c.Close()
-			var down atomic.Bool
-			c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-				c.KeepControl()
-				if down.Load() {
-					return nil, errors.New("broker stopped"), true
-				}
-				return nil, nil, false
-			})
-			r.seeds = c.ListenAddrs()
-			page := 1 + rng.IntN(r.pages())
-			res, err := r.run(t, &invocation{reqID: "broker-down", timeout: 6 * time.Second, produce: func(call, n int) (int, error) {
-				if call == page {
-					down.Store(true)
-				}
-				return n, nil
-			}})
-			if err == nil {
-				t.Fatalf("run with the broker down from page %d succeeded: %+v", page, res)
-			}
-			if errclass.IsPermanent(err) {
-				t.Errorf("broker outage classified permanent: %v", err)
-			}
-			down.Store(false)
-			r.afterCrash()
-			dups = r.finish(t, nil)
+			return nil, nil, false
 		})
-		tally.Add("source/broker-down", Figures{Runs: 1, Passes: b2i(ok), Duplicates: dups})
-	}
+		r.seeds = c.ListenAddrs()
+		page := 1 + rng.IntN(r.pages())
+		_, err = r.run(t, &invocation{reqID: "broker-down", timeout: 6 * time.Second, produce: onPage(page, func() { down.Store(true) })})
+		failedRetryably(t, err, fmt.Sprintf("the broker down from page %d", page))
+		down.Store(false)
+		r.afterCrash()
+		return Figures{Duplicates: r.finish(t, nil)}
+	})
 }
