@@ -36,7 +36,22 @@ type Sink struct {
 	detected bool
 	style    upsertStyle
 	version  string
+
+	// columns caches the lower-cased column names of existing tables, so a
+	// Write does not query information_schema: it is refreshed when a
+	// record has a column the cache lacks, dropped after DDL, and dropped
+	// (and the table retried once) when the server reports an unknown
+	// column or table.
+	columns map[string]map[string]bool
+	// stmts caches prepared statements across Writes (database/sql
+	// re-prepares one per pooled connection on first use there); at
+	// maxCachedStmts entries it is emptied.
+	stmts map[string]*sql.Stmt
 }
+
+// maxCachedStmts bounds the prepared statements the sink keeps per pool
+// connection; MySQL's max_prepared_stmt_count (16382) is server-wide.
+const maxCachedStmts = 128
 
 var _ connectors.Destination = (*Sink)(nil)
 
@@ -73,8 +88,54 @@ func OpenSink(cfg SinkConfig) (*Sink, error) {
 	return NewSink(cfg, db)
 }
 
-// Close closes the database pool given to NewSink or opened by OpenSink.
-func (s *Sink) Close() error { return s.db.Close() }
+// Close closes the cached statements and the database pool given to
+// NewSink or opened by OpenSink.
+func (s *Sink) Close() error {
+	s.mu.Lock()
+	for q, st := range s.stmts {
+		_ = st.Close()
+		delete(s.stmts, q)
+	}
+	s.mu.Unlock()
+	return s.db.Close()
+}
+
+// stmt returns the cached statement for query, preparing it on first use.
+func (s *Sink) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil || len(s.stmts) >= maxCachedStmts {
+		for _, old := range s.stmts {
+			_ = old.Close()
+		}
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+// forgetTable drops the cached columns of table.
+func (s *Sink) forgetTable(table string) {
+	s.mu.Lock()
+	delete(s.columns, table)
+	s.mu.Unlock()
+}
+
+// staleSchema reports a server error that a stale column cache can cause.
+func staleSchema(err error) bool {
+	switch mysqlErrorNumber(err) {
+	case 1054, 1146: // ER_BAD_FIELD_ERROR, ER_NO_SUCH_TABLE
+		return true
+	}
+	return false
+}
 
 // detect reads SELECT VERSION() once to choose the upsert syntax.
 func (s *Sink) detect(ctx context.Context) error {
@@ -121,7 +182,11 @@ func (s *Sink) Write(ctx context.Context, records []connect.Record) error {
 			berr.Fail(i, errclass.Permanent(fmt.Errorf("mysql sink: %s: %w", r.Where(), err)))
 			continue
 		}
-		row, err := s.cfg.extractRow(i, table, r)
+		var prev *sinkRow
+		if rs := byTable[table]; len(rs) > 0 {
+			prev = &rs[len(rs)-1]
+		}
+		row, err := s.cfg.extractRowAfter(i, table, r, prev)
 		if errors.Is(err, errSkipTombstone) {
 			st.skipped++
 			continue
@@ -138,8 +203,23 @@ func (s *Sink) Write(ctx context.Context, records []connect.Record) error {
 	for _, table := range order {
 		rows := collapse(byTable[table])
 		st.collapsed += len(byTable[table]) - len(rows)
+		before := st
 		w := tableWriter{s: s, table: table, records: records, berr: berr, st: &st}
-		if err := w.write(ctx, rows); err != nil {
+		err := w.write(ctx, rows)
+		if err != nil && staleSchema(err) {
+			// The cached columns may be out of date (a table or column
+			// dropped behind the sink's back): re-read them and retry the
+			// table once; the failed attempt was rolled back.
+			s.log.InfoContext(ctx, "mysql sink: table changed; re-reading its columns", "table", table, "error", err)
+			s.forgetTable(table)
+			st = before
+			for _, r := range rows {
+				delete(berr.Failed, r.index)
+			}
+			w = tableWriter{s: s, table: table, records: records, berr: berr, st: &st}
+			err = w.write(ctx, rows)
+		}
+		if err != nil {
 			s.log.ErrorContext(ctx, "mysql sink batch failed", "table", table, "records", len(records), "error", err)
 			return err
 		}
@@ -272,15 +352,16 @@ func (w *tableWriter) names(r sinkRow) []string {
 	return names
 }
 
-// exec runs query with args in the transaction, preparing each distinct
-// statement once.
+// exec runs query with args in the transaction through the sink's cached
+// prepared statement (prepared once per pooled connection).
 func (w *tableWriter) exec(ctx context.Context, query string, args []any) error {
 	st, ok := w.stmts[query]
 	if !ok {
-		var err error
-		if st, err = w.tx.PrepareContext(ctx, query); err != nil {
+		dbst, err := w.s.stmt(ctx, query)
+		if err != nil {
 			return err
 		}
+		st = w.tx.StmtContext(ctx, dbst)
 		w.stmts[query] = st
 	}
 	w.st.statements++
@@ -435,18 +516,40 @@ func (s *Sink) tableColumns(ctx context.Context, table string) (map[string]bool,
 // (auto.evolve) and returns the rows that can be written; rows that
 // cannot are failed in the BatchError. A returned error fails the batch.
 func (w *tableWriter) ensureSchema(ctx context.Context, rows []sinkRow) ([]sinkRow, error) {
-	cols, exists, err := w.s.tableColumns(ctx, w.table)
-	if err != nil {
-		return nil, err
-	}
 	var union []sinkColumn
 	seen := map[string]bool{}
-	for _, r := range rows {
+	for i, r := range rows {
+		if i > 0 && r.sig == rows[i-1].sig {
+			continue // same columns as the row before
+		}
 		for _, c := range r.cols {
 			if l := strings.ToLower(c.name); !seen[l] {
 				seen[l] = true
 				union = append(union, c)
 			}
+		}
+	}
+	w.s.mu.Lock()
+	cols, exists := w.s.columns[w.table]
+	w.s.mu.Unlock()
+	for _, c := range union {
+		if exists && !cols[strings.ToLower(c.name)] {
+			exists = false // a column the cache lacks: re-read before evolving
+			break
+		}
+	}
+	if !exists {
+		var err error
+		if cols, exists, err = w.s.tableColumns(ctx, w.table); err != nil {
+			return nil, err
+		}
+		if exists {
+			w.s.mu.Lock()
+			if w.s.columns == nil {
+				w.s.columns = map[string]map[string]bool{}
+			}
+			w.s.columns[w.table] = cols
+			w.s.mu.Unlock()
 		}
 	}
 	failAll := func(err error) ([]sinkRow, error) {
@@ -466,6 +569,7 @@ func (w *tableWriter) ensureSchema(ctx context.Context, rows []sinkRow) ([]sinkR
 		if _, err := w.s.db.ExecContext(ctx, ddl); err != nil {
 			return nil, fmt.Errorf("mysql sink: auto.create table %s: %w", w.table, err)
 		}
+		w.s.forgetTable(w.table)
 		w.s.log.InfoContext(ctx, "mysql sink created table", "table", w.table, "columns", len(union))
 		return rows, nil
 	}
@@ -484,6 +588,7 @@ func (w *tableWriter) ensureSchema(ctx context.Context, rows []sinkRow) ([]sinkR
 			bad[l] = fmt.Errorf("auto.evolve: %w", err)
 			continue
 		}
+		w.s.forgetTable(w.table)
 		if _, err := w.s.db.ExecContext(ctx, ddl); err != nil && mysqlErrorNumber(err) != duplicateColumn {
 			return nil, fmt.Errorf("mysql sink: auto.evolve table %s add column %q: %w", w.table, c.name, err)
 		}

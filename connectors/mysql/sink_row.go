@@ -42,12 +42,31 @@ var errSkipTombstone = errors.New("tombstone skipped: delete.enabled=false")
 // extractRow maps a record to a row following the JDBC sink's
 // FieldsMetadata rules for pk.mode, pk.fields and fields.whitelist.
 func (c *SinkConfig) extractRow(idx int, table string, r *connect.Record) (sinkRow, error) {
+	return c.extractRowAfter(idx, table, r, nil)
+}
+
+// extractRowAfter is extractRow with the batch's previous row, whose
+// column signature is reused when the columns are the same (the usual
+// case: one schema for the whole batch).
+func (c *SinkConfig) extractRowAfter(idx int, table string, r *connect.Record, prev *sinkRow) (sinkRow, error) {
 	row := sinkRow{index: idx, table: table}
+	var fields []valueField
 	if r.Value == nil {
 		if !c.DeleteEnabled {
 			return row, errSkipTombstone
 		}
 		row.delete = true
+	} else {
+		var err error
+		if fields, err = valueFields(r); err != nil {
+			return row, err
+		}
+		n := len(fields) + len(c.PKFields)
+		if c.PKMode == PKModeRecordKey && len(c.PKFields) == 0 {
+			n++ // usually a one-field key
+		}
+		row.cols = make([]sinkColumn, 0, n)
+		row.vals = make([]any, 0, n)
 	}
 	// Key columns.
 	switch c.PKMode {
@@ -61,12 +80,8 @@ func (c *SinkConfig) extractRow(idx int, table string, r *connect.Record) (sinkR
 		}
 	}
 	if row.delete {
-		row.finish()
+		row.finishAfter(prev)
 		return row, nil
-	}
-	fields, err := valueFields(r)
-	if err != nil {
-		return row, err
 	}
 	if c.PKMode == PKModeRecordValue {
 		names := c.PKFields
@@ -105,7 +120,7 @@ func (c *SinkConfig) extractRow(idx int, table string, r *connect.Record) (sinkR
 	if len(row.cols) == 0 {
 		return row, fmt.Errorf("record has no columns to write (check %s)", SinkKeyFieldsWhitelist)
 	}
-	row.finish()
+	row.finishAfter(prev)
 	return row, nil
 }
 
@@ -236,18 +251,38 @@ func (row *sinkRow) addValue(c sinkColumn, v any) error {
 }
 
 // finish computes the key identity and the column signature.
-func (row *sinkRow) finish() {
-	var sig strings.Builder
-	for _, c := range row.cols {
-		sig.WriteString(c.name)
-		sig.WriteByte(0)
+func (row *sinkRow) finish() { row.finishAfter(nil) }
+
+// finishAfter is finish reusing prev's signature when the column names
+// are the same; prev may be nil.
+func (row *sinkRow) finishAfter(prev *sinkRow) {
+	if prev != nil && sameNames(prev.cols, row.cols) {
+		row.sig = prev.sig
+	} else {
+		var sig strings.Builder
+		for _, c := range row.cols {
+			sig.WriteString(c.name)
+			sig.WriteByte(0)
+		}
+		row.sig = sig.String()
 	}
-	row.sig = sig.String()
-	var id []byte
+	id := make([]byte, 0, 24*row.nkeys)
 	for _, v := range row.vals[:row.nkeys] {
 		id = appendKeyPart(id, v)
 	}
 	row.keyID = string(id)
+}
+
+func sameNames(a, b []sinkColumn) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].name != b[i].name {
+			return false
+		}
+	}
+	return true
 }
 
 // appendKeyPart encodes one key value unambiguously (type tag, length
@@ -257,7 +292,12 @@ func appendKeyPart(b []byte, v any) []byte {
 	tag := byte('?')
 	switch p := v.(type) {
 	case int64:
-		tag, s = 'i', strconv.FormatInt(p, 10)
+		var num [20]byte
+		digits := strconv.AppendInt(num[:0], p, 10)
+		b = append(b, 'i')
+		b = strconv.AppendInt(b, int64(len(digits)), 10)
+		b = append(b, ':')
+		return append(b, digits...)
 	case float64:
 		tag, s = 'f', strconv.FormatFloat(p, 'g', -1, 64)
 	case bool:

@@ -40,7 +40,9 @@ type app struct {
 }
 
 // Handler is the Lambda handler.
-func (a *app) Handler() any { return a.task.Handle }
+// *sinktask.Task is a lambda.Handler: it decodes the raw payload with
+// events.DecodeKafkaEvent instead of encoding/json's reflection.
+func (a *app) Handler() any { return a.task }
 
 // Close releases the clients; called on SIGTERM (and by tests).
 func (a *app) Close() { a.in.Close() }

@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"github.com/aws/aws-lambda-go/lambda"
 	"testing"
 
-	"github.com/serverless-kafka-connect/slkc/events"
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart/coldstarttest"
 )
 
@@ -46,8 +46,8 @@ func TestSetupBuildsTask(t *testing.T) {
 	if task.Name != "orders-to-dynamo" || task.Tolerance != "all" || task.ConnectorClass != "io.slkc.connect.dynamodb.DynamoDbSinkConnector" {
 		t.Errorf("task = name %q tolerance %q class %q", task.Name, task.Tolerance, task.ConnectorClass)
 	}
-	if _, ok := a.Handler().(func(context.Context, events.KafkaEvent) (events.KafkaBatchResponse, error)); !ok {
-		t.Errorf("handler is %T, want the Kafka event handler", a.Handler())
+	if _, ok := a.Handler().(lambda.Handler); !ok {
+		t.Errorf("handler is %T, want a lambda.Handler taking the raw Kafka event", a.Handler())
 	}
 	if task.TransformClass != "io.debezium.transforms.ExtractNewRecordState,org.apache.kafka.connect.transforms.RegexRouter" {
 		t.Errorf("TransformClass = %q, want both transform types in order", task.TransformClass)

@@ -339,13 +339,15 @@ func runHandle(ctx context.Context, dst connectors.Destination, payloads [][]byt
 	cpu0 := cpuTime()
 	start := time.Now()
 	for i, p := range payloads {
-		var ev events.KafkaEvent
-		if err := json.Unmarshal(p, &ev); err != nil {
-			return handleResult{}, fmt.Errorf("bench: decoding event %d: %w", i, err)
-		}
-		resp, err := task.Handle(ctx, ev)
+		// Invoke is what the function's runtime calls: raw payload in,
+		// partial batch response out.
+		out, err := task.Invoke(ctx, p)
 		if err != nil {
-			return handleResult{}, fmt.Errorf("bench: Handle of event %d: %w", i, err)
+			return handleResult{}, fmt.Errorf("bench: Invoke of event %d: %w", i, err)
+		}
+		var resp events.KafkaBatchResponse
+		if err := json.Unmarshal(out, &resp); err != nil {
+			return handleResult{}, fmt.Errorf("bench: response of event %d: %w", i, err)
 		}
 		if len(resp.BatchItemFailures) > 0 {
 			return handleResult{}, fmt.Errorf("bench: Handle of event %d reported %d failures", i, len(resp.BatchItemFailures))

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )
@@ -19,12 +20,19 @@ type jsonConverter struct {
 	// every row, so the envelope's schema half is built once.
 	encMu    sync.RWMutex
 	encCache map[*connect.Schema][]byte
+	lastEnc  atomic.Pointer[encEntry]
 	// Parsed schemas per schema JSON text (sink side).
 	decMu     sync.RWMutex
 	decCache  map[string]*connect.Schema
 	cacheSize int
 
 	bufs sync.Pool
+}
+
+// encEntry is one schema's cached JSON.
+type encEntry struct {
+	schema *connect.Schema
+	json   []byte
 }
 
 var jsonKeys = map[string]string{
@@ -68,7 +76,7 @@ func newJSON(props map[string]string, isKey bool) (*jsonConverter, error) {
 	}
 	c.encCache = make(map[*connect.Schema][]byte)
 	c.decCache = make(map[string]*connect.Schema)
-	c.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
+	c.bufs.New = func() any { return &scratch{buf: make([]byte, 0, 1024)} }
 	return c, nil
 }
 

@@ -33,8 +33,8 @@ func (c *jsonConverter) FromConnect(_ string, schema *connect.Schema, value any)
 	if schema == nil && value == nil {
 		return nil, nil
 	}
-	bp := c.bufs.Get().(*[]byte)
-	b := (*bp)[:0]
+	sc := c.bufs.Get().(*scratch)
+	b := sc.buf[:0]
 	var err error
 	if c.schemasEnable {
 		b = append(b, `{"schema":`...)
@@ -43,7 +43,7 @@ func (c *jsonConverter) FromConnect(_ string, schema *connect.Schema, value any)
 		} else {
 			var sj []byte
 			if sj, err = c.schemaJSON(schema); err != nil {
-				c.bufs.Put(bp)
+				c.bufs.Put(sc)
 				return nil, fmt.Errorf("convert: JsonConverter: schema: %w", err)
 			}
 			b = append(b, sj...)
@@ -52,30 +52,64 @@ func (c *jsonConverter) FromConnect(_ string, schema *connect.Schema, value any)
 	}
 	b, err = c.appendValue(b, schema, value)
 	if err != nil {
-		*bp = b
-		c.bufs.Put(bp)
+		sc.buf = b
+		c.bufs.Put(sc)
 		return nil, fmt.Errorf("convert: JsonConverter: %w", err)
 	}
 	if c.schemasEnable {
 		b = append(b, '}')
 	}
-	out := make([]byte, len(b))
-	copy(out, b)
+	out := sc.carve(b)
 	if cap(b) <= 1<<20 {
-		*bp = b
-		c.bufs.Put(bp)
+		sc.buf = b
+		c.bufs.Put(sc)
 	}
 	return out, nil
+}
+
+// slabSize is the size of the blocks small outputs are carved from: one
+// allocation serves a few dozen records, where one each made allocation
+// the largest single cost of a source page. A block stays alive while any
+// record carved from it does, which for a page in flight is the page.
+const slabSize = 32 << 10
+
+// scratch is a pooled encoding buffer and the current output block.
+type scratch struct {
+	buf  []byte
+	slab []byte
+}
+
+// carve returns a copy of b with its capacity capped at its length, so an
+// append by the caller never writes into a neighbour.
+func (sc *scratch) carve(b []byte) []byte {
+	n := len(b)
+	if n > slabSize/8 {
+		out := make([]byte, n)
+		copy(out, b)
+		return out
+	}
+	if len(sc.slab)+n > cap(sc.slab) {
+		sc.slab = make([]byte, 0, slabSize)
+	}
+	off := len(sc.slab)
+	sc.slab = append(sc.slab, b...)
+	return sc.slab[off : off+n : off+n]
 }
 
 // schemaJSON returns the cached JSON form of s. The cache is keyed by
 // pointer, so a schema must not be modified after its first use; when the
 // cache holds schemas.cache.size entries it is emptied and refilled.
 func (c *jsonConverter) schemaJSON(s *connect.Schema) ([]byte, error) {
+	// A source page uses one schema for every row: the last one found is
+	// checked first, without the lock's shared counter.
+	if last := c.lastEnc.Load(); last != nil && last.schema == s {
+		return last.json, nil
+	}
 	c.encMu.RLock()
 	sj, ok := c.encCache[s]
 	c.encMu.RUnlock()
 	if ok {
+		c.lastEnc.Store(&encEntry{schema: s, json: sj})
 		return sj, nil
 	}
 	sj, err := c.appendSchema(nil, s, "")
@@ -89,6 +123,7 @@ func (c *jsonConverter) schemaJSON(s *connect.Schema) ([]byte, error) {
 		}
 		c.encCache[s] = sj
 		c.encMu.Unlock()
+		c.lastEnc.Store(&encEntry{schema: s, json: sj})
 	}
 	return sj, nil
 }

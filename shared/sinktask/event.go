@@ -1,6 +1,7 @@
 package sinktask
 
 import (
+	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -33,15 +34,31 @@ func decodeEvent(ev events.KafkaEvent) ([]*group, error) {
 	if err := ev.Validate(); err != nil {
 		return nil, fmt.Errorf("sinktask: malformed event: %w", err)
 	}
+	// Every key and value is decoded into one buffer sized for all of
+	// them: one allocation per event instead of one per key and value.
+	size := 0
+	for _, recs := range ev.Records {
+		for _, r := range recs {
+			if r.Key != nil {
+				size += base64.StdEncoding.DecodedLen(len(*r.Key))
+			}
+			if r.Value != nil {
+				size += base64.StdEncoding.DecodedLen(len(*r.Value))
+			}
+		}
+	}
+	buf := make([]byte, 0, size)
 	var out []*group
 	for _, key := range ev.Partitions() {
 		recs := ev.Records[key]
 		if len(recs) == 0 {
 			continue
 		}
-		g := &group{key: key, topic: recs[0].Topic, partition: recs[0].Partition}
+		g := &group{key: key, topic: recs[0].Topic, partition: recs[0].Partition, raws: make([]dlq.Raw, 0, len(recs))}
 		for i, r := range recs {
-			raw, err := decodeRecord(r)
+			var raw dlq.Raw
+			var err error
+			raw, buf, err = decodeRecordInto(r, buf)
 			if err != nil {
 				return nil, fmt.Errorf("sinktask: malformed event: records[%q][%d]: %w", key, i, err)
 			}
@@ -52,22 +69,43 @@ func decodeEvent(ev events.KafkaEvent) ([]*group, error) {
 	return out, nil
 }
 
-// decodeRecord returns the record's bytes as consumed. A timestamp of
-// NO_TIMESTAMP_TYPE or below zero becomes the zero time (no timestamp).
-func decodeRecord(r events.KafkaRecord) (dlq.Raw, error) {
+// decodeRecordInto returns the record's bytes as consumed, with key and
+// value decoded into buf's spare capacity; it returns buf extended. A
+// timestamp of NO_TIMESTAMP_TYPE or below zero becomes the zero time (no
+// timestamp). Key and value are capped at their
+// length so they never share spare capacity: nil when absent, empty and
+// non-nil when empty.
+func decodeRecordInto(r events.KafkaRecord, buf []byte) (dlq.Raw, []byte, error) {
 	raw := dlq.Raw{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, TimestampType: r.TimestampType}
 	if r.TimestampType != events.TimestampNone && r.Timestamp >= 0 {
 		raw.Timestamp = time.UnixMilli(r.Timestamp).UTC()
 	}
 	var err error
-	if raw.Key, err = r.DecodeKey(); err != nil {
-		return dlq.Raw{}, err
+	if raw.Key, buf, err = appendField(buf, r.AppendKey); err != nil {
+		return dlq.Raw{}, buf, err
 	}
-	if raw.Value, err = r.DecodeValue(); err != nil {
-		return dlq.Raw{}, err
+	if raw.Value, buf, err = appendField(buf, r.AppendValue); err != nil {
+		return dlq.Raw{}, buf, err
 	}
-	for _, h := range r.HeaderList() {
-		raw.Headers = append(raw.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+	if hs := r.HeaderList(); len(hs) > 0 {
+		raw.Headers = make([]kgo.RecordHeader, 0, len(hs))
+		for _, h := range hs {
+			raw.Headers = append(raw.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+		}
 	}
-	return raw, nil
+	return raw, buf, nil
+}
+
+// appendField decodes one field with appendTo into buf and returns the
+// field's bytes (nil when absent) and buf extended.
+func appendField(buf []byte, appendTo func([]byte) ([]byte, bool, error)) ([]byte, []byte, error) {
+	if buf == nil {
+		buf = []byte{}
+	}
+	start := len(buf)
+	out, ok, err := appendTo(buf)
+	if err != nil || !ok {
+		return nil, buf, err
+	}
+	return out[start:len(out):len(out)], out, nil
 }

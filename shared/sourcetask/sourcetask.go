@@ -173,6 +173,12 @@ func (t *Task) leaseTTL(ctx context.Context) time.Duration {
 // (ctx's deadline minus DeadlineMargin minus the longest page so far) is
 // spent. Finally one status write and the lease release.
 //
+// After a partition's first commit, pages are pipelined one deep: page
+// N+1 is read and converted while page N's acknowledgements are awaited.
+// The commit order is unchanged: page N's offset is written only after all
+// of page N's acks, before page N+1 is produced; a page read ahead when the
+// run stops or fails is simply dropped (nothing of it was produced).
+//
 // Errors: a conversion error is permanent (errclass.Data) and names the
 // partition, position and record; produce and store errors keep their
 // vendor class. On any error the current page's offset is not written.
@@ -249,55 +255,142 @@ func (t *Task) run(ctx context.Context, log *slog.Logger, lease state.Lease, res
 	if err != nil {
 		return fmt.Errorf("sourcetask: connector %q: list partitions: %w", t.Name, err)
 	}
-	var estimate time.Duration // longest page so far
+	var estimate time.Duration // longest page so far, from its read to its commit
 	for _, p := range parts {
 		off, err := t.Offsets.Get(ctx, t.Name, p)
 		if err != nil {
 			return fmt.Errorf("sourcetask: connector %q: %w", t.Name, err)
 		}
-		pos, version := off.Position, off.Version
-		for {
-			if !t.budgetLeft(ctx, estimate) {
-				res.StoppedByDeadline = true
-				log.Info("time budget spent; stopping before the next page", "partition", p.String(),
-					"estimate_ms", estimate.Milliseconds(), "margin_ms", t.margin().Milliseconds())
-				return nil
-			}
-			pageStart := t.now()
-			page, err := t.Source.ReadPage(ctx, p, pos)
-			if err != nil {
-				return fmt.Errorf("sourcetask: connector %q: read partition %s after position %s: %w", t.Name, p, posString(pos), err)
-			}
-			if err := t.producePage(ctx, p, pos, page.Records); err != nil {
-				return err
-			}
-			if len(page.Records) > 0 || version == 0 || !samePos(page.Next, pos) {
-				version, err = t.Offsets.PutFenced(ctx, t.Name, p, page.Next, version, lease.Counter)
-				if err != nil {
-					return fmt.Errorf("sourcetask: connector %q: commit offset %s of partition %s: %w", t.Name, posString(page.Next), p, retryableConflict(err))
-				}
-			}
-			d := t.now().Sub(pageStart)
-			estimate = max(estimate, d)
-			res.Pages++
-			res.Records += len(page.Records)
-			res.PerPartition[p.String()] += len(page.Records)
-			log.Info("page committed", "partition", p.String(), "records", len(page.Records),
-				"offset", posString(page.Next), "offset_version", version, "more", page.More, "duration_ms", d.Milliseconds())
-			if page.More && len(page.Records) == 0 && samePos(page.Next, pos) {
-				// A source that claims more rows but returns none and does
-				// not move would spin until the deadline.
-				log.Warn("source returned an empty page without progress but more=true; moving to the next partition",
-					"partition", p.String(), "offset", posString(pos))
-				break
-			}
-			pos = page.Next
-			if !page.More {
-				break
-			}
+		stop, err := t.runPartition(ctx, log, lease, res, p, off, &estimate)
+		if err != nil || stop {
+			return err
 		}
 	}
 	return nil
+}
+
+// pagePlan is one page read and converted, ready to produce.
+type pagePlan struct {
+	pos   connectors.Position // the position the page was read after
+	page  connectors.Page
+	krs   []*kgo.Record
+	start time.Time  // when its read began
+	done  chan error // produce outcome; nil when there is nothing to produce
+}
+
+// stalled reports a page that claims more rows but returned none and did
+// not move: following it would spin until the deadline.
+func (pl *pagePlan) stalled() bool {
+	return pl.page.More && len(pl.page.Records) == 0 && samePos(pl.page.Next, pl.pos)
+}
+
+// runPartition drains one partition. Pages are pipelined one deep: while
+// page N's records are in flight, page N+1 is read and converted. Page N's
+// offset is written only after every one of its acknowledgements, and page
+// N+1 is produced only after that write, so offsets are written in page
+// order and never past an unacknowledged record. The partition's first page
+// runs alone: its commit proves the lease's fence and the stored version
+// before anything is read ahead. stop reports that the time budget ended
+// the run.
+func (t *Task) runPartition(ctx context.Context, log *slog.Logger, lease state.Lease, res *Result,
+	p connectors.Partition, off state.Offset, estimate *time.Duration) (stop bool, err error) {
+	pos, version := off.Position, off.Version
+	var inflight *pagePlan
+	committed := 0
+	for {
+		var next *pagePlan
+		var readErr error
+		if inflight == nil || (committed > 0 && inflight.page.More && !inflight.stalled()) {
+			est := *estimate
+			if inflight != nil {
+				// The page in flight must finish too before the next one.
+				est = max(est, t.now().Sub(inflight.start))
+			}
+			if t.budgetLeft(ctx, est) {
+				next, readErr = t.preparePage(ctx, p, pos)
+			} else {
+				stop = true
+				res.StoppedByDeadline = true
+				log.Info("time budget spent; stopping before the next page", "partition", p.String(),
+					"estimate_ms", est.Milliseconds(), "margin_ms", t.margin().Milliseconds())
+			}
+		}
+		if inflight != nil {
+			if version, err = t.finishPage(ctx, log, lease, res, p, inflight, version, estimate); err != nil {
+				return false, err
+			}
+			committed++
+			if inflight.stalled() {
+				log.Warn("source returned an empty page without progress but more=true; moving to the next partition",
+					"partition", p.String(), "offset", posString(inflight.pos))
+				return false, nil
+			}
+			if !inflight.page.More {
+				return false, nil
+			}
+		}
+		if readErr != nil || stop {
+			return stop, readErr
+		}
+		inflight = next
+		if next == nil {
+			// The first page is committed; read on with read-ahead.
+			continue
+		}
+		t.startProduce(ctx, next)
+		pos = next.page.Next
+	}
+}
+
+// preparePage reads the page after pos and converts its records.
+func (t *Task) preparePage(ctx context.Context, p connectors.Partition, pos connectors.Position) (*pagePlan, error) {
+	pl := &pagePlan{pos: pos, start: t.now()}
+	page, err := t.Source.ReadPage(ctx, p, pos)
+	if err != nil {
+		return nil, fmt.Errorf("sourcetask: connector %q: read partition %s after position %s: %w", t.Name, p, posString(pos), err)
+	}
+	pl.page = page
+	if pl.krs, err = t.convertPage(ctx, p, pos, page.Records); err != nil {
+		return nil, err
+	}
+	return pl, nil
+}
+
+// startProduce sends pl's records in the background; finishPage waits.
+func (t *Task) startProduce(ctx context.Context, pl *pagePlan) {
+	if len(pl.krs) == 0 {
+		return
+	}
+	pl.done = make(chan error, 1)
+	go func() { pl.done <- t.produceSync(ctx, pl.krs) }()
+}
+
+// finishPage waits for every acknowledgement of pl, then writes its offset
+// (fenced by the lease) and accounts for it. It returns the new offset
+// version.
+func (t *Task) finishPage(ctx context.Context, log *slog.Logger, lease state.Lease, res *Result,
+	p connectors.Partition, pl *pagePlan, version int64, estimate *time.Duration) (int64, error) {
+	if pl.done != nil {
+		if err := <-pl.done; err != nil {
+			return version, fmt.Errorf("sourcetask: connector %q: produce %d records of partition %s to topic %q: %w",
+				t.Name, len(pl.krs), p, pl.krs[0].Topic, err)
+		}
+	}
+	if len(pl.page.Records) > 0 || version == 0 || !samePos(pl.page.Next, pl.pos) {
+		var err error
+		version, err = t.Offsets.PutFenced(ctx, t.Name, p, pl.page.Next, version, lease.Counter)
+		if err != nil {
+			return version, fmt.Errorf("sourcetask: connector %q: commit offset %s of partition %s: %w", t.Name, posString(pl.page.Next), p, retryableConflict(err))
+		}
+	}
+	d := t.now().Sub(pl.start)
+	*estimate = max(*estimate, d)
+	res.Pages++
+	res.Records += len(pl.page.Records)
+	res.PerPartition[p.String()] += len(pl.page.Records)
+	log.Info("page committed", "partition", p.String(), "records", len(pl.page.Records),
+		"offset", posString(pl.page.Next), "offset_version", version, "more", pl.page.More, "duration_ms", d.Milliseconds())
+	return version, nil
 }
 
 // retryableConflict marks an offset conflict retryable: another poller
@@ -309,15 +402,18 @@ func retryableConflict(err error) error {
 	return err
 }
 
-// producePage converts every record, produces them and waits for all acks.
-func (t *Task) producePage(ctx context.Context, p connectors.Partition, pos connectors.Position, recs []connect.Record) error {
+// convertPage applies the transforms and converts every record of a page,
+// ensuring each destination topic exists before it is used. The Kafka
+// records of a page share one backing array.
+func (t *Task) convertPage(ctx context.Context, p connectors.Partition, pos connectors.Position, recs []connect.Record) ([]*kgo.Record, error) {
 	krs := make([]*kgo.Record, 0, len(recs))
+	backing := make([]kgo.Record, len(recs))
 	for i := range recs {
 		r := recs[i]
 		if t.Transforms != nil {
 			out, keep, err := t.Transforms.Apply(r)
 			if err != nil {
-				return errclass.Data(fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s: %w",
+				return nil, errclass.Data(fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s: %w",
 					t.Name, i, posString(pos), p, err))
 			}
 			if !keep {
@@ -325,24 +421,17 @@ func (t *Task) producePage(ctx context.Context, p connectors.Partition, pos conn
 			}
 			r = out
 		}
-		kr, err := t.toKafka(&r)
-		if err != nil {
-			return errclass.Data(fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s (topic %q): %w",
+		kr := &backing[i]
+		if err := t.toKafka(&r, kr); err != nil {
+			return nil, errclass.Data(fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s (topic %q): %w",
 				t.Name, i, posString(pos), p, r.Topic, err))
 		}
 		if err := t.ensureTopic(ctx, kr.Topic); err != nil {
-			return fmt.Errorf("sourcetask: connector %q: ensure topic %q: %w", t.Name, kr.Topic, err)
+			return nil, fmt.Errorf("sourcetask: connector %q: ensure topic %q: %w", t.Name, kr.Topic, err)
 		}
 		krs = append(krs, kr)
 	}
-	if len(krs) == 0 {
-		return nil
-	}
-	if err := t.produceSync(ctx, krs); err != nil {
-		return fmt.Errorf("sourcetask: connector %q: produce %d records of partition %s to topic %q: %w",
-			t.Name, len(krs), p, recs[0].Topic, err)
-	}
-	return nil
+	return krs, nil
 }
 
 // produceSync waits for every acknowledgement, but never beyond ctx's
@@ -389,24 +478,28 @@ func (t *Task) ensureTopic(ctx context.Context, topic string) error {
 	return nil
 }
 
-func (t *Task) toKafka(r *connect.Record) (*kgo.Record, error) {
+// toKafka fills kr with r converted by the key and value converters.
+func (t *Task) toKafka(r *connect.Record, kr *kgo.Record) error {
 	if r.Topic == "" {
-		return nil, errors.New("record has no topic")
+		return errors.New("record has no topic")
 	}
-	kr := &kgo.Record{Topic: r.Topic, Timestamp: r.Timestamp}
+	kr.Topic, kr.Timestamp = r.Topic, r.Timestamp
 	var err error
 	if r.Key != nil || r.KeySchema != nil {
 		if kr.Key, err = t.KeyConv.FromConnect(r.Topic, r.KeySchema, r.Key); err != nil {
-			return nil, fmt.Errorf("convert key: %w", err)
+			return fmt.Errorf("convert key: %w", err)
 		}
 	}
 	if kr.Value, err = t.ValueConv.FromConnect(r.Topic, r.ValueSchema, r.Value); err != nil {
-		return nil, fmt.Errorf("convert value: %w", err)
+		return fmt.Errorf("convert value: %w", err)
 	}
-	for _, h := range r.Headers {
-		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+	if len(r.Headers) > 0 {
+		kr.Headers = make([]kgo.RecordHeader, 0, len(r.Headers))
+		for _, h := range r.Headers {
+			kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+		}
 	}
-	return kr, nil
+	return nil
 }
 
 func posString(p connectors.Position) string {

@@ -1,0 +1,219 @@
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// plainEvent is KafkaEvent decoded by encoding/json alone: the reference
+// the fast decoder must match.
+type plainEvent kafkaEventFields
+
+// decodeBoth decodes data with the fast path and with encoding/json (into
+// a type named KafkaEvent too, so error texts compare).
+func decodeBoth(data []byte) (fast KafkaEvent, fastErr error, ref plainEvent, refErr error) {
+	fastErr = json.Unmarshal(data, &fast)
+	direct, directErr := DecodeKafkaEvent(data)
+	if (directErr == nil) != (fastErr == nil) || (fastErr == nil && !reflect.DeepEqual(direct, fast)) ||
+		(fastErr != nil && directErr.Error() != fastErr.Error()) {
+		panic(fmt.Sprintf("DecodeKafkaEvent and json.Unmarshal differ: %v / %v\n%#v\n%#v", directErr, fastErr, direct, fast))
+	}
+	type KafkaEvent kafkaEventFields
+	refErr = json.Unmarshal(data, (*KafkaEvent)(&ref))
+	return
+}
+
+func sameDecode(t *testing.T, data []byte) {
+	t.Helper()
+	fast, fastErr, ref, refErr := decodeBoth(data)
+	if (fastErr == nil) != (refErr == nil) {
+		t.Fatalf("errors differ: fast %v, encoding/json %v\ninput: %s", fastErr, refErr, data)
+	}
+	if fastErr != nil {
+		if fastErr.Error() != refErr.Error() {
+			t.Fatalf("error texts differ:\nfast %v\nref  %v", fastErr, refErr)
+		}
+		return
+	}
+	if !reflect.DeepEqual(fast, KafkaEvent(ref)) {
+		t.Fatalf("decoded events differ\nfast %#v\nref  %#v\ninput: %s", fast, KafkaEvent(ref), data)
+	}
+}
+
+// TestFastDecodeMatchesEncodingJSON checks the hand-written decoder
+// against encoding/json on the fixtures and on the shapes where the two
+// could part: absent vs null vs empty key and value, empty headers,
+// signed header bytes, escapes, unknown and differently cased fields,
+// duplicates, out-of-range numbers and malformed input.
+func TestFastDecodeMatchesEncodingJSON(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no fixtures")
+	}
+	for _, name := range files {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameDecode(t, b)
+		})
+	}
+	rec := func(fields string) string {
+		return `{"eventSource":"aws:kafka","records":{"t-0":[{"topic":"t","partition":0,"offset":1,"timestamp":5,"timestampType":"CREATE_TIME"` + fields + `}]}}`
+	}
+	tests := []struct {
+		name, in string
+		fast     bool // the fast path must handle it (no fallback needed)
+	}{
+		{"key and value absent", rec(``), true},
+		{"key and value null", rec(`,"key":null,"value":null`), true},
+		{"key and value empty", rec(`,"key":"","value":""`), true},
+		{"key and value set", rec(`,"key":"a2V5","value":"dmFsdWU="`), true},
+		{"headers empty", rec(`,"headers":[]`), true},
+		{"headers signed bytes", rec(`,"headers":[{"h":[-61,-85,0,255]},{"h":[]},{"n":null},{}]`), true},
+		{"headers repeated key in one element", rec(`,"headers":[{"h":[1],"h":[2]}]`), true},
+		{"header byte out of range", rec(`,"headers":[{"h":[256]}]`), false},
+		{"header byte fraction", rec(`,"headers":[{"h":[1.0]}]`), false},
+		{"header byte string", rec(`,"headers":[{"h":["a"]}]`), false},
+		{"headers null", rec(`,"headers":null`), false},
+		{"whitespace everywhere", " { \"records\" : { \"t-0\" : [ { \"topic\" : \"t\" , \"partition\" : 0 , \"headers\" : [ { \"h\" : [ 1 , -2 ] } ] } ] } } \n", true},
+		{"escaped string", rec(`,"key":"a\/b"`), false},
+		{"unicode topic", `{"records":{"é-0":[{"topic":"é","partition":0}]}}`, true},
+		{"invalid utf8", "{\"records\":{\"t-0\":[{\"topic\":\"\xff\",\"partition\":0}]}}", false},
+		{"unknown record field", rec(`,"keySchemaMetadata":{"dataFormat":"AVRO"}`), false},
+		{"differently cased field", `{"Records":{"t-0":[{"Topic":"t"}]}}`, false},
+		{"duplicate field", rec(`,"offset":2`), false},
+		{"duplicate group", `{"records":{"t-0":[],"t-0":[{"topic":"t"}]}}`, false},
+		{"partition overflow", `{"records":{"t-0":[{"partition":2147483648}]}}`, false},
+		{"offset overflow", `{"records":{"t-0":[{"offset":9999999999999999999}]}}`, false},
+		{"offset min int64", `{"records":{"t-0":[{"offset":-9223372036854775808}]}}`, false},
+		{"offset negative zero", `{"records":{"t-0":[{"offset":-0}]}}`, true},
+		{"offset fraction", `{"records":{"t-0":[{"offset":1.5}]}}`, false},
+		{"offset exponent", `{"records":{"t-0":[{"offset":1e3}]}}`, false},
+		{"offset string", `{"records":{"t-0":[{"offset":"1"}]}}`, false},
+		{"eventSource null", `{"eventSource":null,"records":{}}`, false},
+		{"records null", `{"records":null}`, false},
+		{"group null", `{"records":{"t-0":null}}`, false},
+		{"empty object", `{}`, true},
+		{"empty records", `{"records":{}}`, true},
+		{"null event", `null`, false},
+		{"truncated", rec(``)[:40], false},
+		{"trailing garbage", rec(``) + `x`, false},
+		{"not an object", `[1]`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sameDecode(t, []byte(tt.in))
+			var e KafkaEvent
+			p := eventParser{d: []byte(tt.in)}
+			if got := p.event(&e); got != tt.fast {
+				t.Errorf("fast path handled it = %v, want %v", got, tt.fast)
+			}
+		})
+	}
+}
+
+// TestFastDecodeIntoNonEmptyEvent checks that decoding into an event that
+// already holds records merges like encoding/json.
+func TestFastDecodeIntoNonEmptyEvent(t *testing.T) {
+	in := []byte(`{"records":{"t-1":[{"topic":"t","partition":1}]}}`)
+	var fast KafkaEvent
+	var ref plainEvent
+	fast.Add(KafkaRecord{Topic: "t", Partition: 0})
+	ref.Records = map[string][]KafkaRecord{"t-0": {{Topic: "t"}}}
+	if err := json.Unmarshal(in, &fast); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(in, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fast, KafkaEvent(ref)) || len(fast.Records) != 2 {
+		t.Errorf("fast %#v, ref %#v", fast, ref)
+	}
+}
+
+// FuzzKafkaEventFastDecode checks the fast decoder against encoding/json on
+// arbitrary input: same success, same error text, same event.
+func FuzzKafkaEventFastDecode(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"records":{"t-0":[{"topic":"t","partition":0,"headers":[{"h":[-1,255]}],"key":null}]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameDecode(t, data)
+	})
+}
+
+func BenchmarkKafkaEventDecode(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		dec  func([]byte) error
+	}{
+		{"DecodeKafkaEvent", func(d []byte) error { _, err := DecodeKafkaEvent(d); return err }},
+		{"json-Unmarshal-fast-path", func(d []byte) error { var e KafkaEvent; return json.Unmarshal(d, &e) }},
+		{"encoding-json", func(d []byte) error { var e plainEvent; return json.Unmarshal(d, &e) }},
+	} {
+		var ev KafkaEvent
+		ev.EventSource = SourceSelfManaged
+		for i := range 10_000 {
+			v := []byte(fmt.Sprintf(`{"id":%d,"name":"customer %d","note":"%s"}`, i, i, strings.Repeat("x", 150)))
+			ev.Add(NewKafkaRecord("orders", int32(i%4), int64(i/4), time.Unix(1700000000, 0), "", []byte(fmt.Sprint(i)), v, nil))
+		}
+		data, err := json.Marshal(ev)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := tc.dec(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestBase64HelpersDoNotAllocate pins the reason for checkBase64 and
+// AppendKey/AppendValue: decoding into a caller's buffer, with no
+// allocation per record.
+func TestBase64HelpersDoNotAllocate(t *testing.T) {
+	s := strings.Repeat("dmFsdWUg", 40)
+	r := KafkaRecord{Topic: "t", Value: &s}
+	buf := make([]byte, 0, 4096)
+	var scratch []byte
+	if err := checkBase64(&s, &scratch); err != nil {
+		t.Fatal(err)
+	}
+	n := testing.AllocsPerRun(100, func() {
+		if _, ok, err := r.AppendValue(buf[:0]); err != nil || !ok {
+			t.Fatal(err, ok)
+		}
+		if err := checkBase64(&s, &scratch); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n != 0 {
+		t.Errorf("%v allocations per record, want 0", n)
+	}
+	got, ok, err := r.AppendValue([]byte("x"))
+	if want, _ := r.DecodeValue(); err != nil || !ok || string(got) != "x"+string(want) {
+		t.Errorf("AppendValue = %q, %v, %v; want x + %q", got, ok, err, want)
+	}
+	if got, ok, err := (KafkaRecord{}).AppendKey([]byte("x")); string(got) != "x" || ok || err != nil {
+		t.Errorf("AppendKey of an absent key = %q, %v, %v; want x unchanged, false", got, ok, err)
+	}
+}
