@@ -52,6 +52,7 @@ type instance struct {
 	exited    chan struct{}
 	exitErr   error // valid after exited is closed
 	ioDone    sync.WaitGroup
+	pipes     []*logPipe // stdout and stderr read ends
 
 	mu      sync.Mutex
 	current *invocation // awaiting /response or /error
@@ -111,9 +112,10 @@ func startInstance(fn *function) (*instance, error) {
 		return nil, fmt.Errorf("function %s: start %s: %w", fn.spec.Name, fn.spec.Bootstrap, err)
 	}
 	in.cmd = cmd
+	in.pipes = []*logPipe{{f: outR}, {f: errR}}
 	in.ioDone.Add(2)
-	go in.copyLines(outR)
-	go in.copyLines(errR)
+	go in.copyLines(in.pipes[0])
+	go in.copyLines(in.pipes[1])
 	go func() {
 		in.exitErr = cmd.Wait()
 		close(in.exited)
@@ -198,9 +200,10 @@ func (in *instance) waitIO(max time.Duration) {
 	}
 }
 
-func (in *instance) copyLines(r *os.File) {
+func (in *instance) copyLines(p *logPipe) {
 	defer in.ioDone.Done()
-	defer r.Close()
+	defer p.f.Close()
+	r := io.Reader(p)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
@@ -273,6 +276,10 @@ func (in *instance) readVmHWM() int64 {
 	return in.maxRSS
 }
 
+// logDrainMax bounds the wait for a function's last log lines at the end of
+// an invocation (see drainLogs).
+const logDrainMax = 50 * time.Millisecond
+
 // Runtime API handlers.
 
 func (in *instance) handleNext(w http.ResponseWriter, r *http.Request) {
@@ -317,6 +324,7 @@ func (in *instance) handleResponse(w http.ResponseWriter, r *http.Request) {
 		writeRuntimeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
 	}
+	drainLogs(in.pipes, logDrainMax)
 	switch {
 	case err != nil:
 		inv.result <- errorOutcome("Runtime.ResponseReadError", fmt.Sprintf("reading response: %v", err))
@@ -343,6 +351,7 @@ func (in *instance) handleError(w http.ResponseWriter, r *http.Request) {
 		writeRuntimeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
 	}
+	drainLogs(in.pipes, logDrainMax)
 	inv.result <- runtimeErrorOutcome(body, r.Header.Get("Lambda-Runtime-Function-Error-Type"), "Unhandled")
 	w.WriteHeader(http.StatusAccepted)
 	_, _ = io.WriteString(w, `{"status":"OK"}`)
