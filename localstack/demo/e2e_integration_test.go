@@ -4,13 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,58 +22,13 @@ import (
 
 const repoRoot = "../.."
 
-// binaries returns the build folder (with source-poller/bootstrap and
-// sink-handler/bootstrap) and the slkc-local binary. Under CI they are
-// always built fresh into a temporary folder, so the test exercises the
-// code of this checkout; locally the ones `make demo` built are used, and
-// the test is skipped when they are missing.
+// binaries builds this checkout's function binaries (dir/<fn>/bootstrap,
+// the layout slkc-local's -build reads) and slkc-local itself, so the test
+// never runs stale binaries from an earlier make.
 func binaries(t *testing.T) (buildDir, runner string) {
 	t.Helper()
-	buildDir, runner = filepath.Join(repoRoot, "build"), filepath.Join(repoRoot, "build", "bin", "slkc-local")
-	var missing []string
-	for _, p := range []string{filepath.Join(buildDir, "source-poller", "bootstrap"), filepath.Join(buildDir, "sink-handler", "bootstrap"), runner} {
-		if _, err := os.Stat(p); err != nil {
-			missing = append(missing, p)
-		}
-	}
-	if !testenv.InCI() {
-		if len(missing) > 0 {
-			t.Skipf("binaries missing (%s); run `make build-local` and `go build -o build/bin/slkc-local ./localstack/cmd/slkc-local` (or make demo), or set CI=true to build them", strings.Join(missing, ", "))
-		}
-		return buildDir, runner
-	}
-	dir := t.TempDir()
-	build := func(out, pkg string, lambda bool) error {
-		args := []string{"build", "-trimpath", "-o", out}
-		if lambda {
-			args = append(args, "-tags", "lambda.norpc")
-		}
-		cmd := exec.Command("go", append(args, pkg)...)
-		cmd.Dir = repoRoot
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
-		}
-		return nil
-	}
-	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	for i, b := range []struct {
-		out, pkg string
-		lambda   bool
-	}{
-		{filepath.Join(dir, "source-poller", "bootstrap"), "./functions/source-poller", true},
-		{filepath.Join(dir, "sink-handler", "bootstrap"), "./functions/sink-handler", true},
-		{filepath.Join(dir, "bin", "slkc-local"), "./localstack/cmd/slkc-local", false},
-	} {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = build(b.out, b.pkg, b.lambda) }()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	return dir, filepath.Join(dir, "bin", "slkc-local")
+	buildDir = testenv.BuildFunctions(t, "", "source-poller", "sink-handler")
+	return buildDir, testenv.BuildCommand(t, filepath.Join(buildDir, "bin"), "./localstack/cmd/slkc-local")
 }
 
 // isolatedPipeline copies connectors/pipeline into a temporary folder,
@@ -175,9 +126,6 @@ func TestEndToEndThroughTheRunner(t *testing.T) {
 // all removed at the end.
 func e2eSetup(t *testing.T) (Config, Pipeline) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
 	env := testenv.New(t)
 	ddb := env.Dynamo(t)
 	kafka := env.Kafka(t)

@@ -8,9 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,7 +50,7 @@ const (
 // Duplicates on the topic go to the tally.
 func TestSourceFunctionKilledByRuntime(t *testing.T) {
 	testenv.New(t) // skip (or fail in CI) before building when the stack is down
-	bin := buildSourcePoller(t)
+	bin := filepath.Join(testenv.BuildFunctions(t, "", "source-poller"), "source-poller", "bootstrap")
 	scheduled, err := os.ReadFile(filepath.Join("..", "..", "events", "testdata", "scheduled.json"))
 	if err != nil {
 		t.Fatalf("scheduled event fixture: %v", err)
@@ -65,20 +63,6 @@ func TestSourceFunctionKilledByRuntime(t *testing.T) {
 		return Figures{Duplicates: dups}
 	})
 	t.Logf("source/killed-by-runtime: %d invokes, %d killed by the runtime", invokes, kills)
-}
-
-// buildSourcePoller builds functions/source-poller as the Makefile does
-// (CGO_ENABLED=0, -tags lambda.norpc, -trimpath) for this machine's CPU.
-func buildSourcePoller(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "source-poller", "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", bin, "./functions/source-poller")
-	cmd.Dir = filepath.Join("..", "..")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goruntime.GOARCH)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build functions/source-poller: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // pollerResponse is the part of source-poller's response the test reads.
