@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,11 +23,7 @@ type Partition map[string]string
 // String is the canonical JSON of the partition (keys sorted), stable across
 // runs, used as the offset store's sort key.
 func (p Partition) String() string {
-	keys := make([]string, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(p))
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, k := range keys {

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 )
 
@@ -131,11 +132,7 @@ func (resp KafkaBatchResponse) ResumeOffsets() map[string]int64 {
 // Lambda in fewer bytes.
 func (resp KafkaBatchResponse) Compact() KafkaBatchResponse {
 	low := resp.ResumeOffsets()
-	keys := make([]string, 0, len(low))
-	for k := range low {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(low))
 	out := KafkaBatchResponse{BatchItemFailures: make([]KafkaBatchItemFailure, 0, len(keys))}
 	for _, k := range keys {
 		t, p, _ := SplitTopicPartition(k)

@@ -3,8 +3,8 @@ package events
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -186,11 +186,7 @@ func (r KafkaRecord) HeaderList() []connect.Header {
 	}
 	out := make([]connect.Header, 0, len(r.Headers))
 	for _, h := range r.Headers {
-		keys := make([]string, 0, len(h))
-		for k := range h {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(h))
 		for _, k := range keys {
 			var v []byte
 			if h[k] != nil {

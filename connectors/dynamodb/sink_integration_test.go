@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/big"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -84,11 +86,7 @@ func avString(av types.AttributeValue) string {
 }
 
 func itemString(m map[string]types.AttributeValue) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + avString(m[k])

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -230,11 +232,7 @@ func FunctionEnvFromContext(v any) (map[string]string, error) {
 	default:
 		return nil, fmt.Errorf("want NAME=value,... or a JSON object, got %T", v)
 	}
-	names := make([]string, 0, len(out))
-	for k := range out {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(out))
 	for _, k := range names {
 		if err := pipeline.ValidEnvName(k); err != nil {
 			errs = append(errs, err)

@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,11 +76,7 @@ func (s Summary) Render(w io.Writer) error {
 	}
 	if len(s.Latency) > 0 {
 		line("end-to-end latency, MySQL commit -> row visible in the sink (poll.interval.ms=%d, sampled every 100ms)", s.PollIntervalMs)
-		names := make([]string, 0, len(s.Latency))
-		for n := range s.Latency {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+		names := slices.Sorted(maps.Keys(s.Latency))
 		for _, n := range names {
 			l := s.Latency[n]
 			line("  %-24s n=%-4d min %-7s p50 %-7s p90 %-7s p99 %-7s max %s", n, l.N, ms(l.Min), ms(l.P50), ms(l.P90), ms(l.P99), ms(l.Max))

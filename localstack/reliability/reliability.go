@@ -13,10 +13,11 @@ package reliability
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,11 +89,7 @@ func (t *Tally) Add(name string, f Figures) {
 func (t *Tally) Lines() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	names := make([]string, 0, len(t.cases))
-	for n := range t.cases {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(t.cases))
 	var out []string
 	var total Figures
 	for _, n := range names {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -524,11 +526,7 @@ func (v Values) Redacted() map[string]string {
 // LogValue logs the redacted values.
 func (v Values) LogValue() slog.Value {
 	r := v.Redacted()
-	keys := make([]string, 0, len(r))
-	for k := range r {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(r))
 	attrs := make([]slog.Attr, len(keys))
 	for i, k := range keys {
 		attrs[i] = slog.String(k, r[k])

@@ -2,7 +2,8 @@ package config
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -59,11 +60,7 @@ var classes = map[string]classInfo{
 func ConnectorKind(class string) (Kind, string, error) {
 	c, ok := classes[strings.TrimSpace(class)]
 	if !ok {
-		known := make([]string, 0, len(classes))
-		for k := range classes {
-			known = append(known, k)
-		}
-		sort.Strings(known)
+		known := slices.Sorted(maps.Keys(classes))
 		return 0, "", fmt.Errorf("config: unknown %s %q; known: %s", KeyConnectorClass, class, strings.Join(known, ", "))
 	}
 	return c.kind, c.canonical, nil

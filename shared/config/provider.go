@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -56,11 +57,7 @@ func Resolve(ctx context.Context, cfg map[string]string, p Providers) (map[strin
 		lookup = os.LookupEnv
 	}
 	r := &resolver{ctx: ctx, p: p, lookup: lookup, cache: map[string]string{}}
-	keys := make([]string, 0, len(cfg))
-	for k := range cfg {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(cfg))
 	out := make(map[string]string, len(cfg))
 	var errs []error
 	for _, k := range keys {
@@ -172,11 +169,7 @@ func jsonField(secret, id, field string) (string, error) {
 	}
 	raw, ok := m[field]
 	if !ok {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(m))
 		return "", fmt.Errorf("secret %q has no key %q (keys: %s)", id, field, strings.Join(keys, ", "))
 	}
 	var s string

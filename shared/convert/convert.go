@@ -12,6 +12,8 @@ package convert
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -114,11 +116,7 @@ func New(class string, props map[string]string, isKey bool) (Converter, error) {
 
 // checkProps rejects keys outside allowed (converter.type is always allowed).
 func checkProps(props map[string]string, allowed map[string]string) error {
-	keys := make([]string, 0, len(props))
-	for k := range props {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(props))
 	for _, k := range keys {
 		if k == "converter.type" {
 			continue

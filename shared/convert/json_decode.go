@@ -7,8 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -382,11 +383,7 @@ func (c *jsonConverter) toConnectMap(s *connect.Schema, v any) (any, error) {
 		if !ok {
 			return nil, &FieldError{Err: fmt.Errorf("maps with string keys must be JSON objects, got %s", jsonKind(v))}
 		}
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(obj))
 		out := make([]connect.MapEntry, len(keys))
 		for i, k := range keys {
 			kv, err := c.toConnect(s.Keys, k)

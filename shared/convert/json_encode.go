@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -459,11 +461,7 @@ func (c *jsonConverter) appendMap(b []byte, s *connect.Schema, v any) ([]byte, e
 		if !objectMode {
 			return b, wrongType(s, v, "[]connect.MapEntry for a map with non-string keys")
 		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(x))
 		b = append(b, '{')
 		for i, k := range keys {
 			if i > 0 {
@@ -566,11 +564,7 @@ func (c *jsonConverter) appendSchemaless(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(x))
 		b = append(b, '{')
 		for i, k := range keys {
 			if i > 0 {
