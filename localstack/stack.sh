@@ -185,7 +185,11 @@ start_mariadb() {
   port_open "$MYSQL_PORT" && die "port $MYSQL_PORT is in use by another process (a system MariaDB/MySQL?); stop it or set SLKC_MYSQL_PORT"
   local dir="$LOCAL_DIR/mariadb" user=()
   mkdir -p "$dir/run"
-  if [[ $(id -u) -eq 0 ]]; then user=(--user=mysql); fi
+  # The server runs as the user who runs this script (as root it must be
+  # told so explicitly). Running as the mysql user instead would need every
+  # folder above .local/ to be searchable by it, which a checkout in a
+  # private folder (mktemp -d, a 0700 home) is not.
+  if [[ $(id -u) -eq 0 ]]; then user=(--user=root); fi
   local fresh=0
   if [[ ! -d "$dir/data/mysql" ]]; then
     fresh=1
@@ -193,7 +197,6 @@ start_mariadb() {
     mariadb-install-db --no-defaults "${user[@]}" --datadir="$dir/data" --auth-root-authentication-method=socket \
       --skip-test-db >"$LOG_DIR/mariadb-install.log" 2>&1 || die "mariadb-install-db failed; see $LOG_DIR/mariadb-install.log"
   fi
-  if [[ $(id -u) -eq 0 ]]; then chown -R mysql:mysql "$dir"; fi
   log "starting mariadb on 127.0.0.1:$MYSQL_PORT"
   # Durability settings are relaxed (flush once a second) because this is a
   # disposable test database; binlog is ROW like a CDC-ready production server.
