@@ -111,6 +111,20 @@ kafka_healthy() {
   port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$LOG_DIR/kafka.log"
 }
 
+# kafka_coordinator_ready: the group coordinator answers. On a freshly
+# formatted broker the first FindCoordinator creates __consumer_offsets and
+# group requests fail with COORDINATOR_NOT_AVAILABLE until it is loaded, so
+# "started" is not "ready" for consumer groups. Describing a group that does
+# not exist succeeds (GroupIdNotFound) only once the coordinator serves it.
+kafka_coordinator_ready() {
+  local mark="$LOCAL_DIR/kafka/coordinator.ready"
+  [[ -f "$mark" && "$mark" -nt "$(pidfile kafka)" ]] && return 0
+  java -cp "$CACHE_DIR/kafka-lib/*" org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+    --bootstrap-server "127.0.0.1:$KAFKA_PORT" --describe --group slkc-stack-readiness --timeout 5000 2>&1 \
+    | grep -qE 'GroupIdNotFoundException|does not exist|has no active members' || return 1
+  touch "$mark"
+}
+
 dynamodb_healthy() {
   # An unsigned ListTables is answered by a running DynamoDB Local with a
   # JSON error; any HTTP answer from the port proves the server is serving.
@@ -241,6 +255,7 @@ cmd_up() {
   start_dynamodb
   start_mariadb
   wait_for kafka "$LOG_DIR/kafka.log" kafka_healthy
+  wait_for kafka "$LOG_DIR/kafka.log" kafka_coordinator_ready
   wait_for dynamodb "$LOG_DIR/dynamodb.log" dynamodb_healthy
   wait_for mariadb "$LOG_DIR/mariadb.log" mariadb_healthy
   cmd_env >"$LOCAL_DIR/env"

@@ -35,6 +35,7 @@ import (
 
 	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
+	slkckafka "github.com/serverless-kafka-connect/slkc/shared/kafka"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
 
@@ -468,14 +469,8 @@ func Clean(ctx context.Context, p Pipeline, db *sql.DB, ddb *dynamodb.Client, ad
 	for _, s := range p.SinkConfigs {
 		groups = append(groups, s.Group)
 	}
-	if res, err := admin.DeleteGroups(ctx, groups...); err != nil {
-		return fmt.Errorf("demo: delete consumer groups %v: %w", groups, err)
-	} else {
-		for _, r := range res {
-			if r.Err != nil && !errors.Is(r.Err, kerr.GroupIDNotFound) {
-				return fmt.Errorf("demo: delete consumer group %s: %w (is a runner from another run still consuming?)", r.Group, r.Err)
-			}
-		}
+	if err := deleteGroups(ctx, admin, groups); err != nil {
+		return err
 	}
 	if err := deleteTopics(ctx, admin, topics); err != nil {
 		return err
@@ -496,15 +491,45 @@ func Clean(ctx context.Context, p Pipeline, db *sql.DB, ddb *dynamodb.Client, ad
 	return nil
 }
 
-func deleteTopics(ctx context.Context, admin *kadm.Client, topics []string) error {
-	res, err := admin.DeleteTopics(ctx, topics...)
-	if err != nil {
-		return fmt.Errorf("demo: delete topics %v: %w", topics, err)
-	}
-	for _, r := range res {
-		if r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
-			return fmt.Errorf("demo: delete topic %s: %w", r.Topic, r.Err)
+// kafkaAttempts bounds the retries of admin requests that a freshly started
+// broker answers with a retriable code (COORDINATOR_NOT_AVAILABLE while
+// __consumer_offsets is being created); about 20 s with kafka.Retry's backoff,
+// on top of the client's own retries. A variable so tests can shorten it.
+var kafkaAttempts = 15
+
+// deleteGroups deletes the sinks' consumer groups; a group that does not
+// exist is fine, retriable errors are retried (bounded), and any other error
+// names the group.
+func deleteGroups(ctx context.Context, admin *kadm.Client, groups []string) error {
+	return slkckafka.Retry(ctx, kafkaAttempts, func(ctx context.Context) error {
+		res, err := admin.DeleteGroups(ctx, groups...)
+		if err != nil {
+			return fmt.Errorf("demo: delete consumer groups %v: %w", groups, err)
 		}
+		for _, r := range res {
+			if r.Err != nil && !errors.Is(r.Err, kerr.GroupIDNotFound) {
+				return fmt.Errorf("demo: delete consumer group %s: %w (is a runner from another run still consuming?)", r.Group, r.Err)
+			}
+		}
+		return nil
+	})
+}
+
+func deleteTopics(ctx context.Context, admin *kadm.Client, topics []string) error {
+	err := slkckafka.Retry(ctx, kafkaAttempts, func(ctx context.Context) error {
+		res, err := admin.DeleteTopics(ctx, topics...)
+		if err != nil {
+			return fmt.Errorf("demo: delete topics %v: %w", topics, err)
+		}
+		for _, r := range res {
+			if r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
+				return fmt.Errorf("demo: delete topic %s: %w", r.Topic, r.Err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	// Deletion is asynchronous; the source must not recreate a topic Kafka
 	// is still removing.
