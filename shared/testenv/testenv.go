@@ -15,6 +15,7 @@
 //
 // When a service cannot be reached, a test is skipped, except when CI=true:
 // then it fails with a message naming the service and how to start it.
+// Under -short every test built on New is skipped without contacting anything.
 package testenv
 
 import (
@@ -60,8 +61,14 @@ type Env struct {
 
 // New reads the environment. It does not contact any service; each accessor
 // checks its own service on first use.
+//
+// Under `go test -short` (make test-unit) it skips the test: every test that
+// needs a service goes through New, so the short run touches none.
 func New(t testing.TB) *Env {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: needs the local stack; skipped under -short (make test-unit)")
+	}
 	e := &Env{
 		bootstrap: getenv("SLKC_KAFKA_BOOTSTRAP", DefaultKafkaBootstrap),
 		mysqlDSN:  getenv("SLKC_MYSQL_DSN", DefaultMySQLDSN),
