@@ -78,8 +78,9 @@ func NewSink(cfg SinkConfig, db *sql.DB) (*Sink, error) {
 // fit its column (too long, out of range, an invalid date, NULL into NOT
 // NULL) fails its record instead of being truncated with a warning. It is
 // MySQL 8's default without ONLY_FULL_GROUP_BY, with STRICT_ALL_TABLES
-// added; every mode in it exists on MySQL 5.7+ and MariaDB 10.2+.
-const SinkSQLMode = "STRICT_ALL_TABLES,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
+// added, in the order the server reports it; every mode in it exists on
+// MySQL 5.7+ and MariaDB 10.2+.
+const SinkSQLMode = "STRICT_TRANS_TABLES,STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 
 // OpenSink opens a connection pool from cfg.Conn and returns a sink using
 // it; Close closes the pool. Every connection runs SET sql_mode to
@@ -404,45 +405,40 @@ func (w *tableWriter) exec(ctx context.Context, query string, args []any) error 
 }
 
 // execChunk runs the statement for a chunk; when it fails with a data
-// error it runs the rows one by one to find the bad ones. InnoDB rolls
-// back just the failed statement on such errors, so the transaction and
-// the rows before it stay intact (no savepoint needed). explain, when not
-// nil, turns a row's data error into the error reported for it; it
-// returns nil when it wrote the row after all, and a non-nil fatal error
-// to fail the batch.
+// error it splits the chunk in halves and runs each (left first, so rows
+// are still written in batch order) until the failing rows stand alone:
+// k bad rows among n cost about 2k·log2(n) statements instead of n.
+// InnoDB rolls back just the failed statement on such errors, so the
+// transaction and the rows before it stay intact (no savepoint needed).
+// explain, when not nil, turns a lone row's data error into the error
+// reported for it; it returns nil when it wrote the row after all, and a
+// non-nil fatal error to fail the batch.
 func (w *tableWriter) execChunk(ctx context.Context, chunk []sinkRow, build func(n int) string, args func([]sinkRow) []any, explain explainFunc) error {
 	err := w.exec(ctx, build(len(chunk)), args(chunk))
-	if err == nil || !isRecordError(err) {
-		if err != nil {
-			return fmt.Errorf("mysql sink: table %s: %w", w.table, err)
-		}
+	if err == nil {
 		return nil
 	}
-	if len(chunk) > 1 {
-		w.s.log.DebugContext(ctx, "mysql sink: data error in multi-row statement, retrying row by row", "table", w.table, "rows", len(chunk), "error", err)
+	if !isRecordError(err) {
+		return fmt.Errorf("mysql sink: table %s: %w", w.table, err)
 	}
-	for i := range chunk {
-		one := chunk[i : i+1]
-		if len(chunk) > 1 {
-			err = w.exec(ctx, build(1), args(one))
+	if len(chunk) > 1 {
+		w.s.log.DebugContext(ctx, "mysql sink: data error in multi-row statement, splitting it", "table", w.table, "rows", len(chunk), "error", err)
+		half := len(chunk) / 2
+		if err := w.execChunk(ctx, chunk[:half], build, args, explain); err != nil {
+			return err
+		}
+		return w.execChunk(ctx, chunk[half:], build, args, explain)
+	}
+	if explain != nil {
+		var fatal error
+		if err, fatal = explain(ctx, chunk[0], err); fatal != nil {
+			return fmt.Errorf("mysql sink: table %s: %w", w.table, fatal)
 		}
 		if err == nil {
-			continue
+			return nil
 		}
-		if !isRecordError(err) {
-			return fmt.Errorf("mysql sink: table %s: %w", w.table, err)
-		}
-		if explain != nil {
-			var fatal error
-			if err, fatal = explain(ctx, chunk[i], err); fatal != nil {
-				return fmt.Errorf("mysql sink: table %s: %w", w.table, fatal)
-			}
-			if err == nil {
-				continue
-			}
-		}
-		w.fail(chunk[i], err)
 	}
+	w.fail(chunk[0], err)
 	return nil
 }
 
