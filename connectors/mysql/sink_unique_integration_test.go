@@ -254,7 +254,7 @@ func TestSinkIntegrationUpsertUniqueKey10k(t *testing.T) {
 }
 
 // TestSinkIntegrationStrictSQLMode: the sink's sessions are strict even
-// when the server or the URL says otherwise (here sql_mode=” in the
+// when the server or the URL says otherwise (here an empty sql_mode in the
 // URL), so an over-long VARCHAR and an out-of-range INT fail their own
 // records instead of being truncated with a warning.
 func TestSinkIntegrationStrictSQLMode(t *testing.T) {
