@@ -484,11 +484,7 @@ func (w *tableWriter) explainUniqueKey(ctx context.Context, row sinkRow, err err
 // indexColumns returns the columns of an index of table in order, or nil
 // when information_schema cannot tell (the error is only decoration).
 func (s *Sink) indexColumns(ctx context.Context, table, index string) []string {
-	var schema any
-	name := table
-	if db, t, ok := strings.Cut(table, "."); ok {
-		schema, name = db, t
-	}
+	schema, name := schemaAndName(table)
 	rows, err := s.db.QueryContext(ctx,
 		"SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND INDEX_NAME = ? ORDER BY SEQ_IN_INDEX",
 		schema, name, index)
@@ -599,14 +595,20 @@ func (w *tableWriter) updateRun(ctx context.Context, run []sinkRow) error {
 	return nil
 }
 
+// schemaAndName splits a possibly db-qualified table name into the
+// TABLE_SCHEMA parameter of an information_schema query (nil: the
+// connection's database, for COALESCE(?, DATABASE())) and the table name.
+func schemaAndName(table string) (schema any, name string) {
+	if db, t, ok := strings.Cut(table, "."); ok {
+		return db, t
+	}
+	return nil, table
+}
+
 // tableColumns returns the lower-cased column names of the table and
 // whether it exists.
 func (s *Sink) tableColumns(ctx context.Context, table string) (map[string]bool, bool, error) {
-	var schema any
-	name := table
-	if db, t, ok := strings.Cut(table, "."); ok {
-		schema, name = db, t
-	}
+	schema, name := schemaAndName(table)
 	rows, err := s.db.QueryContext(ctx,
 		"SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
 		schema, name)

@@ -104,9 +104,7 @@ func duplicateKeyName(msg, table string) string {
 		return ""
 	}
 	name := msg[i+len(marker) : len(msg)-1]
-	if _, t, ok := strings.Cut(table, "."); ok {
-		table = t
-	}
+	_, table = schemaAndName(table)
 	if n := len(table); len(name) > n+1 && name[n] == '.' && strings.EqualFold(name[:n], table) {
 		return name[n+1:]
 	}

@@ -18,6 +18,14 @@ import (
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
 )
 
+// keyedRec is a record at offset id of topic with key testKey(id) and a
+// struct value of schema holding vals in field order.
+func keyedRec(topic string, id int64, schema *connect.Schema, vals ...any) connect.Record {
+	v := connect.NewStruct(schema)
+	copy(v.Values, vals)
+	return rec(topic, id, testKey(id), v)
+}
+
 // wantUniqueKeyFailures checks that exactly the records at want failed,
 // each as a permanent data error that names its position and the unique
 // key (and its columns) it collided on; keys[i] is the expected text for
@@ -95,9 +103,9 @@ func TestSinkIntegrationUpsertUniqueKeyTwoSecondary(t *testing.T) {
 		connect.Field{Name: "phone", Schema: connect.Primitive(connect.String)},
 		connect.Field{Name: "name", Schema: connect.Primitive(connect.String)})
 	account := func(off, id int64, email, country, phone, name string) connect.Record {
-		v := connect.NewStruct(schema)
-		copy(v.Values, []any{email, country, phone, name})
-		return rec("accounts", off, testKey(id), v)
+		r := keyedRec("accounts", id, schema, email, country, phone, name)
+		r.Offset = off
+		return r
 	}
 	s := f.sink(t, "insert.mode", "upsert", "pk.mode", "record_key")
 	records := []connect.Record{
@@ -209,11 +217,7 @@ func TestSinkIntegrationUpsertUniqueKey10k(t *testing.T) {
 	schema := connect.NewStructSchema("o",
 		connect.Field{Name: "email", Schema: connect.Primitive(connect.String)},
 		connect.Field{Name: "n", Schema: connect.Primitive(connect.Int32)})
-	order := func(id int64, email string, n int32) connect.Record {
-		v := connect.NewStruct(schema)
-		copy(v.Values, []any{email, n})
-		return rec("orders", id, testKey(id), v)
-	}
+	order := func(id int64, email string, n int32) connect.Record { return keyedRec("orders", id, schema, email, n) }
 	email := func(id int64) string { return fmt.Sprintf("e%d@x", id) }
 	s := f.sink(t, "insert.mode", "upsert", "pk.mode", "record_key")
 	var seed []connect.Record
@@ -274,9 +278,7 @@ func TestSinkIntegrationStrictSQLMode(t *testing.T) {
 		connect.Field{Name: "name", Schema: connect.Primitive(connect.String)},
 		connect.Field{Name: "qty", Schema: connect.Primitive(connect.Int64)})
 	order := func(id int64, name string, qty int64) connect.Record {
-		v := connect.NewStruct(schema)
-		copy(v.Values, []any{name, qty})
-		return rec("orders", id, testKey(id), v)
+		return keyedRec("orders", id, schema, name, qty)
 	}
 	records := []connect.Record{
 		order(1, "ok", 1),
