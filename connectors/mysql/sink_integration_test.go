@@ -559,3 +559,34 @@ func BenchmarkSinkIntegrationUpsert10k(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkSinkIntegrationUpsert10kBadRows is BenchmarkSinkIntegrationUpsert10k
+// with 6 records spread through the batch that the server refuses (a name
+// too long for its column): it measures isolating the bad rows of the
+// multi-row statements.
+func BenchmarkSinkIntegrationUpsert10kBadRows(b *testing.B) {
+	f := newSinkFixture(b)
+	if _, err := f.db.Exec("CREATE TABLE orders (id BIGINT PRIMARY KEY, name VARCHAR(16) NOT NULL, amount DECIMAL(10,2))"); err != nil {
+		b.Fatal(err)
+	}
+	s := f.sink(b, "insert.mode", "upsert", "pk.mode", "record_key")
+	s.log = slog.New(slog.DiscardHandler)
+	const n = 10_000
+	records := make([]connect.Record, n)
+	for i := range records {
+		name := fmt.Sprint("name-", i)
+		if i%1700 == 99 {
+			name = strings.Repeat("x", 17)
+		}
+		records[i] = rec("orders", int64(i), testKey(int64(i)), testValue(int64(i), name))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		var be *connectors.BatchError
+		if err := s.Write(context.Background(), records); !errors.As(err, &be) || len(be.Failed) != 6 {
+			b.Fatalf("Write = %v, want 6 failed records", err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+}
