@@ -74,7 +74,7 @@ func NewSink(cfg SinkConfig, db *sql.DB) (*Sink, error) {
 }
 
 // SinkSQLMode is the sql_mode of every session OpenSink opens, whatever
-// the server's default or the URL says: strict, so a value that does not
+// the server's default: strict, so a value that does not
 // fit its column (too long, out of range, an invalid date, NULL into NOT
 // NULL) fails its record instead of being truncated with a warning. It is
 // MySQL 8's default without ONLY_FULL_GROUP_BY, with STRICT_ALL_TABLES
@@ -84,7 +84,8 @@ const SinkSQLMode = "STRICT_TRANS_TABLES,STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZE
 
 // OpenSink opens a connection pool from cfg.Conn and returns a sink using
 // it; Close closes the pool. Every connection runs SET sql_mode to
-// SinkSQLMode when it opens (a sql_mode in connection.url is replaced).
+// SinkSQLMode when it opens (ParseSinkConfig refuses a sql_mode parameter
+// in connection.url; one in a config built otherwise is replaced).
 func OpenSink(cfg SinkConfig) (*Sink, error) {
 	dc, err := cfg.Conn.DriverConfig()
 	if err != nil {
@@ -473,7 +474,9 @@ func (w *tableWriter) explainUniqueKey(ctx context.Context, row sinkRow, err err
 		return err, nil
 	}
 	var me *gomysql.MySQLError
-	errors.As(err, &me)
+	if !errors.As(err, &me) {
+		return err, nil
+	}
 	ue := &uniqueKeyError{Key: duplicateKeyName(me.Message, w.table), RecordKey: w.names(row)[:row.nkeys], Err: err}
 	if ue.Key != "" {
 		ue.Columns = w.s.indexColumns(ctx, w.table, ue.Key)
