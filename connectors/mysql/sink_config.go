@@ -50,7 +50,10 @@ const (
 	// an existing row with the same coordinates is the same record
 	// delivered again and is kept without error.
 	InsertModeInsert InsertMode = "insert"
-	// InsertModeUpsert writes INSERT ... ON DUPLICATE KEY UPDATE.
+	// InsertModeUpsert writes INSERT ... ON DUPLICATE KEY UPDATE that only
+	// inserts the record's key or updates the row with that key; a record
+	// whose other unique values are held by another row is a per-record
+	// data error (see keyGuard).
 	InsertModeUpsert InsertMode = "upsert"
 	// InsertModeUpdate writes UPDATE ... WHERE pk; missing rows are not
 	// created.
