@@ -50,7 +50,10 @@ const (
 	// an existing row with the same coordinates is the same record
 	// delivered again and is kept without error.
 	InsertModeInsert InsertMode = "insert"
-	// InsertModeUpsert writes INSERT ... ON DUPLICATE KEY UPDATE.
+	// InsertModeUpsert writes INSERT ... ON DUPLICATE KEY UPDATE that only
+	// inserts the record's key or updates the row with that key; a record
+	// whose other unique values are held by another row is a per-record
+	// data error (see keyGuard).
 	InsertModeUpsert InsertMode = "upsert"
 	// InsertModeUpdate writes UPDATE ... WHERE pk; missing rows are not
 	// created.
@@ -148,9 +151,15 @@ func parseSink(props map[string]string) (SinkConfig, []error) {
 	}
 	if cfg.Conn.URL == "" {
 		errs = append(errs, config.Errorf(SinkKeyConnectionURL, "", "required: a jdbc:mysql://host:port/db URL or a Go MySQL DSN"))
-	} else if _, err := cfg.Conn.DriverConfig(); err != nil {
+	} else if dc, err := cfg.Conn.DriverConfig(); err != nil {
 		// The URL may hold a password: DriverConfig's message redacts it.
 		errs = append(errs, config.Errorf(SinkKeyConnectionURL, "", "%v", err))
+	} else {
+		for k := range dc.Params {
+			if strings.EqualFold(k, "sql_mode") {
+				errs = append(errs, config.Errorf(SinkKeyConnectionURL, "", "parameter %s is not allowed: the sink sets sql_mode=%s on its sessions, so a value that does not fit its column fails its record instead of being truncated; remove %s", k, SinkSQLMode, k))
+			}
+		}
 	}
 	if v, ok := props[SinkKeyInsertMode]; ok {
 		switch m := InsertMode(strings.ToLower(strings.TrimSpace(v))); m {

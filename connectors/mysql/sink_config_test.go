@@ -71,6 +71,8 @@ func TestParseSinkConfig(t *testing.T) {
 		{"upsert needs a key", base("insert.mode", "upsert"), []string{"requires a primary key"}},
 		{"bad timezone", base("db.timezone", "Mars/Olympus"), []string{`"Mars/Olympus" for config key "db.timezone"`}},
 		{"bad table name", base("table.name.format", "a.b.c"), []string{"table.name.format"}},
+		{"sql_mode in the URL", base("connection.url", "u:p@tcp(127.0.0.1:3306)/shop?SQL_MODE=%27%27"),
+			[]string{`config key "connection.url"`, "parameter SQL_MODE is not allowed", "STRICT_ALL_TABLES"}},
 		{"bad pk field", base("pk.mode", "record_value", "pk.fields", "ok,"+strings.Repeat("x", 65)), []string{"longer than 64"}},
 	}
 	for _, tc := range bad {

@@ -28,7 +28,7 @@ func SinkConfigDef() *config.Def {
 			Doc: "Password; overrides the one in connection.url. Use ${secretsmanager:id:key}."},
 		config.Key{Name: SinkKeyInsertMode, Type: s, Default: config.Default(string(InsertModeInsert)), Group: GroupSink,
 			Validator: config.OneOfFold(string(InsertModeInsert), string(InsertModeUpsert), string(InsertModeUpdate)),
-			Doc:       "insert (plain INSERT), upsert (INSERT .. ON DUPLICATE KEY UPDATE; idempotent) or update (UPDATE .. WHERE pk). Default insert."},
+			Doc:       "insert (plain INSERT), upsert (INSERT .. ON DUPLICATE KEY UPDATE of the row with the record's key only: a record whose other unique values another row holds fails; idempotent) or update (UPDATE .. WHERE pk). Default insert."},
 		config.Key{Name: SinkKeyPKMode, Type: s, Default: config.Default(string(PKModeNone)), Group: GroupSink,
 			Validator: config.OneOfFold(string(PKModeNone), string(PKModeKafka), string(PKModeRecordKey), string(PKModeRecordValue)),
 			Doc:       "none, kafka (__connect_topic/__connect_partition/__connect_offset), record_key or record_value. Default none."},

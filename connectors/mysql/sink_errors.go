@@ -2,6 +2,8 @@ package mysql
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	gomysql "github.com/go-sql-driver/mysql"
 )
@@ -13,6 +15,7 @@ import (
 var recordErrorNumbers = map[uint16]string{
 	1048: "column cannot be null",
 	1062: "duplicate entry",
+	1242: "unique key guard: another row holds the record's unique values (see keyGuard)",
 	1264: "out of range value",
 	1265: "data truncated",
 	1292: "incorrect date/time value",
@@ -29,6 +32,14 @@ var recordErrorNumbers = map[uint16]string{
 	3819: "check constraint violated",
 	4025: "constraint failed",
 }
+
+// Error numbers the upsert's unique key handling looks for.
+const (
+	// duplicateEntry is ER_DUP_ENTRY.
+	duplicateEntry = 1062
+	// keyGuardErrorNumber is ER_SUBQUERY_NO_1_ROW, raised by keyGuardRaise.
+	keyGuardErrorNumber = 1242
+)
 
 // duplicateColumn is ER_DUP_FIELDNAME, which a concurrent auto.evolve of
 // the same column produces; the column then exists, which is what we want.
@@ -56,4 +67,46 @@ func mysqlErrorNumber(err error) uint16 {
 		return me.Number
 	}
 	return 0
+}
+
+// uniqueKeyError is a record refused because one of its unique values is
+// held by a row with another key: writing it would have changed that row.
+type uniqueKeyError struct {
+	// Key is the unique index (constraint) name the server reported, and
+	// Columns its columns when information_schema could tell them.
+	Key     string
+	Columns []string
+	// RecordKey lists the sink's key columns (pk.mode / pk.fields).
+	RecordKey []string
+	// Err is the server's duplicate entry error.
+	Err error
+}
+
+func (e *uniqueKeyError) Error() string {
+	key := fmt.Sprintf("%q", e.Key)
+	if len(e.Columns) > 0 {
+		key += " (" + strings.Join(e.Columns, ", ") + ")"
+	}
+	return fmt.Sprintf("unique key %s is held by another row whose key (%s) differs from the record's: "+
+		"an upsert only inserts the record's key or updates the row with that key, and never changes another row: %v",
+		key, strings.Join(e.RecordKey, ", "), e.Err)
+}
+
+func (e *uniqueKeyError) Unwrap() error { return e.Err }
+
+// duplicateKeyName returns the index name of an ER_DUP_ENTRY message:
+// "Duplicate entry 'v' for key 'name'" (MariaDB, MySQL 5.7) or "... for
+// key 'table.name'" (MySQL 8.0.19+, which prefixes the table name).
+func duplicateKeyName(msg, table string) string {
+	const marker = " for key '"
+	i := strings.LastIndex(msg, marker)
+	if i < 0 || !strings.HasSuffix(msg, "'") {
+		return ""
+	}
+	name := msg[i+len(marker) : len(msg)-1]
+	_, table = schemaAndName(table)
+	if n := len(table); len(name) > n+1 && name[n] == '.' && strings.EqualFold(name[:n], table) {
+		return name[n+1:]
+	}
+	return name
 }

@@ -61,19 +61,67 @@ type insertKind int
 const (
 	// insertPlain fails a row whose key exists (duplicate entry, 1062).
 	insertPlain insertKind = iota
-	// insertUpsert replaces the non-key columns of an existing row.
+	// insertUpsert replaces the non-key columns of the row with the
+	// record's key; see keyGuard for a row matched on another unique key.
 	insertUpsert
-	// insertKeepExisting leaves an existing row as it is, without error
-	// (a no-op ON DUPLICATE KEY UPDATE; INSERT IGNORE would also hide data
-	// errors).
+	// insertKeepExisting leaves the row with the record's key as it is,
+	// without error (a no-op ON DUPLICATE KEY UPDATE; INSERT IGNORE would
+	// also hide data errors); see keyGuard for another unique key.
 	insertKeepExisting
 )
 
+// keyGuardRaise is an expression that always fails when evaluated, with
+// ER_SUBQUERY_NO_1_ROW (keyGuardErrorNumber) whatever the sql_mode. The
+// sink never writes subqueries otherwise, so that error number from an
+// upsert means the key guard tripped.
+const keyGuardRaise = "(SELECT 1 UNION ALL SELECT 2)"
+
+// keyGuard writes the first assignment of ON DUPLICATE KEY UPDATE.
+// MySQL runs that clause for a row matched on ANY unique key, so a record
+// whose key is new but whose other unique values are held by another row
+// would overwrite that row. The guard assigns the first key column its own
+// value when the matched row has the record's key (compared in the
+// column's collation, as the index compares it) and otherwise evaluates
+// keyGuardRaise, which fails the statement before any row changes; IF
+// evaluates only the branch it takes. The existing row's columns are
+// qualified with the table so they cannot be confused with the row alias.
+func keyGuard(b *strings.Builder, table string, keys []string, style upsertStyle) {
+	first := table + "." + QuoteIdent(keys[0])
+	b.WriteString(QuoteIdent(keys[0]))
+	b.WriteString("=IF(")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		q := QuoteIdent(k)
+		b.WriteString(table)
+		b.WriteByte('.')
+		b.WriteString(q)
+		b.WriteString("<=>")
+		b.WriteString(newValue(q, style))
+	}
+	b.WriteByte(',')
+	b.WriteString(first)
+	b.WriteByte(',')
+	b.WriteString(keyGuardRaise)
+	b.WriteByte(')')
+}
+
+// newValue refers to the inserted row's value of the quoted column q in
+// ON DUPLICATE KEY UPDATE.
+func newValue(q string, style upsertStyle) string {
+	if style == upsertRowAlias {
+		return "new." + q
+	}
+	return "VALUES(" + q + ")"
+}
+
 // buildInsert builds a multi-row INSERT for nrows rows. table is already
-// quoted; cols[:nkeys] are the key columns.
+// quoted; cols[:nkeys] are the key columns. insertUpsert and
+// insertKeepExisting start their ON DUPLICATE KEY UPDATE with keyGuard.
 func buildInsert(table string, cols []string, nkeys, nrows int, kind insertKind, style upsertStyle) string {
 	var b strings.Builder
-	b.Grow(32 + len(table) + nrows*(2*len(cols)+3) + len(cols)*24)
+	b.Grow(32 + len(table) + nrows*(2*len(cols)+3) + len(cols)*24 + nkeys*(2*len(table)+32) + len(keyGuardRaise))
 	b.WriteString("INSERT INTO ")
 	b.WriteString(table)
 	b.WriteString(" (")
@@ -97,39 +145,23 @@ func buildInsert(table string, cols []string, nkeys, nrows int, kind insertKind,
 		}
 		b.WriteByte(')')
 	}
-	switch kind {
-	case insertPlain:
+	if kind == insertPlain || nkeys == 0 {
 		return b.String()
-	case insertKeepExisting:
-		b.WriteString(" ON DUPLICATE KEY UPDATE ")
-		q := QuoteIdent(cols[0])
-		b.WriteString(q + "=" + q)
-		return b.String()
-	}
-	update := cols[nkeys:]
-	if len(update) == 0 {
-		// Only key columns: a no-op assignment keeps the statement an
-		// upsert without touching data.
-		update = cols[:nkeys]
 	}
 	if style == upsertRowAlias {
 		b.WriteString(" AS new")
 	}
 	b.WriteString(" ON DUPLICATE KEY UPDATE ")
-	for i, c := range update {
-		if i > 0 {
-			b.WriteByte(',')
-		}
+	keyGuard(&b, table, cols[:nkeys], style)
+	if kind == insertKeepExisting {
+		return b.String()
+	}
+	for _, c := range cols[nkeys:] {
 		q := QuoteIdent(c)
+		b.WriteByte(',')
 		b.WriteString(q)
-		if style == upsertRowAlias {
-			b.WriteString("=new.")
-			b.WriteString(q)
-		} else {
-			b.WriteString("=VALUES(")
-			b.WriteString(q)
-			b.WriteByte(')')
-		}
+		b.WriteByte('=')
+		b.WriteString(newValue(q, style))
 	}
 	return b.String()
 }

@@ -22,12 +22,31 @@ func TestBuildInsert(t *testing.T) {
 			"INSERT INTO `t` (`id`,`name`) VALUES (?,?)"},
 		{"insert three rows", []string{"id", "name"}, 1, 3, insertPlain, upsertRowAlias,
 			"INSERT INTO `t` (`id`,`name`) VALUES (?,?),(?,?),(?,?)"},
+		// The first assignment is the key guard: it keeps the key when the
+		// matched row has the record's key and fails the statement with
+		// ER_SUBQUERY_NO_1_ROW when the row was matched on another unique key.
 		{"upsert mysql row alias", []string{"id", "a", "b"}, 1, 2, insertUpsert, upsertRowAlias,
-			"INSERT INTO `t` (`id`,`a`,`b`) VALUES (?,?,?),(?,?,?) AS new ON DUPLICATE KEY UPDATE `a`=new.`a`,`b`=new.`b`"},
+			"INSERT INTO `t` (`id`,`a`,`b`) VALUES (?,?,?),(?,?,?) AS new ON DUPLICATE KEY UPDATE " +
+				"`id`=IF(`t`.`id`<=>new.`id`,`t`.`id`,(SELECT 1 UNION ALL SELECT 2)),`a`=new.`a`,`b`=new.`b`"},
 		{"upsert mariadb values()", []string{"id", "a", "b"}, 1, 2, insertUpsert, upsertValuesFunc,
-			"INSERT INTO `t` (`id`,`a`,`b`) VALUES (?,?,?),(?,?,?) ON DUPLICATE KEY UPDATE `a`=VALUES(`a`),`b`=VALUES(`b`)"},
+			"INSERT INTO `t` (`id`,`a`,`b`) VALUES (?,?,?),(?,?,?) ON DUPLICATE KEY UPDATE " +
+				"`id`=IF(`t`.`id`<=>VALUES(`id`),`t`.`id`,(SELECT 1 UNION ALL SELECT 2)),`a`=VALUES(`a`),`b`=VALUES(`b`)"},
+		{"upsert composite key mysql row alias", []string{"k1", "k2", "v"}, 2, 1, insertUpsert, upsertRowAlias,
+			"INSERT INTO `t` (`k1`,`k2`,`v`) VALUES (?,?,?) AS new ON DUPLICATE KEY UPDATE " +
+				"`k1`=IF(`t`.`k1`<=>new.`k1` AND `t`.`k2`<=>new.`k2`,`t`.`k1`,(SELECT 1 UNION ALL SELECT 2)),`v`=new.`v`"},
+		{"upsert composite key mariadb", []string{"k1", "k2", "v"}, 2, 1, insertUpsert, upsertValuesFunc,
+			"INSERT INTO `t` (`k1`,`k2`,`v`) VALUES (?,?,?) ON DUPLICATE KEY UPDATE " +
+				"`k1`=IF(`t`.`k1`<=>VALUES(`k1`) AND `t`.`k2`<=>VALUES(`k2`),`t`.`k1`,(SELECT 1 UNION ALL SELECT 2)),`v`=VALUES(`v`)"},
 		{"upsert key columns only", []string{"k1", "k2"}, 2, 1, insertUpsert, upsertValuesFunc,
-			"INSERT INTO `t` (`k1`,`k2`) VALUES (?,?) ON DUPLICATE KEY UPDATE `k1`=VALUES(`k1`),`k2`=VALUES(`k2`)"},
+			"INSERT INTO `t` (`k1`,`k2`) VALUES (?,?) ON DUPLICATE KEY UPDATE " +
+				"`k1`=IF(`t`.`k1`<=>VALUES(`k1`) AND `t`.`k2`<=>VALUES(`k2`),`t`.`k1`,(SELECT 1 UNION ALL SELECT 2))"},
+		{"kafka insert keeps existing, mysql row alias", []string{"__connect_topic", "__connect_partition", "__connect_offset", "v"}, 3, 1, insertKeepExisting, upsertRowAlias,
+			"INSERT INTO `t` (`__connect_topic`,`__connect_partition`,`__connect_offset`,`v`) VALUES (?,?,?,?) AS new ON DUPLICATE KEY UPDATE " +
+				"`__connect_topic`=IF(`t`.`__connect_topic`<=>new.`__connect_topic` AND `t`.`__connect_partition`<=>new.`__connect_partition` AND " +
+				"`t`.`__connect_offset`<=>new.`__connect_offset`,`t`.`__connect_topic`,(SELECT 1 UNION ALL SELECT 2))"},
+		{"kafka insert keeps existing, mariadb", []string{"a", "b", "c", "v"}, 3, 1, insertKeepExisting, upsertValuesFunc,
+			"INSERT INTO `t` (`a`,`b`,`c`,`v`) VALUES (?,?,?,?) ON DUPLICATE KEY UPDATE " +
+				"`a`=IF(`t`.`a`<=>VALUES(`a`) AND `t`.`b`<=>VALUES(`b`) AND `t`.`c`<=>VALUES(`c`),`t`.`a`,(SELECT 1 UNION ALL SELECT 2))"},
 		{"back-quote in column is doubled", []string{"i`d"}, 1, 1, insertPlain, upsertRowAlias,
 			"INSERT INTO `t` (`i``d`) VALUES (?)"},
 	}
@@ -36,6 +55,56 @@ func TestBuildInsert(t *testing.T) {
 			got := buildInsert("`t`", tc.cols, tc.nkeys, tc.nrows, tc.kind, tc.style)
 			if got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+	t.Run("db-qualified table qualifies the existing row", func(t *testing.T) {
+		got := buildInsert("`db`.`users`", []string{"id", "email"}, 1, 1, insertUpsert, upsertRowAlias)
+		want := "INSERT INTO `db`.`users` (`id`,`email`) VALUES (?,?) AS new ON DUPLICATE KEY UPDATE " +
+			"`id`=IF(`db`.`users`.`id`<=>new.`id`,`db`.`users`.`id`,(SELECT 1 UNION ALL SELECT 2)),`email`=new.`email`"
+		if got != want {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	})
+}
+
+func TestDuplicateKeyName(t *testing.T) {
+	tests := []struct {
+		name, msg, table, want string
+	}{
+		{"mariadb", "Duplicate entry 'a@x' for key 'email'", "users", "email"},
+		{"mysql 8 prefixes the table", "Duplicate entry 'a@x' for key 'users.email'", "users", "email"},
+		{"mysql 8, table case differs", "Duplicate entry 'a@x' for key 'Users.uk_email'", "users", "uk_email"},
+		{"db-qualified table", "Duplicate entry '1-2' for key 'orders.uk_ab'", "shop.orders", "uk_ab"},
+		{"value holds the marker", "Duplicate entry 'x' for key 'y' for key 'PRIMARY'", "t", "PRIMARY"},
+		{"other table prefix kept", "Duplicate entry '1' for key 'other.k'", "t", "other.k"},
+		{"not a duplicate entry message", "Subquery returns more than 1 row", "t", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := duplicateKeyName(tc.msg, tc.table); got != tc.want {
+				t.Errorf("duplicateKeyName(%q, %q) = %q, want %q", tc.msg, tc.table, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStrictMode(t *testing.T) {
+	tests := []struct {
+		mode string
+		want bool
+	}{
+		{SinkSQLMode, true},
+		{"STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION", true},
+		{"STRICT_ALL_TABLES", true},
+		{"", false},
+		{"NO_ENGINE_SUBSTITUTION", false},
+		{"ANSI_QUOTES,NO_STRICT_TRANS_TABLES_LOOKALIKE", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode, func(t *testing.T) {
+			if got := strictMode(tc.mode); got != tc.want {
+				t.Errorf("strictMode(%q) = %v, want %v", tc.mode, got, tc.want)
 			}
 		})
 	}
