@@ -108,7 +108,7 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 		case strings.HasPrefix(k, "aws.lambda."):
 			lambdaProps[k] = v
 			needed[k] = v
-		case k == config.KeyBootstrapServers, k == config.KeyTopics, k == "poll.interval.ms":
+		case k == config.KeyBootstrapServers, k == config.KeyTopics, k == "poll.interval.ms", k == config.KeyErrorsTolerance:
 			needed[k] = v
 		}
 	}
@@ -194,6 +194,12 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 		group := "connect-" + f.Name
 		if lv.Has(config.KeyLambdaConsumerGroupID) {
 			group = lv.String(config.KeyLambdaConsumerGroupID)
+		}
+		// As on AWS: with errors.tolerance=none the mapping never gives up
+		// on a record (the function's own config check refuses the same).
+		if errs := config.CheckToleranceLimits(strings.TrimSpace(resolved[config.KeyErrorsTolerance]),
+			lv.Int(config.KeyLambdaMaxRetryAttempts), lv.Int(config.KeyLambdaMaxRecordAge)); len(errs) > 0 {
+			return plan{}, errors.Join(errs...)
 		}
 		age := time.Duration(lv.Int(config.KeyLambdaMaxRecordAge)) * time.Second
 		if age < 0 {

@@ -27,7 +27,7 @@ const sourceJSON = `{"name":"orders.source","config":{"connector.class":"io.conf
  "poll.interval.ms":"${env:POLL_MS}","aws.lambda.timeout.seconds":"30"}}`
 
 const sinkJSON = `{"name":"orders-sink","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector",
- "topics":"orders, refunds","bootstrap.servers":"127.0.0.1:9092","aws.lambda.batch.size":"500",
+ "topics":"orders, refunds","bootstrap.servers":"127.0.0.1:9092","aws.lambda.batch.size":"500","errors.tolerance":"all",
  "aws.lambda.maximum.retry.attempts":"3","aws.lambda.maximum.batching.window.seconds":"0",
  "aws.lambda.bisect.batch.on.error":"true","aws.lambda.memory.mb":"512"}}`
 
@@ -81,6 +81,10 @@ func TestLoadPipelineErrors(t *testing.T) {
 		{"sink without topics", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","bootstrap.servers":"h:1"}}`, "topics is empty"},
 		{"bad lambda key", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","bootstrap.servers":"h:1","aws.lambda.batch.size":"0"}}`, "aws.lambda.batch.size"},
 		{"bad sasl", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","bootstrap.servers":"h:1","security.protocol":"SASL_SSL"}}`, "sasl.mechanism"},
+		{"retry limit with errors.tolerance=none", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","bootstrap.servers":"h:1","aws.lambda.maximum.retry.attempts":"3"}}`,
+			"aws.lambda.maximum.retry.attempts"},
+		{"record age with errors.tolerance=none", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","bootstrap.servers":"h:1","errors.tolerance":"none","aws.lambda.maximum.record.age.seconds":"600"}}`,
+			"errors.tolerance=none must be -1"},
 		{"unset env ref", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","bootstrap.servers":"${env:SLKC_TEST_UNSET_VAR}"}}`, "SLKC_TEST_UNSET_VAR"},
 	}
 	for _, tc := range cases {
