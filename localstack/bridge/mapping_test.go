@@ -3,6 +3,7 @@ package bridge
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMappingValidation(t *testing.T) {
@@ -50,5 +51,25 @@ func TestMappingDefaultsAndRetryCap(t *testing.T) {
 	m.OnFailure = FuncDestination(nil)
 	if m.retryLimit() != RetryCapWithDestination {
 		t.Errorf("retry limit with destination = %d, want %d", m.retryLimit(), RetryCapWithDestination)
+	}
+}
+
+func TestBackoffDoublesAndIsBounded(t *testing.T) {
+	m := Mapping{FunctionName: "f", RetryBackoff: 100 * time.Millisecond, MaxRetryBackoff: time.Second}.withDefaults()
+	want := []time.Duration{100, 200, 400, 800, 1000, 1000}
+	for i, w := range want {
+		if got := m.backoff(i + 1); got != w*time.Millisecond {
+			t.Errorf("backoff(%d) = %v, want %v", i+1, got, w*time.Millisecond)
+		}
+	}
+	if got := m.backoff(1000); got != time.Second {
+		t.Errorf("backoff(1000) = %v, want the bound", got)
+	}
+	d := Mapping{FunctionName: "f"}.withDefaults()
+	if d.RetryBackoff != 500*time.Millisecond || d.MaxRetryBackoff != 30*time.Second {
+		t.Errorf("default backoff %v..%v, want 500ms..30s", d.RetryBackoff, d.MaxRetryBackoff)
+	}
+	if b := (Mapping{FunctionName: "f", RetryBackoff: time.Minute}).withDefaults(); b.MaxRetryBackoff != time.Minute {
+		t.Errorf("MaxRetryBackoff below RetryBackoff not raised: %v", b.MaxRetryBackoff)
 	}
 }
