@@ -1,6 +1,10 @@
 package bridge
 
 import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +75,31 @@ func TestBackoffDoublesAndIsBounded(t *testing.T) {
 	}
 	if b := (Mapping{FunctionName: "f", RetryBackoff: time.Minute}).withDefaults(); b.MaxRetryBackoff != time.Minute {
 		t.Errorf("MaxRetryBackoff below RetryBackoff not raised: %v", b.MaxRetryBackoff)
+	}
+}
+
+func TestFileDestinationAppendsJSONLines(t *testing.T) {
+	d := &FileDestination{Path: filepath.Join(t.TempDir(), "sub", "sink.jsonl")}
+	for i, cond := range []string{ConditionRetriesExhausted, ConditionRecordAge} {
+		fr := FailureRecord{Version: "1.0", RequestContext: FailureRequestContext{Condition: cond, ApproximateInvokeCount: i + 1},
+			KafkaBatchInfo: KafkaBatchInfo{BatchSize: 1, RecordsInfo: map[string]RecordsInfo{"t-0": {FirstRecordOffset: "7", LastRecordOffset: "7"}}}}
+		if err := d.Send(context.Background(), fr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(d.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2: %s", len(lines), b)
+	}
+	var got FailureRecord
+	if err := json.Unmarshal([]byte(lines[1]), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.RequestContext.Condition != ConditionRecordAge || got.KafkaBatchInfo.RecordsInfo["t-0"].FirstRecordOffset != "7" {
+		t.Errorf("second line = %+v", got)
 	}
 }

@@ -286,6 +286,19 @@ func CheckToleranceLimits(tolerance string, maxRetryAttempts, maxRecordAgeSecond
 	return errs
 }
 
+// NeedsOnFailureDestination reports whether a sink's event source mapping
+// may discard a batch, and so gets an on-failure destination: a finite
+// retry limit or record age, which only errors.tolerance=all allows (see
+// CheckToleranceLimits). The destination then receives the batches whose
+// retryable failures exhausted the retries or outlived the record age;
+// permanent per-record failures go to the dead-letter topic instead.
+// Without a limit there is none: Lambda caps infinite retries at 10 as soon
+// as a destination exists. The CDK app applies the same rule
+// (infra/pipeline.Deployment.OnFailureDestination).
+func NeedsOnFailureDestination(tolerance string, maxRetryAttempts, maxRecordAgeSeconds int) bool {
+	return tolerance == ToleranceAll && (maxRetryAttempts != -1 || maxRecordAgeSeconds != -1)
+}
+
 func buildSourceDef() *Def {
 	return NewDef(Key{Name: KeyPollIntervalMs, Type: Long, Default: Default("5000"), Validator: Range(100, 86_400_000), Group: GroupCommon,
 		Doc: "How often the source polls, ms. Default 5000 (the JDBC source default)."})

@@ -49,3 +49,22 @@ func TestToleranceNoneRefusesLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestNeedsOnFailureDestination(t *testing.T) {
+	cases := []struct {
+		tolerance   string
+		retries     int
+		age         int
+		destination bool
+	}{
+		{ToleranceNone, -1, -1, false},
+		{ToleranceAll, -1, -1, false}, // a destination would cap retries at 10
+		{ToleranceAll, 5, -1, true},
+		{ToleranceAll, -1, 600, true},
+	}
+	for _, tc := range cases {
+		if got := NeedsOnFailureDestination(tc.tolerance, tc.retries, tc.age); got != tc.destination {
+			t.Errorf("NeedsOnFailureDestination(%s, %d, %d) = %v, want %v", tc.tolerance, tc.retries, tc.age, got, tc.destination)
+		}
+	}
+}

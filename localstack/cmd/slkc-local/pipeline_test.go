@@ -34,7 +34,7 @@ const sinkJSON = `{"name":"orders-sink","config":{"connector.class":"io.slkc.con
 func TestLoadPipeline(t *testing.T) {
 	dir := writePipeline(t, map[string]string{"a.json": sourceJSON, "b.json": sinkJSON})
 	plans, err := loadPipeline(context.Background(), options{PipelineDir: dir, BuildDir: "/b", Region: "eu-west-1",
-		SinkConcurrency: 7, Env: map[string]string{"POLL_MS": "250", "AWS_ENDPOINT_URL_DYNAMODB": "http://x"}})
+		SinkConcurrency: 7, Env: map[string]string{"POLL_MS": "250", "AWS_ENDPOINT_URL_DYNAMODB": "http://x"}, OnFailureDir: "/of"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +69,11 @@ func TestLoadPipeline(t *testing.T) {
 		!got.BisectBatchOnError || !got.ReportBatchItemFailures || got.MaxBatchingWindow != 0 || got.MaximumRecordAge != 0 ||
 		got.Concurrency != 7 {
 		t.Errorf("mapping = %+v, want %+v", got, want)
+	}
+	// errors.tolerance=all with a retry limit: batches may be discarded, so
+	// they go to an on-failure destination, as the SQS queue on AWS.
+	if fd, ok := got.OnFailure.(*bridge.FileDestination); !ok || fd.Path != "/of/orders-sink.jsonl" {
+		t.Errorf("OnFailure = %#v, want a file destination /of/orders-sink.jsonl", got.OnFailure)
 	}
 }
 
@@ -130,5 +135,8 @@ func TestLoadPipelineSinkKafkaAuth(t *testing.T) {
 	}
 	if len(plans[0].Mapping.KafkaOpts) == 0 {
 		t.Error("SASL_SSL sink has no Kafka auth options for the bridge")
+	}
+	if plans[0].Mapping.OnFailure != nil {
+		t.Errorf("errors.tolerance=none sink has an on-failure destination %#v; it must never give up on a record", plans[0].Mapping.OnFailure)
 	}
 }
