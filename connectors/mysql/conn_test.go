@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"crypto/tls"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,6 +77,9 @@ func TestDriverConfigTLS(t *testing.T) {
 				serverName: cfg.TLS.ServerName, rootCAs: cfg.TLS.RootCAs != nil}
 			if got != w {
 				t.Errorf("TLS = %+v, want %+v", got, w)
+			}
+			if cfg.TLS.MinVersion != tls.VersionTLS12 {
+				t.Errorf("MinVersion = %x, want TLS 1.2", cfg.TLS.MinVersion)
 			}
 			// FormatDSN keeps the TLS config by its registered name.
 			if !strings.Contains(cfg.FormatDSN(), "tls="+cfg.TLSConfig) {
