@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
@@ -54,16 +51,7 @@ func TestToleranceNoneStopsPartition(t *testing.T) {
 	if ep := env.DynamoEndpoint(); ep != "" {
 		fnEnv["AWS_ENDPOINT_URL_DYNAMODB"] = ep
 	}
-	r, err := runtime.New(runtime.FunctionSpec{Name: name, Bootstrap: bin + "/sink-handler/bootstrap", Timeout: 30 * time.Second, Env: fnEnv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Output = io.Discard
-	if err := r.Start(context.Background(), "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	client := lambda.New(lambda.Options{BaseEndpoint: aws.String(r.URL()), Region: "us-east-1", Credentials: aws.AnonymousCredentials{}})
+	_, client := startRunner(t, runtime.FunctionSpec{Name: name, Bootstrap: bin + "/sink-handler/bootstrap", Timeout: 30 * time.Second, Env: fnEnv})
 
 	// Partition 0: offsets 0..4 with a poison value at 2; partition 1: 0..4, all good.
 	value := func(n int) []byte {
@@ -87,7 +75,7 @@ func TestToleranceNoneStopsPartition(t *testing.T) {
 		ConsumerGroup: testenv.UniqueName(t, "g", 100), BatchSize: 100, MaximumRetryAttempts: -1,
 		ReportBatchItemFailures: true, Concurrency: 2,
 		RetryBackoff: 20 * time.Millisecond, MaxRetryBackoff: 200 * time.Millisecond}
-	b, stop := runBridge(t, m, LambdaInvoker{Client: client})
+	b, stop := runBridge(t, m, client)
 	adm := env.KafkaAdmin(t)
 	waitFor(t, "partition 1 committed to 5", func() bool { return committedAt(t, adm, m.ConsumerGroup, topic, 1) == 5 })
 	waitFor(t, "partition 0 committed up to the poison record", func() bool { return committedAt(t, adm, m.ConsumerGroup, topic, 0) == 2 })
