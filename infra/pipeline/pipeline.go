@@ -3,9 +3,10 @@
 //
 // It is deliberately small and independent from the root module's shared/config
 // package so that the infra module builds on its own: it only understands what
-// deployment needs (connector kind, the aws.lambda.* deployment keys, the poll
-// interval, topics, the dead-letter topic, ${secretsmanager:...} references
-// and the ${env:...} references whose variables the function needs).
+// deployment needs (connector kind, the aws.lambda.* deployment keys,
+// errors.tolerance, the poll interval, topics, the dead-letter topic,
+// ${secretsmanager:...} references and the ${env:...} references whose
+// variables the function needs).
 // Every other key is left for the function to validate at cold start.
 package pipeline
 
