@@ -85,9 +85,10 @@ func zoneOffsetName(loc *time.Location) string {
 	return loc.String()
 }
 
-// parseJDBC converts jdbc:mysql://[user:pass@]host[:port]/db[?k=v&...] into
-// a driver config. The JDBC properties user and password are honoured;
-// others are ignored because they are Connector/J settings, not server ones.
+// parseJDBC converts jdbc:mysql://[user:pass@]host[:port]/db[?k=v&...] (or
+// jdbc:mariadb://) into a driver config. The options are Connector/J's:
+// user, password, the TLS options (see applyURLOptions) and connectTimeout /
+// socketTimeout; any other option is refused, naming it.
 func parseJDBC(raw string) (*gomysql.Config, error) {
 	rest := strings.TrimPrefix(raw, "jdbc:")
 	if !strings.HasPrefix(rest, "mysql://") && !strings.HasPrefix(rest, "mariadb://") {
@@ -112,29 +113,32 @@ func parseJDBC(raw string) (*gomysql.Config, error) {
 		cfg.User = u.User.Username()
 		cfg.Passwd, _ = u.User.Password()
 	}
-	q := u.Query()
-	if v := q.Get("user"); v != "" {
-		cfg.User = v
-	}
-	if v := q.Get("password"); v != "" {
-		cfg.Passwd = v
-	}
-	if v := q.Get("sslMode"); v == "REQUIRED" || v == "VERIFY_CA" || v == "VERIFY_IDENTITY" {
-		cfg.TLSConfig = "true"
-		if v == "REQUIRED" {
-			cfg.TLSConfig = "skip-verify"
-		}
+	if err := applyURLOptions(cfg, u.Query(), strings.HasPrefix(rest, "mariadb://"), redact(raw)); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
 
-// redact hides a password in a URL or DSN so it can go into an error.
+// redact hides a password in a URL (user info or password option) or DSN
+// so it can go into an error.
 func redact(s string) string {
-	if u, err := url.Parse(strings.TrimPrefix(s, "jdbc:")); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if u, err := url.Parse(strings.TrimPrefix(s, "jdbc:")); err == nil && strings.HasPrefix(s, "jdbc:") {
+		changed := false
+		if u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+				changed = true
+			}
+		}
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+			changed = true
+		}
+		if changed {
 			return "jdbc:" + u.String()
 		}
+		return s
 	}
 	if at := strings.LastIndex(s, "@"); at > 0 {
 		if colon := strings.Index(s[:at], ":"); colon >= 0 {

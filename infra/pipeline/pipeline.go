@@ -3,9 +3,10 @@
 //
 // It is deliberately small and independent from the root module's shared/config
 // package so that the infra module builds on its own: it only understands what
-// deployment needs (connector kind, the aws.lambda.* deployment keys, the poll
-// interval, topics, the dead-letter topic, ${secretsmanager:...} references
-// and the ${env:...} references whose variables the function needs).
+// deployment needs (connector kind, the aws.lambda.* deployment keys,
+// errors.tolerance, the poll interval, topics, the dead-letter topic,
+// ${secretsmanager:...} references and the ${env:...} references whose
+// variables the function needs).
 // Every other key is left for the function to validate at cold start.
 package pipeline
 
@@ -67,7 +68,43 @@ type Deployment struct {
 	BisectBatchOnError       bool   // aws.lambda.bisect.batch.on.error, default false
 	ReportBatchItemFailures  bool   // aws.lambda.report.batch.item.failures, default true
 	DeadlineMarginMillis     int    // aws.lambda.deadline.margin.ms, default 5000 (source)
+
+	// ErrorsTolerance is errors.tolerance (ToleranceNone, the Kafka Connect
+	// default, or ToleranceAll). It decides whether the mapping may ever
+	// give up on a record; see OnFailureDestination.
+	ErrorsTolerance string
+	// OnFailureDestination (sinks) is true when the event source mapping
+	// can discard a batch: a finite MaxRetryAttempts or MaxRecordAgeSeconds,
+	// which errors.tolerance=all allows and none refuses. The batch then goes
+	// to an on-failure destination (an SQS queue with the batch's offsets)
+	// instead of being dropped without a trace. Permanent per-record errors
+	// never get there: with tolerance all the function sends them to the
+	// dead-letter topic; the destination only catches retryable failures
+	// that exhausted the retries or outlived the record age. With infinite
+	// retries and no record age there is no destination, because Lambda caps
+	// infinite retries at 10 as soon as a destination exists.
+	OnFailureDestination bool
+	// ProvisionedPollers (sinks) is true when the mapping uses one of
+	// Lambda's Kafka error handling controls (ReportBatchItemFailures,
+	// BisectBatchOnError, a finite retry limit or record age), which exist
+	// only in provisioned mode. Without them the mapping runs in on-demand
+	// mode, where a failed batch is retried whole until it succeeds, and
+	// nothing is billed while it is idle.
+	ProvisionedPollers bool
 }
+
+// Values of errors.tolerance.
+const (
+	ToleranceNone = "none"
+	ToleranceAll  = "all"
+)
+
+// Keys this package reads besides aws.lambda.*.
+const (
+	keyErrorsTolerance = "errors.tolerance"
+	keyMaxRetries      = "aws.lambda.maximum.retry.attempts"
+	keyMaxRecordAge    = "aws.lambda.maximum.record.age.seconds"
+)
 
 // Connector is one parsed connector file.
 type Connector struct {
@@ -226,6 +263,7 @@ func parseDeployment(c Connector) (Deployment, error) {
 		MaxRecordAgeSeconds:      -1,
 		ReportBatchItemFailures:  true,
 		DeadlineMarginMillis:     5000,
+		ErrorsTolerance:          ToleranceNone,
 	}
 	if c.Kind == KindSource {
 		d.ReservedConcurrency = 1
@@ -236,8 +274,8 @@ func parseDeployment(c Connector) (Deployment, error) {
 		{"aws.lambda.reserved.concurrency", &d.ReservedConcurrency, 1, 1000, false},
 		{"aws.lambda.batch.size", &d.BatchSize, 1, 10000, false},
 		{"aws.lambda.maximum.batching.window.seconds", &d.MaxBatchingWindowSeconds, 0, 300, false},
-		{"aws.lambda.maximum.retry.attempts", &d.MaxRetryAttempts, 0, 10000, true},
-		{"aws.lambda.maximum.record.age.seconds", &d.MaxRecordAgeSeconds, 60, 604800, true},
+		{keyMaxRetries, &d.MaxRetryAttempts, 0, 10000, true},
+		{keyMaxRecordAge, &d.MaxRecordAgeSeconds, 60, 604800, true},
 		{"aws.lambda.deadline.margin.ms", &d.DeadlineMarginMillis, 0, 900000, false},
 	}
 	known := map[string]bool{
@@ -304,10 +342,47 @@ func parseDeployment(c Connector) (Deployment, error) {
 	for _, k := range unknown {
 		errs = append(errs, fmt.Errorf("key %s is not a known deployment key", k))
 	}
+	if s, ok := c.Config[keyErrorsTolerance]; ok {
+		switch t := strings.TrimSpace(s); t {
+		case ToleranceNone, ToleranceAll:
+			d.ErrorsTolerance = t
+		default:
+			errs = append(errs, fmt.Errorf("key %s: value %q, allowed %s or %s", keyErrorsTolerance, s, ToleranceNone, ToleranceAll))
+		}
+	}
+	if c.Kind == KindSink {
+		errs = append(errs, d.deriveSinkErrorHandling()...)
+	}
 	if c.Kind == KindSource && d.DeadlineMarginMillis >= d.TimeoutSeconds*1000 {
 		errs = append(errs, fmt.Errorf("key aws.lambda.deadline.margin.ms: %d must be below the timeout (%d s)", d.DeadlineMarginMillis, d.TimeoutSeconds))
 	}
 	return d, errors.Join(errs...)
+}
+
+// deriveSinkErrorHandling sets OnFailureDestination and ProvisionedPollers
+// and refuses limits that would let Lambda skip records under
+// errors.tolerance=none: Kafka Connect stops the task on the failing record
+// there, so the mapping must retry it for ever (MaximumRetryAttempts and
+// MaximumRecordAgeInSeconds -1) and have no on-failure destination.
+func (d *Deployment) deriveSinkErrorHandling() []error {
+	limited := d.MaxRetryAttempts != -1 || d.MaxRecordAgeSeconds != -1
+	var errs []error
+	if d.ErrorsTolerance == ToleranceNone {
+		if d.MaxRetryAttempts != -1 {
+			errs = append(errs, fmt.Errorf("key %s: value %d with %s=%s: Lambda would discard the batch after the retries, skipping the failing record; "+
+				"use -1 (retry until it succeeds, as Kafka Connect stops the task), or %s=%s with a dead letter topic",
+				keyMaxRetries, d.MaxRetryAttempts, keyErrorsTolerance, ToleranceNone, keyErrorsTolerance, ToleranceAll))
+		}
+		if d.MaxRecordAgeSeconds != -1 {
+			errs = append(errs, fmt.Errorf("key %s: value %d with %s=%s: Lambda would discard records older than that, skipping them; "+
+				"use -1, or %s=%s with a dead letter topic",
+				keyMaxRecordAge, d.MaxRecordAgeSeconds, keyErrorsTolerance, ToleranceNone, keyErrorsTolerance, ToleranceAll))
+		}
+		limited = false
+	}
+	d.OnFailureDestination = limited
+	d.ProvisionedPollers = limited || d.ReportBatchItemFailures || d.BisectBatchOnError
+	return errs
 }
 
 // PollInterval is poll.interval.ms (default 5000 ms, the JDBC source default).

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/serverless-kafka-connect/slkc/infra/pipeline"
 )
 
 // Connector metrics are the CloudWatch embedded metric format lines the
@@ -89,17 +91,22 @@ func (m *monitoring) graph(title string, left, right []awscloudwatch.IMetric) {
 }
 
 // newMonitoring creates alarms on errors, throttles and the on-failure queue
-// depth, and the invocation and duration widgets.
+// depth (queue may be nil: no on-failure destination), and the invocation
+// and duration widgets.
 func newMonitoring(c constructs.Construct, name string, fn awslambda.Function, queue awssqs.Queue, action awscloudwatch.IAlarmAction) *monitoring {
 	m := &monitoring{c: c, name: name, action: action}
 	sum := &awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}
 	errors := fn.MetricErrors(sum)
 	throttles := fn.MetricThrottles(sum)
-	depth := queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")})
 	m.alarm("ErrorsAlarm", "function errors", errors, 1, 1)
 	m.alarm("ThrottlesAlarm", "function throttles", throttles, 1, 1)
-	m.alarm("FailedEventsAlarm", "events in the on-failure queue (failed invocations or batches that were not processed)", depth, 1, 1)
-	m.graph("invocations", []awscloudwatch.IMetric{fn.MetricInvocations(sum), errors, throttles}, []awscloudwatch.IMetric{depth})
+	var right []awscloudwatch.IMetric
+	if queue != nil {
+		depth := queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")})
+		m.alarm("FailedEventsAlarm", "events in the on-failure queue (failed invocations or batches that were not processed)", depth, 1, 1)
+		right = append(right, depth)
+	}
+	m.graph("invocations", []awscloudwatch.IMetric{fn.MetricInvocations(sum), errors, throttles}, right)
 	m.graph("duration", []awscloudwatch.IMetric{
 		fn.MetricDuration(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("p99")}),
 		fn.MetricDuration(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Maximum")}),
@@ -110,13 +117,19 @@ func newMonitoring(c constructs.Construct, name string, fn awslambda.Function, q
 // addSink adds a sink's alarms and widgets: OffsetLag (the mapping's
 // consumer lag), RecordsFailed (records reported back for redelivery; with
 // ReportBatchItemFailures these are not function errors, so nothing else
-// shows them), and, when dlqTopic is set, RecordsDeadLettered.
-func (m *monitoring) addSink(lag awscloudwatch.IMetric, lagThreshold float64, dlqTopic string) {
+// shows them; with errors.tolerance=none a permanent error keeps it above
+// zero for as long as the partition is stopped), and, when dlqTopic is set,
+// RecordsDeadLettered.
+func (m *monitoring) addSink(lag awscloudwatch.IMetric, lagThreshold float64, dlqTopic, tolerance string) {
 	m.alarm("LagAlarm", "consumer offset lag (records not yet processed)", lag, lagThreshold, 1)
 	written := connectorMetric(m.name, MetricRecordsWritten, "Sum", fiveMinutes)
 	dead := connectorMetric(m.name, MetricRecordsDeadLettered, "Sum", fiveMinutes)
 	failed := connectorMetric(m.name, MetricRecordsFailed, "Sum", fiveMinutes)
-	m.alarm("FailedRecordsAlarm", "records that failed and will be delivered again (retryable errors, or the whole batch when the invocation failed)", failed, 1, 1)
+	what := "records that failed and will be delivered again (retryable errors, or the whole batch when the invocation failed)"
+	if tolerance == pipeline.ToleranceNone {
+		what += "; with errors.tolerance=none a permanent error stops its partition on the record (status FAILED with the trace) until the record is fixed"
+	}
+	m.alarm("FailedRecordsAlarm", what, failed, 1, 1)
 	if dlqTopic != "" {
 		m.alarm("DeadLetterAlarm", "records sent to dead letter topic "+dlqTopic, dead, 1, 1)
 	}

@@ -52,6 +52,9 @@ type functionSpec struct {
 	// asyncOnFailure (sources): failed asynchronous invocations (after Lambda's
 	// two retries) go to the on-failure queue.
 	asyncOnFailure bool
+	// failureQueue creates the encrypted on-failure queue (sources always;
+	// sinks only when the event source mapping has an on-failure destination).
+	failureQueue bool
 	// functionEnv are the values available for the config's ${env:NAME}
 	// references; bootstrapServers defaults a variable used in
 	// bootstrap.servers (self-managed Kafka). See pipeline.EnvResolver.
@@ -111,15 +114,17 @@ func newFunctionParts(c constructs.Construct, s functionSpec) (*functionParts, e
 	// ":*" suffix covers the log streams Lambda creates in it.
 	p.logGroup.GrantWrite(p.role)
 
-	p.queue = awssqs.NewQueue(c, jsii.String("OnFailure"), &awssqs.QueueProps{
-		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
-	})
-	suppress(p.queue.Node().DefaultChild(),
-		skip{"CKV_AWS_27", "Encrypted at rest with SQS managed SSE (SqsManagedSseEnabled), which checkov does not recognise; a KMS AWS managed key (alias/aws/sqs) cannot be used as EventBridge's dead-letter queue, whose key policy cannot be edited."})
-	suppressNag(p.queue.Node().DefaultChild(),
-		nagRule{"AwsSolutions-SQS3", "This queue is itself the dead-letter destination: Lambda's on-failure destination for async invokes, the schedule target's dead-letter queue, or the Kafka event source mapping's on-failure destination (cdk-nag only recognises SQS redrive policies). Nothing consumes it, so a queue behind it would never receive a message; the failed-events alarm watches it and messages are kept 14 days."})
+	if s.failureQueue || s.asyncOnFailure {
+		p.queue = awssqs.NewQueue(c, jsii.String("OnFailure"), &awssqs.QueueProps{
+			Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+			EnforceSSL:      jsii.Bool(true),
+			RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		})
+		suppress(p.queue.Node().DefaultChild(),
+			skip{"CKV_AWS_27", "Encrypted at rest with SQS managed SSE (SqsManagedSseEnabled), which checkov does not recognise; a KMS AWS managed key (alias/aws/sqs) cannot be used as EventBridge's dead-letter queue, whose key policy cannot be edited."})
+		suppressNag(p.queue.Node().DefaultChild(),
+			nagRule{"AwsSolutions-SQS3", "This queue is itself the dead-letter destination: Lambda's on-failure destination for async invokes, the schedule target's dead-letter queue, or the Kafka event source mapping's on-failure destination (cdk-nag only recognises SQS redrive policies). Nothing consumes it, so a queue behind it would never receive a message; the failed-events alarm watches it and messages are kept 14 days."})
+	}
 
 	env := map[string]*string{"SLKC_CONNECTOR_CONFIG": jsii.String(s.connector.Text)}
 	for k, v := range s.tables.Env() {
@@ -160,7 +165,7 @@ func newFunctionParts(c constructs.Construct, s functionSpec) (*functionParts, e
 
 	cfn := p.fn.Node().DefaultChild().(awslambda.CfnFunction)
 	skips := []skip{
-		{"CKV_AWS_116", "Failed asynchronous invocations go to an on-failure destination (encrypted SQS queue, EventInvokeConfig) or, for sinks, to the event source mapping's on-failure destination; a legacy DeadLetterConfig would duplicate it."},
+		{"CKV_AWS_116", "Failed asynchronous invocations go to an on-failure destination (encrypted SQS queue, EventInvokeConfig); sinks are invoked synchronously by the event source mapping, which retries failed batches (and, when it may discard one, sends it to its own on-failure destination); a legacy DeadLetterConfig would duplicate it."},
 		{"CKV_AWS_173", "Environment variables hold no secrets: passwords are ${secretsmanager:...} references resolved at init, and synth rejects ${env:...} in password and secret keys; they are encrypted at rest with the Lambda service key."},
 		{"CKV_AWS_272", "Code signing needs a signing profile that is account specific; the bootstrap is built reproducibly from this repository (-trimpath) and deployed through CloudFormation."},
 	}

@@ -47,9 +47,11 @@ type SinkConnectorProps struct {
 	// LagThreshold is the OffsetLag alarm threshold in records; default DefaultLagThreshold.
 	LagThreshold float64
 	// MinimumPollers and MaximumPollers size the mapping's provisioned mode
-	// (defaults 1 and 3). Provisioned mode is what enables the Kafka error
-	// handling controls (retry attempts, record age, bisect, partial batch
-	// response) on Lambda's Kafka event source mappings.
+	// (defaults 1 and 3), used only when the connector needs Lambda's Kafka
+	// error handling controls (retry attempts, record age, bisect, partial
+	// batch response), which exist only in provisioned mode; see
+	// pipeline.Deployment.ProvisionedPollers. The minimum pollers are billed
+	// around the clock.
 	MinimumPollers, MaximumPollers int
 	// FunctionEnv holds values for the config's ${env:NAME} references, as
 	// SourceConnectorProps.FunctionEnv.
@@ -62,11 +64,17 @@ type SinkConnectorProps struct {
 // The mapping carries the aws.lambda.* settings: batch size, batching window,
 // starting position, consumer group (aws.lambda.consumer.group.id, default
 // connect-<name>; with several topics each mapping uses <group>-<topic>,
-// because Lambda needs a distinct group per mapping), retry attempts, maximum
-// record age, bisect on error, ReportBatchItemFailures, and an on-failure
-// destination (encrypted SQS queue) for batches that exhaust their retries.
+// because Lambda needs a distinct group per mapping), and, in provisioned
+// mode (pipeline.Deployment.ProvisionedPollers), retry attempts, maximum
+// record age, bisect on error and ReportBatchItemFailures. An on-failure
+// destination (encrypted SQS queue) exists only when the mapping may discard
+// a batch (pipeline.Deployment.OnFailureDestination: errors.tolerance=all
+// with a finite retry limit or record age). With errors.tolerance=none the
+// mapping retries a failing record for ever (MaximumRetryAttempts and
+// MaximumRecordAgeInSeconds -1, no destination), so its partition stops
+// there, as a Kafka Connect task stops, and the FailedRecordsAlarm fires.
 //
-// Alarms: errors, throttles, on-failure queue depth, OffsetLag (the mapping's
+// Alarms: errors, throttles, on-failure queue depth (with a destination), OffsetLag (the mapping's
 // consumer lag), RecordsFailed (records handed back for redelivery) and, with
 // errors.deadletterqueue.topic.name, RecordsDeadLettered; the last two are
 // the function's embedded metric format metrics (MetricsNamespace, dimension
@@ -120,6 +128,7 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 		logRetention:     props.LogRetention,
 		functionEnv:      props.FunctionEnv,
 		bootstrapServers: props.Kafka.selfManagedBootstrap(),
+		failureQueue:     conn.Deploy.OnFailureDestination,
 	})
 	if err != nil {
 		return nil, err
@@ -222,23 +231,30 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 
 	for i, t := range topics {
 		opts := &awslambda.EventSourceMappingProps{
-			Target:                  parts.fn,
-			KafkaTopic:              jsii.String(t),
-			KafkaConsumerGroupId:    jsii.String(groups[i]),
-			BatchSize:               jsii.Number(float64(d.BatchSize)),
-			MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(float64(d.MaxBatchingWindowSeconds))),
-			StartingPosition:        awslambda.StartingPosition(d.StartingPosition),
-			RetryAttempts:           jsii.Number(float64(d.MaxRetryAttempts)),
-			BisectBatchOnError:      jsii.Bool(d.BisectBatchOnError),
-			ReportBatchItemFailures: jsii.Bool(d.ReportBatchItemFailures),
-			OnFailure:               awslambdaeventsources.NewSqsDlq(parts.queue),
-			ProvisionedPollerConfig: &awslambda.ProvisionedPollerConfig{
+			Target:               parts.fn,
+			KafkaTopic:           jsii.String(t),
+			KafkaConsumerGroupId: jsii.String(groups[i]),
+			BatchSize:            jsii.Number(float64(d.BatchSize)),
+			MaxBatchingWindow:    awscdk.Duration_Seconds(jsii.Number(float64(d.MaxBatchingWindowSeconds))),
+			StartingPosition:     awslambda.StartingPosition(d.StartingPosition),
+		}
+		if d.ProvisionedPollers {
+			// The error handling controls exist only in provisioned mode.
+			opts.BisectBatchOnError = jsii.Bool(d.BisectBatchOnError)
+			opts.ReportBatchItemFailures = jsii.Bool(d.ReportBatchItemFailures)
+			opts.ProvisionedPollerConfig = &awslambda.ProvisionedPollerConfig{
 				MinimumPollers: jsii.Number(float64(minP)),
 				MaximumPollers: jsii.Number(float64(maxP)),
-			},
+			}
+			if d.MaxRetryAttempts >= 0 {
+				opts.RetryAttempts = jsii.Number(float64(d.MaxRetryAttempts))
+			}
+			if d.MaxRecordAgeSeconds > 0 {
+				opts.MaxRecordAge = awscdk.Duration_Seconds(jsii.Number(float64(d.MaxRecordAgeSeconds)))
+			}
 		}
-		if d.MaxRecordAgeSeconds > 0 {
-			opts.MaxRecordAge = awscdk.Duration_Seconds(jsii.Number(float64(d.MaxRecordAgeSeconds)))
+		if d.OnFailureDestination {
+			opts.OnFailure = awslambdaeventsources.NewSqsDlq(parts.queue)
 		}
 		if k.Mode == KafkaModeMSK {
 			opts.EventSourceArn = jsii.String(k.MSKClusterARN)
@@ -249,9 +265,17 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 			}
 		}
 		m := awslambda.NewEventSourceMapping(c, jsii.String(fmt.Sprintf("Mapping%d", i)), opts)
-		if d.MaxRecordAgeSeconds == -1 {
-			// -1 (no limit) cannot be expressed as a Duration in the L2 construct.
-			m.Node().DefaultChild().(awslambda.CfnEventSourceMapping).AddPropertyOverride(jsii.String("MaximumRecordAgeInSeconds"), -1)
+		if d.ProvisionedPollers {
+			// -1 (retry until success, no age limit) cannot be expressed in
+			// the L2 construct. It is written out, not left to Lambda's
+			// default, so the template states that nothing is discarded.
+			cfn := m.Node().DefaultChild().(awslambda.CfnEventSourceMapping)
+			if d.MaxRetryAttempts == -1 {
+				cfn.AddPropertyOverride(jsii.String("MaximumRetryAttempts"), -1)
+			}
+			if d.MaxRecordAgeSeconds == -1 {
+				cfn.AddPropertyOverride(jsii.String("MaximumRecordAgeInSeconds"), -1)
+			}
 		}
 		// The mapping is validated against the role's permissions on creation.
 		m.Node().AddDependency(role)
@@ -270,7 +294,7 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 		Period:        fiveMinutes,
 	})
 	mon := newMonitoring(c, conn.Name, parts.fn, parts.queue, props.AlarmAction)
-	mon.addSink(lag, threshold, conn.DLQTopic())
+	mon.addSink(lag, threshold, conn.DLQTopic(), d.ErrorsTolerance)
 	s.Alarms, s.Widgets = mon.alarms, mon.widgets
 	return s, nil
 }

@@ -3,6 +3,10 @@ package stack
 import (
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/jsii-runtime-go"
 )
 
 func TestSinkConnectorMSK(t *testing.T) {
@@ -145,16 +149,20 @@ func TestSinkConnectorSelfManaged(t *testing.T) {
 	equal(t, "bootstrap servers", get(mp, "SelfManagedEventSource", "Endpoints", "KafkaBootstrapServers"), []any{"b1:9096", "b2:9096"})
 	equal(t, "consumer group", get(mp, "SelfManagedKafkaEventSourceConfig", "ConsumerGroupId"), "connect-ddb")
 	equal(t, "StartingPosition", mp["StartingPosition"], "LATEST")
-	equal(t, "MaximumRetryAttempts", mp["MaximumRetryAttempts"], -1.0)
-	equal(t, "MaximumRecordAgeInSeconds", mp["MaximumRecordAgeInSeconds"], -1.0)
-	if mp["FunctionResponseTypes"] != nil {
-		t.Errorf("FunctionResponseTypes = %v with report.batch.item.failures=false", mp["FunctionResponseTypes"])
+	// No error handling control is used (report.batch.item.failures=false,
+	// retries and record age unlimited, no bisect): on-demand mode, which
+	// retries a failed batch whole until it succeeds and bills no pollers.
+	for _, k := range []string{"ProvisionedPollerConfig", "FunctionResponseTypes", "MaximumRetryAttempts",
+		"MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "DestinationConfig"} {
+		if mp[k] != nil {
+			t.Errorf("%s = %v in on-demand mode", k, mp[k])
+		}
 	}
-	equal(t, "alarms without a DLQ topic", x.count("AWS::CloudWatch::Alarm"), 5)
+	equal(t, "queues", x.count("AWS::SQS::Queue"), 0)
+	equal(t, "alarms without a DLQ topic or on-failure queue", x.count("AWS::CloudWatch::Alarm"), 4)
 	if a := alarmOn(t, x, "RecordsFailed"); a == nil {
 		t.Error("no RecordsFailed alarm")
 	}
-	equal(t, "pollers", mp["ProvisionedPollerConfig"], map[string]any{"MinimumPollers": 2.0, "MaximumPollers": 8.0})
 	access := map[string]string{}
 	for _, a := range mp["SourceAccessConfigurations"].([]any) {
 		access[str(get(a, "URI"))] = str(get(a, "Type"))
@@ -210,6 +218,71 @@ func TestSinkConnectorErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want containing %q", err, tt.want)
 			}
+		})
+	}
+}
+
+// TestSinkErrorsTolerance checks what each errors.tolerance setting deploys:
+// with none nothing is ever discarded (retries and record age -1, no
+// on-failure destination, so Lambda retries the failing record for ever and
+// its partition stops there) and an alarm fires on the failed records; with
+// all, an on-failure destination exists only when a finite limit lets Lambda
+// give up on a batch.
+func TestSinkErrorsTolerance(t *testing.T) {
+	tests := []struct {
+		name        string
+		config      string
+		retries     float64
+		recordAge   float64
+		destination bool
+	}{
+		{"none (default)", ``, -1, -1, false},
+		{"none with bisect", `,"errors.tolerance":"none","aws.lambda.bisect.batch.on.error":"true"`, -1, -1, false},
+		{"all, unlimited: no destination (it would cap retries at 10)", `,"errors.tolerance":"all","errors.deadletterqueue.topic.name":"dlq"`, -1, -1, false},
+		{"all with a retry limit", `,"errors.tolerance":"all","errors.deadletterqueue.topic.name":"dlq","aws.lambda.maximum.retry.attempts":"5"`, 5, -1, true},
+		{"all with a record age", `,"errors.tolerance":"all","aws.lambda.maximum.record.age.seconds":"600"`, -1, 600, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newTestStack()
+			tables, _ := NewStateTables(st, "State", nil)
+			action := awscloudwatchactions.NewSnsAction(awssns.NewTopic(st, jsii.String("Pager"), nil))
+			conn := connector(t, `{"name":"s","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t"`+tt.config+`}}`)
+			if _, err := NewSinkConnector(st, "Sink", &SinkConnectorProps{Connector: conn, AssetPath: assetDir(t), Tables: tables,
+				Kafka: Kafka{Mode: KafkaModeMSK, MSKClusterARN: testClusterARN}, AlarmAction: action}); err != nil {
+				t.Fatal(err)
+			}
+			x := synth(t, st)
+			mp := props(x.one("AWS::Lambda::EventSourceMapping"))
+			equal(t, "MaximumRetryAttempts", mp["MaximumRetryAttempts"], tt.retries)
+			equal(t, "MaximumRecordAgeInSeconds", mp["MaximumRecordAgeInSeconds"], tt.recordAge)
+			equal(t, "FunctionResponseTypes", mp["FunctionResponseTypes"], []any{"ReportBatchItemFailures"})
+			if mp["ProvisionedPollerConfig"] == nil {
+				t.Error("no provisioned pollers: the error handling controls need them")
+			}
+			hasDest := get(mp, "DestinationConfig", "OnFailure", "Destination") != nil
+			equal(t, "on-failure destination", hasDest, tt.destination)
+			queues := 0
+			if tt.destination {
+				queues = 1
+			}
+			equal(t, "queues", x.count("AWS::SQS::Queue"), queues)
+			if !tt.destination && len(withAction(x.statements(), "sqs:SendMessage")) != 0 {
+				t.Error("SendMessage granted without a destination")
+			}
+			// The failed records alarm fires on the first record handed back
+			// (a stopped partition reports its record on every retry) and
+			// notifies the alarm action.
+			a := alarmOn(t, x, "RecordsFailed")
+			equal(t, "threshold", a["Threshold"], 1.0)
+			equal(t, "comparison", a["ComparisonOperator"], "GreaterThanOrEqualToThreshold")
+			equal(t, "periods", []any{a["EvaluationPeriods"], a["DatapointsToAlarm"]}, []any{1.0, 1.0})
+			equal(t, "period", a["Period"], 300.0)
+			if acts, _ := a["AlarmActions"].([]any); len(acts) != 1 {
+				t.Errorf("AlarmActions = %v, want the pager topic", a["AlarmActions"])
+			}
+			stopped := strings.Contains(str(a["AlarmDescription"]), "errors.tolerance=none a permanent error stops its partition")
+			equal(t, "description names the stopped partition", stopped, !strings.Contains(tt.config, `"all"`))
 		})
 	}
 }

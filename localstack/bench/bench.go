@@ -72,7 +72,20 @@ func (b *bench) all(ctx context.Context) error {
 	if !b.o.SkipE2E {
 		b.e2e(ctx)
 	}
+	b.addAlwaysOn()
 	return nil
+}
+
+// addAlwaysOn adds the costs that run whether or not records flow, per
+// connector per month, beside the per-record figures of the cost section.
+func (b *bench) addAlwaysOn() {
+	for _, a := range []AlwaysOn{
+		ProvisionedPollersMonthly(1),
+		{What: "sink, on-demand pollers (no error handling control used)", How: "no poller charge in on-demand mode"},
+		PollLoopMonthly(b.o.MemoryMB, time.Minute),
+	} {
+		b.rep.Add(Figure{Section: "cost", Name: "always-on: " + a.What, Value: a.Dollars, Unit: "$/month", Note: a.How})
+	}
 }
 
 // e2e runs scheduler -> source-poller -> Kafka -> bridge -> sink-handler.

@@ -136,3 +136,29 @@ func TestCostModel(t *testing.T) {
 		})
 	}
 }
+
+func TestAlwaysOnCosts(t *testing.T) {
+	cases := []struct {
+		name string
+		got  AlwaysOn
+		want float64
+	}{
+		// One EPU around the clock: the pricing page's example 3 gives
+		// 720 EPU-hours × $0.185 = $133.20 for a 720-hour month.
+		{"one poller", ProvisionedPollersMonthly(1), 730 * 0.185},
+		{"ten pollers share one EPU", ProvisionedPollersMonthly(10), 730 * 0.185},
+		{"eleven pollers need two", ProvisionedPollersMonthly(11), 2 * 730 * 0.185},
+		// 43,800 one-minute runs of 60 s at 0.25 GB, plus the requests.
+		{"poll loop 256 MB", PollLoopMonthly(256, time.Minute), 43800*60*0.25*PriceArmPerGBSecond + 43800*0.2/1e6},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if math.Abs(tc.got.Dollars-tc.want) > 1e-9 {
+				t.Errorf("%s = $%.4f, want $%.4f (%s)", tc.got.What, tc.got.Dollars, tc.want, tc.got.How)
+			}
+		})
+	}
+	if d := ProvisionedPollersMonthly(1).Dollars; d < 130 || d > 140 {
+		t.Errorf("one provisioned poller costs $%.2f a month; the pricing page's example says about $133", d)
+	}
+}

@@ -751,7 +751,7 @@ func (b *Bridge) resolve(ctx context.Context, items []item, attempts int, done f
 		b.stats.Retries++
 		b.mu.Unlock()
 		items = failed
-		if !sleep(ctx, b.m.RetryBackoff) {
+		if !sleep(ctx, b.m.backoff(attempts)) {
 			return ctx.Err()
 		}
 	}

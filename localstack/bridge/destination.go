@@ -5,7 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -111,6 +114,44 @@ type FuncDestination func(ctx context.Context, fr FailureRecord) error
 
 // Send calls f.
 func (f FuncDestination) Send(ctx context.Context, fr FailureRecord) error { return f(ctx, fr) }
+
+// FileDestination appends each FailureRecord as one JSON line to Path, as
+// an SQS on-failure destination receives it: the batch's offsets and the
+// failure, not the records (read them from Kafka by offset). It stands in
+// locally for the SQS queue the CDK app creates. The file is synced before
+// Send returns, so the bridge commits past the batch only once it is kept.
+type FileDestination struct {
+	Path string
+	mu   sync.Mutex
+}
+
+// Send appends fr to the file, creating it (and its folder) if needed.
+func (d *FileDestination) Send(_ context.Context, fr FailureRecord) error {
+	line, err := json.Marshal(fr)
+	if err != nil {
+		return fmt.Errorf("bridge: encode failure record: %w", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(d.Path), 0o755); err != nil {
+		return fmt.Errorf("bridge: on-failure destination %s: %w", d.Path, err)
+	}
+	f, err := os.OpenFile(d.Path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("bridge: on-failure destination: %w", err)
+	}
+	_, werr := f.Write(append(line, '\n'))
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("bridge: on-failure destination %s: %w", d.Path, werr)
+	}
+	return nil
+}
 
 // TopicDestination writes the failed records to a Kafka topic of the same
 // cluster, like a "kafka://topic" on-failure destination: each record keeps

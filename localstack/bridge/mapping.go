@@ -116,8 +116,17 @@ type Mapping struct {
 	// per partition). Set it to the function's concurrency (reserved
 	// concurrency), beyond which invokes would only be throttled.
 	Concurrency int
-	// RetryBackoff is the wait before retrying a failed batch (default 500ms).
+	// RetryBackoff is the wait before the first retry of a failed batch
+	// (default 500ms); it doubles with each further failed attempt of the
+	// same records up to MaxRetryBackoff (default 30s). The backoff is
+	// bounded so that a partition stopped on a record (MaximumRetryAttempts
+	// -1, as errors.tolerance=none deploys) keeps retrying at least every
+	// MaxRetryBackoff, and resumes soon after the cause is fixed. Lambda does
+	// not document its own backoff for Kafka mappings.
 	RetryBackoff time.Duration
+	// MaxRetryBackoff bounds the retry backoff (default 30s, at least
+	// RetryBackoff).
+	MaxRetryBackoff time.Duration
 	// KafkaOpts are extra franz-go options (TLS, SASL, ...), appended last.
 	KafkaOpts []kgo.Opt
 }
@@ -147,7 +156,22 @@ func (m Mapping) withDefaults() Mapping {
 	if m.RetryBackoff <= 0 {
 		m.RetryBackoff = 500 * time.Millisecond
 	}
+	if m.MaxRetryBackoff <= 0 {
+		m.MaxRetryBackoff = 30 * time.Second
+	}
+	m.MaxRetryBackoff = max(m.MaxRetryBackoff, m.RetryBackoff)
 	return m
+}
+
+// backoff is the wait before retrying records that failed attempts times
+// (attempts >= 1): RetryBackoff doubled per further attempt, at most
+// MaxRetryBackoff.
+func (m Mapping) backoff(attempts int) time.Duration {
+	d := m.RetryBackoff
+	for i := 1; i < attempts && d < m.MaxRetryBackoff; i++ {
+		d *= 2
+	}
+	return min(d, m.MaxRetryBackoff)
 }
 
 func (m Mapping) validate() error {

@@ -1,8 +1,13 @@
 package bridge
 
 import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMappingValidation(t *testing.T) {
@@ -50,5 +55,51 @@ func TestMappingDefaultsAndRetryCap(t *testing.T) {
 	m.OnFailure = FuncDestination(nil)
 	if m.retryLimit() != RetryCapWithDestination {
 		t.Errorf("retry limit with destination = %d, want %d", m.retryLimit(), RetryCapWithDestination)
+	}
+}
+
+func TestBackoffDoublesAndIsBounded(t *testing.T) {
+	m := Mapping{FunctionName: "f", RetryBackoff: 100 * time.Millisecond, MaxRetryBackoff: time.Second}.withDefaults()
+	want := []time.Duration{100, 200, 400, 800, 1000, 1000}
+	for i, w := range want {
+		if got := m.backoff(i + 1); got != w*time.Millisecond {
+			t.Errorf("backoff(%d) = %v, want %v", i+1, got, w*time.Millisecond)
+		}
+	}
+	if got := m.backoff(1000); got != time.Second {
+		t.Errorf("backoff(1000) = %v, want the bound", got)
+	}
+	d := Mapping{FunctionName: "f"}.withDefaults()
+	if d.RetryBackoff != 500*time.Millisecond || d.MaxRetryBackoff != 30*time.Second {
+		t.Errorf("default backoff %v..%v, want 500ms..30s", d.RetryBackoff, d.MaxRetryBackoff)
+	}
+	if b := (Mapping{FunctionName: "f", RetryBackoff: time.Minute}).withDefaults(); b.MaxRetryBackoff != time.Minute {
+		t.Errorf("MaxRetryBackoff below RetryBackoff not raised: %v", b.MaxRetryBackoff)
+	}
+}
+
+func TestFileDestinationAppendsJSONLines(t *testing.T) {
+	d := &FileDestination{Path: filepath.Join(t.TempDir(), "sub", "sink.jsonl")}
+	for i, cond := range []string{ConditionRetriesExhausted, ConditionRecordAge} {
+		fr := FailureRecord{Version: "1.0", RequestContext: FailureRequestContext{Condition: cond, ApproximateInvokeCount: i + 1},
+			KafkaBatchInfo: KafkaBatchInfo{BatchSize: 1, RecordsInfo: map[string]RecordsInfo{"t-0": {FirstRecordOffset: "7", LastRecordOffset: "7"}}}}
+		if err := d.Send(context.Background(), fr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(d.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2: %s", len(lines), b)
+	}
+	var got FailureRecord
+	if err := json.Unmarshal([]byte(lines[1]), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.RequestContext.Condition != ConditionRecordAge || got.KafkaBatchInfo.RecordsInfo["t-0"].FirstRecordOffset != "7" {
+		t.Errorf("second line = %+v", got)
 	}
 }

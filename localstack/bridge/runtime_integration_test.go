@@ -32,21 +32,12 @@ func TestSinkCrashMidBatchIsRetried(t *testing.T) {
 		t.Fatalf("build echo: %v\n%s", err, out)
 	}
 	marker := filepath.Join(t.TempDir(), "crashed")
-	r, err := runtime.New(runtime.FunctionSpec{Name: "sink", Bootstrap: bin, Timeout: 5 * time.Second,
+	r, client := startRunner(t, runtime.FunctionSpec{Name: "sink", Bootstrap: bin, Timeout: 5 * time.Second,
 		Env: map[string]string{"ECHO_CRASH_ONCE": marker}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Output = io.Discard
-	if err := r.Start(context.Background(), "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	client := lambda.New(lambda.Options{BaseEndpoint: aws.String(r.URL()), Region: "us-east-1", Credentials: aws.AnonymousCredentials{}})
 
 	m := baseMapping(env, t, topic)
 	m.ReportBatchItemFailures = true
-	b, _ := runBridge(t, m, LambdaInvoker{Client: client})
+	b, _ := runBridge(t, m, client)
 	waitFor(t, "commit of 10", func() bool { return committed(t, env.KafkaAdmin(t), m.ConsumerGroup, topic) == 10 })
 
 	if _, err := os.Stat(marker); err != nil {
@@ -60,4 +51,20 @@ func TestSinkCrashMidBatchIsRetried(t *testing.T) {
 	if bs.Delivered != 10 || bs.Retries != 1 || bs.Failed != 0 {
 		t.Errorf("bridge stats = %+v, want 10 delivered after 1 retry", bs)
 	}
+}
+
+// startRunner serves spec on the local runtime (closed at cleanup) and
+// returns it with a Lambda client pointed at it.
+func startRunner(t *testing.T, spec runtime.FunctionSpec) (*runtime.Runner, LambdaInvoker) {
+	t.Helper()
+	r, err := runtime.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Output = io.Discard
+	if err := r.Start(context.Background(), "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r, LambdaInvoker{Client: lambda.New(lambda.Options{BaseEndpoint: aws.String(r.URL()), Region: "us-east-1", Credentials: aws.AnonymousCredentials{}})}
 }

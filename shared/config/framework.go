@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -252,7 +253,50 @@ func buildSinkDef() *Def {
 				}
 			}
 			return nil
-		})
+		}).
+		AddCheck(checkToleranceLimits)
+}
+
+// checkToleranceLimits applies CheckToleranceLimits to a sink config.
+func checkToleranceLimits(v Values) []error {
+	return CheckToleranceLimits(v.String(KeyErrorsTolerance), v.Int(KeyLambdaMaxRetryAttempts), v.Int(KeyLambdaMaxRecordAge))
+}
+
+// CheckToleranceLimits refuses, with errors.tolerance=none, the event source
+// mapping limits (aws.lambda.maximum.retry.attempts,
+// aws.lambda.maximum.record.age.seconds other than -1) that let Lambda, and
+// the local bridge, discard a failing batch: Kafka Connect stops the task on
+// the failing record, so the mapping must retry it for ever. The sink's
+// config check and the local runner use it; the CDK app applies the same
+// rule at synth (infra/pipeline, a separate module).
+func CheckToleranceLimits(tolerance string, maxRetryAttempts, maxRecordAgeSeconds int) []error {
+	if tolerance != ToleranceNone && tolerance != "" {
+		return nil
+	}
+	var errs []error
+	for _, kv := range []struct {
+		key string
+		val int
+	}{{KeyLambdaMaxRetryAttempts, maxRetryAttempts}, {KeyLambdaMaxRecordAge, maxRecordAgeSeconds}} {
+		if kv.val != -1 {
+			errs = append(errs, Errorf(kv.key, strconv.Itoa(kv.val), "with %s=%s must be -1: a limit lets the event source mapping discard the failing batch, skipping records; use %s=%s with a dead letter topic to move past bad records",
+				KeyErrorsTolerance, ToleranceNone, KeyErrorsTolerance, ToleranceAll))
+		}
+	}
+	return errs
+}
+
+// NeedsOnFailureDestination reports whether a sink's event source mapping
+// may discard a batch, and so gets an on-failure destination: a finite
+// retry limit or record age, which only errors.tolerance=all allows (see
+// CheckToleranceLimits). The destination then receives the batches whose
+// retryable failures exhausted the retries or outlived the record age;
+// permanent per-record failures go to the dead-letter topic instead.
+// Without a limit there is none: Lambda caps infinite retries at 10 as soon
+// as a destination exists. The CDK app applies the same rule
+// (infra/pipeline.Deployment.OnFailureDestination).
+func NeedsOnFailureDestination(tolerance string, maxRetryAttempts, maxRecordAgeSeconds int) bool {
+	return tolerance == ToleranceAll && (maxRetryAttempts != -1 || maxRecordAgeSeconds != -1)
 }
 
 func buildSourceDef() *Def {

@@ -51,6 +51,10 @@ type options struct {
 	// the runner itself reads (a sink's Kafka auth for the bridge); nil
 	// makes such a reference an error.
 	Secrets *runtime.Secrets
+	// OnFailureDir holds <connector>.jsonl, the local stand-in for the SQS
+	// on-failure destination of sinks that may discard a batch
+	// (config.NeedsOnFailureDestination). Default build/on-failure.
+	OnFailureDir string
 }
 
 var invalidFunctionChars = regexp.MustCompile(`[^A-Za-z0-9_-]`)
@@ -108,7 +112,7 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 		case strings.HasPrefix(k, "aws.lambda."):
 			lambdaProps[k] = v
 			needed[k] = v
-		case k == config.KeyBootstrapServers, k == config.KeyTopics, k == "poll.interval.ms":
+		case k == config.KeyBootstrapServers, k == config.KeyTopics, k == "poll.interval.ms", k == config.KeyErrorsTolerance:
 			needed[k] = v
 		}
 	}
@@ -195,6 +199,21 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 		if lv.Has(config.KeyLambdaConsumerGroupID) {
 			group = lv.String(config.KeyLambdaConsumerGroupID)
 		}
+		// As on AWS: with errors.tolerance=none the mapping never gives up
+		// on a record (the function's own config check refuses the same).
+		if errs := config.CheckToleranceLimits(strings.TrimSpace(resolved[config.KeyErrorsTolerance]),
+			lv.Int(config.KeyLambdaMaxRetryAttempts), lv.Int(config.KeyLambdaMaxRecordAge)); len(errs) > 0 {
+			return plan{}, errors.Join(errs...)
+		}
+		var onFailure bridge.Destination
+		if config.NeedsOnFailureDestination(strings.TrimSpace(resolved[config.KeyErrorsTolerance]),
+			lv.Int(config.KeyLambdaMaxRetryAttempts), lv.Int(config.KeyLambdaMaxRecordAge)) {
+			dir := o.OnFailureDir
+			if dir == "" {
+				dir = filepath.Join("build", "on-failure")
+			}
+			onFailure = &bridge.FileDestination{Path: filepath.Join(dir, functionName(f.Name)+".jsonl")}
+		}
 		age := time.Duration(lv.Int(config.KeyLambdaMaxRecordAge)) * time.Second
 		if age < 0 {
 			age = 0
@@ -228,6 +247,7 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 			MaximumRecordAge:        age,
 			BisectBatchOnError:      lv.Bool(config.KeyLambdaBisectOnError),
 			ReportBatchItemFailures: lv.Bool(config.KeyLambdaReportItemFailures),
+			OnFailure:               onFailure,
 			EventSource:             bridge.SourceSelfManaged,
 			FunctionARN:             fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", o.Region, runtime.AccountID, p.Spec.Name),
 		}

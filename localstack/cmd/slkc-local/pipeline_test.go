@@ -27,14 +27,14 @@ const sourceJSON = `{"name":"orders.source","config":{"connector.class":"io.conf
  "poll.interval.ms":"${env:POLL_MS}","aws.lambda.timeout.seconds":"30"}}`
 
 const sinkJSON = `{"name":"orders-sink","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector",
- "topics":"orders, refunds","bootstrap.servers":"127.0.0.1:9092","aws.lambda.batch.size":"500",
+ "topics":"orders, refunds","bootstrap.servers":"127.0.0.1:9092","aws.lambda.batch.size":"500","errors.tolerance":"all",
  "aws.lambda.maximum.retry.attempts":"3","aws.lambda.maximum.batching.window.seconds":"0",
  "aws.lambda.bisect.batch.on.error":"true","aws.lambda.memory.mb":"512"}}`
 
 func TestLoadPipeline(t *testing.T) {
 	dir := writePipeline(t, map[string]string{"a.json": sourceJSON, "b.json": sinkJSON})
 	plans, err := loadPipeline(context.Background(), options{PipelineDir: dir, BuildDir: "/b", Region: "eu-west-1",
-		SinkConcurrency: 7, Env: map[string]string{"POLL_MS": "250", "AWS_ENDPOINT_URL_DYNAMODB": "http://x"}})
+		SinkConcurrency: 7, Env: map[string]string{"POLL_MS": "250", "AWS_ENDPOINT_URL_DYNAMODB": "http://x"}, OnFailureDir: "/of"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +70,11 @@ func TestLoadPipeline(t *testing.T) {
 		got.Concurrency != 7 {
 		t.Errorf("mapping = %+v, want %+v", got, want)
 	}
+	// errors.tolerance=all with a retry limit: batches may be discarded, so
+	// they go to an on-failure destination, as the SQS queue on AWS.
+	if fd, ok := got.OnFailure.(*bridge.FileDestination); !ok || fd.Path != "/of/orders-sink.jsonl" {
+		t.Errorf("OnFailure = %#v, want a file destination /of/orders-sink.jsonl", got.OnFailure)
+	}
 }
 
 func TestLoadPipelineErrors(t *testing.T) {
@@ -81,6 +86,10 @@ func TestLoadPipelineErrors(t *testing.T) {
 		{"sink without topics", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","bootstrap.servers":"h:1"}}`, "topics is empty"},
 		{"bad lambda key", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","bootstrap.servers":"h:1","aws.lambda.batch.size":"0"}}`, "aws.lambda.batch.size"},
 		{"bad sasl", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","bootstrap.servers":"h:1","security.protocol":"SASL_SSL"}}`, "sasl.mechanism"},
+		{"retry limit with errors.tolerance=none", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","bootstrap.servers":"h:1","aws.lambda.maximum.retry.attempts":"3"}}`,
+			"aws.lambda.maximum.retry.attempts"},
+		{"record age with errors.tolerance=none", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","bootstrap.servers":"h:1","errors.tolerance":"none","aws.lambda.maximum.record.age.seconds":"600"}}`,
+			"errors.tolerance=none must be -1"},
 		{"unset env ref", `{"name":"x","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","bootstrap.servers":"${env:SLKC_TEST_UNSET_VAR}"}}`, "SLKC_TEST_UNSET_VAR"},
 	}
 	for _, tc := range cases {
@@ -126,5 +135,8 @@ func TestLoadPipelineSinkKafkaAuth(t *testing.T) {
 	}
 	if len(plans[0].Mapping.KafkaOpts) == 0 {
 		t.Error("SASL_SSL sink has no Kafka auth options for the bridge")
+	}
+	if plans[0].Mapping.OnFailure != nil {
+		t.Errorf("errors.tolerance=none sink has an on-failure destination %#v; it must never give up on a record", plans[0].Mapping.OnFailure)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -75,6 +76,7 @@ func parseRun(args []string, stderr io.Writer) (runConfig, error) {
 	fs.StringVar(&rc.Region, "region", defaultRegion(), "AWS region of the functions")
 	fs.IntVar(&rc.SinkConcurrency, "sink-concurrency", 10, "processes per sink function when aws.lambda.reserved.concurrency is unset")
 	fs.DurationVar(&rc.StatusEvery, "status-every", 10*time.Second, "how often to log progress (0: never)")
+	fs.StringVar(&rc.OnFailureDir, "on-failure-dir", filepath.Join("build", "on-failure"), "folder of <connector>.jsonl: the on-failure destination of sinks with errors.tolerance=all and a retry limit or record age (SQS on AWS)")
 	fs.StringVar(&secretsFile, "secrets-file", "", "JSON file {\"name\": value} served as a local Secrets Manager (GetSecretValue) to the functions, for ${secretsmanager:...} references")
 	if err := fs.Parse(args); err != nil {
 		return rc, err
