@@ -70,7 +70,7 @@ func NewSink(cfg Config, client DynamoAPI) (*Sink, error) {
 	if cfg.TableNameFormat == "" || cfg.Hash.Source == "" || cfg.BatchSize < 1 || cfg.BatchSize > maxBatchWriteItems || cfg.Concurrency < 1 || cfg.WriteMode == "" {
 		return nil, errors.New("dynamodb sink: config not built by ParseConfig")
 	}
-	return &Sink{cfg: cfg, client: client, log: slog.Default().With("connector", "dynamodb-sink"), sleep: sleepCtx}, nil
+	return &Sink{cfg: cfg, client: client, log: slog.Default().With("component", "dynamodb-sink"), sleep: sleepCtx}, nil
 }
 
 // Close releases nothing: the SDK client holds no connections that need

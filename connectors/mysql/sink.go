@@ -68,7 +68,7 @@ func NewSink(cfg SinkConfig, db *sql.DB) (*Sink, error) {
 	if cfg.PKMode == PKModeKafka && len(cfg.PKFields) != 3 {
 		return nil, fmt.Errorf("mysql sink: pk.mode=kafka needs 3 pk.fields, got %v", cfg.PKFields)
 	}
-	return &Sink{cfg: cfg, db: db, log: slog.Default().With("connector", "mysql-sink")}, nil
+	return &Sink{cfg: cfg, db: db, log: slog.Default().With("component", "mysql-sink")}, nil
 }
 
 // OpenSink opens a connection pool from cfg.Conn and returns a sink using

@@ -106,7 +106,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	in.OnClose(func() { _ = task.Destination.Close() })
 
 	if fw.Errors.DLQTopic != "" {
-		rep, err := deadLetterQueue(ctx, in, log)
+		rep, err := deadLetterQueue(ctx, in, in.Logger)
 		if err != nil {
 			return nil, in.Errorf("%s: %w", config.KeyDLQTopic, err)
 		}
