@@ -78,6 +78,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	task := &sinktask.Task{
 		Name:                    fw.Name,
 		WorkerID:                coldstart.WorkerID(getenv, "sink-handler"),
+		Topics:                  fw.Topics,
 		Tolerance:               fw.Errors.Tolerance,
 		ReportBatchItemFailures: fw.Lambda.ReportBatchItemFailures,
 		KeyConverter:            in.KeyConverter,

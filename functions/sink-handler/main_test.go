@@ -46,6 +46,9 @@ func TestSetupBuildsTask(t *testing.T) {
 	if task.Name != "orders-to-dynamo" || task.Tolerance != "all" || task.ConnectorClass != "io.slkc.connect.dynamodb.DynamoDbSinkConnector" {
 		t.Errorf("task = name %q tolerance %q class %q", task.Name, task.Tolerance, task.ConnectorClass)
 	}
+	if len(task.Topics) != 1 || task.Topics[0] != "orders" {
+		t.Errorf("Topics = %q, want [orders]: records of other topics must be refused", task.Topics)
+	}
 	if _, ok := a.Handler().(lambda.Handler); !ok {
 		t.Errorf("handler is %T, want a lambda.Handler taking the raw Kafka event", a.Handler())
 	}

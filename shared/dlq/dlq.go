@@ -48,6 +48,10 @@ const (
 	StageHeaderConvert  = "HEADER_CONVERTER"
 	StageTransformation = "TRANSFORMATION"
 	StageTaskPut        = "TASK_PUT"
+	// StageKafkaConsume is where a record fails before any converter: it
+	// arrived undecodable (bad base64, unknown timestamp type) or from a
+	// topic the connector does not consume.
+	StageKafkaConsume = "KAFKA_CONSUME"
 )
 
 // Partitions is the partition count of a dead-letter topic the reporter

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,7 +88,24 @@ func (t *Task) Handle(ctx context.Context, ev events.KafkaEvent) (events.KafkaBa
 // the write batch. A permanent failure is queued for the dead-letter queue
 // (tolerance all) or stops the partition (tolerance none).
 func (t *Task) prepare(p *partState, r *run) {
-	for _, raw := range p.raws {
+	topicErr := t.checkTopic(p.topic)
+	for i, raw := range p.raws {
+		var consumeErr error
+		switch {
+		case topicErr != nil:
+			consumeErr = fmt.Errorf("%s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, topicErr)
+		case p.bad != nil && p.bad[i] != nil:
+			consumeErr = p.bad[i]
+		}
+		if consumeErr != nil {
+			consumeErr = errclass.Data(consumeErr)
+			if !t.tolerateAll() {
+				p.stop(raw.Offset, dlq.StageKafkaConsume, fmt.Errorf("%s: %w", dlq.StageKafkaConsume, consumeErr))
+				return
+			}
+			r.failed = append(r.failed, failure{part: p, f: dlq.Failed{Original: raw, Stage: dlq.StageKafkaConsume, Class: t.ConnectorClass, Err: consumeErr}})
+			continue
+		}
 		rec, keep, stage, err := t.convert(raw)
 		if err != nil {
 			if !t.tolerateAll() {
@@ -105,6 +123,17 @@ func (t *Task) prepare(p *partState, r *run) {
 		r.owner = append(r.owner, p)
 		r.origin = append(r.origin, raw)
 	}
+}
+
+// checkTopic refuses a topic the connector does not consume: Lambda's
+// event source mapping only delivers the configured topics, so a record of
+// another topic is a misrouted or forged event, and writing it could reach
+// a table no one configured.
+func (t *Task) checkTopic(topic string) error {
+	if t.Topics == nil || slices.Contains(t.Topics, topic) {
+		return nil
+	}
+	return fmt.Errorf("topic %q is not one of the connector's topics [%s]", topic, strings.Join(t.Topics, ","))
 }
 
 // convert builds the Connect record of raw. Errors are marked as permanent

@@ -21,8 +21,15 @@
 //
 // # Error handling
 //
-//   - A malformed event (bad group key, base64, offsets out of order) fails
-//     the invocation with an error naming the record.
+//   - A malformed event (a group key that does not match its records,
+//     offsets out of order: records without a usable position) fails the
+//     invocation with an error naming the record.
+//   - A record that is undecodable on its own (key or value not valid
+//     base64, unknown timestamp type) or whose topic is not one of Topics
+//     is refused alone, at stage KAFKA_CONSUME: with errors.tolerance=all
+//     it goes to the dead-letter queue with what could be decoded (an
+//     undecodable field as its received text) and the other records are
+//     written; with none its partition stops at it.
 //   - A key/value conversion or transform failure is permanent. With
 //     errors.tolerance=all the original record goes to the dead-letter queue
 //     (stage KEY_CONVERTER, VALUE_CONVERTER or TRANSFORMATION); with none the
@@ -120,6 +127,11 @@ type Task struct {
 	// WorkerID names where the task runs (e.g. the function name); shown
 	// as worker_id in the status.
 	WorkerID string
+	// Topics is the connector's topics. A record of any other topic is
+	// refused like an undecodable one (stage KAFKA_CONSUME: dead-lettered
+	// with errors.tolerance=all, else its partition stops there). nil
+	// accepts every topic (tests, tools); the sink function always sets it.
+	Topics []string
 	// Destination receives the records; required.
 	Destination connectors.Destination
 	// KeyConverter and ValueConverter are key.converter and
