@@ -103,9 +103,12 @@ type SinkConfig struct {
 	AutoEvolve bool
 	// BatchSize caps the rows of one multi-row statement, default 3000.
 	BatchSize int
-	// MaxRetries and RetryBackoff are accepted for compatibility; retries
-	// are done by re-invoking the function (the event source mapping), not
-	// inside Write.
+	// MaxRetries and RetryBackoff are max.retries (default 10) and
+	// retry.backoff.ms (default 3000), as in the JDBC sink: a batch whose
+	// write failed retriably (deadlock, lock wait timeout, lost
+	// connection) is written again up to MaxRetries times, RetryBackoff
+	// apart, inside the invocation. Write itself does not retry; the sink
+	// function hands both to sinktask.Retry.
 	MaxRetries   int
 	RetryBackoff time.Duration
 }

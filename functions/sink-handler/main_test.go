@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"github.com/aws/aws-lambda-go/lambda"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart/coldstarttest"
+	"github.com/serverless-kafka-connect/slkc/shared/sinktask"
 )
 
 // b64 is a Kafka event key or value: base64 text.
@@ -67,5 +70,44 @@ func TestConnectorDefKeepsFrameworkTopics(t *testing.T) {
 	}
 	if k, ok := d.Key("connection.password"); !ok || k.Type.String() != "PASSWORD" {
 		t.Errorf("connection.password = %+v, want a PASSWORD key", k)
+	}
+}
+
+// TestSetupRetryKeys: errors.retry.timeout, errors.retry.delay.max.ms and
+// the MySQL sink's max.retries and retry.backoff.ms reach the task's retry
+// policy (sinktask tests show the policy retries). No service is touched:
+// the MySQL pool connects lazily.
+func TestSetupRetryKeys(t *testing.T) {
+	coldstarttest.FakeAWS(t)
+	tests := []struct {
+		name string
+		cfg  map[string]string
+		want sinktask.Retry
+	}{
+		{name: "dynamodb defaults: no retries", cfg: map[string]string{
+			"connector.class": "io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector", "topics": "orders", "bootstrap.servers": "127.0.0.1:1"},
+			want: sinktask.Retry{DelayMax: time.Minute}},
+		{name: "dynamodb errors.retry.*", cfg: map[string]string{
+			"connector.class": "io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector", "topics": "orders", "bootstrap.servers": "127.0.0.1:1",
+			"errors.retry.timeout": "-1", "errors.retry.delay.max.ms": "1500"},
+			want: sinktask.Retry{Timeout: -time.Millisecond, DelayMax: 1500 * time.Millisecond}},
+		{name: "mysql defaults are the JDBC sink's", cfg: map[string]string{
+			"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": "orders", "bootstrap.servers": "127.0.0.1:1",
+			"connection.url": "jdbc:mysql://127.0.0.1:1/db"},
+			want: sinktask.Retry{MaxRetries: 10, Backoff: 3 * time.Second, DelayMax: time.Minute}},
+		{name: "mysql max.retries, retry.backoff.ms and errors.retry.timeout", cfg: map[string]string{
+			"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": "orders", "bootstrap.servers": "127.0.0.1:1",
+			"connection.url": "jdbc:mysql://127.0.0.1:1/db", "max.retries": "4", "retry.backoff.ms": "250",
+			"errors.retry.timeout": "5000", "errors.retry.delay.max.ms": "1000"},
+			want: sinktask.Retry{MaxRetries: 4, Backoff: 250 * time.Millisecond, Timeout: 5 * time.Second, DelayMax: time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := coldstarttest.MustSetup(t, context.Background(), setup, coldstarttest.Connector(t, "c", tt.cfg))
+			got := a.task.Retry
+			if got.MaxRetries != tt.want.MaxRetries || got.Backoff != tt.want.Backoff || got.Timeout != tt.want.Timeout || got.DelayMax != tt.want.DelayMax {
+				t.Errorf("Retry = %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }

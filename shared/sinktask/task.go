@@ -158,6 +158,10 @@ type Task struct {
 	// ReportBatchItemFailures is aws.lambda.report.batch.item.failures: the
 	// event source mapping has FunctionResponseTypes ReportBatchItemFailures.
 	ReportBatchItemFailures bool
+	// Retry retries retriable write failures inside the invocation
+	// (errors.retry.timeout, errors.retry.delay.max.ms, and a connector's
+	// max.retries and retry.backoff.ms); the zero value never retries.
+	Retry Retry
 	// Classify decides whether a per-record destination failure is worth
 	// retrying; nil means errclass.Classify.
 	Classify func(error) errclass.Class
