@@ -84,6 +84,8 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		ReportBatchItemFailures: fw.Lambda.ReportBatchItemFailures,
 		KeyConverter:            in.KeyConverter,
 		ValueConverter:          in.ValueConverter,
+		HeaderConverter:         in.HeaderConverter,
+		HeaderConverterClass:    fw.HeaderConverter.Class,
 		KeyConverterClass:       fw.KeyConverter.Class,
 		ValueConverterClass:     fw.ValueConverter.Class,
 		ConnectorClass:          in.Class,

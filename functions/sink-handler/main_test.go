@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart/coldstarttest"
+	"github.com/serverless-kafka-connect/slkc/shared/convert"
 	"github.com/serverless-kafka-connect/slkc/shared/sinktask"
 )
 
@@ -109,5 +110,22 @@ func TestSetupRetryKeys(t *testing.T) {
 				t.Errorf("Retry = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSetupHeaderConverter: header.converter defaults to Kafka Connect's
+// SimpleHeaderConverter and the configured one reaches the task.
+func TestSetupHeaderConverter(t *testing.T) {
+	coldstarttest.FakeAWS(t)
+	base := map[string]string{"connector.class": "io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector", "topics": "orders", "bootstrap.servers": "127.0.0.1:1"}
+	a := coldstarttest.MustSetup(t, context.Background(), setup, coldstarttest.Connector(t, "c", base))
+	if _, ok := a.task.HeaderConverter.(convert.SimpleHeaderConverter); !ok || a.task.HeaderConverterClass != convert.SimpleHeaderConverterClass {
+		t.Errorf("default header converter %T %q, want SimpleHeaderConverter", a.task.HeaderConverter, a.task.HeaderConverterClass)
+	}
+	base["header.converter"] = "org.apache.kafka.connect.storage.StringConverter"
+	a = coldstarttest.MustSetup(t, context.Background(), setup, coldstarttest.Connector(t, "c2", base))
+	s, v, err := a.task.HeaderConverter.ToConnectHeader("orders", "h", []byte("42"))
+	if err != nil || s.Type != "string" || v != "42" {
+		t.Errorf("StringConverter header converter read 42 as %+v %#v %v, want the string", s, v, err)
 	}
 }

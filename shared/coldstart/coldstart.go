@@ -57,6 +57,8 @@ type Init struct {
 	// KeyConverter and ValueConverter are key.converter and
 	// value.converter; set by Build.
 	KeyConverter, ValueConverter convert.Converter
+	// HeaderConverter is header.converter; set by Build.
+	HeaderConverter convert.HeaderConverter
 	// Transforms is the transforms chain; set by Build. Its Len is 0 when
 	// the connector has no transforms.
 	Transforms transform.Chain
@@ -162,7 +164,7 @@ func (in *Init) Parse(def *config.Def) (config.Values, error) {
 	return vals, nil
 }
 
-// Build makes, in this order, the key and value converters, the
+// Build makes, in this order, the key, value and header converters, the
 // transforms chain, the AWS config and the state stores; the first failure
 // is returned, naming the config key at fault. Call it after Parse. It
 // talks to no service.
@@ -177,6 +179,9 @@ func (in *Init) Build(ctx context.Context) error {
 	}
 	if in.ValueConverter, err = convert.New(fw.ValueConverter.Class, fw.ValueConverter.Props, false); err != nil {
 		return in.Errorf("%s: %w", config.KeyValueConverter, err)
+	}
+	if in.HeaderConverter, err = convert.NewHeader(fw.HeaderConverter.Class, fw.HeaderConverter.Props); err != nil {
+		return in.Errorf("%s: %w", config.KeyHeaderConverter, err)
 	}
 	if len(fw.Transforms.Aliases) > 0 {
 		if in.Transforms, err = transform.NewChain(fw.Transforms.Aliases, fw.Transforms.Props); err != nil {

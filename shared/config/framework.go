@@ -73,6 +73,8 @@ const (
 	JsonConverter      = "org.apache.kafka.connect.json.JsonConverter"
 	StringConverter    = "org.apache.kafka.connect.storage.StringConverter"
 	ByteArrayConverter = "org.apache.kafka.connect.converters.ByteArrayConverter"
+	// SimpleHeaderConverter is Kafka Connect's default header.converter.
+	SimpleHeaderConverter = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 )
 
 // Values of errors.tolerance.
@@ -139,8 +141,8 @@ func buildCommonDef() *Def {
 			Doc: "Converter for record keys. Default JsonConverter."},
 		Key{Name: KeyValueConverter, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
 			Doc: "Converter for record values. Default JsonConverter."},
-		Key{Name: KeyHeaderConverter, Type: Class, Default: Default(StringConverter), Validator: OneOf(StringConverter, ByteArrayConverter, JsonConverter), Group: GroupCommon,
-			Doc: "Converter for header values. Default StringConverter."},
+		Key{Name: KeyHeaderConverter, Type: Class, Default: Default(SimpleHeaderConverter), Validator: OneOf(SimpleHeaderConverter, StringConverter, ByteArrayConverter, JsonConverter), Group: GroupCommon,
+			Doc: "Converter for header values: sinks read each header into a Connect value with it (a failure is stage HEADER_CONVERTER). Default SimpleHeaderConverter, as Kafka Connect."},
 		Key{Name: KeyKeySchemas, Type: Bool, Default: Default("true"), Group: GroupCommon,
 			Doc: "JsonConverter: keys carry the {schema, payload} envelope. Default true."},
 		Key{Name: KeyValueSchemas, Type: Bool, Default: Default("true"), Group: GroupCommon,

@@ -152,10 +152,19 @@ func (t *Task) convert(raw dlq.Raw) (connect.Record, bool, string, error) {
 		Timestamp:     raw.Timestamp,
 		TimestampType: raw.TimestampType,
 	}
-	for _, h := range raw.Headers {
-		rec.Headers = append(rec.Headers, connect.Header{Key: h.Key, Value: h.Value})
-	}
 	var err error
+	if len(raw.Headers) > 0 {
+		rec.Headers = make([]connect.Header, len(raw.Headers))
+		for i, h := range raw.Headers {
+			rec.Headers[i] = connect.Header{Key: h.Key, Value: h.Value}
+			if t.HeaderConverter == nil {
+				continue
+			}
+			if rec.Headers[i].Schema, rec.Headers[i].Data, err = t.HeaderConverter.ToConnectHeader(raw.Topic, h.Key, h.Value); err != nil {
+				return rec, false, dlq.StageHeaderConvert, asData(fmt.Errorf("converting header %q of %s/%d@%d: %w", h.Key, raw.Topic, raw.Partition, raw.Offset, err))
+			}
+		}
+	}
 	if raw.Key != nil {
 		if rec.KeySchema, rec.Key, err = t.KeyConverter.ToConnect(raw.Topic, raw.Key); err != nil {
 			return rec, false, dlq.StageKeyConverter, asData(fmt.Errorf("converting key of %s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, err))
@@ -192,6 +201,8 @@ func (t *Task) stageClass(stage string) string {
 		return t.KeyConverterClass
 	case dlq.StageValueConverter:
 		return t.ValueConverterClass
+	case dlq.StageHeaderConvert:
+		return t.HeaderConverterClass
 	case dlq.StageTransformation:
 		return t.TransformClass
 	default:

@@ -100,6 +100,12 @@ type Converter interface {
 	ToConnect(topic string, data []byte) (*connect.Schema, any, error)
 }
 
+// HeaderConverter reads one header value into Connect data
+// (convert.HeaderConverter satisfies it).
+type HeaderConverter interface {
+	ToConnectHeader(topic, key string, value []byte) (*connect.Schema, any, error)
+}
+
 // Transformer applies the transforms chain. keep=false drops the record
 // (it counts as handled); an error is a permanent failure of the record.
 type Transformer interface {
@@ -137,10 +143,15 @@ type Task struct {
 	// KeyConverter and ValueConverter are key.converter and
 	// value.converter; required.
 	KeyConverter, ValueConverter Converter
-	// KeyConverterClass, ValueConverterClass, TransformClass and
+	// HeaderConverter is header.converter: every header of a record is
+	// read with it into connect.Header's Schema and Data before the
+	// transforms run; a failure is the record's, at stage
+	// HEADER_CONVERTER. nil leaves headers as bytes.
+	HeaderConverter HeaderConverter
+	// HeaderConverterClass, KeyConverterClass, ValueConverterClass, TransformClass and
 	// ConnectorClass name the component that failed in the dead-letter
 	// header __connect.errors.class.name for the matching stage.
-	KeyConverterClass, ValueConverterClass, TransformClass, ConnectorClass string
+	HeaderConverterClass, KeyConverterClass, ValueConverterClass, TransformClass, ConnectorClass string
 	// Transforms is the transforms chain; nil means none.
 	Transforms Transformer
 	// Tolerance is errors.tolerance: ToleranceNone (default when empty) or

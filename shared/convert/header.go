@@ -1,0 +1,262 @@
+package convert
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
+)
+
+// SimpleHeaderConverterClass is Kafka Connect's default header.converter.
+const SimpleHeaderConverterClass = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
+
+// HeaderConverter is Kafka Connect's HeaderConverter: it turns one record
+// header's bytes into Connect data and back. Build it with NewHeader.
+type HeaderConverter interface {
+	// ToConnectHeader parses the value of header key; nil bytes give a
+	// nil schema and value.
+	ToConnectHeader(topic, key string, value []byte) (*connect.Schema, any, error)
+	// FromConnectHeader serialises a header value; a nil value gives nil.
+	FromConnectHeader(topic, key string, schema *connect.Schema, value any) ([]byte, error)
+}
+
+// HeaderClasses lists the header.converter classes NewHeader accepts.
+func HeaderClasses() []string {
+	return []string{SimpleHeaderConverterClass, StringConverterClass, ByteArrayConverterClass, JSONConverterClass}
+}
+
+// NewHeader builds the header converter named by class; props are the
+// header.converter.* settings without the prefix. SimpleHeaderConverter
+// takes no settings. StringConverter, ByteArrayConverter and JsonConverter
+// are their value converters applied to header values, as in Kafka Connect
+// (JsonConverter reads schemas.enable, default true).
+func NewHeader(class string, props map[string]string) (HeaderConverter, error) {
+	if class == SimpleHeaderConverterClass {
+		if err := checkProps(props, nil); err != nil {
+			return nil, fmt.Errorf("convert: %s: %w", class, err)
+		}
+		return SimpleHeaderConverter{}, nil
+	}
+	switch class {
+	case StringConverterClass, ByteArrayConverterClass, JSONConverterClass:
+	default:
+		return nil, fmt.Errorf("convert: unknown header converter class %q: supported classes are %s", class, strings.Join(HeaderClasses(), ", "))
+	}
+	c, err := New(class, props, false)
+	if err != nil {
+		return nil, err
+	}
+	return headerAdapter{c}, nil
+}
+
+// headerAdapter uses a value converter for header values.
+type headerAdapter struct{ c Converter }
+
+func (h headerAdapter) ToConnectHeader(topic, _ string, value []byte) (*connect.Schema, any, error) {
+	if value == nil {
+		return nil, nil, nil
+	}
+	return h.c.ToConnect(topic, value)
+}
+
+func (h headerAdapter) FromConnectHeader(topic, _ string, schema *connect.Schema, value any) ([]byte, error) {
+	return h.c.FromConnect(topic, schema, value)
+}
+
+// SimpleHeaderConverter is org.apache.kafka.connect.storage.SimpleHeaderConverter.
+//
+// ToConnectHeader reads the bytes as UTF-8 text and infers the schema the
+// way Connect's Values.parseString does for a single token: "" is an empty
+// STRING; "null" (any case) is null; "true"/"false" (any case) BOOLEAN; a
+// number without fraction the smallest of INT8, INT16, INT32, INT64 that
+// holds it ("1.0" and "1e3" are whole numbers too), a larger one a Decimal
+// of scale 0; a number with a fraction FLOAT32 when finite as a float,
+// else FLOAT64; yyyy-MM-dd a Date, HH:mm:ss.SSS'Z' a Time and
+// yyyy-MM-dd'T'HH:mm:ss.SSS'Z' a Timestamp; anything else the STRING as
+// is. Bytes that are not UTF-8 are kept as BYTES, as Connect does when
+// parsing fails. Unlike Connect, text in [...] or {...} is not parsed into
+// an ARRAY or MAP; it stays a STRING.
+//
+// FromConnectHeader writes Values.convertToString's text as UTF-8:
+// strings as they are, numbers and booleans as Java prints them, BYTES in
+// base64, Date, Time and Timestamp in the formats above, decimals in plain
+// notation, arrays as [a,b] and maps as {k:v} with strings inside quoted.
+type SimpleHeaderConverter struct{}
+
+var (
+	headerString  = connect.Primitive(connect.String)
+	headerBool    = connect.Primitive(connect.Boolean)
+	headerInt8    = connect.Primitive(connect.Int8)
+	headerInt16   = connect.Primitive(connect.Int16)
+	headerInt32   = connect.Primitive(connect.Int32)
+	headerInt64   = connect.Primitive(connect.Int64)
+	headerFloat32 = connect.Primitive(connect.Float32)
+	headerFloat64 = connect.Primitive(connect.Float64)
+	headerBytes   = connect.Primitive(connect.Bytes)
+	headerDate    = connect.DateSchema()
+	headerTime    = connect.TimeSchema()
+	headerTS      = connect.TimestampSchema()
+)
+
+// Connect's Values formats for temporal header values.
+const (
+	headerDateLayout = "2006-01-02"
+	headerTimeLayout = "15:04:05.000Z"
+	headerTSLayout   = "2006-01-02T15:04:05.000Z"
+)
+
+// ToConnectHeader implements HeaderConverter.
+func (SimpleHeaderConverter) ToConnectHeader(_, _ string, value []byte) (*connect.Schema, any, error) {
+	if value == nil {
+		return nil, nil, nil
+	}
+	if !utf8.Valid(value) {
+		return headerBytes, value, nil
+	}
+	s := string(value)
+	switch {
+	case s == "":
+		return headerString, s, nil
+	case strings.EqualFold(s, "null"):
+		return nil, nil, nil
+	case strings.EqualFold(s, "true"):
+		return headerBool, true, nil
+	case strings.EqualFold(s, "false"):
+		return headerBool, false, nil
+	}
+	if schema, v, ok := parseHeaderNumber(s); ok {
+		return schema, v, nil
+	}
+	if t, err := time.Parse(headerTSLayout, s); err == nil && len(s) == len(headerTSLayout) {
+		return headerTS, t.UTC(), nil
+	}
+	if t, err := time.Parse(headerDateLayout, s); err == nil && len(s) == len(headerDateLayout) {
+		return headerDate, t.UTC(), nil
+	}
+	if t, err := time.Parse(headerTimeLayout, s); err == nil && len(s) == len(headerTimeLayout) {
+		return headerTime, time.Date(1970, 1, 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC), nil
+	}
+	return headerString, s, nil
+}
+
+// parseHeaderNumber parses s as Java's BigDecimal would and picks the
+// schema as Values.parseString does.
+func parseHeaderNumber(s string) (*connect.Schema, any, bool) {
+	c := s[0]
+	if !(c >= '0' && c <= '9') && c != '-' && c != '+' && c != '.' {
+		return nil, nil, false
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok || strings.ContainsAny(s, "/xXpP_") {
+		return nil, nil, false
+	}
+	if r.IsInt() {
+		n := r.Num()
+		if n.IsInt64() {
+			switch v := n.Int64(); {
+			case v >= math.MinInt8 && v <= math.MaxInt8:
+				return headerInt8, int8(v), true
+			case v >= math.MinInt16 && v <= math.MaxInt16:
+				return headerInt16, int16(v), true
+			case v >= math.MinInt32 && v <= math.MaxInt32:
+				return headerInt32, int32(v), true
+			default:
+				return headerInt64, v, true
+			}
+		}
+		return connect.DecimalSchema(0, 0), connect.Decimal{Unscaled: new(big.Int).Set(n), Scale: 0}, true
+	}
+	if f, _ := r.Float32(); !math.IsInf(float64(f), 0) {
+		return headerFloat32, f, true
+	}
+	f, _ := r.Float64()
+	return headerFloat64, f, true
+}
+
+// FromConnectHeader implements HeaderConverter.
+func (SimpleHeaderConverter) FromConnectHeader(_, key string, schema *connect.Schema, value any) ([]byte, error) {
+	if value == nil {
+		return nil, nil
+	}
+	var b strings.Builder
+	if err := appendHeaderText(&b, schema, value, false); err != nil {
+		return nil, fmt.Errorf("convert: SimpleHeaderConverter: header %q: %w", key, err)
+	}
+	return []byte(b.String()), nil
+}
+
+func appendHeaderText(b *strings.Builder, schema *connect.Schema, value any, embedded bool) error {
+	switch v := value.(type) {
+	case nil:
+		b.WriteString("null")
+	case string:
+		if embedded {
+			b.WriteByte('"')
+			b.WriteString(strings.ReplaceAll(v, `"`, `\"`))
+			b.WriteByte('"')
+		} else {
+			b.WriteString(v)
+		}
+	case []byte:
+		s := base64.StdEncoding.EncodeToString(v)
+		if embedded {
+			s = `"` + s + `"`
+		}
+		b.WriteString(s)
+	case time.Time:
+		layout := headerTSLayout
+		switch {
+		case schema.IsLogical(connect.DateName):
+			layout = headerDateLayout
+		case schema.IsLogical(connect.TimeName):
+			layout = headerTimeLayout
+		}
+		b.WriteString(v.UTC().Format(layout))
+	case []any:
+		var elem *connect.Schema
+		if schema != nil {
+			elem = schema.Items
+		}
+		b.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := appendHeaderText(b, elem, e, true); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+	case []connect.MapEntry:
+		var ks, vs *connect.Schema
+		if schema != nil {
+			ks, vs = schema.Keys, schema.Values
+		}
+		b.WriteByte('{')
+		for i, e := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := appendHeaderText(b, ks, e.Key, true); err != nil {
+				return err
+			}
+			b.WriteByte(':')
+			if err := appendHeaderText(b, vs, e.Value, true); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+	default:
+		s, ok := scalarText(value)
+		if !ok {
+			return fmt.Errorf("cannot write %T as header text", value)
+		}
+		b.WriteString(strings.Trim(s, `"`))
+	}
+	return nil
+}
