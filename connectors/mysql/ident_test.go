@@ -10,8 +10,11 @@ func TestValidateAndQuoteIdent(t *testing.T) {
 		name, in, quoted, err string
 	}{
 		{"plain", "orders", "`orders`", ""},
-		{"backquote doubled", "a`b", "`a``b`", ""},
-		{"injection stays one identifier", "x`; DROP TABLE t; --", "`x``; DROP TABLE t; --`", ""},
+		{"backquote refused", "a`b", "", "backquote"},
+		{"injection refused", "x`; DROP TABLE t; --", "", "backquote"},
+		{"semicolon refused", "a;b", "", "';'"},
+		{"control character refused", "a\x01b", "", "U+0001"},
+		{"leading space refused", " a", "", "white space"},
 		{"unicode", "caf\u00e9_\u4e2d", "`caf\u00e9_\u4e2d`", ""},
 		{"emoji rejected", "orders_\U0001F680", "", "Basic Multilingual Plane"},
 		{"empty", "", "", "empty identifier"},
@@ -26,6 +29,37 @@ func TestValidateAndQuoteIdent(t *testing.T) {
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("ValidateIdent(%q) = %v, want error containing %q", tc.in, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := QuoteIdent(tc.in); got != tc.quoted {
+				t.Fatalf("QuoteIdent(%q) = %s, want %s", tc.in, got, tc.quoted)
+			}
+		})
+	}
+}
+
+// TestValidateIdentPermissive: identifiers.permissive=true lets through
+// what MySQL can store, and QuoteIdent keeps it one identifier.
+func TestValidateIdentPermissive(t *testing.T) {
+	cases := []struct {
+		name, in, quoted, err string
+	}{
+		{"backquote doubled", "a`b", "`a``b`", ""},
+		{"injection stays one identifier", "x`; DROP TABLE t; --", "`x``; DROP TABLE t; --`", ""},
+		{"leading space", " a", "` a`", ""},
+		{"nul still refused", "a\x00b", "", "NUL"},
+		{"trailing space still refused", "a ", "", "ends with a space"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ValidateIdentPermissive(tc.in)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("ValidateIdentPermissive(%q) = %v, want error containing %q", tc.in, err, tc.err)
 				}
 				return
 			}

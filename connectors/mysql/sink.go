@@ -261,7 +261,7 @@ func (w *tableWriter) fail(row sinkRow, err error) {
 }
 
 func (w *tableWriter) write(ctx context.Context, rows []sinkRow) (err error) {
-	w.quoted, err = QuoteQualified(w.table)
+	w.quoted, err = quoteQualified(w.table, w.s.cfg.PermissiveIdentifiers)
 	if err != nil {
 		return err // tableName validated it already
 	}

@@ -111,6 +111,10 @@ type SinkConfig struct {
 	// function hands both to sinktask.Retry.
 	MaxRetries   int
 	RetryBackoff time.Duration
+	// PermissiveIdentifiers is identifiers.permissive: table and column
+	// names from records and config are checked with
+	// ValidateIdentPermissive instead of ValidateIdent. Default false.
+	PermissiveIdentifiers bool
 }
 
 // ParseSinkConfig reads the sink keys from props (the connector "config"
@@ -185,6 +189,7 @@ func parseSink(props map[string]string) (SinkConfig, []error) {
 			bad(key, v, "true, false")
 		}
 	}
+	parseBool(config.KeyIdentifiersPermissive, &cfg.PermissiveIdentifiers)
 	parseBool(SinkKeyDeleteEnabled, &cfg.DeleteEnabled)
 	parseBool(SinkKeyAutoCreate, &cfg.AutoCreate)
 	parseBool(SinkKeyAutoEvolve, &cfg.AutoEvolve)
@@ -212,7 +217,7 @@ func parseSink(props map[string]string) (SinkConfig, []error) {
 		} else {
 			cfg.TableNameFormat = v
 			if !strings.Contains(v, "${topic}") {
-				if _, err := QuoteQualified(v); err != nil {
+				if _, err := quoteQualified(v, cfg.PermissiveIdentifiers); err != nil {
 					bad(SinkKeyTableNameFormat, v, "a valid table name ("+err.Error()+")")
 				}
 			}
@@ -227,7 +232,7 @@ func parseSink(props map[string]string) (SinkConfig, []error) {
 		}
 	}
 	for _, f := range append(append([]string{}, cfg.PKFields...), cfg.FieldsWhitelist...) {
-		if err := ValidateIdent(f); err != nil {
+		if err := cfg.validateIdent(f); err != nil {
 			key := SinkKeyPKFields
 			if !slices.Contains(cfg.PKFields, f) {
 				key = SinkKeyFieldsWhitelist
@@ -266,10 +271,25 @@ func sinkList(s string) []string {
 }
 
 // tableName applies table.name.format to a topic and validates the result.
+// A table derived from a topic stays in the connection's database unless
+// the format itself names one ("db.${topic}"): a '.' in the topic would
+// otherwise pick the database (topic "otherdb.users" writing into otherdb),
+// so such a topic is refused; route it to a plain name with RegexRouter.
 func (c *SinkConfig) tableName(topic string) (string, error) {
+	if strings.Contains(c.TableNameFormat, "${topic}") && strings.Contains(topic, ".") {
+		return "", fmt.Errorf("%s %q with topic %q: the '.' in the topic would name a database other than the connection's; "+
+			"name the table with %s (e.g. a RegexRouter transform to a name without '.', or the database written out in the format)",
+			SinkKeyTableNameFormat, c.TableNameFormat, topic, SinkKeyTableNameFormat)
+	}
 	name := strings.ReplaceAll(c.TableNameFormat, "${topic}", topic)
-	if _, err := QuoteQualified(name); err != nil {
+	if _, err := quoteQualified(name, c.PermissiveIdentifiers); err != nil {
 		return "", fmt.Errorf("%s %q with topic %q gives an invalid table name: %w", SinkKeyTableNameFormat, c.TableNameFormat, topic, err)
 	}
 	return name, nil
+}
+
+// validateIdent is ValidateIdent, or ValidateIdentPermissive with
+// identifiers.permissive=true.
+func (c *SinkConfig) validateIdent(name string) error {
+	return validateIdent(name, c.PermissiveIdentifiers)
 }

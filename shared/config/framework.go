@@ -8,17 +8,20 @@ import (
 
 // Framework config keys (Kafka Connect's names where Kafka Connect has one).
 const (
-	KeyName            = "name"
-	KeyConnectorClass  = "connector.class"
-	KeyTasksMax        = "tasks.max"
-	KeyTopics          = "topics"
-	KeyPollIntervalMs  = "poll.interval.ms"
-	KeyKeyConverter    = "key.converter"
-	KeyValueConverter  = "value.converter"
-	KeyHeaderConverter = "header.converter"
-	KeyKeySchemas      = "key.converter.schemas.enable"
-	KeyValueSchemas    = "value.converter.schemas.enable"
-	KeyTransforms      = "transforms"
+	KeyName           = "name"
+	KeyConnectorClass = "connector.class"
+	KeyTasksMax       = "tasks.max"
+	KeyTopics         = "topics"
+	// KeyIdentifiersPermissive lets sinks use table, column and attribute
+	// names that shared/ident refuses by default.
+	KeyIdentifiersPermissive = "identifiers.permissive"
+	KeyPollIntervalMs        = "poll.interval.ms"
+	KeyKeyConverter          = "key.converter"
+	KeyValueConverter        = "value.converter"
+	KeyHeaderConverter       = "header.converter"
+	KeyKeySchemas            = "key.converter.schemas.enable"
+	KeyValueSchemas          = "value.converter.schemas.enable"
+	KeyTransforms            = "transforms"
 
 	KeyErrorsTolerance         = "errors.tolerance"
 	KeyErrorsRetryTimeout      = "errors.retry.timeout"
@@ -245,7 +248,9 @@ func buildLambdaDef() *Def {
 func buildSinkDef() *Def {
 	return NewDef(Key{Name: KeyTopics, Type: List, Required: true, Group: GroupCommon,
 		Validator: All(NonEmpty(), Each(Regexp(`^[A-Za-z0-9._-]{1,249}$`))),
-		Doc:       "Topics to consume, comma-separated."}).
+		Doc:       "Topics to consume, comma-separated. Records of any other topic are refused (dead-lettered with errors.tolerance=all)."},
+		Key{Name: KeyIdentifiersPermissive, Type: Bool, Default: Default("false"), Group: GroupCommon,
+			Doc: "Allow table, column and attribute names (from records or config) with a backquote, ';', control characters or surrounding white space; refused by default. Default false."}).
 		AddCheck(func(v Values) []error {
 			dlq := v.String(KeyDLQTopic)
 			for _, t := range v.List(KeyTopics) {

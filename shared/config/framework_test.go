@@ -119,6 +119,7 @@ func TestFrameworkInvalidValues(t *testing.T) {
 		{KeyTasksMax, "many"},
 		{KeyTopics, ""},
 		{KeyTopics, "ok,bad topic"},
+		{KeyIdentifiersPermissive, "yes"},
 		{KeyKeyConverter, "io.confluent.connect.avro.AvroConverter"},
 		{KeyValueConverter, "org.apache.kafka.connect.json.JsonConvertr"},
 		{KeyHeaderConverter, "x.Y"},
