@@ -132,14 +132,21 @@ func (SimpleHeaderConverter) ToConnectHeader(_, _ string, value []byte) (*connec
 	if schema, v, ok := parseHeaderNumber(s); ok {
 		return schema, v, nil
 	}
-	if t, err := time.Parse(headerTSLayout, s); err == nil && len(s) == len(headerTSLayout) {
-		return headerTS, t.UTC(), nil
-	}
-	if t, err := time.Parse(headerDateLayout, s); err == nil && len(s) == len(headerDateLayout) {
-		return headerDate, t.UTC(), nil
-	}
-	if t, err := time.Parse(headerTimeLayout, s); err == nil && len(s) == len(headerTimeLayout) {
-		return headerTime, time.Date(1970, 1, 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC), nil
+	// time.Parse allocates its error, so it only sees text of the
+	// layout's length and separators (headers are read for every record).
+	switch {
+	case len(s) == len(headerTSLayout) && s[4] == '-' && s[10] == 'T':
+		if t, err := time.Parse(headerTSLayout, s); err == nil {
+			return headerTS, t.UTC(), nil
+		}
+	case len(s) == len(headerDateLayout) && s[4] == '-' && s[7] == '-':
+		if t, err := time.Parse(headerDateLayout, s); err == nil {
+			return headerDate, t.UTC(), nil
+		}
+	case len(s) == len(headerTimeLayout) && s[2] == ':' && s[5] == ':':
+		if t, err := time.Parse(headerTimeLayout, s); err == nil {
+			return headerTime, time.Date(1970, 1, 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC), nil
+		}
 	}
 	return headerString, s, nil
 }
