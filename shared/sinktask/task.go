@@ -17,7 +17,10 @@
 // partition restarts from there and keeps its order; records after it in
 // the same partition are delivered again (writes are idempotent). Without
 // ReportBatchItemFailures any failure fails the invocation and the mapping
-// retries the whole batch.
+// retries the whole batch. Before a partition is handed back, a retriable
+// write failure is retried inside the invocation as Task.Retry allows
+// (max.retries and retry.backoff.ms, errors.retry.timeout and
+// errors.retry.delay.max.ms).
 //
 // # Error handling
 //
