@@ -630,3 +630,23 @@ func TestHandleErrorLog(t *testing.T) {
 		})
 	}
 }
+
+// TestHandleForeignTopicWithoutPartialResponses: with errors.tolerance=none
+// and no partial batch responses, a record of a topic the connector does
+// not consume fails the invocation with an error naming its
+// topic/partition@offset, and nothing of its partition is written.
+func TestHandleForeignTopicWithoutPartialResponses(t *testing.T) {
+	dest := &fakeDest{}
+	task := &Task{Name: "s", Destination: dest, KeyConverter: stringConv{}, ValueConverter: stringConv{}, Topics: []string{"orders"}}
+	_, err := task.Handle(context.Background(), event(rec("orders", 0, 1, "a"), rec("otherdb.users", 0, 5, "evil")))
+	if err == nil || !strings.Contains(err.Error(), "otherdb.users/0@5") || !strings.Contains(err.Error(), "not one of the connector's topics") {
+		t.Fatalf("Handle() = %v, want an error naming otherdb.users/0@5 and why", err)
+	}
+	for _, c := range dest.calls {
+		for _, r := range c {
+			if r.Topic != "orders" {
+				t.Errorf("wrote %s/%d@%d", r.Topic, r.Partition, r.Offset)
+			}
+		}
+	}
+}
