@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -73,14 +74,17 @@ func (h headerAdapter) FromConnectHeader(topic, _ string, schema *connect.Schema
 // ToConnectHeader reads the bytes as UTF-8 text and infers the schema the
 // way Connect's Values.parseString does for a single token: "" is an empty
 // STRING; "null" (any case) is null; "true"/"false" (any case) BOOLEAN; a
-// number without fraction the smallest of INT8, INT16, INT32, INT64 that
-// holds it ("1.0" and "1e3" are whole numbers too), a larger one a Decimal
-// of scale 0; a number with a fraction FLOAT32 when finite as a float,
-// else FLOAT64; yyyy-MM-dd a Date, HH:mm:ss.SSS'Z' a Time and
-// yyyy-MM-dd'T'HH:mm:ss.SSS'Z' a Timestamp; anything else the STRING as
-// is. Bytes that are not UTF-8 are kept as BYTES, as Connect does when
-// parsing fails. Unlike Connect, text in [...] or {...} is not parsed into
-// an ARRAY or MAP; it stays a STRING.
+// whole number of magnitude up to 1e19 the smallest of INT8, INT16,
+// INT32, INT64 that holds it ("1.0" and "1e3" are whole numbers too);
+// another number whose BigDecimal scale is not 0 ("0.5", "1e20") FLOAT32
+// when finite as a float, else FLOAT64, and one of scale 0 a Decimal;
+// yyyy-MM-dd a Date, HH:mm:ss.SSS'Z' a Time and
+// yyyy-MM-dd'T'HH:mm:ss.SSS'Z' a Timestamp (strictly: Connect's lenient
+// SimpleDateFormat also takes e.g. month 13); anything else the STRING as
+// is. Two deliberate differences: text in [...] or {...} stays a STRING
+// (Connect parses it into an ARRAY or MAP), and bytes that are not UTF-8
+// stay BYTES (Connect decodes them with replacement characters, losing
+// them).
 //
 // FromConnectHeader writes Values.convertToString's text as UTF-8:
 // strings as they are, numbers and booleans as Java prints them, BYTES in
@@ -151,38 +155,106 @@ func (SimpleHeaderConverter) ToConnectHeader(_, _ string, value []byte) (*connec
 	return headerString, s, nil
 }
 
-// parseHeaderNumber parses s as Java's BigDecimal would and picks the
-// schema as Values.parseString does.
+// parseHeaderNumber reads s as Java's BigDecimal does (sign, digits with
+// an optional fraction, optional exponent) and picks the schema as
+// Values.parseString does: a whole number of magnitude 0 or 1..1e19 that
+// fits a long is the smallest of INT8..INT64; otherwise a number whose
+// BigDecimal scale is not 0 is FLOAT32 when finite as a float, else
+// FLOAT64 when finite as a double; anything else is a Decimal of its
+// scale. ok is false when s is not such a number.
 func parseHeaderNumber(s string) (*connect.Schema, any, bool) {
-	c := s[0]
-	if !(c >= '0' && c <= '9') && c != '-' && c != '+' && c != '.' {
+	// Connect tries a number only for text starting with a digit or sign.
+	if c := s[0]; !(c >= '0' && c <= '9') && c != '+' && c != '-' {
 		return nil, nil, false
 	}
-	r, ok := new(big.Rat).SetString(s)
-	if !ok || strings.ContainsAny(s, "/xXpP_") {
+	unscaled, scale, ok := parseBigDecimal(s)
+	if !ok {
 		return nil, nil, false
 	}
-	if r.IsInt() {
-		n := r.Num()
-		if n.IsInt64() {
-			switch v := n.Int64(); {
-			case v >= math.MinInt8 && v <= math.MaxInt8:
-				return headerInt8, int8(v), true
-			case v >= math.MinInt16 && v <= math.MaxInt16:
-				return headerInt16, int16(v), true
-			case v >= math.MinInt32 && v <= math.MaxInt32:
-				return headerInt32, int32(v), true
-			default:
-				return headerInt64, v, true
-			}
+	r := new(big.Rat).SetFrac(unscaled, big.NewInt(1))
+	if scale > 0 {
+		r.SetFrac(unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
+	} else if scale < 0 {
+		r.SetInt(new(big.Int).Mul(unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-scale)), nil)))
+	}
+	abs := new(big.Rat).Abs(r)
+	if abs.Cmp(biggerThanLong) <= 0 && (abs.Sign() == 0 || abs.Cmp(ratOne) >= 0) && r.IsInt() && r.Num().IsInt64() {
+		switch v := r.Num().Int64(); {
+		case v >= math.MinInt8 && v <= math.MaxInt8:
+			return headerInt8, int8(v), true
+		case v >= math.MinInt16 && v <= math.MaxInt16:
+			return headerInt16, int16(v), true
+		case v >= math.MinInt32 && v <= math.MaxInt32:
+			return headerInt32, int32(v), true
+		default:
+			return headerInt64, v, true
 		}
-		return connect.DecimalSchema(0, 0), connect.Decimal{Unscaled: new(big.Int).Set(n), Scale: 0}, true
 	}
-	if f, _ := r.Float32(); !math.IsInf(float64(f), 0) {
-		return headerFloat32, f, true
+	if scale != 0 {
+		if f, _ := r.Float32(); !math.IsInf(float64(f), 0) {
+			return headerFloat32, f, true
+		}
+		if f, _ := r.Float64(); !math.IsInf(f, 0) {
+			return headerFloat64, f, true
+		}
 	}
-	f, _ := r.Float64()
-	return headerFloat64, f, true
+	return connect.DecimalSchema(scale, 0), connect.Decimal{Unscaled: unscaled, Scale: int32(scale)}, true
+}
+
+var (
+	biggerThanLong = new(big.Rat).SetFloat64(1e19)
+	ratOne         = big.NewRat(1, 1)
+)
+
+// parseBigDecimal parses Java BigDecimal text: an optional sign, digits
+// with an optional '.' and fraction (at least one digit in all), an
+// optional exponent e/E with optional sign. It returns the unscaled value
+// and the scale (fraction digits minus the exponent).
+func parseBigDecimal(s string) (*big.Int, int, bool) {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := make([]byte, 0, len(s))
+	if i > 0 && s[0] == '-' {
+		digits = append(digits, '-')
+	}
+	n, frac := 0, 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		digits = append(digits, s[i])
+		n++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			digits = append(digits, s[i])
+			n++
+			frac++
+		}
+	}
+	if n == 0 {
+		return nil, 0, false
+	}
+	exp := 0
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		start := i
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i == len(s) {
+			return nil, 0, false
+		}
+		e, err := strconv.Atoi(s[start:])
+		if err != nil || e > 1_000_000 || e < -1_000_000 {
+			return nil, 0, false
+		}
+		exp, i = e, len(s)
+	}
+	if i != len(s) {
+		return nil, 0, false
+	}
+	unscaled, ok := new(big.Int).SetString(string(digits), 10)
+	return unscaled, frac - exp, ok
 }
 
 // FromConnectHeader implements HeaderConverter.
