@@ -72,24 +72,26 @@ func (h headerAdapter) FromConnectHeader(topic, _ string, schema *connect.Schema
 // SimpleHeaderConverter is org.apache.kafka.connect.storage.SimpleHeaderConverter.
 //
 // ToConnectHeader reads the bytes as UTF-8 text and infers the schema the
-// way Connect's Values.parseString does for a single token: "" is an empty
-// STRING; "null" (any case) is null; "true"/"false" (any case) BOOLEAN; a
-// whole number of magnitude up to 1e19 the smallest of INT8, INT16,
-// INT32, INT64 that holds it ("1.0" and "1e3" are whole numbers too);
-// another number whose BigDecimal scale is not 0 ("0.5", "1e20") FLOAT32
-// when finite as a float, else FLOAT64, and one of scale 0 a Decimal;
-// yyyy-MM-dd a Date, HH:mm:ss.SSS'Z' a Time and
-// yyyy-MM-dd'T'HH:mm:ss.SSS'Z' a Timestamp (strictly: Connect's lenient
-// SimpleDateFormat also takes e.g. month 13); anything else the STRING as
-// is. Two deliberate differences: text in [...] or {...} stays a STRING
-// (Connect parses it into an ARRAY or MAP), and bytes that are not UTF-8
-// stay BYTES (Connect decodes them with replacement characters, losing
-// them).
+// way Connect's Values.parseString does for a single token, trimmed as
+// Java's String.trim does: blank text is a STRING as it is; "null" is
+// null; "true"/"false" (lower case) BOOLEAN; a whole number of magnitude
+// up to 1e19 the smallest of INT8, INT16, INT32, INT64 that holds it ("1.0"
+// and "1e3" are whole numbers too); another number whose BigDecimal scale
+// is not 0 ("0.5", "1e20") FLOAT32 when finite as a float, else FLOAT64,
+// and one of scale 0 a Decimal; yyyy-MM-dd a Date, HH:mm:ss.SSS'Z' a Time
+// and yyyy-MM-dd'T'HH:mm:ss.SSS'Z' a Timestamp (strictly: Connect's
+// lenient SimpleDateFormat also takes e.g. month 13); anything else the
+// STRING as is. Two deliberate differences: text in [...] or {...} stays a
+// STRING (Connect parses it into an ARRAY or MAP), and bytes that are not
+// UTF-8 stay BYTES (Connect decodes them with replacement characters,
+// losing them). TestSimpleHeaderConverterMatchesKafka compares it with
+// Kafka's own class.
 //
 // FromConnectHeader writes Values.convertToString's text as UTF-8:
 // strings as they are, numbers and booleans as Java prints them, BYTES in
-// base64, Date, Time and Timestamp in the formats above, decimals in plain
-// notation, arrays as [a,b] and maps as {k:v} with strings inside quoted.
+// base64, dates and times in the formats above (chosen by the value, as
+// Connect does), decimals in plain notation, arrays as [a,b] and maps as
+// {k:v} with strings inside quoted.
 type SimpleHeaderConverter struct{}
 
 var (
@@ -123,32 +125,35 @@ func (SimpleHeaderConverter) ToConnectHeader(_, _ string, value []byte) (*connec
 		return headerBytes, value, nil
 	}
 	s := string(value)
-	switch {
-	case s == "":
+	// Connect reads the token trimmed as Java's String.trim does (every
+	// character up to U+0020); blank text stays the STRING it is.
+	tok := strings.TrimFunc(s, func(r rune) bool { return r <= ' ' })
+	switch tok {
+	case "":
 		return headerString, s, nil
-	case strings.EqualFold(s, "null"):
+	case "null":
 		return nil, nil, nil
-	case strings.EqualFold(s, "true"):
+	case "true":
 		return headerBool, true, nil
-	case strings.EqualFold(s, "false"):
+	case "false":
 		return headerBool, false, nil
 	}
-	if schema, v, ok := parseHeaderNumber(s); ok {
+	if schema, v, ok := parseHeaderNumber(tok); ok {
 		return schema, v, nil
 	}
 	// time.Parse allocates its error, so it only sees text of the
 	// layout's length and separators (headers are read for every record).
 	switch {
-	case len(s) == len(headerTSLayout) && s[4] == '-' && s[10] == 'T':
-		if t, err := time.Parse(headerTSLayout, s); err == nil {
+	case len(tok) == len(headerTSLayout) && tok[4] == '-' && tok[10] == 'T':
+		if t, err := time.Parse(headerTSLayout, tok); err == nil {
 			return headerTS, t.UTC(), nil
 		}
-	case len(s) == len(headerDateLayout) && s[4] == '-' && s[7] == '-':
-		if t, err := time.Parse(headerDateLayout, s); err == nil {
+	case len(tok) == len(headerDateLayout) && tok[4] == '-' && tok[7] == '-':
+		if t, err := time.Parse(headerDateLayout, tok); err == nil {
 			return headerDate, t.UTC(), nil
 		}
-	case len(s) == len(headerTimeLayout) && s[2] == ':' && s[5] == ':':
-		if t, err := time.Parse(headerTimeLayout, s); err == nil {
+	case len(tok) == len(headerTimeLayout) && tok[2] == ':' && tok[5] == ':':
+		if t, err := time.Parse(headerTimeLayout, tok); err == nil {
 			return headerTime, time.Date(1970, 1, 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC), nil
 		}
 	}
@@ -288,12 +293,15 @@ func appendHeaderText(b *strings.Builder, schema *connect.Schema, value any, emb
 		}
 		b.WriteString(s)
 	case time.Time:
+		// Connect picks the format from the value, not the schema: before
+		// one day after the epoch a time, on a day boundary a date, else
+		// a timestamp (so the Date 1970-01-01 is written "00:00:00.000Z").
 		layout := headerTSLayout
-		switch {
-		case schema.IsLogical(connect.DateName):
-			layout = headerDateLayout
-		case schema.IsLogical(connect.TimeName):
+		switch ms := v.UnixMilli(); {
+		case ms < millisPerDay:
 			layout = headerTimeLayout
+		case ms%millisPerDay == 0:
+			layout = headerDateLayout
 		}
 		b.WriteString(v.UTC().Format(layout))
 	case []any:

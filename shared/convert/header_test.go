@@ -23,9 +23,11 @@ func TestSimpleHeaderConverterToConnect(t *testing.T) {
 	}{
 		{name: "null bytes", in: nil, schema: nil, want: nil},
 		{name: "empty", in: []byte{}, schema: headerString, want: ""},
-		{name: "null text", in: []byte("NULL"), schema: nil, want: nil},
+		{name: "null text", in: []byte("null"), schema: nil, want: nil},
+		{name: "NULL is text", in: []byte("NULL"), schema: headerString, want: "NULL"},
 		{name: "true", in: []byte("true"), schema: headerBool, want: true},
-		{name: "False", in: []byte("False"), schema: headerBool, want: false},
+		{name: "false", in: []byte("false"), schema: headerBool, want: false},
+		{name: "False is text", in: []byte("False"), schema: headerString, want: "False"},
 		{name: "int8", in: []byte("42"), schema: headerInt8, want: int8(42)},
 		{name: "negative int8 edge", in: []byte("-128"), schema: headerInt8, want: int8(-128)},
 		{name: "int16", in: []byte("300"), schema: headerInt16, want: int16(300)},
