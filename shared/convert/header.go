@@ -81,10 +81,13 @@ func (h headerAdapter) FromConnectHeader(topic, _ string, schema *connect.Schema
 // and one of scale 0 a Decimal; yyyy-MM-dd a Date, HH:mm:ss.SSS'Z' a Time
 // and yyyy-MM-dd'T'HH:mm:ss.SSS'Z' a Timestamp (strictly: Connect's
 // lenient SimpleDateFormat also takes e.g. month 13); anything else the
-// STRING as is. Two deliberate differences: text in [...] or {...} stays a
-// STRING (Connect parses it into an ARRAY or MAP), and bytes that are not
-// UTF-8 stay BYTES (Connect decodes them with replacement characters,
-// losing them). TestSimpleHeaderConverterMatchesKafka compares it with
+// STRING as is. Three deliberate differences, the last two because
+// Connect loses data there: text in [...] or {...} stays a STRING (Connect
+// parses it into an ARRAY or MAP); bytes that are not UTF-8 stay BYTES
+// (Connect decodes them with replacement characters); and a number
+// followed by one of Connect's delimiters , : [ ] { } " stays the STRING it
+// is (Connect reads "12,34" and "12:30" as the INT8 12 and drops the
+// rest). TestSimpleHeaderConverterMatchesKafka compares it with
 // Kafka's own class.
 //
 // FromConnectHeader writes Values.convertToString's text as UTF-8:

@@ -50,6 +50,8 @@ func TestSimpleHeaderConverterToConnect(t *testing.T) {
 		{name: "text", in: []byte("trace-abc"), schema: headerString, want: "trace-abc"},
 		{name: "number then text", in: []byte("12abc"), schema: headerString, want: "12abc"},
 		{name: "hex is text", in: []byte("0x10"), schema: headerString, want: "0x10"},
+		{name: "number before a delimiter stays text (Connect keeps only 12)", in: []byte("12,34"), schema: headerString, want: "12,34"},
+		{name: "clock time without seconds stays text", in: []byte("12:30"), schema: headerString, want: "12:30"},
 		{name: "not UTF-8 stays bytes", in: []byte{0xff, 0x00}, schema: headerBytes, want: []byte{0xff, 0x00}},
 	}
 	for _, tt := range tests {
