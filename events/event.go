@@ -6,14 +6,27 @@ import (
 	"sort"
 )
 
-// Validate checks the event the way the sink relies on it: topics are named
-// and partitions and offsets are not negative, every record
-// group key equals the "topic-partition" of each of its records, offsets
-// within a group strictly ascend, timestampType is a Kafka timestamp type,
-// and keys and values are valid base64. All problems are returned together
-// (errors.Join), each naming the group key and the record index. An event
-// without records is valid.
+// Validate checks the event the way the sink relies on it: ValidateLayout
+// (group keys, topics, partitions, offsets) and, for every record,
+// CheckTimestampType and valid base64 in key and value. All problems are
+// returned together (errors.Join), each naming the group key and the
+// record index. An event without records is valid.
 func (e *KafkaEvent) Validate() error {
+	return e.validate(true)
+}
+
+// ValidateLayout checks what gives each record its place: topics are named,
+// partitions and offsets are not negative, every record group key equals
+// the "topic-partition" of each of its records, and offsets within a group
+// strictly ascend. A record that breaks these cannot be retried or
+// dead-lettered by position, so the event as a whole is malformed. The
+// problems Validate checks on top (timestamp type, base64) belong to one
+// record; a sink can refuse that record alone. Errors are as Validate's.
+func (e *KafkaEvent) ValidateLayout() error {
+	return e.validate(false)
+}
+
+func (e *KafkaEvent) validate(content bool) error {
 	var errs []error
 	var scratch []byte // base64 is checked by decoding into one reused buffer
 	for _, key := range e.Partitions() {
@@ -28,10 +41,11 @@ func (e *KafkaEvent) Validate() error {
 			if i > 0 && r.Offset <= recs[i-1].Offset {
 				errs = append(errs, fmt.Errorf("events: records[%q][%d]: offset %d does not ascend (previous %d)", key, i, r.Offset, recs[i-1].Offset))
 			}
-			switch r.TimestampType {
-			case TimestampCreateTime, TimestampLogAppendTime, TimestampNone:
-			default:
-				errs = append(errs, fmt.Errorf("events: records[%q][%d]: timestampType %q is not one of %s, %s, %s", key, i, truncate(r.TimestampType, 40), TimestampCreateTime, TimestampLogAppendTime, TimestampNone))
+			if !content {
+				continue
+			}
+			if err := r.CheckTimestampType(); err != nil {
+				errs = append(errs, fmt.Errorf("events: records[%q][%d]: %w", key, i, err))
 			}
 			if err := checkBase64(r.Key, &scratch); err != nil {
 				errs = append(errs, fmt.Errorf("events: records[%q][%d]: key: %w", key, i, err))
@@ -42,6 +56,16 @@ func (e *KafkaEvent) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// CheckTimestampType reports an error naming the value when the record's
+// timestampType is not one of the Timestamp* constants.
+func (r KafkaRecord) CheckTimestampType() error {
+	switch r.TimestampType {
+	case TimestampCreateTime, TimestampLogAppendTime, TimestampNone:
+		return nil
+	}
+	return fmt.Errorf("timestampType %q is not one of %s, %s, %s", truncate(r.TimestampType, 40), TimestampCreateTime, TimestampLogAppendTime, TimestampNone)
 }
 
 // Partitions returns the record group keys, ordered by topic and then by

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/serverless-kafka-connect/slkc/shared/config"
+	"github.com/serverless-kafka-connect/slkc/shared/ident"
 )
 
 // Configuration keys. The key-reference keys and
@@ -93,6 +94,10 @@ type Config struct {
 	BatchSize int
 	// Concurrency is the number of requests in flight, default 8.
 	Concurrency int
+	// PermissiveIdentifiers is identifiers.permissive: attribute names
+	// from records and config skip shared/ident's default check (a
+	// backquote, ';', control characters, surrounding white space).
+	PermissiveIdentifiers bool
 }
 
 // ParseConfig reads the sink keys from props. All problems are returned
@@ -199,6 +204,26 @@ func parseConfig(props map[string]string) (Config, []error) {
 	secs := int(cfg.MaxRetryTime / time.Second)
 	parseInt(KeyMaxRetryTime, 0, 3600, &secs)
 	cfg.MaxRetryTime = time.Duration(secs) * time.Second
+	if v := strings.TrimSpace(props[config.KeyIdentifiersPermissive]); v != "" {
+		cfg.PermissiveIdentifiers = strings.EqualFold(v, "true")
+		if !cfg.PermissiveIdentifiers && !strings.EqualFold(v, "false") {
+			bad(config.KeyIdentifiersPermissive, v, "true, false")
+		}
+	}
+	if !cfg.PermissiveIdentifiers {
+		check := func(key, name string) {
+			if err := ident.Check(name); err != nil {
+				errs = append(errs, config.Errorf(key, props[key], "attribute name: %v", err))
+			}
+		}
+		check(KeyPKHash, cfg.Hash.Attribute)
+		if cfg.Sort != nil {
+			check(KeyPKSort, cfg.Sort.Attribute)
+		}
+		if cfg.VersionField != "" {
+			check(KeyVersionField, cfg.VersionField)
+		}
+	}
 	return cfg, errs
 }
 
@@ -285,7 +310,7 @@ func ConfigDef() *config.Def {
 
 func propsFromValues(v config.Values) map[string]string {
 	props := map[string]string{}
-	for _, k := range Keys {
+	for _, k := range append(Keys[:len(Keys):len(Keys)], config.KeyIdentifiersPermissive) {
 		if v.Defined(k) && v.Has(k) {
 			props[k] = v.Text(k)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
+	"github.com/serverless-kafka-connect/slkc/shared/ident"
 )
 
 // DynamoAPI is the part of *dynamodb.Client the sink uses.
@@ -70,7 +71,7 @@ func NewSink(cfg Config, client DynamoAPI) (*Sink, error) {
 	if cfg.TableNameFormat == "" || cfg.Hash.Source == "" || cfg.BatchSize < 1 || cfg.BatchSize > maxBatchWriteItems || cfg.Concurrency < 1 || cfg.WriteMode == "" {
 		return nil, errors.New("dynamodb sink: config not built by ParseConfig")
 	}
-	return &Sink{cfg: cfg, client: client, log: slog.Default().With("connector", "dynamodb-sink"), sleep: sleepCtx}, nil
+	return &Sink{cfg: cfg, client: client, log: slog.Default().With("component", "dynamodb-sink"), sleep: sleepCtx}, nil
 }
 
 // Close releases nothing: the SDK client holds no connections that need
@@ -252,6 +253,13 @@ func (s *Sink) toOp(i int, r *connect.Record) (op, bool, error) {
 	if r.Value != nil {
 		if o.item, err = encodeItem(r.Value); err != nil {
 			return op{}, false, err
+		}
+		if !s.cfg.PermissiveIdentifiers {
+			for name := range o.item {
+				if err := ident.Check(name); err != nil {
+					return op{}, false, fmt.Errorf("value field: attribute name: %w", err)
+				}
+			}
 		}
 		for k, v := range o.key {
 			o.item[k] = v

@@ -301,3 +301,46 @@ func TestSinkTombstoneSkippedWithoutDelete(t *testing.T) {
 		t.Errorf("tombstone written: %v %v", f.batches, f.dels)
 	}
 }
+
+// TestSinkRefusesHostileAttributeNames: a record whose value has a field
+// name with a backquote, ';', a control character or surrounding white
+// space fails alone with an error naming the record and the field, unless
+// identifiers.permissive=true.
+func TestSinkRefusesHostileAttributeNames(t *testing.T) {
+	recs := []connect.Record{
+		keyed("orders", 0, "a", map[string]any{"name": "ok"}),
+		keyed("orders", 1, "b", map[string]any{"x; DROP": "bad"}),
+	}
+	for _, permissive := range []bool{false, true} {
+		f := &fakeDynamo{}
+		props := map[string]string{"aws.dynamodb.pk.hash": "key.id", "aws.dynamodb.pk.sort": ""}
+		if permissive {
+			props["identifiers.permissive"] = "true"
+		}
+		s := newTestSink(t, f, props)
+		err := s.Write(context.Background(), recs)
+		if permissive {
+			if err != nil {
+				t.Fatalf("identifiers.permissive=true: Write() = %v, want both written", err)
+			}
+			continue
+		}
+		var be *connectors.BatchError
+		if !errors.As(err, &be) || len(be.Failed) != 1 || be.Failed[1] == nil {
+			t.Fatalf("Write() = %v, want record 1 failed alone", err)
+		}
+		if msg := be.Failed[1].Error(); !strings.Contains(msg, "orders/0@1") || !strings.Contains(msg, `"x; DROP"`) || !errclass.IsPermanent(be.Failed[1]) {
+			t.Errorf("error %q: want a permanent error naming orders/0@1 and the field", msg)
+		}
+	}
+}
+
+func TestConfigRefusesHostileAttributeNames(t *testing.T) {
+	_, err := ParseConfig(map[string]string{"aws.dynamodb.pk.hash": "key.id:a;b"})
+	if err == nil || !strings.Contains(err.Error(), "aws.dynamodb.pk.hash") || !strings.Contains(err.Error(), "identifiers.permissive") {
+		t.Errorf("ParseConfig = %v, want the hash attribute refused, naming the key and the opt-in", err)
+	}
+	if _, err := ParseConfig(map[string]string{"aws.dynamodb.pk.hash": "key.id:a;b", "identifiers.permissive": "true"}); err != nil {
+		t.Errorf("with identifiers.permissive=true: %v", err)
+	}
+}

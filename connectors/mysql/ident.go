@@ -7,17 +7,33 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/serverless-kafka-connect/slkc/shared/ident"
 )
 
 // maxIdentLen is MySQL's limit for table and column names.
 const maxIdentLen = 64
 
-// ValidateIdent checks that name can be used as a MySQL table, database or
-// column name: 1 to 64 characters of valid UTF-8 within the Basic
-// Multilingual Plane (MySQL and MariaDB store identifiers as utf8mb3 and
-// reject e.g. emoji with error 1300), no NUL, and no trailing space. Any
-// other character is allowed because QuoteIdent makes it safe.
+// ValidateIdent checks that name, taken from a record or from config, can
+// be used as a MySQL table, database or column name: ValidateIdentPermissive's
+// rules, and none of the characters shared/ident refuses by default (a
+// backquote, ';', control characters, white space at either end). The
+// error quotes the name and says what is wrong.
 func ValidateIdent(name string) error {
+	return validateIdent(name, false)
+}
+
+// ValidateIdentPermissive checks only what MySQL itself requires of a
+// name: 1 to 64 characters of valid UTF-8 within the Basic Multilingual
+// Plane (MySQL and MariaDB store identifiers as utf8mb3 and reject e.g.
+// emoji with error 1300), no NUL, and no trailing space. Any other
+// character is allowed because QuoteIdent makes it safe. It is the check
+// under identifiers.permissive=true.
+func ValidateIdentPermissive(name string) error {
+	return validateIdent(name, true)
+}
+
+func validateIdent(name string, permissive bool) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("mysql: empty identifier")
@@ -35,6 +51,11 @@ func ValidateIdent(name string) error {
 			return fmt.Errorf("mysql: identifier %q contains %q, outside the Basic Multilingual Plane that MySQL identifiers allow", name, r)
 		}
 	}
+	if !permissive {
+		if err := ident.Check(name); err != nil {
+			return fmt.Errorf("mysql: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -45,15 +66,21 @@ func QuoteIdent(name string) string {
 }
 
 // QuoteQualified quotes a possibly database-qualified name ("db.table"),
-// validating each part.
+// validating each part with ValidateIdent.
 func QuoteQualified(name string) (string, error) {
+	return quoteQualified(name, false)
+}
+
+// quoteQualified is QuoteQualified, with ValidateIdentPermissive's rules
+// when permissive is set.
+func quoteQualified(name string, permissive bool) (string, error) {
 	parts := strings.Split(name, ".")
 	if len(parts) > 2 {
 		return "", fmt.Errorf("mysql: %q has more than one '.'; quote names that contain dots is not supported", name)
 	}
 	out := make([]string, len(parts))
 	for i, p := range parts {
-		if err := ValidateIdent(p); err != nil {
+		if err := validateIdent(p, permissive); err != nil {
 			return "", err
 		}
 		out[i] = QuoteIdent(p)

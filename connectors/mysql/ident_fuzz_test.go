@@ -82,14 +82,19 @@ func FuzzQuoteIdent(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		if err := ValidateIdent(name); err != nil {
+		if err := ValidateIdent(name); err == nil && strings.ContainsAny(name, "`;\x00\n\r\t") {
+			t.Fatalf("ValidateIdent accepted %q, which identifiers.permissive=false refuses", name)
+		}
+		// Quoting must be safe for everything the permissive mode lets
+		// through (the strict mode accepts a subset of it).
+		if err := ValidateIdentPermissive(name); err != nil {
 			if cerr := checkClearError(err, name); cerr != nil {
 				t.Fatal(cerr)
 			}
 			return
 		}
 		if !utf8.ValidString(name) || strings.ContainsRune(name, 0) || utf8.RuneCountInString(name) > 64 {
-			t.Fatalf("ValidateIdent accepted %q, which MySQL cannot store as an identifier", name)
+			t.Fatalf("ValidateIdentPermissive accepted %q, which MySQL cannot store as an identifier", name)
 		}
 		q := QuoteIdent(name)
 		if err := checkSingleToken(q, name); err != nil {
@@ -109,7 +114,7 @@ func FuzzQuoteQualified(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		q, err := QuoteQualified(name)
+		q, err := quoteQualified(name, true)
 		if err != nil {
 			if q != "" {
 				t.Fatalf("QuoteQualified(%q) returned %q with error %v", name, q, err)
@@ -142,9 +147,12 @@ func FuzzQuoteQualified(f *testing.F) {
 			t.Fatalf("QuoteQualified(%q) = %q unquotes to %q", name, q, got)
 		}
 		for _, p := range parts {
-			if err := ValidateIdent(p); err != nil {
-				t.Fatalf("QuoteQualified(%q) accepted part %q that ValidateIdent rejects: %v", name, p, err)
+			if err := ValidateIdentPermissive(p); err != nil {
+				t.Fatalf("quoteQualified(%q) accepted part %q that ValidateIdentPermissive rejects: %v", name, p, err)
 			}
+		}
+		if _, err := QuoteQualified(name); err == nil && strings.ContainsAny(name, "`;") {
+			t.Fatalf("QuoteQualified accepted %q by default", name)
 		}
 	})
 }
@@ -181,7 +189,9 @@ func TestLexBackquoted(t *testing.T) {
 // TestHostileIdentifiersOnMariaDB creates tables and columns with hostile
 // names on the real MariaDB through QuoteIdent and reads the names and a row
 // back: what goes in as a name comes out as the same name, and nothing runs
-// as SQL.
+// as SQL. These are the names identifiers.permissive=true lets through
+// (ValidateIdentPermissive); by default ValidateIdent refuses those with a
+// backquote, ';' or a control character.
 func TestHostileIdentifiersOnMariaDB(t *testing.T) {
 	env := testenv.New(t)
 	db, dbName := env.MySQLDatabase(t)
@@ -196,13 +206,16 @@ func TestHostileIdentifiersOnMariaDB(t *testing.T) {
 	}
 	for i, name := range hostile {
 		t.Run(fmt.Sprintf("%02d", i), func(t *testing.T) {
-			if err := ValidateIdent(name); err != nil {
-				t.Fatalf("ValidateIdent(%q) = %v; want accepted", name, err)
+			if err := ValidateIdentPermissive(name); err != nil {
+				t.Fatalf("ValidateIdentPermissive(%q) = %v; want accepted", name, err)
+			}
+			if err := ValidateIdent(name); (err == nil) == strings.ContainsAny(name, "`;\n") {
+				t.Fatalf("ValidateIdent(%q) = %v; want refused exactly when it has a backquote, ';' or newline", name, err)
 			}
 			// The column gets the same hostile name: a table and its column
 			// may share a name, and both must survive quoting.
 			table, col := QuoteIdent(name), QuoteIdent(name)
-			qualified, err := QuoteQualified(dbName + "." + name)
+			qualified, err := quoteQualified(dbName+"."+name, true)
 			if err != nil {
 				t.Fatalf("QuoteQualified(%q): %v", dbName+"."+name, err)
 			}

@@ -5,27 +5,44 @@ import (
 	"testing"
 )
 
+// TestValidateAndQuoteIdent covers ValidateIdent (the default) and, with
+// permissive set, ValidateIdentPermissive (identifiers.permissive=true),
+// which lets through what MySQL can store; QuoteIdent keeps any accepted
+// name one identifier.
 func TestValidateAndQuoteIdent(t *testing.T) {
 	cases := []struct {
 		name, in, quoted, err string
+		permissive            bool
 	}{
-		{"plain", "orders", "`orders`", ""},
-		{"backquote doubled", "a`b", "`a``b`", ""},
-		{"injection stays one identifier", "x`; DROP TABLE t; --", "`x``; DROP TABLE t; --`", ""},
-		{"unicode", "caf\u00e9_\u4e2d", "`caf\u00e9_\u4e2d`", ""},
-		{"emoji rejected", "orders_\U0001F680", "", "Basic Multilingual Plane"},
-		{"empty", "", "", "empty identifier"},
-		{"too long", strings.Repeat("a", 65), "", "longer than 64"},
-		{"nul", "a\x00b", "", "NUL"},
-		{"trailing space", "a ", "", "ends with a space"},
-		{"invalid utf8", "a\xffb", "", "not valid UTF-8"},
+		{name: "plain", in: "orders", quoted: "`orders`"},
+		{name: "backquote refused", in: "a`b", err: "backquote"},
+		{name: "injection refused", in: "x`; DROP TABLE t; --", err: "backquote"},
+		{name: "semicolon refused", in: "a;b", err: "';'"},
+		{name: "control character refused", in: "a\x01b", err: "U+0001"},
+		{name: "leading space refused", in: " a", err: "white space"},
+		{name: "unicode", in: "caf\u00e9_\u4e2d", quoted: "`caf\u00e9_\u4e2d`"},
+		{name: "emoji rejected", in: "orders_\U0001F680", err: "Basic Multilingual Plane"},
+		{name: "empty", in: "", err: "empty identifier"},
+		{name: "too long", in: strings.Repeat("a", 65), err: "longer than 64"},
+		{name: "nul", in: "a\x00b", err: "NUL"},
+		{name: "trailing space", in: "a ", err: "ends with a space"},
+		{name: "invalid utf8", in: "a\xffb", err: "not valid UTF-8"},
+		{name: "permissive: backquote doubled", in: "a`b", quoted: "`a``b`", permissive: true},
+		{name: "permissive: injection stays one identifier", in: "x`; DROP TABLE t; --", quoted: "`x``; DROP TABLE t; --`", permissive: true},
+		{name: "permissive: leading space", in: " a", quoted: "` a`", permissive: true},
+		{name: "permissive: nul still refused", in: "a\x00b", err: "NUL", permissive: true},
+		{name: "permissive: trailing space still refused", in: "a ", err: "ends with a space", permissive: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := ValidateIdent(tc.in)
+			validate := ValidateIdent
+			if tc.permissive {
+				validate = ValidateIdentPermissive
+			}
+			err := validate(tc.in)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("ValidateIdent(%q) = %v, want error containing %q", tc.in, err, tc.err)
+					t.Fatalf("validate(%q) = %v, want error containing %q", tc.in, err, tc.err)
 				}
 				return
 			}

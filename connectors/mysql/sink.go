@@ -70,7 +70,7 @@ func NewSink(cfg SinkConfig, db *sql.DB) (*Sink, error) {
 	if cfg.PKMode == PKModeKafka && len(cfg.PKFields) != 3 {
 		return nil, fmt.Errorf("mysql sink: pk.mode=kafka needs 3 pk.fields, got %v", cfg.PKFields)
 	}
-	return &Sink{cfg: cfg, db: db, log: slog.Default().With("connector", "mysql-sink")}, nil
+	return &Sink{cfg: cfg, db: db, log: slog.Default().With("component", "mysql-sink")}, nil
 }
 
 // SinkSQLMode is the sql_mode of every session OpenSink opens, whatever
@@ -297,7 +297,7 @@ func (w *tableWriter) fail(row sinkRow, err error) {
 }
 
 func (w *tableWriter) write(ctx context.Context, rows []sinkRow) (err error) {
-	w.quoted, err = QuoteQualified(w.table)
+	w.quoted, err = quoteQualified(w.table, w.s.cfg.PermissiveIdentifiers)
 	if err != nil {
 		return err // tableName validated it already
 	}

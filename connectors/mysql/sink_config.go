@@ -106,11 +106,18 @@ type SinkConfig struct {
 	AutoEvolve bool
 	// BatchSize caps the rows of one multi-row statement, default 3000.
 	BatchSize int
-	// MaxRetries and RetryBackoff are accepted for compatibility; retries
-	// are done by re-invoking the function (the event source mapping), not
-	// inside Write.
+	// MaxRetries and RetryBackoff are max.retries (default 10) and
+	// retry.backoff.ms (default 3000), as in the JDBC sink: a batch whose
+	// write failed retriably (deadlock, lock wait timeout, lost
+	// connection) is written again up to MaxRetries times, RetryBackoff
+	// apart, inside the invocation. Write itself does not retry; the sink
+	// function hands both to sinktask.Retry.
 	MaxRetries   int
 	RetryBackoff time.Duration
+	// PermissiveIdentifiers is identifiers.permissive: table and column
+	// names from records and config are checked with
+	// ValidateIdentPermissive instead of ValidateIdent. Default false.
+	PermissiveIdentifiers bool
 }
 
 // ParseSinkConfig reads the sink keys from props (the connector "config"
@@ -191,6 +198,7 @@ func parseSink(props map[string]string) (SinkConfig, []error) {
 			bad(key, v, "true, false")
 		}
 	}
+	parseBool(config.KeyIdentifiersPermissive, &cfg.PermissiveIdentifiers)
 	parseBool(SinkKeyDeleteEnabled, &cfg.DeleteEnabled)
 	parseBool(SinkKeyAutoCreate, &cfg.AutoCreate)
 	parseBool(SinkKeyAutoEvolve, &cfg.AutoEvolve)
@@ -218,7 +226,7 @@ func parseSink(props map[string]string) (SinkConfig, []error) {
 		} else {
 			cfg.TableNameFormat = v
 			if !strings.Contains(v, "${topic}") {
-				if _, err := QuoteQualified(v); err != nil {
+				if _, err := quoteQualified(v, cfg.PermissiveIdentifiers); err != nil {
 					bad(SinkKeyTableNameFormat, v, "a valid table name ("+err.Error()+")")
 				}
 			}
@@ -233,7 +241,7 @@ func parseSink(props map[string]string) (SinkConfig, []error) {
 		}
 	}
 	for _, f := range append(append([]string{}, cfg.PKFields...), cfg.FieldsWhitelist...) {
-		if err := ValidateIdent(f); err != nil {
+		if err := cfg.validateIdent(f); err != nil {
 			key := SinkKeyPKFields
 			if !slices.Contains(cfg.PKFields, f) {
 				key = SinkKeyFieldsWhitelist
@@ -272,10 +280,25 @@ func sinkList(s string) []string {
 }
 
 // tableName applies table.name.format to a topic and validates the result.
+// A table derived from a topic stays in the connection's database unless
+// the format itself names one ("db.${topic}"): a '.' in the topic would
+// otherwise pick the database (topic "otherdb.users" writing into otherdb),
+// so such a topic is refused; route it to a plain name with RegexRouter.
 func (c *SinkConfig) tableName(topic string) (string, error) {
+	if strings.Contains(c.TableNameFormat, "${topic}") && strings.Contains(topic, ".") {
+		return "", fmt.Errorf("%s %q with topic %q: the '.' in the topic would name a database other than the connection's; "+
+			"name the table with %s (e.g. a RegexRouter transform to a name without '.', or the database written out in the format)",
+			SinkKeyTableNameFormat, c.TableNameFormat, topic, SinkKeyTableNameFormat)
+	}
 	name := strings.ReplaceAll(c.TableNameFormat, "${topic}", topic)
-	if _, err := QuoteQualified(name); err != nil {
+	if _, err := quoteQualified(name, c.PermissiveIdentifiers); err != nil {
 		return "", fmt.Errorf("%s %q with topic %q gives an invalid table name: %w", SinkKeyTableNameFormat, c.TableNameFormat, topic, err)
 	}
 	return name, nil
+}
+
+// validateIdent is ValidateIdent, or ValidateIdentPermissive with
+// identifiers.permissive=true.
+func (c *SinkConfig) validateIdent(name string) error {
+	return validateIdent(name, c.PermissiveIdentifiers)
 }

@@ -90,13 +90,62 @@ func TestParseSinkConfig(t *testing.T) {
 	}
 }
 
+// TestTableNameFromTopic: a table derived from a topic stays in the
+// connection's database unless table.name.format names one, and hostile
+// names are refused unless identifiers.permissive=true.
 func TestTableNameFromTopic(t *testing.T) {
-	cfg := SinkConfig{TableNameFormat: "${topic}"}
-	if _, err := cfg.tableName("a.b.c"); err == nil {
-		t.Error("topic with two dots should give an invalid table name")
+	tests := []struct {
+		name       string
+		format     string
+		topic      string
+		permissive bool
+		want       string
+		wantErr    string
+	}{
+		{name: "topic is the table", format: "${topic}", topic: "orders", want: "orders"},
+		{name: "dotted topic does not pick a database", format: "${topic}", topic: "otherdb.users", wantErr: "would name a database other than the connection's"},
+		{name: "dotted topic refused under a prefix too", format: "kafka_${topic}", topic: "otherdb.users", wantErr: "would name a database"},
+		{name: "database named by the format", format: "shop.${topic}", topic: "orders", want: "shop.orders"},
+		{name: "database named by the format, dotted topic", format: "shop.${topic}", topic: "a.b", wantErr: "would name a database"},
+		{name: "fixed qualified name ignores the topic", format: "shop.orders", topic: "x.y", want: "shop.orders"},
+		{name: "backquote in topic refused", format: "${topic}", topic: "a`b", wantErr: "backquote"},
+		{name: "semicolon in topic refused", format: "${topic}", topic: "a;b", wantErr: "';'"},
+		{name: "backquote allowed when permissive", format: "${topic}", topic: "a`b", permissive: true, want: "a`b"},
+		{name: "permissive still keeps the database", format: "${topic}", topic: "otherdb.users", permissive: true, wantErr: "would name a database"},
 	}
-	if name, err := cfg.tableName("shop.orders"); err != nil || name != "shop.orders" {
-		t.Errorf("got %q, %v", name, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := SinkConfig{TableNameFormat: tt.format, PermissiveIdentifiers: tt.permissive}
+			got, err := cfg.tableName(tt.topic)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("tableName(%q) = %q, %v; want error containing %q", tt.topic, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("tableName(%q) = %q, %v; want %q", tt.topic, got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestIdentifiersPermissiveKey: identifiers.permissive is read and governs
+// config identifiers (pk.fields, fields.whitelist, table.name.format).
+func TestIdentifiersPermissiveKey(t *testing.T) {
+	base := map[string]string{SinkKeyConnectionURL: "jdbc:mysql://h:3306/db", SinkKeyPKMode: "record_value", SinkKeyPKFields: "a;b"}
+	if _, err := ParseSinkConfig(base); err == nil || !strings.Contains(err.Error(), "pk.fields") || !strings.Contains(err.Error(), "identifiers.permissive") {
+		t.Errorf("pk.fields a;b accepted by default or the error names neither key: %v", err)
+	}
+	base["identifiers.permissive"] = "true"
+	cfg, err := ParseSinkConfig(base)
+	if err != nil || !cfg.PermissiveIdentifiers {
+		t.Errorf("with identifiers.permissive=true: %+v, %v; want accepted", cfg.PermissiveIdentifiers, err)
+	}
+	base[SinkKeyPKFields], base["identifiers.permissive"] = "id", "false"
+	base[SinkKeyTableNameFormat] = "t`x"
+	if _, err := ParseSinkConfig(base); err == nil || !strings.Contains(err.Error(), "table.name.format") {
+		t.Errorf("table.name.format with a backquote accepted by default: %v", err)
 	}
 }
 

@@ -33,6 +33,9 @@ type sinkRow struct {
 	keyID  string
 	sig    string // column names joined; rows with equal sig share a statement
 	bytes  int    // rough parameter size, to bound statement size
+	// permissive is identifiers.permissive: column names are checked
+	// with ValidateIdentPermissive.
+	permissive bool
 }
 
 // errSkipTombstone marks a tombstone that is skipped because
@@ -49,7 +52,7 @@ func (c *SinkConfig) extractRow(idx int, table string, r *connect.Record) (sinkR
 // column signature is reused when the columns are the same (the usual
 // case: one schema for the whole batch).
 func (c *SinkConfig) extractRowAfter(idx int, table string, r *connect.Record, prev *sinkRow) (sinkRow, error) {
-	row := sinkRow{index: idx, table: table}
+	row := sinkRow{index: idx, table: table, permissive: c.PermissiveIdentifiers}
 	var fields []valueField
 	if r.Value == nil {
 		if !c.DeleteEnabled {
@@ -110,7 +113,7 @@ func (c *SinkConfig) extractRowAfter(idx int, table string, r *connect.Record, p
 		if row.hasColumn(f.name) {
 			continue // already written as a key column
 		}
-		if err := ValidateIdent(f.name); err != nil {
+		if err := c.validateIdent(f.name); err != nil {
 			return row, fmt.Errorf("value field: %w", err)
 		}
 		if err := row.addValue(sinkColumn{f.name, f.schema, false}, f.val); err != nil {
@@ -239,7 +242,7 @@ func (row *sinkRow) add(c sinkColumn, v any) {
 
 // addValue converts v to a driver parameter and adds the column.
 func (row *sinkRow) addValue(c sinkColumn, v any) error {
-	if err := ValidateIdent(c.name); err != nil {
+	if err := validateIdent(c.name, row.permissive); err != nil {
 		return fmt.Errorf("column name: %w", err)
 	}
 	p, err := toParam(v, c.schema)

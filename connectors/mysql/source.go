@@ -114,7 +114,7 @@ func NewSource(cfg SourceConfig, db *sql.DB) (*Source, error) {
 		db:     db,
 		dbName: dc.DBName,
 		loc:    loc,
-		log:    slog.Default().With("connector", "mysql-source", "db", dc.DBName),
+		log:    slog.Default().With("component", "mysql-source", "db", dc.DBName),
 		plans:  map[string]*plan{},
 	}, nil
 }

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 
@@ -78,10 +79,13 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	task := &sinktask.Task{
 		Name:                    fw.Name,
 		WorkerID:                coldstart.WorkerID(getenv, "sink-handler"),
+		Topics:                  fw.Topics,
 		Tolerance:               fw.Errors.Tolerance,
 		ReportBatchItemFailures: fw.Lambda.ReportBatchItemFailures,
 		KeyConverter:            in.KeyConverter,
 		ValueConverter:          in.ValueConverter,
+		HeaderConverter:         in.HeaderConverter,
+		HeaderConverterClass:    fw.HeaderConverter.Class,
 		KeyConverterClass:       fw.KeyConverter.Class,
 		ValueConverterClass:     fw.ValueConverter.Class,
 		ConnectorClass:          in.Class,
@@ -100,13 +104,15 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		task.TransformClass = strings.Join(types, ",")
 	}
 
-	if task.Destination, err = destination(ctx, in.Class, in.Props); err != nil {
+	if task.Destination, task.Retry, err = destination(ctx, in.Class, in.Props); err != nil {
 		return nil, in.Errorf("%w", err)
 	}
+	task.Retry.Timeout = time.Duration(fw.Errors.RetryTimeoutMs) * time.Millisecond // -1: no limit
+	task.Retry.DelayMax = time.Duration(fw.Errors.RetryDelayMaxMs) * time.Millisecond
 	in.OnClose(func() { _ = task.Destination.Close() })
 
 	if fw.Errors.DLQTopic != "" {
-		rep, err := deadLetterQueue(ctx, in, log)
+		rep, err := deadLetterQueue(ctx, in, in.Logger)
 		if err != nil {
 			return nil, in.Errorf("%s: %w", config.KeyDLQTopic, err)
 		}
@@ -139,26 +145,32 @@ func connectorDef(keys []string) *config.Def {
 	return d
 }
 
-func destination(ctx context.Context, class string, props map[string]string) (connectors.Destination, error) {
+// destination builds the connector's destination and the part of the
+// retry policy the connector owns (the JDBC sink's max.retries and
+// retry.backoff.ms for MySQL; none for DynamoDB, which retries throttling
+// inside Write).
+func destination(ctx context.Context, class string, props map[string]string) (connectors.Destination, sinktask.Retry, error) {
 	switch class {
 	case config.MySQLSinkClass:
 		cfg, err := mysql.ParseSinkConfig(props)
 		if err != nil {
-			return nil, fmt.Errorf("invalid MySQL sink config: %w", err)
+			return nil, sinktask.Retry{}, fmt.Errorf("invalid MySQL sink config: %w", err)
 		}
-		return mysql.OpenSink(cfg)
+		s, err := mysql.OpenSink(cfg)
+		return s, sinktask.Retry{MaxRetries: cfg.MaxRetries, Backoff: cfg.RetryBackoff}, err
 	case config.DynamoDBSinkClass:
 		cfg, err := dynamodb.ParseConfig(props)
 		if err != nil {
-			return nil, fmt.Errorf("invalid DynamoDB sink config: %w", err)
+			return nil, sinktask.Retry{}, fmt.Errorf("invalid DynamoDB sink config: %w", err)
 		}
 		cl, err := dynamodb.NewClient(ctx, cfg)
 		if err != nil {
-			return nil, err
+			return nil, sinktask.Retry{}, err
 		}
-		return dynamodb.NewSink(cfg, cl)
+		s, err := dynamodb.NewSink(cfg, cl)
+		return s, sinktask.Retry{}, err
 	}
-	return nil, fmt.Errorf("no sink for connector class %q", class)
+	return nil, sinktask.Retry{}, fmt.Errorf("no sink for connector class %q", class)
 }
 
 // deadLetterQueue builds the dead-letter producer and creates the topic when

@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"github.com/aws/aws-lambda-go/lambda"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart/coldstarttest"
+	"github.com/serverless-kafka-connect/slkc/shared/convert"
+	"github.com/serverless-kafka-connect/slkc/shared/sinktask"
 )
 
 // b64 is a Kafka event key or value: base64 text.
@@ -46,6 +50,9 @@ func TestSetupBuildsTask(t *testing.T) {
 	if task.Name != "orders-to-dynamo" || task.Tolerance != "all" || task.ConnectorClass != "io.slkc.connect.dynamodb.DynamoDbSinkConnector" {
 		t.Errorf("task = name %q tolerance %q class %q", task.Name, task.Tolerance, task.ConnectorClass)
 	}
+	if len(task.Topics) != 1 || task.Topics[0] != "orders" {
+		t.Errorf("Topics = %q, want [orders]: records of other topics must be refused", task.Topics)
+	}
 	if _, ok := a.Handler().(lambda.Handler); !ok {
 		t.Errorf("handler is %T, want a lambda.Handler taking the raw Kafka event", a.Handler())
 	}
@@ -64,5 +71,61 @@ func TestConnectorDefKeepsFrameworkTopics(t *testing.T) {
 	}
 	if k, ok := d.Key("connection.password"); !ok || k.Type.String() != "PASSWORD" {
 		t.Errorf("connection.password = %+v, want a PASSWORD key", k)
+	}
+}
+
+// TestSetupRetryKeys: errors.retry.timeout, errors.retry.delay.max.ms and
+// the MySQL sink's max.retries and retry.backoff.ms reach the task's retry
+// policy (sinktask tests show the policy retries). No service is touched:
+// the MySQL pool connects lazily.
+func TestSetupRetryKeys(t *testing.T) {
+	coldstarttest.FakeAWS(t)
+	tests := []struct {
+		name string
+		cfg  map[string]string
+		want sinktask.Retry
+	}{
+		{name: "dynamodb defaults: no retries", cfg: map[string]string{
+			"connector.class": "io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector", "topics": "orders", "bootstrap.servers": "127.0.0.1:1"},
+			want: sinktask.Retry{DelayMax: time.Minute}},
+		{name: "dynamodb errors.retry.*", cfg: map[string]string{
+			"connector.class": "io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector", "topics": "orders", "bootstrap.servers": "127.0.0.1:1",
+			"errors.retry.timeout": "-1", "errors.retry.delay.max.ms": "1500"},
+			want: sinktask.Retry{Timeout: -time.Millisecond, DelayMax: 1500 * time.Millisecond}},
+		{name: "mysql defaults are the JDBC sink's", cfg: map[string]string{
+			"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": "orders", "bootstrap.servers": "127.0.0.1:1",
+			"connection.url": "jdbc:mysql://127.0.0.1:1/db"},
+			want: sinktask.Retry{MaxRetries: 10, Backoff: 3 * time.Second, DelayMax: time.Minute}},
+		{name: "mysql max.retries, retry.backoff.ms and errors.retry.timeout", cfg: map[string]string{
+			"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "topics": "orders", "bootstrap.servers": "127.0.0.1:1",
+			"connection.url": "jdbc:mysql://127.0.0.1:1/db", "max.retries": "4", "retry.backoff.ms": "250",
+			"errors.retry.timeout": "5000", "errors.retry.delay.max.ms": "1000"},
+			want: sinktask.Retry{MaxRetries: 4, Backoff: 250 * time.Millisecond, Timeout: 5 * time.Second, DelayMax: time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := coldstarttest.MustSetup(t, context.Background(), setup, coldstarttest.Connector(t, "c", tt.cfg))
+			got := a.task.Retry
+			if got.MaxRetries != tt.want.MaxRetries || got.Backoff != tt.want.Backoff || got.Timeout != tt.want.Timeout || got.DelayMax != tt.want.DelayMax {
+				t.Errorf("Retry = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSetupHeaderConverter: header.converter defaults to Kafka Connect's
+// SimpleHeaderConverter and the configured one reaches the task.
+func TestSetupHeaderConverter(t *testing.T) {
+	coldstarttest.FakeAWS(t)
+	base := map[string]string{"connector.class": "io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector", "topics": "orders", "bootstrap.servers": "127.0.0.1:1"}
+	a := coldstarttest.MustSetup(t, context.Background(), setup, coldstarttest.Connector(t, "c", base))
+	if _, ok := a.task.HeaderConverter.(convert.SimpleHeaderConverter); !ok || a.task.HeaderConverterClass != convert.SimpleHeaderConverterClass {
+		t.Errorf("default header converter %T %q, want SimpleHeaderConverter", a.task.HeaderConverter, a.task.HeaderConverterClass)
+	}
+	base["header.converter"] = "org.apache.kafka.connect.storage.StringConverter"
+	a = coldstarttest.MustSetup(t, context.Background(), setup, coldstarttest.Connector(t, "c2", base))
+	s, v, err := a.task.HeaderConverter.ToConnectHeader("orders", "h", []byte("42"))
+	if err != nil || s.Type != "string" || v != "42" {
+		t.Errorf("StringConverter header converter read 42 as %+v %#v %v, want the string", s, v, err)
 	}
 }

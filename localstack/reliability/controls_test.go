@@ -2,9 +2,12 @@ package reliability
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"testing"
 	"time"
 
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/sinktask"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
@@ -63,6 +66,44 @@ func TestInvariantsCatchFaults(t *testing.T) {
 		resp, err := task.Handle(context.Background(), kafkaEvent(uniq))
 		if err == nil && len(resp.BatchItemFailures) == 0 {
 			t.Error("replaying a batch into insert.mode=insert succeeded; the replay invariant could not catch a non-idempotent sink")
+		}
+	})
+	t.Run("sink that applies every record twice without an error is caught by the table check", func(t *testing.T) {
+		// The planted bug: a keyless table (pk.mode=none, plain INSERT)
+		// and a destination that applies each batch twice and reports
+		// success, as a sink that re-applies a redelivered record would.
+		// Nothing fails, so only the content check of the matrix
+		// (tableDigest against the expected rows, as checkDigest does)
+		// can see it.
+		env := testenv.New(t)
+		recs, _ := genBatch(NewRand(seed), "orders", 30, 1, 5, nil)
+		seen := map[int64]bool{}
+		var uniq = recs[:0:0]
+		var want []string
+		for _, r := range recs {
+			id, _ := payloadID(r.Value)
+			if !seen[id] {
+				seen[id] = true
+				r.Offset = int64(len(uniq))
+				uniq = append(uniq, r)
+				want = append(want, fmt.Sprintf("%d=%s", id, payloadV(r.Value)))
+			}
+		}
+		sort.Strings(want)
+		task, dest, db, _ := newSinkTaskOpts(t, env, "orders_twice", sinktask.ToleranceNone, sinkOpts{rbif: true, insertMode: "insert", pkMode: "none"})
+		dest.fault = func(ctx context.Context, _ int, recs []connect.Record) (int, error) {
+			return 0, dest.inner.Write(ctx, recs) // the extra application; then the normal one
+		}
+		resp, err := task.Handle(context.Background(), kafkaEvent(uniq))
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("the planted sink must not report an error (Handle = %+v, %v)", resp, err)
+		}
+		got := tableDigest(t, db, "orders_twice")
+		if equalStrings(got, want) {
+			t.Fatal("the table check accepted a sink that applied every record twice")
+		}
+		if len(got) != 2*len(want) {
+			t.Errorf("%d rows for %d records; the planted sink should have doubled them", len(got), len(want))
 		}
 	})
 }

@@ -86,6 +86,8 @@ type sinkOpts struct {
 	dbName string
 	// insertMode is insert.mode; "" means upsert.
 	insertMode string
+	// pkMode is pk.mode; "" means record_value on the value's id.
+	pkMode string
 }
 
 // newSinkTask builds the MySQL sink (upsert on the value's id, auto.create)
@@ -113,10 +115,17 @@ func newSinkTaskOpts(t *testing.T, env *testenv.Env, table, tolerance string, o 
 	if mode == "" {
 		mode = "upsert"
 	}
-	cfg, err := mysql.ParseSinkConfig(map[string]string{
+	props := map[string]string{
 		"connection.url": dc.FormatDSN(), "topics": "orders", "insert.mode": mode, "pk.mode": "record_value",
 		"pk.fields": "id", "auto.create": "true", "table.name.format": table,
-	})
+	}
+	if o.pkMode != "" {
+		props["pk.mode"] = o.pkMode
+		if o.pkMode == "none" {
+			delete(props, "pk.fields")
+		}
+	}
+	cfg, err := mysql.ParseSinkConfig(props)
 	if err != nil {
 		t.Fatal(err)
 	}

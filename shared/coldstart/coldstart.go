@@ -57,6 +57,8 @@ type Init struct {
 	// KeyConverter and ValueConverter are key.converter and
 	// value.converter; set by Build.
 	KeyConverter, ValueConverter convert.Converter
+	// HeaderConverter is header.converter; set by Build.
+	HeaderConverter convert.HeaderConverter
 	// Transforms is the transforms chain; set by Build. Its Len is 0 when
 	// the connector has no transforms.
 	Transforms transform.Chain
@@ -67,7 +69,9 @@ type Init struct {
 	// SLKC_OFFSETS_TABLE, SLKC_LEASES_TABLE and SLKC_STATUS_TABLE; set by
 	// Build. Building them makes no call.
 	Stores Stores
-	// Logger receives franz-go's warnings and errors; set by Load.
+	// Logger is the function's logger with the attribute connector=<name>
+	// (also slog's default after Load); franz-go's warnings and errors go
+	// to it. Set by Load.
 	Logger *slog.Logger
 
 	awsLoaded bool
@@ -85,8 +89,13 @@ type Stores struct {
 // JSON text, or SLKC_CONNECTOR_CONFIG_FILE, its path), resolves its
 // ${env:...} and ${secretsmanager:...} references (Secrets Manager is only
 // contacted when a value refers to it) and maps connector.class to its kind
-// and canonical class. log (nil means slog.Default()) is kept for the
-// clients built later. Errors after the file is read name the connector.
+// and canonical class. Errors after the file is read name the connector.
+//
+// Every log line must say which connector wrote it, so Load sets Logger to
+// log (nil means slog.Default()) with the attribute connector=<config
+// name> and makes that logger slog's default: connectors, the dead-letter
+// reporter and franz-go log through it. Callers that add the connector
+// attribute themselves (the tasks) keep using log.
 func Load(ctx context.Context, getenv func(string) string, log *slog.Logger) (*Init, error) {
 	if log == nil {
 		log = slog.Default()
@@ -95,7 +104,9 @@ func Load(ctx context.Context, getenv func(string) string, log *slog.Logger) (*I
 	if err != nil {
 		return nil, err
 	}
-	in := &Init{File: f, Logger: log}
+	named := log.With("connector", f.Name)
+	slog.SetDefault(named)
+	in := &Init{File: f, Logger: named}
 	if in.Props, err = in.resolve(ctx); err != nil {
 		return nil, in.Errorf("%w", err)
 	}
@@ -153,7 +164,7 @@ func (in *Init) Parse(def *config.Def) (config.Values, error) {
 	return vals, nil
 }
 
-// Build makes, in this order, the key and value converters, the
+// Build makes, in this order, the key, value and header converters, the
 // transforms chain, the AWS config and the state stores; the first failure
 // is returned, naming the config key at fault. Call it after Parse. It
 // talks to no service.
@@ -168,6 +179,9 @@ func (in *Init) Build(ctx context.Context) error {
 	}
 	if in.ValueConverter, err = convert.New(fw.ValueConverter.Class, fw.ValueConverter.Props, false); err != nil {
 		return in.Errorf("%s: %w", config.KeyValueConverter, err)
+	}
+	if in.HeaderConverter, err = convert.NewHeader(fw.HeaderConverter.Class, fw.HeaderConverter.Props); err != nil {
+		return in.Errorf("%s: %w", config.KeyHeaderConverter, err)
 	}
 	if len(fw.Transforms.Aliases) > 0 {
 		if in.Transforms, err = transform.NewChain(fw.Transforms.Aliases, fw.Transforms.Props); err != nil {

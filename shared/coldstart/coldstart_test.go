@@ -325,3 +325,44 @@ func TestWorkerID(t *testing.T) {
 		t.Fatalf("WorkerID = %q, want the fallback", got)
 	}
 }
+
+// TestLogsNameTheConnector: after Load, lines written through slog's
+// default logger (connectors, the dead-letter reporter) and through
+// Init.Logger (franz-go) carry the connector's configured name, never a
+// fixed component string.
+func TestLogsNameTheConnector(t *testing.T) {
+	coldstarttest.FakeAWS(t)
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	var buf bytes.Buffer
+	base := slog.New(slog.NewJSONHandler(&buf, nil))
+	in, err := coldstart.Load(context.Background(), coldstarttest.Env(coldstarttest.RawConfig("orders-to-dynamo", dynamoSink)), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slog.Default().Info("from a connector")
+	in.Logger.Warn("from franz-go")
+	base.Info("from a task")
+	var got []map[string]any
+	dec := json.NewDecoder(&buf)
+	for {
+		var line map[string]any
+		if err := dec.Decode(&line); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, line)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d lines, want 3: %v", len(got), got)
+	}
+	for _, line := range got[:2] {
+		if line["connector"] != "orders-to-dynamo" {
+			t.Errorf("line %v: connector = %v, want orders-to-dynamo", line["msg"], line["connector"])
+		}
+	}
+	if _, ok := got[2]["connector"]; ok {
+		t.Errorf("the logger passed to Load gained the attribute (tasks add it themselves, a second one would duplicate it): %v", got[2])
+	}
+}

@@ -9,17 +9,20 @@ import (
 
 // Framework config keys (Kafka Connect's names where Kafka Connect has one).
 const (
-	KeyName            = "name"
-	KeyConnectorClass  = "connector.class"
-	KeyTasksMax        = "tasks.max"
-	KeyTopics          = "topics"
-	KeyPollIntervalMs  = "poll.interval.ms"
-	KeyKeyConverter    = "key.converter"
-	KeyValueConverter  = "value.converter"
-	KeyHeaderConverter = "header.converter"
-	KeyKeySchemas      = "key.converter.schemas.enable"
-	KeyValueSchemas    = "value.converter.schemas.enable"
-	KeyTransforms      = "transforms"
+	KeyName           = "name"
+	KeyConnectorClass = "connector.class"
+	KeyTasksMax       = "tasks.max"
+	KeyTopics         = "topics"
+	// KeyIdentifiersPermissive lets sinks use table, column and attribute
+	// names that shared/ident refuses by default.
+	KeyIdentifiersPermissive = "identifiers.permissive"
+	KeyPollIntervalMs        = "poll.interval.ms"
+	KeyKeyConverter          = "key.converter"
+	KeyValueConverter        = "value.converter"
+	KeyHeaderConverter       = "header.converter"
+	KeyKeySchemas            = "key.converter.schemas.enable"
+	KeyValueSchemas          = "value.converter.schemas.enable"
+	KeyTransforms            = "transforms"
 
 	KeyErrorsTolerance         = "errors.tolerance"
 	KeyErrorsRetryTimeout      = "errors.retry.timeout"
@@ -74,6 +77,8 @@ const (
 	JsonConverter      = "org.apache.kafka.connect.json.JsonConverter"
 	StringConverter    = "org.apache.kafka.connect.storage.StringConverter"
 	ByteArrayConverter = "org.apache.kafka.connect.converters.ByteArrayConverter"
+	// SimpleHeaderConverter is Kafka Connect's default header.converter.
+	SimpleHeaderConverter = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 )
 
 // Values of errors.tolerance.
@@ -140,8 +145,8 @@ func buildCommonDef() *Def {
 			Doc: "Converter for record keys. Default JsonConverter."},
 		Key{Name: KeyValueConverter, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
 			Doc: "Converter for record values. Default JsonConverter."},
-		Key{Name: KeyHeaderConverter, Type: Class, Default: Default(StringConverter), Validator: OneOf(StringConverter, ByteArrayConverter, JsonConverter), Group: GroupCommon,
-			Doc: "Converter for header values. Default StringConverter."},
+		Key{Name: KeyHeaderConverter, Type: Class, Default: Default(SimpleHeaderConverter), Validator: OneOf(SimpleHeaderConverter, StringConverter, ByteArrayConverter, JsonConverter), Group: GroupCommon,
+			Doc: "Converter for header values: sinks read each header into a Connect value with it (a failure is stage HEADER_CONVERTER). Default SimpleHeaderConverter, as Kafka Connect."},
 		Key{Name: KeyKeySchemas, Type: Bool, Default: Default("true"), Group: GroupCommon,
 			Doc: "JsonConverter: keys carry the {schema, payload} envelope. Default true."},
 		Key{Name: KeyValueSchemas, Type: Bool, Default: Default("true"), Group: GroupCommon,
@@ -153,9 +158,9 @@ func buildCommonDef() *Def {
 		Key{Name: KeyErrorsTolerance, Type: String, Default: Default(ToleranceNone), Validator: OneOf(ToleranceNone, ToleranceAll), Group: GroupErrors,
 			Doc: "none: a bad record fails the task; all: bad records are skipped (to the DLQ when set)."},
 		Key{Name: KeyErrorsRetryTimeout, Type: Long, Default: Default("0"), Validator: AtLeast(-1), Group: GroupErrors,
-			Doc: "Milliseconds to retry a failed operation; 0 no retries, -1 forever. Default 0."},
+			Doc: "Milliseconds to keep retrying an operation that failed retriably (sinks: the write), with exponential backoff from 300 ms; 0 no retries, -1 no limit (still within the invocation). Default 0."},
 		Key{Name: KeyErrorsRetryDelayMax, Type: Long, Default: Default("60000"), Validator: AtLeast(1), Group: GroupErrors,
-			Doc: "Maximum delay between retries, ms. Default 60000."},
+			Doc: "Maximum delay between two retries under errors.retry.timeout, ms. Default 60000."},
 		Key{Name: KeyDLQTopic, Type: String, Default: Default(""), Group: GroupErrors,
 			Doc: "Dead-letter topic for records that fail with errors.tolerance=all (sinks). Default none."},
 		Key{Name: KeyDLQReplicationFactor, Type: Int, Default: Default("3"), Validator: RangeOrUnset(-1, 1, 32767), Group: GroupErrors,
@@ -244,7 +249,9 @@ func buildLambdaDef() *Def {
 func buildSinkDef() *Def {
 	return NewDef(Key{Name: KeyTopics, Type: List, Required: true, Group: GroupCommon,
 		Validator: All(NonEmpty(), Each(Regexp(`^[A-Za-z0-9._-]{1,249}$`))),
-		Doc:       "Topics to consume, comma-separated."}).
+		Doc:       "Topics to consume, comma-separated. Records of any other topic are refused (dead-lettered with errors.tolerance=all)."},
+		Key{Name: KeyIdentifiersPermissive, Type: Bool, Default: Default("false"), Group: GroupCommon,
+			Doc: "Allow table, column and attribute names (from records or config) with a backquote, ';', control characters or surrounding white space; refused by default. Default false."}).
 		AddCheck(func(v Values) []error {
 			dlq := v.String(KeyDLQTopic)
 			for _, t := range v.List(KeyTopics) {

@@ -87,12 +87,15 @@ type Framework struct {
 	PollIntervalMs int64    // sources only
 	KeyConverter   Converter
 	ValueConverter Converter
-	Transforms     Transforms
-	Errors         Errors
-	Kafka          Kafka
-	Producer       Producer
-	TopicCreation  TopicCreation
-	Lambda         Lambda
+	// HeaderConverter is header.converter with its header.converter.*
+	// settings (JsonConverter: schemas.enable defaults to true).
+	HeaderConverter Converter
+	Transforms      Transforms
+	Errors          Errors
+	Kafka           Kafka
+	Producer        Producer
+	TopicCreation   TopicCreation
+	Lambda          Lambda
 }
 
 // ParseFramework builds the typed framework config from values parsed by a
@@ -119,6 +122,7 @@ func ParseFramework(v Values) (*Framework, error) {
 			Props: withSchemas(v.String(KeyKeyConverter), v.WithPrefix(PrefixKeyConverter), v.Text(KeyKeySchemas))},
 		ValueConverter: Converter{Class: v.String(KeyValueConverter),
 			Props: withSchemas(v.String(KeyValueConverter), v.WithPrefix(PrefixValueConverter), v.Text(KeyValueSchemas))},
+		HeaderConverter: Converter{Class: v.String(KeyHeaderConverter), Props: v.WithPrefix(PrefixHeaderConverter)},
 		Errors: Errors{
 			Tolerance:            v.String(KeyErrorsTolerance),
 			RetryTimeoutMs:       v.Long(KeyErrorsRetryTimeout),

@@ -43,10 +43,14 @@ type MapEntry struct {
 	Value any
 }
 
-// Header is one Kafka record header.
+// Header is one Kafka record header. Value is its bytes as on Kafka. On a
+// sink, Schema and Data are the value as the header.converter read it
+// (nil for a null header, or when no header converter ran).
 type Header struct {
-	Key   string
-	Value []byte
+	Key    string
+	Value  []byte
+	Schema *Schema
+	Data   any
 }
 
 // Record is a Kafka Connect record (SourceRecord or SinkRecord).

@@ -26,6 +26,8 @@ import (
 // Context header names, as in Kafka Connect's DeadLetterQueueReporter
 // (ERROR_HEADER_PREFIX "__connect.errors" + "." + name).
 const (
+	// HeaderPrefix starts every context header name.
+	HeaderPrefix             = "__connect.errors."
 	HeaderTopic              = "__connect.errors.topic"
 	HeaderPartition          = "__connect.errors.partition"
 	HeaderOffset             = "__connect.errors.offset"
@@ -46,6 +48,10 @@ const (
 	StageHeaderConvert  = "HEADER_CONVERTER"
 	StageTransformation = "TRANSFORMATION"
 	StageTaskPut        = "TASK_PUT"
+	// StageKafkaConsume is where a record fails before any converter: it
+	// arrived undecodable (bad base64, unknown timestamp type) or from a
+	// topic the connector does not consume.
+	StageKafkaConsume = "KAFKA_CONSUME"
 )
 
 // Partitions is the partition count of a dead-letter topic the reporter
@@ -158,22 +164,28 @@ func (r *Reporter) Report(ctx context.Context, fs []Failed) error {
 }
 
 // Record builds the dead-letter record of f: the original key, value,
-// timestamp and headers, then (with ContextHeaders) the context headers,
-// each added only when the original has no header of that name, as Kafka
-// Connect does. The partition is left to the client's partitioner.
+// timestamp and headers, then (with ContextHeaders) the context headers.
+// Like Kafka Connect's DeadLetterQueueReporter, a record that already
+// carries __connect.errors.* headers (it failed before, e.g. a dead-letter
+// topic consumed again) gets them replaced: every original header under
+// HeaderPrefix is dropped and the headers of this failure are appended, so
+// each context header appears once and describes f. Without
+// ContextHeaders the original headers are kept as they are. The partition
+// is left to the client's partitioner.
 func (r *Reporter) Record(f Failed) *kgo.Record {
 	o := f.Original
 	rec := &kgo.Record{Topic: r.Topic, Key: o.Key, Value: o.Value, Timestamp: o.Timestamp}
-	rec.Headers = append(make([]kgo.RecordHeader, 0, len(o.Headers)+10), o.Headers...)
 	if !r.ContextHeaders {
+		rec.Headers = append(make([]kgo.RecordHeader, 0, len(o.Headers)), o.Headers...)
 		return rec
 	}
-	add := func(k, v string) {
-		for _, h := range rec.Headers {
-			if h.Key == k {
-				return
-			}
+	rec.Headers = make([]kgo.RecordHeader, 0, len(o.Headers)+10)
+	for _, h := range o.Headers {
+		if !strings.HasPrefix(h.Key, HeaderPrefix) {
+			rec.Headers = append(rec.Headers, h)
 		}
+	}
+	add := func(k, v string) {
 		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
 	}
 	add(HeaderTopic, o.Topic)

@@ -66,19 +66,36 @@ func TestRecord(t *testing.T) {
 			wantCount: 11,
 		},
 		{
-			name:        "existing context header is kept",
+			name:        "context headers of an earlier failure are replaced, not kept or duplicated",
 			contextHdrs: true,
 			failed: Failed{
-				Original: Raw{Topic: "t", Partition: 0, Offset: 7, Headers: []kgo.RecordHeader{{Key: HeaderTopic, Value: []byte("upstream")}}},
-				Stage:    StageTaskPut, Class: "io.slkc.connect.mysql.MySqlSinkConnector", Err: errclass.Permanent(errors.New("row too long")),
+				Original: Raw{Topic: "t", Partition: 0, Offset: 7, Headers: []kgo.RecordHeader{
+					{Key: "trace", Value: []byte("abc")},
+					{Key: HeaderTopic, Value: []byte("upstream")},
+					{Key: HeaderExceptionMessage, Value: []byte("old failure")},
+					{Key: HeaderPrefix + "custom", Value: []byte("stale")},
+				}},
+				Stage: StageTaskPut, Class: "io.slkc.connect.mysql.MySqlSinkConnector", Err: errclass.Permanent(errors.New("row too long")),
 			},
 			want: map[string]string{
-				HeaderTopic:              "upstream",
+				"trace":                  "abc",
+				HeaderTopic:              "t",
 				HeaderOffset:             "7",
 				HeaderStage:              "TASK_PUT",
+				HeaderExceptionMessage:   "row too long",
 				HeaderExceptionClassName: "org.apache.kafka.connect.errors.ConnectException",
+				HeaderPrefix + "custom":  "",
 			},
-			wantCount: 10,
+			wantCount: 11,
+		},
+		{
+			name: "without context headers earlier ones stay as they are",
+			failed: Failed{
+				Original: Raw{Topic: "t", Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("abc")}, {Key: HeaderTopic, Value: []byte("upstream")}}},
+				Stage:    StageTaskPut, Err: errors.New("x"),
+			},
+			want:      map[string]string{HeaderTopic: "upstream"},
+			wantCount: 2,
 		},
 	}
 	for _, tt := range tests {

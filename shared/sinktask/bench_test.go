@@ -15,8 +15,15 @@ import (
 
 // BenchmarkHandle measures the framework's share of an invocation (decode,
 // JsonConverter, bookkeeping) for a 1000-record, 4-partition batch written
-// to a destination that does nothing.
-func BenchmarkHandle(b *testing.B) {
+// to a destination that does nothing; every record has one header, left
+// as bytes.
+func BenchmarkHandle(b *testing.B) { benchHandle(b, nil) }
+
+// BenchmarkHandleSimpleHeaders is BenchmarkHandle with the sink function's
+// default header.converter, SimpleHeaderConverter, reading the header.
+func BenchmarkHandleSimpleHeaders(b *testing.B) { benchHandle(b, convert.SimpleHeaderConverter{}) }
+
+func benchHandle(b *testing.B, hc HeaderConverter) {
 	conv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "false"}, false)
 	if err != nil {
 		b.Fatal(err)
@@ -27,7 +34,7 @@ func BenchmarkHandle(b *testing.B) {
 	}
 	ev := event(recs...)
 	task := &Task{Name: "bench", Destination: &nopDest{}, KeyConverter: stringConv{}, ValueConverter: conv,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		HeaderConverter: hc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

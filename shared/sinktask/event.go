@@ -2,6 +2,7 @@ package sinktask
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,11 +19,19 @@ type group struct {
 	topic     string
 	partition int32
 	raws      []dlq.Raw
+	// bad[i], when bad is not nil, says why raws[i] could not be decoded
+	// (see decodeRecordInto); nil for every record that could.
+	bad []error
 }
 
-// decodeEvent validates ev (events.KafkaEvent.Validate: group keys,
-// offsets, timestamp types, base64) and decodes every record. Errors name
-// the group key and index of the offending record. Groups come in
+// decodeEvent checks ev's layout (events.KafkaEvent.ValidateLayout: group
+// keys, topics, partitions, ascending offsets) and decodes every record.
+// A layout error fails the whole event, naming the group key and index of
+// the offending record: such a record has no position to retry or
+// dead-letter. A record whose own content is bad (invalid base64 key or
+// value, unknown timestamp type) does not: it is decoded as far as it can
+// be and its error is kept in its group's bad list, so the task refuses
+// that record alone (errors.tolerance). Groups come in
 // events.KafkaEvent.Partitions order (topic, then partition number) so
 // processing is deterministic; empty groups are skipped.
 func decodeEvent(ev events.KafkaEvent) ([]*group, error) {
@@ -31,7 +40,7 @@ func decodeEvent(ev events.KafkaEvent) ([]*group, error) {
 	default:
 		return nil, fmt.Errorf("sinktask: malformed event: eventSource %q is not %q or %q", ev.EventSource, events.SourceMSK, events.SourceSelfManaged)
 	}
-	if err := ev.Validate(); err != nil {
+	if err := ev.ValidateLayout(); err != nil {
 		return nil, fmt.Errorf("sinktask: malformed event: %w", err)
 	}
 	// Every key and value is decoded into one buffer sized for all of
@@ -60,7 +69,10 @@ func decodeEvent(ev events.KafkaEvent) ([]*group, error) {
 			var err error
 			raw, buf, err = decodeRecordInto(r, buf)
 			if err != nil {
-				return nil, fmt.Errorf("sinktask: malformed event: records[%q][%d]: %w", key, i, err)
+				if g.bad == nil {
+					g.bad = make([]error, len(recs))
+				}
+				g.bad[i] = fmt.Errorf("sinktask: undecodable record records[%q][%d] (%s): %w", key, i, r.Where(), err)
 			}
 			g.raws = append(g.raws, raw)
 		}
@@ -75,17 +87,29 @@ func decodeEvent(ev events.KafkaEvent) ([]*group, error) {
 // timestamp). Key and value are capped at their
 // length so they never share spare capacity: nil when absent, empty and
 // non-nil when empty.
+//
+// A record with an unknown timestamp type or a key or value that is not
+// valid base64 is still returned, with the error: its position, headers
+// and every field that decodes are as above, and a field that does not
+// decode holds its text as received, so a dead-letter record keeps all
+// there is of it (the error names the field).
 func decodeRecordInto(r events.KafkaRecord, buf []byte) (dlq.Raw, []byte, error) {
 	raw := dlq.Raw{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, TimestampType: r.TimestampType}
 	if r.TimestampType != events.TimestampNone && r.Timestamp >= 0 {
 		raw.Timestamp = time.UnixMilli(r.Timestamp).UTC()
 	}
+	var errs []error
+	if err := r.CheckTimestampType(); err != nil {
+		errs = append(errs, err)
+	}
 	var err error
 	if raw.Key, buf, err = appendField(buf, r.AppendKey); err != nil {
-		return dlq.Raw{}, buf, err
+		raw.Key = []byte(*r.Key)
+		errs = append(errs, err)
 	}
 	if raw.Value, buf, err = appendField(buf, r.AppendValue); err != nil {
-		return dlq.Raw{}, buf, err
+		raw.Value = []byte(*r.Value)
+		errs = append(errs, err)
 	}
 	if hs := r.HeaderList(); len(hs) > 0 {
 		raw.Headers = make([]kgo.RecordHeader, 0, len(hs))
@@ -93,7 +117,7 @@ func decodeRecordInto(r events.KafkaRecord, buf []byte) (dlq.Raw, []byte, error)
 			raw.Headers = append(raw.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 		}
 	}
-	return raw, buf, nil
+	return raw, buf, errors.Join(errs...)
 }
 
 // appendField decodes one field with appendTo into buf and returns the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +40,12 @@ type partState struct {
 	stopAt    int64
 	stopErr   error
 	stopStage string
+	// prep* is the stop as prepare left it (conversion failures), restored
+	// before a write is retried.
+	prepStopped bool
+	prepStopAt  int64
+	prepErr     error
+	prepStage   string
 }
 
 // stop marks p to be retried from offset (the lowest offset wins); stage is
@@ -87,7 +94,24 @@ func (t *Task) Handle(ctx context.Context, ev events.KafkaEvent) (events.KafkaBa
 // the write batch. A permanent failure is queued for the dead-letter queue
 // (tolerance all) or stops the partition (tolerance none).
 func (t *Task) prepare(p *partState, r *run) {
-	for _, raw := range p.raws {
+	topicErr := t.checkTopic(p.topic)
+	for i, raw := range p.raws {
+		var consumeErr error
+		switch {
+		case topicErr != nil:
+			consumeErr = fmt.Errorf("%s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, topicErr)
+		case p.bad != nil && p.bad[i] != nil:
+			consumeErr = p.bad[i]
+		}
+		if consumeErr != nil {
+			consumeErr = errclass.Data(consumeErr)
+			if !t.tolerateAll() {
+				p.stop(raw.Offset, dlq.StageKafkaConsume, fmt.Errorf("%s: %w", dlq.StageKafkaConsume, consumeErr))
+				return
+			}
+			r.failed = append(r.failed, failure{part: p, f: dlq.Failed{Original: raw, Stage: dlq.StageKafkaConsume, Class: t.ConnectorClass, Err: consumeErr}})
+			continue
+		}
 		rec, keep, stage, err := t.convert(raw)
 		if err != nil {
 			if !t.tolerateAll() {
@@ -107,6 +131,17 @@ func (t *Task) prepare(p *partState, r *run) {
 	}
 }
 
+// checkTopic refuses a topic the connector does not consume: Lambda's
+// event source mapping only delivers the configured topics, so a record of
+// another topic is a misrouted or forged event, and writing it could reach
+// a table no one configured.
+func (t *Task) checkTopic(topic string) error {
+	if t.Topics == nil || slices.Contains(t.Topics, topic) {
+		return nil
+	}
+	return fmt.Errorf("topic %q is not one of the connector's topics [%s]", topic, strings.Join(t.Topics, ","))
+}
+
 // convert builds the Connect record of raw. Errors are marked as permanent
 // data errors (DataException) unless the converter classified them.
 func (t *Task) convert(raw dlq.Raw) (connect.Record, bool, string, error) {
@@ -117,10 +152,19 @@ func (t *Task) convert(raw dlq.Raw) (connect.Record, bool, string, error) {
 		Timestamp:     raw.Timestamp,
 		TimestampType: raw.TimestampType,
 	}
-	for _, h := range raw.Headers {
-		rec.Headers = append(rec.Headers, connect.Header{Key: h.Key, Value: h.Value})
-	}
 	var err error
+	if len(raw.Headers) > 0 {
+		rec.Headers = make([]connect.Header, len(raw.Headers))
+		for i, h := range raw.Headers {
+			rec.Headers[i] = connect.Header{Key: h.Key, Value: h.Value}
+			if t.HeaderConverter == nil {
+				continue
+			}
+			if rec.Headers[i].Schema, rec.Headers[i].Data, err = t.HeaderConverter.ToConnectHeader(raw.Topic, h.Key, h.Value); err != nil {
+				return rec, false, dlq.StageHeaderConvert, asData(fmt.Errorf("converting header %q of %s/%d@%d: %w", h.Key, raw.Topic, raw.Partition, raw.Offset, err))
+			}
+		}
+	}
 	if raw.Key != nil {
 		if rec.KeySchema, rec.Key, err = t.KeyConverter.ToConnect(raw.Topic, raw.Key); err != nil {
 			return rec, false, dlq.StageKeyConverter, asData(fmt.Errorf("converting key of %s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, err))
@@ -157,6 +201,8 @@ func (t *Task) stageClass(stage string) string {
 		return t.KeyConverterClass
 	case dlq.StageValueConverter:
 		return t.ValueConverterClass
+	case dlq.StageHeaderConvert:
+		return t.HeaderConverterClass
 	case dlq.StageTransformation:
 		return t.TransformClass
 	default:
@@ -164,22 +210,71 @@ func (t *Task) stageClass(stage string) string {
 	}
 }
 
-// write calls Destination.Write once and applies its outcome to r. It
-// returns the whole-batch error, if Write failed as a whole.
+// write calls Destination.Write with the batch and applies its outcome to
+// r. Partitions that stopped on a retriable failure are written again from
+// their stop, as the retry policy (Task.Retry) allows. It returns the
+// whole-batch error of the last attempt, if Write failed as a whole.
 func (t *Task) write(ctx context.Context, r *run) error {
 	if len(r.batch) == 0 {
 		return nil
 	}
-	err := t.Destination.Write(ctx, r.batch)
+	for _, p := range r.parts {
+		p.prepStopped, p.prepStopAt, p.prepErr, p.prepStage = p.stopped, p.stopAt, p.stopErr, p.stopStage
+	}
+	var idx []int // batch indexes of this attempt; nil: the whole batch
+	first := t.now()
+	for attempt := 1; ; attempt++ {
+		began := t.now()
+		wholeErr, failedIdx := t.writeOnce(ctx, r, idx)
+		retry := t.retriable(r)
+		if len(retry) == 0 {
+			return wholeErr
+		}
+		delay, ok := t.Retry.delay(ctx, attempt, first, t.now(), t.now().Sub(began))
+		if !ok {
+			return wholeErr
+		}
+		t.log().WarnContext(ctx, "retrying write after a retriable failure", "connector", t.Name,
+			"attempt", attempt, "delay_ms", delay.Milliseconds(), "partitions", len(retry), "error", retry[0].stopErr.Error())
+		if err := t.Retry.sleep(ctx, delay); err != nil {
+			return wholeErr
+		}
+		idx = t.resetForRetry(r, retry, failedIdx)
+	}
+}
+
+// writeOnce writes the batch records at idx (all when idx is nil) and
+// applies the outcome: per-record permanent failures are queued for the
+// dead-letter queue (tolerance all) or stop their partition, retriable ones
+// stop their partition. It returns the whole-batch error, if any, and the
+// batch indexes Write reported as failed.
+func (t *Task) writeOnce(ctx context.Context, r *run, idx []int) (error, map[int]bool) {
+	batch := r.batch
+	if idx != nil {
+		batch = make([]connect.Record, len(idx))
+		for i, bi := range idx {
+			batch[i] = r.batch[bi]
+		}
+	}
+	at := func(i int) int {
+		if idx == nil {
+			return i
+		}
+		return idx[i]
+	}
+	err := t.Destination.Write(ctx, batch)
 	if err == nil {
-		r.written = len(r.batch)
-		return nil
+		r.written += len(batch)
+		return nil, nil
 	}
 	var be *connectors.BatchError
-	if errors.As(err, &be) && len(be.Failed) > 0 && indexesValid(be, len(r.batch)) {
-		r.written = len(r.batch) - len(be.Failed)
+	if errors.As(err, &be) && len(be.Failed) > 0 && indexesValid(be, len(batch)) {
+		r.written += len(batch) - len(be.Failed)
+		failedIdx := make(map[int]bool, len(be.Failed))
 		for i, ferr := range be.Failed {
-			p, raw := r.owner[i], r.origin[i]
+			bi := at(i)
+			failedIdx[bi] = true
+			p, raw := r.owner[bi], r.origin[bi]
 			ferr = fmt.Errorf("writing %s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, ferr)
 			if t.classify(ferr) == errclass.ClassPermanent && t.tolerateAll() {
 				r.failed = append(r.failed, failure{part: p, f: dlq.Failed{Original: raw, Stage: dlq.StageTaskPut, Class: t.ConnectorClass, Err: ferr}})
@@ -187,19 +282,66 @@ func (t *Task) write(ctx context.Context, r *run) error {
 			}
 			p.stop(raw.Offset, dlq.StageTaskPut, ferr)
 		}
-		return nil
+		return nil, failedIdx
 	}
 	if be != nil && len(be.Failed) > 0 {
-		err = fmt.Errorf("destination reported failures at indexes outside the batch of %d records: %w", len(r.batch), err)
+		err = fmt.Errorf("destination reported failures at indexes outside the batch of %d records: %w", len(batch), err)
 	}
 	// Nothing may be assumed written: each partition in the batch restarts
 	// at its first record in the batch (stop keeps the lowest offset, so a
 	// partition already stopped later by a conversion failure moves back).
-	werr := fmt.Errorf("writing batch of %d records: %w", len(r.batch), err)
-	for i, p := range r.owner {
-		p.stop(r.origin[i].Offset, dlq.StageTaskPut, werr)
+	werr := fmt.Errorf("writing batch of %d records: %w", len(batch), err)
+	failedIdx := make(map[int]bool, len(batch))
+	for i := range batch {
+		bi := at(i)
+		failedIdx[bi] = true
+		r.owner[bi].stop(r.origin[bi].Offset, dlq.StageTaskPut, werr)
 	}
-	return werr
+	return werr, failedIdx
+}
+
+// retriable returns the partitions that stopped on a retriable write
+// failure. Every such partition is written again together, so after an
+// attempt no other partition holds one.
+func (t *Task) retriable(r *run) []*partState {
+	var out []*partState
+	for _, p := range r.parts {
+		if p.stopped && p.stopStage == dlq.StageTaskPut && t.classify(p.stopErr) == errclass.ClassRetryable {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// resetForRetry puts the partitions back to their state after prepare and
+// returns the batch indexes to write again: each partition's records from
+// its stop on, in batch order. What the last attempt counted for those
+// records (written, dead letters) is taken back; the new attempt counts it
+// again.
+func (t *Task) resetForRetry(r *run, retry []*partState, failedIdx map[int]bool) []int {
+	from := make(map[*partState]int64, len(retry))
+	for _, p := range retry {
+		from[p] = p.stopAt
+		p.stopped, p.stopAt, p.stopErr, p.stopStage = p.prepStopped, p.prepStopAt, p.prepErr, p.prepStage
+	}
+	var idx []int
+	for bi, p := range r.owner {
+		if at, ok := from[p]; ok && r.origin[bi].Offset >= at {
+			idx = append(idx, bi)
+			if !failedIdx[bi] {
+				r.written--
+			}
+		}
+	}
+	kept := r.failed[:0]
+	for _, f := range r.failed {
+		if at, ok := from[f.part]; ok && f.f.Stage == dlq.StageTaskPut && f.f.Original.Offset >= at {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	r.failed = kept
+	return idx
 }
 
 func indexesValid(be *connectors.BatchError, n int) bool {

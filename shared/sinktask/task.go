@@ -17,12 +17,22 @@
 // partition restarts from there and keeps its order; records after it in
 // the same partition are delivered again (writes are idempotent). Without
 // ReportBatchItemFailures any failure fails the invocation and the mapping
-// retries the whole batch.
+// retries the whole batch. Before a partition is handed back, a retriable
+// write failure is retried inside the invocation as Task.Retry allows
+// (max.retries and retry.backoff.ms, errors.retry.timeout and
+// errors.retry.delay.max.ms).
 //
 // # Error handling
 //
-//   - A malformed event (bad group key, base64, offsets out of order) fails
-//     the invocation with an error naming the record.
+//   - A malformed event (a group key that does not match its records,
+//     offsets out of order: records without a usable position) fails the
+//     invocation with an error naming the record.
+//   - A record that is undecodable on its own (key or value not valid
+//     base64, unknown timestamp type) or whose topic is not one of Topics
+//     is refused alone, at stage KAFKA_CONSUME: with errors.tolerance=all
+//     it goes to the dead-letter queue with what could be decoded (an
+//     undecodable field as its received text) and the other records are
+//     written; with none its partition stops at it.
 //   - A key/value conversion or transform failure is permanent. With
 //     errors.tolerance=all the original record goes to the dead-letter queue
 //     (stage KEY_CONVERTER, VALUE_CONVERTER or TRANSFORMATION); with none the
@@ -93,6 +103,12 @@ type Converter interface {
 	ToConnect(topic string, data []byte) (*connect.Schema, any, error)
 }
 
+// HeaderConverter reads one header value into Connect data
+// (convert.HeaderConverter satisfies it).
+type HeaderConverter interface {
+	ToConnectHeader(topic, key string, value []byte) (*connect.Schema, any, error)
+}
+
 // Transformer applies the transforms chain. keep=false drops the record
 // (it counts as handled); an error is a permanent failure of the record.
 type Transformer interface {
@@ -120,15 +136,25 @@ type Task struct {
 	// WorkerID names where the task runs (e.g. the function name); shown
 	// as worker_id in the status.
 	WorkerID string
+	// Topics is the connector's topics. A record of any other topic is
+	// refused like an undecodable one (stage KAFKA_CONSUME: dead-lettered
+	// with errors.tolerance=all, else its partition stops there). nil
+	// accepts every topic (tests, tools); the sink function always sets it.
+	Topics []string
 	// Destination receives the records; required.
 	Destination connectors.Destination
 	// KeyConverter and ValueConverter are key.converter and
 	// value.converter; required.
 	KeyConverter, ValueConverter Converter
-	// KeyConverterClass, ValueConverterClass, TransformClass and
+	// HeaderConverter is header.converter: every header of a record is
+	// read with it into connect.Header's Schema and Data before the
+	// transforms run; a failure is the record's, at stage
+	// HEADER_CONVERTER. nil leaves headers as bytes.
+	HeaderConverter HeaderConverter
+	// HeaderConverterClass, KeyConverterClass, ValueConverterClass, TransformClass and
 	// ConnectorClass name the component that failed in the dead-letter
 	// header __connect.errors.class.name for the matching stage.
-	KeyConverterClass, ValueConverterClass, TransformClass, ConnectorClass string
+	HeaderConverterClass, KeyConverterClass, ValueConverterClass, TransformClass, ConnectorClass string
 	// Transforms is the transforms chain; nil means none.
 	Transforms Transformer
 	// Tolerance is errors.tolerance: ToleranceNone (default when empty) or
@@ -146,6 +172,10 @@ type Task struct {
 	// ReportBatchItemFailures is aws.lambda.report.batch.item.failures: the
 	// event source mapping has FunctionResponseTypes ReportBatchItemFailures.
 	ReportBatchItemFailures bool
+	// Retry retries retriable write failures inside the invocation
+	// (errors.retry.timeout, errors.retry.delay.max.ms, and a connector's
+	// max.retries and retry.backoff.ms); the zero value never retries.
+	Retry Retry
 	// Classify decides whether a per-record destination failure is worth
 	// retrying; nil means errclass.Classify.
 	Classify func(error) errclass.Class

@@ -385,7 +385,6 @@ func TestHandleRecordContent(t *testing.T) {
 }
 
 func TestHandleMalformed(t *testing.T) {
-	bad := "!!"
 	tests := []struct {
 		name string
 		ev   events.KafkaEvent
@@ -394,18 +393,8 @@ func TestHandleMalformed(t *testing.T) {
 		{name: "unknown event source", ev: events.KafkaEvent{EventSource: "aws:sqs"}, want: `eventSource "aws:sqs"`},
 		{name: "key mismatch", ev: events.KafkaEvent{Records: map[string][]events.KafkaRecord{"orders-1": {rec("orders", 0, 1, "a")}}},
 			want: `records["orders-1"][0]: topic "orders" partition 0 belongs in group "orders-0"`},
-		{name: "bad base64", ev: func() events.KafkaEvent {
-			r := rec("orders", 0, 4, "a")
-			r.Value = &bad
-			return event(rec("orders", 0, 3, "a"), r)
-		}(), want: `records["orders-0"][1]: value: invalid base64`},
 		{name: "offsets out of order", ev: event(rec("orders", 0, 5, "a"), rec("orders", 0, 5, "b")), want: "offset 5 does not ascend"},
 		{name: "negative offset", ev: event(rec("orders", 0, -1, "a")), want: "offset -1"},
-		{name: "bad timestamp type", ev: func() events.KafkaEvent {
-			r := rec("orders", 0, 1, "a")
-			r.TimestampType = "WALL_CLOCK"
-			return event(r)
-		}(), want: `timestampType "WALL_CLOCK"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -421,6 +410,133 @@ func TestHandleMalformed(t *testing.T) {
 			}
 			if len(st.got) != 1 || st.got[0].LastError == nil {
 				t.Errorf("status = %+v, want one item with the error", st.got)
+			}
+		})
+	}
+}
+
+// TestHandleRefusesRecordAlone: a record that cannot be decoded on its own
+// (bad base64, unknown timestamp type) or whose topic the connector does
+// not consume is refused alone. With errors.tolerance=all the other
+// records are written and it is dead-lettered with what there is of it;
+// with none its partition stops at it and the other partitions go on.
+func TestHandleRefusesRecordAlone(t *testing.T) {
+	bad := "!!not base64"
+	badValue := func(r events.KafkaRecord) events.KafkaRecord { r.Value = &bad; return r }
+	badKey := func(r events.KafkaRecord) events.KafkaRecord { r.Key = &bad; return r }
+	badTS := func(r events.KafkaRecord) events.KafkaRecord { r.TimestampType = "WALL_CLOCK"; return r }
+	tests := []struct {
+		name      string
+		ev        events.KafkaEvent
+		tolerance string
+		topics    []string
+		// want: written values, dead-lettered positions, response
+		wantWritten []string
+		wantDLQ     []string
+		wantKey     string // key bytes of the (first) dead letter
+		wantValue   string // value bytes of the (first) dead letter
+		wantResp    []events.KafkaBatchItemFailure
+		wantErr     string // in the dead letter's error
+	}{
+		{
+			name:        "bad base64 value in record 2 of 3, tolerance all",
+			ev:          event(rec("orders", 0, 1, "a"), badValue(rec("orders", 0, 2, "b")), rec("orders", 0, 3, "c")),
+			tolerance:   ToleranceAll,
+			wantWritten: []string{"orders/0@1=a", "orders/0@3=c"},
+			wantDLQ:     []string{"orders/0@2"},
+			wantKey:     "k2", wantValue: bad,
+			wantResp: fails(),
+			wantErr:  "orders/0@2: value: invalid base64",
+		},
+		{
+			name:        "bad base64 key, tolerance all",
+			ev:          event(rec("orders", 0, 1, "a"), badKey(rec("orders", 0, 2, "b"))),
+			tolerance:   ToleranceAll,
+			wantWritten: []string{"orders/0@1=a"},
+			wantDLQ:     []string{"orders/0@2"},
+			wantKey:     bad, wantValue: "b",
+			wantResp: fails(),
+			wantErr:  "key: invalid base64",
+		},
+		{
+			name:        "unknown timestamp type, tolerance all",
+			ev:          event(badTS(rec("orders", 0, 1, "a")), rec("orders", 0, 2, "b")),
+			tolerance:   ToleranceAll,
+			wantWritten: []string{"orders/0@2=b"},
+			wantDLQ:     []string{"orders/0@1"},
+			wantKey:     "k1", wantValue: "a",
+			wantResp: fails(),
+			wantErr:  `timestampType "WALL_CLOCK"`,
+		},
+		{
+			name:        "bad base64, tolerance none: the partition stops, others go on",
+			ev:          event(rec("orders", 0, 1, "a"), badValue(rec("orders", 0, 2, "b")), rec("orders", 0, 3, "c"), rec("orders", 1, 7, "x")),
+			tolerance:   ToleranceNone,
+			wantWritten: []string{"orders/0@1=a", "orders/1@7=x"},
+			wantResp:    fails(id("orders", 0, 2)),
+		},
+		{
+			name:        "topic not consumed, tolerance all",
+			ev:          event(rec("orders", 0, 1, "a"), rec("otherdb.users", 0, 5, "evil"), rec("otherdb.users", 0, 6, "evil2")),
+			tolerance:   ToleranceAll,
+			topics:      []string{"orders"},
+			wantWritten: []string{"orders/0@1=a"},
+			wantDLQ:     []string{"otherdb.users/0@5", "otherdb.users/0@6"},
+			wantKey:     "k5", wantValue: "evil",
+			wantResp: fails(),
+			wantErr:  `otherdb.users/0@5: topic "otherdb.users" is not one of the connector's topics [orders]`,
+		},
+		{
+			name:        "topic not consumed, tolerance none",
+			ev:          event(rec("orders", 0, 1, "a"), rec("otherdb.users", 0, 5, "evil"), rec("otherdb.users", 0, 6, "evil2")),
+			tolerance:   ToleranceNone,
+			topics:      []string{"orders"},
+			wantWritten: []string{"orders/0@1=a"},
+			wantResp:    fails(id("otherdb.users", 0, 5)),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dest := &fakeDest{}
+			q := &fakeDLQ{}
+			task := &Task{Name: "s", Destination: dest, KeyConverter: stringConv{}, ValueConverter: stringConv{},
+				Tolerance: tt.tolerance, DLQ: q, Topics: tt.topics, ReportBatchItemFailures: true, ConnectorClass: "C"}
+			resp, err := task.Handle(context.Background(), tt.ev)
+			if err != nil {
+				t.Fatalf("Handle() error %v, want a response", err)
+			}
+			if !reflect.DeepEqual(resp.BatchItemFailures, tt.wantResp) {
+				t.Errorf("response %+v, want %+v", resp.BatchItemFailures, tt.wantResp)
+			}
+			var written []string
+			for _, c := range dest.calls {
+				written = append(written, values(c)...)
+			}
+			if !reflect.DeepEqual(written, tt.wantWritten) {
+				t.Errorf("written %v, want %v", written, tt.wantWritten)
+			}
+			var dead []string
+			for _, f := range q.got {
+				dead = append(dead, fmt.Sprintf("%s/%d@%d", f.Original.Topic, f.Original.Partition, f.Original.Offset))
+			}
+			if !reflect.DeepEqual(dead, tt.wantDLQ) {
+				t.Fatalf("dead letters %v, want %v", dead, tt.wantDLQ)
+			}
+			if len(q.got) == 0 {
+				return
+			}
+			f := q.got[0]
+			if f.Stage != dlq.StageKafkaConsume || f.Class != "C" {
+				t.Errorf("stage/class = %s/%s, want %s/C", f.Stage, f.Class, dlq.StageKafkaConsume)
+			}
+			if string(f.Original.Key) != tt.wantKey || string(f.Original.Value) != tt.wantValue {
+				t.Errorf("dead letter key/value = %q/%q, want %q/%q", f.Original.Key, f.Original.Value, tt.wantKey, tt.wantValue)
+			}
+			if len(f.Original.Headers) != 1 || f.Original.Headers[0].Key != "h" {
+				t.Errorf("dead letter headers = %v, want the original h header", f.Original.Headers)
+			}
+			if !strings.Contains(f.Err.Error(), tt.wantErr) || !errclass.IsPermanent(f.Err) {
+				t.Errorf("dead letter error %q (permanent %v), want permanent containing %q", f.Err, errclass.IsPermanent(f.Err), tt.wantErr)
 			}
 		})
 	}
@@ -512,5 +628,25 @@ func TestHandleErrorLog(t *testing.T) {
 				t.Errorf("log has %q without errors.log.include.messages:\n%s", tt.noText, out)
 			}
 		})
+	}
+}
+
+// TestHandleForeignTopicWithoutPartialResponses: with errors.tolerance=none
+// and no partial batch responses, a record of a topic the connector does
+// not consume fails the invocation with an error naming its
+// topic/partition@offset, and nothing of its partition is written.
+func TestHandleForeignTopicWithoutPartialResponses(t *testing.T) {
+	dest := &fakeDest{}
+	task := &Task{Name: "s", Destination: dest, KeyConverter: stringConv{}, ValueConverter: stringConv{}, Topics: []string{"orders"}}
+	_, err := task.Handle(context.Background(), event(rec("orders", 0, 1, "a"), rec("otherdb.users", 0, 5, "evil")))
+	if err == nil || !strings.Contains(err.Error(), "otherdb.users/0@5") || !strings.Contains(err.Error(), "not one of the connector's topics") {
+		t.Fatalf("Handle() = %v, want an error naming otherdb.users/0@5 and why", err)
+	}
+	for _, c := range dest.calls {
+		for _, r := range c {
+			if r.Topic != "orders" {
+				t.Errorf("wrote %s/%d@%d", r.Topic, r.Partition, r.Offset)
+			}
+		}
 	}
 }
