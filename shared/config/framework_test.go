@@ -117,7 +117,7 @@ func TestFrameworkInvalidValues(t *testing.T) {
 		{KeyTasksMax, "many"},
 		{KeyTopics, ""},
 		{KeyTopics, "ok,bad topic"},
-		{KeyKeyConverter, "io.confluent.connect.avro.AvroConverter"},
+		{KeyKeyConverter, "io.confluent.connect.protobuf.ProtobufConverter"},
 		{KeyValueConverter, "org.apache.kafka.connect.json.JsonConvertr"},
 		{KeyHeaderConverter, "x.Y"},
 		{KeyKeySchemas, "yes"},
