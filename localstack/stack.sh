@@ -7,6 +7,7 @@
 #   localstack/stack.sh down     stop the processes this script started (by recorded PID)
 #   localstack/stack.sh clean    down, then delete data and logs
 #   localstack/stack.sh env      print the environment variables the tests and functions use
+#   localstack/stack.sh mvn-libs NAME POM  resolve localstack/maven/POM into the cache; print the folder
 #   localstack/stack.sh registry-up|registry-status|registry-down
 #                                Apicurio Registry (Confluent-compatible API), started only on
 #                                demand by the tests and targets that need a schema registry
@@ -391,5 +392,6 @@ case "${1:-}" in
   registry-up) cmd_registry_up ;;
   registry-status) cmd_registry_status ;;
   registry-down) stop_one registry ;;
-  *) echo "usage: $0 up|status|down|clean|env|registry-up|registry-status|registry-down" >&2; exit 2 ;;
+  mvn-libs) mkdir -p "$CACHE_DIR"; mvn_libs "${2:?name}" "${3:?pom file under localstack/maven}"; echo "$CACHE_DIR/$2-lib" ;;
+  *) echo "usage: $0 up|status|down|clean|env|registry-up|registry-status|registry-down|mvn-libs NAME POM" >&2; exit 2 ;;
 esac

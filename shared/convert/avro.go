@@ -381,11 +381,11 @@ func (c *avroConverter) readSchema(id int) (*avroReadSchema, error) {
 	}
 	ctx, cancel := c.ctx()
 	defer cancel()
-	text, err := c.reg.SchemaByID(ctx, id)
+	got, err := c.reg.SchemaByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if rs, err = newAvroReadSchema(text); err != nil {
+	if rs, err = newAvroReadSchema(got.Text, got.Refs...); err != nil {
 		return nil, errclass.Data(fmt.Errorf("schema id %d: %w", id, err))
 	}
 	c.mu.Lock()

@@ -53,24 +53,44 @@ type avroDef struct {
 }
 
 // newAvroReadSchema parses an Avro schema and maps it to Connect the way
-// Confluent's AvroData.toConnectSchema does with its defaults.
-func newAvroReadSchema(text string) (*avroReadSchema, error) {
+// Confluent's AvroData.toConnectSchema does with its defaults. refs are the
+// schemas it references (schema references), dependencies first; their
+// named types are known to text.
+func newAvroReadSchema(text string, refs ...string) (*avroReadSchema, error) {
+	r := &avroReader{defs: map[string]avroDef{}, visiting: map[string]bool{}}
+	var cache avro.SchemaCache
+	var root *rnode
+	for i, t := range append(refs, text) {
+		tree, err := decodeSchemaJSON(t)
+		if err != nil {
+			return nil, fmt.Errorf("invalid Avro schema JSON: %w", err)
+		}
+		plain, err := json.Marshal(stripLogical(tree))
+		if err != nil {
+			return nil, err
+		}
+		codec, err := cache.Parse(string(plain))
+		if err != nil {
+			return nil, fmt.Errorf("invalid Avro schema: %w", err)
+		}
+		n, err := r.node(tree, "", false, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		if i == len(refs) {
+			root = n
+			return &avroReadSchema{codec: codec, root: root}, nil
+		}
+	}
+	return nil, errors.New("unreachable")
+}
+
+func decodeSchemaJSON(text string) (any, error) {
 	var tree any
 	d := json.NewDecoder(strings.NewReader(text))
 	d.UseNumber()
-	if err := d.Decode(&tree); err != nil {
-		return nil, fmt.Errorf("invalid Avro schema JSON: %w", err)
-	}
-	codec, err := avroCodec([]byte(text))
-	if err != nil {
-		return nil, fmt.Errorf("invalid Avro schema: %w", err)
-	}
-	r := &avroReader{defs: map[string]avroDef{}, visiting: map[string]bool{}}
-	root, err := r.node(tree, "", false, nil, false)
-	if err != nil {
-		return nil, err
-	}
-	return &avroReadSchema{codec: codec, root: root}, nil
+	err := d.Decode(&tree)
+	return tree, err
 }
 
 var avroPrimitives = map[string]bool{"null": true, "boolean": true, "int": true, "long": true,

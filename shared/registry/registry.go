@@ -42,7 +42,7 @@ type Client struct {
 	sr *sr.Client
 
 	mu     sync.Mutex
-	byID   map[int]string       // id -> schema text
+	byID   map[int]Schema       // id -> schema
 	bySubj map[subjectKey]IDVer // (subject, text) -> id, version
 	latest map[string]Latest    // subject -> latest version
 }
@@ -82,14 +82,24 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	return &Client{sr: cl, byID: map[int]string{}, bySubj: map[subjectKey]IDVer{},
+	return &Client{sr: cl, byID: map[int]Schema{}, bySubj: map[subjectKey]IDVer{},
 		latest: map[string]Latest{}}, nil
 }
 
-// SchemaByID returns the text of the Avro schema with the given id, cached
-// for the life of the client (ids are immutable). Schemas with references
-// are refused: the converters do not resolve them.
-func (c *Client) SchemaByID(ctx context.Context, id int) (string, error) {
+// Schema is a registered Avro schema: its text and the texts of the
+// schemas it references (schema references), dependencies first, so they
+// can be parsed in order.
+type Schema struct {
+	Text string
+	Refs []string
+}
+
+// maxRefDepth bounds chains of schema references.
+const maxRefDepth = 32
+
+// SchemaByID returns the Avro schema with the given id and the schemas it
+// references, cached for the life of the client (ids are immutable).
+func (c *Client) SchemaByID(ctx context.Context, id int) (Schema, error) {
 	c.mu.Lock()
 	s, ok := c.byID[id]
 	c.mu.Unlock()
@@ -98,18 +108,43 @@ func (c *Client) SchemaByID(ctx context.Context, id int) (string, error) {
 	}
 	got, err := c.sr.SchemaByID(ctx, id)
 	if err != nil {
-		return "", classify(fmt.Sprintf("fetching schema id %d", id), err)
+		return Schema{}, classify(fmt.Sprintf("fetching schema id %d", id), err)
 	}
 	if got.Type != sr.TypeAvro {
-		return "", errclass.Data(fmt.Errorf("registry: schema id %d is %s, not AVRO", id, got.Type))
+		return Schema{}, errclass.Data(fmt.Errorf("registry: schema id %d is %s, not AVRO", id, got.Type))
 	}
-	if len(got.References) > 0 {
-		return "", errclass.Data(fmt.Errorf("registry: schema id %d has references, which are not supported", id))
+	s = Schema{Text: got.Schema}
+	seen := map[string]bool{}
+	if err := c.resolveRefs(ctx, got.References, seen, &s.Refs, 0); err != nil {
+		return Schema{}, fmt.Errorf("registry: schema id %d: %w", id, err)
 	}
 	c.mu.Lock()
-	c.byID[id] = got.Schema
+	c.byID[id] = s
 	c.mu.Unlock()
-	return got.Schema, nil
+	return s, nil
+}
+
+// resolveRefs appends the texts of refs, each after its own references.
+func (c *Client) resolveRefs(ctx context.Context, refs []sr.SchemaReference, seen map[string]bool, out *[]string, depth int) error {
+	if depth > maxRefDepth {
+		return errclass.Data(fmt.Errorf("schema references nest deeper than %d", maxRefDepth))
+	}
+	for _, r := range refs {
+		key := fmt.Sprintf("%s/%d", r.Subject, r.Version)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		got, err := c.sr.SchemaByVersion(ctx, r.Subject, r.Version)
+		if err != nil {
+			return classify(fmt.Sprintf("fetching reference %q (subject %q version %d)", r.Name, r.Subject, r.Version), err)
+		}
+		if err := c.resolveRefs(ctx, got.References, seen, out, depth+1); err != nil {
+			return err
+		}
+		*out = append(*out, got.Schema.Schema)
+	}
+	return nil
 }
 
 // Register registers an Avro schema under subject (POST
@@ -128,7 +163,7 @@ func (c *Client) Register(ctx context.Context, subject, schema string) (int, err
 	if err != nil {
 		return 0, classify(fmt.Sprintf("registering a schema under subject %q", subject), err)
 	}
-	c.remember(k, schema, IDVer{ID: got.ID, Version: got.Version})
+	c.remember(k, IDVer{ID: got.ID, Version: got.Version})
 	return got.ID, nil
 }
 
@@ -148,7 +183,7 @@ func (c *Client) Lookup(ctx context.Context, subject, schema string) (IDVer, err
 		return IDVer{}, classify(fmt.Sprintf("looking up the schema under subject %q", subject), err)
 	}
 	v = IDVer{ID: got.ID, Version: got.Version}
-	c.remember(k, schema, v)
+	c.remember(k, v)
 	return v, nil
 }
 
@@ -171,15 +206,13 @@ func (c *Client) LatestVersion(ctx context.Context, subject string) (Latest, err
 	l = Latest{ID: got.ID, Version: got.Version, Schema: got.Schema.Schema}
 	c.mu.Lock()
 	c.latest[subject] = l
-	c.byID[l.ID] = l.Schema
 	c.mu.Unlock()
 	return l, nil
 }
 
-func (c *Client) remember(k subjectKey, schema string, v IDVer) {
+func (c *Client) remember(k subjectKey, v IDVer) {
 	c.mu.Lock()
 	c.bySubj[k] = v
-	c.byID[v.ID] = schema
 	c.mu.Unlock()
 }
 

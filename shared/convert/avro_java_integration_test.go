@@ -1,0 +1,266 @@
+package convert_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/sr"
+
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
+	"github.com/serverless-kafka-connect/slkc/shared/testenv"
+)
+
+// javaHarness drives localstack/harness/avro/AvroHarness.java: Apicurio's
+// Avro serde (Confluent wire format) and AvroData (the Connect mapping) in
+// one JVM for the whole test.
+type javaHarness struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+// startJavaHarness resolves the harness's classpath (localstack/maven/
+// avro-harness-pom.xml), compiles it with javac and starts it against the
+// registry's Apicurio v3 API.
+func startJavaHarness(t *testing.T, registryURL string) *javaHarness {
+	t.Helper()
+	v3, ok := strings.CutSuffix(strings.TrimSuffix(registryURL, "/"), "/apis/ccompat/v7")
+	if !ok {
+		t.Fatalf("the Java differential test needs Apicurio Registry (its /apis/ccompat/v7 URL), got %s", registryURL)
+	}
+	v3 += "/apis/registry/v3"
+	libs := testenv.MavenLibs(t, "avro-harness", "avro-harness-pom.xml")
+	cp := filepath.Join(libs, "*")
+	classes := t.TempDir()
+	src := filepath.Join(testenv.Root(t), "localstack", "harness", "avro", "AvroHarness.java")
+	if out, err := exec.Command("javac", "-nowarn", "-d", classes, "-cp", cp, src).CombinedOutput(); err != nil {
+		t.Fatalf("javac AvroHarness.java: %v\n%s", err, out)
+	}
+	cmd := exec.Command("java", "-Xmx256m", "-cp", cp+string(os.PathListSeparator)+classes, "AvroHarness", v3)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	h := &javaHarness{cmd: cmd, in: in, out: bufio.NewScanner(stdout)}
+	h.out.Buffer(make([]byte, 1<<20), 16<<20)
+	if !h.out.Scan() || !strings.Contains(h.out.Text(), "ready") {
+		t.Fatalf("AvroHarness did not start: %s\n%s", h.out.Text(), stderr.String())
+	}
+	return h
+}
+
+func (h *javaHarness) call(t *testing.T, req map[string]string) map[string]string {
+	t.Helper()
+	b, _ := json.Marshal(req)
+	if _, err := h.in.Write(append(b, '\n')); err != nil {
+		t.Fatalf("AvroHarness: %v", err)
+	}
+	if !h.out.Scan() {
+		t.Fatalf("AvroHarness ended: %v", h.out.Err())
+	}
+	var resp map[string]string
+	if err := json.Unmarshal(h.out.Bytes(), &resp); err != nil {
+		t.Fatalf("AvroHarness answered %s: %v", h.out.Text(), err)
+	}
+	if resp["error"] != "" {
+		t.Fatalf("AvroHarness %s: %s", req["op"], resp["error"])
+	}
+	return resp
+}
+
+// write has Java convert a JsonConverter envelope to Avro with AvroData and
+// serialize it; it returns the wire bytes and the Avro schema AvroData made.
+func (h *javaHarness) write(t *testing.T, topic, envelope string) ([]byte, string) {
+	t.Helper()
+	resp := h.call(t, map[string]string{"op": "write", "topic": topic, "envelope": envelope})
+	b, err := base64.StdEncoding.DecodeString(resp["data"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, resp["avroSchema"]
+}
+
+// read has Java deserialize wire bytes and map them to Connect; it returns
+// the Connect data as Kafka's JsonConverter prints it.
+func (h *javaHarness) read(t *testing.T, topic string, data []byte) string {
+	t.Helper()
+	return h.call(t, map[string]string{"op": "read", "topic": topic, "data": base64.StdEncoding.EncodeToString(data)})["envelope"]
+}
+
+type diffCase struct {
+	name   string
+	schema *connect.Schema
+	value  any
+}
+
+func diffCases() []diffCase {
+	opt := func(s *connect.Schema) *connect.Schema { return s.Optionally() }
+	inner := connect.NewStructSchema("", connect.Field{Name: "a", Schema: connect.Primitive(connect.Int32)})
+	inner.Optional = true
+	orders := connect.NewStructSchema("db.orders",
+		connect.Field{Name: "id", Schema: connect.Primitive(connect.Int64)},
+		connect.Field{Name: "amount", Schema: opt(connect.DecimalSchema(2, 10))},
+		connect.Field{Name: "note", Schema: opt(connect.Primitive(connect.String))},
+		connect.Field{Name: "qty", Schema: &connect.Schema{Type: connect.Int16, Default: int16(1)}},
+		connect.Field{Name: "created", Schema: connect.TimestampSchema()},
+		connect.Field{Name: "day", Schema: opt(connect.DateSchema())},
+		connect.Field{Name: "t", Schema: connect.TimeSchema()},
+		connect.Field{Name: "tags", Schema: opt(&connect.Schema{Type: connect.Array, Items: connect.Primitive(connect.String)})},
+		connect.Field{Name: "attrs", Schema: &connect.Schema{Type: connect.Map, Keys: connect.Primitive(connect.String), Values: connect.Primitive(connect.String)}},
+		connect.Field{Name: "counts", Schema: &connect.Schema{Type: connect.Map, Keys: connect.Primitive(connect.Int32), Values: connect.Primitive(connect.Int64)}},
+		connect.Field{Name: "inner", Schema: inner},
+		connect.Field{Name: "flag", Schema: connect.Primitive(connect.Boolean)},
+		connect.Field{Name: "ratio", Schema: connect.Primitive(connect.Float64)},
+		connect.Field{Name: "small", Schema: connect.Primitive(connect.Float32)},
+		connect.Field{Name: "tiny", Schema: connect.Primitive(connect.Int8)},
+		connect.Field{Name: "raw", Schema: opt(connect.Primitive(connect.Bytes))},
+		connect.Field{Name: "big", Schema: connect.DecimalSchema(0, 0)},
+		connect.Field{Name: "doc", Schema: &connect.Schema{Type: connect.String, Doc: "a documented field", Version: 2, Optional: true}},
+	)
+	in := connect.NewStruct(inner)
+	in.Values[0] = int32(7)
+	full := &connect.StructValue{Schema: orders, Values: []any{
+		int64(42), connect.Decimal{Unscaled: big.NewInt(-12345), Scale: 2}, "héllo ✓", int16(3),
+		time.UnixMilli(1700000000123).UTC(), time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC), time.UnixMilli(3723004).UTC(),
+		[]any{"a", "b"}, []connect.MapEntry{{Key: "k1", Value: "v1"}}, []connect.MapEntry{{Key: int32(-2), Value: int64(20)}},
+		in, true, 1.5, float32(0.25), int8(-5), []byte{0, 1, 2, 255},
+		connect.Decimal{Unscaled: new(big.Int).Lsh(big.NewInt(1), 100), Scale: 0}, "d",
+	}}
+	nulls := &connect.StructValue{Schema: orders, Values: append([]any(nil), full.Values...)}
+	for i, f := range orders.Fields {
+		if f.Schema.Optional {
+			nulls.Values[i] = nil
+		}
+	}
+
+	value := connect.NewStructSchema("dbserver1.inventory.customers.Value",
+		connect.Field{Name: "id", Schema: connect.Primitive(connect.Int32)},
+		connect.Field{Name: "email", Schema: opt(connect.Primitive(connect.String))})
+	optValue := *value
+	optValue.Optional = true
+	envelope := connect.NewStructSchema("dbserver1.inventory.customers.Envelope",
+		connect.Field{Name: "before", Schema: &optValue},
+		connect.Field{Name: "after", Schema: &optValue},
+		connect.Field{Name: "op", Schema: connect.Primitive(connect.String)},
+		connect.Field{Name: "ts_ms", Schema: opt(connect.Primitive(connect.Int64))})
+	after := &connect.StructValue{Schema: &optValue, Values: []any{int32(1001), "sally@example.com"}}
+	change := &connect.StructValue{Schema: envelope, Values: []any{nil, after, "c", int64(1700000000000)}}
+	return []diffCase{
+		{"every type", orders, full},
+		{"optional fields null", orders, nulls},
+		{"Debezium envelope with a named struct used twice", envelope, change},
+	}
+}
+
+// TestAvroJavaDifferential proves compatibility with Java in both
+// directions on the real registry: what our AvroConverter writes, Java's
+// Avro deserializer reads, and what Java's serializer writes, we read; the
+// Connect data that comes out is equal on both sides (compared as
+// JsonConverter prints it), the Avro binary bodies are byte-identical, and
+// the Avro schema we register is the one Java's AvroData makes.
+func TestAvroJavaDifferential(t *testing.T) {
+	url := testenv.SchemaRegistry(t)
+	h := startJavaHarness(t, url)
+	client, err := sr.NewClient(sr.URLs(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goConv := avroConv(t, url, nil)
+	for _, tc := range diffCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			original := jsonEnvelope(t, tc.schema, tc.value)
+			goTopic := testenv.UniqueName(t, "go", 100)
+			javaTopic := testenv.UniqueName(t, "java", 100)
+
+			// Go writes, Java reads.
+			goBytes, err := goConv.FromConnect(goTopic, tc.schema, tc.value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			javaRead := h.read(t, goTopic, goBytes)
+			gs, gv, err := goConv.ToConnect(goTopic, goBytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			goRead := jsonEnvelope(t, gs, gv)
+			if !sameJSON(t, goRead, javaRead) {
+				t.Errorf("Go-written record read back differently\n Go:   %s\n Java: %s", goRead, javaRead)
+			}
+
+			// Java writes, Go reads.
+			javaBytes, javaSchema := h.write(t, javaTopic, original)
+			if javaBytes[0] != 0 {
+				t.Fatalf("Java wrote magic byte %d", javaBytes[0])
+			}
+			js, jv, err := goConv.ToConnect(javaTopic, javaBytes)
+			if err != nil {
+				t.Fatalf("reading the Java-written record: %v", err)
+			}
+			goReadJava := jsonEnvelope(t, js, jv)
+			javaReadJava := h.read(t, javaTopic, javaBytes)
+			if !sameJSON(t, goReadJava, javaReadJava) {
+				t.Errorf("Java-written record read differently\n Go:   %s\n Java: %s", goReadJava, javaReadJava)
+			}
+			if !sameJSON(t, goReadJava, goRead) {
+				t.Errorf("Go reads the Java-written and the Go-written record differently\n Java-written: %s\n Go-written:   %s", goReadJava, goRead)
+			}
+
+			// Same Avro bytes and the same Avro schema.
+			if !bytes.Equal(goBytes[5:], javaBytes[5:]) {
+				t.Errorf("Avro bodies differ\n Go:   %x\n Java: %x", goBytes[5:], javaBytes[5:])
+			}
+			ours, err := client.SchemaByID(t.Context(), int(binary.BigEndian.Uint32(goBytes[1:5])))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameJSON(t, ours.Schema, javaSchema) {
+				t.Errorf("Avro schemas differ\n Go:   %s\n Java: %s", ours.Schema, javaSchema)
+			}
+		})
+	}
+}
+
+// sameJSON compares two JSON texts ignoring object key order.
+func sameJSON(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal([]byte(a), &x); err != nil {
+		t.Fatalf("%v: %s", err, a)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	return reflect.DeepEqual(x, y)
+}
+
