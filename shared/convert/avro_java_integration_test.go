@@ -1,122 +1,20 @@
 package convert_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"math/big"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/sr"
 
+	avroharness "github.com/serverless-kafka-connect/slkc/localstack/harness/avro"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
-
-// javaHarness drives localstack/harness/avro/AvroHarness.java: Apicurio's
-// Avro serde (Confluent wire format) and AvroData (the Connect mapping) in
-// one JVM for the whole test.
-type javaHarness struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Scanner
-}
-
-// startJavaHarness resolves the harness's classpath (localstack/maven/
-// avro-harness-pom.xml), compiles it with javac and starts it against the
-// registry's Apicurio v3 API.
-func startJavaHarness(t *testing.T, registryURL string) *javaHarness {
-	t.Helper()
-	v3, ok := strings.CutSuffix(strings.TrimSuffix(registryURL, "/"), "/apis/ccompat/v7")
-	if !ok {
-		t.Fatalf("the Java differential test needs Apicurio Registry (its /apis/ccompat/v7 URL), got %s", registryURL)
-	}
-	v3 += "/apis/registry/v3"
-	libs := testenv.MavenLibs(t, "avro-harness", "avro-harness-pom.xml")
-	cp := filepath.Join(libs, "*")
-	classes := t.TempDir()
-	src := filepath.Join(testenv.Root(t), "localstack", "harness", "avro", "AvroHarness.java")
-	if out, err := exec.Command("javac", "-nowarn", "-d", classes, "-cp", cp, src).CombinedOutput(); err != nil {
-		t.Fatalf("javac AvroHarness.java: %v\n%s", err, out)
-	}
-	cmd := exec.Command("java", "-Xmx256m", "-cp", cp+string(os.PathListSeparator)+classes, "AvroHarness", v3)
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		in.Close()
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	})
-	h := &javaHarness{cmd: cmd, in: in, out: bufio.NewScanner(stdout)}
-	h.out.Buffer(make([]byte, 1<<20), 16<<20)
-	if !h.out.Scan() || !strings.Contains(h.out.Text(), "ready") {
-		t.Fatalf("AvroHarness did not start: %s\n%s", h.out.Text(), stderr.String())
-	}
-	return h
-}
-
-func (h *javaHarness) call(t *testing.T, req map[string]string) map[string]string {
-	t.Helper()
-	b, _ := json.Marshal(req)
-	if _, err := h.in.Write(append(b, '\n')); err != nil {
-		t.Fatalf("AvroHarness: %v", err)
-	}
-	if !h.out.Scan() {
-		t.Fatalf("AvroHarness ended: %v", h.out.Err())
-	}
-	var resp map[string]string
-	if err := json.Unmarshal(h.out.Bytes(), &resp); err != nil {
-		t.Fatalf("AvroHarness answered %s: %v", h.out.Text(), err)
-	}
-	if resp["error"] != "" {
-		t.Fatalf("AvroHarness %s: %s", req["op"], resp["error"])
-	}
-	return resp
-}
-
-// write has Java convert a JsonConverter envelope to Avro with AvroData and
-// serialize it; it returns the wire bytes and the Avro schema AvroData made.
-func (h *javaHarness) write(t *testing.T, topic, envelope string) ([]byte, string) {
-	t.Helper()
-	resp := h.call(t, map[string]string{"op": "write", "topic": topic, "envelope": envelope})
-	b, err := base64.StdEncoding.DecodeString(resp["data"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, resp["avroSchema"]
-}
-
-// read has Java deserialize wire bytes and map them to Connect; it returns
-// the Connect data as Kafka's JsonConverter prints it.
-func (h *javaHarness) read(t *testing.T, topic string, data []byte) string {
-	t.Helper()
-	return h.call(t, map[string]string{"op": "read", "topic": topic, "data": base64.StdEncoding.EncodeToString(data)})["envelope"]
-}
 
 type diffCase struct {
 	name   string
@@ -191,7 +89,7 @@ func diffCases() []diffCase {
 // the Avro schema we register is the one Java's AvroData makes.
 func TestAvroJavaDifferential(t *testing.T) {
 	url := testenv.SchemaRegistry(t)
-	h := startJavaHarness(t, url)
+	h := avroharness.Start(t, url)
 	client, err := sr.NewClient(sr.URLs(url))
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +106,7 @@ func TestAvroJavaDifferential(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			javaRead := h.read(t, goTopic, goBytes)
+			javaRead := h.Read(t, goTopic, goBytes)
 			gs, gv, err := goConv.ToConnect(goTopic, goBytes)
 			if err != nil {
 				t.Fatal(err)
@@ -219,7 +117,7 @@ func TestAvroJavaDifferential(t *testing.T) {
 			}
 
 			// Java writes, Go reads.
-			javaBytes, javaSchema := h.write(t, javaTopic, original)
+			javaBytes, javaSchema := h.Write(t, javaTopic, original)
 			if javaBytes[0] != 0 {
 				t.Fatalf("Java wrote magic byte %d", javaBytes[0])
 			}
@@ -228,7 +126,7 @@ func TestAvroJavaDifferential(t *testing.T) {
 				t.Fatalf("reading the Java-written record: %v", err)
 			}
 			goReadJava := jsonEnvelope(t, js, jv)
-			javaReadJava := h.read(t, javaTopic, javaBytes)
+			javaReadJava := h.Read(t, javaTopic, javaBytes)
 			if !sameJSON(t, goReadJava, javaReadJava) {
 				t.Errorf("Java-written record read differently\n Go:   %s\n Java: %s", goReadJava, javaReadJava)
 			}

@@ -8,6 +8,10 @@
 //   {"op":"write","topic":T,"envelope":E}  E is JsonConverter's {"schema","payload"} text;
 //       answers {"data":base64 of the Confluent wire bytes,"avroSchema":the Avro schema AvroData made}
 //   {"op":"read","topic":T,"data":B}       answers {"envelope":the Connect data as JsonConverter prints it}
+//   {"op":"produce","topic":T,"bootstrap":S,"schema":A,"records":[R...]}
+//       a plain Java producer: each R (Avro's JSON encoding of a record of
+//       schema A) becomes a GenericRecord sent with KafkaProducer and the
+//       Avro serializer (no key); answers {"produced":"<count>"}
 //   failures answer {"error":message}
 //
 // Usage: java -cp <libs>:<classes> AvroHarness <registry v3 API URL>
@@ -27,6 +31,11 @@ import java.util.HashMap;
 import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericContainer;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.connect.data.SchemaAndValue;
 import org.apache.kafka.connect.json.JsonConverter;
 
@@ -78,6 +87,23 @@ public class AvroHarness {
             SchemaAndValue sv = avroData.toConnectData(schema, avro);
             byte[] env = json.fromConnectData(topic, sv.schema(), sv.value());
             answer.put("envelope", new String(env, StandardCharsets.UTF_8));
+            break;
+          }
+          case "produce": {
+            Schema schema = new Schema.Parser().parse(req.get("schema").asText());
+            Map<String, Object> conf = new HashMap<>(serde);
+            conf.put("bootstrap.servers", req.get("bootstrap").asText());
+            conf.put("acks", "all");
+            int n = 0;
+            try (KafkaProducer<String, Object> producer = new KafkaProducer<>(conf, new StringSerializer(), ser)) {
+              GenericDatumReader<Object> reader = new GenericDatumReader<>(schema);
+              for (JsonNode r : req.get("records")) {
+                Object record = reader.read(null, DecoderFactory.get().jsonDecoder(schema, r.asText()));
+                producer.send(new ProducerRecord<>(topic, null, record)).get();
+                n++;
+              }
+            }
+            answer.put("produced", Integer.toString(n));
             break;
           }
           default:
