@@ -253,7 +253,7 @@ registry_url() { echo "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; }
 # java on PATH, or one under /usr/lib/jvm), or fail naming what was found.
 java21() {
   local j v seen=""
-  for j in "${SLKC_REGISTRY_JAVA:-}" "$(command -v java || true)" /usr/lib/jvm/*/bin/java; do
+  for j in "${SLKC_REGISTRY_JAVA:-}" "$(command -v java || true)" "${SLKC_JVM_DIR:-/usr/lib/jvm}"/*/bin/java; do
     [[ -n "$j" && -x "$j" ]] || continue
     v="$("$j" -version 2>&1 | sed -nE '1s/.*version "([0-9]+).*/\1/p')"
     seen="$seen $j($v)"

@@ -97,7 +97,9 @@ func TestSinkReadsJavaAvroProducer(t *testing.T) {
 		records = append(records, fmt.Sprintf(`{"id":%d,"customer":"c%d","amount":%s,"paid_at":%d,"note":%s}`,
 			i, i, isoBytes(unscaled), 1700000000000+int64(i)*1000, note))
 	}
+	start := time.Now()
 	h.Produce(t, env.Bootstrap(), topic, schema, records...)
+	t.Logf("Java produced %d records in %v", n, time.Since(start))
 
 	buildDir, runner := binaries(t)
 	pipeline := t.TempDir()
@@ -163,6 +165,7 @@ func TestSinkReadsJavaAvroProducer(t *testing.T) {
 		}
 	}()
 
+	t.Logf("runner started after %v", time.Since(start))
 	var count int
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
 		err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM payments").Scan(&count)
@@ -173,6 +176,7 @@ func TestSinkReadsJavaAvroProducer(t *testing.T) {
 			t.Fatalf("payments has %d rows (%v), want %d\n%s", count, err, n, tailFile(logPath, 30))
 		}
 	}
+	t.Logf("sink wrote %d rows after %v", n, time.Since(start))
 	rows, err := db.QueryContext(ctx, "SELECT id, customer, CAST(amount AS CHAR), paid_at, note FROM payments ORDER BY id")
 	if err != nil {
 		t.Fatal(err)

@@ -513,3 +513,97 @@ func TestAvroRegistryServerErrorIsRetryable(t *testing.T) {
 		t.Fatalf("got %v, want a retryable HTTP 503 error", err)
 	}
 }
+
+func TestAvroCachesRegistryCalls(t *testing.T) {
+	c, reg := newFakeAvro(t, nil, false)
+	var posts, gets int
+	reg.Intercept(func(_ http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost {
+			posts++
+		} else {
+			gets++
+		}
+		return false
+	})
+	s := avroOrdersSchema()
+	var data []byte
+	for range 3 {
+		b, err := c.FromConnect("orders", s, avroOrdersValue(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = b
+	}
+	writeCalls := posts + gets
+	// Registering costs one POST (and franz-go's follow-up GETs for the
+	// version), once.
+	if posts != 1 {
+		t.Errorf("3 writes made %d registrations, want 1", posts)
+	}
+	posts, gets = 0, 0
+	reader, err := New(AvroConverterClass, map[string]string{"schema.registry.url": reg.URL()}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, _, err := reader.ToConnect("orders", data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if posts != 0 || gets != 1 {
+		t.Errorf("3 reads made %d registrations and %d fetches, want 0 and 1", posts, gets)
+	}
+	if _, err := c.FromConnect("orders", s, avroOrdersValue(s)); err != nil || posts+gets != 1 {
+		t.Errorf("a 4th write called the registry (%d calls before, %d now): %v", writeCalls, posts+gets-1, err)
+	}
+}
+
+func TestAvroTriesURLsInOrder(t *testing.T) {
+	reg := srfake.New()
+	defer reg.Close()
+	dead := srfake.New()
+	deadURL := dead.URL()
+	dead.Close()
+	c, err := New(AvroConverterClass, map[string]string{"schema.registry.url": deadURL + ", " + reg.URL()}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.FromConnect("t", connect.Primitive(connect.String), "x"); err != nil {
+		t.Fatalf("the second URL should have answered: %v", err)
+	}
+	if !reg.SubjectExists("t-value") {
+		t.Error("not registered on the second URL")
+	}
+}
+
+func TestAvroReadsSchemaReferences(t *testing.T) {
+	// What Apicurio's Java serializer registers for nested records: the
+	// nested record as its own subject, referenced by name.
+	const address = `{"type":"record","name":"Address","namespace":"com.acme","fields":[{"name":"city","type":"string"}]}`
+	const person = `{"type":"record","name":"Person","namespace":"com.acme","fields":[{"name":"name","type":"string"},{"name":"home","type":["null","Address"],"default":null}]}`
+	c, reg := newFakeAvro(t, nil, false)
+	if _, _, err := reg.RegisterSchema("com.acme.Address", sr.Schema{Schema: address}); err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := reg.RegisterSchema("people-value", sr.Schema{Schema: person,
+		References: []sr.SchemaReference{{Name: "com.acme.Address", Subject: "com.acme.Address", Version: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := newAvroReadSchema(person, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := rs.codec.Encode(map[string]any{"name": "Ann", "home": map[string]any{"com.acme.Address": map[string]any{"city": "Oslo"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, v, err := c.ToConnect("people", append(binary.BigEndian.AppendUint32([]byte{0}, uint32(id)), body...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"name"},{"type":"struct","fields":[{"type":"string","optional":false,"field":"city"}],"optional":true,"name":"com.acme.Address","field":"home"}],"optional":false,"name":"com.acme.Person"},"payload":{"name":"Ann","home":{"city":"Oslo"}}}`
+	if got := envelope(t, s, v); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
