@@ -109,20 +109,7 @@ func TestAvroOnRealRegistry(t *testing.T) {
 
 func bigInt(n int64) *big.Int { return big.NewInt(n) }
 
-// jsonEnvelope renders Connect data with JsonConverter (schemas.enable=true)
-// so two values can be compared byte for byte.
-func jsonEnvelope(t *testing.T, s *connect.Schema, v any) string {
-	t.Helper()
-	jc, err := convert.New(convert.JSONConverterClass, nil, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := jc.FromConnect("t", s, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
+var jsonEnvelope = convert.AvroTestEnvelope
 
 // TestAvroSinkErrorsFollowTolerance runs records through the sink task with
 // the real registry: bad records are named by topic/partition@offset and go

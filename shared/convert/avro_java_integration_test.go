@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"math/big"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/sr"
 
 	avroharness "github.com/serverless-kafka-connect/slkc/localstack/harness/avro"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
+	"github.com/serverless-kafka-connect/slkc/shared/convert"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
 
@@ -24,37 +23,7 @@ type diffCase struct {
 
 func diffCases() []diffCase {
 	opt := func(s *connect.Schema) *connect.Schema { return s.Optionally() }
-	inner := connect.NewStructSchema("", connect.Field{Name: "a", Schema: connect.Primitive(connect.Int32)})
-	inner.Optional = true
-	orders := connect.NewStructSchema("db.orders",
-		connect.Field{Name: "id", Schema: connect.Primitive(connect.Int64)},
-		connect.Field{Name: "amount", Schema: opt(connect.DecimalSchema(2, 10))},
-		connect.Field{Name: "note", Schema: opt(connect.Primitive(connect.String))},
-		connect.Field{Name: "qty", Schema: &connect.Schema{Type: connect.Int16, Default: int16(1)}},
-		connect.Field{Name: "created", Schema: connect.TimestampSchema()},
-		connect.Field{Name: "day", Schema: opt(connect.DateSchema())},
-		connect.Field{Name: "t", Schema: connect.TimeSchema()},
-		connect.Field{Name: "tags", Schema: opt(&connect.Schema{Type: connect.Array, Items: connect.Primitive(connect.String)})},
-		connect.Field{Name: "attrs", Schema: &connect.Schema{Type: connect.Map, Keys: connect.Primitive(connect.String), Values: connect.Primitive(connect.String)}},
-		connect.Field{Name: "counts", Schema: &connect.Schema{Type: connect.Map, Keys: connect.Primitive(connect.Int32), Values: connect.Primitive(connect.Int64)}},
-		connect.Field{Name: "inner", Schema: inner},
-		connect.Field{Name: "flag", Schema: connect.Primitive(connect.Boolean)},
-		connect.Field{Name: "ratio", Schema: connect.Primitive(connect.Float64)},
-		connect.Field{Name: "small", Schema: connect.Primitive(connect.Float32)},
-		connect.Field{Name: "tiny", Schema: connect.Primitive(connect.Int8)},
-		connect.Field{Name: "raw", Schema: opt(connect.Primitive(connect.Bytes))},
-		connect.Field{Name: "big", Schema: connect.DecimalSchema(0, 0)},
-		connect.Field{Name: "doc", Schema: &connect.Schema{Type: connect.String, Doc: "a documented field", Version: 2, Optional: true}},
-	)
-	in := connect.NewStruct(inner)
-	in.Values[0] = int32(7)
-	full := &connect.StructValue{Schema: orders, Values: []any{
-		int64(42), connect.Decimal{Unscaled: big.NewInt(-12345), Scale: 2}, "héllo ✓", int16(3),
-		time.UnixMilli(1700000000123).UTC(), time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC), time.UnixMilli(3723004).UTC(),
-		[]any{"a", "b"}, []connect.MapEntry{{Key: "k1", Value: "v1"}}, []connect.MapEntry{{Key: int32(-2), Value: int64(20)}},
-		in, true, 1.5, float32(0.25), int8(-5), []byte{0, 1, 2, 255},
-		connect.Decimal{Unscaled: new(big.Int).Lsh(big.NewInt(1), 100), Scale: 0}, "d",
-	}}
+	orders, full := convert.AvroTestOrders()
 	nulls := &connect.StructValue{Schema: orders, Values: append([]any(nil), full.Values...)}
 	for i, f := range orders.Fields {
 		if f.Schema.Optional {

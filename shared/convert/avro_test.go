@@ -43,7 +43,22 @@ func avroOrdersSchema() *connect.Schema {
 		connect.Field{Name: "tiny", Schema: connect.Primitive(connect.Int8)},
 		connect.Field{Name: "raw", Schema: opt(connect.Primitive(connect.Bytes))},
 		connect.Field{Name: "big", Schema: connect.DecimalSchema(0, 0)},
+		connect.Field{Name: "doc", Schema: &connect.Schema{Type: connect.String, Doc: "a documented field", Version: 2, Optional: true}},
 	)
+}
+
+// AvroTestOrders returns a schema exercising every mapping of AvroData and
+// a value of it; the integration tests (package convert_test) share it.
+func AvroTestOrders() (*connect.Schema, *connect.StructValue) {
+	s := avroOrdersSchema()
+	return s, avroOrdersValue(s)
+}
+
+// AvroTestEnvelope renders Connect data as JsonConverter does
+// (schemas.enable=true), a byte-exact way to compare Connect data.
+func AvroTestEnvelope(t *testing.T, s *connect.Schema, v any) string {
+	t.Helper()
+	return envelope(t, s, v)
 }
 
 const avroOrdersText = `{"type":"record","name":"orders","namespace":"db","fields":[` +
@@ -63,7 +78,8 @@ const avroOrdersText = `{"type":"record","name":"orders","namespace":"db","field
 	`{"name":"small","type":"float"},` +
 	`{"name":"tiny","type":{"type":"int","connect.type":"int8"}},` +
 	`{"name":"raw","type":["null","bytes"],"default":null},` +
-	`{"name":"big","type":{"type":"bytes","connect.version":1,"connect.parameters":{"scale":"0"},"connect.name":"org.apache.kafka.connect.data.Decimal","logicalType":"decimal","precision":64,"scale":0}}` +
+	`{"name":"big","type":{"type":"bytes","connect.version":1,"connect.parameters":{"scale":"0"},"connect.name":"org.apache.kafka.connect.data.Decimal","logicalType":"decimal","precision":64,"scale":0}},` +
+	`{"name":"doc","type":["null",{"type":"string","connect.doc":"a documented field","connect.version":2}],"default":null}` +
 	`],"connect.name":"db.orders"}`
 
 func avroOrdersValue(s *connect.Schema) *connect.StructValue {
@@ -73,13 +89,13 @@ func avroOrdersValue(s *connect.Schema) *connect.StructValue {
 	sv.Values = []any{
 		int64(42),
 		connect.Decimal{Unscaled: big.NewInt(-12345), Scale: 2},
-		"héllo",
+		"héllo ✓",
 		int16(3),
 		time.UnixMilli(1700000000123).UTC(),
 		time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC),
 		time.UnixMilli(3723004).UTC(),
 		[]any{"a", "b"},
-		[]connect.MapEntry{{Key: "k1", Value: "v1"}, {Key: "k2", Value: "v2"}},
+		[]connect.MapEntry{{Key: "k1", Value: "v1"}},
 		[]connect.MapEntry{{Key: int32(1), Value: int64(10)}, {Key: int32(-2), Value: int64(20)}},
 		inner,
 		true,
@@ -88,6 +104,7 @@ func avroOrdersValue(s *connect.Schema) *connect.StructValue {
 		int8(-5),
 		[]byte{0, 1, 2, 255},
 		connect.Decimal{Unscaled: new(big.Int).Lsh(big.NewInt(1), 100), Scale: 0},
+		"d",
 	}
 	return sv
 }

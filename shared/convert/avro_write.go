@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/twmb/avro"
 
@@ -610,55 +609,19 @@ func avroLogicalRaw(s *connect.Schema, v any) (any, error) {
 		if s.Type != connect.Int32 {
 			return v, nil
 		}
-		if t, ok := v.(time.Time); ok {
-			ms := t.UnixMilli()
-			if ms%millisPerDay != 0 || t.Nanosecond()%1e6 != 0 {
-				return nil, fmt.Errorf("Date: %s has a time of day in UTC; Kafka Connect Date values must be midnight UTC", t.Format(time.RFC3339Nano))
-			}
-			days := ms / millisPerDay
-			if days < math.MinInt32 || days > math.MaxInt32 {
-				return nil, fmt.Errorf("Date: %s out of int32 day range", t.Format(time.RFC3339))
-			}
-			return int32(days), nil
-		}
-		n, err := toInt(v, math.MinInt32, math.MaxInt32)
-		if err != nil {
-			return nil, fmt.Errorf("Date: want time.Time or int32 days: %w", err)
-		}
-		return int32(n), nil
+		days, err := logicalDays(v)
+		return int32(days), err
 	case connect.TimeName:
 		if s.Type != connect.Int32 {
 			return v, nil
 		}
-		var ms int64
-		switch x := v.(type) {
-		case time.Time:
-			ms = x.UnixMilli()
-		case time.Duration:
-			ms = x.Milliseconds()
-		default:
-			n, err := toInt(v, math.MinInt32, math.MaxInt32)
-			if err != nil {
-				return nil, fmt.Errorf("Time: want time.Time, time.Duration or int32 millis: %w", err)
-			}
-			ms = n
-		}
-		if ms < 0 || ms >= millisPerDay {
-			return nil, fmt.Errorf("Time: %d ms is outside one day; Kafka Connect Time values are 1970-01-01T00:00:00Z plus 0..86399999 ms", ms)
-		}
-		return int32(ms), nil
+		ms, err := logicalTimeMillis(v)
+		return int32(ms), err
 	case connect.TimestampName:
 		if s.Type != connect.Int64 {
 			return v, nil
 		}
-		if t, ok := v.(time.Time); ok {
-			return t.UnixMilli(), nil
-		}
-		n, err := toInt(v, math.MinInt64, math.MaxInt64)
-		if err != nil {
-			return nil, fmt.Errorf("Timestamp: want time.Time or int64 millis: %w", err)
-		}
-		return n, nil
+		return logicalTimestampMillis(v)
 	}
 	return v, nil
 }
