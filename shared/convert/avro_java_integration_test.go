@@ -3,8 +3,6 @@ package convert_test
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
-	"reflect"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -119,14 +117,4 @@ func TestAvroJavaDifferential(t *testing.T) {
 }
 
 // sameJSON compares two JSON texts ignoring object key order.
-func sameJSON(t *testing.T, a, b string) bool {
-	t.Helper()
-	var x, y any
-	if err := json.Unmarshal([]byte(a), &x); err != nil {
-		t.Fatalf("%v: %s", err, a)
-	}
-	if err := json.Unmarshal([]byte(b), &y); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
-	return reflect.DeepEqual(x, y)
-}
+var sameJSON = convert.AvroTestJSONEqual

@@ -293,6 +293,10 @@ func TestAvroReadsSchemaWithoutConnectMetadata(t *testing.T) {
 	}
 }
 
+// AvroTestJSONEqual reports whether two JSON texts are equal ignoring
+// object key order.
+func AvroTestJSONEqual(t *testing.T, a, b string) bool { return jsonEqual(t, a, b) }
+
 func jsonEqual(t *testing.T, a, b string) bool {
 	t.Helper()
 	var x, y any
