@@ -62,7 +62,10 @@ type avroConverter struct {
 	byText map[string]*avroWriteSchema          // and by Avro text
 	reads  map[int]*avroReadSchema              // reader schemas by id
 	latest map[string]*avroLatest               // use.latest.version, by subject
+	ids    map[subjectText]int                  // schema ids by subject and Avro text
 }
+
+type subjectText struct{ subject, text string }
 
 // avroLatest is the latest schema of a subject and, per writer schema
 // text, the resolver that rewrites data into it.
@@ -86,7 +89,7 @@ func newAvro(props map[string]string, isKey bool) (*avroConverter, error) {
 	}
 	c := &avroConverter{isKey: isKey, autoRegister: true, strategy: TopicNameStrategy, timeout: 30 * time.Second,
 		bySch: map[*connect.Schema]*avroWriteSchema{}, byText: map[string]*avroWriteSchema{},
-		reads: map[int]*avroReadSchema{}, latest: map[string]*avroLatest{}}
+		reads: map[int]*avroReadSchema{}, latest: map[string]*avroLatest{}, ids: map[subjectText]int{}}
 	var errs []error
 	cfg := registry.Config{}
 	raw := strings.TrimSpace(props[avroKeyURL])
@@ -211,33 +214,21 @@ func (c *avroConverter) FromConnect(topic string, schema *connect.Schema, value 
 	if err != nil {
 		return nil, errclass.Data(fmt.Errorf("AvroConverter: topic %q: %w", topic, err))
 	}
-	ctx, cancel := c.ctx()
-	defer cancel()
 	var id int
-	codec := ws.codec
-	switch {
-	case c.autoRegister:
-		if id, err = c.reg.Register(ctx, subject, ws.text); err != nil {
-			return nil, fmt.Errorf("AvroConverter: %w", err)
-		}
-	case c.useLatest:
-		l, err := c.latestFor(ctx, subject)
+	if c.useLatest && !c.autoRegister {
+		l, err := c.latestFor(subject)
 		if err != nil {
 			return nil, fmt.Errorf("AvroConverter: %w", err)
 		}
-		id = l.id
 		if l.text != ws.text {
 			return c.rewrite(l, ws, generic, subject)
 		}
-	default:
-		v, err := c.reg.Lookup(ctx, subject, ws.text)
-		if err != nil {
-			return nil, fmt.Errorf("AvroConverter: %w", err)
-		}
-		id = v.ID
+		id = l.id
+	} else if id, err = c.schemaID(subject, ws.text); err != nil {
+		return nil, fmt.Errorf("AvroConverter: %w", err)
 	}
 	out := binary.BigEndian.AppendUint32([]byte{avroMagic}, uint32(id))
-	out, err = codec.AppendEncode(out, generic)
+	out, err = ws.codec.AppendEncode(out, generic)
 	if err != nil {
 		return nil, errclass.Data(fmt.Errorf("AvroConverter: topic %q: %w", topic, err))
 	}
@@ -276,13 +267,48 @@ func (c *avroConverter) rewrite(l *avroLatest, ws *avroWriteSchema, generic any,
 	return out, nil
 }
 
-func (c *avroConverter) latestFor(ctx context.Context, subject string) (*avroLatest, error) {
+// schemaID is the id of text under subject: registered there
+// (auto.register.schemas) or looked up; known ids cost no registry call.
+func (c *avroConverter) schemaID(subject, text string) (int, error) {
+	k := subjectText{subject, text}
+	c.mu.Lock()
+	id, ok := c.ids[k]
+	c.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	ctx, cancel := c.ctx()
+	defer cancel()
+	if c.autoRegister {
+		var err error
+		if id, err = c.reg.Register(ctx, subject, text); err != nil {
+			return 0, err
+		}
+	} else {
+		v, err := c.reg.Lookup(ctx, subject, text)
+		if err != nil {
+			return 0, err
+		}
+		id = v.ID
+	}
+	c.mu.Lock()
+	if len(c.ids) >= avroCacheSize {
+		clear(c.ids)
+	}
+	c.ids[k] = id
+	c.mu.Unlock()
+	return id, nil
+}
+
+func (c *avroConverter) latestFor(subject string) (*avroLatest, error) {
 	c.mu.Lock()
 	l, ok := c.latest[subject]
 	c.mu.Unlock()
 	if ok {
 		return l, nil
 	}
+	ctx, cancel := c.ctx()
+	defer cancel()
 	got, err := c.reg.LatestVersion(ctx, subject)
 	if err != nil {
 		return nil, err

@@ -644,9 +644,15 @@ func (n *wnode) encode(v any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n.union {
+	switch {
+	case !n.union:
+		return out, nil
+	case n.kind == "record" || n.kind == "map" || n.kind == "array":
+		// A bare map could be read as a tagged union; name the branch.
 		return map[string]any{n.tag: out}, nil
 	}
+	// ["null", primitive]: the Go type (int32, int64, float32, ...)
+	// selects the branch, without a map per value.
 	return out, nil
 }
 
