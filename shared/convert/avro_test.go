@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -626,5 +628,40 @@ func TestAvroReadsSchemaReferences(t *testing.T) {
 	want := `{"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"name"},{"type":"struct","fields":[{"type":"string","optional":false,"field":"city"}],"optional":true,"name":"com.acme.Address","field":"home"}],"optional":false,"name":"com.acme.Person"},"payload":{"name":"Ann","home":{"city":"Oslo"}}}`
 	if got := envelope(t, s, v); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestAvroConcurrentUse(t *testing.T) {
+	c, _ := newFakeAvro(t, nil, false)
+	s := avroOrdersSchema()
+	want := envelope(t, s, avroOrdersValue(s))
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				b, err := c.FromConnect(fmt.Sprintf("t%d", (g+i)%3), s, avroOrdersValue(s))
+				if err != nil {
+					errs <- err
+					return
+				}
+				gs, gv, err := c.ToConnect("t", b)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got := envelope(t, gs, gv); got != want {
+					errs <- fmt.Errorf("got %s", got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
