@@ -215,8 +215,8 @@ func (r *avroReader) complex(o map[string]any, ns string, forceOptional bool, fi
 	}
 	logical, _ := o[avroPropLogicalType].(string)
 	connectType, _ := o[avroPropConnectType].(string)
-	n := &rnode{kind: typ}
 	s := &connect.Schema{}
+	n := &rnode{kind: typ, conn: s}
 	var full string
 	switch typ {
 	case "boolean":
@@ -242,7 +242,8 @@ func (r *avroReader) complex(o map[string]any, ns string, forceOptional bool, fi
 			}
 		}
 		if typ == "fixed" {
-			full = fullName(o["name"].(string), nsOf(o, ns))
+			name, _ := o["name"].(string)
+			full = fullName(name, nsOf(o, ns))
 			r.defs[full] = avroDef{o, nsOf(o, ns)}
 			size, _ := o["size"].(json.Number)
 			if s.Parameters == nil {

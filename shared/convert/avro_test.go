@@ -665,3 +665,54 @@ func TestAvroConcurrentUse(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAvroDefaultsRoundTrip: field defaults go into the Avro schema (field
+// "default" and connect.default) and come back as the same Connect defaults.
+func TestAvroDefaultsRoundTrip(t *testing.T) {
+	withDefault := func(s *connect.Schema, d any) *connect.Schema { c := *s; c.Default = d; return &c }
+	ts := time.UnixMilli(1700000000000).UTC()
+	s := connect.NewStructSchema("d.Defaults",
+		connect.Field{Name: "s", Schema: withDefault(connect.Primitive(connect.String), "x")},
+		connect.Field{Name: "b", Schema: withDefault(connect.Primitive(connect.Boolean), true)},
+		connect.Field{Name: "f", Schema: withDefault(connect.Primitive(connect.Float64), 2.5)},
+		connect.Field{Name: "raw", Schema: withDefault(connect.Primitive(connect.Bytes), []byte{0, 200})},
+		connect.Field{Name: "ts", Schema: withDefault(connect.TimestampSchema(), ts)},
+		connect.Field{Name: "dec", Schema: withDefault(connect.DecimalSchema(2, 5), connect.Decimal{Unscaled: big.NewInt(150), Scale: 2})},
+		connect.Field{Name: "arr", Schema: withDefault(&connect.Schema{Type: connect.Array, Items: connect.Primitive(connect.Int32)}, []any{int32(1), int32(2)})},
+		connect.Field{Name: "m", Schema: withDefault(&connect.Schema{Type: connect.Map, Keys: connect.Primitive(connect.String), Values: connect.Primitive(connect.Int64)}, []connect.MapEntry{{Key: "a", Value: int64(1)}})},
+		connect.Field{Name: "opt", Schema: withDefault(connect.Primitive(connect.Int32).Optionally(), int32(7))},
+	)
+	ws, err := newAvroWriteSchema(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ws.text, `{"name":"opt","type":[{"type":"int","connect.default":7},"null"],"default":7}`) {
+		t.Errorf("optional field with a default: want [int, null] with default 7 in %s", ws.text)
+	}
+	rs, err := newAvroReadSchema(ws.text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rs.root.conn
+	for i, f := range s.Fields {
+		g := got.Fields[i].Schema
+		if want, have := envelope(t, f.Schema, f.Schema.Default), envelope(t, g, g.Default); want != have {
+			t.Errorf("field %s default:\n got  %s\n want %s", f.Name, have, want)
+		}
+	}
+	// A null value of a field with a default is written as the default,
+	// as Connect's Struct.get returns it.
+	c, _ := newFakeAvro(t, nil, false)
+	b, err := c.FromConnect("t", s, connect.NewStruct(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, gv, err := c.ToConnect("t", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := gv.(*connect.StructValue)
+	if v, _ := sv.Get("s"); v != "x" {
+		t.Errorf("s = %v, want the default x (%s)", v, envelope(t, gs, gv))
+	}
+}
