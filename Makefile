@@ -82,3 +82,4 @@ lint: ## gofmt check, go vet and staticcheck
 -include localstack/demo.mk
 -include localstack/bench.mk
 -include localstack/reliability.mk
+-include localstack/avro.mk

@@ -7,6 +7,10 @@
 #   localstack/stack.sh down     stop the processes this script started (by recorded PID)
 #   localstack/stack.sh clean    down, then delete data and logs
 #   localstack/stack.sh env      print the environment variables the tests and functions use
+#   localstack/stack.sh mvn-libs NAME POM  resolve localstack/maven/POM into the cache; print the folder
+#   localstack/stack.sh registry-up|registry-status|registry-down
+#                                Apicurio Registry (Confluent-compatible API), started only on
+#                                demand by the tests and targets that need a schema registry
 #
 # Data, logs and PID files live under $SLKC_LOCAL_DIR (default: <repo>/.local,
 # git-ignored). Downloaded jars are cached under $SLKC_CACHE_DIR (default
@@ -102,6 +106,7 @@ match_of() {
     kafka) echo "kafka.Kafka" ;;
     dynamodb) echo "dynamodbv2.local.main.ServerRunner" ;;
     mariadb) echo "mariadbd" ;;
+    registry) echo "apicurio-registry-$APICURIO_VERSION" ;;
   esac
 }
 
@@ -246,6 +251,81 @@ SQL
   return 0
 }
 
+# ---------- schema registry (Apicurio, on demand) ----------
+# Apicurio Registry's distribution archive from Maven Central (a Quarkus
+# app, in-memory storage); its Confluent-compatible API is
+# /apis/ccompat/v7. It needs Java 21+; Kafka and DynamoDB Local keep the
+# default java.
+
+APICURIO_VERSION="${SLKC_APICURIO_VERSION:-3.3.3}"
+REGISTRY_PORT="${SLKC_REGISTRY_PORT:-8081}"
+REGISTRY_MGMT_PORT="${SLKC_REGISTRY_MANAGEMENT_PORT:-8091}"
+
+registry_url() { echo "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; }
+
+# java21: print a java of version 21 or newer ($SLKC_REGISTRY_JAVA, the
+# java on PATH, or one under /usr/lib/jvm), or fail naming what was found.
+java21() {
+  local j v seen=""
+  for j in "${SLKC_REGISTRY_JAVA:-}" "$(command -v java || true)" "${SLKC_JVM_DIR:-/usr/lib/jvm}"/*/bin/java; do
+    [[ -n "$j" && -x "$j" ]] || continue
+    v="$("$j" -version 2>&1 | sed -nE '1s/.*version "([0-9]+).*/\1/p')"
+    seen="$seen $j($v)"
+    if [[ "$v" =~ ^[0-9]+$ ]] && ((v >= 21)); then echo "$j"; return 0; fi
+  done
+  die "Apicurio Registry $APICURIO_VERSION needs Java 21 or newer; found:${seen:- no java}. Install one (e.g. apt-get install -y openjdk-21-jre-headless, or Temurin under /usr/lib/jvm) or set SLKC_REGISTRY_JAVA"
+}
+
+# ensure_registry: fetch and unpack the archive once into the cache.
+ensure_registry() {
+  local dir="$CACHE_DIR/apicurio-registry-$APICURIO_VERSION" tmp
+  [[ -f "$dir/.complete" ]] && return 0
+  command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install -y maven)"
+  mkdir -p "$CACHE_DIR"
+  tmp="$(mktemp -d "$CACHE_DIR/apicurio.XXXXXX")"
+  log "fetching io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all from Maven Central"
+  mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
+    -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" -DoutputDirectory="$tmp" \
+    >"$CACHE_DIR/mvn-apicurio.log" 2>&1 || { rm -rf "$tmp"; die "maven could not fetch Apicurio Registry (see $CACHE_DIR/mvn-apicurio.log)"; }
+  rm -rf "$dir" && mkdir -p "$dir"
+  tar xzf "$tmp"/*.tar.gz -C "$dir" || { rm -rf "$tmp" "$dir"; die "could not unpack the Apicurio Registry archive"; }
+  rm -rf "$tmp"
+  [[ -f "$dir/quarkus-run.jar" ]] || die "Apicurio Registry archive has no quarkus-run.jar"
+  touch "$dir/.complete"
+}
+
+registry_healthy() {
+  curl -sf -o /dev/null -m 2 "$(registry_url)/subjects"
+}
+
+cmd_registry_up() {
+  mkdir -p "$LOG_DIR" "$PID_DIR"
+  if running registry "$(match_of registry)"; then
+    wait_for registry "$LOG_DIR/registry.log" registry_healthy
+    registry_url; return 0
+  fi
+  port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is in use by another process; stop it or set SLKC_REGISTRY_PORT"
+  local java; java="$(java21)"
+  ensure_registry
+  log "starting Apicurio Registry $APICURIO_VERSION on 127.0.0.1:$REGISTRY_PORT"
+  nohup "$java" -Xms64m -Xmx512m -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
+    -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$REGISTRY_MGMT_PORT" \
+    -Dquarkus.otel.sdk.disabled=true -Dquarkus.analytics.disabled=true \
+    -jar "$CACHE_DIR/apicurio-registry-$APICURIO_VERSION/quarkus-run.jar" >"$LOG_DIR/registry.log" 2>&1 </dev/null &
+  echo $! >"$(pidfile registry)"
+  wait_for registry "$LOG_DIR/registry.log" registry_healthy
+  registry_url
+}
+
+cmd_registry_status() {
+  if ! running registry "$(match_of registry)"; then echo "registry  stopped"; return 1; fi
+  if registry_healthy; then
+    printf 'registry  healthy   pid %-7s %s\n' "$(cat "$(pidfile registry)")" "$(registry_url)"
+  else
+    printf 'registry  unhealthy pid %-7s log %s\n' "$(cat "$(pidfile registry)")" "$LOG_DIR/registry.log"; return 1
+  fi
+}
+
 # ---------- commands ----------
 
 cmd_up() {
@@ -304,6 +384,7 @@ cmd_down() {
   stop_one kafka
   stop_one dynamodb
   stop_one mariadb
+  stop_one registry
 }
 
 cmd_env() {
@@ -323,5 +404,9 @@ case "${1:-}" in
   down) cmd_down ;;
   clean) cmd_down; rm -rf "$LOCAL_DIR"; log "removed $LOCAL_DIR" ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up|status|down|clean|env" >&2; exit 2 ;;
+  registry-up) cmd_registry_up ;;
+  registry-status) cmd_registry_status ;;
+  registry-down) stop_one registry ;;
+  mvn-libs) mkdir -p "$CACHE_DIR"; mvn_libs "${2:?name}" "${3:?pom file under localstack/maven}"; echo "$CACHE_DIR/$2-lib" ;;
+  *) echo "usage: $0 up|status|down|clean|env|registry-up|registry-status|registry-down|mvn-libs NAME POM" >&2; exit 2 ;;
 esac

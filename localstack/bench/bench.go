@@ -244,6 +244,13 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 	meanJSON := float64(vbytes) / float64(len(sd.Values))
 	b.rep.Add(Figure{Section: "data", Name: "JsonConverter value size " + d.Label, Value: meanJSON, Unit: "B/record",
 		Note: fmt.Sprintf("schemas.enable=true envelope; row on the MySQL wire %.0f B", d.MeanBytes)})
+	figs, err := converterFigures(sd.Records, topic, d.Label, os.Getenv("SLKC_SCHEMA_REGISTRY_URL"))
+	if err != nil {
+		return err
+	}
+	for _, f := range figs {
+		b.rep.Add(f)
+	}
 
 	// A produce ceiling at the size our messages really have, for reading
 	// the source ratio (the brief's ceiling is the row bytes above).

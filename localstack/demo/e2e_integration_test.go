@@ -31,13 +31,13 @@ func binaries(t *testing.T) (buildDir, runner string) {
 	return buildDir, testenv.BuildCommand(t, filepath.Join(buildDir, "bin"), "./localstack/cmd/slkc-local")
 }
 
-// isolatedPipeline copies connectors/pipeline into a temporary folder,
+// isolatedPipeline copies connectors/<folder> into a temporary folder,
 // renaming the connectors (hence consumer groups and state keys), topics
 // and the DynamoDB table with suffix so the test shares nothing with
 // `make demo` or other tests.
-func isolatedPipeline(t *testing.T, suffix string) string {
+func isolatedPipeline(t *testing.T, folder, suffix string) string {
 	t.Helper()
-	src := filepath.Join(repoRoot, "connectors", "pipeline")
+	src := filepath.Join(repoRoot, "connectors", folder)
 	paths, err := filepath.Glob(filepath.Join(src, "*.json"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("pipeline files in %s: %v", src, err)
@@ -126,6 +126,13 @@ func TestEndToEndThroughTheRunner(t *testing.T) {
 // all removed at the end.
 func e2eSetup(t *testing.T) (Config, Pipeline) {
 	t.Helper()
+	return e2eSetupFrom(t, "pipeline", nil)
+}
+
+// e2eSetupFrom is e2eSetup for the pipeline in connectors/<folder>, with
+// extra environment for the functions.
+func e2eSetupFrom(t *testing.T, folder string, extraEnv map[string]string) (Config, Pipeline) {
+	t.Helper()
 	env := testenv.New(t)
 	ddb := env.Dynamo(t)
 	kafka := env.Kafka(t)
@@ -133,7 +140,7 @@ func e2eSetup(t *testing.T) (Config, Pipeline) {
 	buildDir, runner := binaries(t)
 	suffix := testenv.UniqueName(t, "", 20)
 	suffix = strings.Trim(strings.ReplaceAll(suffix, "_", "-"), "-")
-	pipeline := isolatedPipeline(t, suffix)
+	pipeline := isolatedPipeline(t, folder, suffix)
 
 	tables := state.Tables{
 		Offsets: env.DynamoTable(t, state.OffsetsTableInput("x")),
@@ -154,6 +161,9 @@ func e2eSetup(t *testing.T) (Config, Pipeline) {
 		t.Fatal(err)
 	}
 	fnEnv["SLKC_KAFKA_BOOTSTRAP"] = env.Bootstrap()
+	for k, v := range extraEnv {
+		fnEnv[k] = v
+	}
 	if ep := env.DynamoEndpoint(); ep != "" {
 		// The runner hands its own AWS_ENDPOINT_URL_* to the functions only
 		// when set in its environment; make the local endpoint explicit.

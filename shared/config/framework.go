@@ -77,6 +77,7 @@ const (
 	JsonConverter      = "org.apache.kafka.connect.json.JsonConverter"
 	StringConverter    = "org.apache.kafka.connect.storage.StringConverter"
 	ByteArrayConverter = "org.apache.kafka.connect.converters.ByteArrayConverter"
+	AvroConverter      = "io.confluent.connect.avro.AvroConverter"
 	// SimpleHeaderConverter is Kafka Connect's default header.converter.
 	SimpleHeaderConverter = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 )
@@ -98,7 +99,7 @@ const (
 	GroupLambda      = "AWS Lambda"
 )
 
-var converterValidator = OneOf(JsonConverter, StringConverter, ByteArrayConverter)
+var converterValidator = OneOf(JsonConverter, StringConverter, ByteArrayConverter, AvroConverter)
 
 // CommonDef returns a new Def of the keys every connector accepts, without
 // the aws.lambda.* deployment keys (LambdaDef) and the sink keys (SinkDef).

@@ -120,7 +120,7 @@ func TestFrameworkInvalidValues(t *testing.T) {
 		{KeyTopics, ""},
 		{KeyTopics, "ok,bad topic"},
 		{KeyIdentifiersPermissive, "yes"},
-		{KeyKeyConverter, "io.confluent.connect.avro.AvroConverter"},
+		{KeyKeyConverter, "io.confluent.connect.protobuf.ProtobufConverter"},
 		{KeyValueConverter, "org.apache.kafka.connect.json.JsonConvertr"},
 		{KeyHeaderConverter, "x.Y"},
 		{KeyKeySchemas, "yes"},

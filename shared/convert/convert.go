@@ -40,12 +40,13 @@ const (
 	IntegerConverterClass   = "org.apache.kafka.connect.converters.IntegerConverter"
 	LongConverterClass      = "org.apache.kafka.connect.converters.LongConverter"
 	DoubleConverterClass    = "org.apache.kafka.connect.converters.DoubleConverter"
+	// AvroConverterClass is defined with the converter in avro.go.
 )
 
 // Classes lists the converter classes New accepts, sorted.
 func Classes() []string {
 	c := []string{JSONConverterClass, StringConverterClass, ByteArrayConverterClass,
-		IntegerConverterClass, LongConverterClass, DoubleConverterClass}
+		IntegerConverterClass, LongConverterClass, DoubleConverterClass, AvroConverterClass}
 	sort.Strings(c)
 	return c
 }
@@ -70,7 +71,14 @@ func (e *ConfigError) Error() string {
 // (BASE64, the default, or NUMERIC; case-insensitive), schemas.cache.size
 // (default 1000), replace.null.with.default (default true) and
 // converter.type (key|value). StringConverter accepts converter.encoding (only
-// UTF-8) and converter.type. The others accept converter.type only.
+// UTF-8) and converter.type. AvroConverter accepts schema.registry.url
+// (required), basic.auth.credentials.source (URL or USER_INFO),
+// basic.auth.user.info, auto.register.schemas (default true),
+// use.latest.version (default false), key.subject.name.strategy and
+// value.subject.name.strategy (TopicNameStrategy, the default,
+// RecordNameStrategy, TopicRecordNameStrategy) and
+// schema.registry.request.timeout.ms (default 30000). The others accept
+// converter.type only.
 //
 // An unknown class returns an error listing the supported classes; an unknown
 // property or bad value returns a *ConfigError naming it.
@@ -102,6 +110,8 @@ func New(class string, props map[string]string, isKey bool) (Converter, error) {
 	case DoubleConverterClass:
 		err = checkProps(props, nil)
 		c = numberConverter{kind: connect.Float64}
+	case AvroConverterClass:
+		c, err = newAvro(props, isKey)
 	default:
 		return nil, fmt.Errorf("convert: unknown converter class %q: supported classes are %s", class, strings.Join(Classes(), ", "))
 	}

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )
@@ -342,50 +341,23 @@ func (c *jsonConverter) appendLogical(b []byte, s *connect.Schema, v any) ([]byt
 		var tmp [16]byte
 		return appendBase64(b, appendTwosComplement(tmp[:0], u)), nil
 	case connect.DateName:
-		switch x := v.(type) {
-		case time.Time:
-			ms := x.UnixMilli()
-			if ms%millisPerDay != 0 || x.Nanosecond()%1e6 != 0 {
-				return b, &FieldError{Err: fmt.Errorf("Date: %s has a time of day in UTC; Kafka Connect Date values must be midnight UTC", x.Format(time.RFC3339Nano))}
-			}
-			days := ms / millisPerDay
-			if days < math.MinInt32 || days > math.MaxInt32 {
-				return b, &FieldError{Err: fmt.Errorf("Date: %s out of int32 day range", x.Format(time.RFC3339))}
-			}
-			return strconv.AppendInt(b, days, 10), nil
-		}
-		n, err := toInt(v, math.MinInt32, math.MaxInt32)
+		days, err := logicalDays(v)
 		if err != nil {
-			return b, &FieldError{Err: fmt.Errorf("Date: want time.Time or int32 days: %w", err)}
+			return b, &FieldError{Err: err}
 		}
-		return strconv.AppendInt(b, n, 10), nil
+		return strconv.AppendInt(b, days, 10), nil
 	case connect.TimeName:
-		var ms int64
-		switch x := v.(type) {
-		case time.Time:
-			ms = x.UnixMilli()
-		case time.Duration:
-			ms = x.Milliseconds()
-		default:
-			n, err := toInt(v, math.MinInt32, math.MaxInt32)
-			if err != nil {
-				return b, &FieldError{Err: fmt.Errorf("Time: want time.Time, time.Duration or int32 millis: %w", err)}
-			}
-			ms = n
-		}
-		if ms < 0 || ms >= millisPerDay {
-			return b, &FieldError{Err: fmt.Errorf("Time: %d ms is outside one day; Kafka Connect Time values are 1970-01-01T00:00:00Z plus 0..86399999 ms", ms)}
+		ms, err := logicalTimeMillis(v)
+		if err != nil {
+			return b, &FieldError{Err: err}
 		}
 		return strconv.AppendInt(b, ms, 10), nil
 	default: // Timestamp
-		if x, ok := v.(time.Time); ok {
-			return strconv.AppendInt(b, x.UnixMilli(), 10), nil
-		}
-		n, err := toInt(v, math.MinInt64, math.MaxInt64)
+		ms, err := logicalTimestampMillis(v)
 		if err != nil {
-			return b, &FieldError{Err: fmt.Errorf("Timestamp: want time.Time or int64 millis: %w", err)}
+			return b, &FieldError{Err: err}
 		}
-		return strconv.AppendInt(b, n, 10), nil
+		return strconv.AppendInt(b, ms, 10), nil
 	}
 }
 

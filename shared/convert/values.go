@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )
@@ -258,4 +259,61 @@ func parseJSONDecimal(s string) (connect.Decimal, error) {
 	}
 	d.Scale = int32(sc)
 	return d, nil
+}
+
+// logicalDays is a Date value as int32 days since the epoch, as Kafka's
+// Date.fromLogical computes it: a time.Time at midnight UTC, or the days.
+func logicalDays(v any) (int64, error) {
+	if x, ok := v.(time.Time); ok {
+		ms := x.UnixMilli()
+		if ms%millisPerDay != 0 || x.Nanosecond()%1e6 != 0 {
+			return 0, fmt.Errorf("Date: %s has a time of day in UTC; Kafka Connect Date values must be midnight UTC", x.Format(time.RFC3339Nano))
+		}
+		days := ms / millisPerDay
+		if days < math.MinInt32 || days > math.MaxInt32 {
+			return 0, fmt.Errorf("Date: %s out of int32 day range", x.Format(time.RFC3339))
+		}
+		return days, nil
+	}
+	n, err := toInt(v, math.MinInt32, math.MaxInt32)
+	if err != nil {
+		return 0, fmt.Errorf("Date: want time.Time or int32 days: %w", err)
+	}
+	return n, nil
+}
+
+// logicalTimeMillis is a Time value as milliseconds since midnight
+// (Kafka's Time.fromLogical): a time.Time on 1970-01-01 UTC, a
+// time.Duration or the millis.
+func logicalTimeMillis(v any) (int64, error) {
+	var ms int64
+	switch x := v.(type) {
+	case time.Time:
+		ms = x.UnixMilli()
+	case time.Duration:
+		ms = x.Milliseconds()
+	default:
+		n, err := toInt(v, math.MinInt32, math.MaxInt32)
+		if err != nil {
+			return 0, fmt.Errorf("Time: want time.Time, time.Duration or int32 millis: %w", err)
+		}
+		ms = n
+	}
+	if ms < 0 || ms >= millisPerDay {
+		return 0, fmt.Errorf("Time: %d ms is outside one day; Kafka Connect Time values are 1970-01-01T00:00:00Z plus 0..86399999 ms", ms)
+	}
+	return ms, nil
+}
+
+// logicalTimestampMillis is a Timestamp value as epoch milliseconds: a
+// time.Time or the millis.
+func logicalTimestampMillis(v any) (int64, error) {
+	if x, ok := v.(time.Time); ok {
+		return x.UnixMilli(), nil
+	}
+	n, err := toInt(v, math.MinInt64, math.MaxInt64)
+	if err != nil {
+		return 0, fmt.Errorf("Timestamp: want time.Time or int64 millis: %w", err)
+	}
+	return n, nil
 }

@@ -114,7 +114,9 @@ func (t *Task) prepare(p *partState, r *run) {
 		}
 		rec, keep, stage, err := t.convert(raw)
 		if err != nil {
-			if !t.tolerateAll() {
+			// A retryable failure (a schema registry that cannot be
+			// reached) is retried even under errors.tolerance=all.
+			if !t.tolerateAll() || errclass.IsRetryable(err) {
 				p.stop(raw.Offset, stage, fmt.Errorf("%s: %w", stage, err))
 				return
 			}

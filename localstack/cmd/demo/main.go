@@ -119,6 +119,11 @@ func setup(ctx context.Context, c *demo.Config, database string) error {
 	}
 	bootstrap := getenv("SLKC_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 	c.Env["SLKC_KAFKA_BOOTSTRAP"] = bootstrap
+	// Pipelines with registry-backed converters (connectors/pipeline-avro)
+	// name the registry with ${env:SLKC_SCHEMA_REGISTRY_URL}.
+	if u := os.Getenv("SLKC_SCHEMA_REGISTRY_URL"); u != "" {
+		c.Env["SLKC_SCHEMA_REGISTRY_URL"] = u
+	}
 	c.Tables = state.TablesFromEnv()
 	if c.MySQL, err = demo.OpenMySQL(dsn); err != nil {
 		return fmt.Errorf("%w (is the local stack up? make local-up)", err)
