@@ -308,5 +308,8 @@ case "${1:-}" in
   down) cmd_down ;;
   clean) cmd_down; rm -rf "$LOCAL_DIR"; log "removed $LOCAL_DIR" ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up|status|down|clean|env" >&2; exit 2 ;;
+  libs) # libs NAME POM: resolve localstack/maven/POM (cached) and print the jar directory
+    [[ $# -eq 3 ]] || die "usage: $0 libs NAME POM"
+    mkdir -p "$CACHE_DIR"; mvn_libs "$2" "$3"; echo "$CACHE_DIR/$2-lib" ;;
+  *) echo "usage: $0 up|status|down|clean|env|libs NAME POM" >&2; exit 2 ;;
 esac
