@@ -170,7 +170,7 @@ func (in *Init) Build(ctx context.Context) error {
 		return in.Errorf("%s: %w", config.KeyValueConverter, err)
 	}
 	if len(fw.Transforms.Aliases) > 0 {
-		if in.Transforms, err = transform.NewChain(fw.Transforms.Aliases, fw.Transforms.Props); err != nil {
+		if in.Transforms, err = transform.NewChain(fw.Transforms); err != nil {
 			return in.Errorf("%s: %w", config.KeyTransforms, err)
 		}
 	}

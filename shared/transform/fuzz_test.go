@@ -39,7 +39,7 @@ func FuzzExtractNewRecordState(f *testing.F) {
 	}
 	var chains []Chain
 	for _, p := range configs {
-		c, err := NewChain([]string{"u"}, map[string]map[string]string{"u": p})
+		c, err := newChain([]string{"u"}, map[string]map[string]string{"u": p})
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -1,0 +1,190 @@
+package transform
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
+)
+
+// maskField is MaskField$Key/$Value: the "fields" get the empty value of
+// their type (0, false, "", epoch, empty list/map) or, with "replacement",
+// that text parsed as the field's type (numbers and strings only). The
+// schema is unchanged. It keeps columns from leaving the database while the
+// column stays in the record.
+type maskField struct {
+	side        side
+	fields      map[string]bool
+	names       []string
+	replacement *string
+	replaceNull bool
+}
+
+func newMaskField(c *config, s side) *maskField {
+	t := &maskField{side: s, fields: map[string]bool{}}
+	t.names = c.requiredList("fields", "the fields to mask")
+	for _, f := range t.names {
+		t.fields[f] = true
+	}
+	if v, ok := c.props["replacement"]; ok {
+		c.used["replacement"] = true
+		if v == "" {
+			c.fail("replacement", v, "must not be empty; leave it out to mask with the type's empty value")
+		}
+		t.replacement = &v
+	}
+	c.v1Fields()
+	t.replaceNull = c.boolean("replace.null.with.default", true)
+	return t
+}
+
+const purposeMask = "masking fields"
+
+func (t *maskField) Apply(r connect.Record) (connect.Record, bool, error) {
+	schema, v := t.side.get(&r)
+	if schema == nil {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return r, false, fmt.Errorf("only Map objects supported in absence of schema for [%s], found: %s", purposeMask, javaClass(v))
+		}
+		out := make(map[string]any, len(m))
+		for k, x := range m {
+			out[k] = x
+		}
+		for _, f := range t.names {
+			masked, err := t.mask(m[f])
+			if err != nil {
+				return r, false, fmt.Errorf("field %q: %w", f, err)
+			}
+			out[f] = masked
+		}
+		t.side.set(&r, nil, out)
+		return r, true, nil
+	}
+	sv, ok := v.(*connect.StructValue)
+	if !ok {
+		return r, false, fmt.Errorf("only Struct objects supported for [%s], found: %s", purposeMask, javaClass(v))
+	}
+	if err := checkStruct(sv); err != nil {
+		return r, false, err
+	}
+	n := connect.NewStruct(sv.Schema)
+	for i, f := range sv.Schema.Fields {
+		x := fieldValue(sv, i, t.replaceNull)
+		if t.fields[f.Name] {
+			var err error
+			if x, err = t.mask(x); err != nil {
+				return r, false, fmt.Errorf("field %q: %w", f.Name, err)
+			}
+		}
+		n.Values[i] = x
+	}
+	t.side.set(&r, schema, n)
+	return r, true, nil
+}
+
+func (t *maskField) mask(v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if n, ok := v.(json.Number); ok { // schemaless JSON: Long or Double in Kafka
+		if strings.ContainsAny(string(n), ".eE") {
+			f, _ := n.Float64()
+			v = f
+		} else {
+			i, _ := n.Int64()
+			v = i
+		}
+	}
+	if t.replacement != nil {
+		return maskWith(v, *t.replacement)
+	}
+	switch v.(type) {
+	case bool:
+		return false, nil
+	case int8:
+		return int8(0), nil
+	case int16:
+		return int16(0), nil
+	case int32:
+		return int32(0), nil
+	case int64:
+		return int64(0), nil
+	case float32:
+		return float32(0), nil
+	case float64:
+		return float64(0), nil
+	case string:
+		return "", nil
+	case connect.Decimal:
+		return connect.Decimal{Unscaled: new(big.Int)}, nil
+	case time.Time:
+		return time.UnixMilli(0).UTC(), nil
+	case []any:
+		return []any{}, nil
+	case []connect.MapEntry:
+		return []connect.MapEntry{}, nil
+	case map[string]any:
+		return map[string]any{}, nil
+	}
+	return nil, fmt.Errorf("cannot mask a value of type %s", javaClass(v))
+}
+
+// maskWith parses the replacement as v's type, as Kafka's MaskField does.
+func maskWith(v any, repl string) (any, error) {
+	bad := func(err error) (any, error) {
+		return nil, fmt.Errorf("unable to convert replacement %q to %s: %w", repl, javaClass(v), err)
+	}
+	intOf := func(bits int) (int64, error) { return strconv.ParseInt(repl, 10, bits) }
+	switch v.(type) {
+	case int8:
+		n, err := intOf(8)
+		if err != nil {
+			return bad(err)
+		}
+		return int8(n), nil
+	case int16:
+		n, err := intOf(16)
+		if err != nil {
+			return bad(err)
+		}
+		return int16(n), nil
+	case int32:
+		n, err := intOf(32)
+		if err != nil {
+			return bad(err)
+		}
+		return int32(n), nil
+	case int64:
+		n, err := intOf(64)
+		if err != nil {
+			return bad(err)
+		}
+		return n, nil
+	case float32:
+		f, err := strconv.ParseFloat(strings.TrimSpace(repl), 32)
+		if err != nil {
+			return bad(err)
+		}
+		return float32(f), nil
+	case float64:
+		f, err := strconv.ParseFloat(strings.TrimSpace(repl), 64)
+		if err != nil {
+			return bad(err)
+		}
+		return f, nil
+	case string:
+		return repl, nil
+	case connect.Decimal:
+		d, err := connect.ParseDecimal(repl)
+		if err != nil {
+			return bad(err)
+		}
+		return d, nil
+	}
+	return nil, fmt.Errorf("cannot mask a value of type %s with a replacement", javaClass(v))
+}
