@@ -35,7 +35,7 @@ func TestFrameworkDefaults(t *testing.T) {
 		Topics:         []string{"orders", "customers"},
 		KeyConverter:   Converter{Class: JsonConverter, Props: map[string]string{"schemas.enable": "true"}},
 		ValueConverter: Converter{Class: JsonConverter, Props: map[string]string{"schemas.enable": "true"}},
-		Transforms:     Transforms{Props: map[string]map[string]string{}},
+		Transforms:     Transforms{Props: map[string]map[string]string{}, PredicateProps: map[string]map[string]string{}},
 		Errors:         Errors{Tolerance: "none", RetryDelayMaxMs: 60000, DLQReplicationFactor: 3},
 		Kafka:          Kafka{Bootstrap: []string{"127.0.0.1:9092"}, SecurityProtocol: "PLAINTEXT"},
 		Producer:       Producer{Compression: "none", LingerMs: 5, BatchBytes: 16384},
@@ -68,7 +68,8 @@ func TestFrameworkAllSettings(t *testing.T) {
 		KeyTasksMax: "4", KeyValueConverter: StringConverter, KeyKeySchemas: "False", "value.converter.encoding": "UTF-8",
 		KeyTransforms: "unwrap, route", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 		"transforms.unwrap.drop.tombstones": "false", "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
-		"transforms.route.regex": "(.*)", KeyErrorsTolerance: "all", KeyDLQTopic: "dlq", KeyDLQReplicationFactor: "1",
+		"transforms.route.regex": "(.*)", "transforms.route.predicate": "orders", KeyPredicates: "orders",
+		"predicates.orders.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches", "predicates.orders.pattern": "orders.*", KeyErrorsTolerance: "all", KeyDLQTopic: "dlq", KeyDLQReplicationFactor: "1",
 		KeyDLQContextHeaders: "true", KeyErrorsLogEnable: "true", KeyErrorsLogIncludeMessage: "true",
 		KeySecurityProtocol: "sasl_ssl", KeySASLMechanism: "scram-sha-512", KeySASLUsername: "u", KeySASLPassword: "p4ss",
 		KeySSLCALocation: "/ca.pem", KeyProducerCompress: "zstd", KeyProducerLingerMs: "20", KeyProducerBatchSize: "65536",
@@ -91,6 +92,11 @@ func TestFrameworkAllSettings(t *testing.T) {
 	if !reflect.DeepEqual(fw.Transforms.Aliases, []string{"unwrap", "route"}) ||
 		!reflect.DeepEqual(fw.Transforms.Props["unwrap"], map[string]string{"type": "io.debezium.transforms.ExtractNewRecordState", "drop.tombstones": "false"}) {
 		t.Fatalf("transforms = %+v", fw.Transforms)
+	}
+	if !reflect.DeepEqual(fw.Transforms.Predicates, []string{"orders"}) ||
+		!reflect.DeepEqual(fw.Transforms.PredicateProps["orders"], map[string]string{"type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches", "pattern": "orders.*"}) ||
+		fw.Transforms.Props["route"]["predicate"] != "orders" {
+		t.Fatalf("predicates = %+v", fw.Transforms)
 	}
 	if fw.Errors != (Errors{Tolerance: "all", RetryDelayMaxMs: 60000, DLQTopic: "dlq", DLQReplicationFactor: 1, ContextHeaders: true, LogEnable: true, LogIncludeMessages: true}) {
 		t.Fatalf("errors = %+v", fw.Errors)
