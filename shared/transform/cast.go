@@ -83,6 +83,9 @@ const purposeCast = "cast types"
 
 func (t *cast) Apply(r connect.Record) (connect.Record, bool, error) {
 	schema, v := t.side.get(&r)
+	if v == nil {
+		return r, true, nil
+	}
 	if schema == nil {
 		if t.whole != "" {
 			out, err := castValue(nil, v, t.whole)

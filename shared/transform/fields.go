@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -190,7 +191,14 @@ func newSetSchemaMetadata(c *config, s side) *setSchemaMetadata {
 func (t *setSchemaMetadata) Apply(r connect.Record) (connect.Record, bool, error) {
 	schema, v := t.side.get(&r)
 	if schema == nil {
+		if v == nil {
+			return r, true, nil
+		}
 		return r, false, fmt.Errorf("the %s has no schema to update (schema required for [updating schema metadata])", t.side)
+	}
+	if schema.Type != connect.Struct {
+		// Kafka 4.1 copies the fields of every schema and fails on others.
+		return r, false, fmt.Errorf("the %s schema is %s; only struct schemas can be renamed", t.side, schema.Type)
 	}
 	out := t.schemas.get(schema, func(s *connect.Schema) *connect.Schema {
 		c := copySchema(s)
@@ -258,6 +266,9 @@ func newInsertField(c *config, s side) *insertField {
 		t.staticValue = &v
 	}
 	t.replaceNull = c.boolean("replace.null.with.default", true)
+	if t.static_.name != "" && t.staticValue == nil {
+		c.fail("static.value", "", "missing; required with static.field")
+	}
 	if t.topic.name == "" && t.partition.name == "" && t.offset.name == "" && t.ts.name == "" && t.static_.name == "" {
 		c.fail("topic.field", "", "missing; set at least one of topic.field, partition.field, offset.field, timestamp.field, static.field")
 	}
@@ -306,6 +317,9 @@ func (t *insertField) Apply(r connect.Record) (connect.Record, bool, error) {
 		return r, false, err
 	}
 	out := t.plans.get(schema, t.schema)
+	if out == nil {
+		return r, false, fmt.Errorf("an inserted field has the name of a field of the %s", t.side)
+	}
 	n := connect.NewStruct(out)
 	for i := range sv.Values {
 		n.Values[i] = fieldValue(sv, i, t.replaceNull)
@@ -338,9 +352,13 @@ func (t *insertField) Apply(r connect.Record) (connect.Record, bool, error) {
 
 func (t *insertField) schema(s *connect.Schema) *connect.Schema {
 	fields := append([]connect.Field(nil), s.Fields...)
+	dup := false
 	add := func(spec insertSpec, fs *connect.Schema) {
 		if spec.name == "" {
 			return
+		}
+		if s.Field(spec.name) != nil || slices.ContainsFunc(fields[len(s.Fields):], func(f connect.Field) bool { return f.Name == spec.name }) {
+			dup = true
 		}
 		if spec.optional {
 			fs = fs.Optionally()
@@ -352,5 +370,8 @@ func (t *insertField) schema(s *connect.Schema) *connect.Schema {
 	add(t.offset, connect.Primitive(connect.Int64))
 	add(t.ts, connect.TimestampSchema())
 	add(t.static_, connect.Primitive(connect.String))
+	if dup {
+		return nil
+	}
 	return copyStructSchema(s, fields)
 }

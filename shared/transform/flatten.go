@@ -127,6 +127,10 @@ func (t *flatten) plan(s *connect.Schema) *flattenPlan {
 				def = parentDefault.Values[i]
 			}
 			at := append(append([]int(nil), path...), i)
+			if f.Schema.Type == connect.Map {
+				p.err = fmt.Errorf("field %q: Flatten does not support map fields of records with schemas (as Kafka's)", name)
+				return
+			}
 			if f.Schema.Type == connect.Struct {
 				d, _ := f.Schema.Default.(*connect.StructValue)
 				walk(f.Schema, name, at, fieldOptional, d)
@@ -141,6 +145,9 @@ func (t *flatten) plan(s *connect.Schema) *flattenPlan {
 	}
 	d, _ := s.Default.(*connect.StructValue)
 	walk(s, "", nil, s.Optional, d)
+	if p.err != nil {
+		return p
+	}
 	seen := map[string]bool{}
 	for _, f := range fields {
 		if seen[f.Name] {

@@ -3,6 +3,10 @@ package transform
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
+	"math/big"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,8 +57,44 @@ func newInsertHeader(c *config) *insertHeader {
 	if !ok {
 		c.fail("value.literal", "", "missing; the header value is required")
 	}
-	t.value = []byte(lit)
+	if strings.ContainsAny(lit[:min(1, len(lit))], "[{\"") {
+		c.fail("value.literal", lit, "a literal array, map or quoted string is not supported; give a plain string, number or boolean")
+	}
+	t.value = literalText(lit)
 	return t
+}
+
+var numberLiteral = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+
+// literalText is the header text of Values.parseString(lit) written back by
+// SimpleHeaderConverter: numbers take their Java form (an integer without
+// leading zeros or sign, "1.50" as the float 1.5, "1e3" as 1000, "1e30"
+// as 1.0E30), "null" no value, other text (booleans too) unchanged.
+func literalText(lit string) []byte {
+	switch {
+	case lit == "":
+		return []byte{}
+	case lit == "null":
+		return nil
+	case !numberLiteral.MatchString(lit):
+		return []byte(lit)
+	}
+	if n, ok := new(big.Int).SetString(strings.TrimPrefix(lit, "+"), 10); ok {
+		return []byte(n.String()) // an integer of any size
+	}
+	// a decimal with an integral value that fits a long is that integer
+	if r, ok := new(big.Rat).SetString(lit); ok && r.IsInt() && r.Num().IsInt64() {
+		return []byte(r.Num().String())
+	}
+	if f, err := strconv.ParseFloat(lit, 32); err == nil && !math.IsInf(f, 0) {
+		t, _ := convert.JavaString(float32(f))
+		return []byte(t)
+	}
+	if f, err := strconv.ParseFloat(lit, 64); err == nil && !math.IsInf(f, 0) {
+		t, _ := convert.JavaString(f)
+		return []byte(t)
+	}
+	return []byte(lit)
 }
 
 func (t *insertHeader) Apply(r connect.Record) (connect.Record, bool, error) {

@@ -80,6 +80,14 @@ func (t *maskField) Apply(r connect.Record) (connect.Record, bool, error) {
 			if x, err = t.mask(x); err != nil {
 				return r, false, fmt.Errorf("field %q: %w", f.Name, err)
 			}
+			if d, ok := x.(connect.Decimal); ok && f.Schema.IsLogical(connect.DecimalName) &&
+				f.Schema.Parameters[connect.DecimalScaleParam] != strconv.Itoa(int(d.Scale)) {
+				// Kafka's MaskField yields BigDecimal.ZERO (or the parsed
+				// replacement) and its JsonConverter refuses a scale that is
+				// not the schema's; refuse it here rather than rescale.
+				return r, false, fmt.Errorf("field %q: the masked decimal has scale %d, the schema scale %s; give a replacement with that scale",
+					f.Name, d.Scale, f.Schema.Parameters[connect.DecimalScaleParam])
+			}
 		}
 		n.Values[i] = x
 	}

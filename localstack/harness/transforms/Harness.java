@@ -24,10 +24,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.SchemaAndValue;
+import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.header.ConnectHeaders;
 import org.apache.kafka.connect.header.Header;
 import org.apache.kafka.connect.json.JsonConverter;
@@ -165,8 +169,8 @@ public class Harness {
             o.put("topic", rec.topic());
             o.put("partition", rec.kafkaPartition());
             if (rec.timestamp() == null) o.putNull("timestamp"); else o.put("timestamp", rec.timestamp());
-            o.put("key", text(kc.fromConnectData(rec.topic(), rec.keySchema(), rec.key())));
-            o.put("value", text(vc.fromConnectData(rec.topic(), rec.valueSchema(), rec.value())));
+            o.put("key", text(kc.fromConnectData(rec.topic(), rec.keySchema(), canon(rec.key()))));
+            o.put("value", text(vc.fromConnectData(rec.topic(), rec.valueSchema(), canon(rec.value()))));
             ArrayNode ha = o.putArray("headers");
             for (Header h : rec.headers()) {
                 ArrayNode e = ha.addArray();
@@ -179,6 +183,31 @@ public class Harness {
             err.put("error", describe(e));
             return err;
         }
+    }
+
+    // canon orders the entries of every map with string keys by key: Kafka's
+    // transforms and JsonConverter build HashMaps, whose order is an accident
+    // of hashing, while the Go side writes maps in a defined order.
+    static Object canon(Object v) {
+        if (v instanceof Map) {
+            Map<?, ?> m = (Map<?, ?>) v;
+            boolean strings = m.keySet().stream().allMatch(k -> k instanceof String);
+            Map<Object, Object> out = strings ? new TreeMap<>() : new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) out.put(e.getKey(), canon(e.getValue()));
+            return out;
+        }
+        if (v instanceof List) {
+            List<Object> out = new ArrayList<>();
+            for (Object e : (List<?>) v) out.add(canon(e));
+            return out;
+        }
+        if (v instanceof Struct) {
+            Struct s = (Struct) v;
+            Struct out = new Struct(s.schema());
+            for (Field f : s.schema().fields()) out.put(f, canon(s.getWithoutDefault(f.name())));
+            return out;
+        }
+        return v;
     }
 
     static String text(byte[] b) {
