@@ -214,10 +214,26 @@ func runHarness(t *testing.T, input []byte) []byte {
 // with JsonConverter, apply the chain, encode with JsonConverter.
 func runGo(v vector) vresult {
 	res := vresult{ID: v.ID}
+	chain, err := runGoChain(v.Config)
+	if err != nil {
+		res.ConfigError = err.Error()
+		return res
+	}
+	props := map[string]string{"schemas.enable": fmt.Sprint(v.Schemas)}
+	kc, _ := convert.New(convert.JSONConverterClass, props, true)
+	vc, _ := convert.New(convert.JSONConverterClass, props, false)
+	for _, in := range v.Records {
+		res.Results = append(res.Results, runRecord(chain, kc, vc, in))
+	}
+	return res
+}
+
+// runGoChain builds the chain of a vector's connector config.
+func runGoChain(cfg map[string]string) (Chain, error) {
 	spec := connconfig.Transforms{Props: map[string]map[string]string{}, PredicateProps: map[string]map[string]string{}}
-	spec.Aliases = splitList(v.Config["transforms"])
-	spec.Predicates = splitList(v.Config["predicates"])
-	for k, val := range v.Config {
+	spec.Aliases = splitList(cfg["transforms"])
+	spec.Predicates = splitList(cfg["predicates"])
+	for k, val := range cfg {
 		for _, p := range []struct {
 			prefix string
 			props  map[string]map[string]string
@@ -231,18 +247,7 @@ func runGo(v vector) vresult {
 			}
 		}
 	}
-	chain, err := NewChain(spec)
-	if err != nil {
-		res.ConfigError = err.Error()
-		return res
-	}
-	props := map[string]string{"schemas.enable": fmt.Sprint(v.Schemas)}
-	kc, _ := convert.New(convert.JSONConverterClass, props, true)
-	vc, _ := convert.New(convert.JSONConverterClass, props, false)
-	for _, in := range v.Records {
-		res.Results = append(res.Results, runRecord(chain, kc, vc, in))
-	}
-	return res
+	return NewChain(spec)
 }
 
 func splitList(s string) []string {

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
+	"github.com/serverless-kafka-connect/slkc/shared/convert"
 )
 
 // FuzzExtractNewRecordState feeds schemaless JSON to the unwrap transform
@@ -86,4 +90,53 @@ func readRecord(v any) (r connect.Record) {
 	r.Topic = "t"
 	r.Value = v
 	return r
+}
+
+// FuzzKafkaTransforms feeds arbitrary key and value bytes, decoded with
+// JsonConverter (with schemas when the bytes are an envelope, else
+// schemaless), to every curated config of the differential test: no config
+// may panic or modify its input, and an error must name the alias.
+func FuzzKafkaTransforms(f *testing.F) {
+	schemaRecs, schemalessRecs := corpus()
+	for _, r := range append(schemaRecs, schemalessRecs...) {
+		f.Add([]byte(r.Key), []byte(r.Value))
+	}
+	f.Add([]byte(`{"schema":{"type":"map","keys":{"type":"int32"},"values":{"type":"string"}},"payload":[[1,"a"]]}`), []byte(`[1,{"a":null}]`))
+	var chains []Chain
+	for _, cfg := range curatedConfigs() {
+		if c, err := runGoChain(cfg); err == nil {
+			chains = append(chains, c)
+		}
+	}
+	env, _ := convert.New(convert.JSONConverterClass, nil, false)
+	plain, _ := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "false"}, false)
+	decode := func(b []byte) (*connect.Schema, any, bool) {
+		if s, v, err := env.ToConnect("t", b); err == nil {
+			return s, v, true
+		}
+		s, v, err := plain.ToConnect("t", b)
+		return s, v, err == nil
+	}
+	f.Fuzz(func(t *testing.T, key, value []byte) {
+		record := func() (connect.Record, bool) {
+			ks, k, ok1 := decode(key)
+			vs, v, ok2 := decode(value)
+			return connect.Record{Topic: "orders", KeySchema: ks, Key: k, ValueSchema: vs, Value: v, Timestamp: time.UnixMilli(1700000000000),
+				Headers: []connect.Header{{Key: "trace", Value: []byte("x")}}}, ok1 && ok2
+		}
+		r, ok := record()
+		if !ok {
+			return
+		}
+		pristine, _ := record() // decoded apart, so a change to r's values shows
+		for i, c := range chains {
+			_, _, err := c.Apply(r)
+			if err != nil && !strings.Contains(err.Error(), `transform "`) {
+				t.Fatalf("error without the alias: %v", err)
+			}
+			if !reflect.DeepEqual(r, pristine) {
+				t.Fatalf("input modified by curated config %d", i)
+			}
+		}
+	})
 }
