@@ -30,8 +30,9 @@ type cast struct {
 }
 
 type castPlan struct {
-	out *connect.Schema
-	err error
+	out   *connect.Schema
+	types []connect.Type // per input field: the cast, or ""
+	err   error
 }
 
 var castOutputs = []connect.Type{connect.Int8, connect.Int16, connect.Int32, connect.Int64, connect.Float32, connect.Float64, connect.Boolean, connect.String}
@@ -139,7 +140,7 @@ func (t *cast) Apply(r connect.Record) (connect.Record, bool, error) {
 	n := connect.NewStruct(p.out)
 	for i, f := range sv.Schema.Fields {
 		x := fieldValue(sv, i, t.replaceNull)
-		if typ, ok := t.casts[f.Name]; ok {
+		if typ := p.types[i]; typ != "" {
 			if x, err = castValue(f.Schema, x, typ); err != nil {
 				return r, false, fmt.Errorf("field %q: %w", f.Name, err)
 			}
@@ -161,12 +162,14 @@ func (t *cast) plan(s *connect.Schema) *castPlan {
 			return p
 		}
 		fields := make([]connect.Field, len(s.Fields))
+		p.types = make([]connect.Type, len(s.Fields))
 		for i, f := range s.Fields {
 			fields[i] = connect.Field{Name: f.Name, Schema: f.Schema}
 			typ, ok := t.casts[f.Name]
 			if !ok {
 				continue
 			}
+			p.types[i] = typ
 			fs := &connect.Schema{Type: typ, Optional: f.Schema.Optional}
 			if f.Schema.Default != nil {
 				d, err := castValue(f.Schema, f.Schema.Default, typ)

@@ -26,7 +26,7 @@ func newTopicNameMatches(c *config) *topicNameMatches {
 	return t
 }
 
-func (t *topicNameMatches) Test(r *connect.Record) bool { return t.re.MatchString(r.Topic) }
+func (t *topicNameMatches) Test(r connect.Record) bool { return t.re.MatchString(r.Topic) }
 
 // hasHeaderKey is predicates.HasHeaderKey: the record has at least one
 // header named "name".
@@ -36,7 +36,7 @@ func newHasHeaderKey(c *config) *hasHeaderKey {
 	return &hasHeaderKey{name: c.required("name", "the header name")}
 }
 
-func (t *hasHeaderKey) Test(r *connect.Record) bool {
+func (t *hasHeaderKey) Test(r connect.Record) bool {
 	for _, h := range r.Headers {
 		if h.Key == t.name {
 			return true
@@ -48,7 +48,7 @@ func (t *hasHeaderKey) Test(r *connect.Record) bool {
 // recordIsTombstone is predicates.RecordIsTombstone: the value is null.
 type recordIsTombstone struct{}
 
-func (recordIsTombstone) Test(r *connect.Record) bool { return r.Value == nil }
+func (recordIsTombstone) Test(r connect.Record) bool { return r.Value == nil }
 
 // filter is org.apache.kafka.connect.transforms.Filter: drops every record
 // it applies to (use it with a predicate).

@@ -31,7 +31,7 @@ type Transform interface {
 // Predicate decides whether a transform applies to a record
 // (org.apache.kafka.connect.transforms.predicates.Predicate).
 type Predicate interface {
-	Test(r *connect.Record) bool
+	Test(r connect.Record) bool
 }
 
 // Chain applies transforms in order. The zero Chain passes records through.
@@ -55,7 +55,7 @@ func (c Chain) Len() int { return len(c.steps) }
 // false) or fails; the error names the alias and the record.
 func (c Chain) Apply(r connect.Record) (connect.Record, bool, error) {
 	for _, s := range c.steps {
-		if s.pred != nil && s.pred.Test(&r) == s.negate {
+		if s.pred != nil && s.pred.Test(r) == s.negate {
 			continue
 		}
 		in := r
