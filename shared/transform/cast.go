@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"maps"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -96,14 +97,11 @@ func (t *cast) Apply(r connect.Record) (connect.Record, bool, error) {
 			t.side.set(&r, nil, out)
 			return r, true, nil
 		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return r, false, fmt.Errorf("only Map objects supported in absence of schema for [%s], found: %s", purposeCast, javaClass(v))
+		m, err := requireMap(v, purposeCast)
+		if err != nil {
+			return r, false, err
 		}
-		out := make(map[string]any, len(m))
-		for k, x := range m {
-			out[k] = x
-		}
+		out := maps.Clone(m)
 		for _, f := range sortedKeys(t.casts) {
 			x, err := castValue(nil, m[f], t.casts[f])
 			if err != nil {
@@ -133,9 +131,6 @@ func (t *cast) Apply(r connect.Record) (connect.Record, bool, error) {
 	if sv == nil {
 		t.side.set(&r, p.out, nil)
 		return r, true, nil
-	}
-	if err := checkStruct(sv); err != nil {
-		return r, false, err
 	}
 	n := connect.NewStruct(p.out)
 	for i, f := range sv.Schema.Fields {

@@ -228,36 +228,24 @@ func runGo(v vector) vresult {
 	return res
 }
 
-// runGoChain builds the chain of a vector's connector config.
+// runGoChain builds the chain of a vector's transforms and predicates
+// keys as a cold start does: parsed by the framework config of a sink, then
+// NewChain.
 func runGoChain(cfg map[string]string) (Chain, error) {
-	spec := connconfig.Transforms{Props: map[string]map[string]string{}, PredicateProps: map[string]map[string]string{}}
-	spec.Aliases = splitList(cfg["transforms"])
-	spec.Predicates = splitList(cfg["predicates"])
-	for k, val := range cfg {
-		for _, p := range []struct {
-			prefix string
-			props  map[string]map[string]string
-		}{{"transforms.", spec.Props}, {"predicates.", spec.PredicateProps}} {
-			if rest, ok := strings.CutPrefix(k, p.prefix); ok {
-				alias, key, _ := strings.Cut(rest, ".")
-				if p.props[alias] == nil {
-					p.props[alias] = map[string]string{}
-				}
-				p.props[alias][key] = val
-			}
-		}
+	props := map[string]string{"name": "diff", "connector.class": "io.slkc.connect.mysql.MySqlSinkConnector",
+		"topics": "orders", "bootstrap.servers": "127.0.0.1:9092"}
+	for k, v := range cfg {
+		props[k] = v
 	}
-	return NewChain(spec)
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
+	vals, err := connconfig.FrameworkDef(connconfig.Sink).Parse(props)
+	if err != nil {
+		return Chain{}, err
 	}
-	return out
+	fw, err := connconfig.ParseFramework(vals)
+	if err != nil {
+		return Chain{}, err
+	}
+	return NewChain(fw.Transforms)
 }
 
 func rawBytes(m json.RawMessage) []byte {

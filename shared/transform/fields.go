@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"maps"
 	"fmt"
 	"slices"
 	"strconv"
@@ -33,9 +34,9 @@ const purposeValueToKey = "copying fields from value to key"
 
 func (t *valueToKey) Apply(r connect.Record) (connect.Record, bool, error) {
 	if r.ValueSchema == nil {
-		m, ok := r.Value.(map[string]any)
-		if !ok {
-			return r, false, fmt.Errorf("only Map objects supported in absence of schema for [%s], found: %s", purposeValueToKey, javaClass(r.Value))
+		m, err := requireMap(r.Value, purposeValueToKey)
+		if err != nil {
+			return r, false, err
 		}
 		key := make(map[string]any, len(t.fields))
 		for _, f := range t.fields {
@@ -44,11 +45,8 @@ func (t *valueToKey) Apply(r connect.Record) (connect.Record, bool, error) {
 		r.KeySchema, r.Key = nil, key
 		return r, true, nil
 	}
-	v, ok := r.Value.(*connect.StructValue)
-	if !ok {
-		return r, false, fmt.Errorf("only Struct objects supported for [%s], found: %s", purposeValueToKey, javaClass(r.Value))
-	}
-	if err := checkStruct(v); err != nil {
+	v, err := requireStruct(r.Value, purposeValueToKey)
+	if err != nil {
 		return r, false, err
 	}
 	p := t.plans.get(v.Schema, func(s *connect.Schema) *keyPlan {
@@ -120,9 +118,6 @@ func (t *extractField) Apply(r connect.Record) (connect.Record, bool, error) {
 	}
 	var out any
 	if s != nil {
-		if err := checkStruct(s); err != nil {
-			return r, false, err
-		}
 		out = fieldValue(s, f.Index, t.replaceNull)
 	}
 	t.side.set(&r, f.Schema, out)
@@ -283,14 +278,11 @@ func (t *insertField) Apply(r connect.Record) (connect.Record, bool, error) {
 		return r, true, nil
 	}
 	if schema == nil {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return r, false, fmt.Errorf("only Map objects supported in absence of schema for [%s], found: %s", purposeInsert, javaClass(v))
+		m, err := requireMap(v, purposeInsert)
+		if err != nil {
+			return r, false, err
 		}
-		out := make(map[string]any, len(m)+5)
-		for k, x := range m {
-			out[k] = x
-		}
+		out := maps.Clone(m)
 		if t.topic.name != "" {
 			out[t.topic.name] = r.Topic
 		}
@@ -309,11 +301,8 @@ func (t *insertField) Apply(r connect.Record) (connect.Record, bool, error) {
 		t.side.set(&r, nil, out)
 		return r, true, nil
 	}
-	sv, ok := v.(*connect.StructValue)
-	if !ok {
-		return r, false, fmt.Errorf("only Struct objects supported for [%s], found: %s", purposeInsert, javaClass(v))
-	}
-	if err := checkStruct(sv); err != nil {
+	sv, err := requireStruct(v, purposeInsert)
+	if err != nil {
 		return r, false, err
 	}
 	out := t.plans.get(schema, t.schema)

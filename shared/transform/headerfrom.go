@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"maps"
 	"fmt"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
@@ -53,14 +54,11 @@ func (t *headerFrom) Apply(r connect.Record) (connect.Record, bool, error) {
 	headers := make([]connect.Header, len(r.Headers), len(r.Headers)+len(t.headers))
 	copy(headers, r.Headers)
 	if schema == nil {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return r, false, fmt.Errorf("only Map objects supported in absence of schema for [%s], found: %s", t.purpose(), javaClass(v))
+		m, err := requireMap(v, t.purpose())
+		if err != nil {
+			return r, false, err
 		}
-		out := make(map[string]any, len(m))
-		for k, x := range m {
-			out[k] = x
-		}
+		out := maps.Clone(m)
 		for i, f := range t.fields {
 			b, err := headerText(nil, m[f])
 			if err != nil {
@@ -75,11 +73,8 @@ func (t *headerFrom) Apply(r connect.Record) (connect.Record, bool, error) {
 		r.Headers = headers
 		return r, true, nil
 	}
-	sv, ok := v.(*connect.StructValue)
-	if !ok {
-		return r, false, fmt.Errorf("only Struct objects supported for [%s], found: %s", t.purpose(), javaClass(v))
-	}
-	if err := checkStruct(sv); err != nil {
+	sv, err := requireStruct(v, t.purpose())
+	if err != nil {
 		return r, false, err
 	}
 	for i, f := range t.fields {

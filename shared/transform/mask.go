@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"maps"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -47,14 +48,11 @@ const purposeMask = "masking fields"
 func (t *maskField) Apply(r connect.Record) (connect.Record, bool, error) {
 	schema, v := t.side.get(&r)
 	if schema == nil {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return r, false, fmt.Errorf("only Map objects supported in absence of schema for [%s], found: %s", purposeMask, javaClass(v))
+		m, err := requireMap(v, purposeMask)
+		if err != nil {
+			return r, false, err
 		}
-		out := make(map[string]any, len(m))
-		for k, x := range m {
-			out[k] = x
-		}
+		out := maps.Clone(m)
 		for _, f := range t.names {
 			masked, err := t.mask(m[f])
 			if err != nil {
@@ -65,11 +63,8 @@ func (t *maskField) Apply(r connect.Record) (connect.Record, bool, error) {
 		t.side.set(&r, nil, out)
 		return r, true, nil
 	}
-	sv, ok := v.(*connect.StructValue)
-	if !ok {
-		return r, false, fmt.Errorf("only Struct objects supported for [%s], found: %s", purposeMask, javaClass(v))
-	}
-	if err := checkStruct(sv); err != nil {
+	sv, err := requireStruct(v, purposeMask)
+	if err != nil {
 		return r, false, err
 	}
 	n := connect.NewStruct(sv.Schema)
@@ -142,57 +137,50 @@ func (t *maskField) mask(v any) (any, error) {
 	return nil, fmt.Errorf("cannot mask a value of type %s", javaClass(v))
 }
 
-// maskWith parses the replacement as v's type, as Kafka's MaskField does.
+// maskWith parses the replacement as v's type, as Kafka's MaskField does
+// (Byte.parseByte ... Double.parseDouble, new BigDecimal).
 func maskWith(v any, repl string) (any, error) {
-	bad := func(err error) (any, error) {
+	var (
+		out any
+		err error
+	)
+	switch v.(type) {
+	case int8, int16, int32, int64:
+		var n int64
+		if n, err = strconv.ParseInt(repl, 10, intBits(v)); err == nil {
+			out = jnum{i: n}.to(schemalessType(v))
+		}
+	case float32, float64:
+		var f float64
+		bits := 64
+		if _, ok := v.(float32); ok {
+			bits = 32
+		}
+		if f, err = strconv.ParseFloat(strings.TrimSpace(repl), bits); err == nil {
+			out = jnum{f: f, isFloat: true}.to(schemalessType(v))
+		}
+	case string:
+		out = repl
+	case connect.Decimal:
+		out, err = connect.ParseDecimal(repl)
+	default:
+		return nil, fmt.Errorf("cannot mask a value of type %s with a replacement", javaClass(v))
+	}
+	if err != nil {
 		return nil, fmt.Errorf("unable to convert replacement %q to %s: %w", repl, javaClass(v), err)
 	}
-	intOf := func(bits int) (int64, error) { return strconv.ParseInt(repl, 10, bits) }
+	return out, nil
+}
+
+// intBits is the size of a Go integer value.
+func intBits(v any) int {
 	switch v.(type) {
 	case int8:
-		n, err := intOf(8)
-		if err != nil {
-			return bad(err)
-		}
-		return int8(n), nil
+		return 8
 	case int16:
-		n, err := intOf(16)
-		if err != nil {
-			return bad(err)
-		}
-		return int16(n), nil
+		return 16
 	case int32:
-		n, err := intOf(32)
-		if err != nil {
-			return bad(err)
-		}
-		return int32(n), nil
-	case int64:
-		n, err := intOf(64)
-		if err != nil {
-			return bad(err)
-		}
-		return n, nil
-	case float32:
-		f, err := strconv.ParseFloat(strings.TrimSpace(repl), 32)
-		if err != nil {
-			return bad(err)
-		}
-		return float32(f), nil
-	case float64:
-		f, err := strconv.ParseFloat(strings.TrimSpace(repl), 64)
-		if err != nil {
-			return bad(err)
-		}
-		return f, nil
-	case string:
-		return repl, nil
-	case connect.Decimal:
-		d, err := connect.ParseDecimal(repl)
-		if err != nil {
-			return bad(err)
-		}
-		return d, nil
+		return 32
 	}
-	return nil, fmt.Errorf("cannot mask a value of type %s with a replacement", javaClass(v))
+	return 64
 }

@@ -68,26 +68,40 @@ func (c *config) v1Fields() {
 	}
 }
 
+// requireStruct is Kafka's Requirements.requireStruct: a schema'd value
+// must be a (well-formed) struct.
+func requireStruct(v any, purpose string) (*connect.StructValue, error) {
+	s, ok := v.(*connect.StructValue)
+	if !ok || s == nil {
+		return nil, fmt.Errorf("only Struct objects supported for [%s], found: %s", purpose, javaClass(v))
+	}
+	return s, checkStruct(s)
+}
+
 // structOrNull is Kafka's requireStructOrNull.
 func structOrNull(v any, purpose string) (*connect.StructValue, error) {
-	switch x := v.(type) {
-	case nil:
+	if v == nil {
 		return nil, nil
-	case *connect.StructValue:
-		return x, nil
 	}
-	return nil, fmt.Errorf("only Struct objects supported for [%s], found: %s", purpose, javaClass(v))
+	return requireStruct(v, purpose)
+}
+
+// requireMap is Kafka's Requirements.requireMap: a schemaless value must be
+// a map.
+func requireMap(v any, purpose string) (map[string]any, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("only Map objects supported in absence of schema for [%s], found: %s", purpose, javaClass(v))
+	}
+	return m, nil
 }
 
 // mapOrNull is Kafka's requireMapOrNull for schemaless values.
 func mapOrNull(v any, purpose string) (map[string]any, error) {
-	switch x := v.(type) {
-	case nil:
+	if v == nil {
 		return nil, nil
-	case map[string]any:
-		return x, nil
 	}
-	return nil, fmt.Errorf("only Map objects supported in absence of schema for [%s], found: %s", purpose, javaClass(v))
+	return requireMap(v, purpose)
 }
 
 // fieldValue is Struct.get (replaceNull: a null field yields its schema's

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"maps"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -77,6 +78,8 @@ func (t *timestampConverter) targetSchema(optional bool) *connect.Schema {
 	return s
 }
 
+const purposeTimestamp = "converting timestamp formats"
+
 func (t *timestampConverter) Apply(r connect.Record) (connect.Record, bool, error) {
 	schema, v := t.side.get(&r)
 	if schema == nil {
@@ -88,14 +91,11 @@ func (t *timestampConverter) Apply(r connect.Record) (connect.Record, bool, erro
 			t.side.set(&r, nil, out)
 			return r, true, nil
 		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return r, false, fmt.Errorf("only Map objects supported in absence of schema for [converting timestamp formats], found: %s", javaClass(v))
+		m, err := requireMap(v, purposeTimestamp)
+		if err != nil {
+			return r, false, err
 		}
-		out := make(map[string]any, len(m))
-		for k, x := range m {
-			out[k] = x
-		}
+		out := maps.Clone(m)
 		x, err := t.convert(m[t.field], "")
 		if err != nil {
 			return r, false, fmt.Errorf("field %q: %w", t.field, err)
@@ -116,7 +116,7 @@ func (t *timestampConverter) Apply(r connect.Record) (connect.Record, bool, erro
 		t.side.set(&r, t.targetSchema(schema.Optional), out)
 		return r, true, nil
 	}
-	sv, err := structOrNull(v, "converting timestamp formats")
+	sv, err := structOrNull(v, purposeTimestamp)
 	if err != nil {
 		return r, false, err
 	}
@@ -138,9 +138,6 @@ func (t *timestampConverter) Apply(r connect.Record) (connect.Record, bool, erro
 	if sv == nil {
 		t.side.set(&r, out, nil)
 		return r, true, nil
-	}
-	if err := checkStruct(sv); err != nil {
-		return r, false, err
 	}
 	n := connect.NewStruct(out)
 	for i, f := range sv.Schema.Fields {
