@@ -1,10 +1,10 @@
 package transform
 
 import (
-	"maps"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"strconv"

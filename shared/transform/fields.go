@@ -1,8 +1,8 @@
 package transform
 
 import (
-	"maps"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"

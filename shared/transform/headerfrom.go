@@ -1,8 +1,8 @@
 package transform
 
 import (
-	"maps"
 	"fmt"
+	"maps"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )

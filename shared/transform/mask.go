@@ -1,9 +1,9 @@
 package transform
 
 import (
-	"maps"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"strconv"
 	"strings"
