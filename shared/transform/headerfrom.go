@@ -22,7 +22,6 @@ type headerFrom struct {
 type movePlan struct {
 	out  *connect.Schema
 	from []int
-	err  error
 }
 
 func newHeaderFrom(c *config, s side) *headerFrom {
