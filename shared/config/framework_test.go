@@ -35,7 +35,7 @@ func TestFrameworkDefaults(t *testing.T) {
 		Topics:         []string{"orders", "customers"},
 		KeyConverter:   Converter{Class: JsonConverter, Props: map[string]string{"schemas.enable": "true"}},
 		ValueConverter: Converter{Class: JsonConverter, Props: map[string]string{"schemas.enable": "true"}},
-		Transforms:     Transforms{Props: map[string]map[string]string{}, PredicateProps: map[string]map[string]string{}},
+		Transforms:     Transforms{Props: map[string]map[string]string{}, PredicateProps: map[string]map[string]string{}, Kind: Sink},
 		Errors:         Errors{Tolerance: "none", RetryDelayMaxMs: 60000, DLQReplicationFactor: 3},
 		Kafka:          Kafka{Bootstrap: []string{"127.0.0.1:9092"}, SecurityProtocol: "PLAINTEXT"},
 		Producer:       Producer{Compression: "none", LingerMs: 5, BatchBytes: 16384},

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	connconfig "github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )
 
@@ -227,12 +228,13 @@ func (t *setSchemaMetadata) Apply(r connect.Record) (connect.Record, bool, error
 // ("offset.field"), timestamp ("timestamp.field") and a constant
 // ("static.field" = "static.value"). A name ending in "!" makes the field
 // required, "?" (the default) optional. A null key or value passes through.
+// offset.field needs a sink connector (Kafka's fails on source records).
 type insertField struct {
 	side                                  side
 	topic, partition, offset, ts, static_ insertSpec
 	staticValue                           *string
 	replaceNull                           bool
-	plans                                 planCache[*connect.Schema]
+	plans                                 planCache[*insertPlan]
 }
 
 type insertSpec struct {
@@ -255,6 +257,9 @@ func newInsertField(c *config, s side) *insertField {
 		return insertSpec{name: v, optional: true}
 	}
 	t.topic, t.partition, t.offset = spec("topic.field"), spec("partition.field"), spec("offset.field")
+	if t.offset.name != "" && c.kind == connconfig.Source {
+		c.fail("offset.field", c.props["offset.field"], "only for sink connectors: a source record has no Kafka offset before it is produced")
+	}
 	t.ts, t.static_ = spec("timestamp.field"), spec("static.field")
 	if v, ok := c.props["static.value"]; ok {
 		c.used["static.value"] = true
@@ -277,6 +282,15 @@ func (t *insertField) Apply(r connect.Record) (connect.Record, bool, error) {
 	if v == nil {
 		return r, true, nil
 	}
+	// A source record has no partition or offset yet (-1): the partition
+	// is null, as a SourceRecord's, and an offset cannot be inserted.
+	var partition any
+	if r.Partition >= 0 {
+		partition = r.Partition
+	}
+	if t.offset.name != "" && r.Offset < 0 {
+		return r, false, fmt.Errorf("offset.field %q: the record has no Kafka offset (only sink records have one)", t.offset.name)
+	}
 	if schema == nil {
 		m, err := requireMap(v, purposeInsert)
 		if err != nil {
@@ -287,7 +301,7 @@ func (t *insertField) Apply(r connect.Record) (connect.Record, bool, error) {
 			out[t.topic.name] = r.Topic
 		}
 		if t.partition.name != "" {
-			out[t.partition.name] = r.Partition
+			out[t.partition.name] = partition
 		}
 		if t.offset.name != "" {
 			out[t.offset.name] = r.Offset
@@ -305,10 +319,11 @@ func (t *insertField) Apply(r connect.Record) (connect.Record, bool, error) {
 	if err != nil {
 		return r, false, err
 	}
-	out := t.plans.get(schema, t.schema)
-	if out == nil {
-		return r, false, fmt.Errorf("an inserted field has the name of a field of the %s", t.side)
+	p := t.plans.get(schema, t.schema)
+	if p.err != nil {
+		return r, false, p.err
 	}
+	out := p.out
 	n := connect.NewStruct(out)
 	for i := range sv.Values {
 		n.Values[i] = fieldValue(sv, i, t.replaceNull)
@@ -323,7 +338,7 @@ func (t *insertField) Apply(r connect.Record) (connect.Record, bool, error) {
 		}
 	}
 	put(t.topic, r.Topic)
-	put(t.partition, r.Partition)
+	put(t.partition, partition)
 	put(t.offset, r.Offset)
 	var ts any
 	if !r.Timestamp.IsZero() {
@@ -339,15 +354,20 @@ func (t *insertField) Apply(r connect.Record) (connect.Record, bool, error) {
 	return r, true, nil
 }
 
-func (t *insertField) schema(s *connect.Schema) *connect.Schema {
+type insertPlan struct {
+	out *connect.Schema
+	err error
+}
+
+func (t *insertField) schema(s *connect.Schema) *insertPlan {
 	fields := append([]connect.Field(nil), s.Fields...)
-	dup := false
+	dup := ""
 	add := func(spec insertSpec, fs *connect.Schema) {
 		if spec.name == "" {
 			return
 		}
 		if s.Field(spec.name) != nil || slices.ContainsFunc(fields[len(s.Fields):], func(f connect.Field) bool { return f.Name == spec.name }) {
-			dup = true
+			dup = spec.name
 		}
 		if spec.optional {
 			fs = fs.Optionally()
@@ -359,8 +379,8 @@ func (t *insertField) schema(s *connect.Schema) *connect.Schema {
 	add(t.offset, connect.Primitive(connect.Int64))
 	add(t.ts, connect.TimestampSchema())
 	add(t.static_, connect.Primitive(connect.String))
-	if dup {
-		return nil
+	if dup != "" {
+		return &insertPlan{err: fmt.Errorf("field %q: the %s already has a field of that name", dup, t.side)}
 	}
-	return copyStructSchema(s, fields)
+	return &insertPlan{out: copyStructSchema(s, fields)}
 }

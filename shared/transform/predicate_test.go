@@ -102,3 +102,29 @@ func TestPredicateGatesTransform(t *testing.T) {
 		}
 	}
 }
+
+// TestInsertFieldOnSourceRecords: a source connector refuses offset.field
+// at cold start; on a record without partition or offset (a source record,
+// -1) the partition field is null and offset.field is an error, as
+// Kafka's InsertField on a SourceRecord.
+func TestInsertFieldOnSourceRecords(t *testing.T) {
+	const typ = "org.apache.kafka.connect.transforms.InsertField$Value"
+	spec := single("i", map[string]string{"type": typ, "offset.field": "off"})
+	spec.Kind = connconfig.Source
+	if _, err := NewChain(spec); err == nil || !strings.Contains(err.Error(), "transforms.i.offset.field") {
+		t.Fatalf("source with offset.field: %v", err)
+	}
+	rec := connect.Record{Topic: "t", Partition: -1, Offset: -1, Value: map[string]any{"a": "b"}}
+	c, err := NewChain(single("i", map[string]string{"type": typ, "partition.field": "p", "topic.field": "t"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := c.Apply(rec)
+	if m := out.Value.(map[string]any); err != nil || m["p"] != nil || m["t"] != "t" {
+		t.Fatalf("partition of a source record = %v, %v", out.Value, err)
+	}
+	c, _ = NewChain(single("i", map[string]string{"type": typ, "offset.field": "off"}))
+	if _, _, err := c.Apply(rec); err == nil || !strings.Contains(err.Error(), `offset.field "off"`) {
+		t.Fatalf("offset of a source record: %v", err)
+	}
+}

@@ -122,6 +122,7 @@ func NewChain(spec connconfig.Transforms) (Chain, error) {
 			errs = append(errs, err)
 			continue
 		}
+		cfg.kind = spec.Kind
 		st := step{alias: alias, t: ctor(cfg)}
 		if name, ok := cfg.get("predicate"); ok {
 			if st.pred = preds[name]; st.pred == nil && !slices.Contains(predAliases, name) {
@@ -192,6 +193,7 @@ func lookup[T any](prefix string, props map[string]string, types map[string]func
 
 // config reads one transform's properties and collects problems.
 type config struct {
+	kind   connconfig.Kind // 0 when unknown (tests)
 	prefix string
 	props  map[string]string
 	used   map[string]bool
