@@ -61,7 +61,7 @@ func curatedConfigs() []map[string]string {
 		one(tt+"Cast$Value", "spec", "price:float64,score:int8,ratio:int64"),
 		one(tt+"Cast$Value", "spec", "price:string,created:string,day:string,tod:string"),
 		one(tt+"Cast$Value", "spec", "price:int32,created:int64,day:int32,tod:int32"),
-		one(tt+"Cast$Value", "spec", "epoch:float32,mid:int8,qty:int16"),
+		one(tt+"Cast$Value", "spec", "epoch:float64,mid:int8,qty:int16,small:float32"),
 		one(tt+"Cast$Value", "spec", "when:int64"),
 		one(tt+"Cast$Value", "spec", "name:float64"),
 		one(tt+"Cast$Value", "spec", "blob:string"),

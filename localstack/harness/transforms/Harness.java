@@ -91,8 +91,11 @@ public class Harness {
         return c;
     }
 
+    // describe names the exception; identity hashes ("Spec@1b6d3586") in
+    // messages are masked so the output is the same on every run.
     static String describe(Throwable e) {
-        return e.getClass().getName() + ": " + e.getMessage();
+        String msg = String.valueOf(e.getMessage()).replaceAll("@[0-9a-f]{1,8}\\b", "@…");
+        return e.getClass().getName() + ": " + msg;
     }
 
     static Map<String, String> withPrefix(JsonNode cfg, String prefix) {
