@@ -76,6 +76,9 @@ type vrecOut struct {
 
 func TestKafkaDifferential(t *testing.T) {
 	vectors := generateVectors()
+	if len(vectors) < 650 {
+		t.Fatalf("%d vectors; the README promises over 650", len(vectors))
+	}
 	var lines bytes.Buffer
 	for _, v := range vectors {
 		b, err := json.Marshal(v)

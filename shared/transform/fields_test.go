@@ -89,7 +89,7 @@ func TestReplaceFieldKeyAndErrors(t *testing.T) {
 		t.Fatal("null key must pass through")
 	}
 	_, _, err = c.Apply(connect.Record{Key: "plain"})
-	if err == nil || !strings.Contains(err.Error(), "only structs and maps") || !strings.Contains(err.Error(), `"k"`) {
+	if err == nil || !strings.Contains(err.Error(), "only Map objects supported") || !strings.Contains(err.Error(), `"k"`) {
 		t.Fatalf("want type error naming the alias, got %v", err)
 	}
 	dup, err := newChain([]string{"d"}, map[string]map[string]string{"d": {"type": ReplaceFieldValueType, "renames": "id:name"}})
