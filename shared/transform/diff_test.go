@@ -120,6 +120,7 @@ func TestKafkaDifferential(t *testing.T) {
 		t.Fatalf("%d Kafka results for %d vectors", len(results), len(vectors))
 	}
 	counts := map[string]int{}
+	outcomes := map[string]*[3]int{} // per type: records output, dropped, refused by both
 	failures := 0
 	for i, v := range vectors {
 		want := results[i]
@@ -128,6 +129,19 @@ func TestKafkaDifferential(t *testing.T) {
 		}
 		for _, typ := range vectorTypes(v) {
 			counts[typ] += len(v.Records)
+			if outcomes[typ] == nil {
+				outcomes[typ] = &[3]int{}
+			}
+			for _, r := range want.Results {
+				switch {
+				case r.Error != "":
+					outcomes[typ][2]++
+				case r.Dropped:
+					outcomes[typ][1]++
+				default:
+					outcomes[typ][0]++
+				}
+			}
 		}
 		got := runGo(v)
 		if msg := compare(v, want, got); msg != "" {
@@ -149,7 +163,8 @@ func TestKafkaDifferential(t *testing.T) {
 			}
 		}
 	}) {
-		fmt.Fprintf(&report, "%-80s %5d records\n", typ, counts[typ])
+		o := outcomes[typ]
+		fmt.Fprintf(&report, "%-72s %5d records: %4d output, %3d dropped, %4d refused\n", typ, counts[typ], o[0], o[1], o[2])
 		total += counts[typ]
 	}
 	t.Logf("%d vectors; records run per type:\n%s", len(vectors), report.String())

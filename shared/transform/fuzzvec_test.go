@@ -70,7 +70,7 @@ func randSchema(rng *rand.Rand, depth int) *connect.Schema {
 
 func randFieldSchema(rng *rand.Rand, depth int) *connect.Schema {
 	var s *connect.Schema
-	switch k := rng.Intn(16); {
+	switch k := rng.Intn(19); {
 	case k < 8:
 		s = connect.Primitive([]connect.Type{connect.Int8, connect.Int16, connect.Int32, connect.Int64, connect.Float32, connect.Float64, connect.Boolean, connect.String}[k])
 	case k == 8:
@@ -87,6 +87,12 @@ func randFieldSchema(rng *rand.Rand, depth int) *connect.Schema {
 		s = &connect.Schema{Type: connect.Map, Keys: connect.Primitive(connect.String), Values: connect.Primitive(connect.String)}
 	case k == 14 && depth < 2:
 		s = randSchema(rng, depth+1)
+	case k == 15 && depth < 2:
+		s = &connect.Schema{Type: connect.Array, Items: randSchema(rng, depth+1)}
+	case k == 16:
+		s = &connect.Schema{Type: connect.Map, Keys: connect.Primitive(connect.Int32), Values: connect.Primitive(connect.Float64).Optionally()}
+	case k == 17:
+		s = &connect.Schema{Type: connect.Array, Items: connect.TimestampSchema()}
 	default:
 		s = connect.Primitive(connect.String)
 	}
@@ -142,12 +148,20 @@ func randValue(rng *rand.Rand, s *connect.Schema) any {
 		n := rng.Intn(3)
 		out := make([]any, n)
 		for i := range out {
-			out[i] = int32(rng.Intn(100))
+			out[i] = randValue(rng, s.Items)
 		}
 		return out
 	case connect.Map:
 		var out []connect.MapEntry
 		for i := 0; i < rng.Intn(3); i++ {
+			if s.Keys.Type == connect.Int32 {
+				var v any
+				if rng.Intn(3) > 0 {
+					v = rng.NormFloat64()
+				}
+				out = append(out, connect.MapEntry{Key: int32(i * 7), Value: v})
+				continue
+			}
 			out = append(out, connect.MapEntry{Key: fuzzNames[i], Value: fmt.Sprint(rng.Intn(9))})
 		}
 		return out
@@ -167,7 +181,7 @@ func randField(rng *rand.Rand, s *connect.Schema) string {
 func randChain(rng *rand.Rand, s *connect.Schema) map[string]string {
 	n := 1 + rng.Intn(3)
 	cfg := map[string]string{}
-	var aliases []string
+	var aliases, preds []string
 	for i := 0; i < n; i++ {
 		alias := fmt.Sprintf("t%d", i)
 		aliases = append(aliases, alias)
@@ -222,19 +236,24 @@ func randChain(rng *rand.Rand, s *connect.Schema) map[string]string {
 		case "RegexRouter":
 			cfg[p+"regex"], cfg[p+"replacement"] = "(.*)s", "$1"
 		case "Filter":
-			cfg["predicates"] = "p"
-			cfg["predicates.p.type"] = pre + []string{"TopicNameMatches", "HasHeaderKey", "RecordIsTombstone"}[rng.Intn(3)]
+			pa := "p" + alias
+			preds = append(preds, pa)
+			pp := "predicates." + pa + "."
+			cfg[pp+"type"] = pre + []string{"TopicNameMatches", "HasHeaderKey", "RecordIsTombstone"}[rng.Intn(3)]
 			switch {
-			case strings.HasSuffix(cfg["predicates.p.type"], "TopicNameMatches"):
-				cfg["predicates.p.pattern"] = "orders|x"
-			case strings.HasSuffix(cfg["predicates.p.type"], "HasHeaderKey"):
-				cfg["predicates.p.name"] = "h1"
+			case strings.HasSuffix(cfg[pp+"type"], "TopicNameMatches"):
+				cfg[pp+"pattern"] = "orders|x"
+			case strings.HasSuffix(cfg[pp+"type"], "HasHeaderKey"):
+				cfg[pp+"name"] = "h1"
 			}
-			cfg[p+"predicate"] = "p"
+			cfg[p+"predicate"] = pa
 			if rng.Intn(2) == 0 {
 				cfg[p+"negate"] = "true"
 			}
 		}
+	}
+	if len(preds) > 0 {
+		cfg["predicates"] = strings.Join(preds, ",")
 	}
 	cfg["transforms"] = strings.Join(aliases, ",")
 	return cfg

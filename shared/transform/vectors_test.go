@@ -364,7 +364,7 @@ func plainValue(v any) any {
 	case []connect.MapEntry:
 		m := map[string]any{}
 		for _, e := range x {
-			m[e.Key.(string)] = plainValue(e.Value)
+			m[fmt.Sprint(e.Key)] = plainValue(e.Value)
 		}
 		return m
 	case []any:
