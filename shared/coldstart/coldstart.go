@@ -169,7 +169,7 @@ func (in *Init) Build(ctx context.Context) error {
 	if in.ValueConverter, err = convert.New(fw.ValueConverter.Class, fw.ValueConverter.Props, false); err != nil {
 		return in.Errorf("%s: %w", config.KeyValueConverter, err)
 	}
-	if len(fw.Transforms.Aliases) > 0 {
+	if len(fw.Transforms.Aliases) > 0 || len(fw.Transforms.Predicates) > 0 {
 		if in.Transforms, err = transform.NewChain(fw.Transforms); err != nil {
 			return in.Errorf("%s: %w", config.KeyTransforms, err)
 		}
