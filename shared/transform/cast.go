@@ -3,6 +3,7 @@ package transform
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -362,11 +363,12 @@ func (n jnum) int() int32 {
 	return int32(n.long())
 }
 
-func (n jnum) float() float64 {
+// float is Number.doubleValue (bits 64) or floatValue (32), correctly
+// rounded from a BigDecimal as Java's are.
+func (n jnum) float(bits int) float64 {
 	switch {
 	case n.d != nil:
-		f, _ := new(big.Float).SetPrec(200).Quo(new(big.Float).SetInt(orZero(n.d.Unscaled)),
-			new(big.Float).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n.d.Scale)), nil))).Float64()
+		f, _ := strconv.ParseFloat(orZero(n.d.Unscaled).String()+"e"+strconv.Itoa(-int(n.d.Scale)), bits)
 		return f
 	case n.isFloat:
 		return n.f
@@ -388,9 +390,9 @@ func (n jnum) to(t connect.Type) any {
 		if n.d == nil && !n.isFloat {
 			return float32(n.i)
 		}
-		return float32(n.float())
+		return float32(n.float(32))
 	}
-	return n.float()
+	return n.float(64)
 }
 
 func orZero(x *big.Int) *big.Int {
@@ -436,6 +438,9 @@ func parseJavaNumber(s string, to connect.Type) (any, error) {
 		size = 32
 	}
 	f, err := strconv.ParseFloat(t, size)
+	if errors.Is(err, strconv.ErrRange) {
+		err = nil // Java rounds to Infinity or 0 too
+	}
 	if err != nil || strings.ContainsAny(t, "_xXpP") || strings.EqualFold(t, "inf") || strings.EqualFold(t, "+inf") || strings.EqualFold(t, "-inf") {
 		return nil, fmt.Errorf("cannot parse %q as %s", s, to)
 	}

@@ -143,7 +143,9 @@ func randValue(rng *rand.Rand, s *connect.Schema) any {
 	case connect.Boolean:
 		return rng.Intn(2) == 0
 	case connect.String:
-		return []string{"", "x", "42", "-3", "true", "1.5", "2024-05-06 07:08:09", "héllo \"w\""}[rng.Intn(8)]
+		return []string{"", "x", "42", "-3", "true", "1.5", "2024-05-06 07:08:09", "héllo \"w\"",
+			"2024-5-6 7:8:9", "2024-13-45 25:61:61", "1969-12-31 23:59:59", "2024-05-06 07:08:09 tail", "2024-05-06",
+			"0001-01-01 00:00:00", "12024-01-01 00:00:00"}[rng.Intn(15)]
 	case connect.Array:
 		n := rng.Intn(3)
 		out := make([]any, n)

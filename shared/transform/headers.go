@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -64,8 +63,6 @@ func newInsertHeader(c *config) *insertHeader {
 	return t
 }
 
-var numberLiteral = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
-
 // literalText is the header text of Values.parseString(lit) written back by
 // SimpleHeaderConverter: numbers take their Java form (an integer without
 // leading zeros or sign, "1.50" as the float 1.5, "1e3" as 1000, "1e30"
@@ -76,7 +73,7 @@ func literalText(lit string) []byte {
 		return []byte{}
 	case lit == "null":
 		return nil
-	case !numberLiteral.MatchString(lit):
+	case !bigDecimalText.MatchString(lit):
 		return []byte(lit)
 	}
 	if n, ok := new(big.Int).SetString(strings.TrimPrefix(lit, "+"), 10); ok {
@@ -213,16 +210,29 @@ func appendText(b *strings.Builder, s *connect.Schema, v any, embedded bool) err
 	return nil
 }
 
+var (
+	isoTime      = mustDateFormat("HH:mm:ss.SSS'Z'")
+	isoDate      = mustDateFormat("yyyy-MM-dd")
+	isoTimestamp = mustDateFormat("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+)
+
+func mustDateFormat(p string) *javaDateFormat {
+	f, err := parseJavaDateFormat(p)
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
+
 // javaDateText is Values.dateFormatFor(d).format(d) in UTC: a time of day
 // for the first day after the epoch, a date at midnight, else a timestamp.
 func javaDateText(t time.Time) string {
 	ms := t.UnixMilli()
-	t = t.UTC()
 	switch {
 	case ms < millisPerDay:
-		return t.Format("15:04:05.000Z")
+		return isoTime.format(t)
 	case ms%millisPerDay == 0:
-		return t.Format("2006-01-02")
+		return isoDate.format(t)
 	}
-	return t.Format("2006-01-02T15:04:05.000Z")
+	return isoTimestamp.format(t)
 }

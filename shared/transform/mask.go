@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -31,8 +33,7 @@ func newMaskField(c *config, s side) *maskField {
 	for _, f := range t.names {
 		t.fields[f] = true
 	}
-	if v, ok := c.props["replacement"]; ok {
-		c.used["replacement"] = true
+	if v, ok := c.get("replacement"); ok {
 		if v == "" {
 			c.fail("replacement", v, "must not be empty; leave it out to mask with the type's empty value")
 		}
@@ -137,50 +138,49 @@ func (t *maskField) mask(v any) (any, error) {
 	return nil, fmt.Errorf("cannot mask a value of type %s", javaClass(v))
 }
 
-// maskWith parses the replacement as v's type, as Kafka's MaskField does
-// (Byte.parseByte ... Double.parseDouble, new BigDecimal).
+// maskWith parses the replacement as v's type, as Kafka's MaskField does:
+// a number is read as a BigDecimal and narrowed (so "1e3" masks an int as
+// 1000 and a value beyond the type wraps).
 func maskWith(v any, repl string) (any, error) {
-	var (
-		out any
-		err error
-	)
 	switch v.(type) {
-	case int8, int16, int32, int64:
-		var n int64
-		if n, err = strconv.ParseInt(repl, 10, intBits(v)); err == nil {
-			out = jnum{i: n}.to(schemalessType(v))
-		}
-	case float32, float64:
-		var f float64
-		bits := 64
-		if _, ok := v.(float32); ok {
-			bits = 32
-		}
-		if f, err = strconv.ParseFloat(strings.TrimSpace(repl), bits); err == nil {
-			out = jnum{f: f, isFloat: true}.to(schemalessType(v))
-		}
 	case string:
-		out = repl
-	case connect.Decimal:
-		out, err = connect.ParseDecimal(repl)
-	default:
-		return nil, fmt.Errorf("cannot mask a value of type %s with a replacement", javaClass(v))
+		return repl, nil
+	case int8, int16, int32, int64, float32, float64, connect.Decimal:
+		d, err := parseBigDecimal(repl)
+		if err != nil {
+			return nil, fmt.Errorf("unable to convert replacement %q to a number: %w", repl, err)
+		}
+		if _, ok := v.(connect.Decimal); ok {
+			return d, nil
+		}
+		return jnum{d: &d}.to(schemalessType(v)), nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("unable to convert replacement %q to %s: %w", repl, javaClass(v), err)
-	}
-	return out, nil
+	return nil, fmt.Errorf("cannot mask a value of type %s with a replacement", javaClass(v))
 }
 
-// intBits is the size of a Go integer value.
-func intBits(v any) int {
-	switch v.(type) {
-	case int8:
-		return 8
-	case int16:
-		return 16
-	case int32:
-		return 32
+var bigDecimalText = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+
+// parseBigDecimal reads text as Java's new BigDecimal(text) does, exponent
+// included ("1.5e3" is 1500 with scale -2).
+func parseBigDecimal(text string) (connect.Decimal, error) {
+	if !bigDecimalText.MatchString(text) {
+		return connect.Decimal{}, fmt.Errorf("%q is not a decimal number", text)
 	}
-	return 64
+	mant, exp, _ := strings.Cut(strings.ToLower(text), "e")
+	scale := int64(0)
+	if whole, frac, ok := strings.Cut(mant, "."); ok {
+		scale, mant = int64(len(frac)), whole+frac
+	}
+	if exp != "" {
+		e, err := strconv.ParseInt(exp, 10, 32)
+		if err != nil {
+			return connect.Decimal{}, fmt.Errorf("%q: exponent out of range", text)
+		}
+		scale -= e
+	}
+	if scale < math.MinInt32 || scale > math.MaxInt32 {
+		return connect.Decimal{}, fmt.Errorf("%q: scale out of range", text)
+	}
+	u, _ := new(big.Int).SetString(strings.TrimPrefix(mant, "+"), 10)
+	return connect.Decimal{Unscaled: u, Scale: int32(scale)}, nil
 }

@@ -22,6 +22,7 @@ func generateVectors() []vector {
 	// schemaless map in HashMap order (see headerText).
 	out = append(out, vector{ID: "curated-struct-header", Schemas: true, Records: schemaRecs,
 		Config: one(tt+"HeaderFrom$Value", "fields", "addr", "headers", "haddr", "operation", "move")})
+	out = append(out, stringVectors()...)
 	for i, cfg := range curatedConfigs() {
 		id := fmt.Sprintf("curated-%03d", i)
 		out = append(out,
@@ -213,6 +214,37 @@ func curatedConfigs() []map[string]string {
 		with(one(tt+"Filter"), "predicates", "p", "predicates.p.type", pre+"HasHeaderKey"),
 	}
 	return cfgs
+}
+
+// stringVectors run the transforms that parse text (Cast from string,
+// TimestampConverter from string, MaskField replacement) on awkward strings,
+// one schemaless record each.
+func stringVectors() []vector {
+	texts := []string{"", "0", "12", "-128", "128", "+5", " 7", "7 ", "007", "1e3", "1.5", "-1.5e-3", "0x10", "NaN", "Infinity",
+		"-Infinity", "inf", "1_000", "true", "TRUE", "yes", "9223372036854775808", "3.4028236e38", "1.0E-50",
+		"2024-05-06 07:08:09", "2024-5-6 7:8:9", "2024-13-45 25:61:61", "1969-12-31 23:59:59", "2024-05-06 07:08:09 tail",
+		"2024-05-06", "0001-01-01 00:00:00", "12024-01-01 00:00:00", "-2024-01-01 00:00:00"}
+	var recs []vrecord
+	ts := int64(1700000000000)
+	for i, s := range texts {
+		b, _ := json.Marshal(map[string]any{"s": s, "i": i, "f": json.Number("1.5")})
+		recs = append(recs, vrecord{Topic: "t", Partition: 0, Offset: int64(i), Timestamp: &ts, Key: json.RawMessage("null"), Value: b, Headers: [][2]*string{}})
+	}
+	var out []vector
+	configs := []map[string]string{
+		one(tt+"Cast$Value", "spec", "s:int8"), one(tt+"Cast$Value", "spec", "s:int64"), one(tt+"Cast$Value", "spec", "s:float32"),
+		one(tt+"Cast$Value", "spec", "s:float64"), one(tt+"Cast$Value", "spec", "s:boolean"),
+		one(tt+"TimestampConverter$Value", "field", "s", "target.type", "unix", "format", "yyyy-MM-dd HH:mm:ss"),
+		one(tt+"TimestampConverter$Value", "field", "s", "target.type", "string", "format", "yyyy-MM-dd HH:mm:ss"),
+		one(tt+"TimestampConverter$Value", "field", "s", "target.type", "unix", "format", "yyyy-MM-dd"),
+	}
+	for _, repl := range []string{"1e3", "+5", " 7", "NaN", "3.4028236e38", "9223372036854775808", "-0"} {
+		configs = append(configs, one(tt+"MaskField$Value", "fields", "i,f,s", "replacement", repl))
+	}
+	for i, cfg := range configs {
+		out = append(out, vector{ID: fmt.Sprintf("strings-%02d", i), Schemas: false, Config: cfg, Records: recs})
+	}
+	return out
 }
 
 // ---- the corpus ----
