@@ -261,8 +261,7 @@ func newInsertField(c *config, s side) *insertField {
 		c.fail("offset.field", c.props["offset.field"], "only for sink connectors: a source record has no Kafka offset before it is produced")
 	}
 	t.ts, t.static_ = spec("timestamp.field"), spec("static.field")
-	if v, ok := c.props["static.value"]; ok {
-		c.used["static.value"] = true
+	if v, ok := c.get("static.value"); ok {
 		t.staticValue = &v
 	}
 	t.replaceNull = c.boolean("replace.null.with.default", true)

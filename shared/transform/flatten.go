@@ -25,8 +25,7 @@ type flattenPlan struct {
 
 func newFlatten(c *config, s side) *flatten {
 	t := &flatten{side: s, delim: "."}
-	if v, ok := c.props["delimiter"]; ok {
-		c.used["delimiter"] = true
+	if v, ok := c.get("delimiter"); ok {
 		t.delim = v
 	}
 	return t

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"strconv"
 	"strings"
 	"time"
 
@@ -51,47 +50,113 @@ type insertHeader struct {
 
 func newInsertHeader(c *config) *insertHeader {
 	t := &insertHeader{name: c.required("header", "the header name")}
-	lit, ok := c.props["value.literal"]
-	c.used["value.literal"] = true
+	lit, ok := c.get("value.literal")
 	if !ok {
 		c.fail("value.literal", "", "missing; the header value is required")
 	}
-	if strings.ContainsAny(lit[:min(1, len(lit))], "[{\"") {
-		c.fail("value.literal", lit, "a literal array, map or quoted string is not supported; give a plain string, number or boolean")
+	if strings.HasPrefix(lit, "[") || strings.HasPrefix(lit, "{") {
+		c.fail("value.literal", lit, "a literal array or map is not supported; give a string, number, boolean or date")
 	}
 	t.value = literalText(lit)
 	return t
 }
 
-// literalText is the header text of Values.parseString(lit) written back by
-// SimpleHeaderConverter: numbers take their Java form (an integer without
-// leading zeros or sign, "1.50" as the float 1.5, "1e3" as 1000, "1e30"
-// as 1.0E30), "null" no value, other text (booleans too) unchanged.
+// literalText is the header text of Values.parseString(lit) (a literal that
+// is not an array or map) written back by SimpleHeaderConverter. Kafka
+// reads only the literal's first token (up to one of ",:{}[]"): "null"
+// alone is no value; a token starting with a digit is tried as an ISO
+// date, time (with the next four tokens) or timestamp, then, like one
+// starting with a sign, as a number: integers that fit a long print as
+// such, other numbers as a float, a double or a BigDecimal; anything else
+// is the whole literal, unchanged.
 func literalText(lit string) []byte {
+	tokens := literalTokens(lit)
 	switch {
 	case lit == "":
 		return []byte{}
 	case lit == "null":
 		return nil
-	case !bigDecimalText.MatchString(lit):
-		return []byte(lit)
 	}
-	if n, ok := new(big.Int).SetString(strings.TrimPrefix(lit, "+"), 10); ok {
-		return []byte(n.String()) // an integer of any size
+	token := strings.TrimSpace(tokens[0])
+	if token == "" {
+		return []byte(tokens[0])
 	}
-	// a decimal with an integral value that fits a long is that integer
-	if r, ok := new(big.Rat).SetString(lit); ok && r.IsInt() && r.Num().IsInt64() {
-		return []byte(r.Num().String())
+	if token[0] >= '0' && token[0] <= '9' {
+		if len(tokens) >= 5 {
+			if t, ok := literalTemporal(token + strings.Join(tokens[1:5], "")); ok {
+				return []byte(javaDateText(t))
+			}
+		}
+		if t, ok := literalTemporal(token); ok {
+			return []byte(javaDateText(t))
+		}
 	}
-	if f, err := strconv.ParseFloat(lit, 32); err == nil && !math.IsInf(f, 0) {
-		t, _ := convert.JavaString(float32(f))
-		return []byte(t)
-	}
-	if f, err := strconv.ParseFloat(lit, 64); err == nil && !math.IsInf(f, 0) {
-		t, _ := convert.JavaString(f)
-		return []byte(t)
+	if strings.ContainsAny(token[:1], "0123456789+-") {
+		if d, err := parseBigDecimal(token); err == nil {
+			return []byte(literalNumber(d))
+		}
 	}
 	return []byte(lit)
+}
+
+// literalTokens splits text after each of Kafka's parser delimiters.
+func literalTokens(text string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(text); i++ {
+		if strings.IndexByte(`",:{}[]`, text[i]) >= 0 {
+			if i > start {
+				out = append(out, text[start:i])
+			}
+			out = append(out, text[i:i+1])
+			start = i + 1
+		}
+	}
+	if start < len(text) || len(out) == 0 {
+		out = append(out, text[start:])
+	}
+	return out
+}
+
+// literalTemporal parses an ISO time, timestamp or date by its length.
+func literalTemporal(s string) (time.Time, bool) {
+	var f *javaDateFormat
+	switch len(s) {
+	case len("00:00:00.000Z"):
+		f = isoTime
+	case len("0000-00-00T00:00:00.000Z"):
+		f = isoTimestamp
+	case len("0000-00-00"):
+		f = isoDate
+	default:
+		return time.Time{}, false
+	}
+	t, err := f.parse(s)
+	return t, err == nil
+}
+
+// literalNumber is the text of the narrowest type Kafka's parser gives d.
+func literalNumber(d connect.Decimal) string {
+	r := new(big.Rat).SetFrac(orZero(d.Unscaled), big.NewInt(1))
+	if d.Scale > 0 {
+		r.Quo(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale)), nil)))
+	} else if d.Scale < 0 {
+		r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-d.Scale)), nil)))
+	}
+	if r.IsInt() && r.Num().IsInt64() {
+		return r.Num().String()
+	}
+	n := jnum{d: &d}
+	if f := n.float(32); d.Scale != 0 && !math.IsInf(f, 0) {
+		t, _ := convert.JavaString(float32(f))
+		return t
+	}
+	if f := n.float(64); d.Scale != 0 && !math.IsInf(f, 0) {
+		t, _ := convert.JavaString(f)
+		return t
+	}
+	t, _ := convert.JavaString(d)
+	return t
 }
 
 func (t *insertHeader) Apply(r connect.Record) (connect.Record, bool, error) {

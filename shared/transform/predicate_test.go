@@ -29,6 +29,7 @@ func TestNewChainRefusals(t *testing.T) {
 		{"nothing to insert", single("i", map[string]string{"type": k + "InsertField$Value"}), []string{"transforms.i.topic.field", "at least one"}},
 		{"static without value", single("i", map[string]string{"type": k + "InsertField$Value", "static.field": "s"}), []string{"transforms.i.static.value", "missing"}},
 		{"literal array", single("i", map[string]string{"type": k + "InsertHeader", "header": "h", "value.literal": "[1]"}), []string{"transforms.i.value.literal", "not supported"}},
+		{"literal map", single("i", map[string]string{"type": k + "InsertHeader", "header": "h", "value.literal": "{a:1}"}), []string{"transforms.i.value.literal", "not supported"}},
 		{"no schema name or version", single("s", map[string]string{"type": k + "SetSchemaMetadata$Value"}), []string{"transforms.s.schema.name", "missing"}},
 		{"bad version", single("s", map[string]string{"type": k + "SetSchemaMetadata$Value", "schema.version": "v1"}), []string{"transforms.s.schema.version", "integer"}},
 		{"string target without format", single("t", map[string]string{"type": k + "TimestampConverter$Value", "target.type": "string"}), []string{"transforms.t.format", "missing"}},

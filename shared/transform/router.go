@@ -19,13 +19,11 @@ type timestampRouter struct {
 
 func newTimestampRouter(c *config) *timestampRouter {
 	t := &timestampRouter{topicFormat: "${topic}-${timestamp}"}
-	if v, ok := c.props["topic.format"]; ok {
-		c.used["topic.format"] = true
+	if v, ok := c.get("topic.format"); ok {
 		t.topicFormat = v
 	}
 	pattern := "yyyyMMdd"
-	if v, ok := c.props["timestamp.format"]; ok {
-		c.used["timestamp.format"] = true
+	if v, ok := c.get("timestamp.format"); ok {
 		pattern = v
 	}
 	f, err := parseJavaDateFormat(pattern)

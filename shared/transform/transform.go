@@ -200,10 +200,12 @@ type config struct {
 	errs   []error
 }
 
+// get reads a key, trimmed as Kafka's ConfigDef trims STRING and LIST
+// values (String.trim: characters up to U+0020).
 func (c *config) get(key string) (string, bool) {
 	c.used[key] = true
 	v, ok := c.props[key]
-	return strings.TrimSpace(v), ok
+	return strings.TrimFunc(v, func(r rune) bool { return r <= ' ' }), ok
 }
 
 func (c *config) fail(key, value, problem string) {
