@@ -18,7 +18,7 @@ func fuzzVectors(rng *rand.Rand, n int) []vector {
 	js, _ := convert.New(convert.JSONConverterClass, nil, false)
 	var out []vector
 	for i := 0; i < n; i++ {
-		s := randSchema(rng, 0)
+		s, ks := randSchema(rng, 0), randSchema(rng, 1)
 		schemas := rng.Intn(4) != 0
 		v := vector{ID: fmt.Sprintf("fuzz-%03d", i), Schemas: schemas, Config: randChain(rng, s)}
 		for j := 0; j < 3; j++ {
@@ -46,9 +46,13 @@ func fuzzVectors(rng *rand.Rand, n int) []vector {
 				k, val := "h"+fmt.Sprint(rng.Intn(3)), fmt.Sprint(rng.Intn(100))
 				r.Headers = append(r.Headers, [2]*string{&k, &val})
 			}
-			if schemas && rng.Intn(2) == 0 {
-				kb, _ := js.FromConnect("t", connect.Primitive(connect.String), fmt.Sprint("k", rng.Intn(100)))
-				r.Key = kb
+			switch k := rng.Intn(3); {
+			case k == 1 && schemas:
+				r.Key, _ = js.FromConnect("t", connect.Primitive(connect.String), fmt.Sprint("k", rng.Intn(100)))
+			case k == 2 && schemas:
+				r.Key, _ = js.FromConnect("t", ks, randStruct(rng, ks))
+			case k == 2:
+				r.Key = schemalessJSON(randStruct(rng, ks))
 			}
 			v.Records = append(v.Records, r)
 		}
