@@ -3,6 +3,7 @@ package transform
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -25,16 +26,17 @@ import (
 // transforms (localstack/harness/transforms, Kafka 4.1.1's
 // connect-transforms from Maven Central) and through this package, and
 // requires byte-identical JsonConverter output. Kafka's outputs are kept in
-// testdata/diff/kafka.jsonl: go test -short replays them without Java; the
-// full go test re-runs the harness and also checks the fixture is current
-// (CI=true fails when Java or Maven is missing). After changing the
+// testdata/diff/kafka.jsonl (with the SHA-256 of the vectors they answer):
+// go test -short replays them without Java; the full go test re-runs the
+// harness and also checks the fixture is current (CI=true fails when Java or
+// Maven is missing). After changing the
 // generator, refresh both fixtures with:
 //
 //	go test ./shared/transform -run TestKafkaDifferential -update
 var update = flag.Bool("update", false, "rewrite testdata/diff from the generator and Kafka's harness")
 
 const (
-	vectorsFile = "testdata/diff/vectors.jsonl"
+	vectorsFile = "testdata/diff/vectors.sha256" // of the generated harness input
 	kafkaFile   = "testdata/diff/kafka.jsonl"
 )
 
@@ -88,13 +90,14 @@ func TestKafkaDifferential(t *testing.T) {
 		lines.Write(b)
 		lines.WriteByte('\n')
 	}
+	sum := fmt.Sprintf("%x\n", sha256.Sum256(lines.Bytes()))
 	var kafka []byte
 	if testing.Short() && !*update {
 		stored, err := os.ReadFile(vectorsFile)
 		if err != nil {
 			t.Fatalf("%v (refresh with -update)", err)
 		}
-		if !bytes.Equal(stored, lines.Bytes()) {
+		if string(stored) != sum {
 			t.Fatalf("%s is not what the generator makes; refresh the fixtures with: go test ./shared/transform -run TestKafkaDifferential -update", vectorsFile)
 		}
 		if kafka, err = os.ReadFile(kafkaFile); err != nil {
@@ -106,7 +109,7 @@ func TestKafkaDifferential(t *testing.T) {
 			if err := os.MkdirAll(filepath.Dir(vectorsFile), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			for name, data := range map[string][]byte{vectorsFile: lines.Bytes(), kafkaFile: kafka} {
+			for name, data := range map[string][]byte{vectorsFile: []byte(sum), kafkaFile: kafka} {
 				if err := os.WriteFile(name, data, 0o644); err != nil {
 					t.Fatal(err)
 				}
