@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"math/big"
 	"strconv"
@@ -98,17 +97,11 @@ func (t *cast) Apply(r connect.Record) (connect.Record, bool, error) {
 			t.side.set(&r, nil, out)
 			return r, true, nil
 		}
-		m, err := requireMap(v, purposeCast)
+		out, err := updateFields(v, purposeCast, sortedKeys(t.casts), func(f string, x any) (any, error) {
+			return castValue(nil, x, t.casts[f])
+		})
 		if err != nil {
 			return r, false, err
-		}
-		out := maps.Clone(m)
-		for _, f := range sortedKeys(t.casts) {
-			x, err := castValue(nil, m[f], t.casts[f])
-			if err != nil {
-				return r, false, fmt.Errorf("field %q: %w", f, err)
-			}
-			out[f] = x
 		}
 		t.side.set(&r, nil, out)
 		return r, true, nil

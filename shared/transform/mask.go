@@ -3,7 +3,6 @@ package transform
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"math/big"
 	"regexp"
@@ -49,17 +48,9 @@ const purposeMask = "masking fields"
 func (t *maskField) Apply(r connect.Record) (connect.Record, bool, error) {
 	schema, v := t.side.get(&r)
 	if schema == nil {
-		m, err := requireMap(v, purposeMask)
+		out, err := updateFields(v, purposeMask, t.names, func(_ string, x any) (any, error) { return t.mask(x) })
 		if err != nil {
 			return r, false, err
-		}
-		out := maps.Clone(m)
-		for _, f := range t.names {
-			masked, err := t.mask(m[f])
-			if err != nil {
-				return r, false, fmt.Errorf("field %q: %w", f, err)
-			}
-			out[f] = masked
 		}
 		t.side.set(&r, nil, out)
 		return r, true, nil

@@ -104,6 +104,25 @@ func mapOrNull(v any, purpose string) (map[string]any, error) {
 	return requireMap(v, purpose)
 }
 
+// updateFields sets each named field of a schemaless map to fn(field,
+// value), as Kafka's transforms put into a copy of the map (absent fields
+// included, as null). Errors name the field.
+func updateFields(v any, purpose string, names []string, fn func(name string, x any) (any, error)) (map[string]any, error) {
+	m, err := requireMap(v, purpose)
+	if err != nil {
+		return nil, err
+	}
+	out := maps.Clone(m)
+	for _, f := range names {
+		x, err := fn(f, m[f])
+		if err != nil {
+			return nil, fmt.Errorf("field %q: %w", f, err)
+		}
+		out[f] = x
+	}
+	return out, nil
+}
+
 // fieldValue is Struct.get (replaceNull: a null field yields its schema's
 // default) or Struct.getWithoutDefault.
 func fieldValue(s *connect.StructValue, i int, replaceNull bool) any {

@@ -3,7 +3,6 @@ package transform
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"time"
 
@@ -91,16 +90,12 @@ func (t *timestampConverter) Apply(r connect.Record) (connect.Record, bool, erro
 			t.side.set(&r, nil, out)
 			return r, true, nil
 		}
-		m, err := requireMap(v, purposeTimestamp)
+		out, err := updateFields(v, purposeTimestamp, []string{t.field}, func(_ string, x any) (any, error) {
+			return t.convert(x, "")
+		})
 		if err != nil {
 			return r, false, err
 		}
-		out := maps.Clone(m)
-		x, err := t.convert(m[t.field], "")
-		if err != nil {
-			return r, false, fmt.Errorf("field %q: %w", t.field, err)
-		}
-		out[t.field] = x
 		t.side.set(&r, nil, out)
 		return r, true, nil
 	}
