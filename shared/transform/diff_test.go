@@ -124,6 +124,7 @@ func TestKafkaDifferential(t *testing.T) {
 	}
 	counts := map[string]int{}
 	outcomes := map[string]*[3]int{} // per type: records output, dropped, refused by both
+	nvec := map[string]int{}
 	failures := 0
 	for i, v := range vectors {
 		want := results[i]
@@ -132,6 +133,7 @@ func TestKafkaDifferential(t *testing.T) {
 		}
 		for _, typ := range vectorTypes(v) {
 			counts[typ] += len(v.Records)
+			nvec[typ]++
 			if outcomes[typ] == nil {
 				outcomes[typ] = &[3]int{}
 			}
@@ -167,7 +169,7 @@ func TestKafkaDifferential(t *testing.T) {
 		}
 	}) {
 		o := outcomes[typ]
-		fmt.Fprintf(&report, "%-72s %5d records: %4d output, %3d dropped, %4d refused\n", typ, counts[typ], o[0], o[1], o[2])
+		fmt.Fprintf(&report, "%-72s %4d vectors, %5d records: %4d output, %3d dropped, %4d refused\n", typ, nvec[typ], counts[typ], o[0], o[1], o[2])
 		total += counts[typ]
 	}
 	t.Logf("%d vectors; records run per type:\n%s", len(vectors), report.String())
