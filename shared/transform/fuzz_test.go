@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	connconfig "github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/convert"
 )
@@ -137,6 +138,41 @@ func FuzzKafkaTransforms(f *testing.F) {
 			if !reflect.DeepEqual(r, pristine) {
 				t.Fatalf("input modified by curated config %d", i)
 			}
+		}
+	})
+}
+
+// FuzzConfigValues sets one key of each transform and predicate to
+// arbitrary text: NewChain must refuse or accept it, never panic, and a
+// chain it accepts must run on a record without panicking.
+func FuzzConfigValues(f *testing.F) {
+	for _, s := range []string{"", "a", "a:int8,b:string", "yyyy-MM-dd'T'HH:mm", "'", "1e3", "-", "[1", "{", "12:34:56.789Z", "2024-13-45", "\x00", "(", "$1", "a!", "V2"} {
+		f.Add(s)
+	}
+	keys := map[string][]string{
+		tt + "Cast$Value": {"spec"}, tt + "ExtractField$Value": {"field"}, tt + "Flatten$Value": {"delimiter"},
+		tt + "HeaderFrom$Value": {"fields", "headers", "operation"}, tt + "HoistField$Key": {"field"},
+		tt + "InsertField$Value": {"topic.field", "static.field", "static.value"}, tt + "InsertHeader": {"header", "value.literal"},
+		tt + "MaskField$Value": {"fields", "replacement"}, RegexRouterType: {"regex", "replacement"},
+		ReplaceFieldValueType: {"renames", "exclude"}, tt + "SetSchemaMetadata$Value": {"schema.name", "schema.version"},
+		tt + "TimestampConverter$Value": {"target.type", "format", "field", "unix.precision"},
+		tt + "TimestampRouter": {"topic.format", "timestamp.format"}, tt + "ValueToKey": {"fields"}, tt + "DropHeaders": {"headers"},
+	}
+	rec := connect.Record{Topic: "t", Timestamp: time.UnixMilli(1), Value: map[string]any{"a": "2024-01-02", "b": json.Number("1")}}
+	f.Fuzz(func(t *testing.T, s string) {
+		for typ, ks := range keys {
+			for _, k := range ks {
+				props := map[string]string{"type": typ, k: s}
+				c, err := newChain([]string{"x"}, map[string]map[string]string{"x": props})
+				if err == nil {
+					_, _, _ = c.Apply(rec)
+				}
+			}
+		}
+		spec := connconfig.Transforms{Aliases: []string{"f"}, Props: map[string]map[string]string{"f": {"type": tt + "Filter", "predicate": "p"}},
+			Predicates: []string{"p"}, PredicateProps: map[string]map[string]string{"p": {"type": pre + "TopicNameMatches", "pattern": s}}}
+		if c, err := NewChain(spec); err == nil {
+			_, _, _ = c.Apply(rec)
 		}
 	})
 }
