@@ -156,7 +156,7 @@ func FuzzConfigValues(f *testing.F) {
 		tt + "MaskField$Value": {"fields", "replacement"}, RegexRouterType: {"regex", "replacement"},
 		ReplaceFieldValueType: {"renames", "exclude"}, tt + "SetSchemaMetadata$Value": {"schema.name", "schema.version"},
 		tt + "TimestampConverter$Value": {"target.type", "format", "field", "unix.precision"},
-		tt + "TimestampRouter": {"topic.format", "timestamp.format"}, tt + "ValueToKey": {"fields"}, tt + "DropHeaders": {"headers"},
+		tt + "TimestampRouter":          {"topic.format", "timestamp.format"}, tt + "ValueToKey": {"fields"}, tt + "DropHeaders": {"headers"},
 	}
 	rec := connect.Record{Topic: "t", Timestamp: time.UnixMilli(1), Value: map[string]any{"a": "2024-01-02", "b": json.Number("1")}}
 	f.Fuzz(func(t *testing.T, s string) {
