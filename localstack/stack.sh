@@ -407,6 +407,8 @@ case "${1:-}" in
   registry-up) cmd_registry_up ;;
   registry-status) cmd_registry_status ;;
   registry-down) stop_one registry ;;
-  mvn-libs) mkdir -p "$CACHE_DIR"; mvn_libs "${2:?name}" "${3:?pom file under localstack/maven}"; echo "$CACHE_DIR/$2-lib" ;;
-  *) echo "usage: $0 up|status|down|clean|env|registry-up|registry-status|registry-down|mvn-libs NAME POM" >&2; exit 2 ;;
+  libs|mvn-libs) # libs NAME POM: resolve localstack/maven/POM (cached) and print the jar directory
+    [[ $# -eq 3 ]] || die "usage: $0 libs NAME POM"
+    mkdir -p "$CACHE_DIR"; mvn_libs "$2" "$3"; echo "$CACHE_DIR/$2-lib" ;;
+  *) echo "usage: $0 up|status|down|clean|env|registry-up|registry-status|registry-down|libs NAME POM" >&2; exit 2 ;;
 esac

@@ -183,8 +183,8 @@ func (in *Init) Build(ctx context.Context) error {
 	if in.HeaderConverter, err = convert.NewHeader(fw.HeaderConverter.Class, fw.HeaderConverter.Props); err != nil {
 		return in.Errorf("%s: %w", config.KeyHeaderConverter, err)
 	}
-	if len(fw.Transforms.Aliases) > 0 {
-		if in.Transforms, err = transform.NewChain(fw.Transforms.Aliases, fw.Transforms.Props); err != nil {
+	if len(fw.Transforms.Aliases) > 0 || len(fw.Transforms.Predicates) > 0 {
+		if in.Transforms, err = transform.NewChain(fw.Transforms); err != nil {
 			return in.Errorf("%s: %w", config.KeyTransforms, err)
 		}
 	}

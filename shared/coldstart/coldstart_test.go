@@ -147,6 +147,12 @@ func TestParseAndBuild(t *testing.T) {
 		{name: "bad key converter", fields: dynamoSink + `,"key.converter":"org.apache.kafka.connect.storage.StringConverter","key.converter.converter.encoding":"latin1"`,
 			wantErr: []string{`connector "s": key.converter`}},
 		{name: "bad transform", fields: dynamoSink + `,"transforms":"x","transforms.x.type":"com.example.Nope"`, wantErr: []string{`connector "s": transforms`, "com.example.Nope"}},
+		{name: "predicate gates a transform", fields: dynamoSink + `,"transforms":"f","transforms.f.type":"org.apache.kafka.connect.transforms.Filter","transforms.f.predicate":"t","predicates":"t","predicates.t.type":"org.apache.kafka.connect.transforms.predicates.RecordIsTombstone"`,
+			transforms: 1},
+		{name: "undefined predicate", fields: dynamoSink + `,"transforms":"f","transforms.f.type":"org.apache.kafka.connect.transforms.Filter","transforms.f.predicate":"nope"`,
+			wantErr: []string{"transforms.f.predicate", "no such predicate"}},
+		{name: "bad predicate without transforms", fields: dynamoSink + `,"predicates":"p","predicates.p.type":"org.apache.kafka.connect.transforms.predicates.TopicNameMatches"`,
+			wantErr: []string{"predicates.p.pattern", "missing"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

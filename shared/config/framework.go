@@ -23,6 +23,7 @@ const (
 	KeyKeySchemas            = "key.converter.schemas.enable"
 	KeyValueSchemas          = "value.converter.schemas.enable"
 	KeyTransforms            = "transforms"
+	KeyPredicates            = "predicates"
 
 	KeyErrorsTolerance         = "errors.tolerance"
 	KeyErrorsRetryTimeout      = "errors.retry.timeout"
@@ -66,6 +67,7 @@ const (
 // (converter settings, transform settings, topic configs).
 const (
 	PrefixTransforms           = "transforms."
+	PrefixPredicates           = "predicates."
 	PrefixKeyConverter         = "key.converter."
 	PrefixValueConverter       = "value.converter."
 	PrefixHeaderConverter      = "header.converter."
@@ -155,6 +157,9 @@ func buildCommonDef() *Def {
 		Key{Name: KeyTransforms, Type: List, Default: Default(""), Group: GroupTransforms,
 			Validator: Each(Regexp(`^[A-Za-z0-9_-]+$`)),
 			Doc:       "Aliases of the transforms to apply, in order; each needs transforms.<alias>.type."},
+		Key{Name: KeyPredicates, Type: List, Default: Default(""), Group: GroupTransforms,
+			Validator: Each(Regexp(`^[A-Za-z0-9_-]+$`)),
+			Doc:       "Aliases of the predicates that transforms.<alias>.predicate may name; each needs predicates.<alias>.type."},
 
 		Key{Name: KeyErrorsTolerance, Type: String, Default: Default(ToleranceNone), Validator: OneOf(ToleranceNone, ToleranceAll), Group: GroupErrors,
 			Doc: "none: a bad record fails the task; all: bad records are skipped (to the DLQ when set)."},
@@ -206,7 +211,7 @@ func buildCommonDef() *Def {
 		Key{Name: KeyTopicCreationReplication, Type: Int, Validator: RangeOrUnset(-1, 1, 32767), Group: GroupTopicCreate,
 			Doc: "Replication factor of topics the source creates; -1 broker default."},
 	)
-	d.AllowPrefix(PrefixTransforms).AllowPrefix(PrefixKeyConverter).AllowPrefix(PrefixValueConverter).
+	d.AllowPrefix(PrefixTransforms).AllowPrefix(PrefixPredicates).AllowPrefix(PrefixKeyConverter).AllowPrefix(PrefixValueConverter).
 		AllowPrefix(PrefixHeaderConverter).AllowPrefix(PrefixTopicCreationDefault)
 	d.AddCheck(checkTransforms).AddCheck(checkKafkaAuth).AddCheck(checkTopicCreation)
 	return d
@@ -327,30 +332,38 @@ func FrameworkDef(kind Kind) *Def {
 }
 
 func checkTransforms(v Values) []error {
+	return append(checkAliases(v, KeyTransforms, PrefixTransforms, "transform"),
+		checkAliases(v, KeyPredicates, PrefixPredicates, "predicate")...)
+}
+
+// checkAliases checks an alias list (transforms, predicates): no duplicates,
+// a class name in <prefix><alias>.type, and no keys under prefix for an
+// alias that is not listed.
+func checkAliases(v Values, listKey, prefix, what string) []error {
 	var errs []error
-	aliases := v.List(KeyTransforms)
+	aliases := v.List(listKey)
 	seen := map[string]bool{}
 	for _, a := range aliases {
 		if seen[a] {
-			errs = append(errs, Errorf(KeyTransforms, v.Text(KeyTransforms), "duplicate transform alias %q", a))
+			errs = append(errs, Errorf(listKey, v.Text(listKey), "duplicate %s alias %q", what, a))
 			continue
 		}
 		seen[a] = true
-		typ := strings.TrimSpace(v.extra[PrefixTransforms+a+".type"])
+		typ := strings.TrimSpace(v.extra[prefix+a+".type"])
 		if typ == "" {
-			errs = append(errs, Errorf(PrefixTransforms+a+".type", "", "missing: transform %q listed in %s needs a type", a, KeyTransforms))
+			errs = append(errs, Errorf(prefix+a+".type", "", "missing: %s %q listed in %s needs a type", what, a, listKey))
 		} else if !classPattern.MatchString(typ) {
-			errs = append(errs, Errorf(PrefixTransforms+a+".type", typ, "expected a class name (CLASS)"))
+			errs = append(errs, Errorf(prefix+a+".type", typ, "expected a class name (CLASS)"))
 		}
 	}
 	for k := range v.extra {
-		if !strings.HasPrefix(k, PrefixTransforms) {
+		if !strings.HasPrefix(k, prefix) {
 			continue
 		}
-		rest := k[len(PrefixTransforms):]
+		rest := k[len(prefix):]
 		alias, _, ok := strings.Cut(rest, ".")
 		if !ok || !seen[alias] {
-			errs = append(errs, Errorf(k, "", "transform alias %q is not listed in %s", alias, KeyTransforms))
+			errs = append(errs, Errorf(k, "", "%s alias %q is not listed in %s", what, alias, listKey))
 		}
 	}
 	return errs

@@ -37,7 +37,7 @@ func TestFrameworkDefaults(t *testing.T) {
 		ValueConverter: Converter{Class: JsonConverter, Props: map[string]string{"schemas.enable": "true"}},
 		// Kafka Connect's default header converter.
 		HeaderConverter: Converter{Class: SimpleHeaderConverter, Props: map[string]string{}},
-		Transforms:      Transforms{Props: map[string]map[string]string{}},
+		Transforms:      Transforms{Props: map[string]map[string]string{}, PredicateProps: map[string]map[string]string{}, Kind: Sink},
 		Errors:          Errors{Tolerance: "none", RetryDelayMaxMs: 60000, DLQReplicationFactor: 3},
 		Kafka:           Kafka{Bootstrap: []string{"127.0.0.1:9092"}, SecurityProtocol: "PLAINTEXT"},
 		Producer:        Producer{Compression: "none", LingerMs: 5, BatchBytes: 16384},
@@ -70,7 +70,8 @@ func TestFrameworkAllSettings(t *testing.T) {
 		KeyTasksMax: "4", KeyValueConverter: StringConverter, KeyKeySchemas: "False", "value.converter.encoding": "UTF-8",
 		KeyTransforms: "unwrap, route", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 		"transforms.unwrap.drop.tombstones": "false", "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
-		"transforms.route.regex": "(.*)", KeyErrorsTolerance: "all", KeyDLQTopic: "dlq", KeyDLQReplicationFactor: "1",
+		"transforms.route.regex": "(.*)", "transforms.route.predicate": "orders", KeyPredicates: "orders",
+		"predicates.orders.type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches", "predicates.orders.pattern": "orders.*", KeyErrorsTolerance: "all", KeyDLQTopic: "dlq", KeyDLQReplicationFactor: "1",
 		KeyDLQContextHeaders: "true", KeyErrorsLogEnable: "true", KeyErrorsLogIncludeMessage: "true",
 		KeySecurityProtocol: "sasl_ssl", KeySASLMechanism: "scram-sha-512", KeySASLUsername: "u", KeySASLPassword: "p4ss",
 		KeySSLCALocation: "/ca.pem", KeyProducerCompress: "zstd", KeyProducerLingerMs: "20", KeyProducerBatchSize: "65536",
@@ -93,6 +94,11 @@ func TestFrameworkAllSettings(t *testing.T) {
 	if !reflect.DeepEqual(fw.Transforms.Aliases, []string{"unwrap", "route"}) ||
 		!reflect.DeepEqual(fw.Transforms.Props["unwrap"], map[string]string{"type": "io.debezium.transforms.ExtractNewRecordState", "drop.tombstones": "false"}) {
 		t.Fatalf("transforms = %+v", fw.Transforms)
+	}
+	if !reflect.DeepEqual(fw.Transforms.Predicates, []string{"orders"}) ||
+		!reflect.DeepEqual(fw.Transforms.PredicateProps["orders"], map[string]string{"type": "org.apache.kafka.connect.transforms.predicates.TopicNameMatches", "pattern": "orders.*"}) ||
+		fw.Transforms.Props["route"]["predicate"] != "orders" {
+		t.Fatalf("predicates = %+v", fw.Transforms)
 	}
 	if fw.Errors != (Errors{Tolerance: "all", RetryDelayMaxMs: 60000, DLQTopic: "dlq", DLQReplicationFactor: 1, ContextHeaders: true, LogEnable: true, LogIncludeMessages: true}) {
 		t.Fatalf("errors = %+v", fw.Errors)
@@ -126,6 +132,7 @@ func TestFrameworkInvalidValues(t *testing.T) {
 		{KeyKeySchemas, "yes"},
 		{KeyValueSchemas, "1"},
 		{KeyTransforms, "a b"},
+		{KeyPredicates, "a b"},
 		{KeyErrorsTolerance, "some"},
 		{KeyErrorsRetryTimeout, "-2"},
 		{KeyErrorsRetryDelayMax, "0"},
@@ -200,6 +207,8 @@ func TestFrameworkCrossChecks(t *testing.T) {
 		{"transform type not a class", map[string]string{KeyTransforms: "a", "transforms.a.type": "x y"}, []string{`config key "transforms.a.type"`}},
 		{"unlisted transform keys", map[string]string{"transforms.b.type": "x.Y"}, []string{`config key "transforms.b.type": transform alias "b" is not listed`}},
 		{"duplicate alias", map[string]string{KeyTransforms: "a,a", "transforms.a.type": "x.Y"}, []string{`duplicate transform alias "a"`}},
+		{"predicate without type", map[string]string{KeyPredicates: "p"}, []string{`config key "predicates.p.type": missing`}},
+		{"unlisted predicate keys", map[string]string{"predicates.q.type": "x.Y"}, []string{`config key "predicates.q.type": predicate alias "q" is not listed`}},
 		{"sasl without mechanism", map[string]string{KeySecurityProtocol: "SASL_SSL"}, []string{`config key "sasl.mechanism": required`}},
 		{"mechanism without sasl", map[string]string{KeySASLMechanism: "PLAIN"}, []string{`config key "sasl.mechanism"`, "only used with SASL"}},
 		{"scram without credentials", map[string]string{KeySecurityProtocol: "SASL_SSL", KeySASLMechanism: "SCRAM-SHA-256"},

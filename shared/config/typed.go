@@ -14,10 +14,16 @@ type Converter struct {
 }
 
 // Transforms are the configured SMTs in order. Props[alias] holds the keys
-// under transforms.<alias>. without that prefix, including "type".
+// under transforms.<alias>. without that prefix, including "type" (and
+// "predicate"/"negate"). Predicates and PredicateProps are the same for the
+// "predicates" list and predicates.<alias>. keys. Kind is the connector's
+// (some transform keys only work on sink records).
 type Transforms struct {
-	Aliases []string
-	Props   map[string]map[string]string
+	Aliases        []string
+	Props          map[string]map[string]string
+	Predicates     []string
+	PredicateProps map[string]map[string]string
+	Kind           Kind
 }
 
 // Errors is Kafka Connect's error handling config.
@@ -180,6 +186,12 @@ func ParseFramework(v Values) (*Framework, error) {
 	f.Transforms = Transforms{Aliases: v.List(KeyTransforms), Props: map[string]map[string]string{}}
 	for _, a := range f.Transforms.Aliases {
 		f.Transforms.Props[a] = v.WithPrefix(PrefixTransforms + a + ".")
+	}
+	f.Transforms.Kind = kind
+	f.Transforms.Predicates = v.List(KeyPredicates)
+	f.Transforms.PredicateProps = map[string]map[string]string{}
+	for _, a := range f.Transforms.Predicates {
+		f.Transforms.PredicateProps[a] = v.WithPrefix(PrefixPredicates + a + ".")
 	}
 	if v.Has(KeyTopicCreationPartitions) && v.Has(KeyTopicCreationReplication) {
 		cfgs := v.WithPrefix(PrefixTopicCreationDefault)

@@ -39,7 +39,7 @@ func TestReplaceField(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.props["type"] = ReplaceFieldValueType
-			c, err := NewChain([]string{"f"}, map[string]map[string]string{"f": tc.props})
+			c, err := newChain([]string{"f"}, map[string]map[string]string{"f": tc.props})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestReplaceField(t *testing.T) {
 }
 
 func TestReplaceFieldKeyAndErrors(t *testing.T) {
-	c, err := NewChain([]string{"k"}, map[string]map[string]string{"k": {"type": ReplaceFieldKeyType, "renames": "id:pk"}})
+	c, err := newChain([]string{"k"}, map[string]map[string]string{"k": {"type": ReplaceFieldKeyType, "renames": "id:pk"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,10 +89,10 @@ func TestReplaceFieldKeyAndErrors(t *testing.T) {
 		t.Fatal("null key must pass through")
 	}
 	_, _, err = c.Apply(connect.Record{Key: "plain"})
-	if err == nil || !strings.Contains(err.Error(), "only structs and maps") || !strings.Contains(err.Error(), `"k"`) {
+	if err == nil || !strings.Contains(err.Error(), "only Map objects supported") || !strings.Contains(err.Error(), `"k"`) {
 		t.Fatalf("want type error naming the alias, got %v", err)
 	}
-	dup, err := NewChain([]string{"d"}, map[string]map[string]string{"d": {"type": ReplaceFieldValueType, "renames": "id:name"}})
+	dup, err := newChain([]string{"d"}, map[string]map[string]string{"d": {"type": ReplaceFieldValueType, "renames": "id:name"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestRegexRouter(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := NewChain([]string{"r"}, map[string]map[string]string{"r": {"type": RegexRouterType, "regex": tc.regex, "replacement": tc.repl}})
+			c, err := newChain([]string{"r"}, map[string]map[string]string{"r": {"type": RegexRouterType, "regex": tc.regex, "replacement": tc.repl}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +145,7 @@ func TestReplaceFieldNullDefaults(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.props["type"] = ReplaceFieldValueType
-			c, err := NewChain([]string{"f"}, map[string]map[string]string{"f": tc.props})
+			c, err := newChain([]string{"f"}, map[string]map[string]string{"f": tc.props})
 			if err != nil {
 				t.Fatal(err)
 			}

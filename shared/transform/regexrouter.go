@@ -32,8 +32,7 @@ func newRegexRouter(c *config) *regexRouter {
 			t.re = re
 		}
 	}
-	repl, ok := c.props["replacement"]
-	c.used["replacement"] = true
+	repl, ok := c.get("replacement")
 	if !ok {
 		c.fail("replacement", "", "missing; the new topic name (may use $1 for capture groups) is required")
 		return t

@@ -129,7 +129,16 @@ func (t *replaceField) Apply(r connect.Record) (connect.Record, bool, error) {
 		}
 		outValue = out
 	default:
-		return r, false, fmt.Errorf("ReplaceField: only structs and maps are supported, found %T", v)
+		schema := r.ValueSchema
+		if t.key {
+			schema = r.KeySchema
+		}
+		if schema == nil {
+			_, err := requireMap(v, "field replacement")
+			return r, false, err
+		}
+		_, err := requireStruct(v, "field replacement")
+		return r, false, err
 	}
 	if t.key {
 		r.KeySchema, r.Key = outSchema, outValue

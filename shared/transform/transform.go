@@ -1,16 +1,23 @@
 // Package transform implements Kafka Connect single message transforms
-// (SMTs): Debezium's ExtractNewRecordState, ReplaceField ($Key and $Value)
-// and RegexRouter. A Chain is built once from the connector's
-// "transforms" config and applied to every record in order, as a Kafka
-// Connect worker does.
+// (SMTs) and predicates with Kafka's config keys and semantics: the 16 of
+// org.apache.kafka.connect.transforms (each $Key/$Value variant), the 3 of
+// org.apache.kafka.connect.transforms.predicates, and Debezium's
+// ExtractNewRecordState. A Chain is built once at cold start from the
+// connector's "transforms" and "predicates" config and applied to every
+// record in order, on the source path (before produce) and the sink path
+// (before write) alike. diff_test.go proves the output byte-identical to
+// Kafka's own transforms.
 package transform
 
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
+	connconfig "github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )
 
@@ -21,19 +28,10 @@ type Transform interface {
 	Apply(r connect.Record) (connect.Record, bool, error)
 }
 
-// Transform type names accepted in transforms.<alias>.type.
-const (
-	ExtractNewRecordStateType = "io.debezium.transforms.ExtractNewRecordState"
-	ReplaceFieldValueType     = "org.apache.kafka.connect.transforms.ReplaceField$Value"
-	ReplaceFieldKeyType       = "org.apache.kafka.connect.transforms.ReplaceField$Key"
-	RegexRouterType           = "org.apache.kafka.connect.transforms.RegexRouter"
-)
-
-// Types lists the supported transform types, sorted.
-func Types() []string {
-	t := []string{ExtractNewRecordStateType, ReplaceFieldValueType, ReplaceFieldKeyType, RegexRouterType}
-	sort.Strings(t)
-	return t
+// Predicate decides whether a transform applies to a record
+// (org.apache.kafka.connect.transforms.predicates.Predicate).
+type Predicate interface {
+	Test(r connect.Record) bool
 }
 
 // Chain applies transforms in order. The zero Chain passes records through.
@@ -42,34 +40,39 @@ type Chain struct {
 }
 
 type step struct {
-	alias string
-	t     Transform
+	alias  string
+	t      Transform
+	pred   Predicate // nil: always applies
+	negate bool
 }
 
 // Len returns the number of transforms in the chain.
 func (c Chain) Len() int { return len(c.steps) }
 
-// Apply runs every transform in order. It stops at the first one that drops
-// the record (returning false) or fails; the error names the alias.
+// Apply runs every transform in order, skipping one whose predicate does not
+// match (or matches, with negate=true), as Kafka Connect's TransformationChain
+// does. It stops at the first transform that drops the record (returning
+// false) or fails; the error names the alias and the record.
 func (c Chain) Apply(r connect.Record) (connect.Record, bool, error) {
 	for _, s := range c.steps {
-		var (
-			keep bool
-			err  error
-		)
-		r, keep, err = s.t.Apply(r)
+		if s.pred != nil && s.pred.Test(r) == s.negate {
+			continue
+		}
+		in := r
+		out, keep, err := s.t.Apply(r)
 		if err != nil {
-			return r, false, fmt.Errorf("transform %q on %s: %w", s.alias, r.Where(), err)
+			return in, false, fmt.Errorf("transform %q on %s: %w", s.alias, in.Where(), err)
 		}
 		if !keep {
-			return r, false, nil
+			return out, false, nil
 		}
+		r = out
 	}
 	return r, true, nil
 }
 
-// ConfigError reports a bad transform property; Key is the full connector
-// key, e.g. "transforms.unwrap.delete.handling.mode".
+// ConfigError reports a bad transform or predicate property; Key is the full
+// connector key, e.g. "transforms.unwrap.delete.handling.mode".
 type ConfigError struct {
 	Key   string
 	Value string
@@ -84,66 +87,59 @@ func (e *ConfigError) Error() string {
 	return fmt.Sprintf("%s=%q: %s", e.Key, e.Value, e.Problem)
 }
 
-// NewChain builds the chain for the connector's "transforms" list. aliases
-// is that list in order; props[alias] holds the alias's keys with the
-// "transforms.<alias>." prefix removed, including "type". Every problem is
-// reported (errors.Join of *ConfigError) with the full key name.
-func NewChain(aliases []string, props map[string]map[string]string) (Chain, error) {
+// NewChain builds the chain for the connector's "transforms" and
+// "predicates" lists (see config.Transforms: each alias's keys with the
+// "transforms.<alias>." or "predicates.<alias>." prefix removed, including
+// "type"). A transform's "predicate" must name a listed predicate; "negate"
+// (default false) needs one. Every problem is reported (errors.Join of
+// *ConfigError) with the full key name.
+func NewChain(spec connconfig.Transforms) (Chain, error) {
 	var (
 		errs  []error
 		chain Chain
-		seen  = map[string]bool{}
 	)
-	for _, alias := range aliases {
-		alias = strings.TrimSpace(alias)
-		if alias == "" {
-			errs = append(errs, &ConfigError{Key: "transforms", Problem: "empty alias"})
+	preds := map[string]Predicate{}
+	predAliases, predErrs := aliasList(connconfig.KeyPredicates, spec.Predicates, spec.PredicateProps)
+	errs = append(errs, predErrs...)
+	for _, alias := range predAliases {
+		cfg, ctor, err := lookup(connconfig.PrefixPredicates+alias+".", spec.PredicateProps[alias], predicateTypes)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		if seen[alias] {
-			errs = append(errs, &ConfigError{Key: "transforms", Value: alias, Problem: "alias listed twice"})
-			continue
-		}
-		seen[alias] = true
-		p := props[alias]
-		prefix := "transforms." + alias + "."
-		typ, ok := p["type"]
-		if !ok || strings.TrimSpace(typ) == "" {
-			errs = append(errs, &ConfigError{Key: prefix + "type", Problem: "missing; allowed: " + strings.Join(Types(), ", ")})
-			continue
-		}
-		typ = strings.TrimSpace(typ)
-		cfg := &config{prefix: prefix, props: p, used: map[string]bool{"type": true}}
-		var t Transform
-		switch typ {
-		case ExtractNewRecordStateType:
-			t = newExtractNewRecordState(cfg)
-		case ReplaceFieldValueType:
-			t = newReplaceField(cfg, false)
-		case ReplaceFieldKeyType:
-			t = newReplaceField(cfg, true)
-		case RegexRouterType:
-			t = newRegexRouter(cfg)
-		default:
-			errs = append(errs, &ConfigError{Key: prefix + "type", Value: typ, Problem: "unknown transform type; allowed: " + strings.Join(Types(), ", ")})
-			continue
-		}
-		cfg.rejectUnused()
-		if len(cfg.errs) > 0 {
+		p := ctor(cfg)
+		if cfg.rejectUnused(); len(cfg.errs) > 0 {
 			errs = append(errs, cfg.errs...)
 			continue
 		}
-		chain.steps = append(chain.steps, step{alias: alias, t: t})
+		preds[alias] = p
 	}
-	extra := make([]string, 0)
-	for alias := range props {
-		if !seen[alias] {
-			extra = append(extra, alias)
+	aliases, aliasErrs := aliasList(connconfig.KeyTransforms, spec.Aliases, spec.Props)
+	errs = append(errs, aliasErrs...)
+	for _, alias := range aliases {
+		cfg, ctor, err := lookup(connconfig.PrefixTransforms+alias+".", spec.Props[alias], transformTypes)
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
-	}
-	sort.Strings(extra)
-	for _, alias := range extra {
-		errs = append(errs, &ConfigError{Key: "transforms." + alias + ".*", Problem: "alias is not listed in transforms"})
+		cfg.kind = spec.Kind
+		st := step{alias: alias, t: ctor(cfg)}
+		if name, ok := cfg.get("predicate"); ok {
+			if st.pred = preds[name]; st.pred == nil && !slices.Contains(predAliases, name) {
+				cfg.fail("predicate", name, "no such predicate; list it in predicates (listed: "+strings.Join(predAliases, ", ")+")")
+			}
+		}
+		if v, set := cfg.props["negate"]; set {
+			st.negate = cfg.boolean("negate", false)
+			if _, ok := cfg.props["predicate"]; !ok {
+				cfg.fail("negate", v, "only used with predicate")
+			}
+		}
+		if cfg.rejectUnused(); len(cfg.errs) > 0 {
+			errs = append(errs, cfg.errs...)
+			continue
+		}
+		chain.steps = append(chain.steps, st)
 	}
 	if len(errs) > 0 {
 		return Chain{}, errors.Join(errs...)
@@ -151,18 +147,65 @@ func NewChain(aliases []string, props map[string]map[string]string) (Chain, erro
 	return chain, nil
 }
 
+// aliasList trims the aliases, reporting empty and repeated ones and props
+// of aliases that are not listed.
+func aliasList(listKey string, list []string, props map[string]map[string]string) ([]string, []error) {
+	var (
+		errs []error
+		out  []string
+		seen = map[string]bool{}
+	)
+	for _, alias := range list {
+		alias = strings.TrimSpace(alias)
+		if alias == "" {
+			errs = append(errs, &ConfigError{Key: listKey, Problem: "empty alias"})
+			continue
+		}
+		if seen[alias] {
+			errs = append(errs, &ConfigError{Key: listKey, Value: alias, Problem: "alias listed twice"})
+			continue
+		}
+		seen[alias] = true
+		out = append(out, alias)
+	}
+	for _, alias := range slices.Sorted(maps.Keys(props)) {
+		if !seen[alias] {
+			errs = append(errs, &ConfigError{Key: listKey + "." + alias + ".*", Problem: "alias is not listed in " + listKey})
+		}
+	}
+	return out, errs
+}
+
+// lookup finds the constructor for props["type"] in types.
+func lookup[T any](prefix string, props map[string]string, types map[string]func(*config) T) (*config, func(*config) T, error) {
+	allowed := strings.Join(slices.Sorted(maps.Keys(types)), ", ")
+	typ, ok := props["type"]
+	if !ok || strings.TrimSpace(typ) == "" {
+		return nil, nil, &ConfigError{Key: prefix + "type", Problem: "missing; allowed: " + allowed}
+	}
+	typ = strings.TrimSpace(typ)
+	ctor, ok := types[typ]
+	if !ok {
+		return nil, nil, &ConfigError{Key: prefix + "type", Value: typ, Problem: "unknown type; allowed: " + allowed}
+	}
+	return &config{prefix: prefix, props: props, used: map[string]bool{"type": true}}, ctor, nil
+}
+
 // config reads one transform's properties and collects problems.
 type config struct {
+	kind   connconfig.Kind // 0 when unknown (tests)
 	prefix string
 	props  map[string]string
 	used   map[string]bool
 	errs   []error
 }
 
+// get reads a key, trimmed as Kafka's ConfigDef trims STRING and LIST
+// values (String.trim: characters up to U+0020).
 func (c *config) get(key string) (string, bool) {
 	c.used[key] = true
 	v, ok := c.props[key]
-	return strings.TrimSpace(v), ok
+	return strings.TrimFunc(v, func(r rune) bool { return r <= ' ' }), ok
 }
 
 func (c *config) fail(key, value, problem string) {
@@ -222,10 +265,8 @@ func (c *config) rejectUnused() {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		problem := "unknown key for this transform type"
+		problem := "unknown key for this type"
 		switch k {
-		case "predicate", "negate":
-			problem = "predicates are not supported"
 		case "add.headers", "add.headers.prefix", "drop.fields.header.name", "drop.fields.from.key",
 			"drop.fields.keep.schema.compatible", "add.source.fields", "operation.header":
 			problem = "Debezium option not supported by this implementation"

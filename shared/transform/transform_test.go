@@ -2,6 +2,7 @@ package transform
 
 import (
 	"encoding/json"
+	connconfig "github.com/serverless-kafka-connect/slkc/shared/config"
 	"os"
 	"reflect"
 	"strings"
@@ -60,7 +61,7 @@ func readSchemaless(t testing.TB, name string) connect.Record {
 
 func chain(t testing.TB, props map[string]string) Chain {
 	t.Helper()
-	c, err := NewChain([]string{"unwrap"}, map[string]map[string]string{"unwrap": props})
+	c, err := newChain([]string{"unwrap"}, map[string]map[string]string{"unwrap": props})
 	if err != nil {
 		t.Fatalf("NewChain: %v", err)
 	}
@@ -278,7 +279,7 @@ func TestNewChainErrors(t *testing.T) {
 		{"old and new delete keys", []string{"u"}, map[string]map[string]string{"u": {"type": ExtractNewRecordStateType, "drop.tombstones": "false", "delete.tombstone.handling.mode": "drop"}}, []string{"transforms.u.delete.tombstone.handling.mode", "drop.tombstones"}},
 		{"bad add.fields", []string{"u"}, map[string]map[string]string{"u": {"type": ExtractNewRecordStateType, "add.fields": "a.b.c"}}, []string{"transforms.u.add.fields", "a.b.c"}},
 		{"unsupported debezium key", []string{"u"}, map[string]map[string]string{"u": {"type": ExtractNewRecordStateType, "add.headers": "op"}}, []string{"transforms.u.add.headers", "not supported"}},
-		{"predicate", []string{"u"}, map[string]map[string]string{"u": {"type": RegexRouterType, "regex": "x", "replacement": "y", "predicate": "p"}}, []string{"transforms.u.predicate", "not supported"}},
+		{"undefined predicate", []string{"u"}, map[string]map[string]string{"u": {"type": RegexRouterType, "regex": "x", "replacement": "y", "predicate": "p"}}, []string{"transforms.u.predicate", "no such predicate"}},
 		{"alias not listed", []string{"a"}, map[string]map[string]string{"a": {"type": ExtractNewRecordStateType}, "b": {"type": RegexRouterType}}, []string{"transforms.b.*", "not listed"}},
 		{"duplicate alias", []string{"a", "a"}, map[string]map[string]string{"a": {"type": ExtractNewRecordStateType}}, []string{"listed twice"}},
 		{"bad regex", []string{"r"}, map[string]map[string]string{"r": {"type": RegexRouterType, "regex": "(", "replacement": "x"}}, []string{"transforms.r.regex", "invalid regular expression"}},
@@ -290,7 +291,7 @@ func TestNewChainErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewChain(tc.aliases, tc.props)
+			_, err := newChain(tc.aliases, tc.props)
 			if err == nil {
 				t.Fatal("want error")
 			}
@@ -304,7 +305,7 @@ func TestNewChainErrors(t *testing.T) {
 }
 
 func TestChainOrderAndDrop(t *testing.T) {
-	c, err := NewChain([]string{"unwrap", "route", "fields"}, map[string]map[string]string{
+	c, err := newChain([]string{"unwrap", "route", "fields"}, map[string]map[string]string{
 		"unwrap": {"type": ExtractNewRecordStateType},
 		"route":  {"type": RegexRouterType, "regex": `mysql-server-1\.([^.]+)\.(.+)`, "replacement": "$1_$2"},
 		"fields": {"type": ReplaceFieldValueType, "include": "id,email", "renames": "email:mail"},
@@ -335,4 +336,9 @@ func TestChainOrderAndDrop(t *testing.T) {
 	if _, keep, err := zero.Apply(connect.Record{Topic: "x"}); !keep || err != nil {
 		t.Fatal("empty chain must pass records through")
 	}
+}
+
+// newChain builds a chain without predicates.
+func newChain(aliases []string, props map[string]map[string]string) (Chain, error) {
+	return NewChain(connconfig.Transforms{Aliases: aliases, Props: props})
 }
