@@ -227,7 +227,7 @@ func (t *Task) write(ctx context.Context, r *run) error {
 	first := t.now()
 	for attempt := 1; ; attempt++ {
 		began := t.now()
-		wholeErr, failedIdx := t.writeOnce(ctx, r, idx)
+		failedIdx, wholeErr := t.writeOnce(ctx, r, idx)
 		retry := t.retriable(r)
 		if len(retry) == 0 {
 			return wholeErr
@@ -248,9 +248,9 @@ func (t *Task) write(ctx context.Context, r *run) error {
 // writeOnce writes the batch records at idx (all when idx is nil) and
 // applies the outcome: per-record permanent failures are queued for the
 // dead-letter queue (tolerance all) or stop their partition, retriable ones
-// stop their partition. It returns the whole-batch error, if any, and the
-// batch indexes Write reported as failed.
-func (t *Task) writeOnce(ctx context.Context, r *run, idx []int) (error, map[int]bool) {
+// stop their partition. It returns the batch indexes Write reported as
+// failed and the whole-batch error, if any.
+func (t *Task) writeOnce(ctx context.Context, r *run, idx []int) (map[int]bool, error) {
 	batch := r.batch
 	if idx != nil {
 		batch = make([]connect.Record, len(idx))
@@ -284,7 +284,7 @@ func (t *Task) writeOnce(ctx context.Context, r *run, idx []int) (error, map[int
 			}
 			p.stop(raw.Offset, dlq.StageTaskPut, ferr)
 		}
-		return nil, failedIdx
+		return failedIdx, nil
 	}
 	if be != nil && len(be.Failed) > 0 {
 		err = fmt.Errorf("destination reported failures at indexes outside the batch of %d records: %w", len(batch), err)
@@ -299,7 +299,7 @@ func (t *Task) writeOnce(ctx context.Context, r *run, idx []int) (error, map[int
 		failedIdx[bi] = true
 		r.owner[bi].stop(r.origin[bi].Offset, dlq.StageTaskPut, werr)
 	}
-	return werr, failedIdx
+	return failedIdx, werr
 }
 
 // retriable returns the partitions that stopped on a retriable write
