@@ -137,7 +137,7 @@ func (l *offsetLog) monotonic() error {
 type recOffsets struct {
 	inner interface {
 		Get(ctx context.Context, connector string, p connectors.Partition) (state.Offset, error)
-		PutFenced(ctx context.Context, connector string, p connectors.Partition, pos connectors.Position, prev, fence int64) (int64, error)
+		Commit(ctx context.Context, lease state.Lease, p connectors.Partition, pos connectors.Position, prev int64) (int64, error)
 	}
 	log        *offsetLog
 	mu         sync.Mutex
@@ -149,8 +149,8 @@ func (o *recOffsets) Get(ctx context.Context, c string, p connectors.Partition) 
 	return o.inner.Get(ctx, c, p)
 }
 
-func (o *recOffsets) PutFenced(ctx context.Context, c string, p connectors.Partition, pos connectors.Position, prev, fence int64) (int64, error) {
-	v, err := o.inner.PutFenced(ctx, c, p, pos, prev, fence)
+func (o *recOffsets) Commit(ctx context.Context, lease state.Lease, p connectors.Partition, pos connectors.Position, prev int64) (int64, error) {
+	v, err := o.inner.Commit(ctx, lease, p, pos, prev)
 	if err != nil {
 		return v, err
 	}

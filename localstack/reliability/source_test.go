@@ -349,8 +349,8 @@ func TestSourceConcurrentInvocations(t *testing.T) {
 
 // TestSourceStaleInvocationHoursLater: invocation A stalls mid-run holding
 // its lease; three hours later (settable clock) B takes the expired lease
-// and finishes; then A wakes up and tries to commit. A's commit is fenced
-// off, the offset never moves backwards, and a duplicate delivery arriving
+// and finishes; then A wakes up and tries to commit. A's commit is refused
+// (its lease was superseded), the offset never moves backwards, and a duplicate delivery arriving
 // later still finds nothing to do.
 func TestSourceStaleInvocationHoursLater(t *testing.T) {
 	runMatrix(t, "source/stale-invocation-hours-later", runs(), func(t *testing.T, rng *rand.Rand) Figures {
@@ -382,10 +382,10 @@ func TestSourceStaleInvocationHoursLater(t *testing.T) {
 		bOffset := r.storedOffset(t)
 		close(wake)
 		a := <-aDone
-		if a.err == nil || !errors.Is(a.err, state.ErrOffsetConflict) {
-			t.Errorf("stale A committed after B: err %v; want an offset conflict", a.err)
+		if a.err == nil || !errors.Is(a.err, state.ErrLeaseLost) || !a.res.Superseded {
+			t.Errorf("stale A committed after B: %+v, err %v; want superseded (ErrLeaseLost)", a.res, a.err)
 		} else if !errclass.IsRetryable(a.err) {
-			t.Errorf("stale A's conflict is classified %v; want retryable", errclass.Classify(a.err))
+			t.Errorf("stale A's refused write is classified %v; want retryable", errclass.Classify(a.err))
 		}
 		if got := r.storedOffset(t); got != bOffset || got != int64(r.rows) {
 			t.Errorf("offset after stale A = %d; B left %d, rows %d", got, bOffset, r.rows)
