@@ -35,6 +35,7 @@ import (
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
+	"github.com/serverless-kafka-connect/slkc/shared/kafka"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
 
@@ -430,7 +431,7 @@ func (t *Task) finishPage(ctx context.Context, log *slog.Logger, lease state.Lea
 	if pl.done != nil {
 		if err := <-pl.done; err != nil {
 			return version, fmt.Errorf("sourcetask: connector %q: produce %d records of partition %s to topic %q: %w",
-				t.Name, len(pl.krs), p, pl.krs[0].Topic, err)
+				t.Name, len(pl.krs), p, pl.krs[0].Topic, kafka.ExplainMissingTopic(pl.krs[0].Topic, err))
 		}
 	}
 	if len(pl.page.Records) > 0 || version == 0 || !samePos(pl.page.Next, pl.pos) {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/serverless-kafka-connect/slkc/shared/convert"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
@@ -241,5 +244,33 @@ func TestRunOnRealStack(t *testing.T) {
 	stored, err := offsets.Get(ctx, "real-source", src.mustPartition(0))
 	if err != nil || string(stored.Position) != `{"i":25}` || stored.Fence != res.LeaseCounter {
 		t.Errorf("stored offset = %+v, %v; want {\"i\":25} fenced by %d", stored, err, res.LeaseCounter)
+	}
+}
+
+// TestMissingTopicNamesTheFix produces to a topic that does not exist on the
+// real broker (the local stack runs it with auto.create.topics.enable=false)
+// without topic creation: the run fails with an error that names the
+// topic.creation.default.* keys, and commits nothing.
+func TestMissingTopicNamesTheFix(t *testing.T) {
+	env := testenv.New(t)
+	topic := testenv.UniqueName(t, "missing", 200)
+	offsets, leases, _, _ := dynamoStores(t, env)
+	src := &fakeSource{tables: []string{"shop.a"}, rows: 3, pageSize: 3, topic: topic, badRow: -1}
+	logger, _ := logBuffer()
+	task := &Task{Name: "missing-topic", Source: src, Producer: env.Kafka(t), KeyConv: jsonConv{}, ValueConv: jsonConv{},
+		Offsets: offsets, Leases: leases, WorkerID: "w", Logger: logger}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := task.Run(ctx, "req-1")
+	if !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		t.Fatalf("Run = %v; want UNKNOWN_TOPIC_OR_PARTITION", err)
+	}
+	for _, want := range []string{topic, "topic.creation.default.partitions", "topic.creation.default.replication.factor"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+	if off, err := offsets.Get(ctx, "missing-topic", src.mustPartition(0)); err != nil || off.Version != 0 {
+		t.Errorf("offset after the failed produce = %+v, %v; want none", off, err)
 	}
 }
