@@ -244,6 +244,15 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, pos conne
 		}
 		full = false
 	}
+	var gap *gapStop
+	if pl.gapStep > 0 {
+		if gap, err = s.stopAtYoungGap(ctx, pl, sp, last); err != nil {
+			return connectors.Page{}, err
+		}
+		if gap != nil {
+			recs, last, full = recs[:gap.cut], last[:gap.cut], false
+		}
+	}
 	if pl.trimTies && full {
 		n := len(recs)
 		lastTS := last[n-1].ts
@@ -258,6 +267,12 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, pos conne
 
 	page := connectors.Page{Records: recs, More: full}
 	switch {
+	case gap != nil:
+		next := SourcePosition{Incrementing: sp.Incrementing, GapID: &gap.id, GapFirstSeen: &gap.firstSeen}
+		if len(last) > 0 {
+			next.Incrementing = &last[len(last)-1].inc
+		}
+		page.Next = next.Encode()
 	case len(recs) > 0:
 		l := last[len(last)-1]
 		next := SourcePosition{}
@@ -286,6 +301,57 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, pos conne
 	s.log.Debug("mysql source: page read", "partition", pl.label, "rows", len(recs), "more", page.More,
 		"ms", time.Since(start).Milliseconds())
 	return page, nil
+}
+
+// gapStop is where a page stops before a young gap in ids: the rows kept
+// (cut), the first missing id and when a page first stopped before it.
+type gapStop struct {
+	cut           int
+	id, firstSeen int64
+}
+
+// stopAtYoungGap looks for missing ids in an incrementing page. Ids are
+// handed out in steps of pl.gapStep, so after id n the next committed row
+// should be n+step; a row above that means the ids between are missing: an
+// insert still in flight that will commit later with a lower id than rows
+// already visible (the JDBC connector skips it for good), a rollback, a
+// failed insert, or a delete. A gap younger than incrementing.gap.timeout.ms
+// stops the page before it; an older one is taken for a rollback and read
+// past. The age counts from the first page that stopped before the gap (its
+// id and that time, on the database's clock, are kept in the position).
+// Without a position there is no previous id, so nothing before the first
+// row counts as a gap. It returns nil when the page needs no cut.
+func (s *Source) stopAtYoungGap(ctx context.Context, pl *plan, sp SourcePosition, marks []rowMark) (*gapStop, error) {
+	if sp.Incrementing == nil || len(marks) == 0 {
+		return nil, nil
+	}
+	prev := *sp.Incrementing
+	var now int64 // database clock, epoch ms; read on the first gap only
+	for i, m := range marks {
+		if m.inc <= prev+pl.gapStep {
+			prev = m.inc
+			continue
+		}
+		missing := prev + pl.gapStep
+		if now == 0 {
+			if err := s.db.QueryRowContext(ctx, "SELECT CAST(ROUND(UNIX_TIMESTAMP(CURRENT_TIMESTAMP(3)) * 1000) AS SIGNED)").Scan(&now); err != nil {
+				return nil, fmt.Errorf("mysql source: %s: read database clock for the gap before id %d: %w", pl.label, m.inc, err)
+			}
+		}
+		seen := now
+		if sp.GapID != nil && *sp.GapID == missing && prev == *sp.Incrementing {
+			seen = *sp.GapFirstSeen
+		}
+		if now-seen < s.cfg.GapTimeout.Milliseconds() {
+			s.log.Debug("mysql source: page stops before a gap in ids", "partition", pl.label, "missing_id", missing,
+				"next_id", m.inc, "gap_age_ms", now-seen)
+			return &gapStop{cut: i, id: missing, firstSeen: seen}, nil
+		}
+		s.log.Info("mysql source: gap in ids older than incrementing.gap.timeout.ms taken for a rollback", "partition", pl.label,
+			"missing_from", missing, "next_id", m.inc, "gap_age_ms", now-seen)
+		prev = m.inc
+	}
+	return nil, nil
 }
 
 // stmt returns the prepared page query of pl for n keyset values, preparing

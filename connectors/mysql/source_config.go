@@ -33,6 +33,11 @@ const (
 	DefaultBatchMaxRows   = 100
 	MaxBatchMaxRows       = 100_000
 	DefaultPollIntervalMs = 5000
+	// DefaultGapTimeoutMs is incrementing.gap.timeout.ms's default: how
+	// long a page waits for a missing id to commit before taking it for a
+	// rollback. It covers ordinary transactions; raise it to the longest
+	// transaction that inserts into the table.
+	DefaultGapTimeoutMs = 30_000
 )
 
 // SourceConfig is the typed configuration of the MySQL source connector,
@@ -61,6 +66,9 @@ type SourceConfig struct {
 	TimestampColumns []string
 	// TimestampDelay is timestamp.delay.interval.ms (default 0).
 	TimestampDelay time.Duration
+	// GapTimeout is incrementing.gap.timeout.ms (default
+	// DefaultGapTimeoutMs; 0 disables gap waiting, as the JDBC connector).
+	GapTimeout time.Duration
 	// TimestampInitial is timestamp.initial: epoch ms to start after when
 	// there is no offset; nil means from the beginning; -1 means the
 	// database's current time at the first read.
@@ -103,6 +111,7 @@ var sourceKeys = []struct{ name, doc string }{
 	{"incrementing.column.name", "strictly increasing column; default the AUTO_INCREMENT column"},
 	{"timestamp.column.name", "comma list of timestamp columns, read as COALESCE"},
 	{"timestamp.delay.interval.ms", "only read rows with a timestamp older than now minus this (default 0)"},
+	{"incrementing.gap.timeout.ms", "incrementing mode: wait this long for a missing id to commit before reading past it (default 30000; 0 = never wait)"},
 	{"timestamp.initial", "epoch ms to start after when no offset exists; -1 = current time"},
 	{"batch.max.rows", "rows per page (default 100, 1..100000)"},
 	{"poll.interval.ms", "schedule interval (default 5000)"},
@@ -225,6 +234,12 @@ func parseSource(props map[string]string) (SourceConfig, []error) {
 
 	if n, ok := intKey(props, "timestamp.delay.interval.ms", 0, 0, math32(), bad, "an integer number of milliseconds >= 0"); ok {
 		cfg.TimestampDelay = time.Duration(n) * time.Millisecond
+	}
+	if n, ok := intKey(props, "incrementing.gap.timeout.ms", DefaultGapTimeoutMs, 0, math32(), bad, "an integer number of milliseconds >= 0"); ok {
+		cfg.GapTimeout = time.Duration(n) * time.Millisecond
+	}
+	if v := get("incrementing.gap.timeout.ms"); v != "" && (cfg.Mode != ModeIncrementing || cfg.Query != "") && cfg.Mode != "" {
+		bad("incrementing.gap.timeout.ms", v, "only in mode incrementing on tables (gaps are told by the table's AUTO_INCREMENT column); remove it")
 	}
 	if v := get("timestamp.initial"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)

@@ -18,8 +18,41 @@ func TestParseSourceConfigDefaults(t *testing.T) {
 	if cfg.BatchMaxRows != 100 || cfg.PollInterval != 5*time.Second || !cfg.ValidateNonNull ||
 		cfg.Types.NumericMapping != NumericNone || cfg.Types.Unsigned != UnsignedLong ||
 		!reflect.DeepEqual(cfg.TableTypes, []string{"TABLE"}) || cfg.Conn.Timezone != time.UTC ||
-		cfg.TimestampInitial != nil || cfg.TimestampDelay != 0 {
+		cfg.TimestampInitial != nil || cfg.TimestampDelay != 0 || cfg.GapTimeout != DefaultGapTimeoutMs*time.Millisecond {
 		t.Errorf("defaults: %+v", cfg)
+	}
+}
+
+func TestParseSourceConfigGapTimeout(t *testing.T) {
+	tests := []struct {
+		name    string
+		props   map[string]string
+		want    time.Duration
+		wantErr string
+	}{
+		{"set in incrementing mode", map[string]string{"mode": "incrementing", "incrementing.gap.timeout.ms": "2500"}, 2500 * time.Millisecond, ""},
+		{"0 disables", map[string]string{"mode": "incrementing", "incrementing.gap.timeout.ms": "0"}, 0, ""},
+		{"negative", map[string]string{"mode": "incrementing", "incrementing.gap.timeout.ms": "-1"}, 0, `"incrementing.gap.timeout.ms"`},
+		{"timestamp mode", map[string]string{"mode": "timestamp", "timestamp.column.name": "ts", "incrementing.gap.timeout.ms": "10"}, 0, "only in mode incrementing"},
+		{"query mode", map[string]string{"mode": "incrementing", "query": "SELECT 1", "topic.prefix": "q", "incrementing.column.name": "id", "incrementing.gap.timeout.ms": "10"}, 0, "only in mode incrementing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			props := map[string]string{"connection.url": "jdbc:mysql://db.example:3306/shop"}
+			for k, v := range tt.props {
+				props[k] = v
+			}
+			cfg, err := ParseSourceConfig(props)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v; want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || cfg.GapTimeout != tt.want {
+				t.Fatalf("GapTimeout = %v, %v; want %v", cfg.GapTimeout, err, tt.want)
+			}
+		})
 	}
 }
 

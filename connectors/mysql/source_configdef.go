@@ -46,6 +46,8 @@ func SourceConfigDef() *config.Def {
 			Doc: "DATETIME/TIMESTAMP column(s); several are read as COALESCE(a, b, ...)."},
 		config.Key{Name: "timestamp.delay.interval.ms", Type: config.Long, Default: config.Default("0"), Validator: config.Range(0, math32()), Group: GroupSource,
 			Doc: "Read only rows whose timestamp is older than the database clock minus this. Cover the longest transaction plus clock skew. Default 0."},
+		config.Key{Name: "incrementing.gap.timeout.ms", Type: config.Long, Validator: config.Range(0, math32()), Group: GroupSource,
+			Doc: "Incrementing mode on a table's AUTO_INCREMENT column: a page stops before a missing id (an insert not yet committed) until the gap is this old, then takes it for a rollback. 0 = never wait (JDBC behaviour). Default 30000."},
 		config.Key{Name: "timestamp.initial", Type: config.Long, Validator: config.AtLeast(-1), Group: GroupSource,
 			Doc: "Epoch ms to start after when there is no offset; -1 = the database's current time. Default: from the beginning."},
 		config.Key{Name: "batch.max.rows", Type: config.Int, Default: config.Default("100"), Validator: config.Range(1, MaxBatchMaxRows), Group: GroupSource,
