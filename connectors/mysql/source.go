@@ -99,6 +99,9 @@ func NewSource(cfg SourceConfig, db *sql.DB) (*Source, error) {
 	if cfg.Types.Unsigned == "" {
 		cfg.Types.Unsigned = UnsignedLong
 	}
+	if cfg.Types.TimePrecision == "" {
+		cfg.Types.TimePrecision = TimeConnect
+	}
 	if len(cfg.TableTypes) == 0 {
 		cfg.TableTypes = []string{"TABLE"}
 	}

@@ -120,6 +120,7 @@ var sourceKeys = []struct{ name, doc string }{
 	{"numeric.mapping", "none | precision_only | best_fit | best_fit_eager_double (default none)"},
 	{"db.timezone", "zone of DATETIME values (default UTC)"},
 	{"bigint.unsigned.handling.mode", "long | precise (default long)"},
+	{"time.precision.mode", "connect | adaptive_time_microseconds (default connect)"},
 	{"table.types", "comma list of TABLE, VIEW (default TABLE)"},
 	{"catalog.pattern", "accepted for JDBC compatibility; must match the database"},
 	{"schema.pattern", "accepted for JDBC compatibility; ignored by MySQL"},
@@ -162,7 +163,7 @@ func parseSource(props map[string]string) (SourceConfig, []error) {
 		BatchMaxRows:    DefaultBatchMaxRows,
 		PollInterval:    DefaultPollIntervalMs * time.Millisecond,
 		ValidateNonNull: true,
-		Types:           TypeOptions{NumericMapping: NumericNone, Unsigned: UnsignedLong},
+		Types:           TypeOptions{NumericMapping: NumericNone, Unsigned: UnsignedLong, TimePrecision: TimeConnect},
 		TableTypes:      []string{"TABLE"},
 	}
 
@@ -279,6 +280,13 @@ func parseSource(props map[string]string) (SourceConfig, []error) {
 		cfg.Types.Unsigned = v
 	default:
 		bad("bigint.unsigned.handling.mode", string(v), "long or precise")
+	}
+	switch v := TimePrecisionMode(strings.ToLower(get("time.precision.mode"))); v {
+	case "":
+	case TimeConnect, TimeAdaptiveMicros:
+		cfg.Types.TimePrecision = v
+	default:
+		bad("time.precision.mode", string(v), "connect or adaptive_time_microseconds")
 	}
 	if v := get("table.types"); v != "" {
 		cfg.TableTypes = nil

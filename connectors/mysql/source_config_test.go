@@ -18,7 +18,8 @@ func TestParseSourceConfigDefaults(t *testing.T) {
 	if cfg.BatchMaxRows != 100 || cfg.PollInterval != 5*time.Second || !cfg.ValidateNonNull ||
 		cfg.Types.NumericMapping != NumericNone || cfg.Types.Unsigned != UnsignedLong ||
 		!reflect.DeepEqual(cfg.TableTypes, []string{"TABLE"}) || cfg.Conn.Timezone != time.UTC ||
-		cfg.TimestampInitial != nil || cfg.TimestampDelay != 0 || cfg.GapTimeout != DefaultGapTimeoutMs*time.Millisecond {
+		cfg.TimestampInitial != nil || cfg.TimestampDelay != 0 || cfg.GapTimeout != DefaultGapTimeoutMs*time.Millisecond ||
+		cfg.Types.TimePrecision != TimeConnect {
 		t.Errorf("defaults: %+v", cfg)
 	}
 }
@@ -74,6 +75,7 @@ func TestParseSourceConfigFull(t *testing.T) {
 		"numeric.mapping":               "best_fit",
 		"db.timezone":                   "Europe/Paris",
 		"bigint.unsigned.handling.mode": "precise",
+		"time.precision.mode":           "adaptive_time_microseconds",
 		"table.types":                   "table,view",
 		"catalog.pattern":               "shop",
 	})
@@ -86,7 +88,8 @@ func TestParseSourceConfigFull(t *testing.T) {
 		cfg.BatchMaxRows != 100000 || cfg.PollInterval != time.Minute || cfg.TopicPrefix != "mysql-" ||
 		cfg.ValidateNonNull || cfg.Types.NumericMapping != NumericBestFit || cfg.Types.Unsigned != UnsignedPrecise ||
 		cfg.Conn.Timezone.String() != "Europe/Paris" || cfg.Conn.User != "u" || cfg.Conn.Password != "p" ||
-		!reflect.DeepEqual(cfg.TableTypes, []string{"TABLE", "VIEW"}) || cfg.Mode != ModeTimestampIncrementing {
+		!reflect.DeepEqual(cfg.TableTypes, []string{"TABLE", "VIEW"}) || cfg.Mode != ModeTimestampIncrementing ||
+		cfg.Types.TimePrecision != TimeAdaptiveMicros {
 		t.Errorf("parsed: %+v", cfg)
 	}
 }
@@ -112,6 +115,7 @@ func TestParseSourceConfigErrors(t *testing.T) {
 		{"timestamp without column", base("mode", "timestamp"), []string{"timestamp.column.name", "required"}},
 		{"bad numeric mapping", base("numeric.mapping", "fast"), []string{`"fast"`, `key "numeric.mapping"`, "best_fit_eager_double"}},
 		{"bad unsigned mode", base("bigint.unsigned.handling.mode", "string"), []string{"bigint.unsigned.handling.mode", "long or precise"}},
+		{"bad time precision mode", base("time.precision.mode", "adaptive"), []string{"time.precision.mode", "connect or adaptive_time_microseconds"}},
 		{"bad zone", base("db.timezone", "Mars/Olympus"), []string{"db.timezone", "Mars/Olympus"}},
 		{"bad initial", base("timestamp.initial", "-5"), []string{"timestamp.initial", "-1"}},
 		{"bad delay", base("timestamp.delay.interval.ms", "soon"), []string{"timestamp.delay.interval.ms"}},

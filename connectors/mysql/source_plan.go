@@ -171,7 +171,7 @@ func (s *Source) buildPlan(ctx context.Context, p connectors.Partition) (*plan, 
 			if i < 0 {
 				return nil, planErr("mysql source: %s: timestamp.column.name %q is not a column", pl.label, n)
 			}
-			if k := pl.codecs[i].kind; k != kTimestamp && k != kDate {
+			if k := pl.codecs[i].kind; !k.isTimestamp() {
 				return nil, planErr("mysql source: %s: timestamp column %q is %s; DATETIME, TIMESTAMP or DATE is required", pl.label, n, cols[i].ColumnType)
 			}
 			allNullable = allNullable && cols[i].Nullable
