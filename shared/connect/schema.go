@@ -133,7 +133,9 @@ func TimestampSchema() *Schema { return &Schema{Type: Int64, Name: TimestampName
 
 // MicroTimestampSchema returns Debezium's MicroTimestamp schema (version 1,
 // as Debezium builds it); values are int64.
-func MicroTimestampSchema() *Schema { return &Schema{Type: Int64, Name: MicroTimestampName, Version: 1} }
+func MicroTimestampSchema() *Schema {
+	return &Schema{Type: Int64, Name: MicroTimestampName, Version: 1}
+}
 
 // MicroTimeSchema returns Debezium's MicroTime schema (version 1); values
 // are int64.
