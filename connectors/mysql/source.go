@@ -247,13 +247,15 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, pos conne
 		}
 		full = false
 	}
-	var gap *gapStop
-	if pl.gapStep > 0 {
-		if gap, err = s.stopAtYoungGap(ctx, pl, sp, last); err != nil {
+	var watch *gapWatch
+	gapAware := pl.gapStep > 0
+	if gapAware {
+		var cut int
+		if cut, watch, err = s.scanGaps(ctx, pl, sp, last); err != nil {
 			return connectors.Page{}, err
 		}
-		if gap != nil {
-			recs, last, full = recs[:gap.cut], last[:gap.cut], false
+		if cut < len(recs) {
+			recs, last, full = recs[:cut], last[:cut], false
 		}
 	}
 	if pl.trimTies && full {
@@ -270,10 +272,13 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, pos conne
 
 	page := connectors.Page{Records: recs, More: full}
 	switch {
-	case gap != nil:
-		next := SourcePosition{Incrementing: sp.Incrementing, GapID: &gap.id, GapFirstSeen: &gap.firstSeen}
+	case gapAware && (len(recs) > 0 || watch != nil):
+		next := SourcePosition{Incrementing: sp.Incrementing}
 		if len(last) > 0 {
 			next.Incrementing = &last[len(last)-1].inc
+		}
+		if watch != nil {
+			next.GapFirstSeen, next.GapHorizon = &watch.firstSeen, &watch.horizon
 		}
 		page.Next = next.Encode()
 	case len(recs) > 0:
@@ -306,30 +311,38 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, pos conne
 	return page, nil
 }
 
-// gapStop is where a page stops before a young gap in ids: the rows kept
-// (cut), the first missing id and when a page first stopped before it.
-type gapStop struct {
-	cut           int
-	id, firstSeen int64
+// gapWatch is what the position remembers about missing ids: every id up
+// to horizon that is missing now has been missing since firstSeen (epoch
+// ms, database clock). It holds because rows never become uncommitted: an
+// id missing now was missing at firstSeen too, unless it was committed and
+// deleted since, which makes no difference.
+type gapWatch struct {
+	firstSeen, horizon int64
 }
 
-// stopAtYoungGap looks for missing ids in an incrementing page. Ids are
-// handed out in steps of pl.gapStep, so after id n the next committed row
-// should be n+step; a row above that means the ids between are missing: an
-// insert still in flight that will commit later with a lower id than rows
-// already visible (the JDBC connector skips it for good), a rollback, a
-// failed insert, or a delete. A gap younger than incrementing.gap.timeout.ms
-// stops the page before it; an older one is taken for a rollback and read
-// past. The age counts from the first page that stopped before the gap (its
-// id and that time, on the database's clock, are kept in the position).
-// Without a position there is no previous id, so nothing before the first
-// row counts as a gap. It returns nil when the page needs no cut.
-func (s *Source) stopAtYoungGap(ctx context.Context, pl *plan, sp SourcePosition, marks []rowMark) (*gapStop, error) {
-	if sp.Incrementing == nil || len(marks) == 0 {
-		return nil, nil
+// scanGaps looks for missing ids in an incrementing page. Ids are handed
+// out in steps of pl.gapStep, so after id n the next committed row should be
+// n+step; a row above that means the ids between are missing: an insert
+// still in flight that will commit later with a lower id than rows already
+// visible (the JDBC connector skips it for good), a rollback, a failed
+// insert, or a deleted row. A gap younger than incrementing.gap.timeout.ms
+// stops the page before it (cut is the number of rows kept); an older one
+// is taken for a rollback and read past. A gap's age counts from the first
+// page that saw it: when a page meets a gap above the watched horizon, it
+// starts a new watch from the database's clock up to the table's current
+// maximum id, so a stretch of old gaps (rows deleted long ago) costs one
+// timeout, not one per gap. watch is what the next position keeps (nil
+// once the page read past the horizon). Without a position there is no
+// previous id, so nothing before the first row counts as a gap.
+func (s *Source) scanGaps(ctx context.Context, pl *plan, sp SourcePosition, marks []rowMark) (cut int, watch *gapWatch, err error) {
+	if sp.GapHorizon != nil {
+		watch = &gapWatch{firstSeen: *sp.GapFirstSeen, horizon: *sp.GapHorizon}
+	}
+	if sp.Incrementing == nil {
+		return len(marks), nil, nil
 	}
 	prev := *sp.Incrementing
-	var now int64 // database clock, epoch ms; read on the first gap only
+	var now int64 // database clock, epoch ms; read at the first gap only
 	for i, m := range marks {
 		if m.inc <= prev+pl.gapStep {
 			prev = m.inc
@@ -338,23 +351,28 @@ func (s *Source) stopAtYoungGap(ctx context.Context, pl *plan, sp SourcePosition
 		missing := prev + pl.gapStep
 		if now == 0 {
 			if err := s.db.QueryRowContext(ctx, "SELECT CAST(ROUND(UNIX_TIMESTAMP(CURRENT_TIMESTAMP(3)) * 1000) AS SIGNED)").Scan(&now); err != nil {
-				return nil, fmt.Errorf("mysql source: %s: read database clock for the gap before id %d: %w", pl.label, m.inc, err)
+				return 0, nil, fmt.Errorf("mysql source: %s: read database clock for the gap before id %d: %w", pl.label, m.inc, err)
 			}
 		}
-		seen := now
-		if sp.GapID != nil && *sp.GapID == missing && prev == *sp.Incrementing {
-			seen = *sp.GapFirstSeen
+		if watch == nil || missing > watch.horizon {
+			var top sql.NullInt64
+			q := "SELECT MAX(" + pl.q.Order[0] + ") FROM " + pl.q.From
+			if err := s.db.QueryRowContext(ctx, q).Scan(&top); err != nil {
+				return 0, nil, fmt.Errorf("mysql source: %s: read the highest id for the gap before id %d: %w", pl.label, m.inc, err)
+			}
+			watch = &gapWatch{firstSeen: now, horizon: max(top.Int64, m.inc)}
 		}
-		if now-seen < s.cfg.GapTimeout.Milliseconds() {
+		if age := now - watch.firstSeen; age < s.cfg.GapTimeout.Milliseconds() {
 			s.log.Debug("mysql source: page stops before a gap in ids", "partition", pl.label, "missing_id", missing,
-				"next_id", m.inc, "gap_age_ms", now-seen)
-			return &gapStop{cut: i, id: missing, firstSeen: seen}, nil
+				"next_id", m.inc, "gap_age_ms", age)
+			return i, watch, nil
 		}
-		s.log.Info("mysql source: gap in ids older than incrementing.gap.timeout.ms taken for a rollback", "partition", pl.label,
-			"missing_from", missing, "next_id", m.inc, "gap_age_ms", now-seen)
 		prev = m.inc
 	}
-	return nil, nil
+	if watch != nil && prev >= watch.horizon {
+		watch = nil
+	}
+	return len(marks), watch, nil
 }
 
 // stmt returns the prepared page query of pl for n keyset values, preparing

@@ -91,8 +91,8 @@ func TestSourceIntegrationGapOutOfOrderCommit(t *testing.T) {
 					t.Fatalf("read with id %d in flight returned ids %v (more %v); want a stop before the gap", held, got, page.More)
 				}
 				sp, err := ParsePosition(page.Next)
-				if err != nil || sp.GapID == nil || *sp.GapID != held || *sp.Incrementing != 3 {
-					t.Fatalf("position %s; want incrementing 3 with gap_id %d", page.Next, held)
+				if err != nil || sp.GapHorizon == nil || *sp.GapHorizon != held+1 || *sp.Incrementing != 3 {
+					t.Fatalf("position %s; want incrementing 3 watching gaps up to %d", page.Next, held+1)
 				}
 			}
 			pos = page.Next
@@ -148,7 +148,7 @@ func TestSourceIntegrationGapRollbackPassedAfterTimeout(t *testing.T) {
 	if len(got) != 2 || got[0] != rolled+1 || got[1] != rolled+2 {
 		t.Fatalf("read after the timeout: ids %v; want %d and %d", got, rolled+1, rolled+2)
 	}
-	if sp, _ := ParsePosition(after.Next); sp.GapID != nil || *sp.Incrementing != rolled+2 {
+	if sp, _ := ParsePosition(after.Next); sp.GapHorizon != nil || *sp.Incrementing != rolled+2 {
 		t.Errorf("position after the gap = %s; want incrementing %d without a gap", after.Next, rolled+2)
 	}
 }
@@ -209,4 +209,33 @@ func TestSourceIntegrationGapAutoIncrementIncrement(t *testing.T) {
 		t.Errorf("read with id %d in flight returned %d rows; want a stop", held, len(stop.Records))
 	}
 	_ = tx.Rollback()
+}
+
+// TestSourceIntegrationGapOldStretchOneTimeout: a table whose ids have many
+// holes (rows deleted long ago) is read after one gap timeout, not one per
+// hole: the first page that meets a hole watches every id up to the
+// table's highest, and once that watch is older than the timeout every
+// hole below it is read past, across pages and cold starts.
+func TestSourceIntegrationGapOldStretchOneTimeout(t *testing.T) {
+	e := newSrcEnv(t)
+	part, props := gapTable(t, e, "1000")
+	props["batch.max.rows"] = "4"
+	e.exec(t, "INSERT INTO g (id, v) SELECT seq, 'x' FROM seq_1_to_40", "DELETE FROM g WHERE id % 3 = 0")
+	page := readOnce(t, e.source(t, props), part, connectors.Position(`{"incrementing":1}`))
+	if got := idList(t, []connectors.Page{page}); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("first read: ids %v; want [2] and a stop before the hole at 3", got)
+	}
+	sp, err := ParsePosition(page.Next)
+	if err != nil || sp.GapHorizon == nil || *sp.GapHorizon != 40 {
+		t.Fatalf("position %s; want a watch up to the highest id 40", page.Next)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	recs, pos, pages := drain(t, e.source(t, props), part, page.Next, 0)
+	want := 40 - 40/3 - 2 // ids 4..40 not divisible by 3
+	if len(recs) != want || pages < want/4 {
+		t.Fatalf("after one timeout read %d rows in %d pages; want all %d remaining rows without another wait", len(recs), pages, want)
+	}
+	if sp, _ := ParsePosition(pos); sp.GapHorizon != nil || *sp.Incrementing != 40 {
+		t.Errorf("final position %s; want incrementing 40 and no watch", pos)
+	}
 }

@@ -51,7 +51,7 @@ func TestInvariantsCatchFaults(t *testing.T) {
 			history []offsetVersion
 			ok      bool
 		}{
-			{"incrementing forward", mysql.ModeIncrementing, []offsetVersion{v(1, `{"incrementing":3}`), v(2, `{"incrementing":3,"gap_id":4,"gap_first_seen":1}`), v(3, `{"incrementing":9}`)}, true},
+			{"incrementing forward", mysql.ModeIncrementing, []offsetVersion{v(1, `{"incrementing":3}`), v(2, `{"incrementing":3,"gap_first_seen":1,"gap_horizon":8}`), v(3, `{"incrementing":9}`)}, true},
 			{"incrementing backwards", mysql.ModeIncrementing, []offsetVersion{v(1, `{"incrementing":9}`), v(2, `{"incrementing":7}`)}, false},
 			{"a version never read back", mysql.ModeIncrementing, []offsetVersion{v(1, `{"incrementing":3}`), v(3, `{"incrementing":9}`)}, false},
 			{"timestamp backwards in time", mysql.ModeTimestamp, []offsetVersion{v(1, `{"timestamp":2000,"timestamp_nanos":0,"key":[1]}`), v(2, `{"timestamp":1000,"timestamp_nanos":0,"key":[9]}`)}, false},

@@ -48,6 +48,7 @@ type sourceRig struct {
 	leaseTab  string
 	clock     *clock
 	connector string
+	invoked   atomic.Bool // an invocation has run
 }
 
 // writerRounds bounds each writer of startWriters, so an invocation
@@ -100,8 +101,10 @@ func newSourceRig(t *testing.T, rng *rand.Rand, rows int) *sourceRig {
 	return r
 }
 
-// insert adds n rows to the source table, timestamped older than rigDelay
-// so the next read sees them.
+// insert adds n rows to the source table. Before the first invocation
+// they are timestamped older than rigDelay, so the first read sees them;
+// after it they get the current time (an older one would be a backdated
+// row, which the timestamp modes never read).
 func (r *sourceRig) insert(t *testing.T, n int) {
 	t.Helper()
 	if n == 0 {
@@ -111,6 +114,9 @@ func (r *sourceRig) insert(t *testing.T, n int) {
 	args := make([]any, n)
 	for i := range vals {
 		vals[i] = "(?, NOW(6) - INTERVAL 10 SECOND)"
+		if r.invoked.Load() {
+			vals[i] = "(?, NOW(6))"
+		}
 		args[i] = fmt.Sprintf("row-%d-%d", r.rows+i+1, i*7919%1000)
 	}
 	if _, err := r.db.Exec("INSERT INTO orders (v, ts) VALUES "+strings.Join(vals, ","), args...); err != nil {
@@ -197,6 +203,7 @@ func (r *sourceRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error
 			return false
 		}
 	}
+	r.invoked.Store(true)
 	task := &sourcetask.Task{
 		Name: r.connector, Source: src, Producer: prod, KeyConv: keyConv, ValueConv: valConv,
 		Offsets: offs, Leases: &crashLeases{inner: leases, crashed: inv.crashed.Load},
