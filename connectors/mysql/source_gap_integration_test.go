@@ -122,7 +122,7 @@ func TestSourceIntegrationGapOutOfOrderCommit(t *testing.T) {
 // position); then the rows after it are read.
 func TestSourceIntegrationGapRollbackPassedAfterTimeout(t *testing.T) {
 	e := newSrcEnv(t)
-	part, props := gapTable(t, e, "1500")
+	part, props := gapTable(t, e, "3000") // headroom for a slow machine between the reads within it
 	e.exec(t, "INSERT INTO g (v) VALUES ('a')")
 	recs, pos, _ := drain(t, e.source(t, props), part, nil, 0)
 	if len(recs) != 1 {
@@ -142,7 +142,7 @@ func TestSourceIntegrationGapRollbackPassedAfterTimeout(t *testing.T) {
 	if len(again.Records) != 0 || string(again.Next) != string(page.Next) {
 		t.Fatalf("second read within the timeout: %d rows, position %s (was %s); want the same stop", len(again.Records), again.Next, page.Next)
 	}
-	time.Sleep(1600*time.Millisecond - time.Since(first))
+	time.Sleep(3100*time.Millisecond - time.Since(first))
 	after := readOnce(t, e.source(t, props), part, page.Next)
 	got := idList(t, []connectors.Page{after})
 	if len(got) != 2 || got[0] != rolled+1 || got[1] != rolled+2 {
