@@ -57,7 +57,7 @@ const writerRounds = 40
 
 // rigDelay is timestamp.delay.interval.ms in the timestamp modes: longer
 // than any writer statement, so no row commits below a bound already read.
-const rigDelay = 1500 * time.Millisecond
+const rigDelay = 3 * time.Second
 
 // sourceModes are the incremental modes the matrix covers.
 var sourceModes = []mysql.Mode{mysql.ModeIncrementing, mysql.ModeTimestamp, mysql.ModeTimestampIncrementing}
