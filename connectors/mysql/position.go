@@ -42,6 +42,10 @@ func QueryPartition() connectors.Partition {
 //     current run.
 //   - "bulk_run" (epoch ms when the run started) and "bulk_done" track a bulk
 //     run, so a run cut off mid-table resumes instead of starting over.
+//   - "gap_first_seen" and "gap_horizon" (incrementing mode): every id up to
+//     gap_horizon still missing has been missing since gap_first_seen (epoch
+//     ms on the database's clock), so a gap's age survives cold starts; see
+//     incrementing.gap.timeout.ms.
 //
 // A JDBC connector offset (without "key") is accepted and resumes strictly
 // after its timestamp, as the JDBC connector would.
@@ -62,6 +66,11 @@ type SourcePosition struct {
 	// BulkDone reports that the bulk run BulkRun read the whole table; the
 	// next read starts a new run.
 	BulkDone bool `json:"bulk_done,omitempty"`
+	// GapFirstSeen and GapHorizon: every id up to GapHorizon that is
+	// missing has been missing since GapFirstSeen (epoch ms, database
+	// clock); both set or both absent.
+	GapFirstSeen *int64 `json:"gap_first_seen,omitempty"`
+	GapHorizon   *int64 `json:"gap_horizon,omitempty"`
 }
 
 // ParsePosition decodes a stored position. Nil or empty input is the zero
@@ -83,6 +92,12 @@ func ParsePosition(p connectors.Position) (SourcePosition, error) {
 	if sp.TimestampNanos != nil && sp.Timestamp == nil {
 		return SourcePosition{}, fmt.Errorf("mysql source: position %s: timestamp_nanos without timestamp", string(p))
 	}
+	if (sp.GapHorizon == nil) != (sp.GapFirstSeen == nil) || (sp.GapHorizon != nil && sp.Incrementing == nil) {
+		return SourcePosition{}, fmt.Errorf("mysql source: position %s: gap_first_seen and gap_horizon go together, with incrementing", string(p))
+	}
+	if sp.GapHorizon != nil && *sp.GapHorizon <= *sp.Incrementing {
+		return SourcePosition{}, fmt.Errorf("mysql source: position %s: gap_horizon %d must be above incrementing %d", string(p), *sp.GapHorizon, *sp.Incrementing)
+	}
 	return sp, nil
 }
 
@@ -101,7 +116,7 @@ func (sp SourcePosition) Encode() connectors.Position {
 // IsZero reports whether the position is "from the beginning".
 func (sp SourcePosition) IsZero() bool {
 	return sp.Incrementing == nil && sp.Timestamp == nil && sp.TimestampNanos == nil &&
-		len(sp.Key) == 0 && sp.BulkRun == nil && !sp.BulkDone
+		len(sp.Key) == 0 && sp.BulkRun == nil && !sp.BulkDone && sp.GapHorizon == nil && sp.GapFirstSeen == nil
 }
 
 // Time returns the position's timestamp with nanosecond precision, and

@@ -27,6 +27,8 @@ func TestPositionRoundTrip(t *testing.T) {
 		{"bulk run", SourcePosition{BulkRun: ptr(int64(99)), Key: []json.RawMessage{json.RawMessage(`10`)}},
 			`{"key":[10],"bulk_run":99}`},
 		{"bulk done", SourcePosition{BulkRun: ptr(int64(99)), BulkDone: true}, `{"bulk_run":99,"bulk_done":true}`},
+		{"incrementing before a gap", SourcePosition{Incrementing: ptr(int64(3)), GapFirstSeen: ptr(int64(1700000000000)), GapHorizon: ptr(int64(9))},
+			`{"incrementing":3,"gap_first_seen":1700000000000,"gap_horizon":9}`},
 		{"zero", SourcePosition{}, `{}`},
 	}
 	for _, tc := range tests {
@@ -51,6 +53,9 @@ func TestParsePositionErrors(t *testing.T) {
 		{"unknown field", `{"incremental":1}`, "unknown field"},
 		{"nanos range", `{"timestamp":1,"timestamp_nanos":1000000000}`, "out of range"},
 		{"nanos alone", `{"timestamp_nanos":5}`, "without timestamp"},
+		{"gap horizon without its time", `{"incrementing":3,"gap_horizon":4}`, "go together"},
+		{"gap without incrementing", `{"gap_horizon":4,"gap_first_seen":1}`, "go together"},
+		{"gap horizon not above incrementing", `{"incrementing":4,"gap_horizon":4,"gap_first_seen":1}`, "must be above"},
 		{"not json", `{`, "position"},
 		{"wrong type", `{"incrementing":"x"}`, "incrementing"},
 	}

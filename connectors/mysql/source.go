@@ -99,6 +99,9 @@ func NewSource(cfg SourceConfig, db *sql.DB) (*Source, error) {
 	if cfg.Types.Unsigned == "" {
 		cfg.Types.Unsigned = UnsignedLong
 	}
+	if cfg.Types.TimePrecision == "" {
+		cfg.Types.TimePrecision = TimeConnect
+	}
 	if len(cfg.TableTypes) == 0 {
 		cfg.TableTypes = []string{"TABLE"}
 	}
@@ -244,6 +247,17 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, pos conne
 		}
 		full = false
 	}
+	var watch *gapWatch
+	gapAware := pl.gapStep > 0
+	if gapAware {
+		var cut int
+		if cut, watch, err = s.scanGaps(ctx, pl, sp, last); err != nil {
+			return connectors.Page{}, err
+		}
+		if cut < len(recs) {
+			recs, last, full = recs[:cut], last[:cut], false
+		}
+	}
 	if pl.trimTies && full {
 		n := len(recs)
 		lastTS := last[n-1].ts
@@ -258,6 +272,15 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, pos conne
 
 	page := connectors.Page{Records: recs, More: full}
 	switch {
+	case gapAware && (len(recs) > 0 || watch != nil):
+		next := SourcePosition{Incrementing: sp.Incrementing}
+		if len(last) > 0 {
+			next.Incrementing = &last[len(last)-1].inc
+		}
+		if watch != nil {
+			next.GapFirstSeen, next.GapHorizon = &watch.firstSeen, &watch.horizon
+		}
+		page.Next = next.Encode()
 	case len(recs) > 0:
 		l := last[len(last)-1]
 		next := SourcePosition{}
@@ -286,6 +309,70 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, pos conne
 	s.log.Debug("mysql source: page read", "partition", pl.label, "rows", len(recs), "more", page.More,
 		"ms", time.Since(start).Milliseconds())
 	return page, nil
+}
+
+// gapWatch is what the position remembers about missing ids: every id up
+// to horizon that is missing now has been missing since firstSeen (epoch
+// ms, database clock). It holds because rows never become uncommitted: an
+// id missing now was missing at firstSeen too, unless it was committed and
+// deleted since, which makes no difference.
+type gapWatch struct {
+	firstSeen, horizon int64
+}
+
+// scanGaps looks for missing ids in an incrementing page. Ids are handed
+// out in steps of pl.gapStep, so after id n the next committed row should be
+// n+step; a row above that means the ids between are missing: an insert
+// still in flight that will commit later with a lower id than rows already
+// visible (the JDBC connector skips it for good), a rollback, a failed
+// insert, or a deleted row. A gap younger than incrementing.gap.timeout.ms
+// stops the page before it (cut is the number of rows kept); an older one
+// is taken for a rollback and read past. A gap's age counts from the first
+// page that saw it: when a page meets a gap above the watched horizon, it
+// starts a new watch from the database's clock up to the table's current
+// maximum id, so a stretch of old gaps (rows deleted long ago) costs one
+// timeout, not one per gap. watch is what the next position keeps (nil
+// once the page read past the horizon). Without a position there is no
+// previous id, so nothing before the first row counts as a gap.
+func (s *Source) scanGaps(ctx context.Context, pl *plan, sp SourcePosition, marks []rowMark) (cut int, watch *gapWatch, err error) {
+	if sp.GapHorizon != nil {
+		watch = &gapWatch{firstSeen: *sp.GapFirstSeen, horizon: *sp.GapHorizon}
+	}
+	if sp.Incrementing == nil {
+		return len(marks), nil, nil
+	}
+	prev := *sp.Incrementing
+	var now int64 // database clock, epoch ms; read at the first gap only
+	for i, m := range marks {
+		if m.inc <= prev+pl.gapStep {
+			prev = m.inc
+			continue
+		}
+		missing := prev + pl.gapStep
+		if now == 0 {
+			if err := s.db.QueryRowContext(ctx, "SELECT CAST(ROUND(UNIX_TIMESTAMP(CURRENT_TIMESTAMP(3)) * 1000) AS SIGNED)").Scan(&now); err != nil {
+				return 0, nil, fmt.Errorf("mysql source: %s: read database clock for the gap before id %d: %w", pl.label, m.inc, err)
+			}
+		}
+		if watch == nil || missing > watch.horizon {
+			var top sql.NullInt64
+			q := "SELECT MAX(" + pl.q.Order[0] + ") FROM " + pl.q.From
+			if err := s.db.QueryRowContext(ctx, q).Scan(&top); err != nil {
+				return 0, nil, fmt.Errorf("mysql source: %s: read the highest id for the gap before id %d: %w", pl.label, m.inc, err)
+			}
+			watch = &gapWatch{firstSeen: now, horizon: max(top.Int64, m.inc)}
+		}
+		if age := now - watch.firstSeen; age < s.cfg.GapTimeout.Milliseconds() {
+			s.log.Debug("mysql source: page stops before a gap in ids", "partition", pl.label, "missing_id", missing,
+				"next_id", m.inc, "gap_age_ms", age)
+			return i, watch, nil
+		}
+		prev = m.inc
+	}
+	if watch != nil && prev >= watch.horizon {
+		watch = nil
+	}
+	return len(marks), watch, nil
 }
 
 // stmt returns the prepared page query of pl for n keyset values, preparing

@@ -33,6 +33,11 @@ const (
 	DefaultBatchMaxRows   = 100
 	MaxBatchMaxRows       = 100_000
 	DefaultPollIntervalMs = 5000
+	// DefaultGapTimeoutMs is incrementing.gap.timeout.ms's default: how
+	// long a page waits for a missing id to commit before taking it for a
+	// rollback. It covers ordinary transactions; raise it to the longest
+	// transaction that inserts into the table.
+	DefaultGapTimeoutMs = 30_000
 )
 
 // SourceConfig is the typed configuration of the MySQL source connector,
@@ -61,6 +66,9 @@ type SourceConfig struct {
 	TimestampColumns []string
 	// TimestampDelay is timestamp.delay.interval.ms (default 0).
 	TimestampDelay time.Duration
+	// GapTimeout is incrementing.gap.timeout.ms (default
+	// DefaultGapTimeoutMs; 0 disables gap waiting, as the JDBC connector).
+	GapTimeout time.Duration
 	// TimestampInitial is timestamp.initial: epoch ms to start after when
 	// there is no offset; nil means from the beginning; -1 means the
 	// database's current time at the first read.
@@ -103,6 +111,7 @@ var sourceKeys = []struct{ name, doc string }{
 	{"incrementing.column.name", "strictly increasing column; default the AUTO_INCREMENT column"},
 	{"timestamp.column.name", "comma list of timestamp columns, read as COALESCE"},
 	{"timestamp.delay.interval.ms", "only read rows with a timestamp older than now minus this (default 0)"},
+	{"incrementing.gap.timeout.ms", "incrementing mode: wait this long for a missing id to commit before reading past it (default 30000; 0 = never wait)"},
 	{"timestamp.initial", "epoch ms to start after when no offset exists; -1 = current time"},
 	{"batch.max.rows", "rows per page (default 100, 1..100000)"},
 	{"poll.interval.ms", "schedule interval (default 5000)"},
@@ -111,6 +120,7 @@ var sourceKeys = []struct{ name, doc string }{
 	{"numeric.mapping", "none | precision_only | best_fit | best_fit_eager_double (default none)"},
 	{"db.timezone", "zone of DATETIME values (default UTC)"},
 	{"bigint.unsigned.handling.mode", "long | precise (default long)"},
+	{"time.precision.mode", "connect | adaptive_time_microseconds (default connect)"},
 	{"table.types", "comma list of TABLE, VIEW (default TABLE)"},
 	{"catalog.pattern", "accepted for JDBC compatibility; must match the database"},
 	{"schema.pattern", "accepted for JDBC compatibility; ignored by MySQL"},
@@ -153,7 +163,7 @@ func parseSource(props map[string]string) (SourceConfig, []error) {
 		BatchMaxRows:    DefaultBatchMaxRows,
 		PollInterval:    DefaultPollIntervalMs * time.Millisecond,
 		ValidateNonNull: true,
-		Types:           TypeOptions{NumericMapping: NumericNone, Unsigned: UnsignedLong},
+		Types:           TypeOptions{NumericMapping: NumericNone, Unsigned: UnsignedLong, TimePrecision: TimeConnect},
 		TableTypes:      []string{"TABLE"},
 	}
 
@@ -226,6 +236,12 @@ func parseSource(props map[string]string) (SourceConfig, []error) {
 	if n, ok := intKey(props, "timestamp.delay.interval.ms", 0, 0, math32(), bad, "an integer number of milliseconds >= 0"); ok {
 		cfg.TimestampDelay = time.Duration(n) * time.Millisecond
 	}
+	if n, ok := intKey(props, "incrementing.gap.timeout.ms", DefaultGapTimeoutMs, 0, math32(), bad, "an integer number of milliseconds >= 0"); ok {
+		cfg.GapTimeout = time.Duration(n) * time.Millisecond
+	}
+	if v := get("incrementing.gap.timeout.ms"); v != "" && (cfg.Mode != ModeIncrementing || cfg.Query != "") && cfg.Mode != "" {
+		bad("incrementing.gap.timeout.ms", v, "only in mode incrementing on tables (gaps are told by the table's AUTO_INCREMENT column); remove it")
+	}
 	if v := get("timestamp.initial"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < -1 {
@@ -264,6 +280,13 @@ func parseSource(props map[string]string) (SourceConfig, []error) {
 		cfg.Types.Unsigned = v
 	default:
 		bad("bigint.unsigned.handling.mode", string(v), "long or precise")
+	}
+	switch v := TimePrecisionMode(strings.ToLower(get("time.precision.mode"))); v {
+	case "":
+	case TimeConnect, TimeAdaptiveMicros:
+		cfg.Types.TimePrecision = v
+	default:
+		bad("time.precision.mode", string(v), "connect or adaptive_time_microseconds")
 	}
 	if v := get("table.types"); v != "" {
 		cfg.TableTypes = nil

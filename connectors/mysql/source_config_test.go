@@ -18,8 +18,42 @@ func TestParseSourceConfigDefaults(t *testing.T) {
 	if cfg.BatchMaxRows != 100 || cfg.PollInterval != 5*time.Second || !cfg.ValidateNonNull ||
 		cfg.Types.NumericMapping != NumericNone || cfg.Types.Unsigned != UnsignedLong ||
 		!reflect.DeepEqual(cfg.TableTypes, []string{"TABLE"}) || cfg.Conn.Timezone != time.UTC ||
-		cfg.TimestampInitial != nil || cfg.TimestampDelay != 0 {
+		cfg.TimestampInitial != nil || cfg.TimestampDelay != 0 || cfg.GapTimeout != DefaultGapTimeoutMs*time.Millisecond ||
+		cfg.Types.TimePrecision != TimeConnect {
 		t.Errorf("defaults: %+v", cfg)
+	}
+}
+
+func TestParseSourceConfigGapTimeout(t *testing.T) {
+	tests := []struct {
+		name    string
+		props   map[string]string
+		want    time.Duration
+		wantErr string
+	}{
+		{"set in incrementing mode", map[string]string{"mode": "incrementing", "incrementing.gap.timeout.ms": "2500"}, 2500 * time.Millisecond, ""},
+		{"0 disables", map[string]string{"mode": "incrementing", "incrementing.gap.timeout.ms": "0"}, 0, ""},
+		{"negative", map[string]string{"mode": "incrementing", "incrementing.gap.timeout.ms": "-1"}, 0, `"incrementing.gap.timeout.ms"`},
+		{"timestamp mode", map[string]string{"mode": "timestamp", "timestamp.column.name": "ts", "incrementing.gap.timeout.ms": "10"}, 0, "only in mode incrementing"},
+		{"query mode", map[string]string{"mode": "incrementing", "query": "SELECT 1", "topic.prefix": "q", "incrementing.column.name": "id", "incrementing.gap.timeout.ms": "10"}, 0, "only in mode incrementing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			props := map[string]string{"connection.url": "jdbc:mysql://db.example:3306/shop"}
+			for k, v := range tt.props {
+				props[k] = v
+			}
+			cfg, err := ParseSourceConfig(props)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v; want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || cfg.GapTimeout != tt.want {
+				t.Fatalf("GapTimeout = %v, %v; want %v", cfg.GapTimeout, err, tt.want)
+			}
+		})
 	}
 }
 
@@ -41,6 +75,7 @@ func TestParseSourceConfigFull(t *testing.T) {
 		"numeric.mapping":               "best_fit",
 		"db.timezone":                   "Europe/Paris",
 		"bigint.unsigned.handling.mode": "precise",
+		"time.precision.mode":           "adaptive_time_microseconds",
 		"table.types":                   "table,view",
 		"catalog.pattern":               "shop",
 	})
@@ -53,7 +88,8 @@ func TestParseSourceConfigFull(t *testing.T) {
 		cfg.BatchMaxRows != 100000 || cfg.PollInterval != time.Minute || cfg.TopicPrefix != "mysql-" ||
 		cfg.ValidateNonNull || cfg.Types.NumericMapping != NumericBestFit || cfg.Types.Unsigned != UnsignedPrecise ||
 		cfg.Conn.Timezone.String() != "Europe/Paris" || cfg.Conn.User != "u" || cfg.Conn.Password != "p" ||
-		!reflect.DeepEqual(cfg.TableTypes, []string{"TABLE", "VIEW"}) || cfg.Mode != ModeTimestampIncrementing {
+		!reflect.DeepEqual(cfg.TableTypes, []string{"TABLE", "VIEW"}) || cfg.Mode != ModeTimestampIncrementing ||
+		cfg.Types.TimePrecision != TimeAdaptiveMicros {
 		t.Errorf("parsed: %+v", cfg)
 	}
 }
@@ -79,6 +115,7 @@ func TestParseSourceConfigErrors(t *testing.T) {
 		{"timestamp without column", base("mode", "timestamp"), []string{"timestamp.column.name", "required"}},
 		{"bad numeric mapping", base("numeric.mapping", "fast"), []string{`"fast"`, `key "numeric.mapping"`, "best_fit_eager_double"}},
 		{"bad unsigned mode", base("bigint.unsigned.handling.mode", "string"), []string{"bigint.unsigned.handling.mode", "long or precise"}},
+		{"bad time precision mode", base("time.precision.mode", "adaptive"), []string{"time.precision.mode", "connect or adaptive_time_microseconds"}},
 		{"bad zone", base("db.timezone", "Mars/Olympus"), []string{"db.timezone", "Mars/Olympus"}},
 		{"bad initial", base("timestamp.initial", "-5"), []string{"timestamp.initial", "-1"}},
 		{"bad delay", base("timestamp.delay.interval.ms", "soon"), []string{"timestamp.delay.interval.ms"}},

@@ -199,7 +199,9 @@ func TestSourceIntegrationEveryModeBigTable(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, s := range []string{
-				fmt.Sprintf("INSERT INTO big (id, ts, name, amount) SELECT %d + seq, NOW(6) - INTERVAL 2 SECOND, 'new', 0 FROM seq_1_to_10", bigRows+1000),
+				// Ids right after the last one: a gap would hold the
+				// incrementing read for incrementing.gap.timeout.ms.
+				fmt.Sprintf("INSERT INTO big (id, ts, name, amount) SELECT %d + seq, NOW(6) - INTERVAL 2 SECOND, 'new', 0 FROM seq_1_to_10", bigRows),
 				"UPDATE big SET name = 'updated', ts = NOW(6) - INTERVAL 2 SECOND WHERE id IN (1, 2, 500, 50000, 99999)",
 			} {
 				if _, err := tx.Exec(s); err != nil {
@@ -219,8 +221,8 @@ func TestSourceIntegrationEveryModeBigTable(t *testing.T) {
 				t.Fatalf("after changes read %d rows, want %d", len(got), m.after)
 			}
 			for i := int64(1); i <= 10; i++ {
-				if _, ok := got[bigRows+1000+i]; !ok {
-					t.Errorf("inserted row %d not read", bigRows+1000+i)
+				if _, ok := got[bigRows+i]; !ok {
+					t.Errorf("inserted row %d not read", bigRows+i)
 				}
 			}
 			if m.after != 10 {
@@ -720,5 +722,102 @@ func TestSourceIntegrationTimestampDelayCoversLateCommit(t *testing.T) {
 	recs, _, _ = drain(t, e.source(t, delay), part, posDelay, 0)
 	if len(recs) != 2 {
 		t.Errorf("delay 3000ms read %d rows after the commit, want both", len(recs))
+	}
+}
+
+// TestSourceIntegrationTimePrecisionAndBooleans reads DATETIME(6),
+// DATETIME(3), TIME(6), TINYINT(1) and BIT(1) on MariaDB in both
+// time.precision.mode values and writes the records with JsonConverter
+// (schemas.enable=true), checking the envelope's schema names and numbers:
+// connect drops the digits after the millisecond (as the JDBC connector);
+// adaptive_time_microseconds keeps every microsecond; TINYINT(1) and BIT(1)
+// are booleans in both, TINYINT(4) stays int8.
+func TestSourceIntegrationTimePrecisionAndBooleans(t *testing.T) {
+	e := newSrcEnv(t)
+	e.exec(t,
+		`CREATE TABLE tp (id INT AUTO_INCREMENT PRIMARY KEY, dt DATETIME(6) NOT NULL, dt3 DATETIME(3) NOT NULL,
+			tm TIME(6) NOT NULL, flag TINYINT(1) NOT NULL, flagu TINYINT(1) UNSIGNED NOT NULL, ti TINYINT(4) NOT NULL, b1 BIT(1) NOT NULL)`,
+		`INSERT INTO tp (dt, dt3, tm, flag, flagu, ti, b1) VALUES
+			('2024-02-29 23:59:59.123456', '2024-02-29 23:59:59.123', '12:34:56.654321', 1, 0, 1, b'1'),
+			('2024-03-01 00:00:00.000001', '2024-03-01 00:00:00.000', '00:00:00.000001', 2, 7, -3, b'0'),
+			('2024-03-01 00:00:00.000002', '2024-03-01 00:00:00.999', '23:59:59.999999', 0, 1, 0, b'1')`,
+	)
+	dt := time.Date(2024, 2, 29, 23, 59, 59, 123456000, time.UTC)
+	type want struct{ name, value string }
+	tests := []struct {
+		mode string
+		// first row's fields: schema name ("" for none) and JSON value
+		fields map[string]want
+	}{
+		{"connect", map[string]want{
+			"dt":    {connect.TimestampName, fmt.Sprint(dt.UnixMilli())},
+			"dt3":   {connect.TimestampName, fmt.Sprint(dt.UnixMilli())},
+			"tm":    {connect.TimeName, fmt.Sprint((12*3600+34*60+56)*1000 + 654)},
+			"flag":  {"", "true"},
+			"flagu": {"", "false"},
+			"ti":    {"", "1"},
+			"b1":    {"", "true"},
+		}},
+		{"adaptive_time_microseconds", map[string]want{
+			"dt":    {connect.MicroTimestampName, fmt.Sprint(dt.UnixMicro())},
+			"dt3":   {connect.TimestampName, fmt.Sprint(dt.UnixMilli())},
+			"tm":    {connect.MicroTimeName, fmt.Sprint(int64(12*3600+34*60+56)*1_000_000 + 654321)},
+			"flag":  {"", "true"},
+			"flagu": {"", "false"},
+			"ti":    {"", "1"},
+			"b1":    {"", "true"},
+		}},
+	}
+	conv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode, func(t *testing.T) {
+			s := e.source(t, map[string]string{"mode": "incrementing", "table.whitelist": "tp", "time.precision.mode": tc.mode})
+			recs, _, _ := drain(t, s, TablePartition(e.name, "tp"), nil, 0)
+			if len(recs) != 3 {
+				t.Fatalf("read %d rows", len(recs))
+			}
+			var payloads []map[string]json.RawMessage
+			var schemaNames map[string]string
+			for _, rec := range recs {
+				data, err := conv.FromConnect(rec.Topic, rec.ValueSchema, rec.Value)
+				if err != nil {
+					t.Fatalf("JsonConverter: %v", err)
+				}
+				var env struct {
+					Schema struct {
+						Fields []struct {
+							Field, Name, Type string
+						} `json:"fields"`
+					} `json:"schema"`
+					Payload map[string]json.RawMessage `json:"payload"`
+				}
+				if err := json.Unmarshal(data, &env); err != nil {
+					t.Fatal(err)
+				}
+				schemaNames = map[string]string{}
+				for _, f := range env.Schema.Fields {
+					schemaNames[f.Field] = f.Name
+				}
+				payloads = append(payloads, env.Payload)
+			}
+			for f, w := range tc.fields {
+				if schemaNames[f] != w.name || string(payloads[0][f]) != w.value {
+					t.Errorf("%s: schema name %q value %s; want %q %s", f, schemaNames[f], payloads[0][f], w.name, w.value)
+				}
+			}
+			// TINYINT(1) 2 is true (non-zero), as Connector/J reads it.
+			if string(payloads[1]["flag"]) != "true" || string(payloads[1]["flagu"]) != "true" || string(payloads[1]["ti"]) != "-3" {
+				t.Errorf("second row flag %s flagu %s ti %s; want true true -3", payloads[1]["flag"], payloads[1]["flagu"], payloads[1]["ti"])
+			}
+			// Rows 2 and 3 differ by one microsecond: connect mode writes
+			// them equal, the microsecond mode keeps them apart.
+			same := string(payloads[1]["dt"]) == string(payloads[2]["dt"])
+			if same != (tc.mode == "connect") {
+				t.Errorf("dt of rows 2 and 3 = %s and %s; equal=%v in mode %s", payloads[1]["dt"], payloads[2]["dt"], same, tc.mode)
+			}
+		})
 	}
 }

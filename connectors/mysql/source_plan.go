@@ -31,6 +31,11 @@ type plan struct {
 	trimTies bool
 	// singlePage: bulk without any key; the result must fit one page.
 	singlePage bool
+	// gapStep is the server's auto_increment_increment when the page must
+	// stop before young gaps in ids (incrementing mode on the table's
+	// AUTO_INCREMENT column with incrementing.gap.timeout.ms > 0); 0 means
+	// gaps are not looked for.
+	gapStep int64
 	// stmts are the prepared page queries by number of keyset values;
 	// guarded by Source.mu.
 	stmts map[int]*sql.Stmt
@@ -166,7 +171,7 @@ func (s *Source) buildPlan(ctx context.Context, p connectors.Partition) (*plan, 
 			if i < 0 {
 				return nil, planErr("mysql source: %s: timestamp.column.name %q is not a column", pl.label, n)
 			}
-			if k := pl.codecs[i].kind; k != kTimestamp && k != kDate {
+			if k := pl.codecs[i].kind; !k.isTimestamp() {
 				return nil, planErr("mysql source: %s: timestamp column %q is %s; DATETIME, TIMESTAMP or DATE is required", pl.label, n, cols[i].ColumnType)
 			}
 			allNullable = allNullable && cols[i].Nullable
@@ -181,6 +186,14 @@ func (s *Source) buildPlan(ctx context.Context, p connectors.Partition) (*plan, 
 	case ModeIncrementing:
 		pl.q.Order = []string{QuoteIdent(cfg.IncrementingColumn)}
 		pl.q.SkipNullFirst = cols[pl.incIdx].Nullable
+		if cols[pl.incIdx].AutoIncrement && cfg.GapTimeout > 0 {
+			// Ids are handed out in steps of auto_increment_increment; read
+			// once per Source (a cold start), like the table's metadata.
+			if err := s.db.QueryRowContext(ctx, "SELECT @@auto_increment_increment").Scan(&pl.gapStep); err != nil {
+				return nil, fmt.Errorf("mysql source: %s: read auto_increment_increment: %w", pl.label, err)
+			}
+			pl.gapStep = max(pl.gapStep, 1)
+		}
 	case ModeTimestampIncrementing:
 		pl.q.Order = []string{ts, QuoteIdent(cfg.IncrementingColumn)}
 		pl.q.Upper, pl.q.Delay = ts, cfg.TimestampDelay
@@ -214,7 +227,7 @@ func (s *Source) buildPlan(ctx context.Context, p connectors.Partition) (*plan, 
 		}
 	}
 	s.log.Info("mysql source: partition ready", "partition", p.String(), "columns", len(cols),
-		"primary_key", pk, "mode", string(cfg.Mode), "topic", pl.topic)
+		"primary_key", pk, "mode", string(cfg.Mode), "topic", pl.topic, "gap_step", pl.gapStep)
 	return pl, nil
 }
 

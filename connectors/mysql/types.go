@@ -171,10 +171,31 @@ const (
 	UnsignedPrecise UnsignedMode = "precise"
 )
 
+// TimePrecisionMode is time.precision.mode: how DATETIME, TIMESTAMP and
+// TIME map, as Debezium names the setting.
+type TimePrecisionMode string
+
+// time.precision.mode values.
+const (
+	// TimeConnect maps DATETIME/TIMESTAMP to Kafka Connect's Timestamp and
+	// TIME to Time, both milliseconds: fractional digits beyond the third
+	// (DATETIME(4..6), TIME(4..6)) are dropped, as the JDBC source
+	// connector does (default).
+	TimeConnect TimePrecisionMode = "connect"
+	// TimeAdaptiveMicros keeps microseconds: DATETIME/TIMESTAMP(4..6) map
+	// to io.debezium.time.MicroTimestamp and every TIME to
+	// io.debezium.time.MicroTime (int64 microseconds, as Debezium's
+	// adaptive_time_microseconds); DATETIME/TIMESTAMP(0..3) keep Kafka
+	// Connect's Timestamp, which holds them exactly.
+	TimeAdaptiveMicros TimePrecisionMode = "adaptive_time_microseconds"
+)
+
 // TypeOptions are the config settings that change the type mapping.
 type TypeOptions struct {
 	NumericMapping NumericMapping
 	Unsigned       UnsignedMode
+	// TimePrecision is time.precision.mode; empty means TimeConnect.
+	TimePrecision TimePrecisionMode
 }
 
 // kind is how a column's driver value becomes a connect value.
@@ -201,14 +222,21 @@ const (
 	kDate
 	kTime
 	kTimestamp
+	kMicroTime      // TIME as int64 microseconds (MicroTime)
+	kMicroTimestamp // DATETIME/TIMESTAMP as int64 microseconds (MicroTimestamp)
+	kIntBool        // TINYINT(1) as boolean: non-zero is true
 )
+
+// isTimestamp reports whether the column holds a date or date-time usable
+// as timestamp.column.name.
+func (k kind) isTimestamp() bool { return k == kTimestamp || k == kDate || k == kMicroTimestamp }
 
 // usesRawBytes reports whether the column is scanned into sql.RawBytes
 // (the driver hands over text or binary) rather than a driver value.
 func (k kind) usesRawBytes() bool {
 	switch k {
 	case kDecimal, kDecimalInt8, kDecimalInt16, kDecimalInt32, kDecimalInt64, kDecimalFloat64,
-		kBool, kBits, kString, kBytes, kTime, kUint64Decimal:
+		kBool, kBits, kString, kBytes, kTime, kMicroTime, kUint64Decimal:
 		return true
 	}
 	return false
@@ -220,6 +248,7 @@ func (k kind) usesRawBytes() bool {
 //
 // The mapping follows the JDBC source connector and Debezium:
 //
+//	TINYINT(1)         boolean (non-zero is true), as the JDBC connector with Connector/J's tinyInt1isBit=true
 //	TINYINT            int8   (UNSIGNED int16)
 //	SMALLINT           int16  (UNSIGNED int32)
 //	MEDIUMINT, INT     int32  (INT UNSIGNED int64; MEDIUMINT UNSIGNED int32)
@@ -234,16 +263,28 @@ func (k kind) usesRawBytes() bool {
 //	DATETIME, TIMESTAMP  Timestamp
 //	YEAR               int32
 //
+// with time.precision.mode=adaptive_time_microseconds:
+//
+//	TIME(0..6)                     MicroTime (int64 µs; negative and >= 24 h allowed)
+//	DATETIME/TIMESTAMP(4..6)       MicroTimestamp (int64 µs since the epoch)
+//	DATETIME/TIMESTAMP(0..3)       Timestamp (milliseconds hold them exactly)
+//
 // Timestamp is milliseconds in Kafka Connect's format, as with the JDBC
-// connector; the record value keeps the microseconds (time.Time) and the
-// offset keeps them in timestamp_nanos, so no row is skipped, but
-// JsonConverter writes milliseconds. Nullable columns get optional schemas.
+// connector: in connect mode DATETIME(4..6) values lose the digits after the
+// millisecond on the topic (the offset keeps them in timestamp_nanos, so no
+// row is skipped). TINYINT(1) is told by COLUMN_TYPE, so in query mode
+// (where only the result set is described) TINYINT stays int8. Nullable
+// columns get optional schemas.
 func mapColumn(table string, c Column, opt TypeOptions) (*connect.Schema, kind, error) {
 	var s *connect.Schema
 	var k kind
 	switch c.DataType {
 	case "tinyint":
-		s, k = intSchema(c.Unsigned, kInt8, kInt16)
+		if strings.HasPrefix(strings.ToLower(c.ColumnType), "tinyint(1)") {
+			s, k = connect.Primitive(connect.Boolean), kIntBool
+		} else {
+			s, k = intSchema(c.Unsigned, kInt8, kInt16)
+		}
 	case "smallint":
 		s, k = intSchema(c.Unsigned, kInt16, kInt32)
 	case "mediumint":
@@ -279,9 +320,17 @@ func mapColumn(table string, c Column, opt TypeOptions) (*connect.Schema, kind, 
 	case "date":
 		s, k = connect.DateSchema(), kDate
 	case "time":
-		s, k = connect.TimeSchema(), kTime
+		if opt.TimePrecision == TimeAdaptiveMicros {
+			s, k = connect.MicroTimeSchema(), kMicroTime
+		} else {
+			s, k = connect.TimeSchema(), kTime
+		}
 	case "datetime", "timestamp":
-		s, k = connect.TimestampSchema(), kTimestamp
+		if opt.TimePrecision == TimeAdaptiveMicros && c.DatetimePrecision > 3 {
+			s, k = connect.MicroTimestampSchema(), kMicroTimestamp
+		} else {
+			s, k = connect.TimestampSchema(), kTimestamp
+		}
 	case "year":
 		s, k = connect.Primitive(connect.Int32), kInt32
 	default:

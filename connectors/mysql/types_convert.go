@@ -155,13 +155,16 @@ func (c *colCodec) convertNonNull(raw sql.RawBytes, v any) (any, error) {
 			return nil, errZeroDate
 		}
 		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
-	case kTimestamp:
+	case kTimestamp, kMicroTimestamp:
 		t, err := toTime(v)
 		if err != nil {
 			return nil, err
 		}
 		if t.IsZero() {
 			return nil, errZeroDate
+		}
+		if c.kind == kMicroTimestamp {
+			return t.UnixMicro(), nil
 		}
 		return t.UTC(), nil
 	case kTime:
@@ -170,6 +173,18 @@ func (c *colCodec) convertNonNull(raw sql.RawBytes, v any) (any, error) {
 			return nil, err
 		}
 		return time.Unix(0, 0).UTC().Add(d), nil
+	case kMicroTime:
+		d, err := parseTime(string(raw))
+		if err != nil {
+			return nil, err
+		}
+		return d.Microseconds(), nil
+	case kIntBool:
+		n, err := toInt64(v)
+		if err != nil {
+			return nil, rangeErr(v, "boolean", err)
+		}
+		return n != 0, nil
 	}
 	return nil, fmt.Errorf("unexpected driver value %T %v", v, printable(v))
 }
@@ -270,11 +285,27 @@ func rescale(d connect.Decimal, scale int32) (connect.Decimal, error) {
 	}
 }
 
-// parseTimeOfDay parses MySQL TIME text ("[-]HHH:MM:SS[.ffffff]") into a
-// duration since midnight. Kafka Connect's Time is a time of day, so
-// negative values and values of 24 hours or more (valid MySQL intervals) are
-// an error rather than a wrapped or clamped value.
+// parseTimeOfDay parses MySQL TIME text into a duration since midnight.
+// Kafka Connect's Time is a time of day, so negative values and values of
+// 24 hours or more (valid MySQL intervals) are an error rather than a
+// wrapped or clamped value.
 func parseTimeOfDay(s string) (time.Duration, error) {
+	d, err := parseTime(s)
+	if err != nil {
+		return 0, err
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("TIME value %q is negative; Kafka Connect Time holds a time of day (00:00:00 to 23:59:59.999999)", s)
+	}
+	if d >= 24*time.Hour {
+		return 0, fmt.Errorf("TIME value %q is 24 hours or more; Kafka Connect Time holds a time of day (00:00:00 to 23:59:59.999999)", s)
+	}
+	return d, nil
+}
+
+// parseTime parses MySQL TIME text ("[-]HHH:MM:SS[.ffffff]", -838:59:59 to
+// 838:59:59) into a signed duration.
+func parseTime(s string) (time.Duration, error) {
 	neg := len(s) > 0 && s[0] == '-'
 	body := s
 	if neg {
@@ -320,11 +351,8 @@ func parseTimeOfDay(s string) (time.Duration, error) {
 		ns = f
 	}
 	d := time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second + time.Duration(ns)
-	if neg && d != 0 {
-		return 0, fmt.Errorf("TIME value %q is negative; Kafka Connect Time holds a time of day (00:00:00 to 23:59:59.999999)", s)
-	}
-	if d >= 24*time.Hour {
-		return 0, fmt.Errorf("TIME value %q is 24 hours or more; Kafka Connect Time holds a time of day (00:00:00 to 23:59:59.999999)", s)
+	if neg {
+		d = -d
 	}
 	return d, nil
 }

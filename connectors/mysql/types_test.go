@@ -13,6 +13,7 @@ import (
 
 func TestMapColumn(t *testing.T) {
 	none := TypeOptions{NumericMapping: NumericNone, Unsigned: UnsignedLong}
+	micros := TypeOptions{NumericMapping: NumericNone, Unsigned: UnsignedLong, TimePrecision: TimeAdaptiveMicros}
 	with := func(m NumericMapping) TypeOptions { return TypeOptions{NumericMapping: m, Unsigned: UnsignedLong} }
 	tests := []struct {
 		name   string
@@ -23,6 +24,9 @@ func TestMapColumn(t *testing.T) {
 		params map[string]string
 	}{
 		{"tinyint", Column{DataType: "tinyint"}, none, connect.Int8, "", nil},
+		{"tinyint(4)", Column{DataType: "tinyint", ColumnType: "tinyint(4)"}, none, connect.Int8, "", nil},
+		{"tinyint(1) is boolean", Column{DataType: "tinyint", ColumnType: "tinyint(1)"}, none, connect.Boolean, "", nil},
+		{"tinyint(1) unsigned is boolean", Column{DataType: "tinyint", ColumnType: "tinyint(1) unsigned", Unsigned: true}, none, connect.Boolean, "", nil},
 		{"tinyint unsigned", Column{DataType: "tinyint", Unsigned: true}, none, connect.Int16, "", nil},
 		{"smallint", Column{DataType: "smallint"}, none, connect.Int16, "", nil},
 		{"smallint unsigned", Column{DataType: "smallint", Unsigned: true}, none, connect.Int32, "", nil},
@@ -63,6 +67,12 @@ func TestMapColumn(t *testing.T) {
 		{"date", Column{DataType: "date"}, none, connect.Int32, connect.DateName, nil},
 		{"time", Column{DataType: "time"}, none, connect.Int32, connect.TimeName, nil},
 		{"datetime(6)", Column{DataType: "datetime", DatetimePrecision: 6}, none, connect.Int64, connect.TimestampName, nil},
+		{"datetime(6) micros", Column{DataType: "datetime", DatetimePrecision: 6}, micros, connect.Int64, connect.MicroTimestampName, nil},
+		{"datetime(4) micros", Column{DataType: "datetime", DatetimePrecision: 4}, micros, connect.Int64, connect.MicroTimestampName, nil},
+		{"datetime(3) micros stays Timestamp", Column{DataType: "datetime", DatetimePrecision: 3}, micros, connect.Int64, connect.TimestampName, nil},
+		{"timestamp(6) micros", Column{DataType: "timestamp", DatetimePrecision: 6}, micros, connect.Int64, connect.MicroTimestampName, nil},
+		{"time(0) micros", Column{DataType: "time"}, micros, connect.Int64, connect.MicroTimeName, nil},
+		{"time(6) micros", Column{DataType: "time", DatetimePrecision: 6}, micros, connect.Int64, connect.MicroTimeName, nil},
 		{"timestamp", Column{DataType: "timestamp"}, none, connect.Int64, connect.TimestampName, nil},
 		{"year", Column{DataType: "year"}, none, connect.Int32, "", nil},
 	}
@@ -155,6 +165,15 @@ func TestConvert(t *testing.T) {
 		{"time 24h", Column{DataType: "time"}, TypeOptions{}, sql.RawBytes("24:00:00"), nil, nil, "24 hours or more"},
 		{"time 838h", Column{DataType: "time"}, TypeOptions{}, sql.RawBytes("838:59:59"), nil, nil, "24 hours or more"},
 		{"year", Column{DataType: "year"}, TypeOptions{}, nil, int64(2024), int32(2024), ""},
+		{"tinyint(1) 0", Column{DataType: "tinyint", ColumnType: "tinyint(1)"}, TypeOptions{}, nil, int64(0), false, ""},
+		{"tinyint(1) 1", Column{DataType: "tinyint", ColumnType: "tinyint(1)"}, TypeOptions{}, nil, int64(1), true, ""},
+		{"tinyint(1) -5 is true", Column{DataType: "tinyint", ColumnType: "tinyint(1)"}, TypeOptions{}, nil, []byte("-5"), true, ""},
+		{"datetime(6) micros", Column{DataType: "datetime", DatetimePrecision: 6}, TypeOptions{TimePrecision: TimeAdaptiveMicros}, nil,
+			time.Date(2024, 7, 1, 12, 0, 0, 123456000, paris), time.Date(2024, 7, 1, 10, 0, 0, 123456000, utc).UnixMicro(), ""},
+		{"zero datetime(6) micros not null", Column{DataType: "datetime", DatetimePrecision: 6}, TypeOptions{TimePrecision: TimeAdaptiveMicros}, nil, time.Time{}, nil, "zero date"},
+		{"time(6) micros", Column{DataType: "time", DatetimePrecision: 6}, TypeOptions{TimePrecision: TimeAdaptiveMicros}, sql.RawBytes("23:59:59.999999"), nil, int64(86399999999), ""},
+		{"time micros negative", Column{DataType: "time"}, TypeOptions{TimePrecision: TimeAdaptiveMicros}, sql.RawBytes("-01:00:00.5"), nil, int64(-3600500000), ""},
+		{"time micros 838h", Column{DataType: "time"}, TypeOptions{TimePrecision: TimeAdaptiveMicros}, sql.RawBytes("838:59:59"), nil, int64(3020399000000), ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

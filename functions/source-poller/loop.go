@@ -39,6 +39,7 @@ type loopResult struct {
 	Pages, Records    int
 	PerPartition      map[string]int
 	StoppedByDeadline bool
+	Superseded        bool
 }
 
 func (l pollLoop) run(ctx context.Context, r runner, requestID string) (loopResult, error) {
@@ -54,6 +55,7 @@ func (l pollLoop) run(ctx context.Context, r runner, requestID string) (loopResu
 		out.Pages += res.Pages
 		out.Records += res.Records
 		out.StoppedByDeadline = res.StoppedByDeadline
+		out.Superseded = res.Superseded
 		for k, v := range res.PerPartition {
 			if out.PerPartition == nil {
 				out.PerPartition = map[string]int{}

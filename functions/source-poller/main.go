@@ -58,6 +58,9 @@ type Response struct {
 	Records           int            `json:"records"`
 	PerPartition      map[string]int `json:"per_partition,omitempty"`
 	StoppedByDeadline bool           `json:"stopped_by_deadline"`
+	// Superseded is true when another run took the lease over and this
+	// one stopped at its refused offset write (the error says so too).
+	Superseded bool `json:"superseded,omitempty"`
 	// Runs counts the polls of this invocation (more than one only with
 	// SLKC_POLL_LOOP_MS set).
 	Runs int `json:"runs"`
@@ -83,7 +86,7 @@ func (a *app) handle(ctx context.Context, payload json.RawMessage) (Response, er
 	res, err := a.loop.run(ctx, a.task, reqID)
 	return Response{
 		Connector: a.task.Name, RequestID: reqID, Skipped: res.Skipped, Pages: res.Pages, Records: res.Records,
-		PerPartition: res.PerPartition, StoppedByDeadline: res.StoppedByDeadline, Runs: res.Runs,
+		PerPartition: res.PerPartition, StoppedByDeadline: res.StoppedByDeadline, Superseded: res.Superseded, Runs: res.Runs,
 	}, err
 }
 

@@ -220,7 +220,7 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 		b.rep.Skip("source "+d.Label, fmt.Errorf("read %d of %d rows (stopped by deadline: %v)", sr.Records, d.Rows, sr.StoppedByDeadline))
 	}
 	pages := float64(max(sr.Pages, 1))
-	writes := sumCounts(sr.DynamoRequests, "PutItem", "UpdateItem")
+	writes := sumCounts(sr.DynamoRequests, "PutItem", "UpdateItem", "TransactWriteItems")
 	b.rep.Add(Figure{Section: "requests", Name: "source DynamoDB writes per page " + d.Label, Value: float64(writes) / pages, Unit: "writes/page",
 		Note: fmt.Sprintf("whole run incl. lease and status: %s over %d pages", fmtCounts(sr.DynamoRequests), sr.Pages)})
 	b.rep.Add(Figure{Section: "requests", Name: "source Kafka Produce requests per page " + d.Label, Value: float64(sr.ProduceRequests) / pages, Unit: "requests/page",

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/sinktask"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
@@ -30,7 +32,7 @@ func TestInvariantsCatchFaults(t *testing.T) {
 			t.Fatalf("lossy run: %v", err)
 		}
 		recs := consumeAll(t, r.seeds, r.topic, r.rows-r.batch, 10*time.Second)
-		if _, err := delivered(recs, r.rows); err == nil {
+		if _, err := delivered(recs, tableDigest(t, r.db, "orders")); err == nil {
 			t.Error("the delivery check did not notice a dropped page")
 		}
 	})
@@ -42,6 +44,28 @@ func TestInvariantsCatchFaults(t *testing.T) {
 		l = &offsetLog{writes: []int64{3, 3, 9}}
 		if err := l.monotonic(); err != nil {
 			t.Errorf("monotonic() rejected 3, 3, 9: %v", err)
+		}
+		v := func(version int64, pos string) offsetVersion {
+			return offsetVersion{Connector: "c", Partition: "p", Version: version, Position: connectors.Position(pos)}
+		}
+		tests := []struct {
+			name    string
+			mode    mysql.Mode
+			history []offsetVersion
+			ok      bool
+		}{
+			{"incrementing forward", mysql.ModeIncrementing, []offsetVersion{v(1, `{"incrementing":3}`), v(2, `{"incrementing":3,"gap_first_seen":1,"gap_horizon":8}`), v(3, `{"incrementing":9}`)}, true},
+			{"incrementing backwards", mysql.ModeIncrementing, []offsetVersion{v(1, `{"incrementing":9}`), v(2, `{"incrementing":7}`)}, false},
+			{"a version never read back", mysql.ModeIncrementing, []offsetVersion{v(1, `{"incrementing":3}`), v(3, `{"incrementing":9}`)}, false},
+			{"timestamp backwards in time", mysql.ModeTimestamp, []offsetVersion{v(1, `{"timestamp":2000,"timestamp_nanos":0,"key":[1]}`), v(2, `{"timestamp":1000,"timestamp_nanos":0,"key":[9]}`)}, false},
+			{"timestamp backwards in key", mysql.ModeTimestamp, []offsetVersion{v(1, `{"timestamp":2000,"timestamp_nanos":0,"key":[5]}`), v(2, `{"timestamp":2000,"timestamp_nanos":0,"key":[4]}`)}, false},
+			{"timestamp backwards in micros", mysql.ModeTimestampIncrementing, []offsetVersion{v(1, `{"incrementing":1,"timestamp":2000,"timestamp_nanos":5000}`), v(2, `{"incrementing":2,"timestamp":2000,"timestamp_nanos":4000}`)}, false},
+			{"timestamp+incrementing forward", mysql.ModeTimestampIncrementing, []offsetVersion{v(1, `{"incrementing":7,"timestamp":2000,"timestamp_nanos":0}`), v(2, `{"incrementing":3,"timestamp":2001,"timestamp_nanos":1000000}`)}, true},
+		}
+		for _, tt := range tests {
+			if _, err := checkOffsetHistory(tt.history, tt.mode); (err == nil) != tt.ok {
+				t.Errorf("%s: checkOffsetHistory = %v; want ok=%v", tt.name, err, tt.ok)
+			}
 		}
 	})
 	t.Run("non-idempotent sink fails the replay", func(t *testing.T) {

@@ -132,14 +132,13 @@ func (l *offsetLog) monotonic() error {
 	return nil
 }
 
-// recOffsets is an OffsetStore that logs every successful write and can
-// crash right after a chosen write (crashAfter returns true for it).
+// recOffsets is an OffsetStore that can crash right after a chosen write
+// (crashAfter returns true for it).
 type recOffsets struct {
 	inner interface {
 		Get(ctx context.Context, connector string, p connectors.Partition) (state.Offset, error)
-		PutFenced(ctx context.Context, connector string, p connectors.Partition, pos connectors.Position, prev, fence int64) (int64, error)
+		Commit(ctx context.Context, lease state.Lease, p connectors.Partition, pos connectors.Position, prev int64) (int64, error)
 	}
-	log        *offsetLog
 	mu         sync.Mutex
 	puts       int
 	crashAfter func(put int) bool
@@ -149,12 +148,11 @@ func (o *recOffsets) Get(ctx context.Context, c string, p connectors.Partition) 
 	return o.inner.Get(ctx, c, p)
 }
 
-func (o *recOffsets) PutFenced(ctx context.Context, c string, p connectors.Partition, pos connectors.Position, prev, fence int64) (int64, error) {
-	v, err := o.inner.PutFenced(ctx, c, p, pos, prev, fence)
+func (o *recOffsets) Commit(ctx context.Context, lease state.Lease, p connectors.Partition, pos connectors.Position, prev int64) (int64, error) {
+	v, err := o.inner.Commit(ctx, lease, p, pos, prev)
 	if err != nil {
 		return v, err
 	}
-	o.log.add(pos)
 	o.mu.Lock()
 	o.puts++
 	n := o.puts
@@ -231,16 +229,42 @@ func payloadID(v []byte) (int64, error) {
 // the number of duplicate deliveries.
 func checkDelivered(t *testing.T, recs []*kgo.Record, rows int) int {
 	t.Helper()
-	dups, err := delivered(recs, rows)
+	dups, err := deliveredIDs(recs, rows)
 	if err != nil {
 		t.Error(err)
 	}
 	return dups
 }
 
-// delivered returns the duplicate count of recs and an error naming the
+// delivered checks recs against want, a table digest ("id=v" per row, see
+// tableDigest): every row's current value must be among the records. It
+// returns the duplicates — records whose (id, v) an earlier record already
+// carried, i.e. the same row value delivered and applied again — and an
+// error naming the rows whose value never reached the topic.
+func delivered(recs []*kgo.Record, want []string) (int, error) {
+	seen := map[string]int{}
+	for _, r := range recs {
+		id, err := payloadID(r.Value)
+		if err != nil {
+			return 0, err
+		}
+		seen[fmt.Sprintf("%d=%s", id, payloadV(r.Value))]++
+	}
+	var missing []string
+	for _, w := range want {
+		if seen[w] == 0 {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) > 0 {
+		return 0, fmt.Errorf("%d of %d source rows never reached the topic with their current value: %v", len(missing), len(want), missing[:min(len(missing), 10)])
+	}
+	return len(recs) - len(seen), nil
+}
+
+// deliveredIDs returns the duplicate count of recs and an error naming the
 // ids in 1..rows missing from them (or ids beyond rows).
-func delivered(recs []*kgo.Record, rows int) (int, error) {
+func deliveredIDs(recs []*kgo.Record, rows int) (int, error) {
 	seen := map[int64]int{}
 	for _, r := range recs {
 		id, err := payloadID(r.Value)

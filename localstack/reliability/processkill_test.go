@@ -87,7 +87,7 @@ func killedByRuntimeRun(t *testing.T, rng *rand.Rand, bin string, scheduled []by
 	rows := insertOrders(t, db, 0, killRows)
 
 	tables := state.Tables{
-		Offsets: env.DynamoTable(t, state.OffsetsTableInput("x")),
+		Offsets: streamedOffsetsTable(t, env),
 		Leases:  env.DynamoTable(t, state.LeasesTableInput("x")),
 		Status:  env.DynamoTable(t, state.StatusTableInput("x")),
 	}
@@ -239,6 +239,13 @@ func killedByRuntimeRun(t *testing.T, rng *rand.Rand, bin string, scheduled []by
 		t.Errorf("runtime stats count %d timeouts, the invokes saw %d", statTimeouts, kills)
 	}
 	offsets.checkMonotonic(t)
+	// Every version the killed and the surviving processes wrote, read back
+	// from the table's stream: one step at a time, never backwards.
+	if n, err := checkOffsetHistory(offsetHistory(t, env, tables.Offsets), mysql.ModeIncrementing); err != nil {
+		t.Error(err)
+	} else if n == 0 {
+		t.Error("no offset version was written")
+	}
 
 	off, err := store.Get(ctx, connector, partition)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -28,9 +29,11 @@ import (
 )
 
 // sourceRig is one source pipeline on the real stack: a MariaDB table of
-// rows, a Kafka topic, offsets and leases tables on DynamoDB Local, and a
-// settable clock for the leases.
+// rows, a Kafka topic, offsets (with a stream recording every version
+// written) and leases tables on DynamoDB Local, and a settable clock for the
+// leases. mode is the source mode (incrementing unless a test sets it).
 type sourceRig struct {
+	mode      mysql.Mode
 	env       *testenv.Env
 	db        *sql.DB
 	dbName    string
@@ -44,17 +47,33 @@ type sourceRig struct {
 	offTable  string
 	leaseTab  string
 	clock     *clock
-	offsets   *offsetLog
 	connector string
+	invoked   atomic.Bool // an invocation has run
 }
+
+// writerRounds bounds each writer of startWriters, so an invocation
+// reading while they write can catch up with them.
+const writerRounds = 40
+
+// rigDelay is timestamp.delay.interval.ms in the timestamp modes: longer
+// than any writer statement, so no row commits below a bound already read.
+const rigDelay = 3 * time.Second
+
+// sourceModes are the incremental modes the matrix covers.
+var sourceModes = []mysql.Mode{mysql.ModeIncrementing, mysql.ModeTimestamp, mysql.ModeTimestampIncrementing}
+
+// modeOf picks run's mode, rotating through sourceModes from salt so that
+// every case covers a different mode first.
+func modeOf(run, salt int) mysql.Mode { return sourceModes[(run+salt)%len(sourceModes)] }
 
 func newSourceRig(t *testing.T, rng *rand.Rand, rows int) *sourceRig {
 	t.Helper()
 	env := testenv.New(t)
 	db, name := env.MySQLDatabase(t)
-	r := &sourceRig{env: env, db: db, dbName: name, batch: 3 + rng.IntN(10), clock: newClock(), offsets: &offsetLog{},
+	r := &sourceRig{env: env, db: db, dbName: name, batch: 3 + rng.IntN(10), clock: newClock(), mode: mysql.ModeIncrementing,
 		connector: "rel-source-" + strconv.FormatUint(rng.Uint64()%1e6, 10)}
-	if _, err := db.Exec("CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(64) NOT NULL)"); err != nil {
+	if _, err := db.Exec("CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(64) NOT NULL," +
+		" ts DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), KEY ts_id (ts, id))"); err != nil {
 		t.Fatal(err)
 	}
 	r.insert(t, rows)
@@ -77,12 +96,15 @@ func newSourceRig(t *testing.T, rng *rand.Rand, rows int) *sourceRig {
 	env.DeleteTopicAtCleanup(t, r.topic)
 	r.seeds = env.Seeds()
 	r.ddb = env.Dynamo(t)
-	r.offTable = env.DynamoTable(t, state.OffsetsTableInput("offsets"))
+	r.offTable = streamedOffsetsTable(t, env)
 	r.leaseTab = env.DynamoTable(t, state.LeasesTableInput("leases"))
 	return r
 }
 
-// insert adds n rows to the source table.
+// insert adds n rows to the source table. Before the first invocation
+// they are timestamped older than rigDelay, so the first read sees them;
+// after it they get the current time (an older one would be a backdated
+// row, which the timestamp modes never read).
 func (r *sourceRig) insert(t *testing.T, n int) {
 	t.Helper()
 	if n == 0 {
@@ -91,10 +113,13 @@ func (r *sourceRig) insert(t *testing.T, n int) {
 	vals := make([]string, n)
 	args := make([]any, n)
 	for i := range vals {
-		vals[i] = "(?)"
+		vals[i] = "(?, NOW(6) - INTERVAL 10 SECOND)"
+		if r.invoked.Load() {
+			vals[i] = "(?, NOW(6))"
+		}
 		args[i] = fmt.Sprintf("row-%d-%d", r.rows+i+1, i*7919%1000)
 	}
-	if _, err := r.db.Exec("INSERT INTO orders (v) VALUES "+strings.Join(vals, ","), args...); err != nil {
+	if _, err := r.db.Exec("INSERT INTO orders (v, ts) VALUES "+strings.Join(vals, ","), args...); err != nil {
 		t.Fatal(err)
 	}
 	r.rows += n
@@ -126,10 +151,18 @@ func (r *sourceRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error
 	}
 	dc.Addr = cmp.Or(inv.mysqlAddr, r.mysqlAddr)
 	dc.Timeout = 2 * time.Second
-	cfg, err := mysql.ParseSourceConfig(map[string]string{
-		"connection.url": dc.FormatDSN(), "mode": "incrementing", "incrementing.column.name": "id",
-		"table.whitelist": "orders", "topic.prefix": r.prefix, "batch.max.rows": strconv.Itoa(r.batch),
-	})
+	props := map[string]string{
+		"connection.url": dc.FormatDSN(), "mode": string(r.mode), "table.whitelist": "orders", "topic.prefix": r.prefix,
+		"batch.max.rows": strconv.Itoa(r.batch),
+	}
+	if r.mode != mysql.ModeTimestamp {
+		props["incrementing.column.name"] = "id"
+	}
+	if r.mode != mysql.ModeIncrementing {
+		props["timestamp.column.name"] = "ts"
+		props["timestamp.delay.interval.ms"] = strconv.Itoa(int(rigDelay.Milliseconds()))
+	}
+	cfg, err := mysql.ParseSourceConfig(props)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +193,7 @@ func (r *sourceRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error
 			return send, err
 		}
 	}
-	offs := &recOffsets{inner: state.NewOffsetStore(ddb, r.offTable), log: r.offsets}
+	offs := &recOffsets{inner: state.NewOffsetStore(ddb, r.offTable)}
 	if inv.crashAfterPut > 0 {
 		offs.crashAfter = func(put int) bool {
 			if put == inv.crashAfterPut {
@@ -170,6 +203,7 @@ func (r *sourceRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error
 			return false
 		}
 	}
+	r.invoked.Store(true)
 	task := &sourcetask.Task{
 		Name: r.connector, Source: src, Producer: prod, KeyConv: keyConv, ValueConv: valConv,
 		Offsets: offs, Leases: &crashLeases{inner: leases, crashed: inv.crashed.Load},
@@ -188,8 +222,8 @@ func (r *sourceRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error
 // next scheduled invocation finds the dead invocation's lease expired.
 func (r *sourceRig) afterCrash() { r.clock.Advance(2 * time.Minute) }
 
-// storedOffset reads the committed incrementing offset.
-func (r *sourceRig) storedOffset(t *testing.T) int64 {
+// storedPosition reads the committed position.
+func (r *sourceRig) storedPosition(t *testing.T) mysql.SourcePosition {
 	t.Helper()
 	off, err := state.NewOffsetStore(r.ddb, r.offTable).Get(context.Background(), r.connector, mysql.TablePartition(r.dbName, "orders"))
 	if err != nil {
@@ -199,17 +233,69 @@ func (r *sourceRig) storedOffset(t *testing.T) int64 {
 	if err != nil {
 		t.Fatalf("stored offset %s: %v", off.Position, err)
 	}
+	return pos
+}
+
+// lastRow returns the id and timestamp of the table's last row in the
+// mode's read order.
+func (r *sourceRig) lastRow(t *testing.T) (int64, time.Time) {
+	t.Helper()
+	order := "ts DESC, id DESC"
+	if r.mode == mysql.ModeIncrementing {
+		order = "id DESC"
+	}
+	var id int64
+	var ts time.Time
+	if err := r.db.QueryRow("SELECT id, ts FROM orders ORDER BY "+order+" LIMIT 1").Scan(&id, &ts); err != nil {
+		t.Fatal(err)
+	}
+	return id, ts
+}
+
+// checkStoredOffset asserts the committed position is the table's last
+// row: its id in incrementing mode, its (timestamp, id) otherwise.
+func (r *sourceRig) checkStoredOffset(t *testing.T) {
+	t.Helper()
+	pos := r.storedPosition(t)
+	id, ts := r.lastRow(t)
+	var got int64 = -1
+	switch {
+	case r.mode == mysql.ModeTimestamp && len(pos.Key) == 1:
+		_ = json.Unmarshal(pos.Key[0], &got)
+	case pos.Incrementing != nil:
+		got = *pos.Incrementing
+	}
+	at, _ := pos.Time()
+	if got != id || (r.mode != mysql.ModeIncrementing && !at.Equal(ts)) {
+		t.Errorf("stored position %+v (id %d, time %s); want the last row id %d at %s", pos, got, at, id, ts)
+	}
+}
+
+// storedOffset reads the committed position's row id (the incrementing
+// value, or the key in timestamp mode).
+func (r *sourceRig) storedOffset(t *testing.T) int64 {
+	t.Helper()
+	pos := r.storedPosition(t)
+	if r.mode == mysql.ModeTimestamp && len(pos.Key) == 1 {
+		var k int64
+		_ = json.Unmarshal(pos.Key[0], &k)
+		return k
+	}
 	if pos.Incrementing == nil {
-		t.Fatalf("stored offset %s has no incrementing field", off.Position)
+		t.Fatalf("stored position %+v has no row id", pos)
 	}
 	return *pos.Incrementing
 }
 
-// finish runs clean invocations until one completes, then checks the
-// invariants: every row on the topic at least once, offsets never moved
-// backwards, the stored offset is the last row, and the sink's copy of the
-// topic equals the source table. It returns the duplicate deliveries (which
-// the sink's upserts removed).
+// finish runs clean invocations until one completes and a later one finds
+// nothing new (in the timestamp modes it first waits out rigDelay, so rows
+// written last are readable), then checks the invariants: every row's last
+// value on the topic; every offset version written, read back from the
+// offsets table's stream, one step after the previous (none lost, none
+// repeated) and never before it in read order; the stored offset is the
+// last row; and the sink's copy of the topic equals the source table. It
+// returns the duplicate records: deliveries of a row value already
+// delivered, which the sink applied again without changing the copy.
 func (r *sourceRig) finish(t *testing.T, seeds []string) int {
 	t.Helper()
 	var err error
@@ -222,25 +308,42 @@ func (r *sourceRig) finish(t *testing.T, seeds []string) int {
 	if err != nil {
 		t.Fatalf("clean invocation after the fault failed: %v", err)
 	}
-	res, err := r.run(t, &invocation{reqID: "idle"})
-	if err != nil || res.Records != 0 {
-		t.Fatalf("idle invocation: %d records, err %v; want 0, nil", res.Records, err)
+	if r.mode != mysql.ModeIncrementing {
+		time.Sleep(rigDelay + 100*time.Millisecond)
 	}
-	r.offsets.checkMonotonic(t)
-	if got := r.storedOffset(t); got != int64(r.rows) {
-		t.Errorf("stored offset %d, want the last row id %d", got, r.rows)
+	idle := false
+	for i := 0; i < 4 && !idle; i++ {
+		res, err := r.run(t, &invocation{reqID: fmt.Sprintf("drain-%d", i)})
+		if err != nil {
+			t.Fatalf("drain invocation %d: %v", i, err)
+		}
+		idle = res.Records == 0
 	}
+	if !idle {
+		t.Fatal("no invocation found the table drained")
+	}
+	checked, err := checkOffsetHistory(offsetHistory(t, r.env, r.offTable), r.mode)
+	if err != nil {
+		t.Error(err)
+	} else if checked == 0 {
+		t.Error("no offset version was written")
+	}
+	r.checkStoredOffset(t)
 	if seeds == nil {
 		seeds = r.seeds
 	}
-	recs := consumeAll(t, seeds, r.topic, r.rows, 20*time.Second)
-	dups := checkDelivered(t, recs, r.rows)
+	want := tableDigest(t, r.db, "orders")
+	recs := consumeAll(t, seeds, r.topic, len(want), 20*time.Second)
+	dups, err := delivered(recs, want)
+	if err != nil {
+		t.Error(err)
+	}
 	r.sinkCopy(t, recs)
 	return dups
 }
 
-// sinkCopy writes recs through the MySQL sink (upsert on id) in random-size
-// batches, and asserts the copy equals the source table.
+// sinkCopy writes recs through the MySQL sink (upsert on id) in batches of
+// 25, and asserts the copy equals the source table.
 func (r *sourceRig) sinkCopy(t *testing.T, recs []*kgo.Record) {
 	t.Helper()
 	task, target := newSinkTask(t, r.env, "orders_copy", sinktask.ToleranceNone, nil)
@@ -249,7 +352,56 @@ func (r *sourceRig) sinkCopy(t *testing.T, recs []*kgo.Record) {
 	}
 	want, got := tableDigest(t, r.db, "orders"), tableDigest(t, target, "orders_copy")
 	if !equalStrings(want, got) {
-		t.Errorf("sink target (%d rows) differs from the source table (%d rows)", len(got), len(want))
+		t.Errorf("sink target (%d rows) differs from the source table (%d rows); first differences: %v", len(got), len(want), firstDiff(got, want))
+	}
+}
+
+// startWriters runs n writers on the table until the returned stop is
+// called (stop waits for them) or each wrote writerRounds times: each
+// inserts two rows and, in the timestamp modes, updates rows the writers
+// inserted (a new value and, by ON UPDATE, a new timestamp, so a row
+// already read is read again), every few milliseconds, each statement
+// committing on its own, concurrently with the invocations. The rig's own
+// rows are left alone, so a crash page chosen from them is always reached.
+func (r *sourceRig) startWriters(t *testing.T, rng *rand.Rand, n int) (stop func()) {
+	t.Helper()
+	done := make(chan struct{})
+	base := r.rows // ids above it are the writers' (single-row AUTO_INCREMENT steps)
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var errs []error
+	for w := range n {
+		wr := NewRand(rng.Uint64())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < writerRounds; i++ {
+				select {
+				case <-done:
+					return
+				case <-time.After(time.Duration(2+wr.IntN(15)) * time.Millisecond):
+				}
+				var err error
+				if r.mode != mysql.ModeIncrementing && wr.IntN(2) == 0 {
+					_, err = r.db.Exec("UPDATE orders SET v = ? WHERE id = ?", fmt.Sprintf("upd-%d-%d", w, i), base+1+wr.IntN(2*n*(i+1)))
+				} else {
+					_, err = r.db.Exec("INSERT INTO orders (v) VALUES (?), (?)", fmt.Sprintf("w%d-%d-a", w, i), fmt.Sprintf("w%d-%d-b", w, i))
+				}
+				if err != nil {
+					errMu.Lock()
+					errs = append(errs, err)
+					errMu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	return func() {
+		close(done)
+		wg.Wait()
+		for _, err := range errs {
+			t.Errorf("writer: %v", err)
+		}
 	}
 }
 
@@ -268,17 +420,21 @@ var faultPoints = []struct {
 }
 
 // TestSourceCrashAtRandomPoints kills a source invocation at a random page
-// at one of the four points of the commit order, then lets the next
-// scheduled invocations run: nothing is lost, offsets never move backwards,
-// and the sink's copy equals the source.
+// at one of the four points of the commit order while two writers insert
+// (and, in the timestamp modes, update) rows, then lets the next scheduled
+// invocations run: nothing is lost, no offset version moves backwards, and
+// the sink's copy equals the source. Each point runs in every mode in turn
+// (modeOf).
 func TestSourceCrashAtRandomPoints(t *testing.T) {
 	seed := testSeed(t)
 	for run := 0; run < runs(); run++ {
 		for pi, point := range faultPoints {
 			rng := NewRand(seed + uint64(run*len(faultPoints)+pi))
-			sub := fmt.Sprintf("%s/run%02d", point.name, run)
-			runCase(t, "source/crash-"+point.name, sub, rng, func(t *testing.T, rng *rand.Rand) Figures {
+			mode := modeOf(run, pi)
+			sub := fmt.Sprintf("%s/%s/run%02d", point.name, mode, run)
+			runCase(t, "source/"+string(mode)+"/crash-"+point.name, sub, rng, func(t *testing.T, rng *rand.Rand) Figures {
 				r := newSourceRig(t, rng, 15+rng.IntN(40))
+				r.mode = mode
 				page := 1 + rng.IntN(r.pages())
 				inv := &invocation{reqID: "crashing"}
 				if point.sent == nil {
@@ -291,14 +447,21 @@ func TestSourceCrashAtRandomPoints(t *testing.T) {
 						return n, nil
 					}
 				}
+				stop := r.startWriters(t, rng, 2)
 				_, err := r.run(t, inv)
 				if !errors.Is(err, errCrash) {
+					stop()
 					t.Fatalf("crashing invocation (page %d of %d, %d rows) returned %v; want the injected crash", page, r.pages(), r.rows, err)
 				}
 				r.afterCrash()
+				_, err = r.run(t, &invocation{reqID: "while-writing"})
+				stop()
+				if err != nil {
+					t.Fatalf("invocation while the writers write: %v", err)
+				}
 				r.insert(t, rng.IntN(5))
 				dups := r.finish(t, nil)
-				t.Logf("rows=%d batch=%d crash at page %d: %d duplicates", r.rows, r.batch, page, dups)
+				t.Logf("mode=%s rows=%d batch=%d crash at page %d: %d duplicates", mode, r.rows, r.batch, page, dups)
 				return Figures{Duplicates: dups}
 			})
 		}
@@ -306,11 +469,12 @@ func TestSourceCrashAtRandomPoints(t *testing.T) {
 }
 
 // TestSourceConcurrentInvocations starts ten invocations at once (an
-// EventBridge double delivery, async retries): exactly one works, the others
-// skip, and every row is on the topic exactly once.
+// EventBridge double delivery, async retries reusing one request id):
+// exactly one works, the others skip, every row is on the topic exactly
+// once and the offset history moves forward only.
 func TestSourceConcurrentInvocations(t *testing.T) {
-	runMatrix(t, "source/ten-concurrent-invocations", runs(), func(t *testing.T, rng *rand.Rand) Figures {
-		r := newSourceRig(t, rng, 10+rng.IntN(30))
+	runModes(t, "source/ten-concurrent-invocations", 0, func(t *testing.T, rng *rand.Rand, r *sourceRig) Figures {
+		shared := rng.IntN(2) == 0
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		results := make([]sourcetask.Result, 10)
@@ -320,7 +484,11 @@ func TestSourceConcurrentInvocations(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				results[i], errs[i] = r.run(t, &invocation{reqID: fmt.Sprintf("concurrent-%d", i),
+				req := fmt.Sprintf("concurrent-%d", i)
+				if shared {
+					req = "async-retry" // Lambda's retries reuse the request id
+				}
+				results[i], errs[i] = r.run(t, &invocation{reqID: req,
 					produce: func(call, n int) (int, error) { time.Sleep(200 * time.Millisecond); return n, nil }})
 			}()
 		}
@@ -338,23 +506,25 @@ func TestSourceConcurrentInvocations(t *testing.T) {
 		if worked != 1 {
 			t.Errorf("%d of 10 concurrent invocations worked; want exactly 1", worked)
 		}
-		recs := consumeAll(t, r.seeds, r.topic, r.rows, 20*time.Second)
-		if dups := checkDelivered(t, recs, r.rows); dups != 0 {
-			t.Errorf("%d duplicates with one worker and no fault", dups)
+		want := tableDigest(t, r.db, "orders")
+		recs := consumeAll(t, r.seeds, r.topic, len(want), 20*time.Second)
+		if dups, err := delivered(recs, want); err != nil || dups != 0 {
+			t.Errorf("%d duplicates (%v) with one worker and no fault", dups, err)
 		}
-		r.offsets.checkMonotonic(t)
+		if _, err := checkOffsetHistory(offsetHistory(t, r.env, r.offTable), r.mode); err != nil {
+			t.Error(err)
+		}
 		return Figures{}
 	})
 }
 
 // TestSourceStaleInvocationHoursLater: invocation A stalls mid-run holding
 // its lease; three hours later (settable clock) B takes the expired lease
-// and finishes; then A wakes up and tries to commit. A's commit is fenced
-// off, the offset never moves backwards, and a duplicate delivery arriving
+// and finishes; then A wakes up and tries to commit. A's commit is refused
+// (its lease was superseded), the offset never moves backwards, and a duplicate delivery arriving
 // later still finds nothing to do.
 func TestSourceStaleInvocationHoursLater(t *testing.T) {
-	runMatrix(t, "source/stale-invocation-hours-later", runs(), func(t *testing.T, rng *rand.Rand) Figures {
-		r := newSourceRig(t, rng, 10+rng.IntN(30))
+	runModes(t, "source/stale-invocation-hours-later", 1, func(t *testing.T, rng *rand.Rand, r *sourceRig) Figures {
 		stallAt := 1 + rng.IntN(r.pages())
 		stalled, wake := make(chan struct{}), make(chan struct{})
 		type out struct {
@@ -382,10 +552,10 @@ func TestSourceStaleInvocationHoursLater(t *testing.T) {
 		bOffset := r.storedOffset(t)
 		close(wake)
 		a := <-aDone
-		if a.err == nil || !errors.Is(a.err, state.ErrOffsetConflict) {
-			t.Errorf("stale A committed after B: err %v; want an offset conflict", a.err)
+		if a.err == nil || !errors.Is(a.err, state.ErrLeaseLost) || !a.res.Superseded {
+			t.Errorf("stale A committed after B: %+v, err %v; want superseded (ErrLeaseLost)", a.res, a.err)
 		} else if !errclass.IsRetryable(a.err) {
-			t.Errorf("stale A's conflict is classified %v; want retryable", errclass.Classify(a.err))
+			t.Errorf("stale A's refused write is classified %v; want retryable", errclass.Classify(a.err))
 		}
 		if got := r.storedOffset(t); got != bOffset || got != int64(r.rows) {
 			t.Errorf("offset after stale A = %d; B left %d, rows %d", got, bOffset, r.rows)
@@ -404,8 +574,7 @@ func TestSourceStaleInvocationHoursLater(t *testing.T) {
 // write fails, the run fails retryably, and once DynamoDB is back the next
 // run completes with nothing lost.
 func TestSourceDynamoDBStopped(t *testing.T) {
-	runMatrix(t, "source/dynamodb-stopped", runs(), func(t *testing.T, rng *rand.Rand) Figures {
-		r := newSourceRig(t, rng, 10+rng.IntN(30))
+	runModes(t, "source/dynamodb-stopped", 2, func(t *testing.T, rng *rand.Rand, r *sourceRig) Figures {
 		px := newProxy(t, HostPort(r.env.DynamoEndpoint()))
 		ddb := dynamoVia(t, r.env, px, 2)
 		page := 1 + rng.IntN(r.pages())
@@ -422,8 +591,7 @@ func TestSourceDynamoDBStopped(t *testing.T) {
 // front of MariaDB) after a random page that is not the last: the next read
 // fails retryably; the next run completes with nothing lost.
 func TestSourceMySQLConnectionDropped(t *testing.T) {
-	runMatrix(t, "source/mysql-connection-dropped", runs(), func(t *testing.T, rng *rand.Rand) Figures {
-		r := newSourceRig(t, rng, 20+rng.IntN(30))
+	runModes(t, "source/mysql-connection-dropped", 0, func(t *testing.T, rng *rand.Rand, r *sourceRig) Figures {
 		px := newProxy(t, r.mysqlAddr)
 		page := 1 + rng.IntN(r.pages()-1)
 		_, err := r.run(t, &invocation{reqID: "mysql-cut", mysqlAddr: px.Addr(), produce: onPage(page, px.Cut)})
@@ -440,8 +608,7 @@ func TestSourceMySQLConnectionDropped(t *testing.T) {
 // committing; after the broker is back the next run completes with nothing
 // lost. State and rows stay on the real DynamoDB Local and MariaDB.
 func TestSourceBrokerDown(t *testing.T) {
-	runMatrix(t, "source/broker-down", runs(), func(t *testing.T, rng *rand.Rand) Figures {
-		r := newSourceRig(t, rng, 10+rng.IntN(30))
+	runModes(t, "source/broker-down", 1, func(t *testing.T, rng *rand.Rand, r *sourceRig) Figures {
 		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, r.topic))
 		if err != nil {
 			t.Fatal(err)
@@ -463,4 +630,22 @@ func TestSourceBrokerDown(t *testing.T) {
 		r.afterCrash()
 		return Figures{Duplicates: r.finish(t, nil)}
 	})
+}
+
+// runModes runs body runs() times, like runMatrix, each run on a fresh rig
+// of 20 to 49 rows in mode modeOf(run, salt); the figures of a run go to
+// case "source/<mode>/<fault>".
+func runModes(t *testing.T, fault string, salt int, body func(t *testing.T, rng *rand.Rand, r *sourceRig) Figures) {
+	t.Helper()
+	seed := testSeed(t)
+	fault = strings.TrimPrefix(fault, "source/")
+	for run := 0; run < runs(); run++ {
+		mode := modeOf(run, salt)
+		runCase(t, "source/"+string(mode)+"/"+fault, fmt.Sprintf("%s/run%02d", mode, run), NewRand(seed+uint64(run)),
+			func(t *testing.T, rng *rand.Rand) Figures {
+				r := newSourceRig(t, rng, 20+rng.IntN(30))
+				r.mode = mode
+				return body(t, rng, r)
+			})
+	}
 }

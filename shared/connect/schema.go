@@ -42,6 +42,11 @@ const (
 	TimeName = "org.apache.kafka.connect.data.Time"
 	// TimestampName is int64 milliseconds since the Unix epoch.
 	TimestampName = "org.apache.kafka.connect.data.Timestamp"
+	// MicroTimestampName is Debezium's int64 microseconds since the Unix
+	// epoch (a date-time without zone).
+	MicroTimestampName = "io.debezium.time.MicroTimestamp"
+	// MicroTimeName is Debezium's int64 microseconds since midnight.
+	MicroTimeName = "io.debezium.time.MicroTime"
 
 	// DecimalScaleParam is the parameter that carries a Decimal's scale.
 	DecimalScaleParam = "scale"
@@ -125,6 +130,16 @@ func TimeSchema() *Schema { return &Schema{Type: Int32, Name: TimeName, Version:
 
 // TimestampSchema returns the Timestamp logical schema.
 func TimestampSchema() *Schema { return &Schema{Type: Int64, Name: TimestampName, Version: 1} }
+
+// MicroTimestampSchema returns Debezium's MicroTimestamp schema (version 1,
+// as Debezium builds it); values are int64.
+func MicroTimestampSchema() *Schema {
+	return &Schema{Type: Int64, Name: MicroTimestampName, Version: 1}
+}
+
+// MicroTimeSchema returns Debezium's MicroTime schema (version 1); values
+// are int64.
+func MicroTimeSchema() *Schema { return &Schema{Type: Int64, Name: MicroTimeName, Version: 1} }
 
 // Decimal is the value of a Decimal logical type: Unscaled × 10^-Scale.
 type Decimal struct {

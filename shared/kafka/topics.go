@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 // EnsureTopics creates those of topics that do not exist yet, each with the
@@ -98,4 +100,17 @@ func ValidateTopicName(t string) error {
 		}
 	}
 	return nil
+}
+
+// ExplainMissingTopic adds the fix to a produce error caused by a topic
+// that does not exist (UNKNOWN_TOPIC_OR_PARTITION once the client gave up
+// waiting for it): the broker does not create topics on produce
+// (auto.create.topics.enable=false, the usual production setting) and the
+// connector's topic creation is off. Other errors are returned unchanged.
+func ExplainMissingTopic(topic string, err error) error {
+	if !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		return err
+	}
+	return fmt.Errorf("kafka: topic %q does not exist and the broker does not create it on produce; create it, or set %s and %s (and optionally other %s* topic configs) so the connector creates it: %w",
+		topic, config.KeyTopicCreationPartitions, config.KeyTopicCreationReplication, config.PrefixTopicCreationDefault, err)
 }

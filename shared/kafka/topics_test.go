@@ -2,11 +2,14 @@ package kafka
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -98,6 +101,30 @@ func TestValidateTopicName(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("ValidateTopicName(%q) = %v, want error containing %q", tt.topic, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestExplainMissingTopic(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		explain bool
+	}{
+		{"unknown topic", fmt.Errorf("produce: %w", kerr.UnknownTopicOrPartition), true},
+		{"other error", kerr.NotLeaderForPartition, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ExplainMissingTopic("orders", tt.err)
+			if !errors.Is(got, tt.err) {
+				t.Fatalf("cause lost: %v", got)
+			}
+			named := strings.Contains(got.Error(), `"orders"`) && strings.Contains(got.Error(), "topic.creation.default.partitions") &&
+				strings.Contains(got.Error(), "topic.creation.default.replication.factor")
+			if named != tt.explain {
+				t.Errorf("ExplainMissingTopic = %q; want the fix named: %v", got, tt.explain)
 			}
 		})
 	}

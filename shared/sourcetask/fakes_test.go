@@ -106,11 +106,13 @@ func (jsonConv) FromConnect(topic string, _ *connect.Schema, v any) ([]byte, err
 }
 
 // memOffsets is an in-memory OffsetStore with the same conditions as the
-// DynamoDB one. failPut makes the next n PutFenced calls fail.
+// DynamoDB one (the lease check when leases is set). failPut makes the next
+// n Commit calls fail.
 type memOffsets struct {
 	mu      sync.Mutex
 	m       map[string]state.Offset
 	ev      *events
+	leases  *memLeases
 	failPut int
 	puts    int
 }
@@ -123,7 +125,7 @@ func (o *memOffsets) Get(ctx context.Context, c string, p connectors.Partition) 
 	return o.m[c+"|"+p.String()], nil
 }
 
-func (o *memOffsets) PutFenced(ctx context.Context, c string, p connectors.Partition, pos connectors.Position, prev, fence int64) (int64, error) {
+func (o *memOffsets) Commit(ctx context.Context, lease state.Lease, p connectors.Partition, pos connectors.Position, prev int64) (int64, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.puts++
@@ -131,6 +133,12 @@ func (o *memOffsets) PutFenced(ctx context.Context, c string, p connectors.Parti
 		o.failPut--
 		return 0, fmt.Errorf("injected offset write failure")
 	}
+	if o.leases != nil {
+		if holder, counter := o.leases.current(); holder != lease.Owner || counter != lease.Counter {
+			return 0, &state.LeaseLostError{Connector: lease.Connector, Owner: lease.Owner, Counter: lease.Counter, StoredOwner: holder, StoredCounter: counter}
+		}
+	}
+	c, fence := lease.Connector, lease.Counter
 	cur := o.m[c+"|"+p.String()]
 	if cur.Version != prev || cur.Fence > fence {
 		return 0, &state.OffsetConflictError{Connector: c, Partition: p.String(), ExpectedVersion: prev, StoredVersion: cur.Version}
@@ -154,12 +162,29 @@ type memLeases struct {
 	holder   string
 	counter  int64
 	released int
+	owners   []string
+}
+
+func (l *memLeases) current() (string, int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.holder, l.counter
+}
+
+// takeOver hands the lease to owner with a new counter, as an acquire
+// after expiry does.
+func (l *memLeases) takeOver(owner string) {
+	l.mu.Lock()
+	l.holder = owner
+	l.counter++
+	l.mu.Unlock()
 }
 
 func (l *memLeases) Acquire(ctx context.Context, c, owner string, ttl time.Duration) (state.Lease, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.holder != "" && l.holder != owner {
+	l.owners = append(l.owners, owner)
+	if l.holder != "" {
 		return state.Lease{}, &state.LeaseHeldError{Connector: c, Holder: l.holder, Counter: l.counter}
 	}
 	l.holder = owner
@@ -170,7 +195,7 @@ func (l *memLeases) Acquire(ctx context.Context, c, owner string, ttl time.Durat
 func (l *memLeases) Release(ctx context.Context, lease state.Lease) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if lease.Counter == l.counter {
+	if lease.Counter == l.counter && lease.Owner == l.holder {
 		l.holder = ""
 	}
 	l.released++

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
 
 // gatedProducer holds the acks of its call number gateCall until the
@@ -102,10 +103,10 @@ type failNth struct {
 	count *int
 }
 
-func (f failNth) PutFenced(ctx context.Context, c string, p connectors.Partition, pos connectors.Position, prev, fence int64) (int64, error) {
+func (f failNth) Commit(ctx context.Context, lease state.Lease, p connectors.Partition, pos connectors.Position, prev int64) (int64, error) {
 	*f.count++
 	if *f.count == f.n {
 		return 0, errors.New("injected offset write failure")
 	}
-	return f.OffsetStore.PutFenced(ctx, c, p, pos, prev, fence)
+	return f.OffsetStore.Commit(ctx, lease, p, pos, prev)
 }

@@ -7,17 +7,27 @@
 // invocation's deadline, so the next invocation resumes from the last
 // committed page and at most one page is ever produced twice.
 //
+// Fencing: every Run takes the lease under an owner unique to that Run
+// (Owner: request id, process id, run number), because Lambda's async
+// retries reuse the request id. Every offset write is one DynamoDB
+// transaction conditional on the lease still holding that owner and
+// counter; a Run whose lease was taken over stops at its first refused
+// write with an error matching state.ErrLeaseLost, producing nothing more.
+//
 // Delivery is at-least-once: a crash between the acknowledgements and the
 // offset write re-sends that page on the next run.
 package sourcetask
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -25,6 +35,7 @@ import (
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
+	"github.com/serverless-kafka-connect/slkc/shared/kafka"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
 
@@ -46,10 +57,13 @@ type Transformer interface {
 	Apply(r connect.Record) (connect.Record, bool, error)
 }
 
-// OffsetStore is the part of *state.OffsetStore the loop uses.
+// OffsetStore is the part of *state.OffsetStore the loop uses. Commit must
+// write only while lease is still the stored lease (else an error matching
+// state.ErrLeaseLost) and the stored version is prevVersion (else
+// state.ErrOffsetConflict).
 type OffsetStore interface {
 	Get(ctx context.Context, connector string, p connectors.Partition) (state.Offset, error)
-	PutFenced(ctx context.Context, connector string, p connectors.Partition, pos connectors.Position, prevVersion, fence int64) (int64, error)
+	Commit(ctx context.Context, lease state.Lease, p connectors.Partition, pos connectors.Position, prevVersion int64) (int64, error)
 }
 
 // LeaseStore is the part of *state.LeaseStore the loop uses.
@@ -130,6 +144,37 @@ type Result struct {
 	StoppedByDeadline bool
 	// LeaseCounter is the fencing counter the run held (0 when skipped).
 	LeaseCounter int64
+	// Owner is the lease owner the run used (see Owner).
+	Owner string
+	// Superseded is true when another run took the lease over and this
+	// run's offset write was refused; Run then returns an error matching
+	// state.ErrLeaseLost.
+	Superseded bool
+}
+
+// processID tells apart the processes (Lambda execution environments) that
+// run pollers; runSeq the runs inside one process.
+var (
+	processID = newProcessID()
+	runSeq    atomic.Uint64
+)
+
+func newProcessID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand does not fail on supported platforms; a clock value
+		// still keeps processes apart.
+		return fmt.Sprintf("t%x", time.Now().UnixNano())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Owner returns a lease owner unique to one run:
+// "<requestID>/<process id>/<run number in this process>". The request id
+// alone is not unique: Lambda's async retries and EventBridge's duplicate
+// deliveries can run the same request id at the same time.
+func Owner(requestID string) string {
+	return fmt.Sprintf("%s/%s/%d", requestID, processID, runSeq.Add(1))
 }
 
 func (t *Task) now() time.Time {
@@ -166,8 +211,9 @@ func (t *Task) leaseTTL(ctx context.Context) time.Duration {
 }
 
 // Run performs one invocation's work; requestID identifies the invocation
-// (lease owner and status). Order: acquire the lease (held elsewhere → a
-// skipped Result and nil error), list partitions, then per partition load
+// in the status and logs, and the lease owner is Owner(requestID). Order:
+// acquire the lease (held elsewhere → a skipped Result and nil error), list
+// partitions, then per partition load
 // the offset and loop read page → convert → produce and wait for all acks →
 // commit offset, until the partition has no more rows or the time budget
 // (ctx's deadline minus DeadlineMargin minus the longest page so far) is
@@ -183,14 +229,19 @@ func (t *Task) leaseTTL(ctx context.Context) time.Duration {
 // partition, position and record; produce and store errors keep their
 // vendor class. On any error the current page's offset is not written.
 // ErrOffsetConflict (another poller moved the offset) ends the run with that
-// error, classified retryable. Status is FAILED for permanent errors and
-// RUNNING otherwise, with the last error attached.
+// error, classified retryable. ErrLeaseLost (another run took the lease
+// over) ends the run at once with that error, classified retryable and
+// Result.Superseded set; it writes no status and does not release (the
+// status and lease belong to the new holder). Otherwise status is FAILED
+// for permanent errors and RUNNING otherwise, with the last error attached.
 func (t *Task) Run(ctx context.Context, requestID string) (Result, error) {
 	res := Result{PerPartition: map[string]int{}}
 	start := t.now()
-	log := t.log().With("connector", t.Name, "request_id", requestID)
+	owner := Owner(requestID)
+	res.Owner = owner
+	log := t.log().With("connector", t.Name, "request_id", requestID, "lease_owner", owner)
 
-	lease, err := t.Leases.Acquire(ctx, t.Name, requestID, t.leaseTTL(ctx))
+	lease, err := t.Leases.Acquire(ctx, t.Name, owner, t.leaseTTL(ctx))
 	if err != nil {
 		var held *state.LeaseHeldError
 		if errors.As(err, &held) {
@@ -206,6 +257,9 @@ func (t *Task) Run(ctx context.Context, requestID string) (Result, error) {
 	}
 	res.LeaseCounter = lease.Counter
 	defer func() {
+		if res.Superseded {
+			return // the lease is someone else's now
+		}
 		// The run's ctx may be nearly done; release must still go out.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
@@ -215,13 +269,17 @@ func (t *Task) Run(ctx context.Context, requestID string) (Result, error) {
 	}()
 
 	runErr := t.run(ctx, log, lease, &res)
-	t.writeStatus(ctx, log, requestID, start, &res, runErr)
+	if errors.Is(runErr, state.ErrLeaseLost) {
+		res.Superseded = true
+	} else {
+		t.writeStatus(ctx, log, requestID, start, &res, runErr)
+	}
 	level := slog.LevelInfo
 	if runErr != nil {
 		level = slog.LevelError
 	}
 	attrs := []any{"pages", res.Pages, "records", res.Records, "stopped_by_deadline", res.StoppedByDeadline,
-		"lease_counter", lease.Counter, "duration_ms", t.now().Sub(start).Milliseconds()}
+		"lease_counter", lease.Counter, "superseded", res.Superseded, "duration_ms", t.now().Sub(start).Milliseconds()}
 	if runErr != nil {
 		attrs = append(attrs, "error", runErr.Error(), "error_class", errclass.Classify(runErr).String(), "exception", errclass.Name(runErr))
 	}
@@ -365,20 +423,25 @@ func (t *Task) startProduce(ctx context.Context, pl *pagePlan) {
 	go func() { pl.done <- t.produceSync(ctx, pl.krs) }()
 }
 
-// finishPage waits for every acknowledgement of pl, then writes its offset
-// (fenced by the lease) and accounts for it. It returns the new offset
+// finishPage waits for every acknowledgement of pl, then commits its
+// offset under the lease and accounts for it. It returns the new offset
 // version.
 func (t *Task) finishPage(ctx context.Context, log *slog.Logger, lease state.Lease, res *Result,
 	p connectors.Partition, pl *pagePlan, version int64, estimate *time.Duration) (int64, error) {
 	if pl.done != nil {
 		if err := <-pl.done; err != nil {
 			return version, fmt.Errorf("sourcetask: connector %q: produce %d records of partition %s to topic %q: %w",
-				t.Name, len(pl.krs), p, pl.krs[0].Topic, err)
+				t.Name, len(pl.krs), p, pl.krs[0].Topic, kafka.ExplainMissingTopic(pl.krs[0].Topic, err))
 		}
 	}
 	if len(pl.page.Records) > 0 || version == 0 || !samePos(pl.page.Next, pl.pos) {
 		var err error
-		version, err = t.Offsets.PutFenced(ctx, t.Name, p, pl.page.Next, version, lease.Counter)
+		version, err = t.Offsets.Commit(ctx, lease, p, pl.page.Next, version)
+		if errors.Is(err, state.ErrLeaseLost) {
+			return version, errclass.Retryable(fmt.Errorf(
+				"sourcetask: connector %q: superseded: another run took the lease over (ours had counter %d), so the offset %s of partition %s was not committed; this run stops and the holder re-sends the page: %w",
+				t.Name, lease.Counter, posString(pl.page.Next), p, err))
+		}
 		if err != nil {
 			return version, fmt.Errorf("sourcetask: connector %q: commit offset %s of partition %s: %w", t.Name, posString(pl.page.Next), p, retryableConflict(err))
 		}

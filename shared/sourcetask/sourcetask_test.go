@@ -38,6 +38,7 @@ func newHarness(t *testing.T, rows, pageSize int, tables ...string) *harness {
 	c, cl := newKfake(t, "orders")
 	src := &fakeSource{tables: tables, rows: rows, pageSize: pageSize, topic: "orders", badRow: -1}
 	h := &harness{src: src, offsets: newMemOffsets(ev), leases: &memLeases{}, status: &memStatus{}, ev: ev, seeds: c.ListenAddrs(), cluster: c}
+	h.offsets.leases = h.leases
 	logger, _ := logBuffer()
 	h.task = &Task{
 		Name: "orders-source", Source: src, Producer: recordingProducer{Producer: cl, ev: ev},
@@ -320,6 +321,70 @@ func TestOffsetConflictStops(t *testing.T) {
 	}
 	if p := h.offsets.pos("orders-source", "shop.a"); p != `{"i":8}` {
 		t.Errorf("offset moved backwards to %s", p)
+	}
+}
+
+// TestSupersededRunStops: the lease is taken over while the run's second
+// page is in flight; that page's offset write is refused and the run stops
+// there: no third page is produced, no status is written and the new
+// holder's lease is not released.
+func TestSupersededRunStops(t *testing.T) {
+	h := newHarness(t, 20, 4, "shop.a")
+	reads := 0
+	h.src.onRead = func() {
+		reads++
+		if reads == 2 {
+			h.leases.takeOver("newer-run")
+		}
+	}
+	res, err := h.task.Run(context.Background(), "req-1")
+	var lost *state.LeaseLostError
+	if !errors.As(err, &lost) || !errors.Is(err, state.ErrLeaseLost) || errclass.Classify(err) != errclass.ClassRetryable {
+		t.Fatalf("Run = %v; want a retryable ErrLeaseLost", err)
+	}
+	if !strings.Contains(err.Error(), "superseded") || lost.StoredOwner != "newer-run" {
+		t.Errorf("error %q does not say the run was superseded by newer-run", err)
+	}
+	if !res.Superseded || res.Pages != 1 || res.Records != 4 {
+		t.Errorf("result = %+v; want superseded after one committed page", res)
+	}
+	// Pages 1 and 2 were produced (2 while its offset write was refused);
+	// nothing after.
+	acks := 0
+	for _, e := range h.ev.all() {
+		if strings.HasPrefix(e, "acked") {
+			acks++
+		}
+	}
+	if acks > 2 || h.src.readCount() > 3 {
+		t.Errorf("superseded run went on: %d produce calls, %d reads; events %v", acks, h.src.readCount(), h.ev.all())
+	}
+	if p := h.offsets.pos("orders-source", "shop.a"); p != `{"i":4}` {
+		t.Errorf("offset = %s, want the first page's {\"i\":4}", p)
+	}
+	if holder, _ := h.leases.current(); holder != "newer-run" || h.leases.released != 0 || len(h.status.all) != 0 {
+		t.Errorf("holder %q, releases %d, status writes %d; want newer-run, 0, 0", holder, h.leases.released, len(h.status.all))
+	}
+}
+
+// TestOwnerUniquePerRun: runs with one request id take the lease under
+// different owners, so an async retry never shares the holder's identity.
+func TestOwnerUniquePerRun(t *testing.T) {
+	h := newHarness(t, 4, 4, "shop.a")
+	for range 3 {
+		if _, err := h.task.Run(context.Background(), "same-request"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, o := range h.leases.owners {
+		if seen[o] || !strings.HasPrefix(o, "same-request/") {
+			t.Errorf("owner %q repeated or without the request id (all %v)", o, h.leases.owners)
+		}
+		seen[o] = true
+	}
+	if len(seen) != 3 {
+		t.Errorf("owners %v; want 3 distinct", h.leases.owners)
 	}
 }
 

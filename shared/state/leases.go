@@ -13,7 +13,7 @@ import (
 
 // Lease attribute names on the leases table.
 const (
-	attrOwner      = "owner"       // S: holder (the invocation's request id)
+	attrOwner      = "owner"       // S: holder (unique per run; see sourcetask.Owner)
 	attrCounter    = "counter"     // N: fencing counter, strictly increasing
 	attrExpiresAt  = "expires_at"  // N: epoch millis; the lease is free at or after it
 	attrAcquiredAt = "acquired_at" // N: epoch millis
@@ -27,9 +27,32 @@ const DefaultLeaseRetention = 7 * 24 * time.Hour
 // another owner holds an unexpired lease.
 var ErrLeaseHeld = errors.New("state: lease held")
 
-// ErrLeaseLost is returned by Renew and Release when the lease was taken
-// over (a newer counter) or released; the caller must stop writing.
+// ErrLeaseLost is returned by Renew, Release and OffsetStore.Commit when
+// the stored lease is no longer the caller's (another owner took it over
+// with a newer counter); the caller must stop writing. Commit wraps it in
+// *LeaseLostError.
 var ErrLeaseLost = errors.New("state: lease lost")
+
+// LeaseLostError details an ErrLeaseLost returned by OffsetStore.Commit.
+// errors.Is(err, ErrLeaseLost) is true.
+type LeaseLostError struct {
+	Connector string
+	// Owner and Counter are the writer's lease.
+	Owner   string
+	Counter int64
+	// StoredOwner and StoredCounter are what the leases table held when the
+	// write was refused (empty and 0 when DynamoDB did not return the item).
+	StoredOwner   string
+	StoredCounter int64
+}
+
+func (e *LeaseLostError) Error() string {
+	return fmt.Sprintf("state: lease of connector %q lost: held by %q with counter %d, writer %q has counter %d",
+		e.Connector, e.StoredOwner, e.StoredCounter, e.Owner, e.Counter)
+}
+
+// Is makes errors.Is(err, ErrLeaseLost) true.
+func (e *LeaseLostError) Is(target error) bool { return target == ErrLeaseLost }
 
 // LeaseHeldError details ErrLeaseHeld. errors.Is(err, ErrLeaseHeld) is true.
 type LeaseHeldError struct {
@@ -47,14 +70,20 @@ func (e *LeaseHeldError) Error() string {
 // Is makes errors.Is(err, ErrLeaseHeld) true.
 func (e *LeaseHeldError) Is(target error) bool { return target == ErrLeaseHeld }
 
-// Lease is a held lease. Counter is the fencing token: pass it to
-// OffsetStore.PutFenced.
+// Lease is a lease as stored. Counter is the fencing token: a Lease
+// returned by Acquire or Renew is passed to OffsetStore.Commit, which writes
+// only while the stored lease still has this Owner and Counter.
 type Lease struct {
 	Connector string
 	Owner     string
 	Counter   int64
 	ExpiresAt time.Time
+	// table is the leases table the lease lives in; Commit checks it there.
+	table string
 }
+
+// Held reports whether the lease is unexpired at now.
+func (l Lease) Held(now time.Time) bool { return l.Owner != "" && l.ExpiresAt.After(now) }
 
 // LeaseStore grants one holder per connector at a time. Safe for concurrent
 // use.
@@ -96,11 +125,13 @@ func leaseHeld(connector string, item map[string]types.AttributeValue) *LeaseHel
 }
 
 // Acquire takes the connector's lease for owner until now+ttl. It succeeds
-// when there is no lease, the lease expired (expires_at <= now by the
-// store's clock), or owner already holds it; every success hands out a new,
-// higher Counter. Otherwise it returns an error matching ErrLeaseHeld that
-// names the holder and expiry. Requests: one consistent GetItem and one
-// conditional PutItem.
+// only when there is no lease or the stored lease expired (expires_at <= now
+// by the store's clock; Release expires it at once), and hands out a new,
+// higher Counter. An unexpired lease is held even when its owner equals
+// owner: the owner must be unique per run (an async retry of a Lambda
+// invocation reuses its request id), and the holder extends with Renew.
+// Otherwise it returns an error matching ErrLeaseHeld that names the holder
+// and expiry. Requests: one consistent GetItem and one conditional PutItem.
 func (l *LeaseStore) Acquire(ctx context.Context, connector, owner string, ttl time.Duration) (Lease, error) {
 	if owner == "" {
 		return Lease{}, fmt.Errorf("state: acquire lease of connector %q: empty owner", connector)
@@ -118,7 +149,7 @@ func (l *LeaseStore) Acquire(ctx context.Context, connector, owner string, ttl t
 	exists := len(cur.Item) > 0
 	if exists {
 		prevCounter = getN(cur.Item, attrCounter)
-		if getS(cur.Item, attrOwner) != owner && getN(cur.Item, attrExpiresAt) > now.UnixMilli() {
+		if getN(cur.Item, attrExpiresAt) > now.UnixMilli() {
 			return Lease{}, leaseHeld(connector, cur.Item)
 		}
 	}
@@ -133,7 +164,7 @@ func (l *LeaseStore) Acquire(ctx context.Context, connector, owner string, ttl t
 		attrTTL:        n(expires.Add(l.retention()).Unix()),
 	}
 	// The condition re-checks what was read: the counter is unchanged (no
-	// one acquired in between) and the lease is still free or ours.
+	// one acquired in between) and the lease is still free.
 	in := &dynamodb.PutItemInput{
 		TableName:                           aws.String(l.table),
 		Item:                                item,
@@ -141,22 +172,48 @@ func (l *LeaseStore) Acquire(ctx context.Context, connector, owner string, ttl t
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 	if exists {
-		in.ConditionExpression = aws.String("#n = :prev AND (#e <= :now OR #o = :owner)")
-		in.ExpressionAttributeNames = map[string]string{"#n": attrCounter, "#e": attrExpiresAt, "#o": attrOwner}
+		in.ConditionExpression = aws.String("#n = :prev AND #e <= :now")
+		in.ExpressionAttributeNames = map[string]string{"#n": attrCounter, "#e": attrExpiresAt}
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{
-			":prev": n(prevCounter), ":now": n(now.UnixMilli()), ":owner": s(owner),
+			":prev": n(prevCounter), ":now": n(now.UnixMilli()),
 		}
 	} else {
 		in.ConditionExpression = aws.String("attribute_not_exists(#c)")
 	}
 	if _, err := l.api.PutItem(ctx, in); err != nil {
 		if old, ok := conditionFailed(err); ok {
+			if getS(old, attrOwner) == owner && getN(old, attrCounter) == counter {
+				// An SDK retry of our own PutItem whose first attempt
+				// went through.
+				return Lease{Connector: connector, Owner: owner, Counter: counter, ExpiresAt: expires.UTC(), table: l.table}, nil
+			}
 			// Someone acquired between our read and write.
 			return Lease{}, leaseHeld(connector, old)
 		}
 		return Lease{}, fmt.Errorf("state: acquire lease of connector %q in table %q: %w", connector, l.table, err)
 	}
-	return Lease{Connector: connector, Owner: owner, Counter: counter, ExpiresAt: expires.UTC()}, nil
+	return Lease{Connector: connector, Owner: owner, Counter: counter, ExpiresAt: expires.UTC(), table: l.table}, nil
+}
+
+// Current returns the connector's stored lease (expired or not) with a
+// strongly consistent read; ok is false when none was ever taken (or TTL
+// deleted it). One GetItem. Use Lease.Held to tell whether it is in force.
+func (l *LeaseStore) Current(ctx context.Context, connector string) (lease Lease, ok bool, err error) {
+	out, err := l.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(l.table),
+		Key:            map[string]types.AttributeValue{attrConnector: s(connector)},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Lease{}, false, fmt.Errorf("state: read lease of connector %q from table %q: %w", connector, l.table, err)
+	}
+	if len(out.Item) == 0 {
+		return Lease{}, false, nil
+	}
+	return Lease{
+		Connector: connector, Owner: getS(out.Item, attrOwner), Counter: getN(out.Item, attrCounter),
+		ExpiresAt: time.UnixMilli(getN(out.Item, attrExpiresAt)).UTC(), table: l.table,
+	}, true, nil
 }
 
 // Renew extends a held lease to now+ttl and returns it updated. It fails
@@ -189,19 +246,22 @@ func (l *LeaseStore) Renew(ctx context.Context, lease Lease, ttl time.Duration) 
 }
 
 // Release ends a held lease now so the next poller need not wait for
-// expiry. The item (and its counter) is kept so counters keep increasing;
-// only a holder whose counter is still stored can release, so a stale holder
-// never frees a newer lease (it gets ErrLeaseLost). One UpdateItem.
+// expiry. The item (and its counter) is kept so counters keep increasing.
+// Only the holder of the stored counter can release: the stored counter and
+// owner must both equal lease's, so neither a stale holder nor a caller that
+// merely knows the counter frees the lease (they get ErrLeaseLost). One
+// UpdateItem.
 func (l *LeaseStore) Release(ctx context.Context, lease Lease) error {
 	now := nowFunc(l.Now)
 	_, err := l.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(l.table),
 		Key:                      map[string]types.AttributeValue{attrConnector: s(lease.Connector)},
 		UpdateExpression:         aws.String("SET #e = :now, #t = :ttl"),
-		ConditionExpression:      aws.String("#n = :counter"),
-		ExpressionAttributeNames: map[string]string{"#e": attrExpiresAt, "#t": attrTTL, "#n": attrCounter},
+		ConditionExpression:      aws.String("#n = :counter AND #o = :owner"),
+		ExpressionAttributeNames: map[string]string{"#e": attrExpiresAt, "#t": attrTTL, "#n": attrCounter, "#o": attrOwner},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": n(now.UnixMilli()), ":ttl": n(now.Add(l.retention()).Unix()), ":counter": n(lease.Counter),
+			":now": n(now.UnixMilli()), ":ttl": n(now.Add(l.retention()).Unix()),
+			":counter": n(lease.Counter), ":owner": s(lease.Owner),
 		},
 	})
 	if err != nil {

@@ -112,30 +112,94 @@ func decodeOffset(item map[string]types.AttributeValue) Offset {
 }
 
 // Put stores pos as the partition's offset if the stored version still is
-// prevVersion (0: no offset stored yet). It returns the new version
-// (prevVersion+1), or an error matching ErrOffsetConflict when the condition
-// failed. Put does not fence on a lease; see PutFenced.
+// prevVersion (0: no offset stored yet), without any lease: meant for manual
+// offset edits, never for pollers (they use Commit). It clears the stored
+// fence. It returns the new version (prevVersion+1), or an error matching
+// ErrOffsetConflict when the condition failed. One PutItem.
 func (o *OffsetStore) Put(ctx context.Context, connector string, p connectors.Partition, pos connectors.Position, prevVersion int64) (int64, error) {
-	return o.PutFenced(ctx, connector, p, pos, prevVersion, 0)
+	put, err := o.put(connector, p, pos, prevVersion, 0)
+	if err != nil {
+		return 0, err
+	}
+	in := &dynamodb.PutItemInput{
+		TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+		ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	if _, err := o.api.PutItem(ctx, in); err != nil {
+		if old, ok := conditionFailed(err); ok {
+			return 0, o.conflict(connector, p, prevVersion, 0, old)
+		}
+		return 0, fmt.Errorf("state: put offset of connector %q partition %s to table %q: %w", connector, p, o.table, err)
+	}
+	return prevVersion + 1, nil
 }
 
-// PutFenced is Put that also records fence (the writer's lease counter) on
-// the item and fails with ErrOffsetConflict when the item was written under
-// a higher lease counter. A fence of 0 disables the check and clears the
-// stored fence (meant for manual offset edits, not for pollers). One PutItem
-// request.
-func (o *OffsetStore) PutFenced(ctx context.Context, connector string, p connectors.Partition, pos connectors.Position, prevVersion, fence int64) (int64, error) {
+// Commit stores pos as the partition's offset for the holder of lease, in
+// one TransactWriteItems request of two actions: a ConditionCheck that the
+// leases table still holds lease's owner and counter, and the offset Put,
+// conditional on the stored version being prevVersion (0: none stored yet)
+// and on the stored fence not exceeding lease.Counter. The item records
+// lease.Counter as its fence. lease must come from LeaseStore.Acquire,
+// Renew or Current.
+//
+// It returns the new version (prevVersion+1). Errors: one matching
+// ErrLeaseLost (*LeaseLostError) when the lease was taken over or released
+// — the writer was superseded and must stop; one matching ErrOffsetConflict
+// (*OffsetConflictError) when the offset moved. Nothing is written in
+// either case.
+func (o *OffsetStore) Commit(ctx context.Context, lease Lease, p connectors.Partition, pos connectors.Position, prevVersion int64) (int64, error) {
+	connector := lease.Connector
+	if lease.table == "" || lease.Owner == "" || lease.Counter <= 0 {
+		return 0, fmt.Errorf("state: commit offset of connector %q partition %s: lease %+v was not handed out by a LeaseStore", connector, p, lease)
+	}
+	put, err := o.put(connector, p, pos, prevVersion, lease.Counter)
+	if err != nil {
+		return 0, err
+	}
+	check := &types.ConditionCheck{
+		TableName:                aws.String(lease.table),
+		Key:                      map[string]types.AttributeValue{attrConnector: s(connector)},
+		ConditionExpression:      aws.String("#n = :counter AND #o = :owner"),
+		ExpressionAttributeNames: map[string]string{"#n": attrCounter, "#o": attrOwner},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":counter": n(lease.Counter), ":owner": s(lease.Owner),
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	_, err = o.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{{ConditionCheck: check}, {Put: put}},
+	})
+	if err == nil {
+		return prevVersion + 1, nil
+	}
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) && len(tc.CancellationReasons) == 2 {
+		if r := tc.CancellationReasons[0]; aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			return 0, &LeaseLostError{Connector: connector, Owner: lease.Owner, Counter: lease.Counter,
+				StoredOwner: getS(r.Item, attrOwner), StoredCounter: getN(r.Item, attrCounter)}
+		}
+		if r := tc.CancellationReasons[1]; aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			return 0, o.conflict(connector, p, prevVersion, lease.Counter, r.Item)
+		}
+	}
+	return 0, fmt.Errorf("state: commit offset of connector %q partition %s to table %q (lease table %q): %w", connector, p, o.table, lease.table, err)
+}
+
+// put builds the conditional offset Put shared by Put and Commit; fence 0
+// means no fence condition.
+func (o *OffsetStore) put(connector string, p connectors.Partition, pos connectors.Position, prevVersion, fence int64) (*types.Put, error) {
 	if pos != nil && !json.Valid(pos) {
-		return 0, fmt.Errorf("state: put offset of connector %q partition %s: position is not valid JSON: %q", connector, p, string(pos))
+		return nil, fmt.Errorf("state: put offset of connector %q partition %s: position is not valid JSON: %q", connector, p, string(pos))
 	}
 	txt := "null"
 	if pos != nil {
 		txt = string(pos)
 	}
-	newVersion := prevVersion + 1
 	item := o.key(connector, p)
 	item[attrOffset] = s(txt)
-	item[attrVersion] = n(newVersion)
+	item[attrVersion] = n(prevVersion + 1)
 	item[attrLeaseCounter] = n(fence)
 	item[attrUpdatedAt] = n(nowFunc(o.Now).UnixMilli())
 
@@ -155,27 +219,24 @@ func (o *OffsetStore) PutFenced(ctx context.Context, connector string, p connect
 		values[":fence"] = n(fence)
 		cond = "(" + cond + ") AND (attribute_not_exists(#f) OR #f <= :fence)"
 	}
-	in := &dynamodb.PutItemInput{
-		TableName:                           aws.String(o.table),
-		Item:                                item,
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeNames:            names,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	put := &types.Put{
+		TableName:                aws.String(o.table),
+		Item:                     item,
+		ConditionExpression:      aws.String(cond),
+		ExpressionAttributeNames: names,
 	}
 	if len(values) > 0 {
-		in.ExpressionAttributeValues = values
+		put.ExpressionAttributeValues = values
 	}
-	if _, err := o.api.PutItem(ctx, in); err != nil {
-		if old, ok := conditionFailed(err); ok {
-			return 0, &OffsetConflictError{
-				Connector: connector, Partition: p.String(),
-				ExpectedVersion: prevVersion, StoredVersion: getN(old, attrVersion),
-				Fence: fence, StoredFence: getN(old, attrLeaseCounter),
-			}
-		}
-		return 0, fmt.Errorf("state: put offset of connector %q partition %s to table %q: %w", connector, p, o.table, err)
+	return put, nil
+}
+
+func (o *OffsetStore) conflict(connector string, p connectors.Partition, prevVersion, fence int64, old map[string]types.AttributeValue) error {
+	return &OffsetConflictError{
+		Connector: connector, Partition: p.String(),
+		ExpectedVersion: prevVersion, StoredVersion: getN(old, attrVersion),
+		Fence: fence, StoredFence: getN(old, attrLeaseCounter),
 	}
-	return newVersion, nil
 }
 
 // List returns every committed offset of a connector, ordered by partition

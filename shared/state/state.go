@@ -13,14 +13,16 @@
 // assert on the number of requests (the source loop's budget is at most two
 // DynamoDB writes per page).
 //
-// Guarantees. Every offset write is conditional on the version read before
-// it (optimistic locking) and on the writer's lease counter being at least
-// the counter stored on the offset item (fencing), so an offset never moves
-// backwards and a stale poller — for example a duplicate invocation that
-// resumes long after its lease expired — can never overwrite progress made
-// under a newer lease. Correctness never depends on DynamoDB TTL, which
-// deletes items late and lazily; the lease's own expires_at is compared in
-// every condition.
+// Guarantees. A poller's offset write (OffsetStore.Commit) is one
+// TransactWriteItems: a condition check that the leases table still holds
+// the writer's lease owner and counter, and the offset Put conditional on
+// the version read before it (optimistic locking). So a superseded poller —
+// one whose lease another owner took over after it expired, for example a
+// duplicate invocation that resumes long after — has its very next write
+// refused (ErrLeaseLost), even before the new holder wrote anything, and an
+// offset never moves backwards. Correctness never depends on DynamoDB TTL,
+// which deletes items late and lazily; the lease's own expires_at is
+// compared in every acquire.
 package state
 
 import (
@@ -43,6 +45,7 @@ type API interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // AdminAPI is the subset of *dynamodb.Client CreateTables uses.
@@ -58,7 +61,7 @@ var (
 )
 
 // CountingClient wraps an API and counts requests per operation ("GetItem",
-// "PutItem", "UpdateItem", "Query"), successful or not. It is safe for
+// "PutItem", "UpdateItem", "Query", "TransactWriteItems"), successful or not. It is safe for
 // concurrent use.
 type CountingClient struct {
 	API
@@ -88,11 +91,12 @@ func (c *CountingClient) Counts() map[string]int {
 	return out
 }
 
-// Writes returns the number of PutItem and UpdateItem requests.
+// Writes returns the number of PutItem, UpdateItem and TransactWriteItems
+// requests.
 func (c *CountingClient) Writes() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.counts["PutItem"] + c.counts["UpdateItem"]
+	return c.counts["PutItem"] + c.counts["UpdateItem"] + c.counts["TransactWriteItems"]
 }
 
 // Total returns the number of requests of any operation.
@@ -135,6 +139,12 @@ func (c *CountingClient) UpdateItem(ctx context.Context, in *dynamodb.UpdateItem
 func (c *CountingClient) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	c.inc("Query")
 	return c.API.Query(ctx, in, optFns...)
+}
+
+// TransactWriteItems counts and forwards.
+func (c *CountingClient) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.inc("TransactWriteItems")
+	return c.API.TransactWriteItems(ctx, in, optFns...)
 }
 
 // Tables names the three state tables.

@@ -43,16 +43,18 @@ func TestOffsetStoreIntegration(t *testing.T) {
 	if !errors.As(err, &ce) || ce.StoredVersion != 1 || ce.ExpectedVersion != 7 {
 		t.Fatalf("Put with wrong version = %v; want *OffsetConflictError with stored version 1", err)
 	}
-	v2, err := store.PutFenced(ctx, "c1", part, connectors.Position(`{"incrementing":2}`), v1, 50)
-	if err != nil || v2 != 2 {
-		t.Fatalf("fenced Put = %d, %v", v2, err)
+	// A poller's commit is fenced by its lease.
+	leases := state.NewLeaseStore(client, env.DynamoTable(t, state.LeasesTableInput("")))
+	lease, err := leases.Acquire(ctx, "c1", "run-a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// A writer with a lower lease counter is rejected even with the right version.
-	if _, err := store.PutFenced(ctx, "c1", part, connectors.Position(`{"incrementing":3}`), v2, 49); !errors.Is(err, state.ErrOffsetConflict) {
-		t.Fatalf("Put with lower fence = %v; want ErrOffsetConflict", err)
+	v2, err := store.Commit(ctx, lease, part, connectors.Position(`{"incrementing":2}`), v1)
+	if err != nil || v2 != 2 {
+		t.Fatalf("Commit = %d, %v", v2, err)
 	}
 	got, err = store.Get(ctx, "c1", part)
-	if err != nil || string(got.Position) != `{"incrementing":2}` || got.Version != 2 || got.Fence != 50 || got.UpdatedAt.IsZero() {
+	if err != nil || string(got.Position) != `{"incrementing":2}` || got.Version != 2 || got.Fence != lease.Counter || got.UpdatedAt.IsZero() {
 		t.Fatalf("Get = %+v, %v", got, err)
 	}
 
@@ -72,8 +74,8 @@ func TestOffsetStoreIntegration(t *testing.T) {
 	if string(body) != want {
 		t.Errorf("Connect offsets =\n%s\nwant\n%s", body, want)
 	}
-	if c := client.Counts()["PutItem"]; c != 7 {
-		t.Errorf("PutItem count = %d, want 7 (one per Put)", c)
+	if c := client.Counts(); c["PutItem"] != 6 || c["TransactWriteItems"] != 1 {
+		t.Errorf("counts = %v, want 6 PutItem (five Puts and the lease) and 1 TransactWriteItems", c)
 	}
 }
 
@@ -105,7 +107,7 @@ func TestOffsetsNeverMoveBackwards(t *testing.T) {
 					_ = json.Unmarshal(cur.Position, &pos)
 				}
 				next := pos.N + 1
-				_, err = store.PutFenced(ctx, "race", part, connectors.Position(fmt.Sprintf(`{"n":%d,"w":%d}`, next, w)), cur.Version, 1)
+				_, err = store.Put(ctx, "race", part, connectors.Position(fmt.Sprintf(`{"n":%d,"w":%d}`, next, w)), cur.Version)
 				switch {
 				case errors.Is(err, state.ErrOffsetConflict):
 				case err != nil:
@@ -169,11 +171,11 @@ func TestLeaseStoreIntegration(t *testing.T) {
 		t.Fatalf("second Acquire = %v; want ErrLeaseHeld by req-a until %s", err, a.ExpiresAt)
 	}
 
-	// Same owner re-acquires and gets a higher counter.
-	a2, err := leases.Acquire(ctx, "conn", "req-a", time.Minute)
-	if err != nil || a2.Counter <= a.Counter {
-		t.Fatalf("re-acquire by owner = %+v, %v; want higher counter than %d", a2, err, a.Counter)
+	// The same owner name does not re-enter an unexpired lease.
+	if _, err := leases.Acquire(ctx, "conn", "req-a", time.Minute); !errors.Is(err, state.ErrLeaseHeld) {
+		t.Fatalf("re-acquire by the same owner name = %v; want ErrLeaseHeld", err)
 	}
+	a2 := a
 
 	// After expiry another owner takes over.
 	now = now.Add(61 * time.Second)
@@ -191,6 +193,15 @@ func TestLeaseStoreIntegration(t *testing.T) {
 	if _, err := leases.Acquire(ctx, "conn", "req-c", time.Minute); !errors.Is(err, state.ErrLeaseHeld) {
 		t.Errorf("Acquire after stale release = %v; want still held by req-b", err)
 	}
+	// Knowing the holder's counter is not enough: only its owner releases.
+	forged := b
+	forged.Owner = "req-a"
+	if err := leases.Release(ctx, forged); !errors.Is(err, state.ErrLeaseLost) {
+		t.Errorf("Release of req-b's counter by req-a = %v; want ErrLeaseLost", err)
+	}
+	if cur, ok, err := leases.Current(ctx, "conn"); err != nil || !ok || cur.Owner != "req-b" || cur.Counter != b.Counter || !cur.Held(now) {
+		t.Errorf("Current after forged release = %+v %v %v; want held by req-b", cur, ok, err)
+	}
 	b, err = leases.Renew(ctx, b, 2*time.Minute)
 	if err != nil || !b.ExpiresAt.Equal(now.Add(2*time.Minute)) {
 		t.Fatalf("Renew = %+v, %v", b, err)
@@ -201,6 +212,62 @@ func TestLeaseStoreIntegration(t *testing.T) {
 	c, err := leases.Acquire(ctx, "conn", "req-c", time.Minute)
 	if err != nil || c.Counter <= b.Counter {
 		t.Fatalf("Acquire after release = %+v, %v", c, err)
+	}
+}
+
+// TestCommitFencedByLease: once another owner took the lease over, the old
+// holder's next commit is refused with ErrLeaseLost before the new holder
+// wrote anything, and nothing of it is stored.
+func TestCommitFencedByLease(t *testing.T) {
+	env := testenv.New(t)
+	client := state.NewCountingClient(env.Dynamo(t))
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	leases := state.NewLeaseStore(client, env.DynamoTable(t, state.LeasesTableInput("")))
+	leases.Now = func() time.Time { return now }
+	store := state.NewOffsetStore(client, env.DynamoTable(t, state.OffsetsTableInput("")))
+	ctx := context.Background()
+
+	a, err := leases.Acquire(ctx, "conn", "run-a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := store.Commit(ctx, a, part, connectors.Position(`{"incrementing":1}`), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Minute) // a's lease expires; b takes over
+	b, err := leases.Acquire(ctx, "conn", "run-b", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Commit(ctx, a, part, connectors.Position(`{"incrementing":2}`), v)
+	var lost *state.LeaseLostError
+	if !errors.As(err, &lost) || !errors.Is(err, state.ErrLeaseLost) || lost.StoredOwner != "run-b" || lost.StoredCounter != b.Counter {
+		t.Fatalf("superseded Commit = %v; want ErrLeaseLost naming run-b and counter %d", err, b.Counter)
+	}
+	// A released lease fences too: the owner of the released counter
+	// cannot write after a new acquire.
+	if err := leases.Release(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	c, err := leases.Acquire(ctx, "conn", "run-c", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Commit(ctx, b, part, connectors.Position(`{"incrementing":3}`), v); !errors.Is(err, state.ErrLeaseLost) {
+		t.Fatalf("Commit under a released lease = %v; want ErrLeaseLost", err)
+	}
+	got, err := store.Get(ctx, "conn", part)
+	if err != nil || string(got.Position) != `{"incrementing":1}` || got.Version != 1 || got.Fence != a.Counter {
+		t.Fatalf("stored offset = %+v, %v; want a's first commit untouched", got, err)
+	}
+	// The holder's commit with a stale version is an offset conflict, not
+	// a lost lease.
+	if _, err := store.Commit(ctx, c, part, connectors.Position(`{"incrementing":3}`), 7); !errors.Is(err, state.ErrOffsetConflict) || errors.Is(err, state.ErrLeaseLost) {
+		t.Fatalf("Commit with a stale version = %v; want only ErrOffsetConflict", err)
+	}
+	if v, err := store.Commit(ctx, c, part, connectors.Position(`{"incrementing":3}`), 1); err != nil || v != 2 {
+		t.Fatalf("holder's Commit = %d, %v", v, err)
 	}
 }
 

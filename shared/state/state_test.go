@@ -14,14 +14,21 @@ import (
 	"github.com/serverless-kafka-connect/slkc/connectors"
 )
 
-// fakeAPI answers GetItem from item and fails PutItem/UpdateItem with putErr;
-// it records the last inputs. Unimplemented methods panic via the nil
-// embedded interface.
+// fakeAPI answers GetItem from item and fails PutItem and
+// TransactWriteItems with putErr; it records the last inputs. Unimplemented
+// methods panic via the nil embedded interface.
 type fakeAPI struct {
 	API
 	item    map[string]types.AttributeValue
 	putErr  error
 	lastPut *dynamodb.PutItemInput
+	lastTx  *dynamodb.TransactWriteItemsInput
+	txErr   error
+}
+
+func (f *fakeAPI) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	f.lastTx = in
+	return &dynamodb.TransactWriteItemsOutput{}, f.txErr
 }
 
 func (f *fakeAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
@@ -38,13 +45,10 @@ func TestOffsetPutConditions(t *testing.T) {
 	tests := []struct {
 		name     string
 		prev     int64
-		fence    int64
 		wantCond string
 	}{
-		{"first write", 0, 0, "attribute_not_exists(#c)"},
-		{"next write", 4, 0, "#v = :prev"},
-		{"fenced first write", 0, 9, "(attribute_not_exists(#c)) AND (attribute_not_exists(#f) OR #f <= :fence)"},
-		{"fenced next write", 4, 9, "(#v = :prev) AND (attribute_not_exists(#f) OR #f <= :fence)"},
+		{"first write", 0, "attribute_not_exists(#c)"},
+		{"next write", 4, "#v = :prev"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,20 +56,110 @@ func TestOffsetPutConditions(t *testing.T) {
 			c := NewCountingClient(f)
 			st := NewOffsetStore(c, "offs")
 			st.Now = func() time.Time { return time.UnixMilli(1700000000000) }
-			v, err := st.PutFenced(context.Background(), "c", p, connectors.Position(`{"incrementing":1}`), tt.prev, tt.fence)
+			v, err := st.Put(context.Background(), "c", p, connectors.Position(`{"incrementing":1}`), tt.prev)
 			if err != nil || v != tt.prev+1 {
-				t.Fatalf("PutFenced = %d, %v", v, err)
+				t.Fatalf("Put = %d, %v", v, err)
 			}
 			in := f.lastPut
 			if got := aws.ToString(in.ConditionExpression); got != tt.wantCond {
 				t.Errorf("condition = %q, want %q", got, tt.wantCond)
 			}
 			if getS(in.Item, attrPartition) != `{"protocol":"1","table":"db.t"}` || getN(in.Item, attrVersion) != tt.prev+1 ||
-				getN(in.Item, attrLeaseCounter) != tt.fence || getN(in.Item, attrUpdatedAt) != 1700000000000 {
+				getN(in.Item, attrLeaseCounter) != 0 || getN(in.Item, attrUpdatedAt) != 1700000000000 {
 				t.Errorf("item = %v", in.Item)
 			}
 			if c.Total() != 1 || c.Writes() != 1 {
 				t.Errorf("requests = %v, want exactly one PutItem", c.Counts())
+			}
+		})
+	}
+}
+
+// TestCommitIsOneTransaction checks Commit's request: one
+// TransactWriteItems whose first action checks the lease's owner and
+// counter on the leases table and whose second puts the offset under the
+// version and fence conditions.
+func TestCommitIsOneTransaction(t *testing.T) {
+	p := connectors.Partition{"table": "db.t", "protocol": "1"}
+	lease := Lease{Connector: "c", Owner: "run-1", Counter: 9, table: "leases"}
+	tests := []struct {
+		name     string
+		prev     int64
+		wantCond string
+	}{
+		{"first write", 0, "(attribute_not_exists(#c)) AND (attribute_not_exists(#f) OR #f <= :fence)"},
+		{"next write", 4, "(#v = :prev) AND (attribute_not_exists(#f) OR #f <= :fence)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeAPI{}
+			c := NewCountingClient(f)
+			st := NewOffsetStore(c, "offs")
+			v, err := st.Commit(context.Background(), lease, p, connectors.Position(`{"incrementing":1}`), tt.prev)
+			if err != nil || v != tt.prev+1 {
+				t.Fatalf("Commit = %d, %v", v, err)
+			}
+			if c.Total() != 1 || c.Counts()["TransactWriteItems"] != 1 || c.Writes() != 1 {
+				t.Errorf("requests = %v, want exactly one TransactWriteItems", c.Counts())
+			}
+			items := f.lastTx.TransactItems
+			if len(items) != 2 || items[0].ConditionCheck == nil || items[1].Put == nil {
+				t.Fatalf("transaction = %+v; want [ConditionCheck, Put]", items)
+			}
+			cc, put := items[0].ConditionCheck, items[1].Put
+			if aws.ToString(cc.TableName) != "leases" || getS(cc.Key, attrConnector) != "c" ||
+				aws.ToString(cc.ConditionExpression) != "#n = :counter AND #o = :owner" ||
+				getN(cc.ExpressionAttributeValues, ":counter") != 9 || getS(cc.ExpressionAttributeValues, ":owner") != "run-1" {
+				t.Errorf("condition check = %+v", cc)
+			}
+			if aws.ToString(put.TableName) != "offs" || aws.ToString(put.ConditionExpression) != tt.wantCond ||
+				getN(put.Item, attrLeaseCounter) != 9 || getN(put.Item, attrVersion) != tt.prev+1 || getS(put.Item, attrOffset) != `{"incrementing":1}` {
+				t.Errorf("put = %+v", put)
+			}
+		})
+	}
+}
+
+func TestCommitErrors(t *testing.T) {
+	p := connectors.Partition{"query": "q"}
+	lease := Lease{Connector: "c", Owner: "run-1", Counter: 9, table: "leases"}
+	reason := func(code string, item map[string]types.AttributeValue) types.CancellationReason {
+		return types.CancellationReason{Code: aws.String(code), Item: item}
+	}
+	tests := []struct {
+		name      string
+		lease     Lease
+		txErr     error
+		wantLost  bool
+		wantConfl bool
+	}{
+		{"lease taken over", lease, &types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{
+			reason("ConditionalCheckFailed", map[string]types.AttributeValue{attrOwner: s("run-2"), attrCounter: n(10)}), reason("None", nil)}}, true, false},
+		{"offset moved", lease, &types.TransactionCanceledException{CancellationReasons: []types.CancellationReason{
+			reason("None", nil), reason("ConditionalCheckFailed", map[string]types.AttributeValue{attrVersion: n(5)})}}, false, true},
+		{"other error", lease, &types.ProvisionedThroughputExceededException{}, false, false},
+		{"lease not from a store", Lease{Connector: "c", Owner: "x", Counter: 1}, nil, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := NewOffsetStore(&fakeAPI{txErr: tt.txErr}, "offs")
+			_, err := st.Commit(context.Background(), tt.lease, p, connectors.Position(`{}`), 4)
+			if err == nil {
+				t.Fatal("want error")
+			}
+			if errors.Is(err, ErrLeaseLost) != tt.wantLost || errors.Is(err, ErrOffsetConflict) != tt.wantConfl {
+				t.Fatalf("error %v: lost=%v conflict=%v, want %v %v", err, errors.Is(err, ErrLeaseLost), errors.Is(err, ErrOffsetConflict), tt.wantLost, tt.wantConfl)
+			}
+			var lost *LeaseLostError
+			if tt.wantLost && (!errors.As(err, &lost) || lost.StoredOwner != "run-2" || lost.StoredCounter != 10 || lost.Counter != 9) {
+				t.Errorf("lease lost = %+v", lost)
+			}
+			var ce *OffsetConflictError
+			if tt.wantConfl && (!errors.As(err, &ce) || ce.StoredVersion != 5 || ce.ExpectedVersion != 4) {
+				t.Errorf("conflict = %+v", ce)
+			}
+			if tt.txErr != nil && !tt.wantLost && !tt.wantConfl && !errors.Is(err, tt.txErr) {
+				t.Errorf("cause lost: %v", err)
 			}
 		})
 	}
@@ -89,7 +183,7 @@ func TestOffsetPutErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := NewOffsetStore(&fakeAPI{putErr: tt.putErr}, "offs")
-			_, err := st.PutFenced(context.Background(), "c", p, tt.pos, 4, 3)
+			_, err := st.Put(context.Background(), "c", p, tt.pos, 4)
 			if err == nil {
 				t.Fatal("want error")
 			}
@@ -120,6 +214,11 @@ func TestAcquireHeldCostsNoWrite(t *testing.T) {
 	if !errors.As(err, &held) || held.Holder != "other" || held.Counter != 10 {
 		t.Fatalf("Acquire = %v; want held by other", err)
 	}
+	// The same owner name does not re-enter an unexpired lease: owners are
+	// unique per run, and an async retry reuses the request id.
+	if _, err := ls.Acquire(context.Background(), "c", "other", time.Minute); !errors.Is(err, ErrLeaseHeld) {
+		t.Fatalf("Acquire by the holder's owner name = %v; want ErrLeaseHeld", err)
+	}
 	if c.Writes() != 0 {
 		t.Errorf("writes = %d; a held lease must not cost a write", c.Writes())
 	}
@@ -132,7 +231,7 @@ func TestAcquireHeldCostsNoWrite(t *testing.T) {
 	if l.Counter != now.UnixMilli() {
 		t.Errorf("counter = %d, want max(11, now millis) = %d", l.Counter, now.UnixMilli())
 	}
-	if cond := aws.ToString(f.lastPut.ConditionExpression); cond != "#n = :prev AND (#e <= :now OR #o = :owner)" {
+	if cond := aws.ToString(f.lastPut.ConditionExpression); cond != "#n = :prev AND #e <= :now" {
 		t.Errorf("condition = %q", cond)
 	}
 	if ttl := getN(f.lastPut.Item, attrTTL); ttl != now.Add(time.Minute+DefaultLeaseRetention).Unix() {
