@@ -1,0 +1,377 @@
+package binlog
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/serverless-kafka-connect/slkc/shared/convert"
+	"github.com/serverless-kafka-connect/slkc/shared/errclass"
+	"github.com/serverless-kafka-connect/slkc/shared/kafka"
+	"github.com/serverless-kafka-connect/slkc/shared/sourcetask"
+	"github.com/serverless-kafka-connect/slkc/shared/state"
+	"github.com/serverless-kafka-connect/slkc/shared/testenv"
+)
+
+// statusLog records the status items a Task writes.
+type statusLog struct {
+	mu  sync.Mutex
+	all []state.Status
+}
+
+func (s *statusLog) Put(_ context.Context, st state.Status) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.all = append(s.all, st)
+	return nil
+}
+
+func (s *statusLog) last() state.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.all[len(s.all)-1]
+}
+
+// harness is one connector on the real stack: its own database, topic
+// prefix, DynamoDB offsets and leases tables, replica server id.
+type harness struct {
+	t       *testing.T
+	env     *testenv.Env
+	db      *sql.DB
+	dbName  string
+	prefix  string
+	task    *sourcetask.Task
+	src     *Source
+	status  *statusLog
+	offsets *state.OffsetStore
+	runs    int
+}
+
+// uniqueServerID gives each replica connection its own server id: the
+// server drops an older connection registered with the same id.
+func uniqueServerID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprint(100000 + binary.BigEndian.Uint32(b[:])%1_000_000_000)
+}
+
+func newHarness(t *testing.T, extra map[string]string) *harness {
+	t.Helper()
+	env := testenv.New(t)
+	db, dbName := env.MySQLDatabase(t)
+	dsn, err := mysqldrv.ParseDSN(env.MySQLDSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := strings.Cut(dsn.Addr, ":")
+	prefix := testenv.UniqueName(t, "cdc", 40)
+	props := map[string]string{
+		"connector.class": MariaDBClass, "database.hostname": host, "database.port": port,
+		"database.user": dsn.User, "database.password": dsn.Passwd, "database.server.id": uniqueServerID(),
+		"topic.prefix": prefix, "database.include.list": dbName, "snapshot.mode": "no_data",
+		"include.schema.changes": "false",
+	}
+	for k, v := range extra {
+		props[k] = v
+	}
+	cfg, err := ParseConfig(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddb := env.Dynamo(t)
+	offsets := state.NewOffsetStore(ddb, env.DynamoTable(t, state.OffsetsTableInput("")))
+	leases := state.NewLeaseStore(ddb, env.DynamoTable(t, state.LeasesTableInput("")))
+	log := slog.New(slog.NewJSONHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	src, err := OpenSource(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.Close() })
+	src.PageTime = 3 * time.Second
+	keyConv, err := convert.New("org.apache.kafka.connect.json.JsonConverter", map[string]string{"schemas.enable": "true"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valConv, err := convert.New("org.apache.kafka.connect.json.JsonConverter", map[string]string{"schemas.enable": "true"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := env.Kafka(t)
+	adm := kadm.NewClient(cl)
+	st := &statusLog{}
+	h := &harness{t: t, env: env, db: db, dbName: dbName, prefix: prefix, src: src, status: st, offsets: offsets}
+	h.task = &sourcetask.Task{
+		Name: prefix, Source: src, Producer: cl, KeyConv: keyConv, ValueConv: valConv,
+		Offsets: offsets, Leases: leases, Status: st, WorkerID: "test", Logger: log,
+		DeadlineMargin: 2 * time.Second,
+		EnsureTopic: func(ctx context.Context, topic string) error {
+			env.DeleteTopicAtCleanup(t, topic)
+			return kafka.EnsureTopics(ctx, adm, []string{topic}, 1, 1, nil)
+		},
+	}
+	return h
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func (h *harness) exec(stmts ...string) {
+	h.t.Helper()
+	for _, s := range stmts {
+		if _, err := h.db.Exec(s); err != nil {
+			h.t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// run is one scheduled invocation.
+func (h *harness) run() (sourcetask.Result, error) {
+	h.t.Helper()
+	h.runs++
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return h.task.Run(ctx, fmt.Sprintf("req-%d", h.runs))
+}
+
+func (h *harness) mustRun() sourcetask.Result {
+	h.t.Helper()
+	res, err := h.run()
+	if err != nil {
+		h.t.Fatalf("run %d: %v", h.runs, err)
+	}
+	return res
+}
+
+// event is one consumed change event: its key payload and value payload
+// (nil for a tombstone) plus the value schema.
+type event struct {
+	Key    map[string]any
+	Value  map[string]any
+	Schema map[string]any
+}
+
+func (e event) op() string {
+	if e.Value == nil {
+		return "tombstone"
+	}
+	return e.Value["op"].(string)
+}
+
+func (e event) after() map[string]any {
+	a, _ := e.Value["after"].(map[string]any)
+	return a
+}
+
+func (e event) before() map[string]any {
+	b, _ := e.Value["before"].(map[string]any)
+	return b
+}
+
+// consume reads every record of topic from the start until want records
+// arrived, then waits briefly to catch any extra.
+func (h *harness) consume(topic string, want int) []event {
+	h.t.Helper()
+	cl := h.env.Kafka(h.t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var out []event
+	deadline := time.Now().Add(30 * time.Second)
+	extra := time.Time{}
+	for time.Now().Before(deadline) {
+		if len(out) >= want && extra.IsZero() {
+			extra = time.Now().Add(time.Second)
+		}
+		if !extra.IsZero() && time.Now().After(extra) {
+			break
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		fs.EachRecord(func(r *kgo.Record) {
+			var e event
+			var k struct {
+				Payload map[string]any `json:"payload"`
+			}
+			if err := json.Unmarshal(r.Key, &k); err != nil {
+				h.t.Fatalf("key %s: %v", r.Key, err)
+			}
+			e.Key = k.Payload
+			if r.Value != nil {
+				var v struct {
+					Schema  map[string]any `json:"schema"`
+					Payload map[string]any `json:"payload"`
+				}
+				if err := json.Unmarshal(r.Value, &v); err != nil {
+					h.t.Fatalf("value %s: %v", r.Value, err)
+				}
+				e.Value, e.Schema = v.Payload, v.Schema
+			}
+			out = append(out, e)
+		})
+	}
+	if len(out) != want {
+		h.t.Fatalf("topic %s: got %d records, want %d: %+v", topic, len(out), want, ops(out))
+	}
+	return out
+}
+
+func ops(es []event) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.op()
+	}
+	return out
+}
+
+func (h *harness) topic(table string) string { return h.prefix + "." + h.dbName + "." + table }
+
+// TestChangeEventsAcrossInvocations streams inserts, updates, deletes (with
+// tombstones), a multi-row transaction and an ALTER TABLE ADD COLUMN
+// through four invocations, and checks every event arrives once, in order,
+// with Debezium's envelope and the columns decoded.
+func TestChangeEventsAcrossInvocations(t *testing.T) {
+	h := newHarness(t, map[string]string{"max.batch.size": "2"})
+	h.exec("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(40), price DECIMAL(10,2), qty INT UNSIGNED, big BIGINT UNSIGNED, " +
+		"flag BIT(1), kind ENUM('a','b','c'), tags SET('x','y','z'), d DATE, t TIME(3), dt DATETIME(6), dt0 DATETIME, ts TIMESTAMP(3) NULL, " +
+		"doc JSON, raw BLOB, yr YEAR)")
+
+	// First invocation: no offset yet; snapshot.mode=no_data commits the
+	// current binlog end and reads nothing before it.
+	h.exec("INSERT INTO items (id, name) VALUES (99, 'before the connector started')")
+	res := h.mustRun()
+	if res.Records != 0 {
+		t.Fatalf("first run produced %d records; no_data must start at the binlog end", res.Records)
+	}
+
+	h.exec(
+		"INSERT INTO items VALUES (1, 'one', 12.50, 4294967295, 18446744073709551615, b'1', 'b', 'x,z', '2024-02-29', '-12:34:56.789', "+
+			"'2024-01-02 03:04:05.123456', '2024-01-02 03:04:05', '2024-01-02 03:04:05.120', '{\"k\": [1, 2]}', X'00FF10', 2024)",
+		"UPDATE items SET name = 'uno', price = 13 WHERE id = 1",
+	)
+	// A multi-row transaction: 3 events, larger than max.batch.size=2,
+	// must land in one page (never split).
+	tx, err := h.db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"INSERT INTO items (id, name) VALUES (2, 'two')", "INSERT INTO items (id, name) VALUES (3, 'three')", "DELETE FROM items WHERE id = 2"} {
+		if _, err := tx.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	res = h.mustRun()
+	// c, u, (c, c, d, tombstone)
+	if res.Records != 6 || res.Pages < 2 {
+		t.Fatalf("second run: records %d pages %d, want 6 records over >= 2 pages", res.Records, res.Pages)
+	}
+
+	// Third invocation: a column added mid-stream, then rows using it.
+	h.exec("DELETE FROM items WHERE id = 3",
+		"ALTER TABLE items ADD COLUMN note VARCHAR(20) DEFAULT 'n/a'",
+		"INSERT INTO items (id, name, note) VALUES (4, 'four', 'added')")
+	res = h.mustRun()
+	if res.Records != 3 {
+		t.Fatalf("third run: records %d, want 3 (d, tombstone, c)", res.Records)
+	}
+	// Fourth invocation: nothing new, nothing re-sent.
+	if res = h.mustRun(); res.Records != 0 {
+		t.Fatalf("fourth run re-sent %d records", res.Records)
+	}
+
+	evs := h.consume(h.topic("items"), 9)
+	want := []string{"c", "u", "c", "c", "d", "tombstone", "d", "tombstone", "c"}
+	if got := ops(evs); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("ops = %v, want %v", got, want)
+	}
+	ins := evs[0].after()
+	wantVals := map[string]any{
+		"id": 1.0, "name": "one", "price": "BOI=", // 1250 unscaled, base64
+		"qty": 4294967295.0, "big": -1.0, "flag": true, "kind": "b", "tags": "x,z",
+		"d": 19782.0, "t": -45296789000.0, "dt": 1704164645123456.0, "dt0": 1704164645000.0,
+		"ts": "2024-01-02T03:04:05.120Z", "doc": `{"k": [1, 2]}`, "raw": "AP8Q", "yr": 2024.0,
+	}
+	for k, v := range wantVals {
+		if fmt.Sprint(ins[k]) != fmt.Sprint(v) {
+			t.Errorf("after.%s = %v (%T), want %v", k, ins[k], ins[k], v)
+		}
+	}
+	if evs[0].Key["id"] != 1.0 || evs[0].before() != nil {
+		t.Errorf("insert key %v before %v", evs[0].Key, evs[0].before())
+	}
+	src := evs[0].Value["source"].(map[string]any)
+	for k, v := range map[string]any{"connector": "mariadb", "name": h.prefix, "db": h.dbName, "table": "items", "server_id": 1.0, "snapshot": "false", "row": 0.0} {
+		if fmt.Sprint(src[k]) != fmt.Sprint(v) {
+			t.Errorf("source.%s = %v, want %v", k, src[k], v)
+		}
+	}
+	if f, _ := src["file"].(string); !strings.HasPrefix(f, "binlog.") || src["pos"].(float64) < 4 || src["gtid"] == nil {
+		t.Errorf("source position fields: file %v pos %v gtid %v", src["file"], src["pos"], src["gtid"])
+	}
+	if evs[0].Schema["name"] != h.topic("items")+".Envelope" {
+		t.Errorf("value schema name %v", evs[0].Schema["name"])
+	}
+	upd := evs[1]
+	if upd.before()["name"] != "one" || upd.after()["name"] != "uno" || upd.after()["price"] != "BRQ=" {
+		t.Errorf("update before %v after %v", upd.before(), upd.after())
+	}
+	if evs[4].before()["id"] != 2.0 || evs[4].after() != nil || evs[5].Key["id"] != 2.0 {
+		t.Errorf("delete %v / tombstone key %v", evs[4].Value, evs[5].Key)
+	}
+	if got := evs[8].after(); got["note"] != "added" || got["id"] != 4.0 {
+		t.Errorf("after ADD COLUMN: %v", got)
+	}
+	// Three source.row values of one transaction's rows events; row 0 each
+	// (one row per statement), same gtid across the transaction.
+	g2, g3 := evs[2].Value["source"].(map[string]any)["gtid"], evs[4].Value["source"].(map[string]any)["gtid"]
+	if g2 != g3 {
+		t.Errorf("one transaction, two gtids: %v %v", g2, g3)
+	}
+
+	// The stored offset is a boundary at or past the last event.
+	off, err := h.offsets.Get(context.Background(), h.prefix, partition(h.prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos, ok, err := ParsePosition(off.Position)
+	if err != nil || !ok || pos.GTIDs == "" {
+		t.Fatalf("stored offset %s: %v", off.Position, err)
+	}
+}
+
+// TestPurgedPositionFails stores a position the server does not have: the
+// run fails permanently, the status is FAILED and the message names the
+// recovery, snapshot.mode=when_needed.
+func TestPurgedPositionFails(t *testing.T) {
+	h := newHarness(t, nil)
+	gone := Position{File: "binlog.999998", Pos: 4}
+	if _, err := h.offsets.Put(context.Background(), h.prefix, partition(h.prefix), gone.Encode(), 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.run()
+	var pe *PurgedError
+	if !errors.As(err, &pe) || !errclass.IsPermanent(err) {
+		t.Fatalf("run error = %v; want a permanent *PurgedError", err)
+	}
+	st := h.status.last()
+	if st.State != state.StateFailed || st.LastError == nil || !strings.Contains(st.LastError.Message, "snapshot.mode=when_needed") {
+		t.Fatalf("status %s, last error %+v; want FAILED naming snapshot.mode=when_needed", st.State, st.LastError)
+	}
+}
