@@ -141,7 +141,7 @@ func keys() []config.Key {
 			Doc: "Regular expressions matching whole db.table names not to capture; not with table.include.list."},
 		{Name: "column.exclude.list", Type: l, Default: config.Default(""), Group: Group,
 			Doc: "Regular expressions matching whole db.table.column names left out of before/after."},
-		{Name: "snapshot.mode", Type: s, Group: Group,
+		{Name: "snapshot.mode", Type: s, Group: Group, Validator: snapshotModeValidator,
 			Doc: "no_data (start at the current binlog end) or never (start at the oldest binlog). Required: Debezium's default, initial, is not supported yet."},
 		{Name: "include.schema.changes", Type: b, Default: config.Default("true"), Group: Group,
 			Doc: "Must be false: schema change events are not produced yet (Debezium's default is true)."},
@@ -279,22 +279,30 @@ func parse(p map[string]string) (Config, []error) {
 		errs = append(errs, config.Errorf("table.exclude.list", get("table.exclude.list"), "set table.include.list or table.exclude.list, not both"))
 	}
 
-	mode, set := p["snapshot.mode"]
-	switch {
-	case !set:
+	if mode, set := p["snapshot.mode"]; !set {
 		errs = append(errs, config.Errorf("snapshot.mode", "", "required: Debezium's default, initial, is not yet supported; set %s or %s", SnapshotNoData, SnapshotNever))
-	case mode == string(SnapshotNoData) || mode == string(SnapshotNever):
+	} else if err := snapshotModeValidator(mode); err != nil {
+		errs = append(errs, config.Errorf("snapshot.mode", mode, "%v", err))
+	} else {
 		cfg.SnapshotMode = SnapshotMode(mode)
-	case contains(unsupportedSnapshotModes, mode):
-		errs = append(errs, config.Errorf("snapshot.mode", mode, "not yet supported; supported: %s, %s", SnapshotNoData, SnapshotNever))
-	default:
-		errs = append(errs, config.Errorf("snapshot.mode", mode, "unknown; supported: %s, %s", SnapshotNoData, SnapshotNever))
 	}
 	if strings.EqualFold(get("include.schema.changes"), "true") {
 		errs = append(errs, config.Errorf("include.schema.changes", get("include.schema.changes"),
 			"schema change events are not yet supported; set include.schema.changes=false (Debezium's default is true)"))
 	}
 	return cfg, errs
+}
+
+// snapshotModeValidator accepts the implemented snapshot modes and names
+// Debezium's others as not yet supported.
+func snapshotModeValidator(mode string) error {
+	switch {
+	case mode == string(SnapshotNoData) || mode == string(SnapshotNever):
+		return nil
+	case contains(unsupportedSnapshotModes, mode):
+		return fmt.Errorf("not yet supported; supported: %s, %s", SnapshotNoData, SnapshotNever)
+	}
+	return fmt.Errorf("unknown; supported: %s, %s", SnapshotNoData, SnapshotNever)
 }
 
 func contains(list []string, s string) bool {
