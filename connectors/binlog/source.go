@@ -246,7 +246,9 @@ type pageReader struct {
 	cur      txn
 	lastGTID string
 	boundary Position
-	records  []connect.Record
+	// progressed is set once a transaction ended in this page.
+	progressed bool
+	records    []connect.Record
 }
 
 // ReadPage reads the change events after pos (a transaction boundary) up
@@ -285,6 +287,7 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 		return connectors.Page{}, err
 	}
 	if !start.before(end.File, end.Pos) {
+		s.closeStream()
 		return connectors.Page{Next: stored, More: false}, nil
 	}
 	if !reuse {
@@ -296,18 +299,46 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 	if pageTime <= 0 {
 		pageTime = DefaultPageTime
 	}
+	page, err := s.readFrom(ctx, start, stored, end, pageTime)
+	if err != nil && reuse && !errclass.IsPermanent(err) && ctx.Err() == nil {
+		// A stream kept from an earlier page may have died while the
+		// function was frozen between invocations: start afresh once.
+		s.log.Info("binlog stream reused from an earlier page failed; restarting it", "error", err.Error())
+		if err := s.startStream(start); err != nil {
+			return connectors.Page{}, err
+		}
+		page, err = s.readFrom(ctx, start, stored, end, pageTime)
+	}
+	if err != nil || !page.More {
+		// Caught up (the run ends here) or failed: the next page starts
+		// a new stream from the committed position.
+		s.closeStream()
+	}
+	return page, err
+}
+
+// readFrom reads one page from the open stream, positioned at start.
+func (s *Source) readFrom(ctx context.Context, start Position, stored connectors.Position, end Position, pageTime time.Duration) (connectors.Page, error) {
 	rctx, cancel := context.WithTimeout(ctx, pageTime)
 	defer cancel()
-
 	r := &pageReader{s: s, file: start.File, boundary: start, lastGTID: start.GTIDs}
 	for {
 		ev, err := s.streamer.GetEvent(rctx)
 		if err != nil {
 			if rctx.Err() != nil && ctx.Err() == nil {
-				// Page time spent: end at the last boundary.
-				return r.finish(stored, true)
+				if r.progressed {
+					// Page time spent: end at the last boundary.
+					return r.finish(stored, true)
+				}
+				if r.cur.open {
+					// One transaction longer than a page: read on, up to
+					// the invocation's own deadline.
+					rctx = ctx
+					continue
+				}
+				return connectors.Page{}, fmt.Errorf("binlog: no event within %s after %s:%d although the server's binlog ends at %s:%d",
+					pageTime, start.File, start.Pos, end.File, end.Pos)
 			}
-			s.closeStream()
 			var me *gomysql.MyError
 			if errors.As(err, &me) && me.Code == gomysql.ER_MASTER_FATAL_ERROR_READING_BINLOG {
 				return connectors.Page{}, errclass.Permanent(&PurgedError{Pos: start, Cause: err})
@@ -316,7 +347,6 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 		}
 		atBoundary, err := r.handle(ctx, ev)
 		if err != nil {
-			s.closeStream()
 			return connectors.Page{}, err
 		}
 		if !atBoundary {
@@ -340,7 +370,7 @@ func (r *pageReader) finish(stored connectors.Position, more bool) (connectors.P
 		r.s.streamAt = r.boundary
 	}
 	next := stored
-	if len(r.records) > 0 || r.boundary.File != "" {
+	if r.progressed {
 		next = r.boundary.Encode()
 	}
 	return connectors.Page{Records: r.records, Next: next, More: more}, nil
@@ -410,6 +440,7 @@ func (r *pageReader) commit(h *replication.EventHeader) bool {
 	r.records = append(r.records, r.cur.records...)
 	r.boundary = Position{File: r.file, Pos: h.LogPos, GTIDs: r.lastGTID, TsSec: int64(h.Timestamp)}
 	r.cur = txn{}
+	r.progressed = true
 	return true
 }
 
