@@ -17,6 +17,9 @@ type Position struct {
 	Pos   uint32 `json:"pos"`
 	GTIDs string `json:"gtids,omitempty"`
 	TsSec int64  `json:"ts_sec,omitempty"`
+	// Tables are the shapes of the tables seen so far, valid at this
+	// position (see history.go); not a Debezium field.
+	Tables map[string]*shape `json:"tables,omitempty"`
 }
 
 // ParsePosition decodes a stored position; nil or empty means "none yet".
@@ -39,6 +42,9 @@ func (p Position) Encode() connectors.Position {
 	b, _ := json.Marshal(p)
 	return connectors.Position(b)
 }
+
+// at reports whether p and o name the same place in the binlog.
+func (p Position) at(o Position) bool { return p.File == o.File && p.Pos == o.Pos }
 
 // before reports whether p is strictly before file/pos in binlog order.
 // Binlog file names share a base and a fixed-width sequence number, so

@@ -177,6 +177,40 @@ func (s *Source) initialPosition(ctx context.Context) (Position, error) {
 	return s.masterStatus(ctx)
 }
 
+// captureShapes reads the shape of every captured table, as Debezium's
+// no_data mode captures the structure of the captured tables at its
+// starting position (a DDL run between SHOW MASTER STATUS and this read
+// is not seen).
+func (s *Source) captureShapes(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'
+		AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')`)
+	if err != nil {
+		return fmt.Errorf("binlog: list tables: %w", err)
+	}
+	var names [][2]string
+	for rows.Next() {
+		var db, name string
+		if err := rows.Scan(&db, &name); err != nil {
+			rows.Close()
+			return fmt.Errorf("binlog: list tables: %w", err)
+		}
+		if s.cfg.CapturesTable(db, name) {
+			names = append(names, [2]string{db, name})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("binlog: list tables: %w", err)
+	}
+	s.tables = map[string]*table{}
+	for _, n := range names {
+		if _, err := s.table(ctx, n[0], n[1]); err != nil {
+			return errclass.Permanent(err)
+		}
+	}
+	return nil
+}
+
 // PurgedError reports a stored position the server no longer has.
 type PurgedError struct {
 	Pos   Position
@@ -271,11 +305,20 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 		if err != nil {
 			return connectors.Page{}, err
 		}
-		s.log.Info("binlog connector starts without a stored offset", "snapshot_mode", string(s.cfg.SnapshotMode), "file", start.File, "pos", start.Pos)
+		if err := s.captureShapes(ctx); err != nil {
+			return connectors.Page{}, err
+		}
+		start.Tables = s.shapes()
+		s.log.Info("binlog connector starts without a stored offset", "snapshot_mode", string(s.cfg.SnapshotMode), "file", start.File, "pos", start.Pos,
+			"tables", len(start.Tables))
 		return connectors.Page{Next: start.Encode(), More: true}, nil
 	}
-	reuse := s.streamer != nil && s.streamAt == start
+	reuse := s.streamer != nil && s.streamAt.at(start)
 	if !reuse {
+		// Decode with the shapes valid at the stored position.
+		if err := s.restore(start); err != nil {
+			return connectors.Page{}, errclass.Permanent(err)
+		}
 		// A stored position must be in a binlog file the server still
 		// has, even when nothing new was written since.
 		if err := s.checkAvailable(ctx, start); err != nil {
@@ -301,6 +344,9 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 	}
 	page, err := s.readFrom(ctx, start, stored, end, pageTime)
 	if err != nil && reuse && !errclass.IsPermanent(err) && ctx.Err() == nil {
+		if rerr := s.restore(start); rerr != nil {
+			return connectors.Page{}, errclass.Permanent(rerr)
+		}
 		// A stream kept from an earlier page may have died while the
 		// function was frozen between invocations: start afresh once.
 		s.log.Info("binlog stream reused from an earlier page failed; restarting it", "error", err.Error())
@@ -384,7 +430,7 @@ func (r *pageReader) handle(ctx context.Context, ev *replication.BinlogEvent) (a
 	case *replication.RotateEvent:
 		r.file = string(e.NextLogName)
 		if !r.cur.open {
-			r.boundary = Position{File: r.file, Pos: uint32(e.Position), GTIDs: r.lastGTID, TsSec: r.boundary.TsSec}
+			r.boundary = Position{File: r.file, Pos: uint32(e.Position), GTIDs: r.lastGTID, TsSec: r.boundary.TsSec, Tables: r.boundary.Tables}
 		}
 		return false, nil
 	case *replication.MariadbGTIDEvent:
@@ -438,7 +484,7 @@ func (r *pageReader) commit(h *replication.EventHeader) bool {
 		r.lastGTID = r.cur.gtid
 	}
 	r.records = append(r.records, r.cur.records...)
-	r.boundary = Position{File: r.file, Pos: h.LogPos, GTIDs: r.lastGTID, TsSec: int64(h.Timestamp)}
+	r.boundary = Position{File: r.file, Pos: h.LogPos, GTIDs: r.lastGTID, TsSec: int64(h.Timestamp), Tables: r.s.shapes()}
 	r.cur = txn{}
 	r.progressed = true
 	return true
@@ -447,14 +493,6 @@ func (r *pageReader) commit(h *replication.EventHeader) bool {
 var ddlStart = regexp.MustCompile(`(?is)^\s*(/\*.*?\*/\s*)*(ALTER|CREATE|DROP|RENAME|TRUNCATE)\b`)
 
 func isDDL(q string) bool { return ddlStart.MatchString(q) }
-
-// invalidate drops cached table shapes after DDL; they are re-read from
-// information_schema when next needed.
-func (s *Source) invalidate(db, ddl string) {
-	n := len(s.tables)
-	clear(s.tables)
-	s.log.Debug("schema change: table shapes dropped", "db", db, "tables", n, "ddl", truncate(ddl, 200))
-}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -488,6 +526,9 @@ func (r *pageReader) rows(ctx context.Context, h *replication.EventHeader, e *re
 	t, err := r.s.table(ctx, db, name)
 	if err != nil {
 		return err
+	}
+	if err := t.checkShape(e.Table.ColumnType); err != nil {
+		return errclass.Permanent(fmt.Errorf("%w (at %s:%d)", err, r.file, h.LogPos))
 	}
 	if !r.cur.open { // a rows event without BEGIN/GTID (should not happen)
 		r.begin(h, "", false)

@@ -433,3 +433,42 @@ func TestResumeAfterColdStart(t *testing.T) {
 		t.Fatalf("events after resume: %+v %+v %+v", evs[2].Value, evs[3].Key, evs[4].Value)
 	}
 }
+
+// TestColdStartDecodesWithStoredShapes adds a column while no invocation
+// runs: the fresh source decodes the rows written before the ALTER with
+// the shape stored in the offset and the rows after it with the new one.
+func TestColdStartDecodesWithStoredShapes(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec("CREATE TABLE s (id INT PRIMARY KEY, a VARCHAR(5))")
+	h.mustRun()
+	h.exec("INSERT INTO s VALUES (1, 'old')", "ALTER TABLE s ADD COLUMN b INT NOT NULL DEFAULT 7 AFTER id", "INSERT INTO s VALUES (2, 5, 'new')")
+	h.reopen()
+	if res := h.mustRun(); res.Records != 2 {
+		t.Fatalf("run 2: %d records, want 2", res.Records)
+	}
+	evs := h.consume(h.topic("s"), 2)
+	first, second := evs[0].after(), evs[1].after()
+	if fmt.Sprint(first) != "map[a:old id:1]" || fmt.Sprint(second) != "map[a:new b:5 id:2]" {
+		t.Fatalf("decoded rows: %v then %v", first, second)
+	}
+}
+
+// TestTwoPendingDDLsFailLoudly changes one table twice while no invocation
+// runs: the rows between the two changes cannot be decoded with either the
+// stored or the current shape, and the run fails permanently naming the
+// table instead of producing wrong rows.
+func TestTwoPendingDDLsFailLoudly(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec("CREATE TABLE p (id INT PRIMARY KEY)")
+	h.mustRun()
+	h.exec("ALTER TABLE p ADD COLUMN c1 INT", "INSERT INTO p VALUES (1, 1)", "ALTER TABLE p ADD COLUMN c2 INT", "INSERT INTO p VALUES (2, 2, 2)")
+	h.reopen()
+	_, err := h.run()
+	if err == nil || !errclass.IsPermanent(err) || !strings.Contains(err.Error(), h.dbName+".p") {
+		t.Fatalf("run error = %v; want a permanent error naming the table", err)
+	}
+	t.Logf("refused as expected: %v", err)
+	if st := h.status.last(); st.State != state.StateFailed {
+		t.Fatalf("status %s, want FAILED", st.State)
+	}
+}

@@ -29,18 +29,18 @@ const (
 // column is one column as information_schema describes it, with its
 // Connect schema and the conversion from the binlog decoder's value.
 type column struct {
-	Name      string
-	DataType  string // information_schema DATA_TYPE, lower case
-	Type      string // COLUMN_TYPE, e.g. "int(10) unsigned", "enum('a','b')"
-	Nullable  bool
-	Unsigned  bool
-	Precision int // NUMERIC_PRECISION (decimal), bit length (bit)
-	Scale     int // NUMERIC_SCALE
-	FSP       int // DATETIME_PRECISION
-	Binary    bool
-	JSON      bool
-	Key       bool
-	Excluded  bool // column.exclude.list
+	Name      string `json:"name"`
+	DataType  string `json:"data_type"` // information_schema DATA_TYPE, lower case
+	Type      string `json:"type"`      // COLUMN_TYPE, e.g. "int(10) unsigned", "enum('a','b')"
+	Nullable  bool   `json:"nullable,omitempty"`
+	Unsigned  bool   `json:"unsigned,omitempty"`
+	Precision int    `json:"precision,omitempty"` // NUMERIC_PRECISION (decimal), bit length (bit)
+	Scale     int    `json:"scale,omitempty"`     // NUMERIC_SCALE
+	FSP       int    `json:"fsp,omitempty"`       // DATETIME_PRECISION
+	Binary    bool   `json:"binary,omitempty"`
+	JSON      bool   `json:"json,omitempty"`
+	Key       bool   `json:"key,omitempty"`
+	Excluded  bool   `json:"-"` // column.exclude.list, from the config
 	schema    *connect.Schema
 	convert   func(any) (any, error)
 }
@@ -66,7 +66,7 @@ func loadTable(ctx context.Context, db *sql.DB, cfg *Config, mariadb bool, dbNam
 		return nil, fmt.Errorf("binlog: read columns of %s.%s: %w", dbName, name, err)
 	}
 	defer rows.Close()
-	t := &table{DB: dbName, Name: name}
+	var cols []*column
 	for rows.Next() {
 		c := &column{}
 		var nullable, key, charset string
@@ -78,49 +78,61 @@ func loadTable(ctx context.Context, db *sql.DB, cfg *Config, mariadb bool, dbNam
 		c.Unsigned = strings.Contains(c.Type, "unsigned")
 		c.Binary = charset == "binary"
 		c.JSON = c.DataType == "json"
-		c.Excluded = cfg.excludesColumn(dbName, name, c.Name)
-		t.Columns = append(t.Columns, c)
+		cols = append(cols, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("binlog: read columns of %s.%s: %w", dbName, name, err)
 	}
-	if len(t.Columns) == 0 {
+	if len(cols) == 0 {
 		return nil, fmt.Errorf("binlog: table %s.%s not found in information_schema (dropped since?)", dbName, name)
 	}
-	if mariadb {
-		// MariaDB's JSON is LONGTEXT with a json_valid() check constraint.
-		if err := markMariaDBJSON(ctx, db, t); err != nil {
-			return nil, err
-		}
-	}
-	for _, c := range t.Columns {
+	for _, c := range cols {
 		if c.DataType == "bit" {
 			c.Precision = bitLength(c.Type)
 		}
-		if c.schema, c.convert, err = columnSchema(cfg, c); err != nil {
+	}
+	if mariadb {
+		// MariaDB's JSON is LONGTEXT with a json_valid() check constraint.
+		if err := markMariaDBJSON(ctx, db, dbName, name, cols); err != nil {
+			return nil, err
+		}
+	}
+	return newTable(cfg, dbName, name, cols)
+}
+
+// newTable builds a table's schemas from its columns (read from
+// information_schema or restored from the stored offset).
+func newTable(cfg *Config, dbName, name string, cols []*column) (*table, error) {
+	t := &table{DB: dbName, Name: name}
+	for _, src := range cols {
+		c := *src
+		c.Excluded = cfg.excludesColumn(dbName, name, c.Name)
+		var err error
+		if c.schema, c.convert, err = columnSchema(cfg, &c); err != nil && (!c.Excluded || c.Key) {
 			return nil, fmt.Errorf("binlog: table %s.%s column %s: %w", dbName, name, c.Name, err)
 		}
+		t.Columns = append(t.Columns, &c)
 		if c.Key {
-			t.keyCols = append(t.keyCols, c)
+			t.keyCols = append(t.keyCols, &c)
 		}
 	}
 	t.buildSchemas(cfg)
 	return t, nil
 }
 
-func markMariaDBJSON(ctx context.Context, db *sql.DB, t *table) error {
+func markMariaDBJSON(ctx context.Context, db *sql.DB, dbName, name string, cols []*column) error {
 	rows, err := db.QueryContext(ctx, `SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
-		WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, t.DB, t.Name)
+		WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, dbName, name)
 	if err != nil {
-		return fmt.Errorf("binlog: read check constraints of %s.%s: %w", t.DB, t.Name, err)
+		return fmt.Errorf("binlog: read check constraints of %s.%s: %w", dbName, name, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var clause string
 		if err := rows.Scan(&clause); err != nil {
-			return fmt.Errorf("binlog: read check constraints of %s.%s: %w", t.DB, t.Name, err)
+			return fmt.Errorf("binlog: read check constraints of %s.%s: %w", dbName, name, err)
 		}
-		for _, c := range t.Columns {
+		for _, c := range cols {
 			if c.DataType == "longtext" && strings.EqualFold(clause, "json_valid(`"+c.Name+"`)") {
 				c.JSON = true
 			}
@@ -205,6 +217,9 @@ func (t *table) row(vals []any) (value, key *connect.StructValue, err error) {
 	j := 0
 	for i, c := range t.Columns {
 		v := vals[i]
+		if c.Excluded && !c.Key {
+			continue // never converted: its type may be one this connector cannot map
+		}
 		if v != nil {
 			if v, err = c.convert(v); err != nil {
 				return nil, nil, fmt.Errorf("binlog: %s.%s column %s (%s): %w", t.DB, t.Name, c.Name, c.Type, err)
