@@ -182,8 +182,7 @@ func (s *Source) initialPosition(ctx context.Context) (Position, error) {
 // starting position (a DDL run between SHOW MASTER STATUS and this read
 // is not seen).
 func (s *Source) captureShapes(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'
-		AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')`)
+	rows, err := s.db.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'`)
 	if err != nil {
 		return fmt.Errorf("binlog: list tables: %w", err)
 	}
