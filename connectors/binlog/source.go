@@ -380,6 +380,7 @@ func (s *Source) readFrom(ctx context.Context, start Position, stored connectors
 	rctx, cancel := context.WithTimeout(ctx, pageTime)
 	defer cancel()
 	r := &pageReader{s: s, file: start.File, boundary: start, lastGTID: start.GTIDs}
+	overtime := false
 	for {
 		ev, err := s.streamer.GetEvent(rctx)
 		if err != nil {
@@ -390,8 +391,9 @@ func (s *Source) readFrom(ctx context.Context, start Position, stored connectors
 				}
 				if r.cur.open {
 					// One transaction longer than a page: read on, up to
-					// the invocation's own deadline.
-					rctx = ctx
+					// the invocation's own deadline, and end the page
+					// with it.
+					rctx, overtime = ctx, true
 					continue
 				}
 				return connectors.Page{}, fmt.Errorf("binlog: no event within %s after %s:%d although the server's binlog ends at %s:%d",
@@ -413,7 +415,7 @@ func (s *Source) readFrom(ctx context.Context, start Position, stored connectors
 		if !r.boundary.before(end.File, end.Pos) {
 			return r.finish(stored, false)
 		}
-		if len(r.records) >= s.cfg.MaxBatchSize {
+		if len(r.records) >= s.cfg.MaxBatchSize || overtime {
 			return r.finish(stored, true)
 		}
 	}

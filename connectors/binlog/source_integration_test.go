@@ -507,3 +507,22 @@ func TestTwoPendingDDLsFailLoudly(t *testing.T) {
 		t.Fatalf("status %s, want FAILED", st.State)
 	}
 }
+
+// TestTransactionLongerThanAPage reads one 3000-row transaction with a page
+// time far shorter than reading it takes: the page reads on to the
+// transaction's end instead of cutting it, and the run delivers it whole.
+func TestTransactionLongerThanAPage(t *testing.T) {
+	h := newHarness(t, nil)
+	h.exec("CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20))")
+	h.mustRun()
+	h.src.PageTime = 20 * time.Millisecond
+	h.exec("INSERT INTO big SELECT seq, CONCAT('row-', seq) FROM seq_1_to_3000")
+	h.logs.pageSizes()
+	res := h.mustRun()
+	if sizes := h.logs.pageSizes(); res.Records != 3000 || !slices.Contains(sizes, 3000) {
+		t.Fatalf("records %d in pages %v; want the 3000-row transaction in one page", res.Records, sizes)
+	}
+	if res := h.mustRun(); res.Records != 0 {
+		t.Fatalf("next run re-sent %d records", res.Records)
+	}
+}
