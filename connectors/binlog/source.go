@@ -282,7 +282,6 @@ type txn struct {
 	gtid     string
 	start    uint32
 	thread   int64
-	records  []connect.Record
 }
 
 // pageReader holds one ReadPage's state.
@@ -294,7 +293,10 @@ type pageReader struct {
 	boundary Position
 	// progressed is set once a transaction ended in this page.
 	progressed bool
-	records    []connect.Record
+	// records holds the complete transactions' events, then those of the
+	// open one; committed is the length up to the last boundary.
+	records   []connect.Record
+	committed int
 }
 
 // ReadPage reads the change events after pos (a transaction boundary) up
@@ -415,7 +417,7 @@ func (s *Source) readFrom(ctx context.Context, start Position, stored connectors
 		if !r.boundary.before(end.File, end.Pos) {
 			return r.finish(stored, false)
 		}
-		if len(r.records) >= s.cfg.MaxBatchSize || overtime {
+		if r.committed >= s.cfg.MaxBatchSize || overtime {
 			return r.finish(stored, true)
 		}
 	}
@@ -433,7 +435,7 @@ func (r *pageReader) finish(stored connectors.Position, more bool) (connectors.P
 	if r.progressed {
 		next = r.boundary.Encode()
 	}
-	return connectors.Page{Records: r.records, Next: next, More: more}, nil
+	return connectors.Page{Records: r.records[:r.committed:r.committed], Next: next, More: more}, nil
 }
 
 // handle processes one event; atBoundary reports that a transaction ended
@@ -467,7 +469,10 @@ func (r *pageReader) handle(ctx context.Context, ev *replication.BinlogEvent) (a
 			r.cur.explicit = true
 			r.cur.thread = int64(e.SlaveProxyID)
 			return false, nil
-		case strings.EqualFold(q, "COMMIT"):
+		case strings.EqualFold(q, "COMMIT"), strings.EqualFold(q, "ROLLBACK"):
+			// A ROLLBACK is logged only for a transaction that changed
+			// non-transactional tables; those changes are in the rows
+			// events and stand.
 			return r.commit(h), nil
 		case r.cur.explicit:
 			return false, nil // SAVEPOINT and the like inside a transaction
@@ -487,6 +492,7 @@ func (r *pageReader) handle(ctx context.Context, ev *replication.BinlogEvent) (a
 }
 
 func (r *pageReader) begin(h *replication.EventHeader, gtid string, explicit bool) {
+	r.records = r.records[:r.committed] // a transaction that never ended (cannot happen in a valid binlog)
 	r.cur = txn{open: true, explicit: explicit, gtid: gtid, start: h.LogPos - h.EventSize, thread: -1}
 }
 
@@ -497,7 +503,7 @@ func (r *pageReader) commit(h *replication.EventHeader) bool {
 	if r.cur.gtid != "" {
 		r.lastGTID = r.cur.gtid
 	}
-	r.records = append(r.records, r.cur.records...)
+	r.committed = len(r.records)
 	r.boundary = Position{File: r.file, Pos: h.LogPos, GTIDs: r.lastGTID, TsSec: int64(h.Timestamp), Tables: r.s.shapes()}
 	r.cur = txn{}
 	r.progressed = true
@@ -609,7 +615,7 @@ func (r *pageReader) add(t *table, topic string, key, value *connect.StructValue
 	if key != nil {
 		rec.KeySchema, rec.Key = t.Key, key
 	}
-	r.cur.records = append(r.cur.records, rec)
+	r.records = append(r.records, rec)
 }
 
 // tombstone follows a delete when tombstones.on.delete (only for tables
@@ -618,7 +624,7 @@ func (r *pageReader) tombstone(t *table, topic string, key *connect.StructValue)
 	if !r.s.cfg.TombstonesOnDelete || key == nil {
 		return
 	}
-	r.cur.records = append(r.cur.records, connect.Record{Topic: topic, KeySchema: t.Key, Key: key})
+	r.records = append(r.records, connect.Record{Topic: topic, KeySchema: t.Key, Key: key})
 }
 
 func sameKey(a, b *connect.StructValue) bool {
