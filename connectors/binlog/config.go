@@ -40,10 +40,13 @@ const (
 	// SnapshotNever reads no existing rows and streams from the oldest
 	// binlog file the server still has.
 	SnapshotNever SnapshotMode = "never"
+	// SnapshotInitial reads every captured table in chunks, consistent
+	// with the binlog, then streams (MariaDB only; see snapshot.go).
+	SnapshotInitial SnapshotMode = "initial"
 )
 
 // Debezium's other snapshot modes: refused as not yet supported.
-var unsupportedSnapshotModes = []string{"initial", "initial_only", "when_needed", "always", "recovery",
+var unsupportedSnapshotModes = []string{"initial_only", "when_needed", "always", "recovery",
 	"schema_only", "schema_only_recovery", "configuration_based", "custom"}
 
 // DecimalMode is decimal.handling.mode.
@@ -79,6 +82,7 @@ const (
 	DefaultPort         = 3306
 	DefaultMaxBatchSize = 2048
 	MaxMaxBatchSize     = 100_000
+	DefaultChunkSize    = 1024
 )
 
 // Config is the typed connector config; build it with ConfigFromValues
@@ -109,6 +113,9 @@ type Config struct {
 	// a page never splits a transaction, so one large transaction may
 	// exceed it.
 	MaxBatchSize int
+	// ChunkSize is the rows per snapshot chunk
+	// (incremental.snapshot.chunk.size).
+	ChunkSize int
 }
 
 // Group is the docs group of the keys.
@@ -142,7 +149,7 @@ func keys() []config.Key {
 		{Name: "column.exclude.list", Type: l, Default: config.Default(""), Group: Group,
 			Doc: "Regular expressions matching whole db.table.column names left out of before/after."},
 		{Name: "snapshot.mode", Type: s, Group: Group, Validator: snapshotModeValidator,
-			Doc: "no_data (start at the current binlog end) or never (start at the oldest binlog). Required: Debezium's default, initial, is not supported yet."},
+			Doc: "initial (chunked snapshot of every captured table, then the stream; MariaDB only), no_data (start at the current binlog end) or never (start at the oldest binlog). Required."},
 		{Name: "include.schema.changes", Type: b, Default: config.Default("true"), Group: Group,
 			Doc: "Must be false: schema change events are not produced yet (Debezium's default is true)."},
 		{Name: "tombstones.on.delete", Type: b, Default: config.Default("true"), Group: Group,
@@ -156,6 +163,8 @@ func keys() []config.Key {
 		{Name: "bigint.unsigned.handling.mode", Type: s, Default: config.Default(string(UnsignedLong)), Group: Group,
 			Validator: config.OneOf(string(UnsignedLong), string(UnsignedPrecise)),
 			Doc:       "BIGINT UNSIGNED as int64 (long) or Decimal with scale 0 (precise). Default long."},
+		{Name: "incremental.snapshot.chunk.size", Type: config.Int, Default: config.Default(fmt.Sprint(DefaultChunkSize)), Validator: config.Range(1, MaxMaxBatchSize), Group: Group,
+			Doc: "Rows per snapshot chunk (snapshot.mode=initial): one consistent read per chunk. Default 1024."},
 		{Name: "max.batch.size", Type: config.Int, Default: config.Default(fmt.Sprint(DefaultMaxBatchSize)), Validator: config.Range(1, MaxMaxBatchSize), Group: Group,
 			Doc: "Change events per page (one offset commit); a transaction is never split. Default 2048."},
 	}
@@ -253,6 +262,7 @@ func parse(p map[string]string) (Config, []error) {
 	fmt.Sscan(get("database.server.id"), &sid)
 	cfg.ServerID = uint32(sid)
 	fmt.Sscan(get("max.batch.size"), &cfg.MaxBatchSize)
+	fmt.Sscan(get("incremental.snapshot.chunk.size"), &cfg.ChunkSize)
 
 	lists := []struct {
 		key string
@@ -280,7 +290,7 @@ func parse(p map[string]string) (Config, []error) {
 	}
 
 	if mode, set := p["snapshot.mode"]; !set {
-		errs = append(errs, config.Errorf("snapshot.mode", "", "required: Debezium's default, initial, is not yet supported; set %s or %s", SnapshotNoData, SnapshotNever))
+		errs = append(errs, config.Errorf("snapshot.mode", "", "required: set %s (MariaDB), %s or %s", SnapshotInitial, SnapshotNoData, SnapshotNever))
 	} else if err := snapshotModeValidator(mode); err != nil {
 		errs = append(errs, config.Errorf("snapshot.mode", mode, "%v", err))
 	} else {
@@ -297,12 +307,12 @@ func parse(p map[string]string) (Config, []error) {
 // Debezium's others as not yet supported.
 func snapshotModeValidator(mode string) error {
 	switch {
-	case mode == string(SnapshotNoData) || mode == string(SnapshotNever):
+	case mode == string(SnapshotNoData) || mode == string(SnapshotNever) || mode == string(SnapshotInitial):
 		return nil
 	case contains(unsupportedSnapshotModes, mode):
-		return fmt.Errorf("not yet supported; supported: %s, %s", SnapshotNoData, SnapshotNever)
+		return fmt.Errorf("not yet supported; supported: %s, %s, %s", SnapshotInitial, SnapshotNoData, SnapshotNever)
 	}
-	return fmt.Errorf("unknown; supported: %s, %s", SnapshotNoData, SnapshotNever)
+	return fmt.Errorf("unknown; supported: %s, %s, %s", SnapshotInitial, SnapshotNoData, SnapshotNever)
 }
 
 func contains(list []string, s string) bool {

@@ -33,18 +33,18 @@ func TestParseConfigDefaults(t *testing.T) {
 	}
 	if cfg.Class != MySQLClass || cfg.Port != 3306 || cfg.ServerID != 5401 || cfg.TopicPrefix != "shop" ||
 		cfg.SnapshotMode != SnapshotNoData || !cfg.TombstonesOnDelete || cfg.DecimalMode != DecimalPrecise ||
-		cfg.TimeMode != TimeAdaptiveMicros || cfg.UnsignedMode != UnsignedLong || cfg.MaxBatchSize != DefaultMaxBatchSize ||
+		cfg.TimeMode != TimeAdaptiveMicros || cfg.UnsignedMode != UnsignedLong || cfg.MaxBatchSize != DefaultMaxBatchSize || cfg.ChunkSize != DefaultChunkSize ||
 		cfg.Password.Value() != "pw" || cfg.connectorName() != "mysql" {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	m, err := ParseConfig(with(map[string]string{"connector.class": MariaDBClass, "snapshot.mode": "never",
 		"tombstones.on.delete": "false", "decimal.handling.mode": "string", "time.precision.mode": "connect",
-		"bigint.unsigned.handling.mode": "precise", "database.port": "3307", "max.batch.size": "10"}))
+		"bigint.unsigned.handling.mode": "precise", "database.port": "3307", "max.batch.size": "10", "incremental.snapshot.chunk.size": "7"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.connectorName() != "mariadb" || m.SnapshotMode != SnapshotNever || m.TombstonesOnDelete || m.DecimalMode != DecimalString ||
-		m.TimeMode != TimeConnect || m.UnsignedMode != UnsignedPrecise || m.Port != 3307 || m.MaxBatchSize != 10 {
+		m.TimeMode != TimeConnect || m.UnsignedMode != UnsignedPrecise || m.Port != 3307 || m.MaxBatchSize != 10 || m.ChunkSize != 7 {
 		t.Fatalf("explicit values: %+v", m)
 	}
 }
@@ -55,10 +55,10 @@ func TestParseConfigErrors(t *testing.T) {
 		props map[string]string
 		want  []string
 	}{
-		{"snapshot.mode unset", with(nil, "snapshot.mode"), []string{`"snapshot.mode"`, "initial, is not yet supported", "no_data"}},
-		{"snapshot.mode initial", with(map[string]string{"snapshot.mode": "initial"}), []string{`"snapshot.mode"`, `"initial"`, "not yet supported"}},
+		{"snapshot.mode unset", with(nil, "snapshot.mode"), []string{`"snapshot.mode"`, "required", "initial (MariaDB), no_data or never"}},
+		{"snapshot.mode initial_only", with(map[string]string{"snapshot.mode": "initial_only"}), []string{`"snapshot.mode"`, `"initial_only"`, "not yet supported"}},
 		{"snapshot.mode when_needed", with(map[string]string{"snapshot.mode": "when_needed"}), []string{"when_needed", "not yet supported"}},
-		{"snapshot.mode unknown", with(map[string]string{"snapshot.mode": "sometimes"}), []string{"sometimes", "unknown; supported: no_data, never"}},
+		{"snapshot.mode unknown", with(map[string]string{"snapshot.mode": "sometimes"}), []string{"sometimes", "unknown; supported: initial, no_data, never"}},
 		{"schema changes default", with(nil, "include.schema.changes"), []string{`"include.schema.changes"`, "not yet supported"}},
 		{"decimal mode", with(map[string]string{"decimal.handling.mode": "exact"}), []string{`"decimal.handling.mode"`, "precise, string, double"}},
 		{"time mode", with(map[string]string{"time.precision.mode": "adaptive"}), []string{`"time.precision.mode"`, "adaptive_time_microseconds, connect"}},
@@ -72,7 +72,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"table include and exclude", with(map[string]string{"table.include.list": "a.t", "table.exclude.list": "b.t"}), []string{`"table.exclude.list"`, "not both"}},
 		{"bad regex", with(map[string]string{"column.exclude.list": "db.t.(x"}), []string{`"column.exclude.list"`, "not a regular expression"}},
 		{"wrong class", with(map[string]string{"connector.class": config.MySQLSourceClass}), []string{`"connector.class"`, MySQLClass}},
-		{"several keys at once", with(map[string]string{"snapshot.mode": "initial", "decimal.handling.mode": "exact", "database.port": "0"}),
+		{"several keys at once", with(map[string]string{"snapshot.mode": "always", "decimal.handling.mode": "exact", "database.port": "0"}),
 			[]string{"snapshot.mode", "decimal.handling.mode", "database.port"}},
 		{"several rules at once", with(map[string]string{"table.include.list": "a.t", "table.exclude.list": "b.t"}, "snapshot.mode", "include.schema.changes"),
 			[]string{"snapshot.mode", "include.schema.changes", "table.exclude.list"}},
@@ -107,9 +107,9 @@ func TestConfigDefRefusesOtherDebeziumKeys(t *testing.T) {
 			t.Errorf("%s: err = %v; want it refused by name", key, err)
 		}
 	}
-	vals, _, err := config.ParseConnector(with(map[string]string{"name": "cdc", "bootstrap.servers": "127.0.0.1:9092", "snapshot.mode": "initial"}), ConfigDef())
+	vals, _, err := config.ParseConnector(with(map[string]string{"name": "cdc", "bootstrap.servers": "127.0.0.1:9092", "snapshot.mode": "when_needed"}), ConfigDef())
 	if err == nil || !strings.Contains(err.Error(), "not yet supported") {
-		t.Fatalf("framework parse with snapshot.mode=initial: %v %v", vals, err)
+		t.Fatalf("framework parse with snapshot.mode=when_needed: %v %v", vals, err)
 	}
 }
 

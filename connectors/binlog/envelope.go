@@ -87,13 +87,18 @@ type sourceInfo struct {
 	file     string
 	pos      uint32 // start of the transaction's first event
 	row      int
-	thread   int64 // -1 when unknown
+	thread   int64  // -1 when unknown
+	snapshot string // source.snapshot; "" means "false"
 }
 
 func (t *table) source(cfg *Config, si sourceInfo) *connect.StructValue {
 	s := connect.NewStruct(t.Envelope.Field("source").Schema)
 	ms := si.ts.UnixMilli()
-	vals := []any{Version, cfg.connectorName(), cfg.TopicPrefix, ms, "false", si.db, nil,
+	snap := si.snapshot
+	if snap == "" {
+		snap = "false"
+	}
+	vals := []any{Version, cfg.connectorName(), cfg.TopicPrefix, ms, snap, si.db, nil,
 		ms * 1000, ms * 1_000_000, si.tbl, int64(si.serverID), nil, si.file, int64(si.pos), int32(si.row), nil, nil}
 	if si.gtid != "" {
 		vals[11] = si.gtid

@@ -20,6 +20,9 @@ type Position struct {
 	// Tables are the shapes of the tables seen so far, valid at this
 	// position (see history.go); not a Debezium field.
 	Tables map[string]*shape `json:"tables,omitempty"`
+	// Snapshot is the progress of snapshot.mode=initial; nil when no
+	// snapshot is in progress.
+	Snapshot *snapshotState `json:"snapshot,omitempty"`
 }
 
 // ParsePosition decodes a stored position; nil or empty means "none yet".

@@ -83,6 +83,10 @@ func (s *Source) checkServer(ctx context.Context) error {
 		return fmt.Errorf("binlog: connect to %s:%d as %s: %w", s.cfg.Host, s.cfg.Port, s.cfg.User, err)
 	}
 	s.mariadb = strings.Contains(strings.ToLower(version), "mariadb")
+	if s.cfg.SnapshotMode == SnapshotInitial && !s.mariadb {
+		return errclass.Permanent(fmt.Errorf("binlog: snapshot.mode=initial needs MariaDB (its consistent snapshots report their binlog position); %s:%d runs %s: use snapshot.mode=no_data",
+			s.cfg.Host, s.cfg.Port, version))
+	}
 	if !strings.EqualFold(format, "ROW") {
 		return errclass.Permanent(fmt.Errorf("binlog: server %s:%d has binlog_format=%s; change data capture needs binlog_format=ROW", s.cfg.Host, s.cfg.Port, format))
 	}
@@ -293,6 +297,8 @@ type pageReader struct {
 	boundary Position
 	// progressed is set once a transaction ended in this page.
 	progressed bool
+	// snapshot is the initial snapshot's progress (nil: none running).
+	snapshot *snapshotState
 	// records holds the complete transactions' events, then those of the
 	// open one; committed is the length up to the last boundary.
 	records   []connect.Record
@@ -323,6 +329,11 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 			return connectors.Page{}, err
 		}
 		start.Tables = s.shapes()
+		if s.cfg.SnapshotMode == SnapshotInitial {
+			if start.Snapshot, err = s.startSnapshot(); err != nil {
+				return connectors.Page{}, err
+			}
+		}
 		s.log.Info("binlog connector starts without a stored offset", "snapshot_mode", string(s.cfg.SnapshotMode), "file", start.File, "pos", start.Pos,
 			"tables", len(start.Tables))
 		return connectors.Page{Next: start.Encode(), More: true}, nil
@@ -343,7 +354,7 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 	if err != nil {
 		return connectors.Page{}, err
 	}
-	if !start.before(end.File, end.Pos) {
+	if !start.before(end.File, end.Pos) && start.Snapshot == nil {
 		s.closeStream()
 		return connectors.Page{Next: stored, More: false}, nil
 	}
@@ -381,7 +392,10 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 func (s *Source) readFrom(ctx context.Context, start Position, stored connectors.Position, end Position, pageTime time.Duration) (connectors.Page, error) {
 	rctx, cancel := context.WithTimeout(ctx, pageTime)
 	defer cancel()
-	r := &pageReader{s: s, file: start.File, boundary: start, lastGTID: start.GTIDs}
+	r := &pageReader{s: s, file: start.File, boundary: start, lastGTID: start.GTIDs, snapshot: start.Snapshot}
+	if !start.before(end.File, end.Pos) {
+		return s.snapshotChunk(ctx, r, stored) // caught up already; only with a snapshot in progress
+	}
 	overtime := false
 	for {
 		ev, err := s.streamer.GetEvent(rctx)
@@ -415,6 +429,9 @@ func (s *Source) readFrom(ctx context.Context, start Position, stored connectors
 			continue
 		}
 		if !r.boundary.before(end.File, end.Pos) {
+			if r.snapshot != nil {
+				return s.snapshotChunk(ctx, r, stored)
+			}
 			return r.finish(stored, false)
 		}
 		if r.committed >= s.cfg.MaxBatchSize || overtime {
@@ -446,7 +463,7 @@ func (r *pageReader) handle(ctx context.Context, ev *replication.BinlogEvent) (a
 	case *replication.RotateEvent:
 		r.file = string(e.NextLogName)
 		if !r.cur.open {
-			r.boundary = Position{File: r.file, Pos: uint32(e.Position), GTIDs: r.lastGTID, TsSec: r.boundary.TsSec, Tables: r.boundary.Tables}
+			r.boundary = Position{File: r.file, Pos: uint32(e.Position), GTIDs: r.lastGTID, TsSec: r.boundary.TsSec, Tables: r.boundary.Tables, Snapshot: r.snapshot}
 		}
 		return false, nil
 	case *replication.MariadbGTIDEvent:
@@ -504,7 +521,7 @@ func (r *pageReader) commit(h *replication.EventHeader) bool {
 		r.lastGTID = r.cur.gtid
 	}
 	r.committed = len(r.records)
-	r.boundary = Position{File: r.file, Pos: h.LogPos, GTIDs: r.lastGTID, TsSec: int64(h.Timestamp), Tables: r.s.shapes()}
+	r.boundary = Position{File: r.file, Pos: h.LogPos, GTIDs: r.lastGTID, TsSec: int64(h.Timestamp), Tables: r.s.shapes(), Snapshot: r.snapshot}
 	r.cur = txn{}
 	r.progressed = true
 	return true

@@ -3,6 +3,7 @@ package binlog
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -55,6 +56,9 @@ type table struct {
 	Key, Value, Envelope *connect.Schema
 }
 
+// errTableGone reports a table information_schema does not list.
+var errTableGone = errors.New("not found in information_schema (dropped since?)")
+
 // loadTable reads db.name's columns and primary key from
 // information_schema and builds its schemas. It reflects the table as it
 // is now; the caller invalidates it on DDL.
@@ -84,7 +88,7 @@ func loadTable(ctx context.Context, db *sql.DB, cfg *Config, mariadb bool, dbNam
 		return nil, fmt.Errorf("binlog: read columns of %s.%s: %w", dbName, name, err)
 	}
 	if len(cols) == 0 {
-		return nil, fmt.Errorf("binlog: table %s.%s not found in information_schema (dropped since?)", dbName, name)
+		return nil, fmt.Errorf("binlog: table %s.%s: %w", dbName, name, errTableGone)
 	}
 	for _, c := range cols {
 		if c.DataType == "bit" {
