@@ -207,7 +207,7 @@ func (s *Source) captureShapes(ctx context.Context) error {
 	}
 	s.tables = map[string]*table{}
 	for _, n := range names {
-		if _, err := s.table(ctx, n[0], n[1]); err != nil {
+		if _, err := s.table(ctx, n[0], n[1]); err != nil && !errors.Is(err, errTableGone) {
 			return errclass.Permanent(err)
 		}
 	}
@@ -223,7 +223,8 @@ type PurgedError struct {
 func (e *PurgedError) Error() string {
 	return fmt.Sprintf("binlog: the stored position %s:%d is no longer in the server's binary logs (purged, or the server was replaced): "+
 		"the recovery is snapshot.mode=when_needed (re-snapshot), which this connector does not support yet; "+
-		"to resume, delete the connector's stored offset and restart with snapshot.mode=no_data (changes in between are lost): %v",
+		"until then delete the connector's stored offset and restart with snapshot.mode=initial (MariaDB: every table is read again) "+
+		"or snapshot.mode=no_data (the changes in between are lost): %v",
 		e.Pos.File, e.Pos.Pos, e.Cause)
 }
 
