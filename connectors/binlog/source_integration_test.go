@@ -627,3 +627,14 @@ func TestSnapshotConsistentWithChanges(t *testing.T) {
 		t.Fatalf("replayed events give\n%v\nthe table holds\n%v", state, want)
 	}
 }
+
+// TestSnapshotRefusesTableWithoutKey: a captured table without a primary
+// key cannot be read in key order; the first run fails naming it.
+func TestSnapshotRefusesTableWithoutKey(t *testing.T) {
+	h := newHarness(t, map[string]string{"snapshot.mode": "initial"})
+	h.exec("CREATE TABLE nokey (v INT)")
+	_, err := h.run()
+	if err == nil || !errclass.IsPermanent(err) || !strings.Contains(err.Error(), h.dbName+".nokey has no primary key") {
+		t.Fatalf("run error = %v; want a permanent error naming the table", err)
+	}
+}
