@@ -31,21 +31,28 @@ type shape struct {
 	Columns []*column `json:"columns"`
 }
 
-// shapes returns the persisted form of the cached tables.
+// shapes returns the persisted form of the cached tables. The map is
+// shared by every boundary until the cache changes (tablesChanged), as
+// most transactions change no table shape.
 func (s *Source) shapes() map[string]*shape {
-	if len(s.tables) == 0 {
-		return nil
+	if s.shapeMap != nil || len(s.tables) == 0 {
+		return s.shapeMap
 	}
 	out := make(map[string]*shape, len(s.tables))
 	for k, t := range s.tables {
 		out[k] = &shape{Columns: t.Columns}
 	}
+	s.shapeMap = out
 	return out
 }
+
+// tablesChanged drops the shared shapes map after the cache changed.
+func (s *Source) tablesChanged() { s.shapeMap = nil }
 
 // restore replaces the cached tables with the shapes stored in pos.
 func (s *Source) restore(pos Position) error {
 	s.tables = map[string]*table{}
+	s.tablesChanged()
 	for k, sh := range pos.Tables {
 		db, name, ok := strings.Cut(k, ".")
 		if !ok || len(sh.Columns) == 0 {
@@ -161,6 +168,7 @@ func splitQualified(name string) []string {
 // invalidate drops the cached shapes a DDL statement may have changed.
 func (s *Source) invalidate(defaultDB, ddl string) {
 	tables, dbs, all := ddlTargets(ddl, defaultDB)
+	s.tablesChanged()
 	switch {
 	case all:
 		clear(s.tables)

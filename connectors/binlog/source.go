@@ -40,6 +40,8 @@ type Source struct {
 	Now func() time.Time
 
 	tables map[string]*table // "db.table" → schema, dropped on DDL
+	// shapeMap is the persisted form of tables, shared until it changes.
+	shapeMap map[string]*shape
 
 	syncer   *replication.BinlogSyncer
 	streamer *replication.BinlogStreamer
@@ -206,6 +208,7 @@ func (s *Source) captureShapes(ctx context.Context) error {
 		return fmt.Errorf("binlog: list tables: %w", err)
 	}
 	s.tables = map[string]*table{}
+	s.tablesChanged()
 	for _, n := range names {
 		if _, err := s.table(ctx, n[0], n[1]); err != nil && !errors.Is(err, errTableGone) {
 			return errclass.Permanent(err)
@@ -549,6 +552,7 @@ func (s *Source) table(ctx context.Context, db, name string) (*table, error) {
 		return nil, err
 	}
 	s.tables[k] = t
+	s.tablesChanged()
 	return t, nil
 }
 

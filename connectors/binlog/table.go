@@ -213,7 +213,7 @@ func (t *table) buildSchemas(cfg *Config) {
 // struct (nil without a primary key).
 func (t *table) row(vals []any) (value, key *connect.StructValue, err error) {
 	if len(vals) != len(t.Columns) {
-		return nil, nil, fmt.Errorf("binlog: row of %s.%s has %d columns but information_schema lists %d: the table changed after this event was written (schema history is not kept; see README)",
+		return nil, nil, fmt.Errorf("binlog: row of %s.%s has %d columns but information_schema lists %d: the known shape does not fit this event",
 			t.DB, t.Name, len(vals), len(t.Columns))
 	}
 	value = connect.NewStruct(t.Value)
