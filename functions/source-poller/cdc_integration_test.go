@@ -58,13 +58,7 @@ func TestIntegrationBinlogSource(t *testing.T) {
 	a := coldstarttest.MustSetup(t, ctx, setup, getenv)
 	invoke := func(reqID string) Response {
 		t.Helper()
-		ictx, icancel := context.WithTimeout(lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: reqID}), 30*time.Second)
-		defer icancel()
-		resp, err := a.handle(ictx, json.RawMessage(`{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`))
-		if err != nil {
-			t.Fatalf("invoke %s: %v", reqID, err)
-		}
-		return resp
+		return invokeScheduled(ctx, t, a, reqID)
 	}
 	if resp := invoke("req-1"); resp.Records != 0 {
 		t.Fatalf("first invoke = %+v; want the position stored and nothing produced", resp)
@@ -97,4 +91,17 @@ func TestIntegrationBinlogSource(t *testing.T) {
 	if got := strings.Join(ops, ","); got != "c,u,d,tombstone" {
 		t.Fatalf("ops = %s, want c,u,d,tombstone", got)
 	}
+}
+
+// invokeScheduled runs the handler as one scheduled invocation with the
+// given request id; an error fails the test.
+func invokeScheduled(ctx context.Context, t *testing.T, a *app, reqID string) Response {
+	t.Helper()
+	ictx, icancel := context.WithTimeout(lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: reqID}), 30*time.Second)
+	defer icancel()
+	resp, err := a.handle(ictx, json.RawMessage(`{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`))
+	if err != nil {
+		t.Fatalf("invoke %s: %v", reqID, err)
+	}
+	return resp
 }
