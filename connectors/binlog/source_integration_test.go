@@ -638,3 +638,41 @@ func TestSnapshotRefusesTableWithoutKey(t *testing.T) {
 		t.Fatalf("run error = %v; want a permanent error naming the table", err)
 	}
 }
+
+// TestStartPositions checks where a connector without an offset starts:
+// no_data at the server's current binlog end, never at the oldest binlog
+// file's first event.
+func TestStartPositions(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []SnapshotMode{SnapshotNoData, SnapshotNever} {
+		t.Run(string(mode), func(t *testing.T) {
+			h := newHarness(t, map[string]string{"snapshot.mode": string(mode)})
+			before, err := h.src.masterStatus(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, err := h.src.ReadPage(ctx, partition(h.prefix), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pos, ok, err := ParsePosition(page.Next)
+			if err != nil || !ok || len(page.Records) != 0 || !page.More {
+				t.Fatalf("first page: %+v %v", page, err)
+			}
+			switch mode {
+			case SnapshotNoData:
+				if pos.before(before.File, before.Pos) {
+					t.Fatalf("no_data starts at %s:%d, before the binlog end %s:%d", pos.File, pos.Pos, before.File, before.Pos)
+				}
+			case SnapshotNever:
+				files, err := h.src.binaryLogs(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if pos.File != files[0] || pos.Pos != 4 {
+					t.Fatalf("never starts at %s:%d, want %s:4", pos.File, pos.Pos, files[0])
+				}
+			}
+		})
+	}
+}
