@@ -676,3 +676,20 @@ func TestStartPositions(t *testing.T) {
 		})
 	}
 }
+
+// TestMoreColumnTypes decodes the remaining common types from the real
+// binlog.
+func TestMoreColumnTypes(t *testing.T) {
+	h := newHarness(t, map[string]string{"decimal.handling.mode": "string", "bigint.unsigned.handling.mode": "precise"})
+	h.exec("CREATE TABLE ty (id TINYINT PRIMARY KEY, s SMALLINT UNSIGNED, m MEDIUMINT, f FLOAT, d DOUBLE, bits BIT(10), " +
+		"tx TEXT, bin BINARY(2), ch CHAR(3), dec2 DECIMAL(6,3), ub BIGINT UNSIGNED, nul INT NULL)")
+	h.mustRun()
+	h.exec("INSERT INTO ty VALUES (-5, 65535, -8388608, 1.5, 2.25, b'1000000001', 'long text', X'0102', 'abc', -1.5, 18446744073709551615, NULL)")
+	h.mustRun()
+	got := h.consume(h.topic("ty"), 1)[0].after()
+	want := map[string]any{"id": -5.0, "s": 65535.0, "m": -8388608.0, "f": 1.5, "d": 2.25, "bits": "AQI=", "tx": "long text",
+		"bin": "AQI=", "ch": "abc", "dec2": "-1.500", "ub": "AP//////////", "nul": nil}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("after = %v\nwant    %v", got, want)
+	}
+}
