@@ -27,6 +27,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/twmb/franz-go/pkg/kadm"
 
+	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/connectors/binlog"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
@@ -98,17 +100,9 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		return nil, err
 	}
 	defer in.CloseOnError(&err)
-	if in.Kind != config.Source || in.Class != config.MySQLSourceClass {
-		return nil, in.Errorf("%s=%q is not a source connector; source-poller runs %s",
-			config.KeyConnectorClass, in.Props[config.KeyConnectorClass], config.MySQLSourceClass)
-	}
-	vals, err := in.Parse(mysql.SourceConfigDef())
+	open, err := parseSource(in, log)
 	if err != nil {
 		return nil, err
-	}
-	srcCfg, err := mysql.SourceConfigFromValues(vals)
-	if err != nil {
-		return nil, in.Errorf("invalid config: %w", err)
 	}
 	if err := in.Build(ctx); err != nil {
 		return nil, err
@@ -130,7 +124,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		task.Transforms = in.Transforms
 	}
 
-	src, err := mysql.OpenSource(srcCfg)
+	src, err := open()
 	if err != nil {
 		return nil, in.Errorf("%w", err)
 	}
@@ -162,4 +156,35 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	}
 	log.Info("source-poller ready", "connector", task.Name, "class", in.Class, "poll_loop_ms", loop.Window.Milliseconds())
 	return &app{task: task, loop: loop, in: in}, nil
+}
+
+// parseSource parses the connector's own keys for its class (the JDBC-style
+// MySQL source or the binlog change-data-capture source under Debezium's
+// class names) and returns the opener of the source, called after Build.
+func parseSource(in *coldstart.Init, log *slog.Logger) (func() (connectors.Source, error), error) {
+	if in.Kind != config.Source {
+		return nil, in.Errorf("%s=%q is not a source connector; source-poller runs %s, %s or %s",
+			config.KeyConnectorClass, in.Props[config.KeyConnectorClass], config.MySQLSourceClass, config.MySQLCDCClass, config.MariaDBCDCClass)
+	}
+	switch in.Class {
+	case config.MySQLCDCClass, config.MariaDBCDCClass:
+		vals, err := in.Parse(binlog.ConfigDef())
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := binlog.ConfigFromValues(vals)
+		if err != nil {
+			return nil, in.Errorf("invalid config: %w", err)
+		}
+		return func() (connectors.Source, error) { return binlog.OpenSource(cfg, log) }, nil
+	}
+	vals, err := in.Parse(mysql.SourceConfigDef())
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := mysql.SourceConfigFromValues(vals)
+	if err != nil {
+		return nil, in.Errorf("invalid config: %w", err)
+	}
+	return func() (connectors.Source, error) { return mysql.OpenSource(cfg) }, nil
 }

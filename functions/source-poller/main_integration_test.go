@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart/coldstarttest"
@@ -55,13 +54,7 @@ func TestIntegrationMySQLSource(t *testing.T) {
 
 	invoke := func(reqID string) Response {
 		t.Helper()
-		ictx, icancel := context.WithTimeout(lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: reqID}), 30*time.Second)
-		defer icancel()
-		resp, err := a.handle(ictx, json.RawMessage(`{"detail-type":"Scheduled Event","source":"aws.events","detail":{}}`))
-		if err != nil {
-			t.Fatalf("invoke %s: %v", reqID, err)
-		}
-		return resp
+		return invokeScheduled(ctx, t, a, reqID)
 	}
 	resp := invoke("req-1")
 	if resp.Records != 7 || resp.Pages != 3 || resp.Skipped || resp.RequestID != "req-1" {

@@ -17,6 +17,8 @@ func TestSetupErrors(t *testing.T) {
 	coldstarttest.FakeAWS(t)
 	cfg := func(fields string) map[string]string { return coldstarttest.RawConfig("s", fields) }
 	src := `"connector.class":"io.confluent.connect.jdbc.JdbcSourceConnector","bootstrap.servers":"127.0.0.1:1","connection.url":"slkc:slkc@tcp(127.0.0.1:1)/shop"`
+	cdc := `"connector.class":"io.debezium.connector.mariadb.MariaDbConnector","bootstrap.servers":"127.0.0.1:1","database.hostname":"127.0.0.1",` +
+		`"database.port":"1","database.user":"u","database.server.id":"77","topic.prefix":"shop","include.schema.changes":"false"`
 	coldstarttest.SetupErrors(t, setup, []coldstarttest.ErrorCase{
 		{Name: "sink connector", Env: cfg(`"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t"`), Want: []string{"is not a source connector"}},
 		{Name: "missing mode", Env: cfg(src), Want: []string{"mode"}},
@@ -26,6 +28,11 @@ func TestSetupErrors(t *testing.T) {
 		{Name: "unset env reference", Env: cfg(src + `,"mode":"incrementing","topic.prefix":"${env:SLKC_TEST_UNSET_VAR}"`), Want: []string{"SLKC_TEST_UNSET_VAR"}},
 		{Name: "bad poll loop", Env: withEnv(cfg(src+`,"mode":"incrementing"`), PollLoopEnv, "soon"), Want: []string{PollLoopEnv, "soon"}},
 		{Name: "bad transform", Env: cfg(src + `,"mode":"incrementing","transforms":"x","transforms.x.type":"com.example.Nope"`), Want: []string{"transforms"}},
+		// The binlog CDC source under Debezium's class names.
+		{Name: "cdc snapshot when_needed", Env: cfg(cdc + `,"snapshot.mode":"when_needed"`), Want: []string{"snapshot.mode", "not yet supported"}},
+		{Name: "cdc unsupported debezium key", Env: cfg(cdc + `,"snapshot.mode":"no_data","signal.data.collection":"db.signals"`), Want: []string{"signal.data.collection"}},
+		{Name: "cdc server unreachable", Env: cfg(cdc + `,"snapshot.mode":"no_data"`), Want: []string{"binlog: connect to 127.0.0.1:1"}},
+		{Name: "cdc mysql class", Env: cfg(strings.Replace(cdc, "mariadb.MariaDbConnector", "mysql.MySqlConnector", 1)), Want: []string{"snapshot.mode", "required"}},
 	})
 }
 

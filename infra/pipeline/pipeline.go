@@ -52,6 +52,10 @@ var classes = map[string]struct {
 	"io.confluent.connect.jdbc.JdbcSinkConnector": {ClassMySQLSink, KindSink},
 	ClassDynamoDBSink: {ClassDynamoDBSink, KindSink},
 	"io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector": {ClassDynamoDBSink, KindSink},
+	// Change data capture from the binlog (connectors/binlog), deployed
+	// as a source poller under Debezium's class names.
+	"io.debezium.connector.mysql.MySqlConnector":     {"io.debezium.connector.mysql.MySqlConnector", KindSource},
+	"io.debezium.connector.mariadb.MariaDbConnector": {"io.debezium.connector.mariadb.MariaDbConnector", KindSource},
 }
 
 // Deployment holds the aws.lambda.* keys of one connector with defaults applied.

@@ -44,6 +44,14 @@ func TestDeployment(t *testing.T) {
 				ErrorsTolerance: "none"},
 		},
 		{
+			name:   "binlog CDC source under Debezium's class is a reserved source",
+			config: `"connector.class":"io.debezium.connector.mariadb.MariaDbConnector"`,
+			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, ReservedConcurrency: 1, BatchSize: 100,
+				MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-c",
+				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000,
+				ErrorsTolerance: "none"},
+		},
+		{
 			name:   "sink defaults are not reserved, retry for ever, provisioned for the partial batch response",
 			config: `"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t"`,
 			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, ReservedConcurrency: 0, BatchSize: 100,

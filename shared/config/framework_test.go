@@ -266,6 +266,8 @@ func TestConnectorKind(t *testing.T) {
 		{" io.confluent.connect.jdbc.JdbcSinkConnector ", Sink, MySQLSinkClass},
 		{DynamoDBSinkClass, Sink, DynamoDBSinkClass},
 		{"io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector", Sink, DynamoDBSinkClass},
+		{MySQLCDCClass, Source, MySQLCDCClass},
+		{MariaDBCDCClass, Source, MariaDBCDCClass},
 	}
 	for _, c := range cases {
 		k, canon, err := ConnectorKind(c.class)
@@ -273,7 +275,7 @@ func TestConnectorKind(t *testing.T) {
 			t.Errorf("ConnectorKind(%q) = %v %q %v", c.class, k, canon, err)
 		}
 	}
-	if _, _, err := ConnectorKind("io.debezium.connector.mysql.MySqlConnector"); err == nil || !strings.Contains(err.Error(), "known: io.confluent") {
+	if _, _, err := ConnectorKind("io.debezium.connector.postgresql.PostgresConnector"); err == nil || !strings.Contains(err.Error(), "known: io.confluent") {
 		t.Fatalf("unknown class err = %v", err)
 	}
 	if Source.String() != "source" || Sink.String() != "sink" {

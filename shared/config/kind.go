@@ -30,9 +30,13 @@ func (k Kind) String() string {
 
 // Canonical connector.class values.
 const (
-	MySQLSourceClass    = "io.slkc.connect.mysql.MySqlSourceConnector"
-	MySQLSinkClass      = "io.slkc.connect.mysql.MySqlSinkConnector"
-	DynamoDBSinkClass   = "io.slkc.connect.dynamodb.DynamoDbSinkConnector"
+	MySQLSourceClass  = "io.slkc.connect.mysql.MySqlSourceConnector"
+	MySQLSinkClass    = "io.slkc.connect.mysql.MySqlSinkConnector"
+	DynamoDBSinkClass = "io.slkc.connect.dynamodb.DynamoDbSinkConnector"
+	// MySQLCDCClass and MariaDBCDCClass run the binlog change-data-capture
+	// source (connectors/binlog) under Debezium's class names.
+	MySQLCDCClass       = "io.debezium.connector.mysql.MySqlConnector"
+	MariaDBCDCClass     = "io.debezium.connector.mariadb.MariaDbConnector"
 	jdbcSourceAlias     = "io.confluent.connect.jdbc.JdbcSourceConnector"
 	jdbcSinkAlias       = "io.confluent.connect.jdbc.JdbcSinkConnector"
 	dynamoDBSinkAliasCC = "io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector"
@@ -50,6 +54,8 @@ var classes = map[string]classInfo{
 	jdbcSinkAlias:       {Sink, MySQLSinkClass},
 	DynamoDBSinkClass:   {Sink, DynamoDBSinkClass},
 	dynamoDBSinkAliasCC: {Sink, DynamoDBSinkClass},
+	MySQLCDCClass:       {Source, MySQLCDCClass},
+	MariaDBCDCClass:     {Source, MariaDBCDCClass},
 }
 
 // ConnectorKind maps a connector.class value, canonical or one of the
