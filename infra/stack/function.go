@@ -45,7 +45,11 @@ type functionSpec struct {
 	description string
 	tables      *StateTables
 	// stateTables are the tables this function may read and write.
-	stateTables  []awsdynamodb.Table
+	stateTables []awsdynamodb.Table
+	// fenceTables (sources: the leases table) may also be named in a
+	// ConditionCheck of a TransactWriteItems: every offset write checks that
+	// the writer still holds the lease in the same transaction.
+	fenceTables  []awsdynamodb.Table
 	network      *Network
 	secretARNs   []string
 	logRetention awslogs.RetentionDays
@@ -190,6 +194,9 @@ func newFunctionParts(c constructs.Construct, s functionSpec) (*functionParts, e
 	for _, t := range s.stateTables {
 		// Not GrantReadWriteData: it would add Scan, batch and stream actions.
 		t.Grant(p.role, *jsii.Strings(stateTableActions...)...)
+	}
+	for _, t := range s.fenceTables {
+		t.Grant(p.role, jsii.String("dynamodb:ConditionCheckItem"))
 	}
 	if len(s.secretARNs) > 0 {
 		p.role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -117,6 +117,7 @@ func NewSourceConnector(scope constructs.Construct, id string, props *SourceConn
 		description:    "slkc source connector " + conn.Name + " (" + conn.Class + ")",
 		tables:         props.Tables,
 		stateTables:    tablesOrNil(props.Tables, func(t *StateTables) []awsdynamodb.Table { return []awsdynamodb.Table{t.Offsets, t.Leases, t.Status} }),
+		fenceTables:    tablesOrNil(props.Tables, func(t *StateTables) []awsdynamodb.Table { return []awsdynamodb.Table{t.Leases} }),
 		network:        props.Network,
 		secretARNs:     props.SecretARNs,
 		logRetention:   props.LogRetention,

@@ -118,6 +118,11 @@ func TestSourceConnector(t *testing.T) {
 					t.Errorf("%s granted on %d tables, want 3", a, n)
 				}
 			}
+			// The offset commit is one TransactWriteItems whose ConditionCheck
+			// names the lease item: allowed on the leases table only.
+			if n := len(withAction(sts, "dynamodb:ConditionCheckItem")); n != 1 {
+				t.Errorf("dynamodb:ConditionCheckItem granted on %d tables, want 1 (the leases table)", n)
+			}
 			if len(withAction(sts, "dynamodb:Scan")) > 0 || len(withAction(sts, "dynamodb:GetRecords")) > 0 {
 				t.Error("Scan or stream reads granted")
 			}
