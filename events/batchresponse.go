@@ -27,6 +27,9 @@ import (
 // or null batchItemFailures list as complete success
 // (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html).
 //
+// TestPartialBatchResponseMatchesPowertools checks what we write against
+// Powertools itself, run on every event fixture.
+//
 // KafkaItemIdentifier keeps Topic and Partition as separate Go fields and
 // converts to and from that form in MarshalJSON/UnmarshalJSON.
 
