@@ -119,6 +119,8 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		Offsets:        in.Stores.Offsets,
 		Leases:         in.Stores.Leases,
 		Status:         in.Stores.Status,
+		ToleranceAll:   fw.Errors.Tolerance == config.ToleranceAll,
+		LogErrors:      fw.Errors.LogEnable,
 	}
 	if in.Transforms.Len() > 0 {
 		task.Transforms = in.Transforms

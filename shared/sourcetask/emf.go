@@ -12,7 +12,7 @@ import (
 const MetricsNamespace = emf.Namespace
 
 // writeEMF writes one CloudWatch embedded metric format line for a run:
-// Pages, Records, Skipped, StoppedByDeadline, Failed (counts) and
+// Pages, Records, Skipped, RecordsTolerated, StoppedByDeadline, Failed (counts) and
 // DurationMs (milliseconds), with dimension Connector. Lambda ships stdout
 // lines to CloudWatch Logs, which extracts the metrics; no API call.
 func writeEMF(w io.Writer, connector string, at time.Time, res Result, dur time.Duration, failed bool) error {
@@ -30,6 +30,7 @@ func writeEMF(w io.Writer, connector string, at time.Time, res Result, dur time.
 			{Name: "Pages", Unit: emf.UnitCount, Value: float64(res.Pages)},
 			{Name: "Records", Unit: emf.UnitCount, Value: float64(res.Records)},
 			{Name: "Skipped", Unit: emf.UnitCount, Value: b2f(res.Skipped)},
+			{Name: "RecordsTolerated", Unit: emf.UnitCount, Value: float64(res.RecordsTolerated)},
 			{Name: "StoppedByDeadline", Unit: emf.UnitCount, Value: b2f(res.StoppedByDeadline)},
 			{Name: "Failed", Unit: emf.UnitCount, Value: b2f(failed)},
 			{Name: "DurationMs", Unit: emf.UnitMilliseconds, Value: float64(dur.Milliseconds())},

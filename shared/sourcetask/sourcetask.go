@@ -100,6 +100,18 @@ type Task struct {
 	// Transforms, when set, runs on every record before conversion (the
 	// connector's SMT chain). A transform error is a permanent data error.
 	Transforms Transformer
+	// ToleranceAll is errors.tolerance=all: a record that a transform or a
+	// converter cannot handle is skipped, as a Kafka Connect source task
+	// skips it (sources have no dead-letter topic), and counted in
+	// Result.RecordsTolerated, the status counter "tolerated" and the
+	// RecordsTolerated metric; its offset is committed with the page. False
+	// (errors.tolerance=none) fails the run at the record, committing
+	// nothing of its page.
+	ToleranceAll bool
+	// LogErrors is errors.log.enable: one error line per tolerated record,
+	// naming it and the error (with ToleranceAll; a failed run is logged
+	// anyway).
+	LogErrors bool
 	// EnsureTopic, when set, is called once per topic for the Task's
 	// lifetime before the first record goes to it (topic.creation.*); its
 	// error stops the run before anything of the page is produced.
@@ -146,6 +158,9 @@ type Result struct {
 	LeaseCounter int64
 	// Owner is the lease owner the run used (see Owner).
 	Owner string
+	// RecordsTolerated counts the records skipped under ToleranceAll
+	// because a transform or converter failed on them.
+	RecordsTolerated int
 	// Superseded is true when another run took the lease over and this
 	// run's offset write was refused; Run then returns an error matching
 	// state.ErrLeaseLost.
@@ -329,11 +344,13 @@ func (t *Task) run(ctx context.Context, log *slog.Logger, lease state.Lease, res
 
 // pagePlan is one page read and converted, ready to produce.
 type pagePlan struct {
-	pos   connectors.Position // the position the page was read after
-	page  connectors.Page
-	krs   []*kgo.Record
-	start time.Time  // when its read began
-	done  chan error // produce outcome; nil when there is nothing to produce
+	pos  connectors.Position // the position the page was read after
+	page connectors.Page
+	krs  []*kgo.Record
+	// tolerated counts the records skipped under ToleranceAll.
+	tolerated int
+	start     time.Time  // when its read began
+	done      chan error // produce outcome; nil when there is nothing to produce
 }
 
 // stalled reports a page that claims more rows but returned none and did
@@ -408,7 +425,7 @@ func (t *Task) preparePage(ctx context.Context, p connectors.Partition, pos conn
 		return nil, fmt.Errorf("sourcetask: connector %q: read partition %s after position %s: %w", t.Name, p, posString(pos), err)
 	}
 	pl.page = page
-	if pl.krs, err = t.convertPage(ctx, p, pos, page.Records); err != nil {
+	if pl.krs, pl.tolerated, err = t.convertPage(ctx, p, pos, page.Records); err != nil {
 		return nil, err
 	}
 	return pl, nil
@@ -450,6 +467,7 @@ func (t *Task) finishPage(ctx context.Context, log *slog.Logger, lease state.Lea
 	*estimate = max(*estimate, d)
 	res.Pages++
 	res.Records += len(pl.page.Records)
+	res.RecordsTolerated += pl.tolerated
 	res.PerPartition[p.String()] += len(pl.page.Records)
 	log.Info("page committed", "partition", p.String(), "records", len(pl.page.Records),
 		"offset", posString(pl.page.Next), "offset_version", version, "more", pl.page.More, "duration_ms", d.Milliseconds())
@@ -467,17 +485,24 @@ func retryableConflict(err error) error {
 
 // convertPage applies the transforms and converts every record of a page,
 // ensuring each destination topic exists before it is used. The Kafka
-// records of a page share one backing array.
-func (t *Task) convertPage(ctx context.Context, p connectors.Partition, pos connectors.Position, recs []connect.Record) ([]*kgo.Record, error) {
-	krs := make([]*kgo.Record, 0, len(recs))
+// records of a page share one backing array. A record a transform or
+// converter fails on fails the page with a permanent data error naming it,
+// or, under ToleranceAll, is skipped and counted in tolerated.
+func (t *Task) convertPage(ctx context.Context, p connectors.Partition, pos connectors.Position, recs []connect.Record) (krs []*kgo.Record, tolerated int, err error) {
+	krs = make([]*kgo.Record, 0, len(recs))
 	backing := make([]kgo.Record, len(recs))
 	for i := range recs {
 		r := recs[i]
 		if t.Transforms != nil {
 			out, keep, err := t.Transforms.Apply(r)
 			if err != nil {
-				return nil, errclass.Data(fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s: %w",
-					t.Name, i, posString(pos), p, err))
+				err = fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s: %w",
+					t.Name, i, posString(pos), p, err)
+				if t.tolerate(err) {
+					tolerated++
+					continue
+				}
+				return nil, 0, errclass.Data(err)
 			}
 			if !keep {
 				continue
@@ -486,15 +511,32 @@ func (t *Task) convertPage(ctx context.Context, p connectors.Partition, pos conn
 		}
 		kr := &backing[i]
 		if err := t.toKafka(&r, kr); err != nil {
-			return nil, errclass.Data(fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s (topic %q): %w",
-				t.Name, i, posString(pos), p, r.Topic, err))
+			err = fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s (topic %q): %w",
+				t.Name, i, posString(pos), p, r.Topic, err)
+			if t.tolerate(err) {
+				tolerated++
+				continue
+			}
+			return nil, 0, errclass.Data(err)
 		}
 		if err := t.ensureTopic(ctx, kr.Topic); err != nil {
-			return nil, fmt.Errorf("sourcetask: connector %q: ensure topic %q: %w", t.Name, kr.Topic, err)
+			return nil, 0, fmt.Errorf("sourcetask: connector %q: ensure topic %q: %w", t.Name, kr.Topic, err)
 		}
 		krs = append(krs, kr)
 	}
-	return krs, nil
+	return krs, tolerated, nil
+}
+
+// tolerate reports whether a record's transform or conversion failure is
+// skipped (errors.tolerance=all), logging it when errors.log.enable is set.
+func (t *Task) tolerate(err error) bool {
+	if !t.ToleranceAll {
+		return false
+	}
+	if t.LogErrors {
+		t.log().Error("record skipped (errors.tolerance=all)", "connector", t.Name, "error", err.Error())
+	}
+	return true
 }
 
 // produceSync waits for every acknowledgement, but never beyond ctx's
@@ -583,7 +625,7 @@ func (t *Task) writeStatus(ctx context.Context, log *slog.Logger, requestID stri
 	st := state.Status{
 		Connector: t.Name, Task: StatusTask, Type: state.TypeSource, State: state.StateRunning,
 		WorkerID: t.WorkerID, RequestID: requestID, RunStart: start.UTC(), RunEnd: t.now().UTC(),
-		Counters: map[string]int64{"pages": int64(res.Pages), "records": int64(res.Records)},
+		Counters: map[string]int64{"pages": int64(res.Pages), "records": int64(res.Records), "tolerated": int64(res.RecordsTolerated)},
 	}
 	for p, n := range res.PerPartition {
 		st.Counters["records:"+p] = int64(n)

@@ -427,11 +427,15 @@ func TestHungProducerDoesNotOutliveDeadline(t *testing.T) {
 	}
 }
 
-// dropOdd drops records with odd keys and routes the rest to "orders".
-type dropOdd struct{ fail bool }
+// dropOdd drops records with odd keys and routes the rest to "orders";
+// with fail it fails on every record, with failKey on that key only.
+type dropOdd struct {
+	fail    bool
+	failKey string
+}
 
 func (d dropOdd) Apply(r connect.Record) (connect.Record, bool, error) {
-	if d.fail {
+	if d.fail || d.failKey != "" && r.Key.(string) == d.failKey {
 		return r, false, errors.New("cannot transform")
 	}
 	var k int
@@ -477,6 +481,43 @@ func TestTransformsAndEnsureTopic(t *testing.T) {
 	}
 }
 
+// With errors.tolerance=all a source skips a record its transforms or
+// converters fail on, as a Kafka Connect source task does, and commits the
+// page; with none the run fails at it and commits nothing of its page.
+func TestSourceToleranceSkipsBadRecord(t *testing.T) {
+	for _, all := range []bool{true, false} {
+		t.Run(fmt.Sprintf("tolerance all %v", all), func(t *testing.T) {
+			h := newHarness(t, 10, 4, "shop.a")
+			h.task.Transforms = dropOdd{failKey: "4"}
+			h.task.ToleranceAll = all
+			h.task.LogErrors = true
+			res, err := h.task.Run(context.Background(), "req-1")
+			if !all {
+				if errclass.Name(err) != errclass.DataExceptionName || h.offsets.pos("orders-source", "shop.a") != `{"i":4}` {
+					t.Fatalf("err = %v, offset %s; want DataException and the offset before the bad record's page",
+						err, h.offsets.pos("orders-source", "shop.a"))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.RecordsTolerated != 1 || h.offsets.pos("orders-source", "shop.a") != `{"i":10}` {
+				t.Fatalf("result %+v, offset %s; want 1 tolerated record and every page committed", res, h.offsets.pos("orders-source", "shop.a"))
+			}
+			recs := consumeAll(t, h.seeds, "orders", 4) // even keys 0..8 but the failed 4
+			for _, r := range recs {
+				if string(r.Value) == `"shop.a-4"` {
+					t.Errorf("the record the transform failed on was produced")
+				}
+			}
+			if st := h.status.all[len(h.status.all)-1]; st.Counters["tolerated"] != 1 {
+				t.Errorf("status counters %v, want tolerated 1", st.Counters)
+			}
+		})
+	}
+}
+
 func TestMetricsLine(t *testing.T) {
 	h := newHarness(t, 6, 4, "shop.a")
 	var buf syncWriter
@@ -512,7 +553,7 @@ func TestMetricsLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	cw := first.AWS.CloudWatchMetrics
-	if len(cw) != 1 || cw[0].Namespace != MetricsNamespace || len(cw[0].Metrics) != 6 || cw[0].Dimensions[0][0] != "Connector" || first.AWS.Timestamp == 0 {
+	if len(cw) != 1 || cw[0].Namespace != MetricsNamespace || len(cw[0].Metrics) != 7 || cw[0].Dimensions[0][0] != "Connector" || first.AWS.Timestamp == 0 {
 		t.Errorf("EMF metadata = %+v", first.AWS)
 	}
 	if first.Connector != "orders-source" || first.Pages != 2 || first.Records != 6 || first.Skipped != 0 || first.Failed != 0 {
