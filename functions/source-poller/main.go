@@ -122,6 +122,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		Offsets:        in.Stores.Offsets,
 		Leases:         in.Stores.Leases,
 		Status:         in.Stores.Status,
+		Target:         in.Stores.Target,
 	}
 	if in.Transforms.Len() > 0 {
 		task.Transforms = in.Transforms

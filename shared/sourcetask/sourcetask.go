@@ -94,6 +94,9 @@ type Task struct {
 	Leases      LeaseStore
 	// Status may be nil to skip status writes.
 	Status StatusStore
+	// Target, when set, is read after the lease is taken: a PAUSED or
+	// STOPPED connector skips its run (see pausedByTarget).
+	Target TargetStates
 	// WorkerID names where the task runs (e.g. the function name); shown
 	// as worker_id in the status.
 	WorkerID string
@@ -214,6 +217,11 @@ func (t *Task) Run(ctx context.Context, requestID string) (Result, error) {
 		}
 	}()
 
+	if skip, err := t.pausedByTarget(ctx, log); skip || err != nil {
+		res.Skipped = skip
+		t.emitMetrics(log, start, res, err)
+		return res, err
+	}
 	runErr := t.run(ctx, log, lease, &res)
 	t.writeStatus(ctx, log, requestID, start, &res, runErr)
 	level := slog.LevelInfo
