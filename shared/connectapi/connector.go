@@ -76,23 +76,33 @@ func FromFile(f *config.File, function string) (Connector, error) {
 // checkSourceOffset checks one PATCH entry of a source connector: the
 // partition must be one the connector writes ({"protocol":"1","table":
 // "db.table"} or {"query":"query"}) and the offset a position the connector
-// can read (unknown fields are rejected). The error names the field.
-func checkSourceOffset(c Connector, p connectors.Partition, offset []byte) error {
+// can read (unknown fields are rejected). It returns the position in the
+// connector's own encoding (nil for a null offset); the error names the
+// field.
+func checkSourceOffset(c Connector, p connectors.Partition, offset []byte) (connectors.Position, error) {
 	switch {
 	case len(p) == 2 && p["protocol"] == "1" && p["table"] != "":
 		if !strings.Contains(p["table"], ".") {
-			return fmt.Errorf(`partition.table %q: want "database.table"`, p["table"])
+			return nil, fmt.Errorf(`partition.table %q: want "database.table"`, p["table"])
 		}
 	case len(p) == 1 && p["query"] == "query":
 	default:
-		return fmt.Errorf(`partition %s: want {"protocol":"1","table":"database.table"} or {"query":"query"}`, p)
+		return nil, fmt.Errorf(`partition %s: want {"protocol":"1","table":"database.table"} or {"query":"query"}`, p)
 	}
-	if c.Class == config.MySQLSourceClass && offset != nil {
-		if _, err := mysql.ParsePosition(offset); err != nil {
-			return fmt.Errorf("offset: %w", err)
-		}
+	if offset == nil {
+		return nil, nil
 	}
-	return nil
+	if c.Class != config.MySQLSourceClass {
+		return nil, fmt.Errorf("offset: connector class %s has no offset format known to the control plane", c.Class)
+	}
+	sp, err := mysql.ParsePosition(offset)
+	if err != nil {
+		return nil, fmt.Errorf("offset: %w", err)
+	}
+	if sp.IsZero() {
+		return nil, nil
+	}
+	return sp.Encode(), nil
 }
 
 // names returns the connectors' names, sorted.

@@ -218,12 +218,9 @@ func (s *Server) alterSource(r *http.Request, c Connector, body OffsetsBody) err
 			}
 			p[k] = sv
 		}
-		if err := checkSourceOffset(c, p, e.Offset); err != nil {
+		pos, err := checkSourceOffset(c, p, e.Offset)
+		if err != nil {
 			return Errorf(http.StatusBadRequest, "offsets[%d].%v", i, err)
-		}
-		var pos connectors.Position
-		if e.Offset != nil {
-			pos = connectors.Position(e.Offset)
 		}
 		changes = append(changes, sourceChange{p: p, pos: pos})
 	}
