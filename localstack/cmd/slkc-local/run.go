@@ -62,7 +62,7 @@ type runConfig struct {
 	controlDefault bool
 	// controlReady, when set, receives the control API's URL (tests).
 	controlReady func(url string)
-	Output        io.Writer
+	Output       io.Writer
 	// ready, when set, receives the Invoke API endpoint and the bridges once
 	// everything runs (tests).
 	ready func(endpoint string, bridges []*bridge.Bridge)
