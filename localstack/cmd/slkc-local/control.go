@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -26,6 +27,10 @@ import (
 // DefaultControlAddr is where `slkc-local run` serves the Kafka Connect
 // REST API, Connect's own default port, on loopback only.
 const DefaultControlAddr = "127.0.0.1:8083"
+
+// DefaultLocalDynamo is the local stack's DynamoDB, used when neither
+// AWS_ENDPOINT_URL_DYNAMODB nor AWS_ENDPOINT_URL is set.
+const DefaultLocalDynamo = "http://127.0.0.1:8000"
 
 // checkLoopback refuses a control address that is not on loopback: the
 // local API has no authentication.
@@ -67,7 +72,12 @@ func localDynamo(ctx context.Context, region string) (*dynamodb.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("control: AWS config: %w", err)
 	}
-	return dynamodb.NewFromConfig(cfg), nil
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		// Without an endpoint in the environment, the local stack's.
+		if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" && os.Getenv("AWS_ENDPOINT_URL") == "" {
+			o.BaseEndpoint = aws.String(DefaultLocalDynamo)
+		}
+	}), nil
 }
 
 // control is the local control plane: the API server and what it needs.

@@ -61,7 +61,7 @@ type runConfig struct {
 	// address in use only costs a warning (another slkc-local serves it).
 	controlDefault bool
 	// controlReady, when set, receives the control API's URL (tests).
-	controlReady func(url string)
+	controlReady func(url string, gates []*bridge.Gate)
 	Output       io.Writer
 	// ready, when set, receives the Invoke API endpoint and the bridges once
 	// everything runs (tests).
@@ -231,7 +231,7 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 	if ctl != nil {
 		ctl.start(logger)
 		if rc.controlReady != nil {
-			rc.controlReady(ctl.URL())
+			rc.controlReady(ctl.URL(), gates)
 		}
 	}
 	if rc.ready != nil {
