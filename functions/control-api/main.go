@@ -1,0 +1,184 @@
+// Command control-api is the Lambda function that serves the Kafka Connect
+// REST API (shared/connectapi) over the deployed connectors, behind a
+// function URL with AWS_IAM auth: every request is SigV4-signed by an IAM
+// principal allowed lambda:InvokeFunctionUrl, and that principal's ARN is
+// recorded with every state change.
+//
+// Wiring only. At init it reads SLKC_CONTROL_CONNECTORS, a JSON array
+// [{"name":..., "function":..., "mapping":...}] written by the CDK app
+// (mapping: a sink's event source mapping UUID), reads each connector's
+// config from its function's SLKC_CONNECTOR_CONFIG (GetFunctionConfiguration),
+// builds the state stores on SLKC_*_TABLE, and a Kafka admin client from
+// the first sink's Kafka settings (bootstrap.servers, security.protocol,
+// sasl.*, ssl.*; ${secretsmanager:...} resolved) for consumer-group offsets.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/serverless-kafka-connect/slkc/shared/coldstart"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
+	"github.com/serverless-kafka-connect/slkc/shared/connectapi"
+	"github.com/serverless-kafka-connect/slkc/shared/kafka"
+	"github.com/serverless-kafka-connect/slkc/shared/state"
+)
+
+// EnvConnectors names the variable listing the connectors.
+const EnvConnectors = "SLKC_CONTROL_CONNECTORS"
+
+func main() { coldstart.Main("control-api", setup) }
+
+// entry is one element of SLKC_CONTROL_CONNECTORS.
+type entry struct {
+	Name     string `json:"name"`
+	Function string `json:"function"`
+	Mapping  string `json:"mapping,omitempty"`
+}
+
+type app struct {
+	handler any
+	kafka   *kgo.Client
+}
+
+func (a *app) Handler() any { return a.handler }
+
+func (a *app) Close() {
+	if a.kafka != nil {
+		a.kafka.Close()
+	}
+}
+
+// parseEntries decodes SLKC_CONTROL_CONNECTORS; every problem is reported.
+func parseEntries(raw string) ([]entry, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, fmt.Errorf("%s is not set", EnvConnectors)
+	}
+	var es []entry
+	if err := json.Unmarshal([]byte(raw), &es); err != nil {
+		return nil, fmt.Errorf("%s: want a JSON array of {\"name\",\"function\",\"mapping\"}: %w", EnvConnectors, err)
+	}
+	var errs []error
+	seen := map[string]bool{}
+	for i, e := range es {
+		if e.Name == "" || e.Function == "" {
+			errs = append(errs, fmt.Errorf("%s[%d]: name and function are required", EnvConnectors, i))
+		}
+		if seen[e.Name] {
+			errs = append(errs, fmt.Errorf("%s[%d]: connector %q listed twice", EnvConnectors, i, e.Name))
+		}
+		seen[e.Name] = true
+	}
+	return es, errors.Join(errs...)
+}
+
+// kafkaKeys are the connector keys the admin client is built from.
+var kafkaKeys = []string{config.KeyBootstrapServers, config.KeySecurityProtocol, config.KeySASLMechanism,
+	config.KeySASLUsername, config.KeySASLPassword, config.KeySSLCALocation, config.KeySSLCertLocation, config.KeySSLKeyLocation}
+
+func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*app, error) {
+	entries, err := parseEntries(getenv(EnvConnectors))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("control-api: AWS config: %w", err)
+	}
+	lc := lambda.NewFromConfig(cfg)
+	conns := map[string]connectapi.Connector{}
+	uuids := map[string]string{}
+	var kafkaProps map[string]string
+	for _, e := range entries {
+		out, err := lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(e.Function)})
+		if err != nil {
+			return nil, fmt.Errorf("control-api: connector %s: read function %s: %w", e.Name, e.Function, err)
+		}
+		var text string
+		if out.Environment != nil {
+			text = out.Environment.Variables[config.EnvConnectorConfig]
+		}
+		f, err := config.Parse([]byte(text))
+		if err != nil {
+			return nil, fmt.Errorf("control-api: connector %s: config of function %s: %w", e.Name, e.Function, err)
+		}
+		c, err := connectapi.FromFile(f, e.Function)
+		if err != nil {
+			return nil, err
+		}
+		if c.Kind == config.Sink {
+			if e.Mapping == "" {
+				return nil, fmt.Errorf("control-api: sink %s: %s has no mapping UUID", e.Name, EnvConnectors)
+			}
+			uuids[c.Name] = e.Mapping
+			if kafkaProps == nil {
+				kafkaProps = map[string]string{}
+				for _, k := range kafkaKeys {
+					if v, ok := f.Config[k]; ok {
+						kafkaProps[k] = v
+					}
+				}
+			}
+		}
+		conns[c.Name] = c
+	}
+	a := &app{}
+	var groups connectapi.Groups
+	if kafkaProps != nil {
+		resolved, err := config.Resolve(ctx, kafkaProps, config.Providers{LookupEnv: func(k string) (string, bool) {
+			v := getenv(k)
+			return v, v != ""
+		}, Secrets: secretsmanager.NewFromConfig(cfg)})
+		if err != nil {
+			return nil, fmt.Errorf("control-api: Kafka settings: %w", err)
+		}
+		kc := kafka.Config{
+			Bootstrap:        config.SplitList(resolved[config.KeyBootstrapServers]),
+			SecurityProtocol: strings.ToUpper(strings.TrimSpace(resolved[config.KeySecurityProtocol])),
+			SASLMechanism:    resolved[config.KeySASLMechanism],
+			Username:         resolved[config.KeySASLUsername],
+			Password:         resolved[config.KeySASLPassword],
+			CALocation:       resolved[config.KeySSLCALocation],
+			CertLocation:     resolved[config.KeySSLCertLocation],
+			KeyLocation:      resolved[config.KeySSLKeyLocation],
+		}
+		opts, err := kc.Opts(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("control-api: Kafka settings: %w", err)
+		}
+		if a.kafka, err = kgo.NewClient(opts...); err != nil {
+			return nil, fmt.Errorf("control-api: Kafka client: %w", err)
+		}
+		groups = connectapi.KafkaGroups{Admin: kadm.NewClient(a.kafka)}
+	}
+	ddb := dynamodb.NewFromConfig(cfg)
+	tables := state.TablesFromEnv()
+	srv := &connectapi.Server{
+		Connectors: conns,
+		Statuses:   state.NewStatusStore(ddb, tables.Status),
+		Targets:    state.NewTargetStore(ddb, tables.Status),
+		Offsets:    state.NewOffsetStore(ddb, tables.Offsets),
+		Leases:     state.NewLeaseStore(ddb, tables.Leases),
+		Groups:     groups,
+		Mappings:   connectapi.LambdaMappings{Client: lc, UUIDs: uuids},
+		Invoker:    connectapi.LambdaInvoker{Client: lc},
+		Principal:  connectapi.IAMPrincipal,
+		Logger:     log,
+		Commit:     getenv("SLKC_COMMIT"),
+	}
+	a.handler = connectapi.FunctionURLHandler(srv.Handler())
+	log.Info("control-api ready", "connectors", len(conns), "sinks", len(uuids))
+	return a, nil
+}
