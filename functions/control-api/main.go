@@ -5,8 +5,8 @@
 // recorded with every state change.
 //
 // Wiring only. At init it reads SLKC_CONTROL_CONNECTORS, a JSON array
-// [{"name":..., "function":..., "mapping":...}] written by the CDK app
-// (mapping: a sink's event source mapping UUID), reads each connector's
+// [{"name":..., "function":..., "mappings":[{"uuid","topic","group"}]}]
+// written by the CDK app (a sink's event source mappings, one per topic), reads each connector's
 // config from its function's SLKC_CONNECTOR_CONFIG (GetFunctionConfiguration),
 // builds the state stores on SLKC_*_TABLE, and a Kafka admin client from
 // the first sink's Kafka settings (bootstrap.servers, security.protocol,
@@ -45,7 +45,15 @@ func main() { coldstart.Main("control-api", setup) }
 type entry struct {
 	Name     string `json:"name"`
 	Function string `json:"function"`
-	Mapping  string `json:"mapping,omitempty"`
+	// Mappings are a sink's event source mappings, one per topic.
+	Mappings []mapping `json:"mappings,omitempty"`
+}
+
+// mapping is one Kafka event source mapping of a sink.
+type mapping struct {
+	UUID  string `json:"uuid"`
+	Topic string `json:"topic"`
+	Group string `json:"group"`
 }
 
 type app struct {
@@ -68,7 +76,7 @@ func parseEntries(raw string) ([]entry, error) {
 	}
 	var es []entry
 	if err := json.Unmarshal([]byte(raw), &es); err != nil {
-		return nil, fmt.Errorf("%s: want a JSON array of {\"name\",\"function\",\"mapping\"}: %w", EnvConnectors, err)
+		return nil, fmt.Errorf("%s: want a JSON array of {\"name\",\"function\",\"mappings\":[{\"uuid\",\"topic\",\"group\"}]}: %w", EnvConnectors, err)
 	}
 	var errs []error
 	seen := map[string]bool{}
@@ -80,6 +88,11 @@ func parseEntries(raw string) ([]entry, error) {
 			errs = append(errs, fmt.Errorf("%s[%d]: connector %q listed twice", EnvConnectors, i, e.Name))
 		}
 		seen[e.Name] = true
+		for j, m := range e.Mappings {
+			if m.UUID == "" || m.Topic == "" || m.Group == "" {
+				errs = append(errs, fmt.Errorf("%s[%d].mappings[%d]: uuid, topic and group are required", EnvConnectors, i, j))
+			}
+		}
 	}
 	return es, errors.Join(errs...)
 }
@@ -99,7 +112,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	}
 	lc := lambda.NewFromConfig(cfg)
 	conns := map[string]connectapi.Connector{}
-	uuids := map[string]string{}
+	uuids := map[string][]string{}
 	var kafkaProps map[string]string
 	for _, e := range entries {
 		out, err := lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(e.Function)})
@@ -119,10 +132,16 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 			return nil, err
 		}
 		if c.Kind == config.Sink {
-			if e.Mapping == "" {
-				return nil, fmt.Errorf("control-api: sink %s: %s has no mapping UUID", e.Name, EnvConnectors)
+			if len(e.Mappings) == 0 {
+				return nil, fmt.Errorf("control-api: sink %s: %s lists no event source mapping", e.Name, EnvConnectors)
 			}
-			uuids[c.Name] = e.Mapping
+			c.TopicGroups = map[string]string{}
+			c.Topics = nil
+			for _, m := range e.Mappings {
+				uuids[c.Name] = append(uuids[c.Name], m.UUID)
+				c.TopicGroups[m.Topic] = m.Group
+				c.Topics = append(c.Topics, m.Topic)
+			}
 			if kafkaProps == nil {
 				kafkaProps = map[string]string{}
 				for _, k := range kafkaKeys {

@@ -25,44 +25,59 @@ type LambdaAPI interface {
 var _ LambdaAPI = (*lambda.Client)(nil)
 
 // LambdaMappings switches sinks' Kafka event source mappings with
-// UpdateEventSourceMapping; UUIDs maps a connector name to its mapping.
+// UpdateEventSourceMapping; UUIDs maps a connector name to its mappings
+// (one per topic).
 type LambdaMappings struct {
 	Client LambdaAPI
-	UUIDs  map[string]string
+	UUIDs  map[string][]string
 }
 
-func (m LambdaMappings) uuid(c Connector) (string, error) {
-	u := m.UUIDs[c.Name]
-	if u == "" {
-		return "", fmt.Errorf("connectapi: sink %s has no event source mapping UUID configured", c.Name)
+func (m LambdaMappings) uuids(c Connector) ([]string, error) {
+	us := m.UUIDs[c.Name]
+	if len(us) == 0 {
+		return nil, fmt.Errorf("connectapi: sink %s has no event source mapping UUID configured", c.Name)
 	}
-	return u, nil
+	return us, nil
 }
 
-// SetEnabled sets the mapping's Enabled flag.
+// SetEnabled sets every mapping's Enabled flag. When one update fails, the
+// ones already switched are switched back.
 func (m LambdaMappings) SetEnabled(ctx context.Context, c Connector, enabled bool) error {
-	u, err := m.uuid(c)
+	us, err := m.uuids(c)
 	if err != nil {
 		return err
 	}
-	if _, err := m.Client.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(u), Enabled: aws.Bool(enabled)}); err != nil {
-		return fmt.Errorf("connectapi: update event source mapping %s of %s (enabled=%v): %w", u, c.Name, enabled, err)
+	for i, u := range us {
+		if _, err := m.Client.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: aws.String(u), Enabled: aws.Bool(enabled)}); err != nil {
+			err = fmt.Errorf("connectapi: update event source mapping %s of %s (enabled=%v): %w", u, c.Name, enabled, err)
+			for _, back := range us[:i] {
+				if _, rerr := m.Client.UpdateEventSourceMapping(context.WithoutCancel(ctx), &lambda.UpdateEventSourceMappingInput{UUID: aws.String(back), Enabled: aws.Bool(!enabled)}); rerr != nil {
+					err = fmt.Errorf("%w; switching mapping %s back also failed: %v", err, back, rerr)
+				}
+			}
+			return err
+		}
 	}
 	return nil
 }
 
-// Disabled reports whether the mapping's state is Disabled (Lambda moves
-// it through Disabling while its pollers stop).
+// Disabled reports whether every mapping's state is Disabled (Lambda moves
+// a mapping through Disabling while its pollers stop).
 func (m LambdaMappings) Disabled(ctx context.Context, c Connector) (bool, error) {
-	u, err := m.uuid(c)
+	us, err := m.uuids(c)
 	if err != nil {
 		return false, err
 	}
-	out, err := m.Client.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(u)})
-	if err != nil {
-		return false, fmt.Errorf("connectapi: get event source mapping %s of %s: %w", u, c.Name, err)
+	for _, u := range us {
+		out, err := m.Client.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(u)})
+		if err != nil {
+			return false, fmt.Errorf("connectapi: get event source mapping %s of %s: %w", u, c.Name, err)
+		}
+		if aws.ToString(out.State) != "Disabled" {
+			return false, nil
+		}
 	}
-	return aws.ToString(out.State) == "Disabled", nil
+	return true, nil
 }
 
 // LambdaInvoker invokes functions asynchronously (InvocationType Event).

@@ -37,6 +37,10 @@ type Connector struct {
 	Topics []string
 	// ConsumerGroup is a sink's consumer group (its event source mapping's).
 	ConsumerGroup string
+	// TopicGroups, when set, gives each topic its own consumer group: on
+	// AWS a Kafka event source mapping reads one topic, so a sink of several
+	// topics has one mapping, and one group, per topic.
+	TopicGroups map[string]string
 	// Function is the Lambda function that runs the connector.
 	Function string
 }
@@ -103,6 +107,24 @@ func checkSourceOffset(c Connector, p connectors.Partition, offset []byte) (conn
 		return nil, nil
 	}
 	return sp.Encode(), nil
+}
+
+// groupOf returns the consumer group that reads topic.
+func (c Connector) groupOf(topic string) string {
+	if g := c.TopicGroups[topic]; g != "" {
+		return g
+	}
+	return c.ConsumerGroup
+}
+
+// groups returns each consumer group of a sink with its topics.
+func (c Connector) groups() map[string][]string {
+	out := map[string][]string{}
+	for _, t := range c.Topics {
+		g := c.groupOf(t)
+		out[g] = append(out[g], t)
+	}
+	return out
 }
 
 // names returns the connectors' names, sorted.

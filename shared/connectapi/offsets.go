@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -67,9 +68,13 @@ func (s *Server) getOffsets(w http.ResponseWriter, r *http.Request, c Connector)
 			body.Offsets = append(body.Offsets, OffsetEntry{Partition: p, Offset: json.RawMessage(po.Offset.Position)})
 		}
 	case config.Sink:
-		committed, err := s.Groups.Committed(r.Context(), c.ConsumerGroup, c.Topics)
-		if err != nil {
-			return err
+		committed := map[TopicPartition]int64{}
+		for g, topics := range c.groups() {
+			part, err := s.Groups.Committed(r.Context(), g, topics)
+			if err != nil {
+				return err
+			}
+			maps.Copy(committed, part)
 		}
 		tps := make([]TopicPartition, 0, len(committed))
 		for tp := range committed {
@@ -302,13 +307,15 @@ func (s *Server) requireIdleGroup(ctx context.Context, c Connector) error {
 			return Errorf(http.StatusConflict, "connector %s: its event source mapping is still being disabled; retry shortly", c.Name)
 		}
 	}
-	st, members, err := s.Groups.State(ctx, c.ConsumerGroup)
-	if err != nil {
-		return err
-	}
-	if members > 0 {
-		return Errorf(http.StatusConflict, "connector %s: consumer group %s still has %d member(s) (state %s); retry when the stopped mapping has left it",
-			c.Name, c.ConsumerGroup, members, st)
+	for _, g := range slices.Sorted(maps.Keys(c.groups())) {
+		st, members, err := s.Groups.State(ctx, g)
+		if err != nil {
+			return err
+		}
+		if members > 0 {
+			return Errorf(http.StatusConflict, "connector %s: consumer group %s still has %d member(s) (state %s); retry when the stopped mapping has left it",
+				c.Name, g, members, st)
+		}
 	}
 	return nil
 }
@@ -319,15 +326,16 @@ func (s *Server) alterSink(r *http.Request, c Connector, body OffsetsBody) error
 	if err != nil {
 		return err
 	}
-	commit := map[TopicPartition]int64{}
-	var remove []TopicPartition
+	commit := map[string]map[TopicPartition]int64{} // by group
+	remove := map[string][]TopicPartition{}
 	for i, e := range body.Offsets {
 		tp, err := sinkPartition(e.Partition, c, counts)
 		if err != nil {
 			return Errorf(http.StatusBadRequest, "offsets[%d].partition%v", i, err)
 		}
+		g := c.groupOf(tp.Topic)
 		if e.Offset == nil {
-			remove = append(remove, tp)
+			remove[g] = append(remove[g], tp)
 			continue
 		}
 		var off map[string]json.RawMessage
@@ -343,27 +351,36 @@ func (s *Server) alterSink(r *http.Request, c Connector, body OffsetsBody) error
 		if err := json.Unmarshal(off["kafka_offset"], &n); err != nil || n < 0 {
 			return Errorf(http.StatusBadRequest, "offsets[%d].offset.kafka_offset: want a non-negative integer, got %s", i, string(off["kafka_offset"]))
 		}
-		commit[tp] = n
+		if commit[g] == nil {
+			commit[g] = map[TopicPartition]int64{}
+		}
+		commit[g][tp] = n
 	}
 	if err := s.requireIdleGroup(ctx, c); err != nil {
 		return err
 	}
 	by := s.principal(r)
-	if len(commit) > 0 {
-		if err := s.Groups.Commit(ctx, c.ConsumerGroup, commit); err != nil {
-			return err
+	var done []string
+	set, unset := 0, 0
+	for _, g := range slices.Sorted(maps.Keys(commit)) {
+		if err := s.Groups.Commit(ctx, g, commit[g]); err != nil {
+			return partial(err, done)
 		}
+		done = append(done, "group "+g+" committed")
+		set += len(commit[g])
 	}
-	if len(remove) > 0 {
-		if err := s.Groups.DeleteOffsets(ctx, c.ConsumerGroup, remove); err != nil {
-			return partial(err, []string{fmt.Sprintf("%d committed offsets", len(commit))})
+	for _, g := range slices.Sorted(maps.Keys(remove)) {
+		if err := s.Groups.DeleteOffsets(ctx, g, remove[g]); err != nil {
+			return partial(err, done)
 		}
+		done = append(done, "group "+g+" offsets deleted")
+		unset += len(remove[g])
 	}
-	detail := fmt.Sprintf("group %s: %d set, %d reset", c.ConsumerGroup, len(commit), len(remove))
+	detail := fmt.Sprintf("%d set, %d reset (%s)", set, unset, strings.Join(done, ", "))
 	if err := s.Targets.Record(ctx, c.Name, "alter-offsets", by, detail); err != nil {
 		return err
 	}
-	s.log().Info("sink offsets changed", "connector", c.Name, "group", c.ConsumerGroup, "set", len(commit), "reset", len(remove), "by", by)
+	s.log().Info("sink offsets changed", "connector", c.Name, "set", set, "reset", unset, "by", by)
 	return nil
 }
 
@@ -398,13 +415,17 @@ func (s *Server) resetSink(r *http.Request, c Connector) error {
 	if err := s.requireIdleGroup(ctx, c); err != nil {
 		return err
 	}
-	if err := s.Groups.Delete(ctx, c.ConsumerGroup); err != nil {
-		return err
+	var done []string
+	for _, g := range slices.Sorted(maps.Keys(c.groups())) {
+		if err := s.Groups.Delete(ctx, g); err != nil {
+			return partial(err, done)
+		}
+		done = append(done, g)
 	}
 	by := s.principal(r)
-	if err := s.Targets.Record(ctx, c.Name, "reset-offsets", by, "group "+c.ConsumerGroup+" deleted"); err != nil {
+	if err := s.Targets.Record(ctx, c.Name, "reset-offsets", by, "groups deleted: "+strings.Join(done, " ")); err != nil {
 		return err
 	}
-	s.log().Info("sink offsets reset", "connector", c.Name, "group", c.ConsumerGroup, "by", by)
+	s.log().Info("sink offsets reset", "connector", c.Name, "groups", done, "by", by)
 	return nil
 }

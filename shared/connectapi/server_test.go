@@ -98,7 +98,7 @@ func newTestServer(t *testing.T) (*Server, *memTargets, *fakeLambda) {
 		Connectors: map[string]Connector{"snk": snk},
 		Statuses:   &memStatuses{items: []state.Status{{Connector: "snk", Task: "task-0", Type: "sink", State: state.StateRunning}}},
 		Targets:    targets,
-		Mappings:   LambdaMappings{Client: fl, UUIDs: map[string]string{"snk": "uuid-1"}},
+		Mappings:   LambdaMappings{Client: fl, UUIDs: map[string][]string{"snk": {"uuid-1"}}},
 		Principal:  IAMPrincipal,
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
