@@ -78,6 +78,8 @@ type SinkConnector struct {
 	LogGroup     awslogs.LogGroup
 	FailureQueue awssqs.Queue
 	Mappings     []awslambda.EventSourceMapping
+	// Topics and Groups are each mapping's topic and consumer group.
+	Topics, Groups []string
 	Alarms       []awscloudwatch.Alarm
 	Widgets      []awscloudwatch.IWidget
 }
@@ -256,6 +258,7 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 		// The mapping is validated against the role's permissions on creation.
 		m.Node().AddDependency(role)
 		s.Mappings = append(s.Mappings, m)
+		s.Topics, s.Groups = append(s.Topics, t), append(s.Groups, groups[i])
 	}
 
 	threshold := props.LagThreshold
