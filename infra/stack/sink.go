@@ -80,8 +80,8 @@ type SinkConnector struct {
 	Mappings     []awslambda.EventSourceMapping
 	// Topics and Groups are each mapping's topic and consumer group.
 	Topics, Groups []string
-	Alarms       []awscloudwatch.Alarm
-	Widgets      []awscloudwatch.IWidget
+	Alarms         []awscloudwatch.Alarm
+	Widgets        []awscloudwatch.IWidget
 }
 
 // NewSinkConnector creates the function, its mappings, grants and alarms.
