@@ -78,10 +78,11 @@ type SinkConnector struct {
 	LogGroup     awslogs.LogGroup
 	FailureQueue awssqs.Queue
 	Mappings     []awslambda.EventSourceMapping
+	Alarms       []awscloudwatch.Alarm
+	Widgets      []awscloudwatch.IWidget
+
 	// Topics and Groups are each mapping's topic and consumer group.
 	Topics, Groups []string
-	Alarms         []awscloudwatch.Alarm
-	Widgets        []awscloudwatch.IWidget
 }
 
 // NewSinkConnector creates the function, its mappings, grants and alarms.
