@@ -97,10 +97,6 @@ func parseEntries(raw string) ([]entry, error) {
 	return es, errors.Join(errs...)
 }
 
-// kafkaKeys are the connector keys the admin client is built from.
-var kafkaKeys = []string{config.KeyBootstrapServers, config.KeySecurityProtocol, config.KeySASLMechanism,
-	config.KeySASLUsername, config.KeySASLPassword, config.KeySSLCALocation, config.KeySSLCertLocation, config.KeySSLKeyLocation}
-
 func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*app, error) {
 	entries, err := parseEntries(getenv(EnvConnectors))
 	if err != nil {
@@ -144,7 +140,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 			}
 			if kafkaProps == nil {
 				kafkaProps = map[string]string{}
-				for _, k := range kafkaKeys {
+				for _, k := range kafka.ClientKeys {
 					if v, ok := f.Config[k]; ok {
 						kafkaProps[k] = v
 					}
@@ -163,17 +159,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		if err != nil {
 			return nil, fmt.Errorf("control-api: Kafka settings: %w", err)
 		}
-		kc := kafka.Config{
-			Bootstrap:        config.SplitList(resolved[config.KeyBootstrapServers]),
-			SecurityProtocol: strings.ToUpper(strings.TrimSpace(resolved[config.KeySecurityProtocol])),
-			SASLMechanism:    resolved[config.KeySASLMechanism],
-			Username:         resolved[config.KeySASLUsername],
-			Password:         resolved[config.KeySASLPassword],
-			CALocation:       resolved[config.KeySSLCALocation],
-			CertLocation:     resolved[config.KeySSLCertLocation],
-			KeyLocation:      resolved[config.KeySSLKeyLocation],
-		}
-		opts, err := kc.Opts(ctx)
+		opts, err := kafka.ConfigFromProps(resolved).Opts(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("control-api: Kafka settings: %w", err)
 		}
