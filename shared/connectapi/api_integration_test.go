@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -290,10 +291,10 @@ func TestThirdPartyClientSourceOffsets(t *testing.T) {
 func TestThirdPartyClientSinkOffsets(t *testing.T) {
 	st := newStack(t)
 	ctx := context.Background()
-	var os kadm.Offsets
-	os.Add(kadm.Offset{Topic: st.topic, Partition: 0, At: 5, LeaderEpoch: -1})
-	os.Add(kadm.Offset{Topic: st.topic, Partition: 1, At: 7, LeaderEpoch: -1})
-	if _, err := st.adm.CommitOffsets(ctx, st.group, os); err != nil {
+	var offs kadm.Offsets
+	offs.Add(kadm.Offset{Topic: st.topic, Partition: 0, At: 5, LeaderEpoch: -1})
+	offs.Add(kadm.Offset{Topic: st.topic, Partition: 1, At: 7, LeaderEpoch: -1})
+	if _, err := st.adm.CommitOffsets(ctx, st.group, offs); err != nil {
 		t.Fatal(err)
 	}
 	got := decode[connectapi.OffsetsBody](t, controlclient.MustDrive(t, st.url, "offsets", "orders-sink"))
@@ -362,4 +363,109 @@ func TestErrorBodies(t *testing.T) {
 			t.Errorf("%s %s = %d %+v (%v), want %d with {error_code, message}", tc.method, tc.path, resp.StatusCode, e, err, tc.code)
 		}
 	}
+}
+
+// TestShapesMatchKafkaDocs checks every response's keys and JSON types
+// against the shapes in testdata/connect-doc-shapes.json (from Kafka's
+// documentation of the Connect REST API and KIP-875).
+func TestShapesMatchKafkaDocs(t *testing.T) {
+	st := newStack(t)
+	ctx := context.Background()
+	if _, err := st.offsets.Put(ctx, "orders-source", mysql.TablePartition("shop", "orders"), connectors.Position(`{"incrementing":10}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	var offs kadm.Offsets
+	offs.Add(kadm.Offset{Topic: st.topic, Partition: 0, At: 5, LeaderEpoch: -1})
+	if _, err := st.adm.CommitOffsets(ctx, st.group, offs); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.status.Put(ctx, state.Status{Connector: "orders-source", Task: "task-0", Type: "source", State: state.StateFailed, WorkerID: "w",
+		LastError: &state.ErrorInfo{Class: "E", Message: "m"}}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("testdata/connect-doc-shapes.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shapes map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &shapes); err != nil {
+		t.Fatal(err)
+	}
+	for key, shape := range shapes {
+		if strings.HasPrefix(key, "_") {
+			continue
+		}
+		method, path, _ := strings.Cut(key, " ")
+		body := ""
+		if method == "PUT" {
+			body = `{"connector.class":"io.confluent.connect.jdbc.JdbcSourceConnector","connection.password":"x"}`
+		}
+		req, _ := http.NewRequest(method, st.url+path, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want any
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil {
+			t.Errorf("%s: body is not JSON: %v", key, err)
+			continue
+		}
+		_ = json.Unmarshal(shape, &want)
+		for _, p := range shapeDiff(key, want, got) {
+			t.Error(p)
+		}
+	}
+}
+
+// shapeDiff lists where got departs from the documented shape want.
+func shapeDiff(at string, want, got any) []string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s: got %T, want an object", at, got)}
+		}
+		var out []string
+		if v, ok := w["*"]; ok {
+			for k, gv := range g {
+				out = append(out, shapeDiff(at+"."+k, v, gv)...)
+			}
+			return out
+		}
+		for k, v := range w {
+			name, optional := strings.CutSuffix(k, "?")
+			gv, present := g[name]
+			switch {
+			case !present && !optional:
+				out = append(out, fmt.Sprintf("%s: key %q missing", at, name))
+			case present && !(optional && gv == nil):
+				out = append(out, shapeDiff(at+"."+name, v, gv)...)
+			}
+		}
+		for k := range g {
+			_, a := w[k]
+			_, b := w[k+"?"]
+			if !a && !b {
+				out = append(out, fmt.Sprintf("%s: key %q is not in Connect's shape", at, k))
+			}
+		}
+		return out
+	case []any:
+		g, ok := got.([]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s: got %T, want an array", at, got)}
+		}
+		var out []string
+		for i, gv := range g {
+			out = append(out, shapeDiff(fmt.Sprintf("%s[%d]", at, i), w[0], gv)...)
+		}
+		return out
+	default:
+		if fmt.Sprintf("%T", want) != fmt.Sprintf("%T", got) {
+			return []string{fmt.Sprintf("%s: got %T %v, want %T", at, got, got, want)}
+		}
+	}
+	return nil
 }
