@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"syscall"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +174,27 @@ func TestControlPauseResumeAndOffsets(t *testing.T) {
 	}
 	if got, want := strings.Join(actions, ","), "pause,resume,stop,alter-offsets,resume,stop,reset-offsets,resume"; got != want {
 		t.Errorf("history = %s, want %s", got, want)
+	}
+}
+
+// TestControlAddrInUse: a taken address is an EADDRINUSE error, which run
+// only downgrades to a warning for the default address.
+func TestControlAddrInUse(t *testing.T) {
+	env := testenv.New(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rc := runConfig{options: options{PipelineDir: writePipeline(t, map[string]string{"src.json": `{"name":"src","config":{"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector"}}`}),
+		Region: "us-east-1", Env: map[string]string{"SLKC_STATUS_TABLE": env.DynamoTable(t, state.StatusTableInput("")),
+			"SLKC_OFFSETS_TABLE": env.DynamoTable(t, state.OffsetsTableInput("")), "SLKC_LEASES_TABLE": env.DynamoTable(t, state.LeasesTableInput(""))}},
+		ControlAddr: l.Addr().String()}
+	_, err = newControl(context.Background(), rc, nil, nil, nil)
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("newControl on a taken address = %v, want EADDRINUSE", err)
+	}
+	if err := checkLoopback("0.0.0.0:8083"); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Errorf("checkLoopback(0.0.0.0) = %v", err)
 	}
 }
