@@ -349,7 +349,9 @@ func TestErrorBodies(t *testing.T) {
 		{"PATCH", "/connectors/orders-source/offsets", `{"offset":[]}`, 400},
 		{"PATCH", "/connectors/orders-source/offsets", `{"offsets":[`, 400},
 		{"PATCH", "/connectors/orders-source/offsets", `{"offsets":[{"partition":null,"offset":{}}]}`, 400},
-		{"PUT", "/connector-plugins/NoSuchConnector/config/validate", "{}", 404},
+		{"PUT", "/connector-plugins/NoSuchConnector/config/validate", "{}", 400},
+		{"PUT", "/connector-plugins/JdbcSourceConnector/config/validate", `{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector"}`, 400},
+		{"PUT", "/connector-plugins/JdbcSourceConnector/config/validate", `[1]`, 400},
 	} {
 		req, _ := http.NewRequest(tc.method, st.url+tc.path, strings.NewReader(tc.body))
 		resp, err := http.DefaultClient.Do(req)

@@ -184,6 +184,24 @@ func TestKnownPath(t *testing.T) {
 	}
 }
 
+func TestValidateUnknownClassInBody(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("PUT", "/connector-plugins/JdbcSinkConnector/config/validate", strings.NewReader(`{"connector.class":"com.example.Nope"}`)))
+	var v ConfigInfos
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); rec.Code != http.StatusOK || err != nil {
+		t.Fatalf("validate = %d %s", rec.Code, rec.Body)
+	}
+	for _, c := range v.Configs {
+		if c.Value.Name == config.KeyConnectorClass && (len(c.Value.Errors) == 0 || !strings.Contains(c.Value.Errors[0], "com.example.Nope")) {
+			t.Errorf("connector.class errors = %v, want the unknown class named", c.Value.Errors)
+		}
+	}
+	if v.ErrorCount == 0 {
+		t.Error("error_count 0 for an unknown class")
+	}
+}
+
 func TestValidateShape(t *testing.T) {
 	v := validateProps("JdbcSinkConnector", config.MySQLSinkClass, map[string]string{
 		"connector.class": config.MySQLSinkClass, "topics": "t", "connection.url": "jdbc:mysql://h/db", "name": "x", "bootstrap.servers": "b:9092",

@@ -109,7 +109,7 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 	plugin := r.PathValue("plugin")
 	class, ok := pluginClass(plugin)
 	if !ok {
-		return Errorf(http.StatusNotFound, "Failed to find any class that implements Connector and which name matches %s, available connectors are: %s",
+		return Errorf(http.StatusBadRequest, "Failed to find any class that implements Connector and which name matches %s, available connectors are: %s",
 			plugin, strings.Join(config.ConnectorClasses(), ", "))
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
@@ -133,16 +133,15 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 			return Errorf(http.StatusBadRequest, "config key %q: want a string, number or boolean value", k)
 		}
 	}
-	if c, ok := props[config.KeyConnectorClass]; ok {
-		if _, canon, err := config.ConnectorKind(c); err != nil {
-			return Errorf(http.StatusBadRequest, "%s: %v", config.KeyConnectorClass, err)
-		} else if _, pcanon, _ := config.ConnectorKind(class); canon != pcanon {
-			return Errorf(http.StatusBadRequest, "%s %q does not match the plugin %s in the path", config.KeyConnectorClass, c, plugin)
-		}
-	} else {
-		props[config.KeyConnectorClass] = class
-	}
 	_, canon, _ := config.ConnectorKind(class)
+	c, ok := props[config.KeyConnectorClass]
+	if !ok {
+		props[config.KeyConnectorClass] = class
+	} else if _, bodyCanon, err := config.ConnectorKind(c); err == nil && bodyCanon != canon {
+		return Errorf(http.StatusBadRequest, "Included connector type %s does not match request type %s", c, plugin)
+	}
+	// An unknown connector.class in the body is reported on that key in the
+	// validate response (as Connect does since KAFKA-13756).
 	writeJSON(w, http.StatusOK, validateProps(class, canon, props))
 	return nil
 }
