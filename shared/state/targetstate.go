@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -127,10 +128,21 @@ func appendAction(h []TargetAction, a TargetAction) []TargetAction {
 	return h
 }
 
-// update is a read-modify-write conditional on the version read, retried a
-// few times when another writer got in between. Two requests per attempt.
+// targetAttempts bounds update's read-modify-write attempts.
+const targetAttempts = 10
+
+// update is a read-modify-write conditional on the version read, retried
+// after a short random pause when another writer got in between. Two
+// requests per attempt.
 func (ts *TargetStore) update(ctx context.Context, connector string, change func(*TargetState, time.Time)) (TargetState, error) {
-	for range 5 {
+	for attempt := range targetAttempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return TargetState{}, fmt.Errorf("state: update target state of connector %q: %w", connector, ctx.Err())
+			case <-time.After(time.Duration(5+rand.IntN(20*attempt)) * time.Millisecond):
+			}
+		}
 		cur, err := ts.Get(ctx, connector)
 		if err != nil {
 			return TargetState{}, err
