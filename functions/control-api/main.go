@@ -10,7 +10,8 @@
 // config from its function's SLKC_CONNECTOR_CONFIG (GetFunctionConfiguration),
 // builds the state stores on SLKC_*_TABLE, and a Kafka admin client from
 // the first sink's Kafka settings (bootstrap.servers, security.protocol,
-// sasl.*, ssl.*; ${secretsmanager:...} resolved) for consumer-group offsets.
+// sasl.*, ssl.*; ${env:...} resolved from that sink's function environment,
+// ${secretsmanager:...} from Secrets Manager) for consumer-group offsets.
 package main
 
 import (
@@ -109,15 +110,19 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	lc := lambda.NewFromConfig(cfg)
 	conns := map[string]connectapi.Connector{}
 	uuids := map[string][]string{}
-	var kafkaProps map[string]string
+	// The first sink's Kafka settings and its function's environment, which
+	// holds the values of its ${env:...} references.
+	var kafkaProps, kafkaEnv map[string]string
 	for _, e := range entries {
 		out, err := lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(e.Function)})
 		if err != nil {
 			return nil, fmt.Errorf("control-api: connector %s: read function %s: %w", e.Name, e.Function, err)
 		}
 		var text string
+		var fnEnv map[string]string
 		if out.Environment != nil {
-			text = out.Environment.Variables[config.EnvConnectorConfig]
+			fnEnv = out.Environment.Variables
+			text = fnEnv[config.EnvConnectorConfig]
 		}
 		f, err := config.Parse([]byte(text))
 		if err != nil {
@@ -139,7 +144,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 				c.Topics = append(c.Topics, m.Topic)
 			}
 			if kafkaProps == nil {
-				kafkaProps = map[string]string{}
+				kafkaProps, kafkaEnv = map[string]string{}, fnEnv
 				for _, k := range kafka.ClientKeys {
 					if v, ok := f.Config[k]; ok {
 						kafkaProps[k] = v
@@ -153,8 +158,8 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	var groups connectapi.Groups
 	if kafkaProps != nil {
 		resolved, err := config.Resolve(ctx, kafkaProps, config.Providers{LookupEnv: func(k string) (string, bool) {
-			v := getenv(k)
-			return v, v != ""
+			v, ok := kafkaEnv[k]
+			return v, ok
 		}, Secrets: secretsmanager.NewFromConfig(cfg)})
 		if err != nil {
 			return nil, fmt.Errorf("control-api: Kafka settings: %w", err)
