@@ -54,6 +54,9 @@ func (k KafkaGroups) State(ctx context.Context, group string) (string, int, erro
 	if !ok {
 		return "Dead", 0, nil
 	}
+	if errors.Is(g.Err, kerr.GroupIDNotFound) {
+		return "Dead", 0, nil // never created, or deleted: no members
+	}
 	if g.Err != nil {
 		return "", 0, fmt.Errorf("connectapi: describe group %s: %w", group, g.Err)
 	}
