@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"syscall"
@@ -196,5 +198,24 @@ func TestControlAddrInUse(t *testing.T) {
 	}
 	if err := checkLoopback("0.0.0.0:8083"); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Errorf("checkLoopback(0.0.0.0) = %v", err)
+	}
+}
+
+// TestDefaultControlFailureOnlyWarns: without an explicit -control-addr a
+// control plane that cannot start (here DynamoDB is unreachable) leaves
+// the pipeline running; an explicit one makes run fail.
+func TestDefaultControlFailureOnlyWarns(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:1")
+	build := buildEcho(t)
+	dir := writePipeline(t, map[string]string{"src.json": `{"name":"src","config":{"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector","poll.interval.ms":"3600000"}}`})
+	rc := runConfig{options: options{PipelineDir: dir, BuildDir: build, Region: "us-east-1", SinkConcurrency: 1},
+		Addr: "127.0.0.1:0", ControlAddr: "127.0.0.1:0", controlDefault: true, Output: &lockedWriter{w: &bytes.Buffer{}}}
+	_, _, stop := startRun(t, rc) // fails the test if run ends early
+	stop()
+
+	rc.controlDefault = false
+	err := run(context.Background(), rc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "control") {
+		t.Errorf("run with an explicit -control-addr and no DynamoDB = %v, want the control plane's error", err)
 	}
 }

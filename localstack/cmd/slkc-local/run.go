@@ -57,8 +57,9 @@ type runConfig struct {
 	// ControlAddr is where the Kafka Connect REST API is served (loopback
 	// only); empty: not served.
 	ControlAddr string
-	// controlDefault is true when -control-addr was not given: then an
-	// address in use only costs a warning (another slkc-local serves it).
+	// controlDefault is true when -control-addr was not given: then a
+	// control plane that cannot start (address in use, DynamoDB
+	// unreachable) only costs a warning.
 	controlDefault bool
 	// controlReady, when set, receives the control API's URL (tests).
 	controlReady func(url string, gates []*bridge.Gate)
@@ -160,8 +161,13 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 	if rc.ControlAddr != "" {
 		ctl, err = newControl(ctx, rc, plans, invoker, logger)
 		switch {
-		case err != nil && rc.controlDefault && errors.Is(err, syscall.EADDRINUSE):
-			logger.Warn("Kafka Connect REST API not served: its default address is in use (another slkc-local?); set -control-addr", "addr", rc.ControlAddr)
+		case err != nil && rc.controlDefault:
+			// Not asked for explicitly: the pipeline still runs.
+			msg := "Kafka Connect REST API not served; set -control-addr to require it"
+			if errors.Is(err, syscall.EADDRINUSE) {
+				msg = "Kafka Connect REST API not served: its default address is in use (another slkc-local?); set -control-addr"
+			}
+			logger.Warn(msg, "addr", rc.ControlAddr, "err", err.Error())
 		case err != nil:
 			return err
 		default:
