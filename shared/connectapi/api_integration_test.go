@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
@@ -37,6 +38,7 @@ type stack struct {
 	adm     *kadm.Client
 	topic   string
 	group   string
+	seeds   []string
 	invoked chan string
 }
 
@@ -56,6 +58,7 @@ func newStack(t *testing.T) *stack {
 		adm:     env.KafkaAdmin(t),
 		topic:   env.Topic(t, 2),
 		group:   testenv.UniqueName(t, "g", 100),
+		seeds:   env.Seeds(),
 		invoked: make(chan string, 10),
 	}
 	statusTable := env.DynamoTable(t, state.StatusTableInput(""))
@@ -303,6 +306,33 @@ func TestThirdPartyClientSinkOffsets(t *testing.T) {
 		t.Fatalf("offsets = %s\nwant %s", b, want)
 	}
 	controlclient.MustDrive(t, st.url, "stop", "orders-sink")
+
+	// A member still in the group (a mapping not yet stopped): 409.
+	member, err := kgo.NewClient(kgo.SeedBrokers(st.seeds...), kgo.ConsumerGroup(st.group), kgo.ConsumeTopics(st.topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		member.PollFetches(pctx)
+		cancel()
+		gs, err := st.adm.DescribeGroups(ctx, st.group)
+		if err == nil && len(gs[st.group].Members) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("consumer did not join the group")
+		}
+	}
+	if _, err := controlclient.Drive(t, st.url, "reset-offsets", "orders-sink"); err == nil || !strings.Contains(err.Error(), "409") {
+		t.Errorf("reset with a member in the group: %v, want 409", err)
+	}
+	member.Close()
+	if got := decode[connectapi.OffsetsBody](t, controlclient.MustDrive(t, st.url, "offsets", "orders-sink")); len(got.Offsets) != 2 {
+		t.Errorf("offsets after the refused reset = %+v, want both kept", got)
+	}
+
 	for _, tc := range []struct{ name, body, want string }{
 		{"unknown topic", `{"offsets":[{"partition":{"kafka_topic":"other","kafka_partition":0},"offset":{"kafka_offset":1}}]}`, "offsets[0].partition.kafka_topic"},
 		{"partition out of range", fmt.Sprintf(`{"offsets":[{"partition":{"kafka_topic":%q,"kafka_partition":9},"offset":{"kafka_offset":1}}]}`, st.topic), "offsets[0].partition.kafka_partition"},
