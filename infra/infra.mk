@@ -40,7 +40,7 @@ INFRA_SAM_VENV     := $(INFRA_CACHE)/venv-sam
 INFRA_SAM_STAMP    := $(INFRA_SAM_VENV)/.sam-$(SAM_CLI_VERSION)
 INFRA_OUT          := infra/cdk.out
 INFRA_BUILD        ?= $(CURDIR)/build
-INFRA_FUNCTIONS    := source-poller sink-handler
+INFRA_FUNCTIONS    := source-poller sink-handler control-api
 INFRA_CONTEXT      ?=
 # The sample pipeline (2 sources, 2 sinks) with example ARNs: what CI synthesizes and lints.
 INFRA_SAMPLE_CONTEXT := -c env=sample -c pipelineDir=testdata/pipeline -c kafkaMode=msk \

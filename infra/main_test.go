@@ -24,7 +24,7 @@ const (
 func buildDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, fn := range []string{"source-poller", "sink-handler"} {
+	for _, fn := range []string{"source-poller", "sink-handler", "control-api"} {
 		if err := os.MkdirAll(filepath.Join(dir, fn), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -69,11 +69,12 @@ func TestSampleApp(t *testing.T) {
 		counts[r.Type]++
 	}
 	for typ, want := range map[string]int{
-		"AWS::Lambda::Function": 4, "AWS::Events::Rule": 2, "AWS::Lambda::EventSourceMapping": 2,
+		// 4 connectors and the control API (function URL with AWS_IAM auth).
+		"AWS::Lambda::Function": 5, "AWS::Lambda::Url": 1, "AWS::Events::Rule": 2, "AWS::Lambda::EventSourceMapping": 2,
 		"AWS::DynamoDB::Table": 3, "AWS::CloudWatch::Dashboard": 1, "AWS::SQS::Queue": 3,
 		// sources 4 alarms each; orders-mysql-sink 5 + dead letter (it has an
 		// on-failure queue: tolerance all with finite retries); customers 4.
-		"AWS::Logs::LogGroup": 4, "AWS::IAM::Role": 4, "AWS::CloudWatch::Alarm": 2*4 + 5 + 1 + 4, "AWS::Logs::MetricFilter": 0,
+		"AWS::Logs::LogGroup": 5, "AWS::IAM::Role": 5, "AWS::CloudWatch::Alarm": 2*4 + 5 + 1 + 4, "AWS::Logs::MetricFilter": 0,
 		"AWS::SecretsManager::Secret": 0, "AWS::IAM::ManagedPolicy": 0,
 	} {
 		if counts[typ] != want {
@@ -96,6 +97,9 @@ func TestSampleApp(t *testing.T) {
 			continue
 		}
 		env := r.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if _, ok := env["SLKC_CONNECTOR_CONFIG"]; !ok {
+			continue // the control API (TestControlAPI in stack/)
+		}
 		var cfg struct{ Name string }
 		if err := json.Unmarshal([]byte(env["SLKC_CONNECTOR_CONFIG"].(string)), &cfg); err != nil {
 			t.Fatalf("function %s: SLKC_CONNECTOR_CONFIG: %v", id, err)
@@ -224,7 +228,7 @@ func TestDemoPipeline(t *testing.T) {
 		counts[r.Type]++
 	}
 	for typ, want := range map[string]int{
-		"AWS::Lambda::Function": 3, "AWS::Events::Rule": 1, "AWS::Lambda::EventSourceMapping": 2,
+		"AWS::Lambda::Function": 4, "AWS::Lambda::Url": 1, "AWS::Events::Rule": 1, "AWS::Lambda::EventSourceMapping": 2,
 		"AWS::CloudWatch::Alarm": 4 + 5 + 5, "AWS::Logs::MetricFilter": 0, "AWS::CloudWatch::Dashboard": 1,
 	} {
 		if counts[typ] != want {
@@ -233,8 +237,9 @@ func TestDemoPipeline(t *testing.T) {
 	}
 	t.Logf("demo pipeline: %d resources %v", len(doc.Resources), counts)
 	// 1 on-failure queue (the source's; the sinks retry without limit, so
-	// they have none), 3 functions in the VPC; no MSK topic grants.
-	if got, want := mustJSON(checkNagSuppressions(t, doc.Resources)), `{"AwsSolutions-IAM5":3,"AwsSolutions-SQS3":1}`; got != want {
+	// they have none), 4 functions in the VPC (3 connectors and the control
+	// API); no MSK topic grants.
+	if got, want := mustJSON(checkNagSuppressions(t, doc.Resources)), `{"AwsSolutions-IAM5":4,"AwsSolutions-SQS3":1}`; got != want {
 		t.Errorf("cdk_nag suppressions per rule %s, want %s", got, want)
 	}
 
@@ -251,6 +256,9 @@ func TestDemoPipeline(t *testing.T) {
 			continue
 		}
 		env := r.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if _, ok := env["SLKC_CONNECTOR_CONFIG"]; !ok {
+			continue // the control API (TestControlAPI in stack/)
+		}
 		var cfg struct {
 			Name   string
 			Config map[string]string

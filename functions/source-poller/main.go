@@ -121,6 +121,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		Status:         in.Stores.Status,
 		ToleranceAll:   fw.Errors.Tolerance == config.ToleranceAll,
 		LogErrors:      fw.Errors.LogEnable,
+		Target:         in.Stores.Target,
 	}
 	if in.Transforms.Len() > 0 {
 		task.Transforms = in.Transforms

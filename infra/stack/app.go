@@ -34,6 +34,8 @@ type Pipeline struct {
 	Sources   []*SourceConnector
 	Sinks     []*SinkConnector
 	Dashboard awscloudwatch.Dashboard
+	// Control serves the Kafka Connect REST API over the connectors.
+	Control *ControlAPI
 }
 
 // NewPipelineStack creates one stack for a stage: the state tables, a
@@ -69,6 +71,11 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	var (
 		errs    []error
 		widgets []awscloudwatch.IWidget
+		// for the control API: connectors by name, the Kafka secrets of the
+		// first sink (whose Kafka settings the API uses)
+		sources      = map[string]*SourceConnector{}
+		sinks        = map[string]*SinkConnector{}
+		kafkaSecrets []string
 	)
 	for _, c := range props.Connectors {
 		secrets, err := pipeline.ResolveSecretARNs(c.SecretRefs(), st.SecretARNs)
@@ -90,6 +97,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 			}
 			awscdk.Tags_Of(s.Construct).Add(jsii.String("slkc:connector"), jsii.String(c.Name), nil)
 			p.Sources = append(p.Sources, s)
+			sources[c.Name] = s
 			widgets = append(widgets, s.Widgets...)
 		case pipeline.KindSink:
 			s, err := NewSinkConnector(stack, cid, &SinkConnectorProps{
@@ -105,15 +113,40 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 			}
 			awscdk.Tags_Of(s.Construct).Add(jsii.String("slkc:connector"), jsii.String(c.Name), nil)
 			p.Sinks = append(p.Sinks, s)
+			sinks[c.Name] = s
+			if len(sinks) == 1 {
+				kafkaSecrets, _ = pipeline.ResolveSecretARNs(kafkaSecretRefs(c), st.SecretARNs)
+			}
 			widgets = append(widgets, s.Widgets...)
 		}
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("pipeline stack %s: %w", id, errors.Join(errs...))
 	}
+	ctl, err := NewControlAPI(stack, "Control", &ControlAPIProps{
+		AssetPath: filepath.Join(st.BuildDir, "control-api"), Tables: tables, Sources: sources, Sinks: sinks,
+		Kafka: st.Kafka, Network: st.Network, SecretARNs: kafkaSecrets, LogRetention: st.LogRetention,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pipeline stack %s: %w", id, err)
+	}
+	p.Control = ctl
 	warnUnusedEnv(stack, st.FunctionEnv, props.Connectors)
 	p.Dashboard, _ = NewDashboard(stack, "Dashboard", &DashboardProps{Widgets: widgets})
 	return p, nil
+}
+
+// kafkaSecretRefs are the secrets a sink's Kafka client settings refer to
+// (a SASL password); the control API reads them to reach the cluster.
+func kafkaSecretRefs(c pipeline.Connector) []pipeline.SecretRef {
+	k := c
+	k.Config = map[string]string{}
+	for _, key := range []string{"bootstrap.servers", "security.protocol", "sasl.mechanism", "sasl.username", "sasl.password"} {
+		if v, ok := c.Config[key]; ok {
+			k.Config[key] = v
+		}
+	}
+	return k.SecretRefs()
 }
 
 // warnUnusedEnv adds a synth warning for each functionEnv variable that no

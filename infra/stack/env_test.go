@@ -200,11 +200,13 @@ func TestPipelineWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	settings.BuildDir = t.TempDir()
-	if err := os.Mkdir(filepath.Join(settings.BuildDir, "source-poller"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(settings.BuildDir, "source-poller", "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
+	for _, fn := range []string{"source-poller", "control-api"} {
+		if err := os.Mkdir(filepath.Join(settings.BuildDir, fn), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(settings.BuildDir, fn, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	fast := strings.Replace(envSource, `"poll.interval.ms":"60000"`, `"poll.interval.ms":"2000"`, 1)
 	p, err := NewPipelineStack(app, "slkc-test", &PipelineStackProps{Settings: settings, Connectors: []pipeline.Connector{connector(t, fast)}})

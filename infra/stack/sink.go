@@ -88,6 +88,9 @@ type SinkConnector struct {
 	Mappings     []awslambda.EventSourceMapping
 	Alarms       []awscloudwatch.Alarm
 	Widgets      []awscloudwatch.IWidget
+
+	// Topics and Groups are each mapping's topic and consumer group.
+	Topics, Groups []string
 }
 
 // NewSinkConnector creates the function, its mappings, grants and alarms.
@@ -280,6 +283,7 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 		// The mapping is validated against the role's permissions on creation.
 		m.Node().AddDependency(role)
 		s.Mappings = append(s.Mappings, m)
+		s.Topics, s.Groups = append(s.Topics, t), append(s.Groups, groups[i])
 	}
 
 	threshold := props.LagThreshold

@@ -193,39 +193,10 @@ func TestRunnerRestartResumesFromCommittedOffsets(t *testing.T) {
 	c, p := e2eSetup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	admin := kadm.NewClient(c.Kafka)
-	if err := Clean(ctx, p, c.MySQL, c.Dynamo, admin, c.Tables); err != nil {
-		t.Fatal(err)
-	}
-	if err := state.CreateTables(ctx, c.Dynamo, c.Tables); err != nil {
-		t.Fatal(err)
-	}
-	if err := CreateOrdersTable(ctx, c.Dynamo, p.DynamoSink.Table); err != nil {
-		t.Fatal(err)
-	}
 	const rows = 200
-	if err := Seed(ctx, c.MySQL, p.Source.Database, p.Source.Table, rows, 3); err != nil {
-		t.Fatal(err)
-	}
-	envFile := filepath.Join(c.WorkDir, "demo.env")
-	env := map[string]string{"SLKC_OFFSETS_TABLE": c.Tables.Offsets, "SLKC_LEASES_TABLE": c.Tables.Leases, "SLKC_STATUS_TABLE": c.Tables.Status}
-	for k, v := range c.Env {
-		env[k] = v
-	}
-	if err := WriteEnvFile(envFile, env); err != nil {
-		t.Fatal(err)
-	}
-	secretsFile := filepath.Join(c.WorkDir, "secrets.json")
-	if err := WriteSecretsFile(secretsFile, c.Secrets); err != nil {
-		t.Fatal(err)
-	}
-	logPath := filepath.Join(c.WorkDir, "runner.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	probe := &Probe{Pipeline: p, MySQL: c.MySQL, Dynamo: c.Dynamo, Admin: admin}
+	run := prepareRun(ctx, t, c, p, rows)
+	logPath, probe := run.logPath, run.probe
+	envFile, secretsFile, logFile := run.envFile, run.secretsFile, run.logFile
 	startAndConverge := func(want int64) Snapshot {
 		t.Helper()
 		r, err := StartRunner(ctx, RunnerOptions{Binary: c.RunnerBinary, PipelineDir: c.PipelineDir, BuildDir: c.BuildDir, EnvFile: envFile, SecretsFile: secretsFile, Log: logFile})
@@ -284,6 +255,53 @@ func TestRunnerRestartResumesFromCommittedOffsets(t *testing.T) {
 			t.Errorf("%s differs from the source after the restart: %d differences, first %s", name, len(ms), ms[0])
 		}
 	}
+}
+
+// preparedRun is what a test needs to start the runner on a seeded source.
+type preparedRun struct {
+	envFile, secretsFile, logPath string
+	logFile                       *os.File
+	probe                         *Probe
+	admin                         *kadm.Client
+}
+
+// prepareRun cleans the isolated names, creates the state and DynamoDB
+// tables, seeds rows into the source table and writes the runner's env and
+// secrets files.
+func prepareRun(ctx context.Context, t *testing.T, c Config, p Pipeline, rows int) preparedRun {
+	t.Helper()
+	admin := kadm.NewClient(c.Kafka)
+	if err := Clean(ctx, p, c.MySQL, c.Dynamo, admin, c.Tables); err != nil {
+		t.Fatal(err)
+	}
+	if err := state.CreateTables(ctx, c.Dynamo, c.Tables); err != nil {
+		t.Fatal(err)
+	}
+	if err := CreateOrdersTable(ctx, c.Dynamo, p.DynamoSink.Table); err != nil {
+		t.Fatal(err)
+	}
+	if err := Seed(ctx, c.MySQL, p.Source.Database, p.Source.Table, rows, 3); err != nil {
+		t.Fatal(err)
+	}
+	r := preparedRun{envFile: filepath.Join(c.WorkDir, "demo.env"), secretsFile: filepath.Join(c.WorkDir, "secrets.json"),
+		logPath: filepath.Join(c.WorkDir, "runner.log"), admin: admin}
+	env := map[string]string{"SLKC_OFFSETS_TABLE": c.Tables.Offsets, "SLKC_LEASES_TABLE": c.Tables.Leases, "SLKC_STATUS_TABLE": c.Tables.Status}
+	for k, v := range c.Env {
+		env[k] = v
+	}
+	if err := WriteEnvFile(r.envFile, env); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteSecretsFile(r.secretsFile, c.Secrets); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if r.logFile, err = os.Create(r.logPath); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.logFile.Close() })
+	r.probe = &Probe{Pipeline: p, MySQL: c.MySQL, Dynamo: c.Dynamo, Admin: admin}
+	return r
 }
 
 func cleanupKafkaAndTable(env *testenv.Env, t *testing.T, p Pipeline, ddb *dynamodb.Client) {

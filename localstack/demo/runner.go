@@ -42,6 +42,9 @@ type RunnerOptions struct {
 	Log io.Writer
 	// Ready bounds the wait for the Invoke API to listen (default 30 s).
 	Ready time.Duration
+	// ControlAddr, when set, is passed as -control-addr (where the runner
+	// serves the Kafka Connect REST API).
+	ControlAddr string
 }
 
 // WriteSecretsFile writes secrets (name to secret string) as the JSON
@@ -116,6 +119,9 @@ func StartRunner(ctx context.Context, o RunnerOptions) (*Runner, error) {
 		"-env-file", o.EnvFile, "-addr", addr, "-status-every", "5s"}
 	if o.SecretsFile != "" {
 		args = append(args, "-secrets-file", o.SecretsFile)
+	}
+	if o.ControlAddr != "" {
+		args = append(args, "-control-addr", o.ControlAddr)
 	}
 	cmd := exec.Command(o.Binary, args...)
 	cmd.Stdout, cmd.Stderr = o.Log, o.Log

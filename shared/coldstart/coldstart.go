@@ -83,6 +83,8 @@ type Stores struct {
 	Offsets *state.OffsetStore
 	Leases  *state.LeaseStore
 	Status  *state.StatusStore
+	// Target holds the control plane's pause/stop flag (status table).
+	Target *state.TargetStore
 }
 
 // Load reads the connector config from getenv (SLKC_CONNECTOR_CONFIG, the
@@ -198,6 +200,7 @@ func (in *Init) Build(ctx context.Context) error {
 		Offsets: state.NewOffsetStore(ddb, tables.Offsets),
 		Leases:  state.NewLeaseStore(ddb, tables.Leases),
 		Status:  state.NewStatusStore(ddb, tables.Status),
+		Target:  state.NewTargetStore(ddb, tables.Status),
 	}
 	return nil
 }

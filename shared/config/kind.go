@@ -71,3 +71,7 @@ func ConnectorKind(class string) (Kind, string, error) {
 	}
 	return c.kind, c.canonical, nil
 }
+
+// ConnectorClasses returns every accepted connector.class value (canonical
+// classes and aliases), sorted.
+func ConnectorClasses() []string { return slices.Sorted(maps.Keys(classes)) }

@@ -120,6 +120,9 @@ type Task struct {
 	Leases      LeaseStore
 	// Status may be nil to skip status writes.
 	Status StatusStore
+	// Target, when set, is read after the lease is taken: a PAUSED or
+	// STOPPED connector skips its run (see pausedByTarget).
+	Target TargetStates
 	// WorkerID names where the task runs (e.g. the function name); shown
 	// as worker_id in the status.
 	WorkerID string
@@ -283,6 +286,11 @@ func (t *Task) Run(ctx context.Context, requestID string) (Result, error) {
 		}
 	}()
 
+	if skip, err := t.pausedByTarget(ctx, log); skip || err != nil {
+		res.Skipped = skip
+		t.emitMetrics(log, start, res, err)
+		return res, err
+	}
 	runErr := t.run(ctx, log, lease, &res)
 	if errors.Is(runErr, state.ErrLeaseLost) {
 		res.Superseded = true

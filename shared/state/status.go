@@ -168,6 +168,9 @@ func RenderConnectStatus(connector string, items []Status) ConnectStatusBody {
 	var conn *Status
 	var tasks []Status
 	for i := range items {
+		if items[i].Task == TargetStateTask {
+			continue // the control plane's target state, not a task
+		}
 		if items[i].Task == ConnectorTask {
 			conn = &items[i]
 			continue

@@ -12,6 +12,11 @@
 // Secrets Manager and gives every function AWS_ENDPOINT_URL_SECRETS_MANAGER,
 // so ${secretsmanager:NAME:KEY} in a connector config resolves as on AWS.
 //
+// run also serves the Kafka Connect REST API (shared/connectapi) on
+// -control-addr, 127.0.0.1:8083 by default and loopback only: status,
+// pause/resume/stop (a sink's bridge leaves its consumer group while paused
+// or stopped, a source's runs skip), restart and KIP-875 offsets.
+//
 // SIGINT or SIGTERM stops everything gracefully: bridges finish or abandon
 // their batch without committing it, then the functions get SIGTERM.
 package main
@@ -36,7 +41,7 @@ func main() {
 }
 
 const usage = `usage:
-  slkc-local run    [-pipeline DIR] [-build DIR] [-env-file FILE] [-secrets-file FILE] [-addr HOST:PORT] [-invoke-endpoint URL]
+  slkc-local run    [-pipeline DIR] [-build DIR] [-env-file FILE] [-secrets-file FILE] [-addr HOST:PORT] [-invoke-endpoint URL] [-control-addr 127.0.0.1:8083]
   slkc-local invoke -function NAME [-event FILE] [-endpoint URL] [-secrets-file FILE]
 run "slkc-local <command> -h" for the flags of a command.
 `

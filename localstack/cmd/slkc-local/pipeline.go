@@ -121,8 +121,7 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 	secure := kind == config.Sink && !strings.EqualFold(strings.TrimSpace(f.Config[config.KeySecurityProtocol]), "PLAINTEXT") &&
 		strings.TrimSpace(f.Config[config.KeySecurityProtocol]) != ""
 	if secure {
-		for _, k := range []string{config.KeySecurityProtocol, config.KeySASLMechanism, config.KeySASLUsername, config.KeySASLPassword,
-			config.KeySSLCALocation, config.KeySSLCertLocation, config.KeySSLKeyLocation} {
+		for _, k := range kafka.ClientKeys {
 			if v, ok := f.Config[k]; ok {
 				needed[k] = v
 			}
@@ -220,17 +219,7 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 		}
 		var kafkaOpts []kgo.Opt
 		if secure {
-			kc := kafka.Config{
-				Bootstrap:        config.SplitList(resolved[config.KeyBootstrapServers]),
-				SecurityProtocol: strings.ToUpper(strings.TrimSpace(resolved[config.KeySecurityProtocol])),
-				SASLMechanism:    resolved[config.KeySASLMechanism],
-				Username:         resolved[config.KeySASLUsername],
-				Password:         resolved[config.KeySASLPassword],
-				CALocation:       resolved[config.KeySSLCALocation],
-				CertLocation:     resolved[config.KeySSLCertLocation],
-				KeyLocation:      resolved[config.KeySSLKeyLocation],
-			}
-			if kafkaOpts, err = kc.Opts(ctx); err != nil {
+			if kafkaOpts, err = kafka.ConfigFromProps(resolved).Opts(ctx); err != nil {
 				return plan{}, err
 			}
 		}

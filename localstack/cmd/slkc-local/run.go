@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,7 +55,16 @@ type runConfig struct {
 	Template      string
 	FunctionNames map[string]string
 	StatusEvery   time.Duration
-	Output        io.Writer
+	// ControlAddr is where the Kafka Connect REST API is served (loopback
+	// only); empty: not served.
+	ControlAddr string
+	// controlDefault is true when -control-addr was not given: then a
+	// control plane that cannot start (address in use, DynamoDB
+	// unreachable) only costs a warning.
+	controlDefault bool
+	// controlReady, when set, receives the control API's URL (tests).
+	controlReady func(url string, gates []*bridge.Gate)
+	Output       io.Writer
 	// ready, when set, receives the Invoke API endpoint and the bridges once
 	// everything runs (tests).
 	ready func(endpoint string, bridges []*bridge.Bridge)
@@ -75,12 +85,19 @@ func parseRun(args []string, stderr io.Writer) (runConfig, error) {
 	fs.Var(nameFlag(rc.FunctionNames), "function-name", "with -invoke-endpoint: CONNECTOR=FUNCTION, the endpoint's name of a connector's function (repeatable)")
 	fs.StringVar(&rc.Region, "region", defaultRegion(), "AWS region of the functions")
 	fs.IntVar(&rc.SinkConcurrency, "sink-concurrency", 10, "processes per sink function when aws.lambda.reserved.concurrency is unset")
+	fs.StringVar(&rc.ControlAddr, "control-addr", DefaultControlAddr, "serve the Kafka Connect REST API (status, pause/resume/stop, restart, offsets) here, loopback only; empty: do not serve it")
 	fs.DurationVar(&rc.StatusEvery, "status-every", 10*time.Second, "how often to log progress (0: never)")
 	fs.StringVar(&rc.OnFailureDir, "on-failure-dir", filepath.Join("build", "on-failure"), "folder of <connector>.jsonl: the on-failure destination of sinks with errors.tolerance=all and a retry limit or record age (SQS on AWS)")
 	fs.StringVar(&secretsFile, "secrets-file", "", "JSON file {\"name\": value} served as a local Secrets Manager (GetSecretValue) to the functions, for ${secretsmanager:...} references")
 	if err := fs.Parse(args); err != nil {
 		return rc, err
 	}
+	rc.controlDefault = true
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "control-addr" {
+			rc.controlDefault = false
+		}
+	})
 	env, err := readEnvFile(envFile)
 	if err != nil {
 		return rc, err
@@ -141,13 +158,42 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 		}
 	}
 
+	invoker := &scheduler.LambdaInvoker{Client: client}
+	var ctl *control
+	if rc.ControlAddr != "" {
+		ctl, err = newControl(ctx, rc, plans, invoker, logger)
+		switch {
+		case err != nil && rc.controlDefault:
+			// Not asked for explicitly: the pipeline still runs.
+			msg := "Kafka Connect REST API not served; set -control-addr to require it"
+			if errors.Is(err, syscall.EADDRINUSE) {
+				msg = "Kafka Connect REST API not served: its default address is in use (another slkc-local?); set -control-addr"
+			}
+			logger.Warn(msg, "addr", rc.ControlAddr, "err", err.Error())
+		case err != nil:
+			return err
+		default:
+			defer ctl.close()
+		}
+	}
 	var rules []scheduler.Rule
 	var bridges []*bridge.Bridge
+	var gates []*bridge.Gate
 	for _, p := range plans {
 		switch p.Kind {
 		case config.Source:
 			rules = append(rules, scheduler.Rule{Name: "slkc-" + p.Spec.Name + "-schedule", Function: p.Spec.Name, Interval: p.PollInterval})
 		case config.Sink:
+			if ctl != nil {
+				// Pause and stop disable the mapping, as on AWS.
+				g, err := bridge.NewGate(p.Mapping, bridge.LambdaInvoker{Client: client}, logger, ctl.targetEnabled(p.Connector))
+				if err != nil {
+					return err
+				}
+				gates = append(gates, g)
+				bridges = append(bridges, g.Current())
+				continue
+			}
 			b, err := bridge.New(p.Mapping, bridge.LambdaInvoker{Client: client}, logger)
 			if err != nil {
 				return err
@@ -159,7 +205,7 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, len(bridges)+1)
-	sched := scheduler.New(&scheduler.LambdaInvoker{Client: client}, rules...)
+	sched := scheduler.New(invoker, rules...)
 	sched.Region, sched.Logger = rc.Region, logger
 	if len(rules) > 0 {
 		wg.Add(1)
@@ -170,16 +216,32 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 			}
 		}()
 	}
-	for _, b := range bridges {
+	runners := make([]interface{ Run(context.Context) error }, 0, len(bridges))
+	if gates != nil {
+		for _, g := range gates {
+			runners = append(runners, g)
+		}
+	} else {
+		for _, b := range bridges {
+			runners = append(runners, b)
+		}
+	}
+	for _, r := range runners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := b.Run(ctx); err != nil {
+			if err := r.Run(ctx); err != nil {
 				errc <- err
 			}
 		}()
 	}
 	logger.Info("pipeline running", "endpoint", endpoint, "sources", len(rules), "sinks", len(bridges))
+	if ctl != nil {
+		ctl.start(logger)
+		if rc.controlReady != nil {
+			rc.controlReady(ctl.URL(), gates)
+		}
+	}
 	if rc.ready != nil {
 		rc.ready(endpoint, bridges)
 	}
@@ -199,14 +261,29 @@ loop:
 			runErr = err
 			break loop
 		case <-tick:
-			logStatus(logger, runner, sched, bridges)
+			logStatus(logger, runner, sched, current(bridges, gates))
 		}
 	}
 	cancel()
 	wg.Wait()
-	logStatus(logger, runner, sched, bridges)
+	logStatus(logger, runner, sched, current(bridges, gates))
 	logger.Info("pipeline stopped")
 	return runErr
+}
+
+// current returns the running bridges: the gates' current ones (none for a
+// disabled mapping), else the plain bridges.
+func current(bridges []*bridge.Bridge, gates []*bridge.Gate) []*bridge.Bridge {
+	if gates == nil {
+		return bridges
+	}
+	var out []*bridge.Bridge
+	for _, g := range gates {
+		if b := g.Current(); b != nil {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // logStatus writes one progress line per function and bridge.

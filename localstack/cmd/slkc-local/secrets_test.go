@@ -105,7 +105,7 @@ func TestRunServesSecretsToFunctions(t *testing.T) {
 	if err := os.WriteFile(secretsFile, []byte(`{"slkc/demo/mysql":{"username":"slkc","password":"slkc"}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := parseRun([]string{"-pipeline", dir, "-build", build, "-addr", "127.0.0.1:0", "-secrets-file", secretsFile, "-status-every", "0"}, io.Discard)
+	rc, err := parseRun([]string{"-pipeline", dir, "-build", build, "-addr", "127.0.0.1:0", "-secrets-file", secretsFile, "-status-every", "0", "-control-addr", ""}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

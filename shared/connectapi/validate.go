@@ -1,0 +1,230 @@
+package connectapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/serverless-kafka-connect/slkc/connectors/dynamodb"
+	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
+)
+
+// PluginInfo is one entry of GET /connector-plugins.
+type PluginInfo struct {
+	Class   string `json:"class"`
+	Type    string `json:"type"`
+	Version string `json:"version"`
+}
+
+func (s *Server) plugins(w http.ResponseWriter, r *http.Request) error {
+	out := []PluginInfo{}
+	for _, c := range config.ConnectorClasses() {
+		kind, _, err := config.ConnectorKind(c)
+		if err != nil {
+			return err
+		}
+		out = append(out, PluginInfo{Class: c, Type: kind.String(), Version: Version})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// ConfigInfos is Connect's validate response.
+type ConfigInfos struct {
+	Name       string       `json:"name"`
+	ErrorCount int          `json:"error_count"`
+	Groups     []string     `json:"groups"`
+	Configs    []ConfigInfo `json:"configs"`
+}
+
+// ConfigInfo is one key of ConfigInfos.
+type ConfigInfo struct {
+	Definition ConfigKeyInfo   `json:"definition"`
+	Value      ConfigValueInfo `json:"value"`
+}
+
+// ConfigKeyInfo is a key's definition.
+type ConfigKeyInfo struct {
+	Name          string   `json:"name"`
+	Type          string   `json:"type"`
+	Required      bool     `json:"required"`
+	DefaultValue  *string  `json:"default_value"`
+	Importance    string   `json:"importance"`
+	Documentation string   `json:"documentation"`
+	Group         string   `json:"group"`
+	OrderInGroup  int      `json:"order"`
+	Width         string   `json:"width"`
+	DisplayName   string   `json:"display_name"`
+	Dependents    []string `json:"dependents"`
+}
+
+// ConfigValueInfo is a key's value and its errors.
+type ConfigValueInfo struct {
+	Name              string   `json:"name"`
+	Value             *string  `json:"value"`
+	RecommendedValues []string `json:"recommended_values"`
+	Errors            []string `json:"errors"`
+	Visible           bool     `json:"visible"`
+}
+
+// pluginClass resolves {plugin}: a full class name or alias, or its simple
+// name (with or without the "Connector" suffix), as Connect accepts.
+func pluginClass(plugin string) (string, bool) {
+	if _, _, err := config.ConnectorKind(plugin); err == nil {
+		return plugin, true
+	}
+	for _, c := range config.ConnectorClasses() {
+		simple := c[strings.LastIndex(c, ".")+1:]
+		if simple == plugin || strings.TrimSuffix(simple, "Connector") == plugin {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// connectorDef is the full key set of a canonical class: the framework's
+// and the connector's own, with the same checks the functions run at init.
+func connectorDef(class string) *config.Def {
+	switch class {
+	case config.MySQLSourceClass:
+		return mysql.SourceConfigDef()
+	case config.MySQLSinkClass:
+		return mysql.SinkConfigDef()
+	case config.DynamoDBSinkClass:
+		return dynamodb.ConfigDef()
+	}
+	return nil
+}
+
+// validate is PUT /connector-plugins/{plugin}/config/validate: the body is
+// the config map; the answer lists every key with its errors, checked by
+// the same definitions the functions parse at cold start.
+func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
+	plugin := r.PathValue("plugin")
+	class, ok := pluginClass(plugin)
+	if !ok {
+		return Errorf(http.StatusBadRequest, "Failed to find any class that implements Connector and which name matches %s, available connectors are: %s",
+			plugin, strings.Join(config.ConnectorClasses(), ", "))
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(raw) > maxBody {
+		return Errorf(http.StatusBadRequest, "request body unreadable or larger than %d bytes", maxBody)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(raw, &body); err != nil || body == nil {
+		return Errorf(http.StatusBadRequest, "request body: want a JSON object of config keys: %v", err)
+	}
+	props := make(map[string]string, len(body))
+	for k, v := range body {
+		switch t := v.(type) {
+		case string:
+			props[k] = t
+		case float64:
+			props[k] = strconv.FormatFloat(t, 'f', -1, 64)
+		case bool:
+			props[k] = strconv.FormatBool(t)
+		default:
+			return Errorf(http.StatusBadRequest, "config key %q: want a string, number or boolean value", k)
+		}
+	}
+	_, canon, _ := config.ConnectorKind(class)
+	c, ok := props[config.KeyConnectorClass]
+	if !ok {
+		props[config.KeyConnectorClass] = class
+	} else if _, bodyCanon, err := config.ConnectorKind(c); err == nil && bodyCanon != canon {
+		return Errorf(http.StatusBadRequest, "Included connector type %s does not match request type %s", c, plugin)
+	}
+	// An unknown connector.class in the body is reported on that key in the
+	// validate response (as Connect does since KAFKA-13756).
+	writeJSON(w, http.StatusOK, validateProps(class, canon, props))
+	return nil
+}
+
+// validateProps runs the connector's parse and renders every problem on
+// its key; problems without a key go on connector.class.
+func validateProps(name, canon string, props map[string]string) ConfigInfos {
+	kind, _, _ := config.ConnectorKind(canon)
+	def := config.FrameworkDef(kind).Merge(connectorDef(canon))
+	errs := map[string][]string{}
+	count := 0
+	if _, _, err := config.ParseConnector(props, connectorDef(canon)); err != nil {
+		for _, e := range flatten(err) {
+			key := config.KeyConnectorClass
+			var ke *config.KeyError
+			if errors.As(e, &ke) && ke.Key != "" {
+				key = ke.Key
+			}
+			errs[key] = append(errs[key], e.Error())
+			count++
+		}
+	}
+	out := ConfigInfos{Name: name, ErrorCount: count, Groups: []string{}, Configs: []ConfigInfo{}}
+	seen := map[string]bool{}
+	for _, k := range def.Keys() {
+		seen[k.Name] = true
+		if k.Group != "" && !slices.Contains(out.Groups, k.Group) {
+			out.Groups = append(out.Groups, k.Group)
+		}
+		out.Configs = append(out.Configs, configInfo(k, props, errs[k.Name]))
+	}
+	// Keys that are not defined (unknown, or under an allowed prefix) are
+	// shown when they carry an error, so none is lost.
+	for _, name := range slices.Sorted(func(yield func(string) bool) {
+		for k := range errs {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		if !seen[name] {
+			out.Configs = append(out.Configs, configInfo(config.Key{Name: name, Type: config.String}, props, errs[name]))
+		}
+	}
+	return out
+}
+
+func configInfo(k config.Key, props map[string]string, errs []string) ConfigInfo {
+	var val *string
+	if v, ok := props[k.Name]; ok {
+		if k.Type == config.Password {
+			v = "[hidden]"
+		}
+		val = &v
+	} else if k.Default != nil {
+		d := *k.Default
+		val = &d
+	}
+	importance := "MEDIUM"
+	if k.Required {
+		importance = "HIGH"
+	}
+	if errs == nil {
+		errs = []string{}
+	}
+	return ConfigInfo{
+		Definition: ConfigKeyInfo{
+			Name: k.Name, Type: k.Type.String(), Required: k.Required && k.Default == nil, DefaultValue: k.Default,
+			Importance: importance, Documentation: k.Doc, Group: k.Group, OrderInGroup: -1, Width: "NONE",
+			DisplayName: k.Name, Dependents: []string{},
+		},
+		Value: ConfigValueInfo{Name: k.Name, Value: val, RecommendedValues: []string{}, Errors: errs, Visible: true},
+	}
+}
+
+// flatten unwraps errors.Join trees into their leaves.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{fmt.Errorf("%w", err)}
+}
