@@ -55,7 +55,9 @@ type ControlAPI struct {
 var controlActions = map[string][]string{
 	"status":  {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
 	"offsets": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
-	"leases":  {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+	// ConditionCheckItem: an offsets change is one TransactWriteItems whose
+	// ConditionCheck names the control plane's lease (state.OffsetStore.Commit).
+	"leases": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"},
 }
 
 // NewControlAPI creates the function, its function URL and its grants.
