@@ -144,7 +144,7 @@ func newSinkTaskOpts(t *testing.T, env *testenv.Env, table, tolerance string, o 
 	task := &sinktask.Task{Name: "rel-sink", Destination: dest, KeyConverter: keyConv, ValueConverter: valConv,
 		KeyConverterClass: convert.JSONConverterClass, ValueConverterClass: convert.JSONConverterClass,
 		ConnectorClass: "io.slkc.connect.mysql.MySqlSinkConnector",
-		Tolerance:      tolerance, DLQ: o.dlq, ReportBatchItemFailures: o.rbif, Logger: quietLogger()}
+		Tolerance:      tolerance, DLQ: o.dlq, ReportBatchItemFailures: o.rbif, Logger: taskLogger(t)}
 	if err := task.Validate(); err != nil {
 		t.Fatal(err)
 	}
