@@ -27,9 +27,9 @@ type item struct {
 	// js is kr as JSON, encoded when the record is polled (concurrently
 	// with the invoke in flight) so that building an event after an invoke
 	// only concatenates: the next event is ready as soon as the partition
-	// is. What it adds to the bridge's memory is bounded like the records:
-	// at most the poll buffer (bufferLimits: 2 × MaxPayloadBytes per
-	// concurrent slot) plus one event (≤ MaxPayloadBytes) per slot in flight.
+	// is. It adds about the JSON size of the buffered records to the
+	// bridge's memory, which poll limits by that same size (bufferLimits)
+	// up to one poll's overshoot, plus the records of the batches in flight.
 	js   []byte
 	size int
 }
