@@ -35,8 +35,8 @@ func (e *KafkaEvent) validate(content bool) error {
 			if r.Topic == "" || r.Partition < 0 || r.Offset < 0 {
 				errs = append(errs, fmt.Errorf("events: records[%q][%d]: topic %q partition %d offset %d: want a topic name and non-negative partition and offset", key, i, truncate(r.Topic, 80), r.Partition, r.Offset))
 			}
-			if tp := TopicPartition(r.Topic, r.Partition); tp != key {
-				errs = append(errs, fmt.Errorf("events: records[%q][%d]: topic %q partition %d belongs in group %q", key, i, r.Topic, r.Partition, tp))
+			if !isGroupKey(key, r.Topic, r.Partition) {
+				errs = append(errs, fmt.Errorf("events: records[%q][%d]: topic %q partition %d belongs in group %q", key, i, r.Topic, r.Partition, TopicPartition(r.Topic, r.Partition)))
 			}
 			if i > 0 && r.Offset <= recs[i-1].Offset {
 				errs = append(errs, fmt.Errorf("events: records[%q][%d]: offset %d does not ascend (previous %d)", key, i, r.Offset, recs[i-1].Offset))

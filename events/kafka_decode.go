@@ -3,6 +3,7 @@ package events
 import (
 	"encoding/json"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // UnmarshalJSON decodes a Kafka event. A hand-written scanner reads the
@@ -62,6 +63,11 @@ type eventParser struct {
 	i int
 	// strs hands out the *string of keys and values in blocks.
 	strs []string
+	// text holds the bytes of every key and value string: one allocation
+	// per event, sized at first use to the rest of the input, which bounds
+	// the text still to come, so it never grows and the strings carved
+	// from it are never written again.
+	text []byte
 	// last topic seen, reused so a group's records share one string.
 	topic string
 }
@@ -129,8 +135,26 @@ func (p *eventParser) strPtr() (*string, bool) {
 	if len(p.strs) == cap(p.strs) {
 		p.strs = make([]string, 0, 256)
 	}
-	p.strs = append(p.strs, string(b))
+	p.strs = append(p.strs, p.carve(b))
 	return &p.strs[len(p.strs)-1], true
+}
+
+// carve returns b, which lies in p.d before p.i, as a string copied into
+// p.text.
+func (p *eventParser) carve(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if p.text == nil {
+		// Every string still to come lies in p.d[p.i-len(b)-1:].
+		p.text = make([]byte, 0, len(p.d)-p.i+len(b)+1)
+	}
+	if cap(p.text)-len(p.text) < len(b) {
+		return string(b) // unreachable while the bound above holds
+	}
+	start := len(p.text)
+	p.text = append(p.text, b...)
+	return unsafe.String(&p.text[start], len(b))
 }
 
 // null consumes a null literal if one is next.

@@ -217,3 +217,46 @@ func TestBase64HelpersDoNotAllocate(t *testing.T) {
 		t.Errorf("AppendKey of an absent key = %q, %v, %v; want x unchanged, false", got, ok, err)
 	}
 }
+
+// TestFastDecodeDoesNotAliasInput checks that the strings of a decoded
+// event are copies: the event outlives nothing, but the Lambda runtime may
+// reuse the payload buffer for the next invoke.
+func TestFastDecodeDoesNotAliasInput(t *testing.T) {
+	in := []byte(`{"eventSource":"aws:kafka","records":{"t-0":[{"topic":"t","partition":0,"offset":1,"timestamp":5,"timestampType":"CREATE_TIME","key":"a2V5","value":"dmFsdWU="},{"topic":"t","partition":0,"offset":2,"key":"","value":"eA=="}]}}`)
+	ev, err := DecodeKafkaEvent(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%+v", ev.Records["t-0"][0]) + *ev.Records["t-0"][0].Key + *ev.Records["t-0"][1].Value
+	for i := range in {
+		in[i] = 'z'
+	}
+	if got := fmt.Sprintf("%+v", ev.Records["t-0"][0]) + *ev.Records["t-0"][0].Key + *ev.Records["t-0"][1].Value; got != want {
+		t.Errorf("event changed with its input:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestIsGroupKey(t *testing.T) {
+	tests := []struct {
+		name, key, topic string
+		partition        int32
+	}{
+		{"plain", "orders-0", "orders", 0},
+		{"dashes in topic", "a-b-12", "a-b", 12},
+		{"other partition", "orders-1", "orders", 0},
+		{"other topic", "order-0", "orders", 0},
+		{"longer number", "orders-10", "orders", 1},
+		{"negative partition", "orders--1", "orders", -1},
+		{"no dash", "orders0", "orders", 0},
+		{"empty", "", "", 0},
+		{"max partition", "t-2147483647", "t", 1<<31 - 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := TopicPartition(tt.topic, tt.partition) == tt.key
+			if got := isGroupKey(tt.key, tt.topic, tt.partition); got != want {
+				t.Errorf("isGroupKey(%q, %q, %d) = %v, want %v", tt.key, tt.topic, tt.partition, got, want)
+			}
+		})
+	}
+}

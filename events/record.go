@@ -30,6 +30,15 @@ func TopicPartition(topic string, partition int32) string {
 	return topic + "-" + strconv.FormatInt(int64(partition), 10)
 }
 
+// isGroupKey reports whether key is TopicPartition(topic, partition),
+// without building that string.
+func isGroupKey(key, topic string, partition int32) bool {
+	var buf [12]byte
+	num := strconv.AppendInt(buf[:0], int64(partition), 10)
+	n := len(topic)
+	return len(key) == n+1+len(num) && key[:n] == topic && key[n] == '-' && key[n+1:] == string(num)
+}
+
 // SplitTopicPartition parses a key made by TopicPartition. ok is false when
 // the key has no dash or the text after the last dash is not a partition
 // number.

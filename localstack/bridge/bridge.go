@@ -22,8 +22,15 @@ import (
 
 // item is one fetched record with its event form and JSON size.
 type item struct {
-	rec  *kgo.Record
-	kr   events.KafkaRecord
+	rec *kgo.Record
+	kr  events.KafkaRecord
+	// js is kr as JSON, encoded when the record is polled (concurrently
+	// with the invoke in flight) so that building an event after an invoke
+	// only concatenates: the next event is ready as soon as the partition
+	// is. It adds about the JSON size of the buffered records to the
+	// bridge's memory, which poll limits by that same size (bufferLimits)
+	// up to one poll's overshoot, plus the records of the batches in flight.
+	js   []byte
 	size int
 }
 
@@ -502,23 +509,62 @@ func (b *Bridge) newItem(r *kgo.Record) item {
 	}
 	kr := events.NewKafkaRecord(r.Topic, r.Partition, r.Offset, r.Timestamp, tsType, r.Key, r.Value, hs)
 	js, _ := json.Marshal(kr)
-	return item{rec: r, kr: kr, size: len(js) + 1 + len(r.Topic) + 16}
+	return item{rec: r, kr: kr, js: js, size: len(js) + 1 + len(r.Topic) + 16}
 }
 
-// buildEvent groups items into the Kafka event.
+// buildEvent groups items into the Kafka event and returns it with its
+// JSON, the bytes json.Marshal of the event gives, assembled from the
+// records' JSON encoded at poll time.
 func (b *Bridge) buildEvent(items []item) ([]byte, *events.KafkaEvent, error) {
 	ev := &events.KafkaEvent{EventSource: b.m.EventSource, BootstrapServers: b.m.Bootstrap, Records: map[string][]events.KafkaRecord{}}
 	if b.m.EventSource == SourceMSK {
 		ev.EventSourceARN = b.m.EventSourceARN
 	}
-	for _, it := range items {
-		ev.Add(it.kr)
-	}
-	js, err := json.Marshal(ev)
+	// The envelope with no records ends in `"records":{}}`; the groups go
+	// between those braces, keys sorted as encoding/json sorts map keys.
+	head, err := json.Marshal(ev)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bridge: encode kafka event: %w", err)
 	}
-	return js, ev, nil
+	groups := map[string][][]byte{}
+	size := len(head)
+	for _, it := range items {
+		if it.js == nil {
+			if it.js, err = json.Marshal(it.kr); err != nil {
+				return nil, nil, fmt.Errorf("bridge: encode kafka record %s: %w", it.kr.Where(), err)
+			}
+		}
+		ev.Add(it.kr)
+		k := events.TopicPartition(it.kr.Topic, it.kr.Partition)
+		groups[k] = append(groups[k], it.js)
+		size += len(it.js) + 1
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+		size += len(k) + 8
+	}
+	sort.Strings(keys)
+	out := make([]byte, 0, size)
+	out = append(out, head[:len(head)-2]...)
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		kjs, err := json.Marshal(k)
+		if err != nil {
+			return nil, nil, fmt.Errorf("bridge: encode kafka event: %w", err)
+		}
+		out = append(append(out, kjs...), ':', '[')
+		for j, js := range groups[k] {
+			if j > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, js...)
+		}
+		out = append(out, ']')
+	}
+	return append(out, '}', '}'), ev, nil
 }
 
 // tracker knows which records of a top-level batch are resolved, to commit

@@ -23,7 +23,8 @@ type jsonConverter struct {
 	lastEnc  atomic.Pointer[encEntry]
 	// Parsed schemas per schema JSON text (sink side).
 	decMu     sync.RWMutex
-	decCache  map[string]*connect.Schema
+	decCache  map[string]*decEntry
+	lastDec   atomic.Pointer[decEntry]
 	cacheSize int
 
 	bufs sync.Pool
@@ -75,7 +76,7 @@ func newJSON(props map[string]string, isKey bool) (*jsonConverter, error) {
 		c.cacheSize = n
 	}
 	c.encCache = make(map[*connect.Schema][]byte)
-	c.decCache = make(map[string]*connect.Schema)
+	c.decCache = make(map[string]*decEntry)
 	c.bufs.New = func() any { return &scratch{buf: make([]byte, 0, 1024)} }
 	return c, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )
@@ -21,6 +22,12 @@ import (
 type typedDecoder struct {
 	c *jsonConverter
 	d []byte
+	// text holds the bytes of the payload's unescaped strings: one
+	// allocation per payload instead of one per string, sized at first use
+	// to the rest of the payload, which bounds the strings still to come,
+	// so it never grows and the strings carved from it are never written
+	// again.
+	text []byte
 }
 
 func (t *typedDecoder) decode(s *connect.Schema) (any, error) {
@@ -72,7 +79,7 @@ func (t *typedDecoder) str(i int) (string, int, error) {
 	}
 	raw := t.d[i+1 : end-1]
 	if !esc && utf8.Valid(raw) {
-		return string(raw), end, nil
+		return t.carve(raw, i), end, nil
 	}
 	var s string
 	if err := json.Unmarshal(t.d[i:end], &s); err != nil {
@@ -81,17 +88,36 @@ func (t *typedDecoder) str(i int) (string, int, error) {
 	return s, end, nil
 }
 
-// number returns the span of the JSON number at d[i], or ok=false.
-func (t *typedDecoder) number(i int) (string, int, bool) {
+// carve returns raw, which starts in d at or after i, as a string copied
+// into t.text.
+func (t *typedDecoder) carve(raw []byte, i int) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	if t.text == nil {
+		t.text = make([]byte, 0, len(t.d)-i)
+	}
+	if cap(t.text)-len(t.text) < len(raw) {
+		return string(raw) // unreachable while the bound above holds
+	}
+	start := len(t.text)
+	t.text = append(t.text, raw...)
+	return unsafe.String(&t.text[start], len(raw))
+}
+
+// number returns the span of the JSON number at d[i], or ok=false. The
+// span aliases the payload: callers parse it with a string conversion that
+// does not escape, so a number costs no allocation.
+func (t *typedDecoder) number(i int) ([]byte, int, bool) {
 	c := t.d[i]
 	if c != '-' && (c < '0' || c > '9') {
-		return "", 0, false
+		return nil, 0, false
 	}
 	end, err := skipValue(t.d, i, 0)
 	if err != nil {
-		return "", 0, false
+		return nil, 0, false
 	}
-	return string(t.d[i:end]), end, true
+	return t.d[i:end], end, true
 }
 
 func (t *typedDecoder) integer(s *connect.Schema, i int, lo, hi int64) (int64, int, error) {
@@ -99,7 +125,7 @@ func (t *typedDecoder) integer(s *connect.Schema, i int, lo, hi int64) (int64, i
 	if !ok {
 		return 0, 0, t.mismatch(s, i)
 	}
-	n, err := strconv.ParseInt(num, 10, 64)
+	n, err := strconv.ParseInt(string(num), 10, 64)
 	if err != nil || n < lo || n > hi {
 		want := string(s.Type)
 		if s.Name != "" {
@@ -133,7 +159,7 @@ func (t *typedDecoder) value(s *connect.Schema, i int, depth int) (any, int, err
 			return nil, 0, &FieldError{Err: err}
 		}
 		if num, end, ok := t.number(i); ok {
-			d, err := parseJSONDecimal(num)
+			d, err := parseJSONDecimal(string(num))
 			if err != nil {
 				return nil, 0, &FieldError{Err: err}
 			}
@@ -212,7 +238,7 @@ func (t *typedDecoder) value(s *connect.Schema, i int, depth int) (any, int, err
 		)
 		if num, e, ok := t.number(i); ok {
 			var err error
-			if f, err = strconv.ParseFloat(num, bits); err != nil {
+			if f, err = strconv.ParseFloat(string(num), bits); err != nil {
 				return nil, 0, &FieldError{Err: fmt.Errorf("number %s is out of range for %s", num, s.Type)}
 			}
 			end = e

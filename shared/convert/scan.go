@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 )
@@ -128,12 +129,23 @@ func skipValue(d []byte, i int, depth int) (int, error) {
 // object without decoding them. ok is false when data is valid-looking JSON
 // but not exactly such an envelope; err reports broken syntax.
 func splitEnvelope(d []byte) (schema, payload []byte, ok bool, err error) {
+	schema, payload, _, ok, err = splitEnvelopeKnown(d, nil)
+	return schema, payload, ok, err
+}
+
+// splitEnvelopeKnown is splitEnvelope that skips a schema equal to known
+// with one comparison instead of scanning it; known must be nil or a
+// complete JSON object as skipValue spans it (an object ends at its
+// matching brace, so when d holds known's bytes at the schema's position
+// skipValue would stop exactly after them). hit reports that the schema
+// returned is known.
+func splitEnvelopeKnown(d, known []byte) (schema, payload []byte, hit, ok bool, err error) {
 	i := skipSpace(d, 0)
 	if i >= len(d) || d[i] != '{' {
 		if _, err := skipValue(d, i, 0); err != nil {
-			return nil, nil, false, err
+			return nil, nil, false, false, err
 		}
-		return nil, nil, false, nil
+		return nil, nil, false, false, nil
 	}
 	i = skipSpace(d, i+1)
 	members := 0
@@ -143,34 +155,40 @@ func splitEnvelope(d []byte) (schema, payload []byte, ok bool, err error) {
 		for {
 			i = skipSpace(d, i)
 			if i >= len(d) || d[i] != '"' {
-				return nil, nil, false, errSyntax
+				return nil, nil, false, false, errSyntax
 			}
 			start := i
 			end, esc, err := skipString(d, i)
 			if err != nil {
-				return nil, nil, false, err
+				return nil, nil, false, false, err
 			}
-			key := string(d[start+1 : end-1])
+			key := d[start+1 : end-1]
 			if esc {
-				if json.Unmarshal(d[start:end], &key) != nil {
-					return nil, nil, false, errSyntax
+				var k string
+				if json.Unmarshal(d[start:end], &k) != nil {
+					return nil, nil, false, false, errSyntax
 				}
+				key = []byte(k)
 			}
 			i = skipSpace(d, end)
 			if i >= len(d) || d[i] != ':' {
-				return nil, nil, false, errSyntax
+				return nil, nil, false, false, errSyntax
 			}
 			vs := skipSpace(d, i+1)
-			ve, err := skipValue(d, vs, 0)
-			if err != nil {
-				return nil, nil, false, err
+			isSchema := string(key) == "schema"
+			var ve int
+			matched := isSchema && known != nil && bytes.HasPrefix(d[vs:], known)
+			if matched {
+				ve = vs + len(known)
+			} else if ve, err = skipValue(d, vs, 0); err != nil {
+				return nil, nil, false, false, err
 			}
-			switch key {
+			switch string(key) {
 			case "schema":
 				if schema == nil {
 					members++
 				}
-				schema = d[vs:ve]
+				schema, hit = d[vs:ve], matched
 			case "payload":
 				if payload == nil {
 					members++
@@ -188,14 +206,14 @@ func splitEnvelope(d []byte) (schema, payload []byte, ok bool, err error) {
 				i++
 				break
 			}
-			return nil, nil, false, errSyntax
+			return nil, nil, false, false, errSyntax
 		}
 	}
 	if skipSpace(d, i) != len(d) {
-		return nil, nil, false, errors.New("invalid JSON: data after the top-level value")
+		return nil, nil, false, false, errors.New("invalid JSON: data after the top-level value")
 	}
 	if members != 2 || schema == nil || payload == nil {
-		return nil, nil, false, nil
+		return nil, nil, false, false, nil
 	}
-	return schema, payload, true, nil
+	return schema, payload, hit, true, nil
 }

@@ -77,7 +77,11 @@ func (t *Task) Handle(ctx context.Context, ev events.KafkaEvent) (events.KafkaBa
 		t.log().ErrorContext(ctx, "malformed Kafka event", "connector", t.Name, "error", err)
 		return events.KafkaBatchResponse{}, err
 	}
-	r := &run{}
+	n := 0
+	for _, p := range parts {
+		n += len(p.raws)
+	}
+	r := &run{batch: make([]connect.Record, 0, n), owner: make([]*partState, 0, n), origin: make([]dlq.Raw, 0, n)}
 	for _, p := range parts {
 		ps := &partState{group: p}
 		r.parts = append(r.parts, ps)

@@ -1,0 +1,107 @@
+package bridge
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/serverless-kafka-connect/slkc/events"
+)
+
+// TestBuildEventMatchesMarshal checks that the event assembled from the
+// records' JSON encoded at poll time is byte for byte json.Marshal of the
+// event, and that the event keeps every record, in offset order per
+// partition, for both event sources.
+func TestBuildEventMatchesMarshal(t *testing.T) {
+	var recs []*kgo.Record
+	for i := range 40 {
+		r := &kgo.Record{Topic: []string{"orders", "a-b", "z<&>"}[i%3], Partition: int32(i % 11), Offset: int64(i),
+			Timestamp: time.UnixMilli(1700000000000 + int64(i)), Value: []byte(fmt.Sprintf(`{"id":%d,"s":"<é>"}`, i))}
+		switch i % 4 {
+		case 0:
+			r.Key = []byte(fmt.Sprint(i))
+			r.Headers = []kgo.RecordHeader{{Key: "h", Value: []byte{0, 0xff}}, {Key: "n"}, {Key: "h", Value: []byte("2")}}
+		case 1:
+			r.Value = nil // tombstone, no key
+		case 2:
+			r.Key, r.Value = []byte{}, []byte{}
+		}
+		recs = append(recs, r)
+	}
+	for _, src := range []string{SourceSelfManaged, SourceMSK} {
+		t.Run(src, func(t *testing.T) {
+			b := &Bridge{m: Mapping{EventSource: src, Bootstrap: "127.0.0.1:9092", EventSourceARN: "arn:aws:kafka:us-east-1:0:cluster/x/y"}}
+			for _, n := range []int{1, 2, 17, len(recs)} {
+				items := make([]item, n)
+				for i, r := range recs[:n] {
+					items[i] = b.newItem(r)
+				}
+				got, ev, err := b.buildEvent(items)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := json.Marshal(ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got) != string(want) {
+					t.Fatalf("%d records: assembled event differs from json.Marshal\ngot  %s\nwant %s", n, got, want)
+				}
+				total := 0
+				for k, rs := range ev.Records {
+					total += len(rs)
+					for i := 1; i < len(rs); i++ {
+						if rs[i].Offset <= rs[i-1].Offset {
+							t.Errorf("%s: offsets out of order: %d after %d", k, rs[i].Offset, rs[i-1].Offset)
+						}
+					}
+				}
+				if total != n {
+					t.Errorf("event holds %d records, want %d", total, n)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBuildEvent measures what the bridge does between an invoke's
+// return and the next invoke to build a 6 MB event of 1 KB records:
+// "assemble" is buildEvent (records encoded at poll time), "marshal" what
+// it did before: build the event, then json.Marshal all of it.
+func BenchmarkBuildEvent(b *testing.B) {
+	br := &Bridge{m: Mapping{EventSource: SourceSelfManaged, Bootstrap: "127.0.0.1:9092"}}
+	var items []item
+	size := eventOverhead
+	for i := 0; ; i++ {
+		it := br.newItem(&kgo.Record{Topic: "orders", Partition: int32(i % 4), Offset: int64(i / 4),
+			Timestamp: time.UnixMilli(1700000000000), Key: []byte(fmt.Sprint(i)), Value: make([]byte, 1024)})
+		if size+it.size > MaxPayloadBytes {
+			break
+		}
+		size += it.size
+		items = append(items, it)
+	}
+	b.Run("assemble", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := br.buildEvent(items); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("marshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ev := &events.KafkaEvent{EventSource: br.m.EventSource, BootstrapServers: br.m.Bootstrap, Records: map[string][]events.KafkaRecord{}}
+			for _, it := range items {
+				ev.Add(it.kr)
+			}
+			if _, err := json.Marshal(ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
