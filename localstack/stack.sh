@@ -300,6 +300,11 @@ registry_healthy() {
 
 cmd_registry_up() {
   mkdir -p "$LOG_DIR" "$PID_DIR"
+  # Test packages run in parallel and each may call registry-up: one at a
+  # time, so the second finds the first's registry instead of racing it for
+  # the port (the lock is released when this script exits).
+  exec 9>"$LOCAL_DIR/registry.lock"
+  flock 9
   if running registry "$(match_of registry)"; then
     wait_for registry "$LOG_DIR/registry.log" registry_healthy
     registry_url; return 0
@@ -311,7 +316,7 @@ cmd_registry_up() {
   nohup "$java" -Xms64m -Xmx512m -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
     -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$REGISTRY_MGMT_PORT" \
     -Dquarkus.otel.sdk.disabled=true -Dquarkus.analytics.disabled=true \
-    -jar "$CACHE_DIR/apicurio-registry-$APICURIO_VERSION/quarkus-run.jar" >"$LOG_DIR/registry.log" 2>&1 </dev/null &
+    -jar "$CACHE_DIR/apicurio-registry-$APICURIO_VERSION/quarkus-run.jar" >"$LOG_DIR/registry.log" 2>&1 </dev/null 9>&- &
   echo $! >"$(pidfile registry)"
   wait_for registry "$LOG_DIR/registry.log" registry_healthy
   registry_url
