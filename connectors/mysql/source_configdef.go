@@ -72,6 +72,7 @@ func SourceConfigDef() *config.Def {
 		config.Key{Name: "schema.pattern", Type: s, Default: config.Default(""), Group: GroupSource,
 			Doc: "Accepted for JDBC compatibility; ignored (MySQL has no schemas within a database)."},
 	)
+	d.Define(jdbcCompatKeys(true)...)
 	d.AddCheck(func(v config.Values) []error {
 		_, errs := parseSource(sourceProps(v))
 		return errs

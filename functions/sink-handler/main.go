@@ -69,7 +69,11 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	default:
 		return nil, in.Errorf("%s=%q has no sink implementation", config.KeyConnectorClass, in.Class)
 	}
-	if _, err := in.Parse(connectorDef(ownKeys)); err != nil {
+	def := connectorDef(ownKeys)
+	if in.Class == config.MySQLSinkClass {
+		def = def.Merge(mysql.SinkCompatDef()) // JDBC keys with a serverless meaning, or refused
+	}
+	if _, err := in.Parse(def); err != nil {
 		return nil, err
 	}
 	if err := in.Build(ctx); err != nil {

@@ -68,6 +68,40 @@ type Key struct {
 	Validator Validator
 	Doc       string
 	Group     string
+	// Status says how a key known from Kafka Connect or a connector's
+	// public reference is supported; the zero value is Honoured. Reason
+	// explains a Serverless meaning or a refusal, and what to do instead;
+	// it is required for both (Define panics without it).
+	Status Status
+	Reason string
+}
+
+// Status is how a key is supported.
+type Status int
+
+// Statuses of a key, shown in the generated references.
+const (
+	// Honoured keys work as Kafka Connect and the connector document them.
+	Honoured Status = iota
+	// Serverless keys are accepted with the serverless meaning in Reason;
+	// their Validator admits only the values that match what the functions
+	// do, and its error says why.
+	Serverless
+	// Refused keys are refused whatever their value, with Reason.
+	Refused
+)
+
+// String returns the status as the references show it.
+func (s Status) String() string {
+	switch s {
+	case Honoured:
+		return "honoured"
+	case Serverless:
+		return "serverless meaning"
+	case Refused:
+		return "refused"
+	}
+	return "Status(" + strconv.Itoa(int(s)) + ")"
 }
 
 // Default returns a pointer to v for Key.Default.
@@ -104,6 +138,12 @@ func (d *Def) Define(keys ...Key) *Def {
 		}
 		if k.Type < String || k.Type > Class {
 			panic(fmt.Sprintf("config: Define: key %q has invalid type %d", k.Name, k.Type))
+		}
+		if k.Status != Honoured && k.Reason == "" {
+			panic(fmt.Sprintf("config: Define: key %q is %s without a Reason", k.Name, k.Status))
+		}
+		if k.Status == Refused && (k.Default != nil || k.Required) {
+			panic(fmt.Sprintf("config: Define: refused key %q has a default or is required", k.Name))
 		}
 		if k.Default != nil {
 			if err := checkValue(k, *k.Default); err != nil {
@@ -228,6 +268,10 @@ func (d *Def) Parse(props map[string]string) (Values, error) {
 			}
 			msg += d.overrideHint(name)
 			errs = append(errs, &KeyError{Key: name, Msg: msg})
+			continue
+		}
+		if k.Status == Refused {
+			errs = append(errs, &KeyError{Key: name, Value: shown(k, raw), Msg: "not supported: " + k.Reason})
 			continue
 		}
 		if err := checkValue(k, raw); err != nil {

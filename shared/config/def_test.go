@@ -238,9 +238,10 @@ func assertPanics(t *testing.T, name string, f func()) {
 func TestMarkdown(t *testing.T) {
 	md := FrameworkDef(Sink).Markdown()
 	for _, want := range []string{
-		"| Common | `name` | STRING |  | yes |",
-		"| AWS Lambda | `aws.lambda.batch.size` | INT | `100` |  |",
-		"| Common | `topics` | LIST |  | yes |",
+		"| Common | `name` | STRING |  | yes | honoured |",
+		"| AWS Lambda | `aws.lambda.batch.size` | INT | `100` |  | honoured |",
+		"| Common | `topics` | LIST |  | yes | honoured |",
+		"| Common | `topics.regex` | STRING |  |  | refused | Kafka Connect's topic pattern for sinks. **refused**: a Lambda event source mapping",
 		"`transforms.`",
 	} {
 		if !strings.Contains(md, want) {
