@@ -1,48 +1,23 @@
 package mysql
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
-// referencePath is the generated config reference of the package's
-// connectors. Regenerate it with SLKC_UPDATE_REFERENCE=1 go test -run
-// TestReferenceIsCurrent ./connectors/mysql.
-const referencePath = "REFERENCE.md"
-
-// reference renders every key the MySQL source and sink accept, framework
-// keys included, with its status, from the definitions.
-func reference() string {
-	var b strings.Builder
-	b.WriteString("# MySQL connectors: config reference\n\n")
-	b.WriteString("Generated from the key definitions by `TestReferenceIsCurrent` (connectors/mysql/reference_test.go); do not edit.\n")
-	b.WriteString("Status: **honoured** keys work as Kafka Connect and the JDBC connector document them; keys with a **serverless meaning** are accepted ")
-	b.WriteString("only with the values that match what the functions do (the reason says why); **refused** keys are refused whatever their value.\n\n")
-	b.WriteString("## Source (`" + config.MySQLSourceClass + "`, alias `io.confluent.connect.jdbc.JdbcSourceConnector`)\n\n")
-	b.WriteString(config.FrameworkDef(config.Source).Merge(SourceConfigDef()).Markdown())
-	b.WriteString("\n## Sink (`" + config.MySQLSinkClass + "`, alias `io.confluent.connect.jdbc.JdbcSinkConnector`)\n\n")
-	b.WriteString(config.FrameworkDef(config.Sink).Merge(SinkConfigDef()).Markdown())
-	return b.String()
-}
-
 // TestReferenceIsCurrent fails when the checked-in REFERENCE.md differs
-// from what the definitions generate.
+// from what the key definitions generate; SLKC_UPDATE_REFERENCE=1
+// regenerates it.
 func TestReferenceIsCurrent(t *testing.T) {
-	want := reference()
-	if os.Getenv("SLKC_UPDATE_REFERENCE") == "1" {
-		if err := os.WriteFile(referencePath, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(referencePath)
-	if err != nil {
+	text := config.Reference("MySQL connectors", "`TestReferenceIsCurrent` (connectors/mysql/reference_test.go)",
+		config.ReferenceSection{Heading: "Source (`" + config.MySQLSourceClass + "`, alias `io.confluent.connect.jdbc.JdbcSourceConnector`)",
+			Def: config.FrameworkDef(config.Source).Merge(SourceConfigDef())},
+		config.ReferenceSection{Heading: "Sink (`" + config.MySQLSinkClass + "`, alias `io.confluent.connect.jdbc.JdbcSinkConnector`)",
+			Def: config.FrameworkDef(config.Sink).Merge(SinkConfigDef())})
+	if err := config.CheckReference("REFERENCE.md", text); err != nil {
 		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Fatalf("%s is stale: run SLKC_UPDATE_REFERENCE=1 go test -run TestReferenceIsCurrent ./connectors/mysql", referencePath)
 	}
 }
 

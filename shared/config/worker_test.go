@@ -117,3 +117,17 @@ func TestLoadDirWorker(t *testing.T) {
 		t.Fatalf("LoadDir with a bad worker file: %v", err)
 	}
 }
+
+func TestCheckReferenceStale(t *testing.T) {
+	t.Setenv(EnvUpdateReference, "")
+	path := filepath.Join(t.TempDir(), "REFERENCE.md")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckReference(path, "new"); err == nil || !strings.Contains(err.Error(), "is stale") {
+		t.Errorf("stale file: %v", err)
+	}
+	if err := CheckReference(path, "old"); err != nil {
+		t.Errorf("current file: %v", err)
+	}
+}
