@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -266,12 +267,17 @@ func TestDemoPipeline(t *testing.T) {
 		if err := json.Unmarshal([]byte(env["SLKC_CONNECTOR_CONFIG"].(string)), &cfg); err != nil {
 			t.Fatalf("function %s: %v", id, err)
 		}
+		// The worker file reaches every function; the function merges it.
+		var worker map[string]string
+		if err := json.Unmarshal([]byte(fmt.Sprint(env["SLKC_WORKER_CONFIG"])), &worker); err != nil || worker["bootstrap.servers"] != "${env:SLKC_KAFKA_BOOTSTRAP}" {
+			t.Errorf("%s: SLKC_WORKER_CONFIG = %v (%v), want the demo worker file", cfg.Name, env["SLKC_WORKER_CONFIG"], err)
+		}
 		if pw, ok := cfg.Config["connection.password"]; ok && pw != secretPasswordRef {
 			t.Errorf("%s: connection.password %q, want the Secrets Manager reference", cfg.Name, pw)
 		}
 		got := map[string]any{}
 		for k, v := range env {
-			if !strings.HasPrefix(k, "SLKC_") || k == "SLKC_CONNECTOR_CONFIG" || strings.HasSuffix(k, "_TABLE") {
+			if !strings.HasPrefix(k, "SLKC_") || k == "SLKC_CONNECTOR_CONFIG" || k == "SLKC_WORKER_CONFIG" || strings.HasSuffix(k, "_TABLE") {
 				continue
 			}
 			got[k] = v

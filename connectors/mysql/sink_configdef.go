@@ -53,6 +53,7 @@ func SinkConfigDef() *config.Def {
 		config.Key{Name: SinkKeyRetryBackoffMS, Type: config.Int, Default: config.Default("3000"), Validator: config.Range(0, 86_400_000), Group: GroupSink,
 			Doc: "Accepted for JDBC compatibility; retries happen by re-invocation."},
 	)
+	d.Define(jdbcCompatKeys(false)...)
 	d.AddCheck(func(v config.Values) []error {
 		_, errs := parseSink(sinkProps(v))
 		return errs

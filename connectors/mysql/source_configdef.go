@@ -74,9 +74,11 @@ func SourceConfigDef() *config.Def {
 			Doc:       "Table types listed when table.whitelist is empty: TABLE, VIEW. Default TABLE."},
 		config.Key{Name: "catalog.pattern", Type: s, Default: config.Default(""), Group: GroupSource,
 			Doc: "Accepted for JDBC compatibility; when set it must be the database of connection.url."},
-		config.Key{Name: "schema.pattern", Type: s, Default: config.Default(""), Group: GroupSource,
-			Doc: "Accepted for JDBC compatibility; ignored (MySQL has no schemas within a database)."},
+		config.Key{Name: "schema.pattern", Type: s, Default: config.Default(""), Group: GroupSource, Status: config.Serverless,
+			Reason: "MySQL has no schemas within a database, so any value selects the database of connection.url",
+			Doc:    "Accepted for JDBC compatibility."},
 	)
+	d.Define(jdbcCompatKeys(true)...)
 	d.AddCheck(func(v config.Values) []error {
 		_, errs := parseSource(sourceProps(v))
 		return errs

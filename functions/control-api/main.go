@@ -118,13 +118,13 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		if err != nil {
 			return nil, fmt.Errorf("control-api: connector %s: read function %s: %w", e.Name, e.Function, err)
 		}
-		var text string
 		var fnEnv map[string]string
 		if out.Environment != nil {
 			fnEnv = out.Environment.Variables
-			text = fnEnv[config.EnvConnectorConfig]
 		}
-		f, err := config.Parse([]byte(text))
+		// The connector file merged with the folder's worker file, exactly
+		// as the connector's own function reads them at cold start.
+		f, err := config.LoadFromEnv(func(k string) string { return fnEnv[k] })
 		if err != nil {
 			return nil, fmt.Errorf("control-api: connector %s: config of function %s: %w", e.Name, e.Function, err)
 		}

@@ -77,7 +77,10 @@ func TestIntegrationControlAPI(t *testing.T) {
 	fake := &fakeLambda{enabled: map[string]bool{"uuid-1": true}, env: map[string]map[string]string{
 		"src-fn": {"SLKC_CONNECTOR_CONFIG": `{"name":"src","config":{"connector.class":"io.confluent.connect.jdbc.JdbcSourceConnector","table.whitelist":"orders","topic.prefix":"x."}}`},
 		"snk-fn": {
-			"SLKC_CONNECTOR_CONFIG": fmt.Sprintf(`{"name":"snk","config":{"connector.class":"io.confluent.connect.jdbc.JdbcSinkConnector","topics":%q,"bootstrap.servers":"${env:SLKC_KAFKA_BOOTSTRAP}"}}`, topic),
+			// bootstrap.servers comes from the worker file, as in the demo
+			// pipeline: the control API merges it as the function does.
+			"SLKC_CONNECTOR_CONFIG": fmt.Sprintf(`{"name":"snk","config":{"connector.class":"io.confluent.connect.jdbc.JdbcSinkConnector","topics":%q}}`, topic),
+			"SLKC_WORKER_CONFIG":    `{"bootstrap.servers":"${env:SLKC_KAFKA_BOOTSTRAP}"}`,
 			"SLKC_KAFKA_BOOTSTRAP":  env.Bootstrap(),
 		},
 	}}

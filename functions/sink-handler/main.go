@@ -61,15 +61,16 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 			config.KeyConnectorClass, in.Props[config.KeyConnectorClass], in.Kind, config.MySQLSinkClass, config.DynamoDBSinkClass)
 	}
 	var ownKeys []string
+	var compat *config.Def // keys of the connector's reference with a serverless meaning, or refused
 	switch in.Class {
 	case config.MySQLSinkClass:
-		ownKeys = mysql.SinkKeys
+		ownKeys, compat = mysql.SinkKeys, mysql.SinkCompatDef()
 	case config.DynamoDBSinkClass:
-		ownKeys = dynamodb.Keys
+		ownKeys, compat = dynamodb.Keys, dynamodb.CompatDef()
 	default:
 		return nil, in.Errorf("%s=%q has no sink implementation", config.KeyConnectorClass, in.Class)
 	}
-	if _, err := in.Parse(connectorDef(ownKeys)); err != nil {
+	if _, err := in.Parse(connectorDef(ownKeys).Merge(compat)); err != nil {
 		return nil, err
 	}
 	if err := in.Build(ctx); err != nil {

@@ -67,17 +67,20 @@ func IsSecretKey(key string) bool {
 	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "jaas")
 }
 
-// EnvRefs returns every ${env:NAME} reference in the config values, sorted
+// EnvRefs returns every ${env:NAME} reference in the config values and the
+// worker file's (Connector.Worker), sorted
 // by key then variable, without duplicates.
 func (c Connector) EnvRefs() []EnvRef {
 	seen := map[EnvRef]bool{}
 	var out []EnvRef
-	for k, v := range c.Config {
-		for _, m := range envPattern.FindAllStringSubmatch(v, -1) {
-			r := EnvRef{Key: k, Var: m[1]}
-			if !seen[r] {
-				seen[r] = true
-				out = append(out, r)
+	for k, vs := range c.values() {
+		for _, v := range vs {
+			for _, m := range envPattern.FindAllStringSubmatch(v, -1) {
+				r := EnvRef{Key: k, Var: m[1]}
+				if !seen[r] {
+					seen[r] = true
+					out = append(out, r)
+				}
 			}
 		}
 	}

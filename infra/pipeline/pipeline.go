@@ -8,6 +8,15 @@
 // ${secretsmanager:...} references and the ${env:...} references whose
 // variables the function needs).
 // Every other key is left for the function to validate at cold start.
+//
+// The folder's worker file (worker.json, the counterpart of Kafka Connect's
+// connect-distributed.properties) is read only for its text, passed to every
+// function as SLKC_WORKER_CONFIG, and for its ${env:...} and
+// ${secretsmanager:...} references. The function merges it into the
+// connector config at cold start with the root module's rule
+// (shared/config.ApplyWorker), so the merge rule lives in one place: none of
+// the keys this package reads (aws.lambda.*, errors.tolerance, topics,
+// poll.interval.ms) may be set in a worker file.
 package pipeline
 
 import (
@@ -17,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,10 +45,12 @@ const (
 
 // Canonical connector classes; aliases users know from Confluent map onto them.
 const (
-	ClassMySQLSource   = "io.slkc.connect.mysql.MySqlSourceConnector"
-	ClassMySQLSink     = "io.slkc.connect.mysql.MySqlSinkConnector"
-	ClassDynamoDBSink  = "io.slkc.connect.dynamodb.DynamoDbSinkConnector"
-	defaultPollMillis  = 5000 // Confluent JDBC source default for poll.interval.ms
+	ClassMySQLSource  = "io.slkc.connect.mysql.MySqlSourceConnector"
+	ClassMySQLSink    = "io.slkc.connect.mysql.MySqlSinkConnector"
+	ClassDynamoDBSink = "io.slkc.connect.dynamodb.DynamoDbSinkConnector"
+	defaultPollMillis = 5000 // Confluent JDBC source default for poll.interval.ms
+	// WorkerFile is the pipeline's worker file (shared/config.WorkerFileName).
+	WorkerFile         = "worker.json"
 	maxEnvironmentSize = 4096 // Lambda's limit for all environment variables together
 )
 
@@ -119,6 +131,62 @@ type Connector struct {
 	Config map[string]string // every config value as a string, as Kafka Connect keeps them
 	Text   string            // the file text, compacted JSON; passed to the function as SLKC_CONNECTOR_CONFIG
 	Deploy Deployment
+	// Worker is the folder's worker file, nil when there is none; every
+	// connector of the folder shares it.
+	Worker *Worker
+}
+
+// Worker is the pipeline's worker file.
+type Worker struct {
+	File   string            // path of the worker file
+	Config map[string]string // its settings as strings
+	Text   string            // compacted JSON; passed to the function as SLKC_WORKER_CONFIG
+}
+
+// loadWorker reads dir's worker file; nil when there is none.
+func loadWorker(dir string) (*Worker, error) {
+	path := filepath.Join(dir, WorkerFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: read %s: %w", path, err)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("pipeline: %s: parse JSON: want one flat object of settings: %w", path, err)
+	}
+	w := &Worker{File: path, Config: map[string]string{}}
+	var errs []error
+	for k, raw := range doc {
+		v, err := scalar(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pipeline: %s: key %q: %w", path, k, err))
+			continue
+		}
+		w.Config[k] = v
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err == nil {
+		w.Text = compact.String()
+	}
+	return w, errors.Join(errs...)
+}
+
+// values returns the connector's config values followed by the worker's,
+// for the reference scans.
+func (c Connector) values() map[string][]string {
+	out := map[string][]string{}
+	for k, v := range c.Config {
+		out[k] = append(out[k], v)
+	}
+	if c.Worker != nil {
+		for k, v := range c.Worker.Config {
+			out[k] = append(out[k], v)
+		}
+	}
+	return out
 }
 
 // SecretRef is one ${secretsmanager:SECRET_ID[:JSON_KEY]} reference.
@@ -134,10 +202,15 @@ func Load(dir string) ([]Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: list %s: %w", dir, err)
 	}
+	paths = slices.DeleteFunc(paths, func(p string) bool { return filepath.Base(p) == WorkerFile })
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("pipeline: no *.json connector files in %s", dir)
 	}
 	sort.Strings(paths)
+	worker, err := loadWorker(dir)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		out   []Connector
 		errs  []error
@@ -159,6 +232,7 @@ func Load(dir string) ([]Connector, error) {
 			continue
 		}
 		names[c.Name] = p
+		c.Worker = worker
 		out = append(out, c)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -445,19 +519,9 @@ func (c Connector) DLQTopic() string {
 // ${secretsmanager:arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME:KEY}.
 func (c Connector) SecretRefs() []SecretRef {
 	seen := map[SecretRef]bool{}
-	for _, v := range c.Config {
-		for {
-			i := strings.Index(v, "${secretsmanager:")
-			if i < 0 {
-				break
-			}
-			rest := v[i+len("${secretsmanager:"):]
-			j := strings.IndexByte(rest, '}')
-			if j < 0 {
-				break
-			}
-			seen[parseSecretRef(rest[:j])] = true
-			v = rest[j+1:]
+	for _, vs := range c.values() {
+		for _, v := range vs {
+			seen = addSecretRefs(seen, v)
 		}
 	}
 	out := make([]SecretRef, 0, len(seen))
@@ -471,6 +535,24 @@ func (c Connector) SecretRefs() []SecretRef {
 		return out[i].Key < out[j].Key
 	})
 	return out
+}
+
+// addSecretRefs adds the ${secretsmanager:...} references in v to seen.
+func addSecretRefs(seen map[SecretRef]bool, v string) map[SecretRef]bool {
+	for {
+		i := strings.Index(v, "${secretsmanager:")
+		if i < 0 {
+			break
+		}
+		rest := v[i+len("${secretsmanager:"):]
+		j := strings.IndexByte(rest, '}')
+		if j < 0 {
+			break
+		}
+		seen[parseSecretRef(rest[:j])] = true
+		v = rest[j+1:]
+	}
+	return seen
 }
 
 func parseSecretRef(s string) SecretRef {

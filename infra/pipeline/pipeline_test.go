@@ -250,3 +250,34 @@ func TestResolveSecretARNs(t *testing.T) {
 		})
 	}
 }
+
+// The worker file is not a connector; its text and references reach every
+// connector of the folder.
+func TestLoadWorkerFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"a.json":   `{"name":"a","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t"}}`,
+		WorkerFile: "{\n \"bootstrap.servers\": \"${env:BROKERS}\",\n \"sasl.password\": \"${secretsmanager:kafka:password}\"\n}",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].Worker == nil {
+		t.Fatalf("connectors = %+v, want one with the worker file", cs)
+	}
+	c := cs[0]
+	if c.Worker.Text != `{"bootstrap.servers":"${env:BROKERS}","sasl.password":"${secretsmanager:kafka:password}"}` {
+		t.Errorf("worker text = %q, want compact JSON", c.Worker.Text)
+	}
+	if got := c.EnvRefs(); len(got) != 1 || got[0] != (EnvRef{Key: "bootstrap.servers", Var: "BROKERS"}) {
+		t.Errorf("EnvRefs = %v", got)
+	}
+	if got := c.SecretRefs(); len(got) != 1 || got[0] != (SecretRef{ID: "kafka", Key: "password"}) {
+		t.Errorf("SecretRefs = %v", got)
+	}
+}

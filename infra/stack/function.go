@@ -131,6 +131,9 @@ func newFunctionParts(c constructs.Construct, s functionSpec) (*functionParts, e
 	}
 
 	env := map[string]*string{"SLKC_CONNECTOR_CONFIG": jsii.String(s.connector.Text)}
+	if w := s.connector.Worker; w != nil {
+		env["SLKC_WORKER_CONFIG"] = jsii.String(w.Text)
+	}
 	for k, v := range s.tables.Env() {
 		env[k] = v
 	}
@@ -217,11 +220,14 @@ const tableNameAllowance = 512
 // (keys and values together), so a deploy does not fail late.
 func checkEnvSize(c pipeline.Connector, refEnv map[string]string) error {
 	n := len("SLKC_CONNECTOR_CONFIG") + len(c.Text) + tableNameAllowance
+	if c.Worker != nil {
+		n += len("SLKC_WORKER_CONFIG") + len(c.Worker.Text)
+	}
 	for k, v := range refEnv {
 		n += len(k) + len(v)
 	}
 	if n > lambdaEnvLimit {
-		return fmt.Errorf("connector %s (%s): environment would be about %d bytes (config %d bytes, ${env:...} values, table names); Lambda allows %d",
+		return fmt.Errorf("connector %s (%s): environment would be about %d bytes (config %d bytes, worker file, ${env:...} values, table names); Lambda allows %d",
 			c.Name, c.File, n, len(c.Text), lambdaEnvLimit)
 	}
 	return nil

@@ -249,6 +249,7 @@ var envNamePrefix = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // appEnv are the variables every function gets from the app.
 var appEnv = map[string]bool{
 	"SLKC_CONNECTOR_CONFIG": true, "SLKC_CONNECTOR_CONFIG_FILE": true,
+	"SLKC_WORKER_CONFIG": true, "SLKC_WORKER_CONFIG_FILE": true,
 	"SLKC_OFFSETS_TABLE": true, "SLKC_LEASES_TABLE": true, "SLKC_STATUS_TABLE": true,
 }
 

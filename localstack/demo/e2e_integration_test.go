@@ -48,6 +48,12 @@ func isolatedPipeline(t *testing.T, folder, suffix string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if filepath.Base(p) == config.WorkerFileName { // shared settings, no names to isolate
+			if err := os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		var f struct {
 			Name   string            `json:"name"`
 			Config map[string]string `json:"config"`

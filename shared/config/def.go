@@ -68,6 +68,40 @@ type Key struct {
 	Validator Validator
 	Doc       string
 	Group     string
+	// Status says how a key known from Kafka Connect or a connector's
+	// public reference is supported; the zero value is Honoured. Reason
+	// explains a Serverless meaning or a refusal, and what to do instead;
+	// it is required for both (Define panics without it).
+	Status Status
+	Reason string
+}
+
+// Status is how a key is supported.
+type Status int
+
+// Statuses of a key, shown in the generated references.
+const (
+	// Honoured keys work as Kafka Connect and the connector document them.
+	Honoured Status = iota
+	// Serverless keys are accepted with the serverless meaning in Reason;
+	// their Validator admits only the values that match what the functions
+	// do, and its error says why.
+	Serverless
+	// Refused keys are refused whatever their value, with Reason.
+	Refused
+)
+
+// String returns the status as the references show it.
+func (s Status) String() string {
+	switch s {
+	case Honoured:
+		return "honoured"
+	case Serverless:
+		return "serverless meaning"
+	case Refused:
+		return "refused"
+	}
+	return "Status(" + strconv.Itoa(int(s)) + ")"
 }
 
 // Default returns a pointer to v for Key.Default.
@@ -104,6 +138,12 @@ func (d *Def) Define(keys ...Key) *Def {
 		}
 		if k.Type < String || k.Type > Class {
 			panic(fmt.Sprintf("config: Define: key %q has invalid type %d", k.Name, k.Type))
+		}
+		if k.Status != Honoured && k.Reason == "" {
+			panic(fmt.Sprintf("config: Define: key %q is %s without a Reason", k.Name, k.Status))
+		}
+		if k.Status == Refused && (k.Default != nil || k.Required) {
+			panic(fmt.Sprintf("config: Define: refused key %q has a default or is required", k.Name))
 		}
 		if k.Default != nil {
 			if err := checkValue(k, *k.Default); err != nil {
@@ -226,7 +266,12 @@ func (d *Def) Parse(props map[string]string) (Values, error) {
 			if s := d.suggest(name); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
+			msg += d.overrideHint(name)
 			errs = append(errs, &KeyError{Key: name, Msg: msg})
+			continue
+		}
+		if k.Status == Refused {
+			errs = append(errs, &KeyError{Key: name, Value: shown(k, raw), Msg: "not supported: " + k.Reason})
 			continue
 		}
 		if err := checkValue(k, raw); err != nil {
@@ -333,45 +378,93 @@ func checkValue(k Key, raw string) error {
 	return nil
 }
 
-// suggest returns the defined key closest to name by edit distance, or ""
-// when none is close enough to be a likely typo.
+// suggest returns the defined key that name most likely misspells, or ""
+// when none is a typo of it with the same meaning. A suggestion must be a
+// typo-sized edit (optimal string alignment distance at most len(name)/10,
+// at least 1) and in the same family (first dot-separated segments at most
+// one edit apart), so table.poll.interval.ms is not steered to
+// poll.interval.ms. Client overrides (producer.override.*,
+// consumer.override.*, admin.override.*) get no suggestion: a close name
+// there is a different Kafka client property (see overrideHint).
 func (d *Def) suggest(name string) string {
-	best, bestDist := "", -1
+	if overrideFamily(name) != "" {
+		return ""
+	}
+	limit := max(1, len(name)/10)
+	family, _, _ := strings.Cut(name, ".")
+	best, bestDist := "", limit+1
 	for k := range d.keys {
+		if overrideFamily(k) != "" {
+			continue
+		}
+		kf, _, _ := strings.Cut(k, ".")
+		if editDistance(family, kf) > 1 {
+			continue
+		}
 		dist := editDistance(name, k)
-		if bestDist < 0 || dist < bestDist || (dist == bestDist && k < best) {
+		if dist < bestDist || (dist == bestDist && k < best) {
 			best, bestDist = k, dist
 		}
-	}
-	limit := len(name) / 3
-	if limit < 2 {
-		limit = 2
-	}
-	if bestDist < 0 || bestDist > limit {
-		return ""
 	}
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b (bytes).
+// overrideFamily returns the client override prefix of name
+// ("producer.override." ...), "" when it has none.
+func overrideFamily(name string) string {
+	for _, p := range []string{"producer.override.", "consumer.override.", "admin.override."} {
+		if strings.HasPrefix(name, p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// overrideHint lists the client overrides d supports in name's family, for
+// the error of an unknown override; "" when name is not one.
+func (d *Def) overrideHint(name string) string {
+	fam := overrideFamily(name)
+	if fam == "" {
+		return ""
+	}
+	var keys []string
+	for k := range d.keys {
+		if strings.HasPrefix(k, fam) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return fmt.Sprintf("; no %s* key is supported", fam)
+	}
+	sort.Strings(keys)
+	return fmt.Sprintf("; the supported %s* keys are %s", fam, strings.Join(keys, ", "))
+}
+
+// editDistance is the optimal string alignment distance between a and b
+// (bytes): insertions, deletions, substitutions and transpositions of
+// adjacent bytes each cost 1.
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 const redacted = "[hidden]"

@@ -99,19 +99,39 @@ func TestDefParseErrors(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
-	d := FrameworkDef(Sink)
+	d := FrameworkDef(Sink).Merge(SourceDef())
 	cases := map[string]string{
 		"value.convertor":              KeyValueConverter,
 		"errors.tolerence":             KeyErrorsTolerance,
 		"topic":                        KeyTopics,
 		"bootstrap.server":             KeyBootstrapServers,
 		"aws.lambda.batchsize":         KeyLambdaBatchSize,
+		"conection.url":                "",
 		"connection.url.something.odd": "",
+		"mdoe":                         "",
+		// A different key of the same words is not a typo.
+		"table.poll.interval.ms": "",
+		"poll.intreval.ms":       KeyPollIntervalMs,
+		// Overrides: a close name is another client property.
+		"producer.override.acks":      "",
+		"producer.override.linger.m":  "",
+		"producer.override.batchsize": "",
 	}
 	for in, want := range cases {
 		if got := d.suggest(in); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// An unknown client override names the supported ones, never a "did you
+// mean" to a different property.
+func TestUnknownOverride(t *testing.T) {
+	_, err := FrameworkDef(Source).Parse(map[string]string{KeyBootstrapServers: "b:1", "producer.override.acks": "all"})
+	want := `config key "producer.override.acks": unknown config key; the supported producer.override.* keys are ` +
+		KeyProducerBatchSize + ", " + KeyProducerCompress + ", " + KeyProducerLingerMs
+	if err == nil || !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("error = %v, want %s", err, want)
 	}
 }
 
@@ -218,9 +238,10 @@ func assertPanics(t *testing.T, name string, f func()) {
 func TestMarkdown(t *testing.T) {
 	md := FrameworkDef(Sink).Markdown()
 	for _, want := range []string{
-		"| Common | `name` | STRING |  | yes |",
-		"| AWS Lambda | `aws.lambda.batch.size` | INT | `100` |  |",
-		"| Common | `topics` | LIST |  | yes |",
+		"| Common | `name` | STRING |  | yes | honoured |",
+		"| AWS Lambda | `aws.lambda.batch.size` | INT | `100` |  | honoured |",
+		"| Common | `topics` | LIST |  | yes | honoured |",
+		"| Common | `topics.regex` | STRING |  |  | refused | Kafka Connect's topic pattern for sinks. **refused**: a Lambda event source mapping",
 		"`transforms.`",
 	} {
 		if !strings.Contains(md, want) {

@@ -46,14 +46,9 @@ type File struct {
 // top-level name. When config has no "name" it is set to the top-level name,
 // as Kafka Connect does.
 func Parse(data []byte) (*File, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	top, err := readObject(dec, "")
+	top, err := readObjectText(data)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("config: unexpected data after the connector object")
 	}
 	nameRaw, hasName := top.values["name"]
 	cfgRaw, nested := top.objects["config"]
@@ -93,6 +88,21 @@ func Parse(data []byte) (*File, error) {
 	}
 	f.Config[KeyName] = f.Name
 	return f, nil
+}
+
+// readObjectText reads data as one JSON object (see readObject) and
+// nothing after it.
+func readObjectText(data []byte) (object, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	top, err := readObject(dec, "")
+	if err != nil {
+		return object{}, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return object{}, errors.New("unexpected data after the object")
+	}
+	return top, nil
 }
 
 type object struct {
@@ -190,15 +200,32 @@ func Load(path string) (*File, error) {
 	return f, nil
 }
 
-// LoadDir loads every *.json file in dir (not recursing), in file name
-// order. It fails when a file does not parse, when two files define the same
-// connector name (naming both files), or when dir holds no *.json file.
-func LoadDir(dir string) ([]*File, error) {
+// ConnectorPaths returns the connector files of a pipeline folder: every
+// *.json file but the worker file (WorkerFileName), sorted.
+func ConnectorPaths(dir string) ([]string, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	paths = slices.DeleteFunc(paths, func(p string) bool { return filepath.Base(p) == WorkerFileName })
 	sort.Strings(paths)
+	return paths, nil
+}
+
+// LoadDir loads every connector file in dir (ConnectorPaths, not
+// recursing), in file name order, each merged with the folder's worker file
+// when there is one (ApplyWorker). It fails when a file does not parse,
+// when two files define the same connector name (naming both files), when
+// the worker file is invalid, or when dir holds no connector file.
+func LoadDir(dir string) ([]*File, error) {
+	paths, err := ConnectorPaths(dir)
+	if err != nil {
+		return nil, err
+	}
+	worker, err := LoadWorker(filepath.Join(dir, WorkerFileName))
+	if err != nil {
+		return nil, err
+	}
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("config: no *.json connector files in %s", dir)
 	}
@@ -216,6 +243,10 @@ func LoadDir(dir string) ([]*File, error) {
 			continue
 		}
 		seen[f.Name] = p
+		if err := ApplyWorker(worker, f); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+			continue
+		}
 		out = append(out, f)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -226,9 +257,33 @@ func LoadDir(dir string) ([]*File, error) {
 
 // LoadFromEnv reads the connector definition a function was deployed with:
 // the JSON text in SLKC_CONNECTOR_CONFIG, else the file named by
-// SLKC_CONNECTOR_CONFIG_FILE. getenv is os.Getenv in production. It fails
-// when neither is set.
+// SLKC_CONNECTOR_CONFIG_FILE, merged with the worker settings in
+// SLKC_WORKER_CONFIG (text) or SLKC_WORKER_CONFIG_FILE (path) when one is
+// set (ApplyWorker). getenv is os.Getenv in production. It fails when
+// neither connector variable is set.
 func LoadFromEnv(getenv func(string) string) (*File, error) {
+	f, err := loadConnectorFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	var w *Worker
+	if text := getenv(EnvWorkerConfig); strings.TrimSpace(text) != "" {
+		w, err = ParseWorker(EnvWorkerConfig, []byte(text))
+	} else if path := getenv(EnvWorkerConfigFile); path != "" {
+		if w, err = LoadWorker(path); err == nil && w == nil {
+			err = fmt.Errorf("config: %s: worker file %s does not exist", EnvWorkerConfigFile, path)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := ApplyWorker(w, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func loadConnectorFromEnv(getenv func(string) string) (*File, error) {
 	if text := getenv(EnvConnectorConfig); strings.TrimSpace(text) != "" {
 		f, err := Parse([]byte(text))
 		if err != nil {

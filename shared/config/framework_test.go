@@ -67,7 +67,7 @@ func TestFrameworkDefaults(t *testing.T) {
 func TestFrameworkAllSettings(t *testing.T) {
 	p := sinkProps()
 	for k, v := range map[string]string{
-		KeyTasksMax: "4", KeyValueConverter: StringConverter, KeyKeySchemas: "False", "value.converter.encoding": "UTF-8",
+		KeyTasksMax: "1", KeyValueConverter: StringConverter, KeyKeySchemas: "False", "value.converter.encoding": "UTF-8",
 		KeyTransforms: "unwrap, route", "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
 		"transforms.unwrap.drop.tombstones": "false", "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
 		"transforms.route.regex": "(.*)", "transforms.route.predicate": "orders", KeyPredicates: "orders",
@@ -86,7 +86,7 @@ func TestFrameworkAllSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fw.TasksMax != 4 || fw.ValueConverter.Class != StringConverter ||
+	if fw.TasksMax != 1 || fw.ValueConverter.Class != StringConverter ||
 		!reflect.DeepEqual(fw.ValueConverter.Props, map[string]string{"encoding": "UTF-8"}) ||
 		fw.KeyConverter.Props["schemas.enable"] != "false" {
 		t.Fatalf("converters = %+v %+v", fw.KeyConverter, fw.ValueConverter)
@@ -123,6 +123,7 @@ func TestFrameworkInvalidValues(t *testing.T) {
 		{KeyConnectorClass, "not a class"},
 		{KeyTasksMax, "0"},
 		{KeyTasksMax, "many"},
+		{KeyTasksMax, "4"},
 		{KeyTopics, ""},
 		{KeyTopics, "ok,bad topic"},
 		{KeyIdentifiersPermissive, "yes"},
@@ -187,6 +188,21 @@ func TestFrameworkInvalidValues(t *testing.T) {
 		t.Fatalf("poll.interval.ms: %v", err)
 	}
 	covered[KeyPollIntervalMs] = true
+	// Kafka Connect keys with a serverless meaning: the values that do not
+	// match what the functions do are refused, saying why.
+	for _, c := range []struct{ key, value, why string }{
+		{KeyExactlyOnceSupport, "required", "at-least-once"},
+		{KeyTransactionBoundary, "connector", "no Kafka transactions"},
+		{KeyTopicCreationGroups, "compacted", "only the default group"},
+	} {
+		covered[c.key] = true
+		p := sourceProps()
+		p[c.key] = c.value
+		_, err := FrameworkDef(Source).Parse(p)
+		if err == nil || !strings.Contains(err.Error(), `invalid value "`+c.value+`" for config key "`+c.key+`"`) || !strings.Contains(err.Error(), c.why) {
+			t.Errorf("%s=%s: %v", c.key, c.value, err)
+		}
+	}
 	for _, k := range FrameworkDef(Source).Merge(SinkDef()).Keys() {
 		if k.Type == String && k.Validator == nil || k.Type == Password {
 			continue // free text: nothing is invalid on its own
@@ -358,5 +374,25 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if sink.Kafka.Username != "svc" || sink.Kafka.Password.Value() != "s3cr3t-pw" || sink.Lambda.BatchSize != 500 ||
 		!reflect.DeepEqual(sink.Topics, []string{"orders", "customers"}) || sink.Errors.DLQTopic != "orders-dlq" {
 		t.Fatalf("sink = %+v", sink)
+	}
+}
+
+// Keys of Kafka Connect that cannot work here are refused whatever their
+// value, with the reason; the values that match are accepted.
+func TestConnectKeysStatus(t *testing.T) {
+	p := sourceProps()
+	p[KeyOffsetsStorageTopic] = "my-offsets"
+	p[KeyExactlyOnceSupport] = "requested"
+	p[KeyTransactionBoundary] = "poll"
+	p[KeyTasksMax] = "1"
+	_, err := FrameworkDef(Source).Parse(p)
+	want := `invalid value "my-offsets" for config key "offsets.storage.topic": not supported: source offsets are kept in the DynamoDB offsets table`
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Count(err.Error(), "config key") != 1 {
+		t.Errorf("error = %v, want only %s", err, want)
+	}
+	s := sinkProps()
+	s[KeyTopicsRegex] = "orders.*"
+	if _, err := FrameworkDef(Sink).Parse(s); err == nil || !strings.Contains(err.Error(), "fixed list of topics") {
+		t.Errorf("topics.regex: %v", err)
 	}
 }

@@ -6,11 +6,12 @@ import (
 )
 
 // Markdown renders the definitions as a Markdown table (group, key, type,
-// default, required, description) followed by the allowed prefixes, for the
-// README and `--help` output.
+// default, required, status, description; a serverless meaning or a
+// refusal adds its reason to the description) followed by the allowed
+// prefixes, for the generated references and `--help` output.
 func (d *Def) Markdown() string {
 	var b strings.Builder
-	b.WriteString("| group | key | type | default | required | description |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| group | key | type | default | required | status | description |\n|---|---|---|---|---|---|---|\n")
 	for _, k := range d.Keys() {
 		def := ""
 		if k.Default != nil {
@@ -23,7 +24,11 @@ func (d *Def) Markdown() string {
 		if k.Required && k.Default == nil {
 			req = "yes"
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s |\n", k.Group, k.Name, k.Type, def, req, strings.ReplaceAll(k.Doc, "|", `\|`))
+		doc := k.Doc
+		if k.Reason != "" {
+			doc += " **" + k.Status.String() + "**: " + k.Reason + "."
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s |\n", k.Group, k.Name, k.Type, def, req, k.Status, strings.ReplaceAll(doc, "|", `\|`))
 	}
 	if ps := d.Prefixes(); len(ps) > 0 {
 		b.WriteString("\nAlso accepted: keys starting with ")

@@ -152,6 +152,12 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 		"SLKC_LEASES_TABLE":       "slkc-leases",
 		"SLKC_STATUS_TABLE":       "slkc-status",
 	}
+	// The function merges the worker file itself at cold start, as in AWS.
+	if b, err := os.ReadFile(filepath.Join(o.PipelineDir, config.WorkerFileName)); err == nil {
+		env[config.EnvWorkerConfig] = string(b)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return plan{}, fmt.Errorf("read worker file: %w", err)
+	}
 	for k, v := range o.Env {
 		env[k] = v
 	}
@@ -255,9 +261,9 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 // connectorText returns the JSON text of the file that defines the named
 // connector, passed to the function as SLKC_CONNECTOR_CONFIG.
 func connectorText(dir, name string) (string, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	paths, err := config.ConnectorPaths(dir)
 	if err != nil {
-		return "", fmt.Errorf("list %s: %w", dir, err)
+		return "", err
 	}
 	for _, p := range paths {
 		f, err := config.Load(p)

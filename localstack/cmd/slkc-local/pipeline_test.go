@@ -140,3 +140,27 @@ func TestLoadPipelineSinkKafkaAuth(t *testing.T) {
 		t.Errorf("errors.tolerance=none sink has an on-failure destination %#v; it must never give up on a record", plans[0].Mapping.OnFailure)
 	}
 }
+
+// A worker file gives every connector its bootstrap servers: the runner's
+// bridge uses them, and the function gets the file to merge itself.
+func TestLoadPipelineWorkerFile(t *testing.T) {
+	const worker = `{"bootstrap.servers":"${env:BROKERS}","value.converter":"org.apache.kafka.connect.json.JsonConverter"}`
+	sink := `{"name":"s","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t"}}`
+	dir := writePipeline(t, map[string]string{"s.json": sink, config.WorkerFileName: worker})
+	plans, err := loadPipeline(context.Background(), options{PipelineDir: dir, BuildDir: "/b", SinkConcurrency: 1,
+		Env: map[string]string{"BROKERS": "10.0.0.1:9092"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plans) != 1 || plans[0].Mapping.Bootstrap != "10.0.0.1:9092" {
+		t.Fatalf("plans = %+v, want one sink reading 10.0.0.1:9092", plans)
+	}
+	if env := plans[0].Spec.Env; env[config.EnvWorkerConfig] != worker || env[config.EnvConnectorConfig] != sink {
+		t.Errorf("function env = %v, want the connector and worker files", env)
+	}
+	dir = writePipeline(t, map[string]string{"s.json": sink, config.WorkerFileName: `{"topics":"x"}`})
+	if _, err := loadPipeline(context.Background(), options{PipelineDir: dir}); err == nil ||
+		!strings.Contains(err.Error(), `worker.json: key "topics": not a worker setting`) {
+		t.Errorf("bad worker file: %v", err)
+	}
+}

@@ -1,0 +1,67 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Only accepts the values (any letter case) that match what the functions
+// do, for Serverless keys; the error names them and says why (why is the
+// key's Reason).
+func Only(why string, values ...string) Validator {
+	return func(v string) error {
+		for _, a := range values {
+			if strings.EqualFold(strings.TrimSpace(v), a) {
+				return nil
+			}
+		}
+		shown := make([]string, len(values))
+		for i, a := range values {
+			shown[i] = fmt.Sprintf("%q", a)
+		}
+		return fmt.Errorf("only %s is supported: %s", strings.Join(shown, " or "), why)
+	}
+}
+
+// Kafka Connect framework keys that have a serverless meaning or are
+// refused; Define them with Only so the Reason is also the error.
+const (
+	KeyExactlyOnceSupport  = "exactly.once.support"
+	KeyTransactionBoundary = "transaction.boundary"
+	KeyOffsetsStorageTopic = "offsets.storage.topic"
+	KeyTopicCreationGroups = "topic.creation.groups"
+	KeyTopicsRegex         = "topics.regex"
+
+	reasonTasksMax = "each connector runs as one function: a source as one poller (aws.lambda.reserved.concurrency 1), " +
+		"a sink as one event source mapping that already processes partitions in parallel; set tasks.max to 1"
+	reasonExactlyOnce = "delivery is at-least-once (a source produces a page, then commits its offset in DynamoDB), " +
+		"so a record may be produced again after a failure; the sinks write idempotently (upsert on the key, DynamoDB put). " +
+		"requested is accepted with that meaning, required is refused"
+	reasonTransactionBoundary = "no Kafka transactions are used (see exactly.once.support); each poll's records are produced, then its offset is committed"
+	reasonOffsetsTopic        = "source offsets are kept in the DynamoDB offsets table (SLKC_OFFSETS_TABLE), not in a Kafka topic; remove the key"
+	reasonTopicCreationGroups = "only the default group (topic.creation.default.*) is supported; leave topic.creation.groups empty and put the settings under topic.creation.default."
+	reasonTopicsRegex         = "a Lambda event source mapping subscribes to a fixed list of topics; list them in topics"
+)
+
+func sourceCompatKeys() []Key {
+	return []Key{
+		{Name: KeyExactlyOnceSupport, Type: String, Default: Default("requested"), Group: GroupCommon, Status: Serverless,
+			Reason: reasonExactlyOnce, Validator: Only(reasonExactlyOnce, "requested"),
+			Doc: "Kafka Connect's source exactly-once support; only requested (at-least-once here)."},
+		{Name: KeyTransactionBoundary, Type: String, Default: Default("poll"), Group: GroupCommon, Status: Serverless,
+			Reason: reasonTransactionBoundary, Validator: Only(reasonTransactionBoundary, "poll"),
+			Doc: "Kafka Connect's transaction boundary; only poll."},
+		{Name: KeyOffsetsStorageTopic, Type: String, Group: GroupCommon, Status: Refused, Reason: reasonOffsetsTopic,
+			Doc: "Kafka Connect's per-connector offsets topic."},
+		{Name: KeyTopicCreationGroups, Type: List, Default: Default(""), Group: GroupTopicCreate, Status: Serverless,
+			Reason: reasonTopicCreationGroups, Validator: Only(reasonTopicCreationGroups, ""),
+			Doc: "Kafka Connect's extra topic creation groups; only the default group."},
+	}
+}
+
+func sinkCompatKeys() []Key {
+	return []Key{
+		{Name: KeyTopicsRegex, Type: String, Group: GroupCommon, Status: Refused, Reason: reasonTopicsRegex,
+			Doc: "Kafka Connect's topic pattern for sinks."},
+	}
+}
