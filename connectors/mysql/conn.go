@@ -1,10 +1,18 @@
 package mysql
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
@@ -23,6 +31,118 @@ type ConnConfig struct {
 	// Timezone is db.timezone: the zone DATETIME values are read in and
 	// written in. Default UTC.
 	Timezone *time.Location
+	// Attempts and Backoff are connection.attempts and
+	// connection.backoff.ms: each new connection is tried up to Attempts
+	// times, Backoff apart, while the failure is connection-level (see
+	// retryableConnect). Zero Attempts means one.
+	Attempts int
+	Backoff  time.Duration
+}
+
+// connector returns the driver connector of dc (a DriverConfig of c) that
+// retries each new connection as Attempts and Backoff say.
+func (c ConnConfig) connector(dc *gomysql.Config) (driver.Connector, error) {
+	conn, err := gomysql.NewConnector(dc)
+	if err != nil {
+		return nil, err
+	}
+	return &retryConnector{Connector: conn, attempts: max(1, c.Attempts), backoff: c.Backoff, sleep: sleepCtx,
+		log: slog.Default().With("component", "mysql-conn", "db", dc.DBName)}, nil
+}
+
+// retryConnector retries the connections of a driver.Connector, as the
+// JDBC connectors' connection.attempts and connection.backoff.ms do. The
+// attempts and waits stay inside the caller's context: a wait that would
+// end after its deadline is not started.
+type retryConnector struct {
+	driver.Connector
+	attempts int
+	backoff  time.Duration
+	sleep    func(context.Context, time.Duration) error
+	log      *slog.Logger
+}
+
+// Connect opens a connection, retrying connection-level failures.
+func (c *retryConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	for n := 1; ; n++ {
+		conn, err := c.Connector.Connect(ctx)
+		if err == nil {
+			return conn, nil
+		}
+		if n >= c.attempts || !retryableConnect(err) || ctx.Err() != nil {
+			if n > 1 {
+				return nil, fmt.Errorf("mysql: connect: attempt %d of %d (%s=%d, %s=%d): %w",
+					n, c.attempts, KeyConnectionAttempts, c.attempts, KeyConnectionBackoffMS, c.backoff.Milliseconds(), err)
+			}
+			return nil, err
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < c.backoff {
+			return nil, fmt.Errorf("mysql: connect: attempt %d of %d failed and the %s=%d wait would end after the invocation's deadline: %w",
+				n, c.attempts, KeyConnectionBackoffMS, c.backoff.Milliseconds(), err)
+		}
+		c.log.Warn("mysql connect failed, retrying", "attempt", n, "attempts", c.attempts, "backoff_ms", c.backoff.Milliseconds(), "err", err)
+		if serr := c.sleep(ctx, c.backoff); serr != nil {
+			return nil, fmt.Errorf("mysql: connect: attempt %d of %d: %w (waiting to retry: %w)", n, c.attempts, err, serr)
+		}
+	}
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// retryConnectNumbers are the server and client errors of a connection
+// that another attempt can get past.
+var retryConnectNumbers = map[uint16]bool{
+	1040: true, // ER_CON_COUNT_ERROR: too many connections
+	1053: true, // ER_SERVER_SHUTDOWN
+	1927: true, // ER_CONNECTION_KILLED (MariaDB)
+	2002: true, // CR_CONNECTION_ERROR
+	2003: true, // CR_CONN_HOST_ERROR
+	2006: true, // CR_SERVER_GONE_ERROR
+	2013: true, // CR_SERVER_LOST
+}
+
+// retryableConnect reports whether a failed connection attempt is worth
+// repeating: the server could not be reached, dropped the connection or
+// was busy. A refused login (1045 and every other server error), a TLS
+// failure (the server does not offer TLS, an untrusted or mismatched
+// certificate, an alert) and a canceled or expired context are not.
+func retryableConnect(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, gomysql.ErrNoTLS) {
+		return false
+	}
+	var (
+		verify    *tls.CertificateVerificationError
+		alert     tls.AlertError
+		header    tls.RecordHeaderError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+	)
+	if errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &header) ||
+		errors.As(err, &authority) || errors.As(err, &hostname) || errors.As(err, &invalid) {
+		return false
+	}
+	var me *gomysql.MySQLError
+	if errors.As(err, &me) {
+		return retryConnectNumbers[me.Number]
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, gomysql.ErrInvalidConn) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
 }
 
 // DriverConfig turns c into a go-sql-driver config with the settings every

@@ -1,6 +1,10 @@
 package mysql
 
-import "github.com/serverless-kafka-connect/slkc/shared/config"
+import (
+	"time"
+
+	"github.com/serverless-kafka-connect/slkc/shared/config"
+)
 
 // GroupJDBC is the docs group of the JDBC connector keys that have a
 // serverless meaning here or are refused.
@@ -8,12 +12,8 @@ const GroupJDBC = "JDBC compatibility"
 
 // Reasons of the JDBC compatibility keys; each is also the key's error.
 const (
-	reasonDialect  = "this connector speaks MySQL and MariaDB only (MySqlDatabaseDialect, detected from connection.url when empty)"
-	reasonQuote    = "identifiers are always quoted with backquotes; never would build SQL from unquoted names"
-	reasonAttempts = "a function makes one connection attempt per invocation; a failed connection fails the invocation and " +
-		"the next scheduled poll (source) or the event source mapping's retry (sink) tries again"
-	reasonBackoff = "no effect: with one connection attempt per invocation (connection.attempts) there is no wait between attempts " +
-		"inside an invocation; the retry period is poll.interval.ms (source) or the event source mapping's (sink)"
+	reasonDialect      = "this connector speaks MySQL and MariaDB only (MySqlDatabaseDialect, detected from connection.url when empty)"
+	reasonQuote        = "identifiers are always quoted with backquotes; never would build SQL from unquoted names"
 	reasonGranularity  = "timestamps are Connect logical Timestamp values (millisecond precision)"
 	reasonIsolation    = "queries run in the database's default isolation level (REPEATABLE READ in MySQL and MariaDB)"
 	reasonQueryRetry   = "a failed query fails the invocation and the next scheduled poll retries it, without limit (-1)"
@@ -35,13 +35,8 @@ func jdbcCompatKeys(source bool) []config.Key {
 		{Name: "quote.sql.identifiers", Type: config.String, Default: config.Default("always"), Group: GroupJDBC,
 			Reason: reasonQuote, Validator: config.Only(reasonQuote, "always"),
 			Doc: "Quote table and column names; always (the JDBC default)."},
-		{Name: "connection.attempts", Type: config.Int, Default: config.Default("1"), Group: GroupJDBC, Status: config.Serverless,
-			Reason: reasonAttempts, Validator: config.Only(reasonAttempts, "1"),
-			Doc: "Connection attempts per invocation; only 1 (JDBC default 3: the platform retries instead)."},
-		{Name: "connection.backoff.ms", Type: config.Long, Default: config.Default("10000"), Group: GroupJDBC, Status: config.Serverless,
-			Reason: reasonBackoff, Validator: config.AtLeast(0),
-			Doc: "Wait between connection attempts, ms; accepted (at least 0) with no effect, see the reason."},
 	}
+	keys = append(keys, connRetryKeys()...)
 	if !source {
 		return append(keys, config.Key{Name: "mssql.use.merge.holdlock", Type: config.Bool, Group: GroupJDBC,
 			Status: config.Refused, Reason: reasonHoldlock, Doc: "SQL Server MERGE hint."})
@@ -64,6 +59,51 @@ func jdbcCompatKeys(source bool) []config.Key {
 		config.Key{Name: "numeric.precision.mapping", Type: config.Bool, Group: GroupJDBC, Status: config.Refused, Reason: reasonNumericPrec,
 			Doc: "Deprecated NUMERIC mapping switch."},
 	)
+}
+
+// Keys of the connection retry, honoured by ConnConfig.connector.
+const (
+	KeyConnectionAttempts  = "connection.attempts"
+	KeyConnectionBackoffMS = "connection.backoff.ms"
+)
+
+// connRetryKeys define connection.attempts and connection.backoff.ms, as
+// in the JDBC source and sink connectors (defaults 3 and 10000).
+func connRetryKeys() []config.Key {
+	return []config.Key{
+		{Name: KeyConnectionAttempts, Type: config.Int, Default: config.Default("3"), Group: GroupJDBC,
+			Validator: config.Range(1, 1000),
+			Doc: "Attempts to open each database connection; only connection-level failures (refused, reset, timeout, " +
+				"too many connections, server shutting down) are retried, never a refused login (1045) or TLS failure, " +
+				"and never past the invocation's deadline."},
+		{Name: KeyConnectionBackoffMS, Type: config.Long, Default: config.Default("10000"), Group: GroupJDBC,
+			Validator: config.Range(0, 900_000),
+			Doc: "Wait between connection attempts, ms. A wait that would end after the invocation's deadline is not " +
+				"started: the connection error is returned at once."},
+	}
+}
+
+// connRetryDef parses only the connection retry keys.
+var connRetryDef = config.NewDef(connRetryKeys()...)
+
+// parseConnRetry reads connection.attempts and connection.backoff.ms from
+// props with the defaults and ranges of connRetryKeys; each bad value is a
+// *config.KeyError.
+func parseConnRetry(props map[string]string) (attempts int, backoff time.Duration, errs []error) {
+	sub := map[string]string{}
+	for _, k := range []string{KeyConnectionAttempts, KeyConnectionBackoffMS} {
+		if v, ok := props[k]; ok {
+			sub[k] = v
+		}
+	}
+	v, err := connRetryDef.Parse(sub)
+	if err != nil {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			return 0, 0, j.Unwrap()
+		}
+		return 0, 0, []error{err}
+	}
+	return v.Int(KeyConnectionAttempts), time.Duration(v.Long(KeyConnectionBackoffMS)) * time.Millisecond, nil
 }
 
 // SinkCompatDef returns the JDBC sink keys that SinkKeys leave out because

@@ -97,7 +97,7 @@ func OpenSink(cfg SinkConfig) (*Sink, error) {
 		}
 	}
 	dc.Params["sql_mode"] = "'" + SinkSQLMode + "'"
-	conn, err := gomysql.NewConnector(dc)
+	conn, err := cfg.Conn.connector(dc)
 	if err != nil {
 		return nil, fmt.Errorf("mysql sink: %w", err)
 	}

@@ -156,6 +156,9 @@ func parseSink(props map[string]string) (SinkConfig, []error) {
 		MaxRetries:      10,
 		RetryBackoff:    3 * time.Second,
 	}
+	var retryErrs []error
+	cfg.Conn.Attempts, cfg.Conn.Backoff, retryErrs = parseConnRetry(props)
+	errs = append(errs, retryErrs...)
 	if cfg.Conn.URL == "" {
 		errs = append(errs, config.Errorf(SinkKeyConnectionURL, "", "required: a jdbc:mysql://host:port/db URL or a Go MySQL DSN"))
 	} else if dc, err := cfg.Conn.DriverConfig(); err != nil {

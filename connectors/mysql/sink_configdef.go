@@ -64,7 +64,7 @@ func SinkConfigDef() *config.Def {
 // sinkProps turns parsed values back into the props parseSink reads.
 func sinkProps(v config.Values) map[string]string {
 	props := map[string]string{}
-	for _, k := range append(SinkKeys[:len(SinkKeys):len(SinkKeys)], config.KeyIdentifiersPermissive) {
+	for _, k := range append(SinkKeys[:len(SinkKeys):len(SinkKeys)], config.KeyIdentifiersPermissive, KeyConnectionAttempts, KeyConnectionBackoffMS) {
 		if !v.Defined(k) || !v.Has(k) {
 			continue
 		}

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	gomysql "github.com/go-sql-driver/mysql"
-
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
 )
@@ -63,7 +61,7 @@ func OpenSource(cfg SourceConfig) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := gomysql.NewConnector(dc)
+	conn, err := cfg.Conn.connector(dc)
 	if err != nil {
 		return nil, fmt.Errorf("mysql source: %w", err)
 	}

@@ -179,6 +179,9 @@ func parseSource(props map[string]string) (SourceConfig, []error) {
 	} else {
 		cfg.Conn.Timezone = time.UTC
 	}
+	var retryErrs []error
+	cfg.Conn.Attempts, cfg.Conn.Backoff, retryErrs = parseConnRetry(props)
+	errs = append(errs, retryErrs...)
 	if cfg.Conn.URL == "" {
 		bad("connection.url", "", "required: jdbc:mysql://host:port/db or user:pass@tcp(host:port)/db")
 	} else if _, err := cfg.Conn.DriverConfig(); err != nil {

@@ -99,6 +99,11 @@ func sourceProps(v config.Values) map[string]string {
 		}
 		props[k.name] = v.Text(k.name)
 	}
+	for _, k := range []string{KeyConnectionAttempts, KeyConnectionBackoffMS} {
+		if v.Defined(k) && v.Has(k) {
+			props[k] = v.Text(k)
+		}
+	}
 	return props
 }
 
