@@ -65,3 +65,44 @@ func sinkCompatKeys() []Key {
 			Doc: "Kafka Connect's topic pattern for sinks."},
 	}
 }
+
+// Client override families that no connector supports, and why.
+const (
+	prefixConsumerOverride = workerConsumer + overrideInfix
+	prefixAdminOverride    = workerAdmin + overrideInfix
+
+	reasonConsumerOverride = "a sink's records are consumed by its Lambda event source mapping, not by a Kafka consumer " +
+		"the function configures, so consumer settings have no effect; set the mapping with the aws.lambda.* keys (" +
+		KeyLambdaBatchSize + ", " + KeyLambdaBatchingWindow + ", " + KeyLambdaStartingPosition + ", " +
+		KeyLambdaConsumerGroupID + ", " + KeyLambdaMaxRetryAttempts + ", " + KeyLambdaMaxRecordAge + ")"
+	reasonAdminOverride = "the admin client (topic.creation.* topics, the dead letter queue topic) connects with " +
+		"bootstrap.servers and the security keys, and its requests are bounded by the invocation's deadline; " +
+		"per-client admin settings are not applied, remove the key"
+)
+
+// consumerOverrideMapping names the aws.lambda.* key that does the job of
+// a common consumer property for a sink.
+var consumerOverrideMapping = map[string]string{
+	"max.poll.records":     KeyLambdaBatchSize,
+	"fetch.max.wait.ms":    KeyLambdaBatchingWindow,
+	"fetch.min.bytes":      KeyLambdaBatchingWindow,
+	"auto.offset.reset":    KeyLambdaStartingPosition,
+	"group.id":             KeyLambdaConsumerGroupID,
+	"group.instance.id":    KeyLambdaConsumerGroupID,
+	"max.poll.interval.ms": KeyLambdaTimeoutSeconds,
+}
+
+// overrideRefusal returns why name, a consumer.override.* or
+// admin.override.* key, is refused ("" for any other key).
+func overrideRefusal(name string) string {
+	switch {
+	case strings.HasPrefix(name, prefixConsumerOverride):
+		if k, ok := consumerOverrideMapping[strings.TrimPrefix(name, prefixConsumerOverride)]; ok {
+			return fmt.Sprintf("use %s instead: %s", k, reasonConsumerOverride)
+		}
+		return reasonConsumerOverride
+	case strings.HasPrefix(name, prefixAdminOverride):
+		return reasonAdminOverride
+	}
+	return ""
+}

@@ -434,6 +434,9 @@ func (d *Def) overrideHint(name string) string {
 		}
 	}
 	if len(keys) == 0 {
+		if why := overrideRefusal(name); why != "" {
+			return fmt.Sprintf("; no %s* key is supported: %s", fam, why)
+		}
 		return fmt.Sprintf("; no %s* key is supported", fam)
 	}
 	sort.Strings(keys)

@@ -40,5 +40,12 @@ func (d *Def) Markdown() string {
 		}
 		b.WriteString(".\n")
 	}
+	if strings.HasPrefix(d.overrideHint(workerProducer+overrideInfix), "; the supported") { // the framework keys are in d
+		for _, fam := range []string{prefixConsumerOverride, prefixAdminOverride} {
+			if why := d.overrideHint(fam); strings.HasPrefix(why, "; no ") {
+				fmt.Fprintf(&b, "\n**refused**: every `%s*` key; %s.\n", fam, strings.ReplaceAll(overrideRefusal(fam), "|", `\|`))
+			}
+		}
+	}
 	return b.String()
 }

@@ -145,7 +145,11 @@ func ApplyWorker(w *Worker, f *File) error {
 			if target != k {
 				as = fmt.Sprintf(" (as %s)", target)
 			}
-			errs = append(errs, fmt.Errorf("worker file %s: key %q%s is not supported for %s connectors", w.Source, k, as, kind))
+			why := ""
+			if r := overrideRefusal(target); r != "" {
+				why = ": " + r
+			}
+			errs = append(errs, fmt.Errorf("worker file %s: key %q%s is not supported for %s connectors%s", w.Source, k, as, kind, why))
 			continue
 		}
 		if _, set := f.Config[target]; !set {
