@@ -59,6 +59,17 @@ type KafkaRecord struct {
 	ValueSchemaMetadata *SchemaMetadata `json:"valueSchemaMetadata,omitempty"`
 }
 
+// Values of a schema registry mapping's EventRecordFormat: what Lambda
+// puts in a validated key or value. JSON is the record as a JSON object
+// (decoded from Avro, Protobuf or JSON Schema with the registry's schema);
+// SOURCE is the bytes as produced. See AWS::Lambda::EventSourceMapping
+// SchemaRegistryConfig
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-eventsourcemapping-schemaregistryconfig.html).
+const (
+	EventRecordFormatJSON   = "JSON"
+	EventRecordFormatSource = "SOURCE"
+)
+
 // SchemaMetadata is a record's keySchemaMetadata or valueSchemaMetadata:
 // the registry data format the key or value was validated as (e.g. "AVRO",
 // "PROTOBUF", "JSON") and the registry's schema id, which Lambda writes as
