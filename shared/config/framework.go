@@ -253,13 +253,13 @@ func buildLambdaDef() *Def {
 			Doc: "Sources stop starting new pages this long before the function deadline, ms. Default 5000."},
 		// Pattern and length of KafkaSchemaRegistryConfig.SchemaRegistryURI:
 		// https://docs.aws.amazon.com/lambda/latest/api/API_KafkaSchemaRegistryConfig.html
-		Key{Name: KeyLambdaSchemaRegistryURI, Type: String, Validator: All(Regexp(`^[a-zA-Z0-9-/*:_+=.@]+$`), func(s string) error {
+		Key{Name: KeyLambdaSchemaRegistryURI, Type: String, Validator: All(Regexp(`^https?://[a-zA-Z0-9-/*:_+=.@]+$`), func(s string) error {
 			if len(s) > 10000 {
 				return errors.New("longer than 10000 characters")
 			}
 			return nil
 		}), Group: GroupLambda,
-			Doc: "Sinks: schema registry of the event source mapping (SchemaRegistryConfig.SchemaRegistryURI): a Confluent registry URL or a Glue registry ARN. Makes the mapping provisioned. Requires " + KeyLambdaEventRecordFormat + ". Default none."},
+			Doc: "Sinks: schema registry of the event source mapping (SchemaRegistryConfig.SchemaRegistryURI): the http:// or https:// URL of a Confluent-compatible registry, reached without authentication (no AccessConfigs; Glue registries are not supported). Makes the mapping provisioned. Requires " + KeyLambdaEventRecordFormat + ". Default none."},
 		Key{Name: KeyLambdaEventRecordFormat, Type: String, Validator: OneOf(events.EventRecordFormatJSON, events.EventRecordFormatSource), Group: GroupLambda,
 			Doc: "Sinks: SchemaRegistryConfig.EventRecordFormat, with " + KeyLambdaSchemaRegistryURI + ". JSON: validated fields arrive as JSON and are read as schemaless JSON (JsonConverter, schemas.enable=false); SOURCE: the produced bytes go through key.converter/value.converter. Default none."},
 		Key{Name: KeyLambdaSchemaValidation, Type: List, Default: Default("VALUE"), Validator: All(NonEmpty(), Each(OneOf("KEY", "VALUE"))), Group: GroupLambda,
