@@ -261,7 +261,7 @@ func buildLambdaDef() *Def {
 		}), Group: GroupLambda,
 			Doc: "Sinks: schema registry of the event source mapping (SchemaRegistryConfig.SchemaRegistryURI): the http:// or https:// URL of a Confluent-compatible registry, reached without authentication (no AccessConfigs; Glue registries are not supported). Makes the mapping provisioned. Requires " + KeyLambdaEventRecordFormat + ". Default none."},
 		Key{Name: KeyLambdaEventRecordFormat, Type: String, Validator: OneOf(events.EventRecordFormatJSON, events.EventRecordFormatSource), Group: GroupLambda,
-			Doc: "Sinks: SchemaRegistryConfig.EventRecordFormat, with " + KeyLambdaSchemaRegistryURI + ". JSON: validated fields arrive as JSON and are read as schemaless JSON (JsonConverter, schemas.enable=false); SOURCE: the produced bytes go through key.converter/value.converter. Default none."},
+			Doc: "Sinks: SchemaRegistryConfig.EventRecordFormat, with " + KeyLambdaSchemaRegistryURI + ". JSON: validated fields arrive as JSON and are read as schemaless JSON (JsonConverter, schemas.enable=false); SOURCE: the bytes go through key.converter/value.converter (a registry converter of the metadata's dataFormat, given the bytes framed again with the schema id, or ByteArrayConverter). Default none."},
 		Key{Name: KeyLambdaSchemaValidation, Type: List, Default: Default("VALUE"), Validator: All(NonEmpty(), Each(OneOf("KEY", "VALUE"))), Group: GroupLambda,
 			Doc: "Sinks: SchemaRegistryConfig.SchemaValidationConfigs attributes (KEY, VALUE) the mapping validates against " + KeyLambdaSchemaRegistryURI + ". Default VALUE."},
 	).AddCheck(func(v Values) []error {

@@ -1,11 +1,14 @@
 package sinktask
 
 import (
+	"encoding/binary"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/serverless-kafka-connect/slkc/events"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/convert"
 )
 
@@ -16,11 +19,18 @@ import (
 // keySchemaMetadata / valueSchemaMetadata. Task.EventRecordFormat says
 // what such a field then holds:
 //
-//   - SOURCE: the bytes as produced. They go through key.converter /
-//     value.converter as without a registry. The metadata's dataFormat must
-//     be the one that converter reads (AVRO for AvroConverter, PROTOBUF for
-//     ProtobufConverter, JSON for JsonSchemaConverter); ByteArrayConverter
-//     takes any. Any other pairing is refused per record.
+//   - SOURCE: the bytes in their source format, from which Lambda "removes
+//     all schema metadata, such as the schema ID" (AWS::Lambda::EventSourceMapping
+//     SchemaRegistryConfig, EventRecordFormat:
+//     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-eventsourcemapping-schemaregistryconfig.html).
+//     The metadata's dataFormat must be the one the configured converter
+//     reads (AVRO for AvroConverter, PROTOBUF for ProtobufConverter, JSON
+//     for JsonSchemaConverter); that converter gets the bytes framed again
+//     in Confluent's wire format (magic byte 0, the schema id as 4 bytes
+//     big-endian, the bytes), so it reads them as it reads the topic, which
+//     needs a Confluent registry's numeric schemaId. ByteArrayConverter
+//     takes the bytes as delivered, whatever the format. Any other pairing
+//     is refused per record.
 //   - JSON: the JSON object Lambda decoded with the registry's schema. It is
 //     read as Kafka Connect's JsonConverter with schemas.enable=false reads
 //     plain JSON: a schemaless Connect value (objects become maps, numbers
@@ -67,10 +77,30 @@ func (t *Task) registryConverter(field string, meta *events.SchemaMetadata, conv
 		case want != meta.DataFormat:
 			return nil, fmt.Errorf("%sSchemaMetadata says dataFormat %q (schema id %q) but %s.converter %s reads %s",
 				field, meta.DataFormat, meta.SchemaID, field, class, want)
+		default:
+			id, err := strconv.ParseUint(meta.SchemaID, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("%sSchemaMetadata schema id %q is not a Confluent registry's numeric id, which %s.converter %s needs", field, meta.SchemaID, field, class)
+			}
+			r := reframed{conv: conv}
+			binary.BigEndian.PutUint32(r.header[1:], uint32(id))
+			return r, nil
 		}
 		return conv, nil
 	default:
 		return nil, fmt.Errorf("%sSchemaMetadata says dataFormat %q (schema id %q): the event source mapping has a schema registry, but %s is not set (set it to the mapping's EventRecordFormat, %s or %s)",
 			field, meta.DataFormat, meta.SchemaID, config.KeyLambdaEventRecordFormat, events.EventRecordFormatJSON, events.EventRecordFormatSource)
 	}
+}
+
+// reframed hands conv the bytes behind Confluent's wire-format header.
+type reframed struct {
+	conv   Converter
+	header [5]byte // magic byte 0, schema id big-endian
+}
+
+func (r reframed) ToConnect(topic string, data []byte) (*connect.Schema, any, error) {
+	framed := make([]byte, 0, len(r.header)+len(data))
+	framed = append(append(framed, r.header[:]...), data...)
+	return r.conv.ToConnect(topic, framed)
 }

@@ -74,7 +74,10 @@ func TestHandleSchemaRegistryFormats(t *testing.T) {
 	}{
 		{name: "no metadata uses converter even with JSON", format: events.EventRecordFormatJSON, valueClass: convert.AvroConverterClass, wantValue: `{"a":1}`},
 		{name: "JSON reads schemaless", format: events.EventRecordFormatJSON, valueClass: convert.AvroConverterClass, valueMeta: avro("1"), wantValue: "schemaless"},
-		{name: "SOURCE avro through AvroConverter", format: events.EventRecordFormatSource, valueClass: convert.AvroConverterClass, valueMeta: avro("1"), wantValue: `{"a":1}`},
+		// The converter gets Confluent's header again: magic byte, id 258.
+		{name: "SOURCE avro through AvroConverter, reframed", format: events.EventRecordFormatSource, valueClass: convert.AvroConverterClass, valueMeta: avro("258"), wantValue: "\x00\x00\x00\x01\x02" + `{"a":1}`},
+		{name: "SOURCE avro with a non-Confluent schema id", format: events.EventRecordFormatSource, valueClass: convert.AvroConverterClass, valueMeta: avro("7e3c1a2b-0000-4000-8000-000000000000"),
+			wantErr: `valueSchemaMetadata schema id "7e3c1a2b-0000-4000-8000-000000000000" is not a Confluent registry's numeric id`, wantStage: dlq.StageValueConverter},
 		{name: "SOURCE any through ByteArrayConverter", format: events.EventRecordFormatSource, valueClass: convert.ByteArrayConverterClass, valueMeta: proto, wantValue: `{"a":1}`},
 		{name: "SOURCE protobuf into AvroConverter", format: events.EventRecordFormatSource, valueClass: convert.AvroConverterClass, valueMeta: proto,
 			wantErr: `valueSchemaMetadata says dataFormat "PROTOBUF" (schema id "9") but value.converter io.confluent.connect.avro.AvroConverter reads AVRO`, wantStage: dlq.StageValueConverter},
