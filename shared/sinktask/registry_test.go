@@ -2,11 +2,18 @@ package sinktask
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+
 	"github.com/serverless-kafka-connect/slkc/events"
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/convert"
 	"github.com/serverless-kafka-connect/slkc/shared/dlq"
 )
@@ -140,5 +147,47 @@ func TestValidateEventRecordFormat(t *testing.T) {
 	err := task.Validate()
 	if err == nil || !strings.Contains(err.Error(), `aws.lambda.event.record.format "AVRO" is not one of JSON, SOURCE`) {
 		t.Fatalf("Validate = %v", err)
+	}
+}
+
+// TestHandleSchemaRegistrySourceAvro feeds the real AvroConverter (on
+// franz-go's srfake registry) a record as a SOURCE mapping delivers it: the
+// Avro body without Confluent's header, the id in valueSchemaMetadata. The
+// value written must equal the converter's reading of the record as
+// produced.
+func TestHandleSchemaRegistrySourceAvro(t *testing.T) {
+	reg := srfake.New()
+	t.Cleanup(reg.Close)
+	avroConv, err := convert.New(convert.AvroConverterClass, map[string]string{"schema.registry.url": reg.URL()}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := connect.NewStructSchema("shop.Order", connect.Field{Name: "id", Schema: connect.Primitive(connect.Int64)},
+		connect.Field{Name: "item", Schema: connect.Primitive(connect.String)})
+	v := connect.NewStruct(s)
+	if err := errors.Join(v.Put("id", int64(7)), v.Put("item", "tea")); err != nil {
+		t.Fatal(err)
+	}
+	produced, err := avroConv.FromConnect("t", s, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSchema, want, err := avroConv.ToConnect("t", produced)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rec("t", 0, 1, "x")
+	body := base64.StdEncoding.EncodeToString(produced[5:])
+	r.Value = &body
+	r.ValueSchemaMetadata = &events.SchemaMetadata{DataFormat: "AVRO", SchemaID: strconv.FormatUint(uint64(binary.BigEndian.Uint32(produced[1:5])), 10)}
+	dest := &fakeDest{}
+	task := &Task{Name: "s", Destination: dest, KeyConverter: stringConv{}, ValueConverter: avroConv,
+		ValueConverterClass: convert.AvroConverterClass, EventRecordFormat: events.EventRecordFormatSource}
+	if _, err := task.Handle(context.Background(), event(r)); err != nil {
+		t.Fatal(err)
+	}
+	got := dest.calls[0][0]
+	if !reflect.DeepEqual(got.Value, want) || !reflect.DeepEqual(got.ValueSchema, wantSchema) {
+		t.Fatalf("value %#v (schema %v), want %#v (schema %v)", got.Value, got.ValueSchema, want, wantSchema)
 	}
 }
