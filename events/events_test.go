@@ -450,3 +450,30 @@ func TestDecodeErrorNamesRecord(t *testing.T) {
 		t.Fatal("ToConnect accepted bad base64")
 	}
 }
+
+// TestFixtureSchemaRegistry reads an event of a mapping with a schema
+// registry and EventRecordFormat JSON, modelled on the record shape of
+// "Using schema registries with Kafka event sources in Lambda"
+// (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html):
+// keySchemaMetadata/valueSchemaMetadata carry dataFormat and schemaId (a
+// string), and key/value are base64 of the JSON Lambda decoded.
+func TestFixtureSchemaRegistry(t *testing.T) {
+	e := loadEvent(t, "schema-registry.json")
+	r := e.Records["mytopic-0"][0]
+	if r.KeySchemaMetadata == nil || *r.KeySchemaMetadata != (SchemaMetadata{DataFormat: "AVRO", SchemaID: "123"}) {
+		t.Fatalf("keySchemaMetadata = %+v", r.KeySchemaMetadata)
+	}
+	if r.ValueSchemaMetadata == nil || *r.ValueSchemaMetadata != (SchemaMetadata{DataFormat: "AVRO", SchemaID: "456"}) {
+		t.Fatalf("valueSchemaMetadata = %+v", r.ValueSchemaMetadata)
+	}
+	v, err := r.DecodeValue()
+	if err != nil || string(v) != `{"name":"John Doe","age":30}` {
+		t.Fatalf("value %q err %v", v, err)
+	}
+	// A record without a registry has no metadata and writes none.
+	plain := loadEvent(t, "msk.json").Records["mytopic-0"][0]
+	out, _ := json.Marshal(plain)
+	if plain.KeySchemaMetadata != nil || plain.ValueSchemaMetadata != nil || bytes.Contains(out, []byte("SchemaMetadata")) {
+		t.Fatalf("record without registry: %+v / %s", plain, out)
+	}
+}

@@ -46,6 +46,37 @@ type KafkaRecord struct {
 	Key           *string        `json:"key,omitempty"`
 	Value         *string        `json:"value,omitempty"`
 	Headers       []KafkaHeaders `json:"headers"`
+	// KeySchemaMetadata and ValueSchemaMetadata are present only when the
+	// event source mapping has a schema registry configured (provisioned
+	// mode): Lambda then validates the key and/or value against the
+	// registry and adds what it found. With EventRecordFormat JSON the
+	// key/value is base64 of the JSON Lambda decoded from the registry
+	// format; with SOURCE it is the bytes as produced. See "Using schema
+	// registries with Kafka event sources in Lambda"
+	// (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html)
+	// and testdata/schema-registry.json.
+	KeySchemaMetadata   *SchemaMetadata `json:"keySchemaMetadata,omitempty"`
+	ValueSchemaMetadata *SchemaMetadata `json:"valueSchemaMetadata,omitempty"`
+}
+
+// Values of a schema registry mapping's EventRecordFormat: what Lambda
+// puts in a validated key or value. JSON is the record as a JSON object
+// (decoded from Avro, Protobuf or JSON Schema with the registry's schema);
+// SOURCE is the bytes as produced. See AWS::Lambda::EventSourceMapping
+// SchemaRegistryConfig
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-eventsourcemapping-schemaregistryconfig.html).
+const (
+	EventRecordFormatJSON   = "JSON"
+	EventRecordFormatSource = "SOURCE"
+)
+
+// SchemaMetadata is a record's keySchemaMetadata or valueSchemaMetadata:
+// the registry data format the key or value was validated as (e.g. "AVRO",
+// "PROTOBUF", "JSON") and the registry's schema id, which Lambda writes as
+// a string.
+type SchemaMetadata struct {
+	DataFormat string `json:"dataFormat"`
+	SchemaID   string `json:"schemaId"`
 }
 
 // KafkaHeaders is one element of a record's headers array: a single header

@@ -351,6 +351,12 @@ func (p *eventParser) record(r *KafkaRecord) bool {
 		case "headers":
 			bit = 128
 			ok = p.headers(r)
+		case "keySchemaMetadata":
+			bit = 256
+			r.KeySchemaMetadata, ok = p.schemaMetadata()
+		case "valueSchemaMetadata":
+			bit = 512
+			r.ValueSchemaMetadata, ok = p.schemaMetadata()
 		default:
 			return false
 		}
@@ -384,4 +390,34 @@ func (p *eventParser) headers(r *KafkaRecord) bool {
 		r.Headers = append(r.Headers, h)
 		return ok
 	})
+}
+
+// schemaMetadata reads a keySchemaMetadata or valueSchemaMetadata object;
+// null leaves it nil, as encoding/json does for a fresh record.
+func (p *eventParser) schemaMetadata() (*SchemaMetadata, bool) {
+	if p.null() {
+		return nil, true
+	}
+	m := &SchemaMetadata{}
+	var seen uint8
+	ok := p.members(func(k []byte) bool {
+		var bit uint8
+		var ok bool
+		switch string(k) {
+		case "dataFormat":
+			bit = 1
+			m.DataFormat, ok = p.str()
+		case "schemaId":
+			bit = 2
+			m.SchemaID, ok = p.str()
+		default:
+			return false
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return ok
+	})
+	return m, ok
 }

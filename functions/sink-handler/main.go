@@ -83,6 +83,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		Topics:                  fw.Topics,
 		Tolerance:               fw.Errors.Tolerance,
 		ReportBatchItemFailures: fw.Lambda.ReportBatchItemFailures,
+		EventRecordFormat:       fw.Lambda.EventRecordFormat,
 		KeyConverter:            in.KeyConverter,
 		ValueConverter:          in.ValueConverter,
 		HeaderConverter:         in.HeaderConverter,

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -84,6 +85,17 @@ type Deployment struct {
 	BisectBatchOnError       bool   // aws.lambda.bisect.batch.on.error, default false
 	ReportBatchItemFailures  bool   // aws.lambda.report.batch.item.failures, default true
 	DeadlineMarginMillis     int    // aws.lambda.deadline.margin.ms, default 5000 (source)
+
+	// SchemaRegistryURI, EventRecordFormat, ValidateKey and ValidateValue
+	// (sinks) are the mapping's SchemaRegistryConfig:
+	// aws.lambda.schema.registry.uri (a Confluent-compatible registry URL;
+	// empty: no registry), aws.lambda.event.record.format (JSON or SOURCE,
+	// required with the URI) and aws.lambda.schema.validation.attributes
+	// (KEY and/or VALUE, default VALUE). A registry needs provisioned mode;
+	// see https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html
+	SchemaRegistryURI          string
+	EventRecordFormat          string
+	ValidateKey, ValidateValue bool
 
 	// ErrorsTolerance is errors.tolerance (ToleranceNone, the Kafka Connect
 	// default, or ToleranceAll). It decides whether the mapping may ever
@@ -359,8 +371,9 @@ func parseDeployment(c Connector) (Deployment, error) {
 	known := map[string]bool{
 		"aws.lambda.starting.position": true, "aws.lambda.consumer.group.id": true,
 		"aws.lambda.bisect.batch.on.error": true, "aws.lambda.report.batch.item.failures": true,
+		keySchemaRegistryURI: true, keyEventRecordFormat: true, keySchemaValidation: true,
 	}
-	var errs []error
+	errs := d.parseSchemaRegistry(c)
 	for _, k := range ints {
 		known[k.key] = true
 		s, ok := c.Config[k.key]
@@ -459,9 +472,67 @@ func (d *Deployment) deriveSinkErrorHandling() []error {
 		limited = false
 	}
 	d.OnFailureDestination = limited
-	d.ProvisionedPollers = limited || d.ReportBatchItemFailures || d.BisectBatchOnError
+	// A schema registry exists only in provisioned mode.
+	d.ProvisionedPollers = limited || d.ReportBatchItemFailures || d.BisectBatchOnError || d.SchemaRegistryURI != ""
 	return errs
 }
+
+// Schema registry keys of a sink's mapping.
+const (
+	keySchemaRegistryURI = "aws.lambda.schema.registry.uri"
+	keyEventRecordFormat = "aws.lambda.event.record.format"
+	keySchemaValidation  = "aws.lambda.schema.validation.attributes"
+)
+
+// parseSchemaRegistry reads the schema registry keys into d.
+func (d *Deployment) parseSchemaRegistry(c Connector) []error {
+	uri, hasURI := c.Config[keySchemaRegistryURI]
+	format, hasFormat := c.Config[keyEventRecordFormat]
+	attrs, hasAttrs := c.Config[keySchemaValidation]
+	if !hasURI && !hasFormat && !hasAttrs {
+		return nil
+	}
+	if c.Kind != KindSink {
+		return []error{fmt.Errorf("keys %s, %s and %s configure a sink's event source mapping; %s is a source", keySchemaRegistryURI, keyEventRecordFormat, keySchemaValidation, c.Name)}
+	}
+	var errs []error
+	uri, format = strings.TrimSpace(uri), strings.TrimSpace(format)
+	switch {
+	case !hasURI:
+		errs = append(errs, fmt.Errorf("keys %s and %s need %s", keyEventRecordFormat, keySchemaValidation, keySchemaRegistryURI))
+	case !schemaRegistryURI.MatchString(uri) || len(uri) > 10000:
+		errs = append(errs, fmt.Errorf("key %s: value %q, allowed an http:// or https:// URL of a Confluent-compatible schema registry", keySchemaRegistryURI, uri))
+	default:
+		d.SchemaRegistryURI = uri
+	}
+	switch format {
+	case "JSON", "SOURCE":
+		d.EventRecordFormat = format
+	default:
+		if hasFormat || hasURI {
+			errs = append(errs, fmt.Errorf("key %s: value %q, allowed JSON or SOURCE (required with %s)", keyEventRecordFormat, format, keySchemaRegistryURI))
+		}
+	}
+	d.ValidateValue = !hasAttrs
+	if hasAttrs {
+		for _, a := range strings.Split(attrs, ",") {
+			switch a = strings.TrimSpace(a); a {
+			case "KEY":
+				d.ValidateKey = true
+			case "VALUE":
+				d.ValidateValue = true
+			default:
+				errs = append(errs, fmt.Errorf("key %s: item %q, allowed KEY and/or VALUE", keySchemaValidation, a))
+			}
+		}
+	}
+	return errs
+}
+
+// schemaRegistryURI is a registry URL within KafkaSchemaRegistryConfig's
+// SchemaRegistryURI pattern
+// (https://docs.aws.amazon.com/lambda/latest/api/API_KafkaSchemaRegistryConfig.html).
+var schemaRegistryURI = regexp.MustCompile(`^https?://[a-zA-Z0-9-/*:_+=.@]+$`)
 
 // PollInterval is poll.interval.ms (default 5000 ms, the JDBC source default).
 func (c Connector) PollInterval() time.Duration {

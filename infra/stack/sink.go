@@ -279,6 +279,9 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 			if d.MaxRecordAgeSeconds == -1 {
 				cfn.AddPropertyOverride(jsii.String("MaximumRecordAgeInSeconds"), -1)
 			}
+			if d.SchemaRegistryURI != "" {
+				cfn.AddPropertyOverride(jsii.String(kafkaConfigProperty(k.Mode)+".SchemaRegistryConfig"), schemaRegistryConfig(d))
+			}
 		}
 		// The mapping is validated against the role's permissions on creation.
 		m.Node().AddDependency(role)
@@ -301,6 +304,35 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 	mon.addSink(lag, threshold, conn.DLQTopic(), d.ErrorsTolerance)
 	s.Alarms, s.Widgets = mon.alarms, mon.widgets
 	return s, nil
+}
+
+// kafkaConfigProperty is the mapping property that holds the Kafka
+// settings (consumer group, schema registry) for the cluster kind.
+func kafkaConfigProperty(mode string) string {
+	if mode == KafkaModeMSK {
+		return "AmazonManagedKafkaEventSourceConfig"
+	}
+	return "SelfManagedKafkaEventSourceConfig"
+}
+
+// schemaRegistryConfig is the mapping's SchemaRegistryConfig
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-eventsourcemapping-schemaregistryconfig.html)
+// from aws.lambda.schema.registry.uri, aws.lambda.event.record.format and
+// aws.lambda.schema.validation.attributes. No AccessConfigs: the registry
+// is reached without authentication.
+func schemaRegistryConfig(d pipeline.Deployment) map[string]any {
+	var validation []map[string]any
+	if d.ValidateKey {
+		validation = append(validation, map[string]any{"Attribute": "KEY"})
+	}
+	if d.ValidateValue {
+		validation = append(validation, map[string]any{"Attribute": "VALUE"})
+	}
+	return map[string]any{
+		"SchemaRegistryURI":       d.SchemaRegistryURI,
+		"EventRecordFormat":       d.EventRecordFormat,
+		"SchemaValidationConfigs": validation,
+	}
 }
 
 // sanitizeID keeps letters and digits for a construct id.

@@ -286,3 +286,61 @@ func TestSinkErrorsTolerance(t *testing.T) {
 		})
 	}
 }
+
+// TestSinkSchemaRegistry checks the mapping's SchemaRegistryConfig
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-lambda-eventsourcemapping-schemaregistryconfig.html)
+// under the Kafka config property of each cluster kind, next to the
+// consumer group, and that a registry makes the mapping provisioned even
+// when no error handling control asks for it.
+func TestSinkSchemaRegistry(t *testing.T) {
+	tests := []struct {
+		name       string
+		kafka      Kafka
+		property   string
+		config     string
+		wantConfig map[string]any
+	}{
+		{name: "MSK, JSON, default VALUE", kafka: Kafka{Mode: KafkaModeMSK, MSKClusterARN: testClusterARN},
+			property: "AmazonManagedKafkaEventSourceConfig",
+			config:   `"aws.lambda.schema.registry.uri":"https://registry.example.com:8081","aws.lambda.event.record.format":"JSON"`,
+			wantConfig: map[string]any{"SchemaRegistryURI": "https://registry.example.com:8081", "EventRecordFormat": "JSON",
+				"SchemaValidationConfigs": []any{map[string]any{"Attribute": "VALUE"}}}},
+		{name: "self-managed, SOURCE, KEY and VALUE", kafka: Kafka{Mode: KafkaModeSelfManaged, BootstrapServers: []string{"b1:9092"}},
+			property: "SelfManagedKafkaEventSourceConfig",
+			config:   `"aws.lambda.schema.registry.uri":"http://10.0.0.5:8081","aws.lambda.event.record.format":"SOURCE","aws.lambda.schema.validation.attributes":"VALUE,KEY"`,
+			wantConfig: map[string]any{"SchemaRegistryURI": "http://10.0.0.5:8081", "EventRecordFormat": "SOURCE",
+				"SchemaValidationConfigs": []any{map[string]any{"Attribute": "KEY"}, map[string]any{"Attribute": "VALUE"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newTestStack()
+			tables, _ := NewStateTables(st, "State", nil)
+			conn := connector(t, `{"name":"s","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t",
+				"aws.lambda.report.batch.item.failures":"false",`+tt.config+`}}`)
+			if _, err := NewSinkConnector(st, "Sink", &SinkConnectorProps{Connector: conn, AssetPath: assetDir(t), Tables: tables, Kafka: tt.kafka}); err != nil {
+				t.Fatal(err)
+			}
+			mp := props(synth(t, st).one("AWS::Lambda::EventSourceMapping"))
+			equal(t, "SchemaRegistryConfig", get(mp, tt.property, "SchemaRegistryConfig"), tt.wantConfig)
+			equal(t, "consumer group kept", get(mp, tt.property, "ConsumerGroupId"), "connect-s")
+			if mp["ProvisionedPollerConfig"] == nil {
+				t.Error("no provisioned pollers: a schema registry needs them")
+			}
+			if mp["FunctionResponseTypes"] != nil {
+				t.Errorf("FunctionResponseTypes = %v with report.batch.item.failures=false", mp["FunctionResponseTypes"])
+			}
+		})
+	}
+	// Without the keys there is no SchemaRegistryConfig.
+	st := newTestStack()
+	tables, _ := NewStateTables(st, "State", nil)
+	conn := connector(t, `{"name":"s","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t"}}`)
+	if _, err := NewSinkConnector(st, "Sink", &SinkConnectorProps{Connector: conn, AssetPath: assetDir(t), Tables: tables,
+		Kafka: Kafka{Mode: KafkaModeMSK, MSKClusterARN: testClusterARN}}); err != nil {
+		t.Fatal(err)
+	}
+	mp := props(synth(t, st).one("AWS::Lambda::EventSourceMapping"))
+	if got := get(mp, "AmazonManagedKafkaEventSourceConfig", "SchemaRegistryConfig"); got != nil {
+		t.Errorf("SchemaRegistryConfig = %v without a registry", got)
+	}
+}

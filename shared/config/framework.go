@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/serverless-kafka-connect/slkc/events"
 )
 
 // Framework config keys (Kafka Connect's names where Kafka Connect has one).
@@ -61,6 +63,12 @@ const (
 	KeyLambdaBisectOnError       = "aws.lambda.bisect.batch.on.error"
 	KeyLambdaReportItemFailures  = "aws.lambda.report.batch.item.failures"
 	KeyLambdaDeadlineMarginMs    = "aws.lambda.deadline.margin.ms"
+	// Schema registry mode of the sink's event source mapping
+	// (SchemaRegistryConfig, provisioned mode only):
+	// https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html
+	KeyLambdaSchemaRegistryURI = "aws.lambda.schema.registry.uri"
+	KeyLambdaEventRecordFormat = "aws.lambda.event.record.format"
+	KeyLambdaSchemaValidation  = "aws.lambda.schema.validation.attributes"
 )
 
 // Prefixes accepted by the framework def; the keys under them are passed on
@@ -243,7 +251,26 @@ func buildLambdaDef() *Def {
 			Doc: "FunctionResponseTypes ReportBatchItemFailures. Default true."},
 		Key{Name: KeyLambdaDeadlineMarginMs, Type: Long, Default: Default("5000"), Validator: Range(0, 900000), Group: GroupLambda,
 			Doc: "Sources stop starting new pages this long before the function deadline, ms. Default 5000."},
+		// Pattern and length of KafkaSchemaRegistryConfig.SchemaRegistryURI:
+		// https://docs.aws.amazon.com/lambda/latest/api/API_KafkaSchemaRegistryConfig.html
+		Key{Name: KeyLambdaSchemaRegistryURI, Type: String, Validator: All(Regexp(`^https?://[a-zA-Z0-9-/*:_+=.@]+$`), func(s string) error {
+			if len(s) > 10000 {
+				return errors.New("longer than 10000 characters")
+			}
+			return nil
+		}), Group: GroupLambda,
+			Doc: "Sinks: schema registry of the event source mapping (SchemaRegistryConfig.SchemaRegistryURI): the http:// or https:// URL of a Confluent-compatible registry, reached without authentication (no AccessConfigs; Glue registries are not supported). Makes the mapping provisioned. Requires " + KeyLambdaEventRecordFormat + ". Default none."},
+		Key{Name: KeyLambdaEventRecordFormat, Type: String, Validator: OneOf(events.EventRecordFormatJSON, events.EventRecordFormatSource), Group: GroupLambda,
+			Doc: "Sinks: SchemaRegistryConfig.EventRecordFormat, with " + KeyLambdaSchemaRegistryURI + ". JSON: validated fields arrive as JSON and are read as schemaless JSON (JsonConverter, schemas.enable=false); SOURCE: the bytes go through key.converter/value.converter (a registry converter of the metadata's dataFormat, given the bytes framed again with the schema id, or ByteArrayConverter). Default none."},
+		Key{Name: KeyLambdaSchemaValidation, Type: List, Default: Default("VALUE"), Validator: All(NonEmpty(), Each(OneOf("KEY", "VALUE"))), Group: GroupLambda,
+			Doc: "Sinks: SchemaRegistryConfig.SchemaValidationConfigs attributes (KEY, VALUE) the mapping validates against " + KeyLambdaSchemaRegistryURI + ". Default VALUE."},
 	).AddCheck(func(v Values) []error {
+		if v.Has(KeyLambdaSchemaRegistryURI) != v.Has(KeyLambdaEventRecordFormat) {
+			if v.Has(KeyLambdaSchemaRegistryURI) {
+				return []error{Errorf(KeyLambdaSchemaRegistryURI, v.Text(KeyLambdaSchemaRegistryURI), "needs %s (JSON or SOURCE)", KeyLambdaEventRecordFormat)}
+			}
+			return []error{Errorf(KeyLambdaEventRecordFormat, v.Text(KeyLambdaEventRecordFormat), "needs %s", KeyLambdaSchemaRegistryURI)}
+		}
 		if v.Long(KeyLambdaDeadlineMarginMs) >= int64(v.Int(KeyLambdaTimeoutSeconds))*1000 {
 			return []error{Errorf(KeyLambdaDeadlineMarginMs, v.Text(KeyLambdaDeadlineMarginMs),
 				"must be less than %s (%d s)", KeyLambdaTimeoutSeconds, v.Int(KeyLambdaTimeoutSeconds))}

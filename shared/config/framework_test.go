@@ -43,7 +43,8 @@ func TestFrameworkDefaults(t *testing.T) {
 		Producer:        Producer{Compression: "none", LingerMs: 5, BatchBytes: 16384},
 		Lambda: Lambda{MemoryMB: 256, TimeoutSeconds: 60, ReservedConcurrency: -1, BatchSize: 100,
 			MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-orders-sink",
-			MaximumRetryAttempts: -1, MaximumRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMs: 5000},
+			MaximumRetryAttempts: -1, MaximumRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMs: 5000,
+			SchemaValidation: []string{"VALUE"}},
 	}
 	if !reflect.DeepEqual(fw, want) {
 		t.Fatalf("framework\n got %+v\nwant %+v", fw, want)
@@ -109,7 +110,7 @@ func TestFrameworkAllSettings(t *testing.T) {
 	if fw.Producer != (Producer{"zstd", 20, 65536}) {
 		t.Fatalf("producer = %+v", fw.Producer)
 	}
-	if fw.Lambda != (Lambda{1024, 300, 5, 500, 0, "LATEST", "my-group", 3, 3600, true, false, 10000}) {
+	if !reflect.DeepEqual(fw.Lambda, Lambda{1024, 300, 5, 500, 0, "LATEST", "my-group", 3, 3600, true, false, 10000, "", "", []string{"VALUE"}}) {
 		t.Fatalf("lambda = %+v", fw.Lambda)
 	}
 }
@@ -162,6 +163,9 @@ func TestFrameworkInvalidValues(t *testing.T) {
 		{KeyLambdaBisectOnError, "y"},
 		{KeyLambdaReportItemFailures, "n"},
 		{KeyLambdaDeadlineMarginMs, "-1"},
+		{KeyLambdaSchemaRegistryURI, "http://registry:8081/a b"},
+		{KeyLambdaEventRecordFormat, "AVRO"},
+		{KeyLambdaSchemaValidation, "KEY,HEADERS"},
 	}
 	covered := map[string]bool{}
 	for _, c := range cases {
@@ -234,6 +238,8 @@ func TestFrameworkCrossChecks(t *testing.T) {
 		{"topic creation half set", map[string]string{KeyTopicCreationPartitions: "3"}, []string{`config key "topic.creation.default.replication.factor"`}},
 		{"topic configs without creation", map[string]string{"topic.creation.default.cleanup.policy": "compact"}, []string{`config key "topic.creation.default.cleanup.policy"`}},
 		{"dlq is a consumed topic", map[string]string{KeyDLQTopic: "orders"}, []string{`invalid value "orders" for config key "errors.deadletterqueue.topic.name": must not be one of the consumed topics`}},
+		{"registry uri without format", map[string]string{KeyLambdaSchemaRegistryURI: "https://registry.example.com:8081"}, []string{`config key "aws.lambda.schema.registry.uri"`, "needs aws.lambda.event.record.format"}},
+		{"format without registry uri", map[string]string{KeyLambdaEventRecordFormat: "JSON"}, []string{`config key "aws.lambda.event.record.format"`, "needs aws.lambda.schema.registry.uri"}},
 		{"deadline margin over timeout", map[string]string{KeyLambdaTimeoutSeconds: "5", KeyLambdaDeadlineMarginMs: "5000"}, []string{`config key "aws.lambda.deadline.margin.ms"`, "must be less than"}},
 	}
 	for _, c := range cases {
@@ -394,5 +400,22 @@ func TestConnectKeysStatus(t *testing.T) {
 	s[KeyTopicsRegex] = "orders.*"
 	if _, err := FrameworkDef(Sink).Parse(s); err == nil || !strings.Contains(err.Error(), "fixed list of topics") {
 		t.Errorf("topics.regex: %v", err)
+	}
+}
+
+// TestFrameworkSchemaRegistryKeys reads the sink mapping's schema registry
+// settings into Framework.Lambda.
+func TestFrameworkSchemaRegistryKeys(t *testing.T) {
+	props := sinkProps()
+	props[KeyLambdaSchemaRegistryURI] = "https://registry.example.com:8081"
+	props[KeyLambdaEventRecordFormat] = "SOURCE"
+	props[KeyLambdaSchemaValidation] = "KEY, VALUE"
+	_, fw, err := ParseConnector(props, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := fw.Lambda
+	if l.SchemaRegistryURI != "https://registry.example.com:8081" || l.EventRecordFormat != "SOURCE" || !reflect.DeepEqual(l.SchemaValidation, []string{"KEY", "VALUE"}) {
+		t.Fatalf("lambda = %+v", l)
 	}
 }

@@ -81,6 +81,11 @@ type Lambda struct {
 	BisectBatchOnError       bool
 	ReportBatchItemFailures  bool
 	DeadlineMarginMs         int64
+	// SchemaRegistryURI, EventRecordFormat and SchemaValidation are the
+	// sink mapping's schema registry (empty URI: none).
+	SchemaRegistryURI string
+	EventRecordFormat string
+	SchemaValidation  []string
 }
 
 // Framework is the typed framework part of a connector config.
@@ -167,6 +172,9 @@ func ParseFramework(v Values) (*Framework, error) {
 			BisectBatchOnError:       v.Bool(KeyLambdaBisectOnError),
 			ReportBatchItemFailures:  v.Bool(KeyLambdaReportItemFailures),
 			DeadlineMarginMs:         v.Long(KeyLambdaDeadlineMarginMs),
+			SchemaRegistryURI:        v.String(KeyLambdaSchemaRegistryURI),
+			EventRecordFormat:        v.String(KeyLambdaEventRecordFormat),
+			SchemaValidation:         v.List(KeyLambdaSchemaValidation),
 		},
 	}
 	if v.Has(KeyLambdaReservedConcurrency) {

@@ -22,6 +22,24 @@ type group struct {
 	// bad[i], when bad is not nil, says why raws[i] could not be decoded
 	// (see decodeRecordInto); nil for every record that could.
 	bad []error
+	// meta[i], when meta is not nil, is the schema registry metadata
+	// Lambda added to raws[i] (events.KafkaRecord.KeySchemaMetadata and
+	// ValueSchemaMetadata); nil when no record of the group has any.
+	meta []schemaMeta
+}
+
+// schemaMeta is what a schema registry mapping says about a record's key
+// and value; nil for a field it did not validate.
+type schemaMeta struct {
+	key, value *events.SchemaMetadata
+}
+
+// metaAt returns the schema registry metadata of raws[i].
+func (g *group) metaAt(i int) schemaMeta {
+	if g.meta == nil {
+		return schemaMeta{}
+	}
+	return g.meta[i]
 }
 
 // decodeEvent checks ev's layout (events.KafkaEvent.ValidateLayout: group
@@ -73,6 +91,12 @@ func decodeEvent(ev events.KafkaEvent) ([]*group, error) {
 					g.bad = make([]error, len(recs))
 				}
 				g.bad[i] = fmt.Errorf("sinktask: undecodable record records[%q][%d] (%s): %w", key, i, r.Where(), err)
+			}
+			if r.KeySchemaMetadata != nil || r.ValueSchemaMetadata != nil {
+				if g.meta == nil {
+					g.meta = make([]schemaMeta, len(recs))
+				}
+				g.meta[i] = schemaMeta{key: r.KeySchemaMetadata, value: r.ValueSchemaMetadata}
 			}
 			g.raws = append(g.raws, raw)
 		}

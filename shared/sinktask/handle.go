@@ -116,7 +116,7 @@ func (t *Task) prepare(p *partState, r *run) {
 			r.failed = append(r.failed, failure{part: p, f: dlq.Failed{Original: raw, Stage: dlq.StageKafkaConsume, Class: t.ConnectorClass, Err: consumeErr}})
 			continue
 		}
-		rec, keep, stage, err := t.convert(raw)
+		rec, keep, stage, err := t.convert(raw, p.metaAt(i))
 		if err != nil {
 			// A retryable failure (a schema registry that cannot be
 			// reached) is retried even under errors.tolerance=all.
@@ -150,7 +150,7 @@ func (t *Task) checkTopic(topic string) error {
 
 // convert builds the Connect record of raw. Errors are marked as permanent
 // data errors (DataException) unless the converter classified them.
-func (t *Task) convert(raw dlq.Raw) (connect.Record, bool, string, error) {
+func (t *Task) convert(raw dlq.Raw, meta schemaMeta) (connect.Record, bool, string, error) {
 	rec := connect.Record{
 		Topic:         raw.Topic,
 		Partition:     raw.Partition,
@@ -172,12 +172,20 @@ func (t *Task) convert(raw dlq.Raw) (connect.Record, bool, string, error) {
 		}
 	}
 	if raw.Key != nil {
-		if rec.KeySchema, rec.Key, err = t.KeyConverter.ToConnect(raw.Topic, raw.Key); err != nil {
+		conv, err := t.registryConverter("key", meta.key, t.KeyConverter, t.KeyConverterClass)
+		if err == nil {
+			rec.KeySchema, rec.Key, err = conv.ToConnect(raw.Topic, raw.Key)
+		}
+		if err != nil {
 			return rec, false, dlq.StageKeyConverter, asData(fmt.Errorf("converting key of %s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, err))
 		}
 	}
 	if raw.Value != nil {
-		if rec.ValueSchema, rec.Value, err = t.ValueConverter.ToConnect(raw.Topic, raw.Value); err != nil {
+		conv, err := t.registryConverter("value", meta.value, t.ValueConverter, t.ValueConverterClass)
+		if err == nil {
+			rec.ValueSchema, rec.Value, err = conv.ToConnect(raw.Topic, raw.Value)
+		}
+		if err != nil {
 			return rec, false, dlq.StageValueConverter, asData(fmt.Errorf("converting value of %s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, err))
 		}
 	}

@@ -81,6 +81,8 @@ import (
 	"time"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/events"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/dlq"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
@@ -155,6 +157,11 @@ type Task struct {
 	// ConnectorClass name the component that failed in the dead-letter
 	// header __connect.errors.class.name for the matching stage.
 	HeaderConverterClass, KeyConverterClass, ValueConverterClass, TransformClass, ConnectorClass string
+	// EventRecordFormat is aws.lambda.event.record.format: the event source
+	// mapping's schema registry EventRecordFormat (events.EventRecordFormat*),
+	// empty when it has no registry. See registry.go for how records with
+	// schema metadata are read.
+	EventRecordFormat string
 	// Transforms is the transforms chain; nil means none.
 	Transforms Transformer
 	// Tolerance is errors.tolerance: ToleranceNone (default when empty) or
@@ -205,6 +212,11 @@ func (t *Task) Validate() error {
 	}
 	if t.KeyConverter == nil || t.ValueConverter == nil {
 		errs = append(errs, errors.New("sinktask: KeyConverter and ValueConverter are required"))
+	}
+	switch t.EventRecordFormat {
+	case "", events.EventRecordFormatJSON, events.EventRecordFormatSource:
+	default:
+		errs = append(errs, fmt.Errorf("sinktask: %s %q is not one of %s, %s", config.KeyLambdaEventRecordFormat, t.EventRecordFormat, events.EventRecordFormatJSON, events.EventRecordFormatSource))
 	}
 	switch t.Tolerance {
 	case "", ToleranceNone, ToleranceAll:
