@@ -1,6 +1,7 @@
 package sinktask
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"strconv"
@@ -100,6 +101,13 @@ type reframed struct {
 }
 
 func (r reframed) ToConnect(topic string, data []byte) (*connect.Schema, any, error) {
+	// AWS's text ("removes all schema metadata, such as the schema ID") is
+	// read as: the header is gone. Bytes that still start with exactly
+	// this record's header are passed as they are, so the sink reads both
+	// readings of it right instead of failing every record on one of them.
+	if len(data) >= len(r.header) && bytes.Equal(data[:len(r.header)], r.header[:]) {
+		return r.conv.ToConnect(topic, data)
+	}
 	framed := make([]byte, 0, len(r.header)+len(data))
 	framed = append(append(framed, r.header[:]...), data...)
 	return r.conv.ToConnect(topic, framed)
