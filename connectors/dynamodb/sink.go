@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/shared/backoff"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
 	"github.com/serverless-kafka-connect/slkc/shared/ident"
@@ -71,23 +72,12 @@ func NewSink(cfg Config, client DynamoAPI) (*Sink, error) {
 	if cfg.TableNameFormat == "" || cfg.Hash.Source == "" || cfg.BatchSize < 1 || cfg.BatchSize > maxBatchWriteItems || cfg.Concurrency < 1 || cfg.WriteMode == "" {
 		return nil, errors.New("dynamodb sink: config not built by ParseConfig")
 	}
-	return &Sink{cfg: cfg, client: client, log: slog.Default().With("component", "dynamodb-sink"), sleep: sleepCtx}, nil
+	return &Sink{cfg: cfg, client: client, log: slog.Default().With("component", "dynamodb-sink"), sleep: backoff.Sleep}, nil
 }
 
 // Close releases nothing: the SDK client holds no connections that need
 // closing.
 func (s *Sink) Close() error { return nil }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // op is one record turned into a put or a delete.
 type op struct {

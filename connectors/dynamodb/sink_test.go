@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/shared/backoff"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
 )
@@ -189,7 +190,7 @@ func TestSinkGivesUpRetryable(t *testing.T) {
 	}}
 	s := newTestSink(t, f, keyProps)
 	s.cfg.MaxRetryTime = 200 * time.Millisecond
-	s.sleep = sleepCtx
+	s.sleep = backoff.Sleep
 	err := s.Write(context.Background(), []connect.Record{keyed("orders", 0, "a", map[string]any{})})
 	var be *connectors.BatchError
 	if err == nil || errors.As(err, &be) || !errclass.IsRetryable(err) || !strings.Contains(err.Error(), "unprocessed") {

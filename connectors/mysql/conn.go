@@ -16,6 +16,8 @@ import (
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/serverless-kafka-connect/slkc/shared/backoff"
 )
 
 // ConnConfig is the connection part of a MySQL connector config.
@@ -46,7 +48,7 @@ func (c ConnConfig) connector(dc *gomysql.Config) (driver.Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &retryConnector{Connector: conn, attempts: max(1, c.Attempts), backoff: c.Backoff, sleep: sleepCtx,
+	return &retryConnector{Connector: conn, attempts: max(1, c.Attempts), backoff: c.Backoff, sleep: backoff.Sleep,
 		log: slog.Default().With("component", "mysql-conn", "db", dc.DBName)}, nil
 }
 
@@ -84,18 +86,6 @@ func (c *retryConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		if serr := c.sleep(ctx, c.backoff); serr != nil {
 			return nil, fmt.Errorf("mysql: connect: attempt %d of %d: %w (waiting to retry: %w)", n, c.attempts, err, serr)
 		}
-	}
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/serverless-kafka-connect/slkc/shared/backoff"
 )
 
 // scriptedConnector fails Connect with errs in order, then succeeds.
@@ -110,7 +112,7 @@ func TestRetryConnectorDeadline(t *testing.T) {
 	}
 
 	inner = &scriptedConnector{errs: []error{refused, refused}}
-	c = &retryConnector{Connector: inner, attempts: 3, backoff: time.Millisecond, log: discardLogger(), sleep: sleepCtx}
+	c = &retryConnector{Connector: inner, attempts: 3, backoff: time.Millisecond, log: discardLogger(), sleep: backoff.Sleep}
 	ctx, cancel = context.WithCancel(context.Background())
 	cancel()
 	if _, err := c.Connect(ctx); inner.calls != 1 || !errors.Is(err, syscall.ECONNREFUSED) {

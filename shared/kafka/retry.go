@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/serverless-kafka-connect/slkc/shared/backoff"
 )
 
 // Retriable reports whether err carries a Kafka error code that the Kafka
@@ -47,12 +49,8 @@ func Retry(ctx context.Context, attempts int, fn func(context.Context) error) er
 		if i >= attempts {
 			return fmt.Errorf("still failing after %d attempts: %w", i, err)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if backoff.Sleep(ctx, wait) != nil {
 			return fmt.Errorf("gave up after %d attempts (%v): %w", i, context.Cause(ctx), err)
-		case <-t.C:
 		}
 		wait = min(2*wait, RetryMaxBackoff)
 	}

@@ -3,6 +3,8 @@ package sinktask
 import (
 	"context"
 	"time"
+
+	"github.com/serverless-kafka-connect/slkc/shared/backoff"
 )
 
 // RetryDelayMin is the first delay of errors.retry.timeout's exponential
@@ -78,12 +80,5 @@ func (p Retry) sleep(ctx context.Context, d time.Duration) error {
 	if p.Sleep != nil {
 		return p.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return backoff.Sleep(ctx, d)
 }
