@@ -20,6 +20,8 @@ import (
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
+
+	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
 
 // testCA is a throw-away certificate authority for the TLS tests.
@@ -290,31 +292,22 @@ func TestTLSAgainstMariaDB(t *testing.T) {
 // requires TLS fails instead of connecting in plaintext. It uses the shared
 // MariaDB read-only (a refused handshake) when that server has no TLS.
 func TestTLSRequiredNeverFallsBack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test")
-	}
-	dsn := os.Getenv("SLKC_MYSQL_DSN")
-	if dsn == "" {
-		dsn = "slkc:slkc@tcp(127.0.0.1:3306)/"
-	}
-	base, err := gomysql.ParseDSN(dsn)
+	// testenv skips under -short and fails with CI=true when the shared
+	// MariaDB is unreachable.
+	env := testenv.New(t)
+	db, _ := env.MySQLDatabase(t)
+	base, err := gomysql.ParseDSN(env.MySQLDSN(""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	base.DBName, base.Timeout = "mysql", 3*time.Second
-	db, err := sql.Open("mysql", base.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var name, haveSSL string
 	if err := db.QueryRow("SHOW VARIABLES LIKE 'have_ssl'").Scan(&name, &haveSSL); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared MariaDB at %s unreachable (make local-up): %v", base.Addr, err)
-		}
-		t.Skipf("shared MariaDB at %s unreachable: %v", base.Addr, err)
+		t.Fatal(err)
 	}
 	if haveSSL == "YES" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the shared MariaDB has TLS enabled (localstack/stack.sh starts it without): no plaintext-only server to test against")
+		}
 		t.Skip("the shared MariaDB has TLS enabled: no plaintext-only server to test against")
 	}
 	url := fmt.Sprintf("jdbc:mysql://%s/mysql?user=%s&password=%s&sslMode=REQUIRED", base.Addr, base.User, base.Passwd)
