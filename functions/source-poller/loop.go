@@ -20,6 +20,16 @@ type runner interface {
 	Run(ctx context.Context, requestID string) (sourcetask.Result, error)
 }
 
+// taskRunner runs one task of a Task.
+type taskRunner struct {
+	t  *sourcetask.Task
+	id int
+}
+
+func (r taskRunner) Run(ctx context.Context, requestID string) (sourcetask.Result, error) {
+	return r.t.RunTask(ctx, requestID, r.id)
+}
+
 // pollLoop repeats runs every Interval until Window has passed since the
 // first one started, stopping early on an error, a held lease, a run cut
 // short by the deadline, or when the next run could not start at least

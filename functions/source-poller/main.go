@@ -17,7 +17,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -30,6 +29,7 @@ import (
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/connectors/binlog"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
+	"github.com/serverless-kafka-connect/slkc/events"
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/kafka"
@@ -54,6 +54,7 @@ func (a *app) Close() { a.in.Close() }
 // Response is the handler's answer: the run's summary.
 type Response struct {
 	Connector         string         `json:"connector"`
+	Task              int            `json:"task"`
 	RequestID         string         `json:"request_id"`
 	Skipped           bool           `json:"skipped"`
 	Pages             int            `json:"pages"`
@@ -68,13 +69,16 @@ type Response struct {
 	Runs int `json:"runs"`
 }
 
-// handle runs one poll. The payload (an EventBridge scheduled event, or {}
-// for a manual invoke) carries nothing the run needs; it is only checked to
-// be JSON. An error fails the invocation: the status table already holds
-// its class and message.
+// handle runs one poll of one task. The payload is the task's schedule
+// input ({"task_id": N}, events.SourceTaskInput), or an EventBridge
+// scheduled event or {} for task 0. An error fails the invocation: the
+// status table already holds its class and message.
 func (a *app) handle(ctx context.Context, payload json.RawMessage) (Response, error) {
-	if len(payload) > 0 && !json.Valid(payload) {
-		return Response{}, errors.New("source-poller: invocation payload is not JSON")
+	var in events.SourceTaskInput
+	if len(payload) > 0 {
+		if err := json.Unmarshal(payload, &in); err != nil {
+			return Response{}, fmt.Errorf("source-poller: invocation payload is not JSON with an optional integer task_id: %w", err)
+		}
 	}
 	reqID := ""
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
@@ -85,9 +89,9 @@ func (a *app) handle(ctx context.Context, payload json.RawMessage) (Response, er
 		// unique owner.
 		reqID = fmt.Sprintf("local-%d", time.Now().UnixNano())
 	}
-	res, err := a.loop.run(ctx, a.task, reqID)
+	res, err := a.loop.run(ctx, taskRunner{a.task, in.TaskID}, reqID)
 	return Response{
-		Connector: a.task.Name, RequestID: reqID, Skipped: res.Skipped, Pages: res.Pages, Records: res.Records,
+		Connector: a.task.Name, Task: in.TaskID, RequestID: reqID, Skipped: res.Skipped, Pages: res.Pages, Records: res.Records,
 		PerPartition: res.PerPartition, StoppedByDeadline: res.StoppedByDeadline, Superseded: res.Superseded, Runs: res.Runs,
 	}, err
 }
@@ -122,6 +126,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		ToleranceAll:   fw.Errors.Tolerance == config.ToleranceAll,
 		LogErrors:      fw.Errors.LogEnable,
 		Target:         in.Stores.Target,
+		TasksMax:       fw.TasksMax,
 	}
 	if in.Transforms.Len() > 0 {
 		task.Transforms = in.Transforms
@@ -174,6 +179,10 @@ func parseSource(in *coldstart.Init, log *slog.Logger) (func() (connectors.Sourc
 		vals, err := in.Parse(binlog.ConfigDef())
 		if err != nil {
 			return nil, err
+		}
+		if n := in.Framework.TasksMax; n != 1 {
+			return nil, in.Errorf("%s=%d: %s takes only 1: the binlog is one ordered stream read by one reader, as Debezium's MySQL connector runs one task",
+				config.KeyTasksMax, n, in.Class)
 		}
 		cfg, err := binlog.ConfigFromValues(vals)
 		if err != nil {

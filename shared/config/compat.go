@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -32,8 +33,8 @@ const (
 	KeyTopicCreationGroups = "topic.creation.groups"
 	KeyTopicsRegex         = "topics.regex"
 
-	reasonTasksMax = "each connector runs as one function: a source as one poller (aws.lambda.reserved.concurrency 1), " +
-		"a sink as one event source mapping that already processes partitions in parallel; set tasks.max to 1"
+	reasonTasksMax = "a JDBC-style source runs one poller invocation per task, each on its own schedule and lease; " +
+		"a sink is one event source mapping that already processes partitions in parallel, so it takes tasks.max 1"
 	reasonExactlyOnce = "delivery is at-least-once (a source produces a page, then commits its offset in DynamoDB), " +
 		"so a record may be produced again after a failure; the sinks write idempotently (upsert on the key, DynamoDB put). " +
 		"requested is accepted with that meaning, required is refused"
@@ -57,6 +58,33 @@ func sourceCompatKeys() []Key {
 			Reason: reasonTopicCreationGroups, Validator: Only(reasonTopicCreationGroups, ""),
 			Doc: "Kafka Connect's extra topic creation groups; only the default group."},
 	}
+}
+
+// MaxTasks is the highest tasks.max: one EventBridge rule per task, and a
+// rule quota of 300 per event bus shared with other stacks.
+const MaxTasks = 100
+
+// checkSinkTasks refuses tasks.max above 1 for sinks.
+func checkSinkTasks(v Values) []error {
+	if n := v.Int(KeyTasksMax); n != 1 {
+		return []error{Errorf(KeyTasksMax, strconv.Itoa(n), "sinks take only 1: a sink is one event source mapping that already "+
+			"processes partitions in parallel (set the concurrency with %s)", KeyLambdaReservedConcurrency)}
+	}
+	return nil
+}
+
+// checkSourceConcurrency refuses a source's reserved concurrency below
+// tasks.max: the tasks' invocations would be throttled behind each other.
+func checkSourceConcurrency(v Values) []error {
+	if !v.Has(KeyLambdaReservedConcurrency) {
+		return nil
+	}
+	n, tasks := v.Int(KeyLambdaReservedConcurrency), v.Int(KeyTasksMax)
+	if n >= 0 && n < tasks {
+		return []error{Errorf(KeyLambdaReservedConcurrency, strconv.Itoa(n), "is below %s=%d: every task is its own concurrent invocation; "+
+			"set at least %d, -1 for none, or leave it unset (default %s)", KeyTasksMax, tasks, tasks, KeyTasksMax)}
+	}
+	return nil
 }
 
 func sinkCompatKeys() []Key {

@@ -150,8 +150,9 @@ func buildCommonDef() *Def {
 				return nil
 			},
 			Doc: "Connector implementation; canonical io.slkc.* names or the Confluent aliases."},
-		Key{Name: KeyTasksMax, Type: Int, Default: Default("1"), Validator: Only(reasonTasksMax, "1"), Group: GroupCommon,
-			Status: Serverless, Reason: reasonTasksMax, Doc: "Maximum number of tasks; only 1 for now. Default 1."},
+		Key{Name: KeyTasksMax, Type: Int, Default: Default("1"), Validator: Range(1, MaxTasks), Group: GroupCommon,
+			Status: Serverless, Reason: reasonTasksMax,
+			Doc: "Maximum number of tasks, 1.." + strconv.Itoa(MaxTasks) + ". JDBC-style sources split their tables over that many concurrent invocations (fewer with fewer tables), each on its own schedule; sinks and binlog sources take only 1. Default 1."},
 		Key{Name: KeyKeyConverter, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
 			Doc: "Converter for record keys. Default JsonConverter."},
 		Key{Name: KeyValueConverter, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
@@ -294,7 +295,7 @@ func buildSinkDef() *Def {
 			}
 			return nil
 		}).
-		AddCheck(checkToleranceLimits).Define(sinkCompatKeys()...)
+		AddCheck(checkToleranceLimits).AddCheck(checkSinkTasks).Define(sinkCompatKeys()...)
 }
 
 // checkToleranceLimits applies CheckToleranceLimits to a sink config.
@@ -341,7 +342,8 @@ func NeedsOnFailureDestination(tolerance string, maxRetryAttempts, maxRecordAgeS
 
 func buildSourceDef() *Def {
 	return NewDef(Key{Name: KeyPollIntervalMs, Type: Long, Default: Default("5000"), Validator: Range(100, 86_400_000), Group: GroupCommon,
-		Doc: "How often the source polls, ms. Default 5000 (the JDBC source default)."}).Define(sourceCompatKeys()...)
+		Doc: "How often the source polls, ms. Default 5000 (the JDBC source default)."}).Define(sourceCompatKeys()...).
+		AddCheck(checkSourceConcurrency)
 }
 
 // FrameworkDef returns a new Def of every framework key for kind: CommonDef,

@@ -180,7 +180,7 @@ func ParseFramework(v Values) (*Framework, error) {
 	if v.Has(KeyLambdaReservedConcurrency) {
 		f.Lambda.ReservedConcurrency = v.Int(KeyLambdaReservedConcurrency)
 	} else if kind == Source {
-		f.Lambda.ReservedConcurrency = 1
+		f.Lambda.ReservedConcurrency = max(1, f.TasksMax) // one poller per task
 	}
 	if v.Has(KeyLambdaConsumerGroupID) {
 		f.Lambda.ConsumerGroupID = v.String(KeyLambdaConsumerGroupID)

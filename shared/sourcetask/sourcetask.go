@@ -82,7 +82,8 @@ const (
 	DefaultDeadlineMargin = 5 * time.Second
 	// DefaultLeaseTTL is used when the context has no deadline.
 	DefaultLeaseTTL = 5 * time.Minute
-	// StatusTask is the status item the loop writes ("task-0").
+	// StatusTask is the status item of task 0 (TaskName(0)), the only task
+	// when TasksMax <= 1.
 	StatusTask = "task-0"
 )
 
@@ -140,6 +141,11 @@ type Task struct {
 	// LeaseTTL is how long the lease is held; default: the time left until
 	// ctx's deadline plus DeadlineMargin, or DefaultLeaseTTL without one.
 	LeaseTTL time.Duration
+	// TasksMax is tasks.max: the partitions are split over that many tasks
+	// (fewer when there are fewer partitions), each run by RunTask with its
+	// id. 0 or 1: one task that reads every partition under the connector's
+	// lease. Above 1, Leases must also implement KeyedLeaseStore.
+	TasksMax int
 
 	mu      sync.Mutex
 	ensured map[string]bool
@@ -168,6 +174,14 @@ type Result struct {
 	// run's offset write was refused; Run then returns an error matching
 	// state.ErrLeaseLost.
 	Superseded bool
+	// Retired is true when the task has no partition under the current
+	// assignment (fewer partitions than TasksMax); its status item is
+	// marked retired.
+	Retired bool
+	// PartitionsHeld counts assigned partitions skipped because another
+	// run still held their partition lease (TasksMax > 1: a task that
+	// owned them before the assignment changed, or one still finishing).
+	PartitionsHeld int
 }
 
 // processID tells apart the processes (Lambda execution environments) that
@@ -253,13 +267,35 @@ func (t *Task) leaseTTL(ctx context.Context) time.Duration {
 // status and lease belong to the new holder). Otherwise status is FAILED
 // for permanent errors and RUNNING otherwise, with the last error attached.
 func (t *Task) Run(ctx context.Context, requestID string) (Result, error) {
+	return t.RunTask(ctx, requestID, 0)
+}
+
+// RunTask is Run for task taskID of a connector with TasksMax tasks (see
+// tasks.go): with TasksMax <= 1 it is Run (taskID must be 0); otherwise the
+// run takes the task's own lease, reads only the partitions assigned to
+// taskID, each under a partition lease that fences its offset writes, and
+// writes the status item "task-<taskID>".
+func (t *Task) RunTask(ctx context.Context, requestID string, taskID int) (Result, error) {
 	res := Result{PerPartition: map[string]int{}}
 	start := t.now()
 	owner := Owner(requestID)
 	res.Owner = owner
 	log := t.log().With("connector", t.Name, "request_id", requestID, "lease_owner", owner)
-
-	lease, err := t.Leases.Acquire(ctx, t.Name, owner, t.leaseTTL(ctx))
+	multi := t.TasksMax > 1
+	if multi {
+		log = log.With("task", taskID)
+	}
+	kl, err := t.taskLeases(taskID)
+	if err != nil {
+		t.emitMetrics(log, start, res, err)
+		return res, err
+	}
+	var lease state.Lease
+	if multi {
+		lease, err = kl.AcquireKey(ctx, t.Name, state.LeaseKey(t.Name, TaskName(taskID)), owner, t.leaseTTL(ctx))
+	} else {
+		lease, err = t.Leases.Acquire(ctx, t.Name, owner, t.leaseTTL(ctx))
+	}
 	if err != nil {
 		var held *state.LeaseHeldError
 		if errors.As(err, &held) {
@@ -275,7 +311,7 @@ func (t *Task) Run(ctx context.Context, requestID string) (Result, error) {
 	}
 	res.LeaseCounter = lease.Counter
 	defer func() {
-		if res.Superseded {
+		if res.Superseded && !multi {
 			return // the lease is someone else's now
 		}
 		// The run's ctx may be nearly done; release must still go out.
@@ -286,16 +322,28 @@ func (t *Task) Run(ctx context.Context, requestID string) (Result, error) {
 		}
 	}()
 
+	if multi {
+		if skip, err := t.singleTaskRunning(ctx, log, kl); skip || err != nil {
+			res.Skipped = skip
+			t.emitMetrics(log, start, res, err)
+			return res, err
+		}
+	}
 	if skip, err := t.pausedByTarget(ctx, log); skip || err != nil {
 		res.Skipped = skip
 		t.emitMetrics(log, start, res, err)
 		return res, err
 	}
-	runErr := t.run(ctx, log, lease, &res)
+	var runErr error
+	if multi {
+		runErr = t.runAssigned(ctx, log, kl, owner, taskID, &res)
+	} else {
+		runErr = t.run(ctx, log, lease, &res)
+	}
 	if errors.Is(runErr, state.ErrLeaseLost) {
 		res.Superseded = true
 	} else {
-		t.writeStatus(ctx, log, requestID, start, &res, runErr)
+		t.writeStatus(ctx, log, requestID, TaskName(taskID), start, &res, runErr)
 	}
 	level := slog.LevelInfo
 	if runErr != nil {
@@ -626,12 +674,12 @@ func samePos(a, b connectors.Position) bool { return string(a) == string(b) }
 
 // writeStatus writes the run's one status item; failures are logged, never
 // returned (status is informational).
-func (t *Task) writeStatus(ctx context.Context, log *slog.Logger, requestID string, start time.Time, res *Result, runErr error) {
+func (t *Task) writeStatus(ctx context.Context, log *slog.Logger, requestID, task string, start time.Time, res *Result, runErr error) {
 	if t.Status == nil {
 		return
 	}
 	st := state.Status{
-		Connector: t.Name, Task: StatusTask, Type: state.TypeSource, State: state.StateRunning,
+		Connector: t.Name, Task: task, Type: state.TypeSource, State: state.StateRunning,
 		WorkerID: t.WorkerID, RequestID: requestID, RunStart: start.UTC(), RunEnd: t.now().UTC(),
 		Counters: map[string]int64{"pages": int64(res.Pages), "records": int64(res.Records), "tolerated": int64(res.RecordsTolerated)},
 	}
@@ -644,6 +692,7 @@ func (t *Task) writeStatus(ctx context.Context, log *slog.Logger, requestID stri
 		}
 		st.LastError = &state.ErrorInfo{Class: errclass.Name(runErr), Message: runErr.Error(), Trace: Trace(runErr), At: t.now().UTC()}
 	}
+	st.Retired = res.Retired
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	if err := t.Status.Put(sctx, st); err != nil {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -57,14 +58,20 @@ func (e *LeaseLostError) Is(target error) bool { return target == ErrLeaseLost }
 // LeaseHeldError details ErrLeaseHeld. errors.Is(err, ErrLeaseHeld) is true.
 type LeaseHeldError struct {
 	Connector string
+	// Key is the sub-lease's key (LeaseKey); empty for the connector's own.
+	Key       string
 	Holder    string
 	ExpiresAt time.Time
 	Counter   int64
 }
 
 func (e *LeaseHeldError) Error() string {
-	return fmt.Sprintf("state: lease of connector %q held by %q (counter %d) until %s",
-		e.Connector, e.Holder, e.Counter, e.ExpiresAt.UTC().Format(time.RFC3339Nano))
+	what := fmt.Sprintf("lease of connector %q", e.Connector)
+	if e.Key != "" {
+		what = fmt.Sprintf("lease %s of connector %q", e.Key, e.Connector)
+	}
+	return fmt.Sprintf("state: %s held by %q (counter %d) until %s",
+		what, e.Holder, e.Counter, e.ExpiresAt.UTC().Format(time.RFC3339Nano))
 }
 
 // Is makes errors.Is(err, ErrLeaseHeld) true.
@@ -75,11 +82,32 @@ func (e *LeaseHeldError) Is(target error) bool { return target == ErrLeaseHeld }
 // only while the stored lease still has this Owner and Counter.
 type Lease struct {
 	Connector string
+	// Key is the leases-table key when the lease is a sub-lease of the
+	// connector (a task's or a partition's, see LeaseKey and AcquireKey);
+	// empty for the connector's own lease, whose key is Connector.
+	Key       string
 	Owner     string
 	Counter   int64
 	ExpiresAt time.Time
 	// table is the leases table the lease lives in; Commit checks it there.
 	table string
+}
+
+// key is the lease's item key in the leases table.
+func (l Lease) key() string {
+	if l.Key != "" {
+		return l.Key
+	}
+	return l.Connector
+}
+
+// LeaseKey returns the leases-table key of a sub-lease of connector: one
+// per source task ("task-2") and one per partition when tasks.max > 1. It
+// is the JSON array [connector, sub], so it differs from every connector's
+// own key (its plain name) unless a connector is literally named like that.
+func LeaseKey(connector, sub string) string {
+	b, _ := json.Marshal([]string{connector, sub}) // strings always encode
+	return string(b)
 }
 
 // Held reports whether the lease is unexpired at now.
@@ -115,9 +143,10 @@ func (l *LeaseStore) retention() time.Duration {
 	return DefaultLeaseRetention
 }
 
-func leaseHeld(connector string, item map[string]types.AttributeValue) *LeaseHeldError {
+func leaseHeld(connector, key string, item map[string]types.AttributeValue) *LeaseHeldError {
 	return &LeaseHeldError{
 		Connector: connector,
+		Key:       key,
 		Holder:    getS(item, attrOwner),
 		ExpiresAt: time.UnixMilli(getN(item, attrExpiresAt)).UTC(),
 		Counter:   getN(item, attrCounter),
@@ -133,16 +162,27 @@ func leaseHeld(connector string, item map[string]types.AttributeValue) *LeaseHel
 // Otherwise it returns an error matching ErrLeaseHeld that names the holder
 // and expiry. Requests: one consistent GetItem and one conditional PutItem.
 func (l *LeaseStore) Acquire(ctx context.Context, connector, owner string, ttl time.Duration) (Lease, error) {
+	return l.AcquireKey(ctx, connector, "", owner, ttl)
+}
+
+// AcquireKey is Acquire for a sub-lease of connector stored under key
+// (LeaseKey); an empty key is the connector's own lease. The returned
+// Lease fences OffsetStore.Commit on that key.
+func (l *LeaseStore) AcquireKey(ctx context.Context, connector, key, owner string, ttl time.Duration) (Lease, error) {
+	itemKey := key
+	if itemKey == "" {
+		itemKey = connector
+	}
 	if owner == "" {
 		return Lease{}, fmt.Errorf("state: acquire lease of connector %q: empty owner", connector)
 	}
 	if ttl <= 0 {
 		return Lease{}, fmt.Errorf("state: acquire lease of connector %q: ttl %s must be positive", connector, ttl)
 	}
-	key := map[string]types.AttributeValue{attrConnector: s(connector)}
-	cur, err := l.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(l.table), Key: key, ConsistentRead: aws.Bool(true)})
+	dkey := map[string]types.AttributeValue{attrConnector: s(itemKey)}
+	cur, err := l.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(l.table), Key: dkey, ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return Lease{}, fmt.Errorf("state: read lease of connector %q from table %q: %w", connector, l.table, err)
+		return Lease{}, fmt.Errorf("state: read lease %q of connector %q from table %q: %w", itemKey, connector, l.table, err)
 	}
 	now := nowFunc(l.Now)
 	var prevCounter int64
@@ -150,13 +190,13 @@ func (l *LeaseStore) Acquire(ctx context.Context, connector, owner string, ttl t
 	if exists {
 		prevCounter = getN(cur.Item, attrCounter)
 		if getN(cur.Item, attrExpiresAt) > now.UnixMilli() {
-			return Lease{}, leaseHeld(connector, cur.Item)
+			return Lease{}, leaseHeld(connector, key, cur.Item)
 		}
 	}
 	counter := max(prevCounter+1, now.UnixMilli())
 	expires := now.Add(ttl)
 	item := map[string]types.AttributeValue{
-		attrConnector:  s(connector),
+		attrConnector:  s(itemKey),
 		attrOwner:      s(owner),
 		attrCounter:    n(counter),
 		attrExpiresAt:  n(expires.UnixMilli()),
@@ -185,14 +225,14 @@ func (l *LeaseStore) Acquire(ctx context.Context, connector, owner string, ttl t
 			if getS(old, attrOwner) == owner && getN(old, attrCounter) == counter {
 				// An SDK retry of our own PutItem whose first attempt
 				// went through.
-				return Lease{Connector: connector, Owner: owner, Counter: counter, ExpiresAt: expires.UTC(), table: l.table}, nil
+				return Lease{Connector: connector, Key: key, Owner: owner, Counter: counter, ExpiresAt: expires.UTC(), table: l.table}, nil
 			}
 			// Someone acquired between our read and write.
-			return Lease{}, leaseHeld(connector, old)
+			return Lease{}, leaseHeld(connector, key, old)
 		}
-		return Lease{}, fmt.Errorf("state: acquire lease of connector %q in table %q: %w", connector, l.table, err)
+		return Lease{}, fmt.Errorf("state: acquire lease %q of connector %q in table %q: %w", itemKey, connector, l.table, err)
 	}
-	return Lease{Connector: connector, Owner: owner, Counter: counter, ExpiresAt: expires.UTC(), table: l.table}, nil
+	return Lease{Connector: connector, Key: key, Owner: owner, Counter: counter, ExpiresAt: expires.UTC(), table: l.table}, nil
 }
 
 // Current returns the connector's stored lease (expired or not) with a
@@ -226,7 +266,7 @@ func (l *LeaseStore) Renew(ctx context.Context, lease Lease, ttl time.Duration) 
 	expires := nowFunc(l.Now).Add(ttl)
 	_, err := l.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(l.table),
-		Key:                      map[string]types.AttributeValue{attrConnector: s(lease.Connector)},
+		Key:                      map[string]types.AttributeValue{attrConnector: s(lease.key())},
 		UpdateExpression:         aws.String("SET #e = :exp, #t = :ttl"),
 		ConditionExpression:      aws.String("#n = :counter AND #o = :owner"),
 		ExpressionAttributeNames: map[string]string{"#e": attrExpiresAt, "#t": attrTTL, "#n": attrCounter, "#o": attrOwner},
@@ -255,7 +295,7 @@ func (l *LeaseStore) Release(ctx context.Context, lease Lease) error {
 	now := nowFunc(l.Now)
 	_, err := l.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(l.table),
-		Key:                      map[string]types.AttributeValue{attrConnector: s(lease.Connector)},
+		Key:                      map[string]types.AttributeValue{attrConnector: s(lease.key())},
 		UpdateExpression:         aws.String("SET #e = :now, #t = :ttl"),
 		ConditionExpression:      aws.String("#n = :counter AND #o = :owner"),
 		ExpressionAttributeNames: map[string]string{"#e": attrExpiresAt, "#t": attrTTL, "#n": attrCounter, "#o": attrOwner},

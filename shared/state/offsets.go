@@ -159,7 +159,7 @@ func (o *OffsetStore) Commit(ctx context.Context, lease Lease, p connectors.Part
 	}
 	check := &types.ConditionCheck{
 		TableName:                aws.String(lease.table),
-		Key:                      map[string]types.AttributeValue{attrConnector: s(connector)},
+		Key:                      map[string]types.AttributeValue{attrConnector: s(lease.key())},
 		ConditionExpression:      aws.String("#n = :counter AND #o = :owner"),
 		ExpressionAttributeNames: map[string]string{"#n": attrCounter, "#o": attrOwner},
 		ExpressionAttributeValues: map[string]types.AttributeValue{

@@ -61,6 +61,10 @@ type Status struct {
 	// "topic-partition".
 	HighWatermarks map[string]int64 `dynamodbav:"high_watermarks,omitempty"`
 	LastError      *ErrorInfo       `dynamodbav:"last_error,omitempty"`
+	// Retired marks a task that has no work under the current assignment
+	// (a source with fewer tables than tasks.max); RenderConnectStatus
+	// leaves it out, as Kafka Connect lists only the tasks it started.
+	Retired bool `dynamodbav:"retired,omitempty"`
 }
 
 // StatusStore reads and writes status items. Safe for concurrent use.
@@ -152,7 +156,8 @@ type ConnectStatusBody struct {
 // shape. The connector entry comes from the ConnectorTask item; without
 // one it is RUNNING on the first task's worker when any task exists (as in
 // Kafka Connect, a failed task does not fail its connector) and UNASSIGNED
-// otherwise. Task ids are N for items named "task-N", else their position.
+// otherwise. Task ids are N for items named "task-N", else their position;
+// retired tasks (Status.Retired) are left out.
 // A trace is shown for FAILED entries: "Class: message" and the trace.
 func (ss *StatusStore) ConnectStatus(ctx context.Context, connector string) (ConnectStatusBody, error) {
 	items, err := ss.Get(ctx, connector)
@@ -173,6 +178,9 @@ func RenderConnectStatus(connector string, items []Status) ConnectStatusBody {
 		}
 		if items[i].Task == ConnectorTask {
 			conn = &items[i]
+			continue
+		}
+		if items[i].Retired {
 			continue
 		}
 		tasks = append(tasks, items[i])
