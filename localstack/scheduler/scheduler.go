@@ -100,6 +100,10 @@ type Rule struct {
 	Function string
 	// Interval is the fixed rate (required, > 0); for a source connector it is poll.interval.ms.
 	Interval time.Duration
+	// Input, when set, is sent instead of the scheduled event, as an
+	// EventBridge rule target's constant Input replaces the event (a source
+	// task's {"task_id": N}, events.SourceTaskInput).
+	Input json.RawMessage
 }
 
 // Scheduler fires rules. Set the exported fields before Run.
@@ -174,6 +178,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if r.Name == "" {
 			s.Rules[i].Name = "slkc-" + r.Function
 		}
+		if r.Input != nil && !json.Valid(r.Input) {
+			errs = append(errs, fmt.Errorf("scheduler: rule %d (%s): input is not JSON: %q", i, r.Function, r.Input))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -206,6 +213,9 @@ func (s *Scheduler) runRule(ctx context.Context, r Rule) {
 			defer inFlight.Store(false)
 			ev := NewEvent(s.Region, s.Account, r.Name, t)
 			payload, err := json.Marshal(ev)
+			if r.Input != nil {
+				payload = r.Input
+			}
 			if err != nil {
 				s.failed.Add(1)
 				s.Logger.Error("scheduled event encoding failed", "rule", r.Name, "err", err)

@@ -204,3 +204,37 @@ func TestLambdaInvokerFallsBackToRequestResponse(t *testing.T) {
 		t.Errorf("invocation types = %v, want one Event then RequestResponse only", types)
 	}
 }
+
+// TestRuleInputAndConcurrentTasks: rules with an Input send it instead of
+// the scheduled event, and the rules of one function's tasks are in flight
+// at the same time (one rule per source task, each with its task id).
+func TestRuleInputAndConcurrentTasks(t *testing.T) {
+	inv := &fakeInvoker{delay: 60 * time.Millisecond}
+	var rules []Rule
+	for id := range 3 {
+		rules = append(rules, Rule{Name: "src-task-" + string(rune('0'+id)), Function: "src", Interval: time.Hour,
+			Input: json.RawMessage(`{"task_id":` + string(rune('0'+id)) + `}`)})
+	}
+	s := New(inv, rules...)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	if err := s.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, c := range inv.snapshot() {
+		got[string(c.payload)] = true
+	}
+	for _, want := range []string{`{"task_id":0}`, `{"task_id":1}`, `{"task_id":2}`} {
+		if !got[want] {
+			t.Errorf("no invoke with payload %s; got %v", want, got)
+		}
+	}
+	if inv.maxIn.Load() != 3 {
+		t.Errorf("at most %d invokes in flight; want the 3 tasks at once", inv.maxIn.Load())
+	}
+	bad := New(inv, Rule{Function: "src", Interval: time.Second, Input: json.RawMessage(`{`)})
+	if err := bad.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "input is not JSON") {
+		t.Errorf("Run with a bad input: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,8 +15,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/serverless-kafka-connect/slkc/events"
 	"github.com/serverless-kafka-connect/slkc/localstack/bridge"
 	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
+	"github.com/serverless-kafka-connect/slkc/localstack/scheduler"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/kafka"
 )
@@ -35,6 +38,9 @@ type plan struct {
 	Spec      runtime.FunctionSpec
 	// PollInterval is the schedule of a source.
 	PollInterval time.Duration
+	// Tasks is a source's tasks.max: one schedule per task, each sending
+	// its task id (scheduleRules).
+	Tasks int
 	// Mapping is the event source mapping of a sink (FunctionName, Topics,
 	// Bootstrap and the aws.lambda.* settings).
 	Mapping bridge.Mapping
@@ -112,7 +118,7 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 		case strings.HasPrefix(k, "aws.lambda."):
 			lambdaProps[k] = v
 			needed[k] = v
-		case k == config.KeyBootstrapServers, k == config.KeyTopics, k == "poll.interval.ms", k == config.KeyErrorsTolerance:
+		case k == config.KeyBootstrapServers, k == config.KeyTopics, k == "poll.interval.ms", k == config.KeyErrorsTolerance, k == config.KeyTasksMax:
 			needed[k] = v
 		}
 	}
@@ -176,8 +182,16 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 	switch kind {
 	case config.Source:
 		p.Spec.Bootstrap = filepath.Join(o.BuildDir, sourceBinary)
+		p.Tasks = 1
+		if s := strings.TrimSpace(resolved[config.KeyTasksMax]); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > config.MaxTasks {
+				return plan{}, fmt.Errorf("%s %q: want 1..%d", config.KeyTasksMax, s, config.MaxTasks)
+			}
+			p.Tasks = n
+		}
 		if reserved < 0 {
-			reserved = 1 // one poller at a time
+			reserved = p.Tasks // one poller per task at a time
 		}
 		p.PollInterval = defaultPollInterval
 		if s := resolved["poll.interval.ms"]; s != "" {
@@ -313,4 +327,21 @@ func readEnvFile(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("env file %s: %w", path, err)
 	}
 	return out, nil
+}
+
+// scheduleRules are a source's schedules: one rule with the plain
+// scheduled event for a single task, else one rule per task whose input
+// names the task ({"task_id": N}), as the CDK app deploys them, so the
+// tasks run as concurrent invocations.
+func scheduleRules(p plan) []scheduler.Rule {
+	name := "slkc-" + p.Spec.Name + "-schedule"
+	if p.Tasks <= 1 {
+		return []scheduler.Rule{{Name: name, Function: p.Spec.Name, Interval: p.PollInterval}}
+	}
+	rules := make([]scheduler.Rule, 0, p.Tasks)
+	for id := range p.Tasks {
+		in, _ := json.Marshal(events.SourceTaskInput{TaskID: id}) // an int field always encodes
+		rules = append(rules, scheduler.Rule{Name: fmt.Sprintf("%s-task-%d", name, id), Function: p.Spec.Name, Interval: p.PollInterval, Input: in})
+	}
+	return rules
 }

@@ -182,7 +182,7 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 	for _, p := range plans {
 		switch p.Kind {
 		case config.Source:
-			rules = append(rules, scheduler.Rule{Name: "slkc-" + p.Spec.Name + "-schedule", Function: p.Spec.Name, Interval: p.PollInterval})
+			rules = append(rules, scheduleRules(p)...)
 		case config.Sink:
 			if ctl != nil {
 				// Pause and stop disable the mapping, as on AWS.
