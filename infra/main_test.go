@@ -70,8 +70,10 @@ func TestSampleApp(t *testing.T) {
 		counts[r.Type]++
 	}
 	for typ, want := range map[string]int{
-		// 4 connectors and the control API (function URL with AWS_IAM auth).
-		"AWS::Lambda::Function": 5, "AWS::Lambda::Url": 1, "AWS::Events::Rule": 2, "AWS::Lambda::EventSourceMapping": 2,
+		// 4 connectors and the control API (function URL with AWS_IAM auth);
+		// one schedule for orders-source, one per task for customers-source
+		// (tasks.max 2).
+		"AWS::Lambda::Function": 5, "AWS::Lambda::Url": 1, "AWS::Events::Rule": 3, "AWS::Lambda::EventSourceMapping": 2,
 		"AWS::DynamoDB::Table": 3, "AWS::CloudWatch::Dashboard": 1, "AWS::SQS::Queue": 3,
 		// sources 4 alarms each; orders-mysql-sink 5 + dead letter (it has an
 		// on-failure queue: tolerance all with finite retries); customers 4.

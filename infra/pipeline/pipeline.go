@@ -85,6 +85,10 @@ type Deployment struct {
 	BisectBatchOnError       bool   // aws.lambda.bisect.batch.on.error, default false
 	ReportBatchItemFailures  bool   // aws.lambda.report.batch.item.failures, default true
 	DeadlineMarginMillis     int    // aws.lambda.deadline.margin.ms, default 5000 (source)
+	// Tasks is tasks.max, default 1 (1..maxTasks): a JDBC-style source gets
+	// one schedule per task and reserves one concurrent poller per task by
+	// default; sinks and binlog sources take only 1.
+	Tasks int
 
 	// SchemaRegistryURI, EventRecordFormat, ValidateKey and ValidateValue
 	// (sinks) are the mapping's SchemaRegistryConfig:
@@ -313,6 +317,35 @@ func Parse(file string, data []byte) (Connector, error) {
 	return c, errors.Join(errs...)
 }
 
+// tasks.max: the function's own config check (shared/config) applies the
+// same rules at init; here they fail the synth instead of the deployment.
+const (
+	keyTasksMax = "tasks.max"
+	maxTasks    = 100 // one rule per task; EventBridge allows 300 rules per bus by default
+)
+
+// checkTasks applies tasks.max: only JDBC-style sources take more than 1,
+// and a source reserves one concurrent poller per task by default (an
+// explicit reservation may not be lower).
+func (d *Deployment) checkTasks(c Connector) []error {
+	if d.Tasks == 1 {
+		return nil
+	}
+	if c.Class != ClassMySQLSource {
+		return []error{fmt.Errorf("key %s: value %d, %s takes only 1 (a sink is one event source mapping that processes partitions in parallel; a binlog is one ordered stream)",
+			keyTasksMax, d.Tasks, c.Class)}
+	}
+	if _, ok := c.Config["aws.lambda.reserved.concurrency"]; !ok {
+		d.ReservedConcurrency = d.Tasks
+		return nil
+	}
+	if d.ReservedConcurrency < d.Tasks {
+		return []error{fmt.Errorf("key aws.lambda.reserved.concurrency: value %d is below %s=%d: every task is its own concurrent invocation",
+			d.ReservedConcurrency, keyTasksMax, d.Tasks)}
+	}
+	return nil
+}
+
 func scalar(raw json.RawMessage) (string, error) {
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -355,10 +388,12 @@ func parseDeployment(c Connector) (Deployment, error) {
 		DeadlineMarginMillis:     5000,
 		ErrorsTolerance:          ToleranceNone,
 	}
+	d.Tasks = 1
 	if c.Kind == KindSource {
 		d.ReservedConcurrency = 1
 	}
 	ints := []intKey{
+		{keyTasksMax, &d.Tasks, 1, maxTasks, false},
 		{"aws.lambda.memory.mb", &d.MemoryMB, 128, 10240, false},
 		{"aws.lambda.timeout.seconds", &d.TimeoutSeconds, 1, 900, false},
 		{"aws.lambda.reserved.concurrency", &d.ReservedConcurrency, 1, 1000, false},
@@ -444,6 +479,7 @@ func parseDeployment(c Connector) (Deployment, error) {
 	if c.Kind == KindSink {
 		errs = append(errs, d.deriveSinkErrorHandling()...)
 	}
+	errs = append(errs, d.checkTasks(c)...)
 	if c.Kind == KindSource && d.DeadlineMarginMillis >= d.TimeoutSeconds*1000 {
 		errs = append(errs, fmt.Errorf("key aws.lambda.deadline.margin.ms: %d must be below the timeout (%d s)", d.DeadlineMarginMillis, d.TimeoutSeconds))
 	}

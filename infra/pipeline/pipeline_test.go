@@ -40,7 +40,7 @@ func TestDeployment(t *testing.T) {
 			config: `"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector"`,
 			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, ReservedConcurrency: 1, BatchSize: 100,
 				MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-c",
-				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000,
+				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000, Tasks: 1,
 				ErrorsTolerance: "none"},
 		},
 		{
@@ -48,7 +48,7 @@ func TestDeployment(t *testing.T) {
 			config: `"connector.class":"io.debezium.connector.mariadb.MariaDbConnector"`,
 			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, ReservedConcurrency: 1, BatchSize: 100,
 				MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-c",
-				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000,
+				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000, Tasks: 1,
 				ErrorsTolerance: "none"},
 		},
 		{
@@ -56,7 +56,7 @@ func TestDeployment(t *testing.T) {
 			config: `"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t"`,
 			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, ReservedConcurrency: 0, BatchSize: 100,
 				MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-c",
-				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000,
+				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000, Tasks: 1,
 				ErrorsTolerance: "none", ProvisionedPollers: true},
 		},
 		{
@@ -64,7 +64,7 @@ func TestDeployment(t *testing.T) {
 			config: `"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","errors.tolerance":"all"`,
 			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, BatchSize: 100,
 				MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-c",
-				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000,
+				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000, Tasks: 1,
 				ErrorsTolerance: "all", ProvisionedPollers: true},
 		},
 		{
@@ -72,7 +72,7 @@ func TestDeployment(t *testing.T) {
 			config: `"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","aws.lambda.report.batch.item.failures":"false"`,
 			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, BatchSize: 100,
 				MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-c",
-				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, DeadlineMarginMillis: 5000, ErrorsTolerance: "none"},
+				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, DeadlineMarginMillis: 5000, Tasks: 1, ErrorsTolerance: "none"},
 		},
 		{
 			name: "schema registry makes the mapping provisioned even without error handling controls",
@@ -80,7 +80,7 @@ func TestDeployment(t *testing.T) {
 				"aws.lambda.schema.registry.uri":"https://registry.example.com:8081","aws.lambda.event.record.format":"JSON"`,
 			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, BatchSize: 100,
 				MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-c",
-				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, DeadlineMarginMillis: 5000, ErrorsTolerance: "none",
+				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, DeadlineMarginMillis: 5000, Tasks: 1, ErrorsTolerance: "none",
 				SchemaRegistryURI: "https://registry.example.com:8081", EventRecordFormat: "JSON", ValidateValue: true, ProvisionedPollers: true},
 		},
 		{
@@ -90,7 +90,7 @@ func TestDeployment(t *testing.T) {
 				"aws.lambda.schema.validation.attributes":"KEY, VALUE"`,
 			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, BatchSize: 100,
 				MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-c",
-				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000, ErrorsTolerance: "none",
+				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000, Tasks: 1, ErrorsTolerance: "none",
 				SchemaRegistryURI: "http://10.0.0.5:8081", EventRecordFormat: "SOURCE", ValidateKey: true, ValidateValue: true, ProvisionedPollers: true},
 		},
 		{
@@ -104,7 +104,15 @@ func TestDeployment(t *testing.T) {
 			want: Deployment{MemoryMB: 1024, TimeoutSeconds: 30, ReservedConcurrency: 3, BatchSize: 10000,
 				MaxBatchingWindowSeconds: 0, StartingPosition: "LATEST", ConsumerGroupID: "g1",
 				MaxRetryAttempts: 0, MaxRecordAgeSeconds: 604800, BisectBatchOnError: true, ReportBatchItemFailures: false,
-				DeadlineMarginMillis: 5000, ErrorsTolerance: "all", OnFailureDestination: true, ProvisionedPollers: true},
+				DeadlineMarginMillis: 5000, Tasks: 1, ErrorsTolerance: "all", OnFailureDestination: true, ProvisionedPollers: true},
+		},
+		{
+			name:   "source with 4 tasks reserves 4 pollers",
+			config: `"connector.class":"io.confluent.connect.jdbc.JdbcSourceConnector","tasks.max":4`,
+			want: Deployment{MemoryMB: 256, TimeoutSeconds: 60, ReservedConcurrency: 4, BatchSize: 100,
+				MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-c",
+				MaxRetryAttempts: -1, MaxRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMillis: 5000, Tasks: 4,
+				ErrorsTolerance: "none"},
 		},
 	}
 	for _, tt := range tests {
@@ -163,6 +171,14 @@ func TestParseErrors(t *testing.T) {
 		{"registry on a source", `{"name":"c","config":{"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector",
 			"aws.lambda.schema.registry.uri":"https://r:8081","aws.lambda.event.record.format":"JSON"}}`, []string{"configure a sink's event source mapping; c is a source"}},
 		{"margin above timeout", `{"name":"c","config":{"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector","aws.lambda.timeout.seconds":"5"}}`, []string{"deadline.margin.ms"}},
+		{"sink with tasks", `{"name":"c","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t","tasks.max":"2"}}`,
+			[]string{"key tasks.max: value 2, io.slkc.connect.mysql.MySqlSinkConnector takes only 1"}},
+		{"binlog with tasks", `{"name":"c","config":{"connector.class":"io.debezium.connector.mysql.MySqlConnector","tasks.max":"2"}}`,
+			[]string{"key tasks.max: value 2, io.debezium.connector.mysql.MySqlConnector takes only 1"}},
+		{"tasks out of range", `{"name":"c","config":{"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector","tasks.max":"101"}}`,
+			[]string{"tasks.max: value 101 is out of range, allowed 1..100"}},
+		{"reservation below tasks", `{"name":"c","config":{"connector.class":"io.slkc.connect.mysql.MySqlSourceConnector","tasks.max":"4","aws.lambda.reserved.concurrency":"2"}}`,
+			[]string{"aws.lambda.reserved.concurrency: value 2 is below tasks.max=4"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,8 +61,14 @@ type SourceConnectorProps struct {
 // rows are seen at the configured interval; such a connector also gets a
 // synth warning, since the function then runs for most of each period.
 //
-// Reserved concurrency (aws.lambda.reserved.concurrency, default 1) and the
-// lease in the leases table keep one poller per connector. Failed asynchronous
+// Tasks (tasks.max, JDBC-style sources): one rule per task, each with the
+// constant input {"task_id": N} (events.SourceTaskInput), so every task is
+// its own asynchronous invocation with its own retries and dead-letter
+// queue, and no function invokes another (see the README's "Source tasks").
+// One rule with the plain scheduled event when tasks.max is 1.
+//
+// Reserved concurrency (aws.lambda.reserved.concurrency, default tasks.max)
+// and the leases in the leases table keep one poller per task. Failed asynchronous
 // invocations (after two retries) and undeliverable schedule events go to an
 // encrypted SQS queue that an alarm watches.
 type SourceConnector struct {
@@ -71,8 +77,10 @@ type SourceConnector struct {
 	Role         awsiam.Role
 	LogGroup     awslogs.LogGroup
 	FailureQueue awssqs.Queue
-	Rule         awsevents.Rule
-	Alarms       []awscloudwatch.Alarm
+	// Rule is the schedule of task 0; Rules holds every task's schedule.
+	Rule   awsevents.Rule
+	Rules  []awsevents.Rule
+	Alarms []awscloudwatch.Alarm
 	// Widgets are the connector's dashboard widgets (see NewDashboard).
 	Widgets []awscloudwatch.IWidget
 }
@@ -152,17 +160,23 @@ func NewSourceConnector(scope constructs.Construct, id string, props *SourceConn
 			"connector %s: poll.interval.ms=%d is below EventBridge's one-minute granularity; the schedule fires once a minute and the poller polls every poll.interval.ms inside each invocation (SLKC_POLL_LOOP_MS), running for most of the minute",
 			conn.Name, ms)))
 	}
-	s.Rule = awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
-		Description: jsii.String(fmt.Sprintf("Polls connector %s; poll.interval.ms=%d, at least once a minute",
-			conn.Name, conn.PollInterval().Milliseconds())),
-		Schedule: awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(float64(minutes)))),
-		Targets: &[]awsevents.IRuleTarget{
-			awseventstargets.NewLambdaFunction(parts.fn, &awseventstargets.LambdaFunctionProps{
-				DeadLetterQueue: parts.queue,
-				RetryAttempts:   jsii.Number(2),
-			}),
-		},
-	})
+	tasks := max(conn.Deploy.Tasks, 1)
+	for id := range tasks {
+		ruleID, desc := "Schedule", fmt.Sprintf("Polls connector %s; poll.interval.ms=%d, at least once a minute",
+			conn.Name, conn.PollInterval().Milliseconds())
+		target := &awseventstargets.LambdaFunctionProps{DeadLetterQueue: parts.queue, RetryAttempts: jsii.Number(2)}
+		if tasks > 1 {
+			ruleID, desc = fmt.Sprintf("ScheduleTask%d", id), fmt.Sprintf("Polls task %d of %d of connector %s; poll.interval.ms=%d, at least once a minute",
+				id, tasks, conn.Name, conn.PollInterval().Milliseconds())
+			target.Event = awsevents.RuleTargetInput_FromObject(map[string]any{"task_id": id})
+		}
+		s.Rules = append(s.Rules, awsevents.NewRule(c, jsii.String(ruleID), &awsevents.RuleProps{
+			Description: jsii.String(desc),
+			Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(float64(minutes)))),
+			Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(parts.fn, target)},
+		}))
+	}
+	s.Rule = s.Rules[0]
 	mon := newMonitoring(c, conn.Name, parts.fn, parts.queue, props.AlarmAction)
 	mon.addSource(minutes)
 	s.Alarms, s.Widgets = mon.alarms, mon.widgets
