@@ -33,8 +33,8 @@ const (
 	KeyTopicCreationGroups = "topic.creation.groups"
 	KeyTopicsRegex         = "topics.regex"
 
-	reasonTasksMax = "a JDBC-style source runs one poller invocation per task, each on its own schedule and lease; " +
-		"a sink is one event source mapping that already processes partitions in parallel, so it takes tasks.max 1"
+	reasonTasksMax = "a JDBC-style source splits its tables over the tasks, each task one concurrent poller invocation on its own schedule and lease; " +
+		"a sink is one event source mapping that already processes partitions in parallel, and a binlog source one ordered stream, so they take only 1"
 	reasonExactlyOnce = "delivery is at-least-once (a source produces a page, then commits its offset in DynamoDB), " +
 		"so a record may be produced again after a failure; the sinks write idempotently (upsert on the key, DynamoDB put). " +
 		"requested is accepted with that meaning, required is refused"

@@ -152,7 +152,7 @@ func buildCommonDef() *Def {
 			Doc: "Connector implementation; canonical io.slkc.* names or the Confluent aliases."},
 		Key{Name: KeyTasksMax, Type: Int, Default: Default("1"), Validator: Range(1, MaxTasks), Group: GroupCommon,
 			Status: Serverless, Reason: reasonTasksMax,
-			Doc: "Maximum number of tasks, 1.." + strconv.Itoa(MaxTasks) + ". JDBC-style sources split their tables over that many concurrent invocations (fewer with fewer tables), each on its own schedule; sinks and binlog sources take only 1. Default 1."},
+			Doc: "Maximum number of tasks, 1.." + strconv.Itoa(MaxTasks) + "; a JDBC-style source gets fewer when it has fewer tables. Default 1."},
 		Key{Name: KeyKeyConverter, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
 			Doc: "Converter for record keys. Default JsonConverter."},
 		Key{Name: KeyValueConverter, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
@@ -47,6 +48,18 @@ type Connector struct {
 
 // Type returns "source" or "sink", as Connect's JSON names it.
 func (c Connector) Type() string { return c.Kind.String() }
+
+// TaskCount is the number of tasks the connector is deployed with: its
+// tasks.max (one schedule per task for a source), 1 when unset or not a
+// number (the functions refuse such a config at init). A source with fewer
+// tables runs fewer; its status lists only those.
+func (c Connector) TaskCount() int {
+	n, err := strconv.Atoi(strings.TrimSpace(c.Config[config.KeyTasksMax]))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
 
 // FromFile builds a Connector from a parsed connector file. function is the
 // connector's function name; the consumer group is aws.lambda.consumer.group.id

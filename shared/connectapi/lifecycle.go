@@ -74,7 +74,9 @@ func (s *Server) statusOf(ctx context.Context, c Connector) (state.ConnectStatus
 func (s *Server) infoOf(c Connector, ts state.TargetState) ConnectorInfo {
 	info := ConnectorInfo{Name: c.Name, Config: c.Config, Tasks: []TaskRef{}, Type: c.Type()}
 	if ts.State != state.StateStopped {
-		info.Tasks = append(info.Tasks, TaskRef{Connector: c.Name, Task: 0})
+		for id := range c.TaskCount() {
+			info.Tasks = append(info.Tasks, TaskRef{Connector: c.Name, Task: id})
+		}
 	}
 	return info
 }
@@ -146,7 +148,9 @@ func (s *Server) tasks(w http.ResponseWriter, r *http.Request, c Connector) erro
 	}
 	out := []TaskInfo{}
 	if ts.State != state.StateStopped {
-		out = append(out, TaskInfo{ID: TaskRef{Connector: c.Name, Task: 0}, Config: c.Config})
+		for id := range c.TaskCount() {
+			out = append(out, TaskInfo{ID: TaskRef{Connector: c.Name, Task: id}, Config: c.Config})
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

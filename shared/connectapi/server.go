@@ -249,14 +249,14 @@ func (s *Server) root(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// taskID parses {task}; only task 0 exists (one function per connector).
+// taskID parses {task}: 0..TaskCount()-1.
 func taskID(r *http.Request, c Connector) (int, error) {
 	raw := r.PathValue("task")
 	id, err := strconv.Atoi(raw)
 	if err != nil || id < 0 {
 		return 0, Errorf(http.StatusNotFound, "Task %s/%s not found", c.Name, raw)
 	}
-	if id != 0 {
+	if id >= c.TaskCount() {
 		return 0, Errorf(http.StatusNotFound, "Task %s/%d not found", c.Name, id)
 	}
 	return id, nil
