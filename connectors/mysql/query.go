@@ -33,6 +33,10 @@ type keysetQuery struct {
 	// clock: Upper < CURRENT_TIMESTAMP(6) - Delay.
 	Upper string
 	Delay time.Duration
+	// Through, when set, bounds Order[0] from above: "Order[0] <= Through"
+	// (a placeholder; its argument comes after the keyset arguments). A
+	// chunk of a parallel initial load reads up to its end with it.
+	Through string
 	// Limit is batch.max.rows.
 	Limit int
 	// Suffix is query.suffix, appended last.
@@ -90,6 +94,9 @@ func (q keysetQuery) SQL(n int) string {
 			}
 		}
 		conds = append(conds, q.Order[0]+" >= "+q.param(0), "("+strings.Join(alts, " OR ")+")")
+	}
+	if q.Through != "" && len(q.Order) > 0 {
+		conds = append(conds, q.Order[0]+" <= "+q.Through)
 	}
 	if len(conds) > 0 {
 		b.WriteString(" WHERE ")

@@ -40,10 +40,15 @@ func TestJDBCQuickstartKeys(t *testing.T) {
 	if _, _, err := config.ParseConnector(jdbcQuickstartSource(), SourceConfigDef()); err != nil {
 		t.Fatalf("the quickstart config is refused: %v", err)
 	}
+	four := jdbcQuickstartSource()
+	four["tasks.max"] = "4"
+	if _, fw, err := config.ParseConnector(four, SourceConfigDef()); err != nil || fw.TasksMax != 4 {
+		t.Errorf("tasks.max=4 on the JDBC source: %v", err)
+	}
 	tests := []struct {
 		name, key, value, want string
 	}{
-		{"tasks.max above 1", "tasks.max", "4", "only \"1\" is supported: each connector runs as one function"},
+		{"tasks.max above the maximum", "tasks.max", "101", "no more than 100"},
 		{"another dialect", "dialect.name", "PostgreSqlDatabaseDialect", "MySQL and MariaDB only"},
 		{"unquoted identifiers", "quote.sql.identifiers", "never", "always quoted"},
 		{"no connection attempt", "connection.attempts", "0", "at least 1"},

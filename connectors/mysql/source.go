@@ -213,6 +213,9 @@ func (s *Source) split(t string) (db, name string) {
 // database's current time and returns it as Next even when no row is read,
 // so the start point does not move forward on every empty run.
 func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, pos connectors.Position) (connectors.Page, error) {
+	if isChunk(p) {
+		return s.readChunk(ctx, p, pos)
+	}
 	pl, err := s.plan(ctx, p)
 	if err != nil {
 		return connectors.Page{}, err

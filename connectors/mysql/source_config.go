@@ -38,6 +38,11 @@ const (
 	// rollback. It covers ordinary transactions; raise it to the longest
 	// transaction that inserts into the table.
 	DefaultGapTimeoutMs = 30_000
+	// KeyInitialLoadMaxParallelism caps the chunks of a parallel initial
+	// load (see Source.Chunks); MaxInitialLoadParallelism is its highest
+	// value, each chunk one open connection.
+	KeyInitialLoadMaxParallelism = "initial.load.max.parallelism"
+	MaxInitialLoadParallelism    = 32
 )
 
 // SourceConfig is the typed configuration of the MySQL source connector,
@@ -66,6 +71,10 @@ type SourceConfig struct {
 	TimestampColumns []string
 	// TimestampDelay is timestamp.delay.interval.ms (default 0).
 	TimestampDelay time.Duration
+	// InitialLoadParallelism is initial.load.max.parallelism (default 1:
+	// no chunking): the first read of a table is split into at most this
+	// many key-range chunks read at once.
+	InitialLoadParallelism int
 	// GapTimeout is incrementing.gap.timeout.ms (default
 	// DefaultGapTimeoutMs; 0 disables gap waiting, as the JDBC connector).
 	GapTimeout time.Duration
@@ -114,6 +123,7 @@ var sourceKeys = []struct{ name, doc string }{
 	{"incrementing.gap.timeout.ms", "incrementing mode: wait this long for a missing id to commit before reading past it (default 30000; 0 = never wait)"},
 	{"timestamp.initial", "epoch ms to start after when no offset exists; -1 = current time"},
 	{"batch.max.rows", "rows per page (default 100, 1..100000)"},
+	{KeyInitialLoadMaxParallelism, "chunks read at once by a table's first load (default 1: no chunking)"},
 	{"poll.interval.ms", "schedule interval (default 5000)"},
 	{"topic.prefix", "topic name prefix"},
 	{"validate.non.null", "refuse nullable incrementing/timestamp columns (default true)"},
@@ -255,6 +265,12 @@ func parseSource(props map[string]string) (SourceConfig, []error) {
 	}
 	if n, ok := intKey(props, "batch.max.rows", DefaultBatchMaxRows, 1, MaxBatchMaxRows, bad, fmt.Sprintf("an integer from 1 to %d", MaxBatchMaxRows)); ok {
 		cfg.BatchMaxRows = int(n)
+	}
+	if n, ok := intKey(props, KeyInitialLoadMaxParallelism, 1, 1, MaxInitialLoadParallelism, bad, fmt.Sprintf("an integer from 1 to %d", MaxInitialLoadParallelism)); ok {
+		cfg.InitialLoadParallelism = int(n)
+		if n > 1 && cfg.Mode != "" && (cfg.Mode != ModeIncrementing || cfg.Query != "") {
+			bad(KeyInitialLoadMaxParallelism, strconv.FormatInt(n, 10), "above 1 only in mode incrementing on tables: the chunks split the incrementing column's key range; set 1")
+		}
 	}
 	if n, ok := intKey(props, "poll.interval.ms", DefaultPollIntervalMs, 1, math32(), bad, "an integer number of milliseconds >= 1"); ok {
 		cfg.PollInterval = time.Duration(n) * time.Millisecond

@@ -52,6 +52,8 @@ func SourceConfigDef() *config.Def {
 			Doc: "Epoch ms to start after when there is no offset; -1 = the database's current time. Default: from the beginning."},
 		config.Key{Name: "batch.max.rows", Type: config.Int, Default: config.Default("100"), Validator: config.Range(1, MaxBatchMaxRows), Group: GroupSource,
 			Doc: "Rows per page (one query, one offset write). Default 100."},
+		config.Key{Name: KeyInitialLoadMaxParallelism, Type: config.Int, Default: config.Default("1"), Validator: config.Range(1, MaxInitialLoadParallelism), Group: GroupSource,
+			Doc: "Mode incrementing on tables: the first read of a table (no offset yet) splits the incrementing column's range into at most this many chunks read at once, each over one connection with at most two pages in memory; afterwards reads continue incrementally from the range's end. The column must be the only column of a unique index. 1 = no chunking. Default 1."},
 		config.Key{Name: "poll.interval.ms", Type: config.Long, Default: config.Default("5000"), Validator: config.Range(1, math32()), Group: GroupSource,
 			Doc: "How often the poller runs (schedule rate). Default 5000."},
 		config.Key{Name: "topic.prefix", Type: s, Default: config.Default(""), Group: GroupSource,

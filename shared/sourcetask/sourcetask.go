@@ -390,7 +390,7 @@ func (t *Task) run(ctx context.Context, log *slog.Logger, lease state.Lease, res
 		if err != nil {
 			return fmt.Errorf("sourcetask: connector %q: %w", t.Name, err)
 		}
-		stop, err := t.runPartition(ctx, log, lease, res, p, off, &estimate)
+		stop, err := t.readPartition(ctx, log, lease, res, p, off, &estimate)
 		if err != nil || stop {
 			return err
 		}

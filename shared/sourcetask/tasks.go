@@ -208,5 +208,5 @@ func (t *Task) runLeased(ctx context.Context, log *slog.Logger, kl KeyedLeaseSto
 	if err != nil {
 		return false, fmt.Errorf("sourcetask: connector %q: %w", t.Name, err)
 	}
-	return t.runPartition(ctx, log, lease, res, p, off, estimate)
+	return t.readPartition(ctx, log, lease, res, p, off, estimate)
 }
