@@ -73,6 +73,9 @@ func (b *bench) all(ctx context.Context) error {
 		b.e2e(ctx)
 	}
 	b.addAlwaysOn()
+	if !b.o.SkipScale {
+		return b.scale(ctx)
+	}
 	return nil
 }
 

@@ -57,6 +57,12 @@ type options struct {
 	Arm64Dir         string
 	Keep, NoProfiles bool
 	SkipProcess      bool
+	// Scale figures (scale.go): ScaleOnly runs only them, SkipScale none.
+	ScaleOnly, SkipScale   bool
+	ScaleTables, ScaleRows int
+	ScaleTasks             string
+	ScaleBigRows           int
+	ScaleChunks            int
 }
 
 func parseFlags(args []string) (options, error) {
@@ -87,8 +93,21 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the database, topics and tables for inspection")
 	fs.BoolVar(&o.NoProfiles, "no-profiles", false, "skip the pprof captures")
 	fs.BoolVar(&o.SkipProcess, "skip-process", false, "skip the function-binary figures")
+	fs.BoolVar(&o.ScaleOnly, "scale", false, "run only the scale figures (tasks.max and the parallel initial load)")
+	fs.BoolVar(&o.SkipScale, "skip-scale", false, "skip the scale figures")
+	fs.IntVar(&o.ScaleTables, "scale-tables", 100, "tables of the tasks.max figures")
+	fs.IntVar(&o.ScaleRows, "scale-rows", 20_000, "rows per table of the tasks.max figures")
+	fs.StringVar(&o.ScaleTasks, "scale-tasks", "1,4,10", "tasks.max values of the tasks.max figures")
+	fs.IntVar(&o.ScaleBigRows, "scale-big-rows", scaleBigRowsDefault(), "rows of the initial-load table (default "+EnvScaleBigRows+", else 1000000; the issue's figure is 5000000)")
+	fs.IntVar(&o.ScaleChunks, "scale-chunks", 8, "initial.load.max.parallelism of the chunked initial load")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if _, err := parseTasks(o.ScaleTasks); err != nil {
+		return o, err
+	}
+	if o.ScaleTables < 1 || o.ScaleRows < 1 || o.ScaleBigRows < 1 || o.ScaleChunks < 2 || o.ScaleChunks > 32 {
+		return o, fmt.Errorf("-scale-tables, -scale-rows and -scale-big-rows must be positive and -scale-chunks 2..32")
 	}
 	if o.Rows200 < o.SinkRecords || o.Rows200 < o.DynamoRecords || o.Rows200 < o.ProcessRecords {
 		return o, fmt.Errorf("-rows200 (%d) must be at least -sink-records, -dynamo-records and -process-records", o.Rows200)
@@ -146,7 +165,8 @@ func run(ctx context.Context, o options) (*Report, error) {
 		Params: map[string]any{"rows_200b": o.Rows200, "rows_1kb": o.Rows1K, "sink_records": o.SinkRecords,
 			"dynamo_records": o.DynamoRecords, "process_records": o.ProcessRecords, "page": o.Page,
 			"partitions": o.Partitions, "dynamo_workers": o.Workers, "cold_starts": o.ColdStarts,
-			"memory_mb": o.MemoryMB, "reps": o.Reps, "e2e_rows": o.E2ERows, "e2e_rate": o.E2ERate, "e2e_for": o.E2EFor.String(), "e2e_poll": o.E2EPoll.String(), "e2e_window": o.E2EWindow.String(), "scale_page": o.ScalePage, "big": o.Big}}
+			"memory_mb": o.MemoryMB, "reps": o.Reps, "e2e_rows": o.E2ERows, "e2e_rate": o.E2ERate, "e2e_for": o.E2EFor.String(), "e2e_poll": o.E2EPoll.String(), "e2e_window": o.E2EWindow.String(), "scale_page": o.ScalePage, "big": o.Big,
+			"scale_tables": o.ScaleTables, "scale_rows": o.ScaleRows, "scale_tasks": o.ScaleTasks, "scale_big_rows": o.ScaleBigRows, "scale_chunks": o.ScaleChunks}}
 	defer func() { rep.Finished = time.Now().UTC() }()
 	e, err := newEnv(ctx, runID)
 	if e != nil {
@@ -162,6 +182,9 @@ func run(ctx context.Context, o options) (*Report, error) {
 		return rep, err
 	}
 	b := &bench{o: o, e: e, rep: rep}
+	if o.ScaleOnly {
+		return rep, b.scale(ctx)
+	}
 	return rep, b.all(ctx)
 }
 
