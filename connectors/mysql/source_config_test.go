@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 func TestParseSourceConfigDefaults(t *testing.T) {
@@ -157,6 +159,29 @@ func TestParseSourceConfigReportsAllProblems(t *testing.T) {
 	for _, k := range []string{`key "mode"`, `key "batch.max.rows"`, `key "numeric.mapping"`} {
 		if !strings.Contains(err.Error(), k) {
 			t.Errorf("joined error misses %s: %v", k, err)
+		}
+	}
+}
+
+// TestInitialLoadParallelismThroughTheDef: the key reaches the typed config
+// through the connector's Def (as the function parses it), default 1.
+func TestInitialLoadParallelismThroughTheDef(t *testing.T) {
+	props := map[string]string{"name": "s", "connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
+		"bootstrap.servers": "k:9092", "connection.url": "jdbc:mysql://h/db", "mode": "incrementing"}
+	for _, tc := range []struct {
+		value string
+		want  int
+	}{{"", 1}, {"6", 6}} {
+		if tc.value != "" {
+			props[KeyInitialLoadMaxParallelism] = tc.value
+		}
+		vals, _, err := config.ParseConnector(props, SourceConfigDef())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := SourceConfigFromValues(vals)
+		if err != nil || cfg.InitialLoadParallelism != tc.want {
+			t.Errorf("%s=%q: parallelism %d, %v; want %d", KeyInitialLoadMaxParallelism, tc.value, cfg.InitialLoadParallelism, err, tc.want)
 		}
 	}
 }
