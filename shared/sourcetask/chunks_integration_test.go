@@ -117,6 +117,11 @@ func TestChunkedInitialLoadOnRealStack(t *testing.T) {
 	if !src.together {
 		t.Error("the four chunks did not all start before the first one read a page")
 	}
+	if off, err := offsets.Get(ctx, "chunked", mysql.TablePartition(name, "big")); err != nil {
+		t.Fatal(err)
+	} else if plan, ok := parseLoad(off.Position); !ok || len(plan.Chunks) != 4 || string(plan.Then) != `{"incrementing":2000}` {
+		t.Errorf("table offset during the load = %s; want the plan of 4 chunks, then incrementing 2000", off.Position)
+	}
 	// The failed run's counts may miss a commit that DynamoDB applied as
 	// its context was cancelled; the topic and the offsets below are the
 	// truth.

@@ -397,3 +397,46 @@ func TestTaskKilledWhileOthersRun(t *testing.T) {
 	}
 	r.checkOnce(t, 60)
 }
+
+// TestTasksLeases: a second invocation of the same task while the first
+// runs is skipped (the task lease), and every task skips while the
+// connector's own lease is held (a tasks.max=1 run, an offset edit).
+func TestTasksLeases(t *testing.T) {
+	r := newTaskRig(t)
+	src := newTableSource(r.topic, 6, 3, "shop.l1", "shop.l2")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	parts, _ := src.Partitions(ctx)
+	id := TaskOf(parts[0], 2)
+	open := src.gate(parts[0]["table"])
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.task(t, src, 2, id).RunTask(ctx, "req-first", id)
+		done <- err
+	}()
+	<-src.entered
+	res, err := r.task(t, src, 2, id).RunTask(ctx, "req-dup", id)
+	if err != nil || !res.Skipped {
+		t.Errorf("duplicate invocation of task %d = %+v, %v; want skipped", id, res, err)
+	}
+	open()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	single, err := r.leases.Acquire(ctx, "multi-source", "single-task-run", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for task := range 2 {
+		res, err := r.task(t, src, 2, task).RunTask(ctx, fmt.Sprintf("req-held-%d", task), task)
+		if err != nil || !res.Skipped || res.Records != 0 {
+			t.Errorf("task %d while the connector lease is held = %+v, %v; want skipped", task, res, err)
+		}
+	}
+	if err := r.leases.Release(ctx, single); err != nil {
+		t.Fatal(err)
+	}
+	r.runAll(t, ctx, src, 2, 2, "req-after")
+	r.checkOnce(t, 12)
+}
