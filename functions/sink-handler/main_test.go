@@ -31,7 +31,7 @@ func TestSetupErrors(t *testing.T) {
 		{Name: "unset env reference", Env: cfg(dyn + `,"aws.dynamodb.region":"${env:SLKC_TEST_UNSET_VAR}"`), Want: []string{"SLKC_TEST_UNSET_VAR"}},
 		{Name: "mysql sink without url", Env: cfg(`"connector.class":"io.confluent.connect.jdbc.JdbcSinkConnector","topics":"orders","bootstrap.servers":"127.0.0.1:1"`), Want: []string{"connection.url"}},
 		{Name: "bad transform", Env: cfg(dyn + `,"transforms":"x","transforms.x.type":"com.example.Nope"`), Want: []string{"transforms"}},
-		{Name: "tasks.max above 1", Env: cfg(dyn + `,"tasks.max":"3"`), Want: []string{`"3" for config key "tasks.max"`, "only \"1\" is supported"}},
+		{Name: "tasks.max above 1", Env: cfg(dyn + `,"tasks.max":"3"`), Want: []string{`"3" for config key "tasks.max"`, "sinks take only 1"}},
 		{Name: "credentials in the config", Env: cfg(dyn + `,"aws.access.key.id":"AKIA"`), Want: []string{"aws.access.key.id", "execution role"}},
 		{Name: "topics.regex", Env: cfg(dyn + `,"topics.regex":"o.*"`), Want: []string{"topics.regex", "fixed list of topics"}},
 		// JDBC keys are known to the MySQL sink, with the values that match.
