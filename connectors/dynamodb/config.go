@@ -269,8 +269,8 @@ func splitList(s string) []string {
 // GroupSink is the docs group of the DynamoDB sink keys.
 const GroupSink = "DynamoDB Sink"
 
-// ConfigDef returns the key definitions of the DynamoDB sink plus a
-// cross-key check running ParseConfig's rules. topics is a framework key
+// ConfigDef returns the key definitions of the DynamoDB sink (with the
+// refused keys of CompatDef) plus a cross-key check running ParseConfig's rules. topics is a framework key
 // (config.SinkDef) and is not defined here. Merge it into
 // config.FrameworkDef(config.Sink), or pass it to config.ParseConnector,
 // then build the typed config with ConfigFromValues.
@@ -301,6 +301,7 @@ func ConfigDef() *config.Def {
 		config.Key{Name: KeyConcurrency, Type: config.Int, Default: config.Default("8"), Validator: config.Range(1, 64), Group: GroupSink,
 			Doc: "Requests in flight per batch. Default 8."},
 	)
+	d.Define(CompatDef().Keys()...)
 	d.AddCheck(func(v config.Values) []error {
 		_, errs := parseConfig(propsFromValues(v))
 		return errs

@@ -38,8 +38,8 @@ func TestLoadPipelineOfTheRepository(t *testing.T) {
 	}
 	want := Pipeline{
 		Source:     SourceInfo{Connector: "orders-source", Database: "slkc_demo", Table: "orders", Topic: "demo.orders", PollIntervalMs: 2000},
-		MySQLSink:  SinkInfo{Connector: "orders-mysql-sink", Class: config.MySQLSinkClass, Topics: []string{"demo.orders"}, Group: "connect-orders-mysql-sink", Database: "slkc_demo", Table: "orders_replica", DLQTopic: "demo.orders.dlq"},
-		DynamoSink: SinkInfo{Connector: "orders-dynamodb-sink", Class: config.DynamoDBSinkClass, Topics: []string{"demo.orders"}, Group: "connect-orders-dynamodb-sink", Table: "slkc-demo-orders", DLQTopic: "demo.orders.dynamodb.dlq"},
+		MySQLSink:  SinkInfo{Connector: "orders-mysql-sink", Class: mysql.SinkClass, Topics: []string{"demo.orders"}, Group: "connect-orders-mysql-sink", Database: "slkc_demo", Table: "orders_replica", DLQTopic: "demo.orders.dlq"},
+		DynamoSink: SinkInfo{Connector: "orders-dynamodb-sink", Class: dynamodb.Class, Topics: []string{"demo.orders"}, Group: "connect-orders-dynamodb-sink", Table: "slkc-demo-orders", DLQTopic: "demo.orders.dynamodb.dlq"},
 	}
 	if p.Source != want.Source {
 		t.Errorf("source = %+v, want %+v", p.Source, want.Source)
@@ -74,15 +74,15 @@ func TestPipelineFilesValidate(t *testing.T) {
 				t.Fatal(err)
 			}
 			switch class {
-			case config.MySQLSourceClass:
+			case mysql.SourceClass:
 				if _, _, err := config.ParseConnector(props, mysql.SourceConfigDef()); err != nil {
 					t.Fatal(err)
 				}
-			case config.MySQLSinkClass:
+			case mysql.SinkClass:
 				if _, _, err := config.ParseConnector(props, mysql.SinkConfigDef()); err != nil {
 					t.Fatal(err)
 				}
-			case config.DynamoDBSinkClass:
+			case dynamodb.Class:
 				d := config.NewDef()
 				fw := config.FrameworkDef(config.Sink)
 				for _, k := range dynamodb.Keys {

@@ -10,8 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/serverless-kafka-connect/slkc/connectors/dynamodb"
-	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
+	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
@@ -88,18 +87,15 @@ func pluginClass(plugin string) (string, bool) {
 	return "", false
 }
 
-// connectorDef is the full key set of a canonical class: the framework's
-// and the connector's own, with the same checks the functions run at init.
+// connectorDef is the connector's own key set of a canonical class (the
+// registry's definitions, the same the functions parse at init); nil for
+// a class without a registered connector.
 func connectorDef(class string) *config.Def {
-	switch class {
-	case config.MySQLSourceClass:
-		return mysql.SourceConfigDef()
-	case config.MySQLSinkClass:
-		return mysql.SinkConfigDef()
-	case config.DynamoDBSinkClass:
-		return dynamodb.ConfigDef()
+	p, err := connectors.Lookup(class)
+	if err != nil {
+		return nil
 	}
-	return nil
+	return p.Def()
 }
 
 // validate is PUT /connector-plugins/{plugin}/config/validate: the body is
@@ -150,7 +146,10 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 // its key; problems without a key go on connector.class.
 func validateProps(name, canon string, props map[string]string) ConfigInfos {
 	kind, _, _ := config.ConnectorKind(canon)
-	def := config.FrameworkDef(kind).Merge(connectorDef(canon))
+	def := config.FrameworkDef(kind)
+	if own := connectorDef(canon); own != nil {
+		def = def.Merge(own)
+	}
 	errs := map[string][]string{}
 	count := 0
 	if _, _, err := config.ParseConnector(props, connectorDef(canon)); err != nil {

@@ -31,6 +31,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	_ "github.com/serverless-kafka-connect/slkc/connectors/all" // every connector's registration
 )
 
 func main() {
