@@ -46,6 +46,11 @@ type Plugin struct {
 	// connector's encoding (the control API's PATCH offsets) and returns
 	// it canonically; nil for an empty position.
 	ParsePosition func(offset []byte) (Position, error)
+	// DynamoDBTables, when set, names the DynamoDB tables the connector
+	// writes for topics given its config values as written (references
+	// unresolved): the CDK app grants the function write access to exactly
+	// these. The error names a bad key.
+	DynamoDBTables func(props map[string]string, topics []string) ([]string, error)
 }
 
 // Retry is the part of a sink's retry policy the connector owns (the JDBC

@@ -2,7 +2,9 @@ package dynamodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
@@ -35,6 +37,27 @@ var Plugin = connectors.Plugin{
 			return nil, connectors.Retry{}, err
 		}
 		return s, connectors.Retry{}, nil
+	},
+	DynamoDBTables: func(props map[string]string, topics []string) ([]string, error) {
+		only := map[string]string{}
+		if v, ok := props[KeyTableNameFormat]; ok {
+			only[KeyTableNameFormat] = v
+		}
+		cfg, errs := parseConfig(only)
+		if len(errs) > 0 {
+			return nil, errors.Join(errs...)
+		}
+		var out []string
+		for _, t := range topics {
+			name, err := cfg.tableName(t)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+		return out, nil
 	},
 }
 

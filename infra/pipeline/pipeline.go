@@ -1,9 +1,10 @@
 // Package pipeline reads the connector configuration folder (one Kafka Connect
 // JSON file per connector) for the CDK app.
 //
-// It is deliberately small and independent from the root module's shared/config
-// package so that the infra module builds on its own: it only understands what
-// deployment needs (connector kind, the aws.lambda.* deployment keys,
+// Connector classes, kinds and the connectors' own deployment needs come from
+// the root module's connector registry (connectors/all), so the CDK app and
+// the functions accept the same classes. It only reads what deployment needs
+// (connector kind, the aws.lambda.* deployment keys,
 // errors.tolerance, the poll interval, topics, the dead-letter topic,
 // ${secretsmanager:...} references and the ${env:...} references whose
 // variables the function needs).
@@ -32,44 +33,29 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/serverless-kafka-connect/slkc/connectors"
+	_ "github.com/serverless-kafka-connect/slkc/connectors/all" // every connector's registration
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 // Kind tells whether a connector is a source (polls a system into Kafka) or a
-// sink (consumes Kafka through an event source mapping).
-type Kind string
+// sink (consumes Kafka through an event source mapping): the root module's
+// config.Kind.
+type Kind = config.Kind
 
 // Connector kinds.
 const (
-	KindSource Kind = "source"
-	KindSink   Kind = "sink"
+	KindSource = config.Source
+	KindSink   = config.Sink
 )
 
-// Canonical connector classes; aliases users know from Confluent map onto them.
 const (
-	ClassMySQLSource  = "io.slkc.connect.mysql.MySqlSourceConnector"
-	ClassMySQLSink    = "io.slkc.connect.mysql.MySqlSinkConnector"
-	ClassDynamoDBSink = "io.slkc.connect.dynamodb.DynamoDbSinkConnector"
 	defaultPollMillis = 5000 // Confluent JDBC source default for poll.interval.ms
 	// WorkerFile is the pipeline's worker file (shared/config.WorkerFileName).
 	WorkerFile         = "worker.json"
 	maxEnvironmentSize = 4096 // Lambda's limit for all environment variables together
 )
-
-var classes = map[string]struct {
-	canonical string
-	kind      Kind
-}{
-	ClassMySQLSource: {ClassMySQLSource, KindSource},
-	"io.confluent.connect.jdbc.JdbcSourceConnector": {ClassMySQLSource, KindSource},
-	ClassMySQLSink: {ClassMySQLSink, KindSink},
-	"io.confluent.connect.jdbc.JdbcSinkConnector": {ClassMySQLSink, KindSink},
-	ClassDynamoDBSink: {ClassDynamoDBSink, KindSink},
-	"io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector": {ClassDynamoDBSink, KindSink},
-	// Change data capture from the binlog (connectors/binlog), deployed
-	// as a source poller under Debezium's class names.
-	"io.debezium.connector.mysql.MySqlConnector":     {"io.debezium.connector.mysql.MySqlConnector", KindSource},
-	"io.debezium.connector.mariadb.MariaDbConnector": {"io.debezium.connector.mariadb.MariaDbConnector", KindSource},
-}
 
 // Deployment holds the aws.lambda.* keys of one connector with defaults applied.
 type Deployment struct {
@@ -140,6 +126,7 @@ type Connector struct {
 	Name   string            // "name" of the file
 	Class  string            // canonical connector.class
 	Kind   Kind              // source or sink
+	Plugin connectors.Plugin // the connector as the registry knows it
 	Config map[string]string // every config value as a string, as Kafka Connect keeps them
 	Text   string            // the file text, compacted JSON; passed to the function as SLKC_CONNECTOR_CONFIG
 	Deploy Deployment
@@ -283,12 +270,11 @@ func Parse(file string, data []byte) (Connector, error) {
 	if n := c.Config["name"]; n != "" && n != c.Name {
 		errs = append(errs, fmt.Errorf("pipeline: %s: config name %q differs from name %q", file, n, c.Name))
 	}
-	cls, ok := classes[c.Config["connector.class"]]
-	if !ok {
-		errs = append(errs, fmt.Errorf("pipeline: %s: connector.class %q is not one of %s, %s, %s (or their Confluent aliases)",
-			file, c.Config["connector.class"], ClassMySQLSource, ClassMySQLSink, ClassDynamoDBSink))
+	plugin, err := connectors.Lookup(c.Config[config.KeyConnectorClass])
+	if err != nil {
+		errs = append(errs, fmt.Errorf("pipeline: %s: %w", file, err))
 	}
-	c.Class, c.Kind = cls.canonical, cls.kind
+	c.Class, c.Kind, c.Plugin = plugin.Class, plugin.Kind, plugin
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, data); err == nil {
 		c.Text = compact.String()

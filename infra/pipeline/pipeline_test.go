@@ -21,7 +21,7 @@ func TestLoadSample(t *testing.T) {
 	if want := []Kind{KindSource, KindSource, KindSink, KindSink}; !reflect.DeepEqual(kinds, want) {
 		t.Fatalf("kinds = %v, want %v", kinds, want)
 	}
-	if cs[1].Class != ClassMySQLSource || cs[3].Class != ClassDynamoDBSink {
+	if cs[1].Class != "io.slkc.connect.mysql.MySqlSourceConnector" || cs[3].Class != "io.slkc.connect.dynamodb.DynamoDbSinkConnector" {
 		t.Errorf("aliases not mapped: %q, %q", cs[1].Class, cs[3].Class)
 	}
 	if strings.Contains(cs[0].Text, "\n") || !strings.Contains(cs[0].Text, `"name":"orders-source"`) {
