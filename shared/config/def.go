@@ -253,7 +253,7 @@ func Errorf(key, value, format string, args ...any) *KeyError {
 // (errors.Join of *KeyError, sorted by key); cross-key checks run only when
 // every key parsed. props is not kept.
 func (d *Def) Parse(props map[string]string) (Values, error) {
-	vals := Values{def: d, set: make(map[string]string, len(props)), extra: map[string]string{}}
+	vals := Values{def: d, set: make(map[string]string, len(props)), given: map[string]bool{}, extra: map[string]string{}}
 	var errs []*KeyError
 	for name, raw := range props {
 		k, ok := d.keys[name]
@@ -279,6 +279,7 @@ func (d *Def) Parse(props map[string]string) (Values, error) {
 			continue
 		}
 		vals.set[name] = strings.TrimSpace(raw)
+		vals.given[name] = true
 	}
 	for name, k := range d.keys {
 		if _, ok := props[name]; ok {
@@ -504,6 +505,7 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `
 type Values struct {
 	def   *Def
 	set   map[string]string // defined keys: value or default
+	given map[string]bool   // defined keys set in the props (not defaulted)
 	extra map[string]string // keys accepted by an allowed prefix
 }
 
@@ -537,6 +539,11 @@ func (v Values) Has(name string) bool {
 	_, ok := v.set[name]
 	return ok
 }
+
+// Given reports whether name was set in the parsed props rather than
+// defaulted, for rules about keys a user sets (a key that only means
+// something in one mode, say).
+func (v Values) Given(name string) bool { return v.given[name] }
 
 // Text returns the value of any defined key as text, whatever its type
 // (Password values redacted); for messages.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -24,8 +23,6 @@ import (
 const (
 	sourceBinary = "source-poller/bootstrap"
 	sinkBinary   = "sink-handler/bootstrap"
-	// defaultPollInterval is the JDBC source connector's poll.interval.ms default.
-	defaultPollInterval = 5 * time.Second
 )
 
 // plan is what the runner does for one connector file.
@@ -112,7 +109,7 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 		case strings.HasPrefix(k, "aws.lambda."):
 			lambdaProps[k] = v
 			needed[k] = v
-		case k == config.KeyBootstrapServers, k == config.KeyTopics, k == "poll.interval.ms", k == config.KeyErrorsTolerance:
+		case k == config.KeyBootstrapServers, k == config.KeyTopics, k == config.KeyPollIntervalMs, k == config.KeyErrorsTolerance:
 			needed[k] = v
 		}
 	}
@@ -179,14 +176,15 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 		if reserved < 0 {
 			reserved = 1 // one poller at a time
 		}
-		p.PollInterval = defaultPollInterval
-		if s := resolved["poll.interval.ms"]; s != "" {
-			ms, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-			if err != nil || ms <= 0 {
-				return plan{}, fmt.Errorf("poll.interval.ms %q: want a positive number of milliseconds", s)
-			}
-			p.PollInterval = time.Duration(ms) * time.Millisecond
+		poll := map[string]string{}
+		if s, ok := resolved[config.KeyPollIntervalMs]; ok {
+			poll[config.KeyPollIntervalMs] = s
 		}
+		sv, err := config.SourceDef().Parse(poll) // the key's one definition: default and range
+		if err != nil {
+			return plan{}, err
+		}
+		p.PollInterval = time.Duration(sv.Long(config.KeyPollIntervalMs)) * time.Millisecond
 	case config.Sink:
 		p.Spec.Bootstrap = filepath.Join(o.BuildDir, sinkBinary)
 		if reserved < 0 {
