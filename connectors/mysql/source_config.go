@@ -94,12 +94,14 @@ type SourceConfig struct {
 }
 
 // ParseSourceConfig builds a SourceConfig from the source's own keys in
-// props (poll.interval.ms included), for tests and tools; the functions
-// parse with the framework keys through the connector registry. Every
-// problem is reported at once (errors.Join), each naming the key, the
-// value and what is allowed.
+// props (poll.interval.ms included), for tests and tools; other keys are
+// ignored here (the functions parse the whole config, framework keys
+// included, through the connector registry, which refuses unknown keys).
+// Every problem is reported at once (errors.Join), each naming the key,
+// the value and what is allowed.
 func ParseSourceConfig(props map[string]string) (SourceConfig, error) {
-	vals, err := config.SourceDef().Merge(SourceConfigDef()).Parse(props)
+	def := config.SourceDef().Merge(SourceConfigDef())
+	vals, err := def.Parse(config.DefinedOnly(def, props))
 	if err != nil {
 		return SourceConfig{}, fmt.Errorf("mysql source config: %w", err)
 	}

@@ -195,6 +195,19 @@ func (d *Def) Merge(other *Def) *Def {
 	return out
 }
 
+// DefinedOnly returns the entries of props whose key d defines, for tools that
+// parse one part of a connector config (a connector's own keys) and leave
+// the rest to the full parse.
+func DefinedOnly(d *Def, props map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range props {
+		if _, ok := d.keys[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // Key returns the definition of name.
 func (d *Def) Key(name string) (Key, bool) {
 	k, ok := d.keys[name]
