@@ -2,7 +2,6 @@ package dynamodb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -43,9 +42,9 @@ var Plugin = connectors.Plugin{
 		if v, ok := props[KeyTableNameFormat]; ok {
 			only[KeyTableNameFormat] = v
 		}
-		cfg, errs := parseConfig(only)
-		if len(errs) > 0 {
-			return nil, errors.Join(errs...)
+		cfg, err := ParseConfig(only)
+		if err != nil {
+			return nil, err
 		}
 		var out []string
 		for _, t := range topics {
