@@ -109,7 +109,15 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 	if len(topics) == 0 {
 		return nil, fmt.Errorf("sink connector %s: no topics", conn.Name)
 	}
+	// The connector's aws.lambda.provisioned.pollers.* keys win over the
+	// stack's context settings.
 	minP, maxP := props.MinimumPollers, props.MaximumPollers
+	if conn.Deploy.MinimumPollers > 0 {
+		minP = conn.Deploy.MinimumPollers
+	}
+	if conn.Deploy.MaximumPollers > 0 {
+		maxP = conn.Deploy.MaximumPollers
+	}
 	if minP == 0 {
 		minP = DefaultMinimumPollers
 	}
