@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -103,11 +104,6 @@ func connectorDef(class string) *config.Def {
 // the same definitions the functions parse at cold start.
 func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 	plugin := r.PathValue("plugin")
-	class, ok := pluginClass(plugin)
-	if !ok {
-		return Errorf(http.StatusBadRequest, "Failed to find any class that implements Connector and which name matches %s, available connectors are: %s",
-			plugin, strings.Join(config.ConnectorClasses(), ", "))
-	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(raw) > maxBody {
 		return Errorf(http.StatusBadRequest, "request body unreadable or larger than %d bytes", maxBody)
@@ -129,17 +125,37 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 			return Errorf(http.StatusBadRequest, "config key %q: want a string, number or boolean value", k)
 		}
 	}
+	out, err := Validate(plugin, props)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// Validate is PUT /connector-plugins/{plugin}/config/validate without
+// HTTP, for the validate command of slkc-local: plugin is a class, alias or
+// simple name; props the config. It returns Connect's ConfigInfos with
+// every problem on its key, checked by the definitions the functions parse
+// at cold start. The error (an *Error with Connect's status code) is an
+// unknown plugin or a connector.class of another plugin.
+func Validate(plugin string, props map[string]string) (ConfigInfos, error) {
+	class, ok := pluginClass(plugin)
+	if !ok {
+		return ConfigInfos{}, Errorf(http.StatusBadRequest, "Failed to find any class that implements Connector and which name matches %s, available connectors are: %s",
+			plugin, strings.Join(config.ConnectorClasses(), ", "))
+	}
+	props = maps.Clone(props)
 	_, canon, _ := config.ConnectorKind(class)
 	c, ok := props[config.KeyConnectorClass]
 	if !ok {
 		props[config.KeyConnectorClass] = class
 	} else if _, bodyCanon, err := config.ConnectorKind(c); err == nil && bodyCanon != canon {
-		return Errorf(http.StatusBadRequest, "Included connector type %s does not match request type %s", c, plugin)
+		return ConfigInfos{}, Errorf(http.StatusBadRequest, "Included connector type %s does not match request type %s", c, plugin)
 	}
 	// An unknown connector.class in the body is reported on that key in the
 	// validate response (as Connect does since KAFKA-13756).
-	writeJSON(w, http.StatusOK, validateProps(class, canon, props))
-	return nil
+	return validateProps(class, canon, props), nil
 }
 
 // validateProps runs the connector's parse and renders every problem on
