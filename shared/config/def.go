@@ -68,12 +68,39 @@ type Key struct {
 	Validator Validator
 	Doc       string
 	Group     string
+	// Importance is Kafka ConfigDef's importance, shown by the validate
+	// response; the zero value is High for required keys, Medium for the
+	// others.
+	Importance Importance
 	// Status says how a key known from Kafka Connect or a connector's
 	// public reference is supported; the zero value is Honoured. Reason
 	// explains a Serverless meaning or a refusal, and what to do instead;
 	// it is required for both (Define panics without it).
 	Status Status
 	Reason string
+}
+
+// Importance is a key's importance, as Kafka's ConfigDef.Importance.
+type Importance int
+
+// Importances; ImportanceAuto derives it from Required.
+const (
+	ImportanceAuto Importance = iota
+	ImportanceLow
+	ImportanceMedium
+	ImportanceHigh
+)
+
+// ImportanceName returns the key's importance as Kafka names it: HIGH,
+// MEDIUM or LOW.
+func (k Key) ImportanceName() string {
+	switch i := k.Importance; {
+	case i == ImportanceHigh, i == ImportanceAuto && k.Required:
+		return "HIGH"
+	case i == ImportanceLow:
+		return "LOW"
+	}
+	return "MEDIUM"
 }
 
 // Status is how a key is supported.

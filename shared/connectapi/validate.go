@@ -215,17 +215,13 @@ func configInfo(k config.Key, props map[string]string, errs []string) ConfigInfo
 		d := *k.Default
 		val = &d
 	}
-	importance := "MEDIUM"
-	if k.Required {
-		importance = "HIGH"
-	}
 	if errs == nil {
 		errs = []string{}
 	}
 	return ConfigInfo{
 		Definition: ConfigKeyInfo{
 			Name: k.Name, Type: k.Type.String(), Required: k.Required && k.Default == nil, DefaultValue: k.Default,
-			Importance: importance, Documentation: k.Doc, Group: k.Group, OrderInGroup: -1, Width: "NONE",
+			Importance: k.ImportanceName(), Documentation: k.Doc, Group: k.Group, OrderInGroup: -1, Width: "NONE",
 			DisplayName: k.Name, Dependents: []string{},
 		},
 		Value: ConfigValueInfo{Name: k.Name, Value: val, RecommendedValues: []string{}, Errors: errs, Visible: true},

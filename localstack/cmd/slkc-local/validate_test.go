@@ -54,7 +54,7 @@ func TestValidateShape(t *testing.T) {
 	if err := json.Unmarshal(raw["configs"], &configs); err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]string{}
+	seen, importance := map[string]string{}, map[string]string{}
 	for _, c := range configs {
 		if got := sortedKeys(c["definition"]); !slices.Equal(got, []string{"default_value", "dependents", "display_name", "documentation", "group", "importance", "name", "order", "required", "type", "width"}) {
 			t.Fatalf("definition fields %q", got)
@@ -62,10 +62,18 @@ func TestValidateShape(t *testing.T) {
 		if got := sortedKeys(c["value"]); !slices.Equal(got, []string{"errors", "name", "recommended_values", "value", "visible"}) {
 			t.Fatalf("value fields %q", got)
 		}
-		var name, value string
+		var name, value, imp string
 		_ = json.Unmarshal(c["definition"]["name"], &name)
 		_ = json.Unmarshal(c["value"]["value"], &value)
-		seen[name] = value
+		_ = json.Unmarshal(c["definition"]["importance"], &imp)
+		seen[name], importance[name] = value, imp
+	}
+	// Importances from the definitions: Connect's for its keys, HIGH for
+	// a required key without its own.
+	for key, want := range map[string]string{"tasks.max": "HIGH", "key.converter": "LOW", "mode": "HIGH", "batch.max.rows": "MEDIUM"} {
+		if importance[key] != want {
+			t.Errorf("%s importance %q, want %q", key, importance[key], want)
+		}
 	}
 	for key, want := range map[string]string{
 		"bootstrap.servers":           "127.0.0.1:9092", // from the worker file
