@@ -387,8 +387,26 @@ var classPattern = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-
 
 // checkValue parses raw as k's type and runs k's validator.
 func checkValue(k Key, raw string) error {
+	if err := checkType(k.Type, raw); err != nil {
+		return err
+	}
+	if k.Validator != nil {
+		if k.Type == Password || k.Type == String {
+			return k.Validator(raw)
+		}
+		return k.Validator(strings.TrimSpace(raw))
+	}
+	return nil
+}
+
+// ParsesAs reports whether raw is a value of type t (before any validator),
+// as Kafka's ConfigDef.parseType would accept it.
+func ParsesAs(t Type, raw string) bool { return checkType(t, raw) == nil }
+
+// checkType checks raw against t alone.
+func checkType(t Type, raw string) error {
 	v := strings.TrimSpace(raw)
-	switch k.Type {
+	switch t {
 	case Int:
 		if _, err := strconv.ParseInt(v, 10, 32); err != nil {
 			return fmt.Errorf("expected a 32-bit integer (INT)")
@@ -409,12 +427,6 @@ func checkValue(k Key, raw string) error {
 		if !classPattern.MatchString(v) {
 			return fmt.Errorf("expected a class name such as org.apache.kafka.connect.json.JsonConverter (CLASS)")
 		}
-	}
-	if k.Validator != nil {
-		if k.Type == Password || k.Type == String {
-			return k.Validator(raw)
-		}
-		return k.Validator(v)
 	}
 	return nil
 }

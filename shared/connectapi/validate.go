@@ -58,10 +58,10 @@ type ConfigKeyInfo struct {
 	Importance    string   `json:"importance"`
 	Documentation string   `json:"documentation"`
 	Group         string   `json:"group"`
-	OrderInGroup  int      `json:"order"`
 	Width         string   `json:"width"`
 	DisplayName   string   `json:"display_name"`
 	Dependents    []string `json:"dependents"`
+	OrderInGroup  int      `json:"order"`
 }
 
 // ConfigValueInfo is a key's value and its errors.
@@ -166,9 +166,25 @@ func validateProps(name, canon string, props map[string]string) ConfigInfos {
 	if own := connectorDef(canon); own != nil {
 		def = def.Merge(own)
 	}
+	_, _, err := config.ParseConnector(props, connectorDef(canon))
+	return render(name, def, props, err)
+}
+
+// ValidateDef is the validate response for props checked by def alone (no
+// framework keys): the rendering of Validate for any definitions, which the
+// differential test compares with Kafka Connect's for the same ConfigDef.
+func ValidateDef(name string, def *config.Def, props map[string]string) ConfigInfos {
+	_, err := def.Parse(props)
+	return render(name, def, props, err)
+}
+
+// render lists every key of def with its value and the errors of err (a
+// parse's joined *config.KeyError) on their keys; errors without a key go
+// on connector.class.
+func render(name string, def *config.Def, props map[string]string, err error) ConfigInfos {
 	errs := map[string][]string{}
 	count := 0
-	if _, _, err := config.ParseConnector(props, connectorDef(canon)); err != nil {
+	if err != nil {
 		for _, e := range flatten(err) {
 			key := config.KeyConnectorClass
 			var ke *config.KeyError
@@ -206,26 +222,58 @@ func validateProps(name, canon string, props map[string]string) ConfigInfos {
 
 func configInfo(k config.Key, props map[string]string, errs []string) ConfigInfo {
 	var val *string
-	if v, ok := props[k.Name]; ok {
-		if k.Type == config.Password {
-			v = "[hidden]"
-		}
+	if v, ok := props[k.Name]; ok && config.ParsesAs(k.Type, v) {
+		// A value that is not of the key's type has no parsed value:
+		// Connect shows null, with the error.
+		v = canonical(k.Type, v)
 		val = &v
-	} else if k.Default != nil {
+	} else if !ok && k.Default != nil {
 		d := *k.Default
 		val = &d
+	}
+	def := k.Default
+	if k.Type == config.Password {
+		// Connect shows any password, set or defaulted, as [hidden].
+		val, def = hidden(val), hidden(def)
 	}
 	if errs == nil {
 		errs = []string{}
 	}
 	return ConfigInfo{
 		Definition: ConfigKeyInfo{
-			Name: k.Name, Type: k.Type.String(), Required: k.Required && k.Default == nil, DefaultValue: k.Default,
+			Name: k.Name, Type: k.Type.String(), Required: k.Required && k.Default == nil, DefaultValue: def,
 			Importance: k.ImportanceName(), Documentation: k.Doc, Group: k.Group, OrderInGroup: -1, Width: "NONE",
 			DisplayName: k.Name, Dependents: []string{},
 		},
 		Value: ConfigValueInfo{Name: k.Name, Value: val, RecommendedValues: []string{}, Errors: errs, Visible: true},
 	}
+}
+
+// canonical is a valid value as Connect shows a parsed one
+// (ConfigDef.convertToString): trimmed, lists joined by ",", booleans in
+// lower case, integers in decimal.
+func canonical(t config.Type, v string) string {
+	v = strings.TrimSpace(v)
+	switch t {
+	case config.List:
+		return strings.Join(config.SplitList(v), ",")
+	case config.Bool:
+		return strings.ToLower(v)
+	case config.Int, config.Long:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return strconv.FormatInt(n, 10)
+		}
+	}
+	return v
+}
+
+// hidden returns "[hidden]" for a non-nil password text.
+func hidden(v *string) *string {
+	if v == nil {
+		return nil
+	}
+	h := "[hidden]"
+	return &h
 }
 
 // flatten unwraps errors.Join trees into their leaves.
