@@ -97,11 +97,7 @@ type Config struct {
 // are returned together with errors.Join, each naming the key, the value
 // and what is allowed.
 func ParseConfig(props map[string]string) (Config, error) {
-	def := ConfigDef()
-	if k, ok := config.SinkDef().Key(config.KeyIdentifiersPermissive); ok {
-		def.Define(k)
-	}
-	vals, err := def.Parse(config.DefinedOnly(def, props))
+	vals, err := ConfigDef().WithFrameworkKey(config.Sink, config.KeyIdentifiersPermissive).ParseOwn(props)
 	if err != nil {
 		return Config{}, fmt.Errorf("dynamodb sink config: %w", err)
 	}

@@ -113,11 +113,7 @@ type SinkConfig struct {
 // All problems are reported together with errors.Join, each naming the
 // key, the value and what is allowed.
 func ParseSinkConfig(props map[string]string) (SinkConfig, error) {
-	def := SinkConfigDef()
-	if k, ok := config.SinkDef().Key(config.KeyIdentifiersPermissive); ok {
-		def.Define(k)
-	}
-	vals, err := def.Parse(config.DefinedOnly(def, props))
+	vals, err := SinkConfigDef().WithFrameworkKey(config.Sink, config.KeyIdentifiersPermissive).ParseOwn(props)
 	if err != nil {
 		return SinkConfig{}, fmt.Errorf("mysql sink config: %w", err)
 	}

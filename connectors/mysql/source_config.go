@@ -100,8 +100,7 @@ type SourceConfig struct {
 // Every problem is reported at once (errors.Join), each naming the key,
 // the value and what is allowed.
 func ParseSourceConfig(props map[string]string) (SourceConfig, error) {
-	def := config.SourceDef().Merge(SourceConfigDef())
-	vals, err := def.Parse(config.DefinedOnly(def, props))
+	vals, err := SourceConfigDef().WithFrameworkKey(config.Source, config.KeyPollIntervalMs).ParseOwn(props)
 	if err != nil {
 		return SourceConfig{}, fmt.Errorf("mysql source config: %w", err)
 	}

@@ -320,12 +320,9 @@ func scalar(raw json.RawMessage) (string, error) {
 // for sources, poll.interval.ms, so the CDK app and the functions accept
 // the same values with the same defaults and limits.
 func deploymentDef(kind Kind) *config.Def {
-	def := config.LambdaDef()
-	framework := config.FrameworkDef(kind)
-	for _, name := range []string{config.KeyErrorsTolerance, config.KeyPollIntervalMs} {
-		if k, ok := framework.Key(name); ok {
-			def.Define(k)
-		}
+	def := config.LambdaDef().WithFrameworkKey(kind, config.KeyErrorsTolerance)
+	if kind == KindSource {
+		def.WithFrameworkKey(kind, config.KeyPollIntervalMs)
 	}
 	return def
 }
@@ -408,9 +405,9 @@ func parseDeployment(c Connector) (Deployment, error) {
 // PollInterval is poll.interval.ms, with the framework definition's default
 // (config.SourceDef) when unset or unparsable (Parse reports a bad value).
 func (c Connector) PollInterval() time.Duration {
-	def := config.SourceDef()
-	v, err := def.Parse(config.DefinedOnly(def, map[string]string{config.KeyPollIntervalMs: c.Config[config.KeyPollIntervalMs]}))
-	if _, set := c.Config[config.KeyPollIntervalMs]; err != nil || !set {
+	def := config.NewDef().WithFrameworkKey(KindSource, config.KeyPollIntervalMs)
+	v, err := def.ParseOwn(c.Config)
+	if err != nil {
 		v, _ = def.Parse(map[string]string{})
 	}
 	return time.Duration(v.Long(config.KeyPollIntervalMs)) * time.Millisecond

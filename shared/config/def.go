@@ -235,6 +235,25 @@ func DefinedOnly(d *Def, props map[string]string) map[string]string {
 	return out
 }
 
+// ParseOwn parses the entries of props that d defines and ignores the
+// others: for tools reading a connector's own keys out of a whole
+// connector config (the functions parse everything, refusing unknown keys).
+func (d *Def) ParseOwn(props map[string]string) (Values, error) {
+	return d.Parse(DefinedOnly(d, props))
+}
+
+// WithFrameworkKey returns d with the framework's definition of name for
+// kind added (identifiers.permissive, say), for ParseOwn of a connector's
+// keys that also read a framework key. It panics when the framework has no
+// such key (a programming error).
+func (d *Def) WithFrameworkKey(kind Kind, name string) *Def {
+	k, ok := FrameworkDef(kind).Key(name)
+	if !ok {
+		panic(fmt.Sprintf("config: no framework key %q for %s connectors", name, kind))
+	}
+	return d.Define(k)
+}
+
 // Key returns the definition of name.
 func (d *Def) Key(name string) (Key, bool) {
 	k, ok := d.keys[name]

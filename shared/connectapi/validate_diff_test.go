@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"testing"
 
 	"github.com/serverless-kafka-connect/slkc/shared/config"
+	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
 
 // TestValidateMatchesConnect is a differential test of the validate
@@ -125,26 +123,7 @@ func TestValidateMatchesConnect(t *testing.T) {
 // spec.
 func runValidateHarness(t *testing.T, input []byte) [][]byte {
 	t.Helper()
-	script, err := filepath.Abs("../../localstack/harness/validate/run.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tool := range []string{"java", "javac", "mvn"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not found: the differential test needs a JDK 17 and Maven (CI=true)", tool)
-			}
-			t.Skipf("%s not found", tool)
-		}
-	}
-	cmd := exec.Command(script)
-	cmd.Stdin = bytes.NewReader(input)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("harness: %v\n%s", err, stderr.String())
-	}
+	out := testenv.JavaHarness(t, "localstack/harness/validate/run.sh", input)
 	var answers [][]byte
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
