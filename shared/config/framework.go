@@ -354,7 +354,7 @@ func NeedsOnFailureDestination(tolerance string, maxRetryAttempts, maxRecordAgeS
 
 func buildSourceDef() *Def {
 	return NewDef(Key{Name: KeyPollIntervalMs, Type: Long, Default: Default("5000"), Validator: Range(100, 86_400_000), Group: GroupCommon,
-		Doc: "How often the source polls, ms. Default 5000 (the JDBC source default)."}).Define(sourceCompatKeys()...)
+		Doc: "How often the source polls, ms; the default is the JDBC source's."}).Define(sourceCompatKeys()...)
 }
 
 // FrameworkDef returns a new Def of every framework key for kind: CommonDef,
