@@ -154,7 +154,7 @@ func buildCommonDef() *Def {
 				return nil
 			},
 			Doc: "Connector implementation; canonical io.slkc.* names or the Confluent aliases."},
-		Key{Name: KeyTasksMax, Importance: ImportanceHigh, Type: Int, Default: Default("1"), Validator: Only(reasonTasksMax, "1"), Group: GroupCommon,
+		Key{Name: KeyTasksMax, Type: Int, Default: Default("1"), Validator: Only(reasonTasksMax, "1"), Group: GroupCommon,
 			Status: Serverless, Reason: reasonTasksMax, Doc: "Maximum number of tasks; only 1 for now. Default 1."},
 		Key{Name: KeyKeyConverter, Importance: ImportanceLow, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
 			Doc: "Converter for record keys. Default JsonConverter."},

@@ -70,7 +70,7 @@ func TestValidateShape(t *testing.T) {
 	}
 	// Importances from the definitions: Connect's for its keys, HIGH for
 	// a required key without its own.
-	for key, want := range map[string]string{"tasks.max": "HIGH", "key.converter": "LOW", "mode": "HIGH", "batch.max.rows": "MEDIUM"} {
+	for key, want := range map[string]string{"name": "HIGH", "key.converter": "LOW", "mode": "HIGH", "batch.max.rows": "MEDIUM"} {
 		if importance[key] != want {
 			t.Errorf("%s importance %q, want %q", key, importance[key], want)
 		}
