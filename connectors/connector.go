@@ -1,6 +1,10 @@
 // Package connectors defines the two small interfaces every connector
-// implements. They know nothing of Lambda: the function wiring in functions/
-// and the task loops in shared/ drive them.
+// implements, and the registry of connectors (Register, Lookup): each
+// connector package registers its classes, kind, key definitions,
+// constructor and error classifier, and everything else (the functions, the
+// control API, the CDK app, the generated references) takes them from
+// here. They know nothing of Lambda: the function wiring in functions/ and
+// the task loops in shared/ drive them.
 package connectors
 
 import (

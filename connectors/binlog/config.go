@@ -25,8 +25,8 @@ import (
 
 // Connector classes, Debezium's names.
 const (
-	MySQLClass   = config.MySQLCDCClass
-	MariaDBClass = config.MariaDBCDCClass
+	MySQLClass   = "io.debezium.connector.mysql.MySqlConnector"
+	MariaDBClass = "io.debezium.connector.mariadb.MariaDbConnector"
 )
 
 // SnapshotMode is Debezium's snapshot.mode.

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
@@ -71,7 +72,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"database include and exclude", with(map[string]string{"database.include.list": "a", "database.exclude.list": "b"}), []string{`"database.exclude.list"`, "not both"}},
 		{"table include and exclude", with(map[string]string{"table.include.list": "a.t", "table.exclude.list": "b.t"}), []string{`"table.exclude.list"`, "not both"}},
 		{"bad regex", with(map[string]string{"column.exclude.list": "db.t.(x"}), []string{`"column.exclude.list"`, "not a regular expression"}},
-		{"wrong class", with(map[string]string{"connector.class": config.MySQLSourceClass}), []string{`"connector.class"`, MySQLClass}},
+		{"wrong class", with(map[string]string{"connector.class": mysql.SourceClass}), []string{`"connector.class"`, MySQLClass}},
 		{"several keys at once", with(map[string]string{"snapshot.mode": "always", "decimal.handling.mode": "exact", "database.port": "0"}),
 			[]string{"snapshot.mode", "decimal.handling.mode", "database.port"}},
 		{"several rules at once", with(map[string]string{"table.include.list": "a.t", "table.exclude.list": "b.t"}, "snapshot.mode", "include.schema.changes"),

@@ -9,7 +9,7 @@ const reasonCredentials = "the function signs its DynamoDB requests with its own
 
 // CompatDef returns the keys of the Confluent DynamoDB sink's reference that
 // this sink refuses, each with its reason (credentials: the function's role
-// is used). The sink function merges it into its definition.
+// is used). ConfigDef includes them.
 func CompatDef() *config.Def {
 	return config.NewDef(
 		config.Key{Name: "aws.dynamodb.credentials.provider.class", Type: config.Class, Group: GroupSink, Status: config.Refused,

@@ -8,7 +8,6 @@ package dynamodb
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +20,6 @@ import (
 // sink connector; delete.enabled and table.name.format those of the JDBC
 // sink.
 const (
-	KeyTopics          = "topics"
 	KeyTableNameFormat = "table.name.format"
 	KeyPKHash          = "aws.dynamodb.pk.hash"
 	KeyPKSort          = "aws.dynamodb.pk.sort"
@@ -34,13 +32,6 @@ const (
 	KeyBatchSize       = "batch.size"
 	KeyConcurrency     = "aws.dynamodb.write.concurrency"
 )
-
-// Keys lists every key ParseConfig reads, for the config layer's
-// unknown-key check.
-var Keys = []string{
-	KeyTopics, KeyTableNameFormat, KeyPKHash, KeyPKSort, KeyEndpoint, KeyRegion, KeyMaxRetryTime,
-	KeyDeleteEnabled, KeyWriteMode, KeyVersionField, KeyBatchSize, KeyConcurrency,
-}
 
 // WriteMode is write.mode.
 type WriteMode string
@@ -64,7 +55,6 @@ const maxBatchWriteItems = 25
 // Config is the parsed DynamoDB sink configuration; build it with
 // ParseConfig.
 type Config struct {
-	Topics []string
 	// TableNameFormat is table.name.format, default "${topic}".
 	TableNameFormat string
 	// Hash and Sort say where the item key comes from
@@ -100,55 +90,52 @@ type Config struct {
 	PermissiveIdentifiers bool
 }
 
-// ParseConfig reads the sink keys from props. All problems are returned
-// together with errors.Join, each naming the key, the value and what is
-// allowed. Unknown keys are left to the config layer (see Keys).
+// ParseConfig builds a Config from the sink's own keys in props (and
+// identifiers.permissive), for tests and tools; other keys are ignored here
+// (the sink function parses the whole config, framework keys included,
+// through the connector registry, which refuses unknown keys). All problems
+// are returned together with errors.Join, each naming the key, the value
+// and what is allowed.
 func ParseConfig(props map[string]string) (Config, error) {
-	cfg, errs := parseConfig(props)
-	if len(errs) > 0 {
-		return Config{}, fmt.Errorf("dynamodb sink config: %w", errors.Join(errs...))
+	vals, err := ConfigDef().WithFrameworkKey(config.Sink, config.KeyIdentifiersPermissive).ParseOwn(props)
+	if err != nil {
+		return Config{}, fmt.Errorf("dynamodb sink config: %w", err)
 	}
-	return cfg, nil
+	return ConfigFromValues(vals)
 }
 
-// parseConfig does the work of ParseConfig, returning every problem as a
-// *config.KeyError.
-func parseConfig(props map[string]string) (Config, []error) {
+// configFromValues fills the typed config from values parsed with
+// ConfigDef, which applied every key's type, default and range; what is
+// left here are the key references, table names and the rules across keys.
+func configFromValues(v config.Values) (Config, []error) {
 	var errs []error
 	bad := func(key, val, allowed string) {
 		errs = append(errs, config.Errorf(key, val, "allowed %s", allowed))
 	}
 	cfg := Config{
-		Topics:          splitList(props[KeyTopics]),
-		TableNameFormat: "${topic}",
-		Endpoint:        strings.TrimSpace(props[KeyEndpoint]),
-		Region:          strings.TrimSpace(props[KeyRegion]),
-		MaxRetryTime:    10 * time.Second,
-		WriteMode:       WriteModePut,
-		BatchSize:       maxBatchWriteItems,
-		Concurrency:     8,
+		TableNameFormat: v.String(KeyTableNameFormat),
+		Endpoint:        v.String(KeyEndpoint),
+		Region:          v.String(KeyRegion),
+		MaxRetryTime:    time.Duration(v.Int(KeyMaxRetryTime)) * time.Second,
+		DeleteEnabled:   v.Bool(KeyDeleteEnabled),
+		WriteMode:       WriteMode(strings.ToLower(v.String(KeyWriteMode))),
+		VersionField:    v.String(KeyVersionField),
+		BatchSize:       v.Int(KeyBatchSize),
+		Concurrency:     v.Int(KeyConcurrency),
 	}
-	if v, ok := props[KeyTableNameFormat]; ok {
-		if err := validTableName(strings.ReplaceAll(v, "${topic}", "topic")); err != nil {
-			bad(KeyTableNameFormat, v, "a DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .), optionally containing ${topic}")
-		} else {
-			cfg.TableNameFormat = v
-		}
+	if v.Defined(config.KeyIdentifiersPermissive) {
+		cfg.PermissiveIdentifiers = v.Bool(config.KeyIdentifiersPermissive)
 	}
-	hash := "partition"
-	if v, ok := props[KeyPKHash]; ok {
-		hash = strings.TrimSpace(v)
+	if err := validTableName(strings.ReplaceAll(cfg.TableNameFormat, "${topic}", "topic")); err != nil {
+		bad(KeyTableNameFormat, cfg.TableNameFormat, "a DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .), optionally containing ${topic}")
 	}
+	hash := v.String(KeyPKHash)
 	if r, err := ParseKeyRef(hash); err != nil {
 		bad(KeyPKHash, hash, "partition, offset, key, key.<field path>, value.<field path>, each optionally followed by :<attribute name> ("+err.Error()+")")
 	} else {
 		cfg.Hash = r
 	}
-	sort := "offset"
-	if v, ok := props[KeyPKSort]; ok {
-		sort = strings.TrimSpace(v)
-	}
-	if sort != "" {
+	if sort := v.String(KeyPKSort); sort != "" {
 		if r, err := ParseKeyRef(sort); err != nil {
 			bad(KeyPKSort, sort, "empty (no sort key), partition, offset, key, key.<field path>, value.<field path>, optionally followed by :<attribute name> ("+err.Error()+")")
 		} else {
@@ -156,15 +143,6 @@ func parseConfig(props map[string]string) (Config, []error) {
 			if r.Attribute == cfg.Hash.Attribute {
 				bad(KeyPKSort, sort, fmt.Sprintf("an attribute name different from the hash key %q", cfg.Hash.Attribute))
 			}
-		}
-	}
-	if v := strings.TrimSpace(props[KeyDeleteEnabled]); v != "" {
-		switch {
-		case strings.EqualFold(v, "true"):
-			cfg.DeleteEnabled = true
-		case strings.EqualFold(v, "false"):
-		default:
-			bad(KeyDeleteEnabled, v, "true, false")
 		}
 	}
 	if cfg.DeleteEnabled {
@@ -175,45 +153,13 @@ func parseConfig(props map[string]string) (Config, []error) {
 			}
 		}
 	}
-	if v, ok := props[KeyWriteMode]; ok {
-		switch m := WriteMode(strings.ToLower(strings.TrimSpace(v))); m {
-		case WriteModePut, WriteModeConditional:
-			cfg.WriteMode = m
-		default:
-			bad(KeyWriteMode, v, "put, conditional")
-		}
-	}
-	cfg.VersionField = strings.TrimSpace(props[KeyVersionField])
 	if cfg.VersionField != "" && cfg.WriteMode != WriteModeConditional {
 		errs = append(errs, config.Errorf(KeyVersionField, cfg.VersionField, "needs %s=conditional", KeyWriteMode))
-	}
-	parseInt := func(key string, min, max int, dst *int) {
-		v := strings.TrimSpace(props[key])
-		if v == "" {
-			return
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < min || n > max {
-			bad(key, v, fmt.Sprintf("an integer from %d to %d", min, max))
-			return
-		}
-		*dst = n
-	}
-	parseInt(KeyBatchSize, 1, maxBatchWriteItems, &cfg.BatchSize)
-	parseInt(KeyConcurrency, 1, 64, &cfg.Concurrency)
-	secs := int(cfg.MaxRetryTime / time.Second)
-	parseInt(KeyMaxRetryTime, 0, 3600, &secs)
-	cfg.MaxRetryTime = time.Duration(secs) * time.Second
-	if v := strings.TrimSpace(props[config.KeyIdentifiersPermissive]); v != "" {
-		cfg.PermissiveIdentifiers = strings.EqualFold(v, "true")
-		if !cfg.PermissiveIdentifiers && !strings.EqualFold(v, "false") {
-			bad(config.KeyIdentifiersPermissive, v, "true, false")
-		}
 	}
 	if !cfg.PermissiveIdentifiers {
 		check := func(key, name string) {
 			if err := ident.Check(name); err != nil {
-				errs = append(errs, config.Errorf(key, props[key], "attribute name: %v", err))
+				errs = append(errs, config.Errorf(key, v.Text(key), "attribute name: %v", err))
 			}
 		}
 		check(KeyPKHash, cfg.Hash.Attribute)
@@ -256,21 +202,11 @@ func validTableName(name string) error {
 	return nil
 }
 
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // GroupSink is the docs group of the DynamoDB sink keys.
 const GroupSink = "DynamoDB Sink"
 
-// ConfigDef returns the key definitions of the DynamoDB sink plus a
-// cross-key check running ParseConfig's rules. topics is a framework key
+// ConfigDef returns the key definitions of the DynamoDB sink (with the
+// refused keys of CompatDef) plus a cross-key check running ParseConfig's rules. topics is a framework key
 // (config.SinkDef) and is not defined here. Merge it into
 // config.FrameworkDef(config.Sink), or pass it to config.ParseConnector,
 // then build the typed config with ConfigFromValues.
@@ -301,21 +237,12 @@ func ConfigDef() *config.Def {
 		config.Key{Name: KeyConcurrency, Type: config.Int, Default: config.Default("8"), Validator: config.Range(1, 64), Group: GroupSink,
 			Doc: "Requests in flight per batch. Default 8."},
 	)
+	d.Define(CompatDef().Keys()...)
 	d.AddCheck(func(v config.Values) []error {
-		_, errs := parseConfig(propsFromValues(v))
+		_, errs := configFromValues(v)
 		return errs
 	})
 	return d
-}
-
-func propsFromValues(v config.Values) map[string]string {
-	props := map[string]string{}
-	for _, k := range append(Keys[:len(Keys):len(Keys)], config.KeyIdentifiersPermissive) {
-		if v.Defined(k) && v.Has(k) {
-			props[k] = v.Text(k)
-		}
-	}
-	return props
 }
 
 // ConfigFromValues builds the typed config from values parsed by a Def
@@ -324,7 +251,7 @@ func ConfigFromValues(v config.Values) (Config, error) {
 	if !v.Defined(KeyPKHash) {
 		return Config{}, errors.New("dynamodb sink config: values were not parsed with ConfigDef")
 	}
-	cfg, errs := parseConfig(propsFromValues(v))
+	cfg, errs := configFromValues(v)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("dynamodb sink config: %w", errors.Join(errs...))
 	}

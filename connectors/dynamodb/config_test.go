@@ -44,7 +44,7 @@ func TestParseConfig(t *testing.T) {
 		{"bad refs joined", map[string]string{"aws.dynamodb.pk.hash": "topic", "aws.dynamodb.pk.sort": "value..x"},
 			[]string{`"topic" for config key "aws.dynamodb.pk.hash"`, `"value..x" for config key "aws.dynamodb.pk.sort"`}},
 		{"delete needs key refs", map[string]string{"delete.enabled": "true"}, []string{"delete.enabled=true needs the item key from the record key"}},
-		{"batch size over 25", map[string]string{"batch.size": "26"}, []string{`"26" for config key "batch.size"`, "1 to 25"}},
+		{"batch size over 25", map[string]string{"batch.size": "26"}, []string{`"26" for config key "batch.size"`, "no more than 25"}},
 		{"bad write mode", map[string]string{"write.mode": "merge"}, []string{`"merge" for config key "write.mode"`, "put, conditional"}},
 		{"version field needs conditional", map[string]string{"version.field": "v"}, []string{"needs write.mode=conditional"}},
 		{"same hash and sort attribute", map[string]string{"aws.dynamodb.pk.hash": "key.id", "aws.dynamodb.pk.sort": "value.id"}, []string{"different from the hash key"}},

@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"testing"
 
+	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
@@ -10,9 +11,7 @@ import (
 // from what the key definitions generate; SLKC_UPDATE_REFERENCE=1
 // regenerates it.
 func TestReferenceIsCurrent(t *testing.T) {
-	text := config.Reference("DynamoDB sink", "`TestReferenceIsCurrent` (connectors/dynamodb/reference_test.go)",
-		config.ReferenceSection{Heading: "Sink (`" + config.DynamoDBSinkClass + "`, alias `io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector`)",
-			Def: config.FrameworkDef(config.Sink).Merge(ConfigDef()).Merge(CompatDef())})
+	text := connectors.Reference("DynamoDB sink", "`TestReferenceIsCurrent` (connectors/dynamodb/reference_test.go)", Plugin)
 	if err := config.CheckReference("REFERENCE.md", text); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package mysql
 
 import (
-	"time"
-
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
@@ -82,31 +80,3 @@ func connRetryKeys() []config.Key {
 				"started: the connection error is returned at once."},
 	}
 }
-
-// connRetryDef parses only the connection retry keys.
-var connRetryDef = config.NewDef(connRetryKeys()...)
-
-// parseConnRetry reads connection.attempts and connection.backoff.ms from
-// props with the defaults and ranges of connRetryKeys; each bad value is a
-// *config.KeyError.
-func parseConnRetry(props map[string]string) (attempts int, backoff time.Duration, errs []error) {
-	sub := map[string]string{}
-	for _, k := range []string{KeyConnectionAttempts, KeyConnectionBackoffMS} {
-		if v, ok := props[k]; ok {
-			sub[k] = v
-		}
-	}
-	v, err := connRetryDef.Parse(sub)
-	if err != nil {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			return 0, 0, j.Unwrap()
-		}
-		return 0, 0, []error{err}
-	}
-	return v.Int(KeyConnectionAttempts), time.Duration(v.Long(KeyConnectionBackoffMS)) * time.Millisecond, nil
-}
-
-// SinkCompatDef returns the JDBC sink keys that SinkKeys leave out because
-// they have a serverless meaning or are refused (jdbcCompatKeys); the sink
-// function merges it into its definition.
-func SinkCompatDef() *config.Def { return config.NewDef(jdbcCompatKeys(false)...) }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
@@ -11,11 +12,7 @@ import (
 // from what the key definitions generate; SLKC_UPDATE_REFERENCE=1
 // regenerates it.
 func TestReferenceIsCurrent(t *testing.T) {
-	text := config.Reference("MySQL connectors", "`TestReferenceIsCurrent` (connectors/mysql/reference_test.go)",
-		config.ReferenceSection{Heading: "Source (`" + config.MySQLSourceClass + "`, alias `io.confluent.connect.jdbc.JdbcSourceConnector`)",
-			Def: config.FrameworkDef(config.Source).Merge(SourceConfigDef())},
-		config.ReferenceSection{Heading: "Sink (`" + config.MySQLSinkClass + "`, alias `io.confluent.connect.jdbc.JdbcSinkConnector`)",
-			Def: config.FrameworkDef(config.Sink).Merge(SinkConfigDef())})
+	text := connectors.Reference("MySQL connectors", "`TestReferenceIsCurrent` (connectors/mysql/reference_test.go)", SourcePlugin, SinkPlugin)
 	if err := config.CheckReference("REFERENCE.md", text); err != nil {
 		t.Fatal(err)
 	}

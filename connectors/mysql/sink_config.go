@@ -1,10 +1,8 @@
 package mysql
 
 import (
-	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +14,6 @@ const (
 	SinkKeyConnectionURL      = "connection.url"
 	SinkKeyConnectionUser     = "connection.user"
 	SinkKeyConnectionPassword = "connection.password"
-	SinkKeyTopics             = "topics"
 	SinkKeyInsertMode         = "insert.mode"
 	SinkKeyPKMode             = "pk.mode"
 	SinkKeyPKFields           = "pk.fields"
@@ -30,15 +27,6 @@ const (
 	SinkKeyMaxRetries         = "max.retries"
 	SinkKeyRetryBackoffMS     = "retry.backoff.ms"
 )
-
-// SinkKeys lists every key ParseSinkConfig reads, for the config layer's
-// unknown-key check.
-var SinkKeys = []string{
-	SinkKeyConnectionURL, SinkKeyConnectionUser, SinkKeyConnectionPassword, SinkKeyTopics,
-	SinkKeyInsertMode, SinkKeyPKMode, SinkKeyPKFields, SinkKeyDeleteEnabled, SinkKeyTableNameFormat,
-	SinkKeyFieldsWhitelist, SinkKeyAutoCreate, SinkKeyAutoEvolve, SinkKeyBatchSize, SinkKeyDBTimezone,
-	SinkKeyMaxRetries, SinkKeyRetryBackoffMS,
-}
 
 // InsertMode is insert.mode.
 type InsertMode string
@@ -80,8 +68,6 @@ type SinkConfig struct {
 	// Conn is connection.url / connection.user / connection.password /
 	// db.timezone.
 	Conn ConnConfig
-	// Topics is the topics list (informational for the sink itself).
-	Topics []string
 	// InsertMode defaults to insert.
 	InsertMode InsertMode
 	// PKMode defaults to none.
@@ -120,48 +106,53 @@ type SinkConfig struct {
 	PermissiveIdentifiers bool
 }
 
-// ParseSinkConfig reads the sink keys from props (the connector "config"
-// object with values already resolved). All problems are reported together
-// with errors.Join, each naming the key, the value and what is allowed.
-// Keys it does not know are ignored here; the config layer checks them
-// against SinkKeys and the framework keys.
+// ParseSinkConfig builds a SinkConfig from the sink's own keys in props
+// (and identifiers.permissive), for tests and tools; other keys are ignored
+// here (the sink function parses the whole config, framework keys
+// included, through the connector registry, which refuses unknown keys).
+// All problems are reported together with errors.Join, each naming the
+// key, the value and what is allowed.
 func ParseSinkConfig(props map[string]string) (SinkConfig, error) {
-	cfg, errs := parseSink(props)
-	if len(errs) > 0 {
-		return SinkConfig{}, fmt.Errorf("mysql sink config: %w", errors.Join(errs...))
+	vals, err := SinkConfigDef().WithFrameworkKey(config.Sink, config.KeyIdentifiersPermissive).ParseOwn(props)
+	if err != nil {
+		return SinkConfig{}, fmt.Errorf("mysql sink config: %w", err)
 	}
-	return cfg, nil
+	return SinkConfigFromValues(vals)
 }
 
-// parseSink does the work of ParseSinkConfig and returns every problem as
-// a *config.KeyError naming the key.
-func parseSink(props map[string]string) (SinkConfig, []error) {
+// sinkFromValues fills the typed config from values parsed with
+// SinkConfigDef, which applied every key's type, default and range; what
+// is left here are the rules across keys and the checks that need more
+// than one value (URL parameters, time zone, identifiers).
+func sinkFromValues(v config.Values) (SinkConfig, []error) {
 	var errs []error
 	bad := func(key, val, allowed string) {
 		errs = append(errs, config.Errorf(key, val, "allowed %s", allowed))
 	}
 	cfg := SinkConfig{
 		Conn: ConnConfig{
-			URL:      props[SinkKeyConnectionURL],
-			User:     props[SinkKeyConnectionUser],
-			Password: props[SinkKeyConnectionPassword],
+			URL:      v.String(SinkKeyConnectionURL),
+			User:     v.String(SinkKeyConnectionUser),
+			Password: v.Password(SinkKeyConnectionPassword).Value(),
+			Attempts: v.Int(KeyConnectionAttempts),
+			Backoff:  time.Duration(v.Long(KeyConnectionBackoffMS)) * time.Millisecond,
 		},
-		Topics:          sinkList(props[SinkKeyTopics]),
-		InsertMode:      InsertModeInsert,
-		PKMode:          PKModeNone,
-		PKFields:        sinkList(props[SinkKeyPKFields]),
-		TableNameFormat: "${topic}",
-		FieldsWhitelist: sinkList(props[SinkKeyFieldsWhitelist]),
-		BatchSize:       3000,
-		MaxRetries:      10,
-		RetryBackoff:    3 * time.Second,
+		InsertMode:      InsertMode(strings.ToLower(v.String(SinkKeyInsertMode))),
+		PKMode:          PKMode(strings.ToLower(v.String(SinkKeyPKMode))),
+		PKFields:        v.List(SinkKeyPKFields),
+		DeleteEnabled:   v.Bool(SinkKeyDeleteEnabled),
+		TableNameFormat: v.String(SinkKeyTableNameFormat),
+		FieldsWhitelist: v.List(SinkKeyFieldsWhitelist),
+		AutoCreate:      v.Bool(SinkKeyAutoCreate),
+		AutoEvolve:      v.Bool(SinkKeyAutoEvolve),
+		BatchSize:       v.Int(SinkKeyBatchSize),
+		MaxRetries:      v.Int(SinkKeyMaxRetries),
+		RetryBackoff:    time.Duration(v.Int(SinkKeyRetryBackoffMS)) * time.Millisecond,
 	}
-	var retryErrs []error
-	cfg.Conn.Attempts, cfg.Conn.Backoff, retryErrs = parseConnRetry(props)
-	errs = append(errs, retryErrs...)
-	if cfg.Conn.URL == "" {
-		errs = append(errs, config.Errorf(SinkKeyConnectionURL, "", "required: a jdbc:mysql://host:port/db URL or a Go MySQL DSN"))
-	} else if dc, err := cfg.Conn.DriverConfig(); err != nil {
+	if v.Defined(config.KeyIdentifiersPermissive) {
+		cfg.PermissiveIdentifiers = v.Bool(config.KeyIdentifiersPermissive)
+	}
+	if dc, err := cfg.Conn.DriverConfig(); err != nil {
 		// The URL may hold a password: DriverConfig's message redacts it.
 		errs = append(errs, config.Errorf(SinkKeyConnectionURL, "", "%v", err))
 	} else {
@@ -171,77 +162,15 @@ func parseSink(props map[string]string) (SinkConfig, []error) {
 			}
 		}
 	}
-	if v, ok := props[SinkKeyInsertMode]; ok {
-		switch m := InsertMode(strings.ToLower(strings.TrimSpace(v))); m {
-		case InsertModeInsert, InsertModeUpsert, InsertModeUpdate:
-			cfg.InsertMode = m
-		default:
-			bad(SinkKeyInsertMode, v, "insert, upsert, update")
+	if f := cfg.TableNameFormat; !strings.Contains(f, "${topic}") {
+		if _, err := quoteQualified(f, cfg.PermissiveIdentifiers); err != nil {
+			bad(SinkKeyTableNameFormat, f, "a valid table name ("+err.Error()+")")
 		}
 	}
-	if v, ok := props[SinkKeyPKMode]; ok {
-		switch m := PKMode(strings.ToLower(strings.TrimSpace(v))); m {
-		case PKModeNone, PKModeKafka, PKModeRecordKey, PKModeRecordValue:
-			cfg.PKMode = m
-		default:
-			bad(SinkKeyPKMode, v, "none, kafka, record_key, record_value")
-		}
-	}
-	parseBool := func(key string, dst *bool) {
-		v, ok := props[key]
-		if !ok || strings.TrimSpace(v) == "" {
-			return
-		}
-		switch t := strings.TrimSpace(v); {
-		case strings.EqualFold(t, "true"):
-			*dst = true
-		case strings.EqualFold(t, "false"):
-			*dst = false
-		default:
-			bad(key, v, "true, false")
-		}
-	}
-	parseBool(config.KeyIdentifiersPermissive, &cfg.PermissiveIdentifiers)
-	parseBool(SinkKeyDeleteEnabled, &cfg.DeleteEnabled)
-	parseBool(SinkKeyAutoCreate, &cfg.AutoCreate)
-	parseBool(SinkKeyAutoEvolve, &cfg.AutoEvolve)
-	parseInt := func(key string, min, max int, dst *int) {
-		v, ok := props[key]
-		if !ok || strings.TrimSpace(v) == "" {
-			return
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < min || n > max {
-			bad(key, v, fmt.Sprintf("an integer from %d to %d", min, max))
-			return
-		}
-		*dst = n
-	}
-	parseInt(SinkKeyBatchSize, 1, 1_000_000, &cfg.BatchSize)
-	parseInt(SinkKeyMaxRetries, 0, 1_000_000, &cfg.MaxRetries)
-	backoff := int(cfg.RetryBackoff / time.Millisecond)
-	parseInt(SinkKeyRetryBackoffMS, 0, 86_400_000, &backoff)
-	cfg.RetryBackoff = time.Duration(backoff) * time.Millisecond
-
-	if v, ok := props[SinkKeyTableNameFormat]; ok {
-		if strings.TrimSpace(v) == "" {
-			bad(SinkKeyTableNameFormat, v, "a non-empty table name, optionally containing ${topic}")
-		} else {
-			cfg.TableNameFormat = v
-			if !strings.Contains(v, "${topic}") {
-				if _, err := quoteQualified(v, cfg.PermissiveIdentifiers); err != nil {
-					bad(SinkKeyTableNameFormat, v, "a valid table name ("+err.Error()+")")
-				}
-			}
-		}
-	}
-	if v := props[SinkKeyDBTimezone]; strings.TrimSpace(v) != "" {
-		loc, err := time.LoadLocation(strings.TrimSpace(v))
-		if err != nil {
-			bad(SinkKeyDBTimezone, v, "an IANA time zone name such as UTC or Europe/Berlin")
-		} else {
-			cfg.Conn.Timezone = loc
-		}
+	if loc, err := time.LoadLocation(v.String(SinkKeyDBTimezone)); err != nil {
+		bad(SinkKeyDBTimezone, v.String(SinkKeyDBTimezone), "an IANA time zone name such as UTC or Europe/Berlin")
+	} else {
+		cfg.Conn.Timezone = loc
 	}
 	for _, f := range append(append([]string{}, cfg.PKFields...), cfg.FieldsWhitelist...) {
 		if err := cfg.validateIdent(f); err != nil {
@@ -249,17 +178,17 @@ func parseSink(props map[string]string) (SinkConfig, []error) {
 			if !slices.Contains(cfg.PKFields, f) {
 				key = SinkKeyFieldsWhitelist
 			}
-			errs = append(errs, config.Errorf(key, props[key], "field name %q: %v", f, err))
+			errs = append(errs, config.Errorf(key, v.Text(key), "field name %q: %v", f, err))
 		}
 	}
 	if cfg.DeleteEnabled && cfg.PKMode != PKModeRecordKey {
 		errs = append(errs, config.Errorf(SinkKeyDeleteEnabled, "true", "delete.enabled=true requires %s=record_key, got %s", SinkKeyPKMode, cfg.PKMode))
 	}
 	if cfg.PKMode == PKModeKafka && len(cfg.PKFields) != 0 && len(cfg.PKFields) != 3 {
-		bad(SinkKeyPKFields, props[SinkKeyPKFields], "empty (default __connect_topic,__connect_partition,__connect_offset) or exactly 3 column names with pk.mode=kafka")
+		bad(SinkKeyPKFields, v.Text(SinkKeyPKFields), "empty (default __connect_topic,__connect_partition,__connect_offset) or exactly 3 column names with pk.mode=kafka")
 	}
 	if cfg.PKMode == PKModeNone && len(cfg.PKFields) != 0 {
-		bad(SinkKeyPKFields, props[SinkKeyPKFields], "empty with pk.mode=none")
+		bad(SinkKeyPKFields, v.Text(SinkKeyPKFields), "empty with pk.mode=none")
 	}
 	if cfg.PKMode == PKModeNone && cfg.InsertMode != InsertModeInsert {
 		errs = append(errs, config.Errorf(SinkKeyInsertMode, string(cfg.InsertMode), "%s=%s requires a primary key: set %s to kafka, record_key or record_value", SinkKeyInsertMode, cfg.InsertMode, SinkKeyPKMode))
@@ -268,18 +197,6 @@ func parseSink(props map[string]string) (SinkConfig, []error) {
 		cfg.PKFields = append([]string(nil), defaultKafkaPKFields...)
 	}
 	return cfg, errs
-}
-
-// sinkList splits a Kafka Connect list value: comma separated, spaces
-// trimmed, empty items dropped.
-func sinkList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // tableName applies table.name.format to a topic and validates the result.

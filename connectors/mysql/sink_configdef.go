@@ -55,26 +55,10 @@ func SinkConfigDef() *config.Def {
 	)
 	d.Define(jdbcCompatKeys(false)...)
 	d.AddCheck(func(v config.Values) []error {
-		_, errs := parseSink(sinkProps(v))
+		_, errs := sinkFromValues(v)
 		return errs
 	})
 	return d
-}
-
-// sinkProps turns parsed values back into the props parseSink reads.
-func sinkProps(v config.Values) map[string]string {
-	props := map[string]string{}
-	for _, k := range append(SinkKeys[:len(SinkKeys):len(SinkKeys)], config.KeyIdentifiersPermissive, KeyConnectionAttempts, KeyConnectionBackoffMS) {
-		if !v.Defined(k) || !v.Has(k) {
-			continue
-		}
-		if k == SinkKeyConnectionPassword {
-			props[k] = v.Password(k).Value()
-			continue
-		}
-		props[k] = v.Text(k)
-	}
-	return props
 }
 
 // SinkConfigFromValues builds the typed config from values parsed by a Def
@@ -84,7 +68,7 @@ func SinkConfigFromValues(v config.Values) (SinkConfig, error) {
 	if !v.Defined(SinkKeyInsertMode) {
 		return SinkConfig{}, errors.New("mysql sink config: values were not parsed with SinkConfigDef")
 	}
-	cfg, errs := parseSink(sinkProps(v))
+	cfg, errs := sinkFromValues(v)
 	if len(errs) > 0 {
 		return SinkConfig{}, fmt.Errorf("mysql sink config: %w", errors.Join(errs...))
 	}

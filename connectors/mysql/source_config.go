@@ -1,8 +1,8 @@
 package mysql
 
 import (
-	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,9 +30,8 @@ const (
 
 // Limits and defaults of the source keys.
 const (
-	DefaultBatchMaxRows   = 100
-	MaxBatchMaxRows       = 100_000
-	DefaultPollIntervalMs = 5000
+	DefaultBatchMaxRows = 100
+	MaxBatchMaxRows     = 100_000
 	// DefaultGapTimeoutMs is incrementing.gap.timeout.ms's default: how
 	// long a page waits for a missing id to commit before taking it for a
 	// rollback. It covers ordinary transactions; raise it to the longest
@@ -84,7 +83,8 @@ type SourceConfig struct {
 	TimestampInitial *int64
 	// BatchMaxRows is batch.max.rows: rows per page (default 100, 1..100000).
 	BatchMaxRows int
-	// PollInterval is poll.interval.ms (default 5000); the scheduler uses it.
+	// PollInterval is the framework's poll.interval.ms (config.SourceDef);
+	// the scheduler uses it.
 	PollInterval time.Duration
 	// TopicPrefix is topic.prefix: topic = prefix + table name, or the
 	// prefix alone in query mode.
@@ -103,103 +103,77 @@ type SourceConfig struct {
 	SchemaPattern  string
 }
 
-// sourceKeys lists every key ParseSourceConfig understands, with its doc.
-// Other keys are left to the framework's config layer, which rejects
-// unknown ones.
-var sourceKeys = []struct{ name, doc string }{
-	{"connection.url", "jdbc:mysql://host:port/db or a Go MySQL DSN (required)"},
-	{"connection.user", "user name, overrides the URL's"},
-	{"connection.password", "password, overrides the URL's"},
-	{"table.whitelist", "comma list of tables (table or db.table) to read; default all"},
-	{"table.include.list", "alias of table.whitelist"},
-	{"table.blacklist", "comma list of tables not to read"},
-	{"table.exclude.list", "alias of table.blacklist"},
-	{"query", "SELECT to read instead of tables"},
-	{"query.suffix", "text appended to every generated query"},
-	{"mode", "bulk | incrementing | timestamp | timestamp+incrementing (required)"},
-	{"incrementing.column.name", "strictly increasing column; default the AUTO_INCREMENT column"},
-	{"timestamp.column.name", "comma list of timestamp columns, read as COALESCE"},
-	{"timestamp.delay.interval.ms", "only read rows with a timestamp older than now minus this (default 0)"},
-	{"incrementing.gap.timeout.ms", "incrementing mode: wait this long for a missing id to commit before reading past it (default 30000; 0 = never wait)"},
-	{"timestamp.initial", "epoch ms to start after when no offset exists; -1 = current time"},
-	{"batch.max.rows", "rows per page (default 100, 1..100000)"},
-	{KeyInitialLoadMaxParallelism, "chunks read at once by a table's first load (default 1: no chunking)"},
-	{"poll.interval.ms", "schedule interval (default 5000)"},
-	{"topic.prefix", "topic name prefix"},
-	{"validate.non.null", "refuse nullable incrementing/timestamp columns (default true)"},
-	{"numeric.mapping", "none | precision_only | best_fit | best_fit_eager_double (default none)"},
-	{"db.timezone", "zone of DATETIME values (default UTC)"},
-	{"bigint.unsigned.handling.mode", "long | precise (default long)"},
-	{"time.precision.mode", "connect | adaptive_time_microseconds (default connect)"},
-	{"table.types", "comma list of TABLE, VIEW (default TABLE)"},
-	{"catalog.pattern", "accepted for JDBC compatibility; must match the database"},
-	{"schema.pattern", "accepted for JDBC compatibility; ignored by MySQL"},
-}
-
-// SourceKeys returns the names of the keys ParseSourceConfig reads, for
-// the framework's unknown-key check.
-func SourceKeys() []string {
-	out := make([]string, len(sourceKeys))
-	for i, k := range sourceKeys {
-		out[i] = k.name
-	}
-	return out
-}
-
-// ParseSourceConfig builds a SourceConfig from connector properties,
-// applying defaults. It reports every problem at once (errors.Join), each
-// naming the key, the value and what is allowed. Keys it does not know are
-// ignored here; the framework's config layer rejects unknown keys.
+// ParseSourceConfig builds a SourceConfig from the source's own keys in
+// props (poll.interval.ms included), for tests and tools; other keys are
+// ignored here (the functions parse the whole config, framework keys
+// included, through the connector registry, which refuses unknown keys).
+// Every problem is reported at once (errors.Join), each naming the key,
+// the value and what is allowed.
 func ParseSourceConfig(props map[string]string) (SourceConfig, error) {
-	cfg, errs := parseSource(props)
-	if len(errs) > 0 {
-		return SourceConfig{}, fmt.Errorf("mysql source config: %w", errors.Join(errs...))
+	vals, err := SourceConfigDef().WithFrameworkKey(config.Source, config.KeyPollIntervalMs).ParseOwn(props)
+	if err != nil {
+		return SourceConfig{}, fmt.Errorf("mysql source config: %w", err)
 	}
-	return cfg, nil
+	return SourceConfigFromValues(vals)
 }
 
-// parseSource does ParseSourceConfig's work, returning each problem as a
-// *config.KeyError.
-func parseSource(props map[string]string) (SourceConfig, []error) {
+// sourceFromValues fills the typed config from values parsed with
+// SourceConfigDef, which applied every key's type, default and range; what
+// is left here are the rules across keys and the checks that need more than
+// one value (time zone, DSN, identifiers).
+func sourceFromValues(v config.Values) (SourceConfig, []error) {
 	var errs []error
 	bad := func(key, val, allowed string) {
-		if key == "connection.password" {
-			val = "[hidden]"
-		}
 		errs = append(errs, config.Errorf(key, val, "%s", allowed))
 	}
-	get := func(k string) string { return strings.TrimSpace(props[k]) }
+	ms := func(k string) time.Duration { return time.Duration(v.Long(k)) * time.Millisecond }
 	cfg := SourceConfig{
-		BatchMaxRows:    DefaultBatchMaxRows,
-		PollInterval:    DefaultPollIntervalMs * time.Millisecond,
-		ValidateNonNull: true,
-		Types:           TypeOptions{NumericMapping: NumericNone, Unsigned: UnsignedLong, TimePrecision: TimeConnect},
-		TableTypes:      []string{"TABLE"},
+		Query:              v.String("query"),
+		QuerySuffix:        v.String("query.suffix"),
+		Mode:               Mode(v.String("mode")),
+		IncrementingColumn: v.String("incrementing.column.name"),
+		TimestampColumns:   v.List("timestamp.column.name"),
+		TimestampDelay:     ms("timestamp.delay.interval.ms"),
+		GapTimeout:         ms("incrementing.gap.timeout.ms"),
+		BatchMaxRows:       v.Int("batch.max.rows"),
+		TopicPrefix:        v.String("topic.prefix"),
+		ValidateNonNull:    v.Bool("validate.non.null"),
+		Types: TypeOptions{
+			NumericMapping: NumericMapping(strings.ToLower(v.String("numeric.mapping"))),
+			Unsigned:       UnsignedMode(strings.ToLower(v.String("bigint.unsigned.handling.mode"))),
+			TimePrecision:  TimePrecisionMode(strings.ToLower(v.String("time.precision.mode"))),
+		},
+		CatalogPattern: v.String("catalog.pattern"),
+		SchemaPattern:  v.String("schema.pattern"),
 	}
+	if v.Defined(config.KeyPollIntervalMs) {
+		cfg.PollInterval = ms(config.KeyPollIntervalMs)
+	}
+	for _, t := range v.List("table.types") {
+		cfg.TableTypes = append(cfg.TableTypes, strings.ToUpper(t))
+	}
+	if v.Given("timestamp.initial") {
+		n := v.Long("timestamp.initial")
+		cfg.TimestampInitial = &n
+	}
+	cfg.InitialLoadParallelism = v.Int(KeyInitialLoadMaxParallelism)
 
-	cfg.Conn.URL = get("connection.url")
-	cfg.Conn.User = props["connection.user"]
-	cfg.Conn.Password = props["connection.password"]
-	if tz := get("db.timezone"); tz != "" {
-		loc, err := time.LoadLocation(tz)
-		if err != nil {
-			bad("db.timezone", tz, "an IANA time zone name such as UTC or Europe/Paris")
-		}
-		cfg.Conn.Timezone = loc
-	} else {
-		cfg.Conn.Timezone = time.UTC
+	cfg.Conn.URL = v.String("connection.url")
+	cfg.Conn.User = v.String("connection.user")
+	cfg.Conn.Password = v.Password("connection.password").Value()
+	loc, err := time.LoadLocation(v.String("db.timezone"))
+	if err != nil {
+		bad("db.timezone", v.String("db.timezone"), "an IANA time zone name such as UTC or Europe/Paris")
 	}
-	var retryErrs []error
-	cfg.Conn.Attempts, cfg.Conn.Backoff, retryErrs = parseConnRetry(props)
-	errs = append(errs, retryErrs...)
-	if cfg.Conn.URL == "" {
-		bad("connection.url", "", "required: jdbc:mysql://host:port/db or user:pass@tcp(host:port)/db")
-	} else if _, err := cfg.Conn.DriverConfig(); err != nil {
+	cfg.Conn.Timezone = loc
+	cfg.Conn.Attempts = v.Int(KeyConnectionAttempts)
+	cfg.Conn.Backoff = ms(KeyConnectionBackoffMS)
+	if _, err := cfg.Conn.DriverConfig(); err != nil {
 		errs = append(errs, &config.KeyError{Key: "connection.url", Msg: err.Error()})
 	}
 
-	cfg.Tables = aliasList(props, "table.whitelist", "table.include.list", bad)
-	cfg.Exclude = aliasList(props, "table.blacklist", "table.exclude.list", bad)
+	cfg.Tables = aliasList(v, "table.whitelist", "table.include.list", bad)
+	cfg.Exclude = aliasList(v, "table.blacklist", "table.exclude.list", bad)
 	for _, key := range []struct {
 		name string
 		list []string
@@ -211,32 +185,19 @@ func parseSource(props map[string]string) (SourceConfig, []error) {
 		}
 	}
 	if len(cfg.Tables) > 0 && len(cfg.Exclude) > 0 {
-		bad("table.blacklist", get("table.blacklist")+get("table.exclude.list"), "must be empty when table.whitelist is set")
+		bad("table.blacklist", v.Text("table.blacklist")+v.Text("table.exclude.list"), "must be empty when table.whitelist is set")
 	}
-	cfg.Query = get("query")
-	cfg.QuerySuffix = get("query.suffix")
 	if cfg.Query != "" && (len(cfg.Tables) > 0 || len(cfg.Exclude) > 0) {
 		bad("query", cfg.Query, "must be empty when table.whitelist or table.blacklist is set (read a query or tables, not both)")
 	}
-
-	switch m := Mode(get("mode")); m {
-	case ModeBulk, ModeIncrementing, ModeTimestamp, ModeTimestampIncrementing:
-		cfg.Mode = m
-	default:
-		bad("mode", string(m), "required: bulk, incrementing, timestamp or timestamp+incrementing")
-	}
-	cfg.IncrementingColumn = get("incrementing.column.name")
 	if cfg.IncrementingColumn != "" {
 		if err := ValidateIdent(cfg.IncrementingColumn); err != nil {
 			bad("incrementing.column.name", cfg.IncrementingColumn, err.Error())
 		}
 	}
-	if v := get("timestamp.column.name"); v != "" {
-		cfg.TimestampColumns = splitList(v)
-		for _, c := range cfg.TimestampColumns {
-			if err := ValidateIdent(c); err != nil {
-				bad("timestamp.column.name", v, err.Error())
-			}
+	for _, c := range cfg.TimestampColumns {
+		if err := ValidateIdent(c); err != nil {
+			bad("timestamp.column.name", v.Text("timestamp.column.name"), err.Error())
 		}
 	}
 	if (cfg.Mode == ModeTimestamp || cfg.Mode == ModeTimestampIncrementing) && len(cfg.TimestampColumns) == 0 {
@@ -245,82 +206,16 @@ func parseSource(props map[string]string) (SourceConfig, []error) {
 	if cfg.Query != "" && (cfg.Mode == ModeIncrementing || cfg.Mode == ModeTimestampIncrementing) && cfg.IncrementingColumn == "" {
 		bad("incrementing.column.name", "", "required in query mode with mode "+string(cfg.Mode)+" (no table to detect AUTO_INCREMENT from)")
 	}
-
-	if n, ok := intKey(props, "timestamp.delay.interval.ms", 0, 0, math32(), bad, "an integer number of milliseconds >= 0"); ok {
-		cfg.TimestampDelay = time.Duration(n) * time.Millisecond
+	if v.Given("incrementing.gap.timeout.ms") && (cfg.Mode != ModeIncrementing || cfg.Query != "") {
+		bad("incrementing.gap.timeout.ms", v.Text("incrementing.gap.timeout.ms"), "only in mode incrementing on tables (gaps are told by the table's AUTO_INCREMENT column); remove it")
 	}
-	if n, ok := intKey(props, "incrementing.gap.timeout.ms", DefaultGapTimeoutMs, 0, math32(), bad, "an integer number of milliseconds >= 0"); ok {
-		cfg.GapTimeout = time.Duration(n) * time.Millisecond
+	if n := cfg.InitialLoadParallelism; n > 1 && cfg.Mode != "" && (cfg.Mode != ModeIncrementing || cfg.Query != "") {
+		bad(KeyInitialLoadMaxParallelism, strconv.Itoa(n), "above 1 only in mode incrementing on tables: the chunks split the incrementing column's key range; set 1")
 	}
-	if v := get("incrementing.gap.timeout.ms"); v != "" && (cfg.Mode != ModeIncrementing || cfg.Query != "") && cfg.Mode != "" {
-		bad("incrementing.gap.timeout.ms", v, "only in mode incrementing on tables (gaps are told by the table's AUTO_INCREMENT column); remove it")
-	}
-	if v := get("timestamp.initial"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < -1 {
-			bad("timestamp.initial", v, "epoch milliseconds >= 0, or -1 for the current time")
-		} else {
-			cfg.TimestampInitial = &n
-		}
-	}
-	if n, ok := intKey(props, "batch.max.rows", DefaultBatchMaxRows, 1, MaxBatchMaxRows, bad, fmt.Sprintf("an integer from 1 to %d", MaxBatchMaxRows)); ok {
-		cfg.BatchMaxRows = int(n)
-	}
-	if n, ok := intKey(props, KeyInitialLoadMaxParallelism, 1, 1, MaxInitialLoadParallelism, bad, fmt.Sprintf("an integer from 1 to %d", MaxInitialLoadParallelism)); ok {
-		cfg.InitialLoadParallelism = int(n)
-		if n > 1 && cfg.Mode != "" && (cfg.Mode != ModeIncrementing || cfg.Query != "") {
-			bad(KeyInitialLoadMaxParallelism, strconv.FormatInt(n, 10), "above 1 only in mode incrementing on tables: the chunks split the incrementing column's key range; set 1")
-		}
-	}
-	if n, ok := intKey(props, "poll.interval.ms", DefaultPollIntervalMs, 1, math32(), bad, "an integer number of milliseconds >= 1"); ok {
-		cfg.PollInterval = time.Duration(n) * time.Millisecond
-	}
-	cfg.TopicPrefix = get("topic.prefix")
 	if cfg.Query != "" && cfg.TopicPrefix == "" {
 		bad("topic.prefix", "", "required in query mode: it is the topic name")
 	}
-	switch v := strings.ToLower(get("validate.non.null")); v {
-	case "", "true":
-	case "false":
-		cfg.ValidateNonNull = false
-	default:
-		bad("validate.non.null", v, "true or false")
-	}
-	switch v := NumericMapping(strings.ToLower(get("numeric.mapping"))); v {
-	case "":
-	case NumericNone, NumericPrecisionOnly, NumericBestFit, NumericBestFitEagerDouble:
-		cfg.Types.NumericMapping = v
-	default:
-		bad("numeric.mapping", string(v), "none, precision_only, best_fit or best_fit_eager_double")
-	}
-	switch v := UnsignedMode(strings.ToLower(get("bigint.unsigned.handling.mode"))); v {
-	case "":
-	case UnsignedLong, UnsignedPrecise:
-		cfg.Types.Unsigned = v
-	default:
-		bad("bigint.unsigned.handling.mode", string(v), "long or precise")
-	}
-	switch v := TimePrecisionMode(strings.ToLower(get("time.precision.mode"))); v {
-	case "":
-	case TimeConnect, TimeAdaptiveMicros:
-		cfg.Types.TimePrecision = v
-	default:
-		bad("time.precision.mode", string(v), "connect or adaptive_time_microseconds")
-	}
-	if v := get("table.types"); v != "" {
-		cfg.TableTypes = nil
-		for _, t := range splitList(v) {
-			switch u := strings.ToUpper(t); u {
-			case "TABLE", "VIEW":
-				cfg.TableTypes = append(cfg.TableTypes, u)
-			default:
-				bad("table.types", v, "a comma list of TABLE and VIEW")
-			}
-		}
-	}
-	cfg.CatalogPattern = get("catalog.pattern")
-	cfg.SchemaPattern = get("schema.pattern")
-	if cfg.CatalogPattern != "" && cfg.Conn.URL != "" {
+	if cfg.CatalogPattern != "" {
 		if dc, err := cfg.Conn.DriverConfig(); err == nil && cfg.CatalogPattern != dc.DBName {
 			bad("catalog.pattern", cfg.CatalogPattern, "the database of connection.url ("+dc.DBName+"); reading several databases is not supported")
 		}
@@ -330,39 +225,15 @@ func parseSource(props map[string]string) (SourceConfig, []error) {
 
 func math32() int64 { return 1<<31 - 1 }
 
-// intKey parses an integer key within [lo, hi]; def when absent.
-func intKey(props map[string]string, key string, def, lo, hi int64, bad func(k, v, a string), allowed string) (int64, bool) {
-	v := strings.TrimSpace(props[key])
-	if v == "" {
-		return def, true
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < lo || n > hi {
-		bad(key, v, allowed)
-		return 0, false
-	}
-	return n, true
-}
-
-// aliasList reads a comma list under a key and its alias; both set with
+// aliasList reads a list under a key and its alias; both set with
 // different values is an error.
-func aliasList(props map[string]string, key, alias string, bad func(k, v, a string)) []string {
-	a, b := strings.TrimSpace(props[key]), strings.TrimSpace(props[alias])
-	if a != "" && b != "" && a != b {
-		bad(alias, b, "must be empty or equal to "+key+" (they are aliases)")
+func aliasList(v config.Values, key, alias string, bad func(k, v, a string)) []string {
+	a, b := v.List(key), v.List(alias)
+	if len(a) > 0 && len(b) > 0 && !slices.Equal(a, b) {
+		bad(alias, v.Text(alias), "must be empty or equal to "+key+" (they are aliases)")
 	}
-	if a == "" {
+	if len(a) == 0 {
 		a = b
 	}
-	return splitList(a)
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	return a
 }

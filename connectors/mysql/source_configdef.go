@@ -3,6 +3,7 @@ package mysql
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
@@ -12,8 +13,9 @@ const GroupSource = "MySQL Source"
 
 // SourceConfigDef returns the key definitions of the MySQL source connector
 // (types, defaults, per-key validators, docs) plus a cross-key check that
-// runs ParseSourceConfig's rules (query vs tables, mode needs
-// timestamp.column.name, ...). Merge it into config.FrameworkDef(config.Source)
+// runs the rules across keys (query vs tables, mode needs
+// timestamp.column.name, ...). poll.interval.ms is the framework's
+// (config.SourceDef). Merge it into config.FrameworkDef(config.Source)
 // (config.ParseConnector does) so unknown keys are rejected, then build the
 // typed config with SourceConfigFromValues.
 func SourceConfigDef() *config.Def {
@@ -46,16 +48,14 @@ func SourceConfigDef() *config.Def {
 			Doc: "DATETIME/TIMESTAMP column(s); several are read as COALESCE(a, b, ...)."},
 		config.Key{Name: "timestamp.delay.interval.ms", Type: config.Long, Default: config.Default("0"), Validator: config.Range(0, math32()), Group: GroupSource,
 			Doc: "Read only rows whose timestamp is older than the database clock minus this. Cover the longest transaction plus clock skew. Default 0."},
-		config.Key{Name: "incrementing.gap.timeout.ms", Type: config.Long, Validator: config.Range(0, math32()), Group: GroupSource,
-			Doc: "Incrementing mode on a table's AUTO_INCREMENT column: a page stops before a missing id (an insert not yet committed) until the gap is this old, then takes it for a rollback. 0 = never wait (JDBC behaviour). Default 30000."},
+		config.Key{Name: "incrementing.gap.timeout.ms", Type: config.Long, Default: config.Default(strconv.Itoa(DefaultGapTimeoutMs)), Validator: config.Range(0, math32()), Group: GroupSource,
+			Doc: "Incrementing mode on a table's AUTO_INCREMENT column (set it in no other mode): a page stops before a missing id (an insert not yet committed) until the gap is this old, then takes it for a rollback. 0 = never wait (JDBC behaviour)."},
 		config.Key{Name: "timestamp.initial", Type: config.Long, Validator: config.AtLeast(-1), Group: GroupSource,
 			Doc: "Epoch ms to start after when there is no offset; -1 = the database's current time. Default: from the beginning."},
-		config.Key{Name: "batch.max.rows", Type: config.Int, Default: config.Default("100"), Validator: config.Range(1, MaxBatchMaxRows), Group: GroupSource,
-			Doc: "Rows per page (one query, one offset write). Default 100."},
+		config.Key{Name: "batch.max.rows", Type: config.Int, Default: config.Default(strconv.Itoa(DefaultBatchMaxRows)), Validator: config.Range(1, MaxBatchMaxRows), Group: GroupSource,
+			Doc: "Rows per page (one query, one offset write)."},
 		config.Key{Name: KeyInitialLoadMaxParallelism, Type: config.Int, Default: config.Default("1"), Validator: config.Range(1, MaxInitialLoadParallelism), Group: GroupSource,
-			Doc: "Mode incrementing on tables: the first read of a table (no offset yet) splits the incrementing column's range into at most this many chunks read at once, each over one connection with at most two pages in memory; afterwards reads continue incrementally from the range's end. The column must be the only column of a unique index. 1 = no chunking. Default 1."},
-		config.Key{Name: "poll.interval.ms", Type: config.Long, Default: config.Default("5000"), Validator: config.Range(1, math32()), Group: GroupSource,
-			Doc: "How often the poller runs (schedule rate). Default 5000."},
+			Doc: "Mode incrementing on tables: the first read of a table (no offset yet) splits the incrementing column's range into at most this many chunks read at once, each over one connection with at most two pages in memory; afterwards reads continue incrementally from the range's end. The column must be the only column of a unique index. 1 = no chunking."},
 		config.Key{Name: "topic.prefix", Type: s, Default: config.Default(""), Group: GroupSource,
 			Doc: "Topic = prefix + table name; in query mode the topic is the prefix."},
 		config.Key{Name: "validate.non.null", Type: config.Bool, Default: config.Default("true"), Group: GroupSource,
@@ -82,31 +82,10 @@ func SourceConfigDef() *config.Def {
 	)
 	d.Define(jdbcCompatKeys(true)...)
 	d.AddCheck(func(v config.Values) []error {
-		_, errs := parseSource(sourceProps(v))
+		_, errs := sourceFromValues(v)
 		return errs
 	})
 	return d
-}
-
-// sourceProps rebuilds the source keys' text from parsed values.
-func sourceProps(v config.Values) map[string]string {
-	props := map[string]string{}
-	for _, k := range sourceKeys {
-		if !v.Defined(k.name) || !v.Has(k.name) {
-			continue
-		}
-		if k.name == "connection.password" {
-			props[k.name] = v.Password(k.name).Value()
-			continue
-		}
-		props[k.name] = v.Text(k.name)
-	}
-	for _, k := range []string{KeyConnectionAttempts, KeyConnectionBackoffMS} {
-		if v.Defined(k) && v.Has(k) {
-			props[k] = v.Text(k)
-		}
-	}
-	return props
 }
 
 // SourceConfigFromValues builds the typed config from values parsed by a
@@ -116,7 +95,7 @@ func SourceConfigFromValues(v config.Values) (SourceConfig, error) {
 	if !v.Defined("mode") {
 		return SourceConfig{}, errors.New("mysql source config: values were not parsed with SourceConfigDef")
 	}
-	cfg, errs := parseSource(sourceProps(v))
+	cfg, errs := sourceFromValues(v)
 	if len(errs) > 0 {
 		return SourceConfig{}, fmt.Errorf("mysql source config: %w", errors.Join(errs...))
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	_ "github.com/serverless-kafka-connect/slkc/connectors/all" // every connector's registration
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/connectapi"

@@ -1,7 +1,7 @@
 // Command sink-handler is the Lambda function of a sink connector: Lambda's
 // Kafka event source mapping (MSK or self-managed Kafka) invokes it with a
-// batch of records and it writes them to the connector's destination
-// (MySQL or DynamoDB), answering with the Kafka partial batch response.
+// batch of records and it writes them to the connector's destination (any
+// sink in the connectors registry: MySQL, DynamoDB), answering with the Kafka partial batch response.
 //
 // Wiring only: at init it reads the connector config from
 // SLKC_CONNECTOR_CONFIG (the JSON text) or SLKC_CONNECTOR_CONFIG_FILE (its
@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -24,8 +23,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
-	"github.com/serverless-kafka-connect/slkc/connectors/dynamodb"
-	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
+	_ "github.com/serverless-kafka-connect/slkc/connectors/all" // every connector's registration
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/dlq"
@@ -56,21 +54,16 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		return nil, err
 	}
 	defer in.CloseOnError(&err)
-	if in.Kind != config.Sink {
-		return nil, in.Errorf("%s=%q is a %s connector; sink-handler runs sink connectors (%s, %s)",
-			config.KeyConnectorClass, in.Props[config.KeyConnectorClass], in.Kind, config.MySQLSinkClass, config.DynamoDBSinkClass)
+	p, err := connectors.Lookup(in.Class)
+	if err != nil {
+		return nil, in.Errorf("%w", err)
 	}
-	var ownKeys []string
-	var compat *config.Def // keys of the connector's reference with a serverless meaning, or refused
-	switch in.Class {
-	case config.MySQLSinkClass:
-		ownKeys, compat = mysql.SinkKeys, mysql.SinkCompatDef()
-	case config.DynamoDBSinkClass:
-		ownKeys, compat = dynamodb.Keys, dynamodb.CompatDef()
-	default:
-		return nil, in.Errorf("%s=%q has no sink implementation", config.KeyConnectorClass, in.Class)
+	if p.Kind != config.Sink {
+		return nil, in.Errorf("%s=%q is a %s connector; sink-handler runs sink connectors (%s)",
+			config.KeyConnectorClass, in.Props[config.KeyConnectorClass], p.Kind, strings.Join(connectors.ClassesOf(config.Sink), ", "))
 	}
-	if _, err := in.Parse(connectorDef(ownKeys).Merge(compat)); err != nil {
+	vals, err := in.Parse(p.Def())
+	if err != nil {
 		return nil, err
 	}
 	if err := in.Build(ctx); err != nil {
@@ -106,9 +99,12 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 		task.TransformClass = strings.Join(types, ",")
 	}
 
-	if task.Destination, task.Retry, err = destination(ctx, in.Class, in.Props); err != nil {
+	dest, retry, err := p.NewSink(ctx, vals)
+	if err != nil {
 		return nil, in.Errorf("%w", err)
 	}
+	task.Destination = dest
+	task.Retry = sinktask.Retry{MaxRetries: retry.MaxRetries, Backoff: retry.Backoff}
 	task.Retry.Timeout = time.Duration(fw.Errors.RetryTimeoutMs) * time.Millisecond // -1: no limit
 	task.Retry.DelayMax = time.Duration(fw.Errors.RetryDelayMaxMs) * time.Millisecond
 	in.OnClose(func() { _ = task.Destination.Close() })
@@ -125,54 +121,6 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	}
 	log.Info("sink-handler ready", "connector", task.Name, "class", in.Class)
 	return &app{task: task, in: in}, nil
-}
-
-// connectorDef defines a sink's own keys (as text; the connector's parser
-// validates them) on top of the framework keys, so unknown keys are
-// rejected. Keys the framework already defines (topics) keep its
-// definition.
-func connectorDef(keys []string) *config.Def {
-	fw := config.FrameworkDef(config.Sink)
-	d := config.NewDef()
-	for _, k := range keys {
-		if _, ok := fw.Key(k); ok {
-			continue
-		}
-		typ := config.String
-		if strings.Contains(k, "password") {
-			typ = config.Password
-		}
-		d.Define(config.Key{Name: k, Type: typ})
-	}
-	return d
-}
-
-// destination builds the connector's destination and the part of the
-// retry policy the connector owns (the JDBC sink's max.retries and
-// retry.backoff.ms for MySQL; none for DynamoDB, which retries throttling
-// inside Write).
-func destination(ctx context.Context, class string, props map[string]string) (connectors.Destination, sinktask.Retry, error) {
-	switch class {
-	case config.MySQLSinkClass:
-		cfg, err := mysql.ParseSinkConfig(props)
-		if err != nil {
-			return nil, sinktask.Retry{}, fmt.Errorf("invalid MySQL sink config: %w", err)
-		}
-		s, err := mysql.OpenSink(cfg)
-		return s, sinktask.Retry{MaxRetries: cfg.MaxRetries, Backoff: cfg.RetryBackoff}, err
-	case config.DynamoDBSinkClass:
-		cfg, err := dynamodb.ParseConfig(props)
-		if err != nil {
-			return nil, sinktask.Retry{}, fmt.Errorf("invalid DynamoDB sink config: %w", err)
-		}
-		cl, err := dynamodb.NewClient(ctx, cfg)
-		if err != nil {
-			return nil, sinktask.Retry{}, err
-		}
-		s, err := dynamodb.NewSink(cfg, cl)
-		return s, sinktask.Retry{}, err
-	}
-	return nil, sinktask.Retry{}, fmt.Errorf("no sink for connector class %q", class)
 }
 
 // deadLetterQueue builds the dead-letter producer and creates the topic when

@@ -71,16 +71,6 @@ func TestSetupBuildsTask(t *testing.T) {
 	}
 }
 
-func TestConnectorDefKeepsFrameworkTopics(t *testing.T) {
-	d := connectorDef([]string{"topics", "connection.password", "table.name.format"})
-	if _, ok := d.Key("topics"); ok {
-		t.Error("connector def redefines topics; the framework's list definition must win")
-	}
-	if k, ok := d.Key("connection.password"); !ok || k.Type.String() != "PASSWORD" {
-		t.Errorf("connection.password = %+v, want a PASSWORD key", k)
-	}
-}
-
 // TestSetupRetryKeys: errors.retry.timeout, errors.retry.delay.max.ms and
 // the MySQL sink's max.retries and retry.backoff.ms reach the task's retry
 // policy (sinktask tests show the policy retries). No service is touched:

@@ -21,14 +21,14 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
-	"github.com/serverless-kafka-connect/slkc/connectors/binlog"
-	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
+	_ "github.com/serverless-kafka-connect/slkc/connectors/all" // every connector's registration
 	"github.com/serverless-kafka-connect/slkc/events"
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
@@ -166,37 +166,28 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	return &app{task: task, loop: loop, in: in}, nil
 }
 
-// parseSource parses the connector's own keys for its class (the JDBC-style
-// MySQL source or the binlog change-data-capture source under Debezium's
-// class names) and returns the opener of the source, called after Build.
+// parseSource looks the connector's class up in the connectors registry,
+// parses its keys with the connector's definitions and returns the opener
+// of the source, called after Build.
 func parseSource(in *coldstart.Init, log *slog.Logger) (func() (connectors.Source, error), error) {
-	if in.Kind != config.Source {
-		return nil, in.Errorf("%s=%q is not a source connector; source-poller runs %s, %s or %s",
-			config.KeyConnectorClass, in.Props[config.KeyConnectorClass], config.MySQLSourceClass, config.MySQLCDCClass, config.MariaDBCDCClass)
+	p, err := connectors.Lookup(in.Class)
+	if err != nil {
+		return nil, in.Errorf("%w", err)
 	}
-	switch in.Class {
-	case config.MySQLCDCClass, config.MariaDBCDCClass:
-		vals, err := in.Parse(binlog.ConfigDef())
-		if err != nil {
-			return nil, err
-		}
-		if n := in.Framework.TasksMax; n != 1 {
-			return nil, in.Errorf("%s=%d: %s takes only 1: the binlog is one ordered stream read by one reader, as Debezium's MySQL connector runs one task",
-				config.KeyTasksMax, n, in.Class)
-		}
-		cfg, err := binlog.ConfigFromValues(vals)
-		if err != nil {
-			return nil, in.Errorf("invalid config: %w", err)
-		}
-		return func() (connectors.Source, error) { return binlog.OpenSource(cfg, log) }, nil
+	if p.Kind != config.Source {
+		return nil, in.Errorf("%s=%q is not a source connector; source-poller runs %s",
+			config.KeyConnectorClass, in.Props[config.KeyConnectorClass], strings.Join(connectors.ClassesOf(config.Source), ", "))
 	}
-	vals, err := in.Parse(mysql.SourceConfigDef())
+	vals, err := in.Parse(p.Def())
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := mysql.SourceConfigFromValues(vals)
+	if err := p.CheckTasks(in.Framework.TasksMax); err != nil {
+		return nil, in.Errorf("%w", err)
+	}
+	open, err := p.NewSource(vals, log)
 	if err != nil {
 		return nil, in.Errorf("invalid config: %w", err)
 	}
-	return func() (connectors.Source, error) { return mysql.OpenSource(cfg) }, nil
+	return open, nil
 }

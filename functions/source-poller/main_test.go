@@ -32,7 +32,7 @@ func TestSetupErrors(t *testing.T) {
 		{Name: "cdc snapshot when_needed", Env: cfg(cdc + `,"snapshot.mode":"when_needed"`), Want: []string{"snapshot.mode", "not yet supported"}},
 		{Name: "cdc unsupported debezium key", Env: cfg(cdc + `,"snapshot.mode":"no_data","signal.data.collection":"db.signals"`), Want: []string{"signal.data.collection"}},
 		{Name: "cdc server unreachable", Env: cfg(cdc + `,"snapshot.mode":"no_data"`), Want: []string{"binlog: connect to 127.0.0.1:1"}},
-		{Name: "cdc with tasks", Env: cfg(cdc + `,"snapshot.mode":"no_data","tasks.max":"2"`), Want: []string{"tasks.max=2", "takes only 1"}},
+		{Name: "cdc with tasks", Env: cfg(cdc + `,"snapshot.mode":"no_data","tasks.max":"2"`), Want: []string{`"tasks.max"`, `"2"`, "takes only 1"}},
 		{Name: "cdc mysql class", Env: cfg(strings.Replace(cdc, "mariadb.MariaDbConnector", "mysql.MySqlConnector", 1)), Want: []string{"snapshot.mode", "required"}},
 	})
 }

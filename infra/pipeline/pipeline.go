@@ -1,9 +1,10 @@
 // Package pipeline reads the connector configuration folder (one Kafka Connect
 // JSON file per connector) for the CDK app.
 //
-// It is deliberately small and independent from the root module's shared/config
-// package so that the infra module builds on its own: it only understands what
-// deployment needs (connector kind, the aws.lambda.* deployment keys,
+// Connector classes, kinds and the connectors' own deployment needs come from
+// the root module's connector registry (connectors/all), so the CDK app and
+// the functions accept the same classes. It only reads what deployment needs
+// (connector kind, the aws.lambda.* deployment keys,
 // errors.tolerance, the poll interval, topics, the dead-letter topic,
 // ${secretsmanager:...} references and the ${env:...} references whose
 // variables the function needs).
@@ -26,68 +27,56 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/serverless-kafka-connect/slkc/connectors"
+	_ "github.com/serverless-kafka-connect/slkc/connectors/all" // every connector's registration
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 // Kind tells whether a connector is a source (polls a system into Kafka) or a
-// sink (consumes Kafka through an event source mapping).
-type Kind string
+// sink (consumes Kafka through an event source mapping): the root module's
+// config.Kind.
+type Kind = config.Kind
 
 // Connector kinds.
 const (
-	KindSource Kind = "source"
-	KindSink   Kind = "sink"
+	KindSource = config.Source
+	KindSink   = config.Sink
 )
 
-// Canonical connector classes; aliases users know from Confluent map onto them.
 const (
-	ClassMySQLSource  = "io.slkc.connect.mysql.MySqlSourceConnector"
-	ClassMySQLSink    = "io.slkc.connect.mysql.MySqlSinkConnector"
-	ClassDynamoDBSink = "io.slkc.connect.dynamodb.DynamoDbSinkConnector"
-	defaultPollMillis = 5000 // Confluent JDBC source default for poll.interval.ms
 	// WorkerFile is the pipeline's worker file (shared/config.WorkerFileName).
 	WorkerFile         = "worker.json"
 	maxEnvironmentSize = 4096 // Lambda's limit for all environment variables together
 )
 
-var classes = map[string]struct {
-	canonical string
-	kind      Kind
-}{
-	ClassMySQLSource: {ClassMySQLSource, KindSource},
-	"io.confluent.connect.jdbc.JdbcSourceConnector": {ClassMySQLSource, KindSource},
-	ClassMySQLSink: {ClassMySQLSink, KindSink},
-	"io.confluent.connect.jdbc.JdbcSinkConnector": {ClassMySQLSink, KindSink},
-	ClassDynamoDBSink: {ClassDynamoDBSink, KindSink},
-	"io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector": {ClassDynamoDBSink, KindSink},
-	// Change data capture from the binlog (connectors/binlog), deployed
-	// as a source poller under Debezium's class names.
-	"io.debezium.connector.mysql.MySqlConnector":     {"io.debezium.connector.mysql.MySqlConnector", KindSource},
-	"io.debezium.connector.mariadb.MariaDbConnector": {"io.debezium.connector.mariadb.MariaDbConnector", KindSource},
-}
-
 // Deployment holds the aws.lambda.* keys of one connector with defaults applied.
 type Deployment struct {
-	MemoryMB                 int    // aws.lambda.memory.mb, default 256 (128..10240)
-	TimeoutSeconds           int    // aws.lambda.timeout.seconds, default 60 (1..900)
-	ReservedConcurrency      int    // aws.lambda.reserved.concurrency; source default 1, sink 0 = not reserved
-	BatchSize                int    // aws.lambda.batch.size, default 100 (1..10000), sinks only
-	MaxBatchingWindowSeconds int    // aws.lambda.maximum.batching.window.seconds, default 1 (0..300)
-	StartingPosition         string // aws.lambda.starting.position, TRIM_HORIZON (default) or LATEST
-	ConsumerGroupID          string // aws.lambda.consumer.group.id, default connect-<name>
-	MaxRetryAttempts         int    // aws.lambda.maximum.retry.attempts, -1 (infinite, default) or 0..10000
-	MaxRecordAgeSeconds      int    // aws.lambda.maximum.record.age.seconds, -1 (default) or 60..604800
-	BisectBatchOnError       bool   // aws.lambda.bisect.batch.on.error, default false
-	ReportBatchItemFailures  bool   // aws.lambda.report.batch.item.failures, default true
-	DeadlineMarginMillis     int    // aws.lambda.deadline.margin.ms, default 5000 (source)
-	// Tasks is tasks.max, default 1 (1..maxTasks): a JDBC-style source gets
-	// one schedule per task and reserves one concurrent poller per task by
-	// default; sinks and binlog sources take only 1.
+	// The aws.lambda.* keys of the same names, parsed with the root
+	// module's definitions (config.LambdaDef: defaults and limits live
+	// there and in the generated references). ReservedConcurrency is
+	// 0 when none is reserved (the default for sinks; sources reserve 1);
+	// ConsumerGroupID defaults to connect-<name>.
+	MemoryMB                 int
+	TimeoutSeconds           int
+	ReservedConcurrency      int
+	BatchSize                int
+	MaxBatchingWindowSeconds int
+	StartingPosition         string
+	ConsumerGroupID          string
+	MaxRetryAttempts         int
+	MaxRecordAgeSeconds      int
+	BisectBatchOnError       bool
+	ReportBatchItemFailures  bool
+	DeadlineMarginMillis     int
+	// Tasks is tasks.max: a source whose plugin splits its tables
+	// (Plugin.Tasks) gets one schedule per task and reserves one concurrent
+	// poller per task by default; others take only 1.
 	Tasks int
 
 	// SchemaRegistryURI, EventRecordFormat, ValidateKey and ValidateValue
@@ -95,14 +84,13 @@ type Deployment struct {
 	// aws.lambda.schema.registry.uri (a Confluent-compatible registry URL;
 	// empty: no registry), aws.lambda.event.record.format (JSON or SOURCE,
 	// required with the URI) and aws.lambda.schema.validation.attributes
-	// (KEY and/or VALUE, default VALUE). A registry needs provisioned mode;
+	// (KEY and/or VALUE). A registry needs provisioned mode;
 	// see https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html
 	SchemaRegistryURI          string
 	EventRecordFormat          string
 	ValidateKey, ValidateValue bool
 
-	// ErrorsTolerance is errors.tolerance (ToleranceNone, the Kafka Connect
-	// default, or ToleranceAll). It decides whether the mapping may ever
+	// ErrorsTolerance is errors.tolerance (ToleranceNone or ToleranceAll). It decides whether the mapping may ever
 	// give up on a record; see OnFailureDestination.
 	ErrorsTolerance string
 	// OnFailureDestination (sinks) is true when the event source mapping
@@ -123,19 +111,17 @@ type Deployment struct {
 	// mode, where a failed batch is retried whole until it succeeds, and
 	// nothing is billed while it is idle.
 	ProvisionedPollers bool
+	// MinimumPollers and MaximumPollers (sinks) are
+	// aws.lambda.provisioned.pollers.min and .max, the mapping's
+	// ProvisionedPollerConfig; 0 means the stack's minimumPollers and
+	// maximumPollers context settings.
+	MinimumPollers, MaximumPollers int
 }
 
 // Values of errors.tolerance.
 const (
-	ToleranceNone = "none"
-	ToleranceAll  = "all"
-)
-
-// Keys this package reads besides aws.lambda.*.
-const (
-	keyErrorsTolerance = "errors.tolerance"
-	keyMaxRetries      = "aws.lambda.maximum.retry.attempts"
-	keyMaxRecordAge    = "aws.lambda.maximum.record.age.seconds"
+	ToleranceNone = config.ToleranceNone
+	ToleranceAll  = config.ToleranceAll
 )
 
 // Connector is one parsed connector file.
@@ -144,6 +130,7 @@ type Connector struct {
 	Name   string            // "name" of the file
 	Class  string            // canonical connector.class
 	Kind   Kind              // source or sink
+	Plugin connectors.Plugin // the connector as the registry knows it
 	Config map[string]string // every config value as a string, as Kafka Connect keeps them
 	Text   string            // the file text, compacted JSON; passed to the function as SLKC_CONNECTOR_CONFIG
 	Deploy Deployment
@@ -287,12 +274,11 @@ func Parse(file string, data []byte) (Connector, error) {
 	if n := c.Config["name"]; n != "" && n != c.Name {
 		errs = append(errs, fmt.Errorf("pipeline: %s: config name %q differs from name %q", file, n, c.Name))
 	}
-	cls, ok := classes[c.Config["connector.class"]]
-	if !ok {
-		errs = append(errs, fmt.Errorf("pipeline: %s: connector.class %q is not one of %s, %s, %s (or their Confluent aliases)",
-			file, c.Config["connector.class"], ClassMySQLSource, ClassMySQLSink, ClassDynamoDBSink))
+	plugin, err := connectors.Lookup(c.Config[config.KeyConnectorClass])
+	if err != nil {
+		errs = append(errs, fmt.Errorf("pipeline: %s: %w", file, err))
 	}
-	c.Class, c.Kind = cls.canonical, cls.kind
+	c.Class, c.Kind, c.Plugin = plugin.Class, plugin.Kind, plugin
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, data); err == nil {
 		c.Text = compact.String()
@@ -309,41 +295,21 @@ func Parse(file string, data []byte) (Connector, error) {
 	if c.Kind == KindSink && len(c.Topics()) == 0 {
 		errs = append(errs, fmt.Errorf("pipeline: %s: sink connector needs \"topics\"", file))
 	}
-	if c.Kind == KindSource {
-		if _, err := c.pollInterval(); err != nil {
-			errs = append(errs, fmt.Errorf("pipeline: %s: %w", file, err))
-		}
-	}
 	return c, errors.Join(errs...)
 }
 
-// tasks.max: the function's own config check (shared/config) applies the
-// same rules at init; here they fail the synth instead of the deployment.
-const (
-	keyTasksMax = "tasks.max"
-	maxTasks    = 100 // one rule per task; EventBridge allows 300 rules per bus by default
-)
-
-// checkTasks applies tasks.max: only JDBC-style sources take more than 1,
-// and a source reserves one concurrent poller per task by default (an
-// explicit reservation may not be lower).
-func (d *Deployment) checkTasks(c Connector) []error {
-	if d.Tasks == 1 {
-		return nil
+// checkTasks applies tasks.max at synth with the rules the functions apply
+// at init: sinks take only 1, a source only when its plugin splits its
+// tables (Plugin.CheckTasks), and a source's explicit reserved concurrency
+// may not be below it.
+func checkTasks(c Connector, v config.Values) []error {
+	if c.Kind == KindSink {
+		return config.CheckSinkTasks(v)
 	}
-	if c.Class != ClassMySQLSource {
-		return []error{fmt.Errorf("key %s: value %d, %s takes only 1 (a sink is one event source mapping that processes partitions in parallel; a binlog is one ordered stream)",
-			keyTasksMax, d.Tasks, c.Class)}
+	if err := c.Plugin.CheckTasks(v.Int(config.KeyTasksMax)); err != nil {
+		return []error{err}
 	}
-	if _, ok := c.Config["aws.lambda.reserved.concurrency"]; !ok {
-		d.ReservedConcurrency = d.Tasks
-		return nil
-	}
-	if d.ReservedConcurrency < d.Tasks {
-		return []error{fmt.Errorf("key aws.lambda.reserved.concurrency: value %d is below %s=%d: every task is its own concurrent invocation",
-			d.ReservedConcurrency, keyTasksMax, d.Tasks)}
-	}
-	return nil
+	return config.CheckSourceConcurrency(v)
 }
 
 func scalar(raw json.RawMessage) (string, error) {
@@ -367,225 +333,104 @@ func scalar(raw json.RawMessage) (string, error) {
 	}
 }
 
-type intKey struct {
-	key      string
-	dst      *int
-	min, max int
-	minusOne bool // -1 is allowed in addition to min..max
+// deploymentDef is the definition of every key parseDeployment reads: the
+// root module's aws.lambda.* keys (config.LambdaDef), errors.tolerance and,
+// for sources, poll.interval.ms, so the CDK app and the functions accept
+// the same values with the same defaults and limits.
+func deploymentDef(kind Kind) *config.Def {
+	def := config.LambdaDef().WithFrameworkKey(kind, config.KeyErrorsTolerance).WithFrameworkKey(kind, config.KeyTasksMax)
+	if kind == KindSource {
+		def.WithFrameworkKey(kind, config.KeyPollIntervalMs)
+	}
+	return def
+}
+
+// deploymentProps picks the keys deploymentDef defines from the config,
+// with every other aws.lambda.* key, so an unknown one is refused.
+func deploymentProps(def *config.Def, cfg map[string]string) map[string]string {
+	props := config.DefinedOnly(def, cfg)
+	for k, v := range cfg {
+		if strings.HasPrefix(k, "aws.lambda.") {
+			props[k] = v
+		}
+	}
+	return props
 }
 
 func parseDeployment(c Connector) (Deployment, error) {
+	if c.Kind != KindSource && c.Kind != KindSink {
+		return Deployment{}, nil // unknown class, reported by Parse
+	}
+	def := deploymentDef(c.Kind)
+	v, err := def.Parse(deploymentProps(def, c.Config))
+	if err != nil {
+		return Deployment{}, err
+	}
 	d := Deployment{
-		MemoryMB:                 256,
-		TimeoutSeconds:           60,
-		BatchSize:                100,
-		MaxBatchingWindowSeconds: 1,
-		StartingPosition:         "TRIM_HORIZON",
+		MemoryMB:                 v.Int(config.KeyLambdaMemoryMB),
+		TimeoutSeconds:           v.Int(config.KeyLambdaTimeoutSeconds),
+		BatchSize:                v.Int(config.KeyLambdaBatchSize),
+		MaxBatchingWindowSeconds: v.Int(config.KeyLambdaBatchingWindow),
+		StartingPosition:         v.String(config.KeyLambdaStartingPosition),
 		ConsumerGroupID:          "connect-" + c.Name,
-		MaxRetryAttempts:         -1,
-		MaxRecordAgeSeconds:      -1,
-		ReportBatchItemFailures:  true,
-		DeadlineMarginMillis:     5000,
-		ErrorsTolerance:          ToleranceNone,
+		MaxRetryAttempts:         v.Int(config.KeyLambdaMaxRetryAttempts),
+		MaxRecordAgeSeconds:      v.Int(config.KeyLambdaMaxRecordAge),
+		BisectBatchOnError:       v.Bool(config.KeyLambdaBisectOnError),
+		ReportBatchItemFailures:  v.Bool(config.KeyLambdaReportItemFailures),
+		DeadlineMarginMillis:     int(v.Long(config.KeyLambdaDeadlineMarginMs)),
+		ErrorsTolerance:          v.String(config.KeyErrorsTolerance),
+		SchemaRegistryURI:        v.String(config.KeyLambdaSchemaRegistryURI),
+		EventRecordFormat:        v.String(config.KeyLambdaEventRecordFormat),
+		MinimumPollers:           v.Int(config.KeyLambdaPollersMin),
+		MaximumPollers:           v.Int(config.KeyLambdaPollersMax),
+		Tasks:                    v.Int(config.KeyTasksMax),
 	}
-	d.Tasks = 1
+	if v.Has(config.KeyLambdaConsumerGroupID) {
+		d.ConsumerGroupID = v.String(config.KeyLambdaConsumerGroupID)
+	}
+	// Unset: sources reserve one (one poller at a time), sinks none; -1:
+	// none (0 here).
+	if v.Has(config.KeyLambdaReservedConcurrency) {
+		d.ReservedConcurrency = max(v.Int(config.KeyLambdaReservedConcurrency), 0)
+	} else if c.Kind == KindSource {
+		d.ReservedConcurrency = d.Tasks // one poller per task at a time
+	}
+	if d.SchemaRegistryURI != "" {
+		for _, a := range v.List(config.KeyLambdaSchemaValidation) {
+			d.ValidateKey = d.ValidateKey || strings.EqualFold(a, "KEY")
+			d.ValidateValue = d.ValidateValue || strings.EqualFold(a, "VALUE")
+		}
+	}
+	var errs []error
 	if c.Kind == KindSource {
-		d.ReservedConcurrency = 1
-	}
-	ints := []intKey{
-		{keyTasksMax, &d.Tasks, 1, maxTasks, false},
-		{"aws.lambda.memory.mb", &d.MemoryMB, 128, 10240, false},
-		{"aws.lambda.timeout.seconds", &d.TimeoutSeconds, 1, 900, false},
-		{"aws.lambda.reserved.concurrency", &d.ReservedConcurrency, 1, 1000, false},
-		{"aws.lambda.batch.size", &d.BatchSize, 1, 10000, false},
-		{"aws.lambda.maximum.batching.window.seconds", &d.MaxBatchingWindowSeconds, 0, 300, false},
-		{keyMaxRetries, &d.MaxRetryAttempts, 0, 10000, true},
-		{keyMaxRecordAge, &d.MaxRecordAgeSeconds, 60, 604800, true},
-		{"aws.lambda.deadline.margin.ms", &d.DeadlineMarginMillis, 0, 900000, false},
-	}
-	known := map[string]bool{
-		"aws.lambda.starting.position": true, "aws.lambda.consumer.group.id": true,
-		"aws.lambda.bisect.batch.on.error": true, "aws.lambda.report.batch.item.failures": true,
-		keySchemaRegistryURI: true, keyEventRecordFormat: true, keySchemaValidation: true,
-	}
-	errs := d.parseSchemaRegistry(c)
-	for _, k := range ints {
-		known[k.key] = true
-		s, ok := c.Config[k.key]
-		if !ok {
-			continue
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("key %s: value %q is not an integer", k.key, s))
-		case k.minusOne && n == -1:
-			*k.dst = n
-		case n < k.min || n > k.max:
-			allowed := fmt.Sprintf("%d..%d", k.min, k.max)
-			if k.minusOne {
-				allowed = "-1 or " + allowed
+		for _, k := range []string{config.KeyLambdaSchemaRegistryURI, config.KeyLambdaEventRecordFormat, config.KeyLambdaSchemaValidation,
+			config.KeyLambdaPollersMin, config.KeyLambdaPollersMax} {
+			if v.Given(k) {
+				errs = append(errs, config.Errorf(k, v.Text(k), "configures a sink's event source mapping; %s is a source", c.Name))
 			}
-			errs = append(errs, fmt.Errorf("key %s: value %d is out of range, allowed %s", k.key, n, allowed))
-		default:
-			*k.dst = n
-		}
-	}
-	if s, ok := c.Config["aws.lambda.starting.position"]; ok {
-		switch p := strings.ToUpper(strings.TrimSpace(s)); p {
-		case "TRIM_HORIZON", "LATEST":
-			d.StartingPosition = p
-		default:
-			errs = append(errs, fmt.Errorf("key aws.lambda.starting.position: value %q, allowed TRIM_HORIZON or LATEST", s))
-		}
-	}
-	if s, ok := c.Config["aws.lambda.consumer.group.id"]; ok {
-		d.ConsumerGroupID = s
-	}
-	if d.ConsumerGroupID == "" || len(d.ConsumerGroupID) > 200 {
-		errs = append(errs, fmt.Errorf("key aws.lambda.consumer.group.id: value %q must be 1..200 characters", d.ConsumerGroupID))
-	}
-	for key, dst := range map[string]*bool{
-		"aws.lambda.bisect.batch.on.error":      &d.BisectBatchOnError,
-		"aws.lambda.report.batch.item.failures": &d.ReportBatchItemFailures,
-	} {
-		if s, ok := c.Config[key]; ok {
-			b, err := strconv.ParseBool(strings.TrimSpace(s))
-			if err != nil {
-				errs = append(errs, fmt.Errorf("key %s: value %q, allowed true or false", key, s))
-				continue
-			}
-			*dst = b
-		}
-	}
-	var unknown []string
-	for k := range c.Config {
-		if strings.HasPrefix(k, "aws.lambda.") && !known[k] {
-			unknown = append(unknown, k)
-		}
-	}
-	sort.Strings(unknown)
-	for _, k := range unknown {
-		errs = append(errs, fmt.Errorf("key %s is not a known deployment key", k))
-	}
-	if s, ok := c.Config[keyErrorsTolerance]; ok {
-		switch t := strings.TrimSpace(s); t {
-		case ToleranceNone, ToleranceAll:
-			d.ErrorsTolerance = t
-		default:
-			errs = append(errs, fmt.Errorf("key %s: value %q, allowed %s or %s", keyErrorsTolerance, s, ToleranceNone, ToleranceAll))
 		}
 	}
 	if c.Kind == KindSink {
-		errs = append(errs, d.deriveSinkErrorHandling()...)
+		errs = append(errs, config.CheckToleranceLimits(d.ErrorsTolerance, d.MaxRetryAttempts, d.MaxRecordAgeSeconds)...)
+		d.OnFailureDestination = config.NeedsOnFailureDestination(d.ErrorsTolerance, d.MaxRetryAttempts, d.MaxRecordAgeSeconds)
+		// The error handling controls and a schema registry exist only in
+		// provisioned mode; poller settings ask for it.
+		d.ProvisionedPollers = d.OnFailureDestination || d.ReportBatchItemFailures || d.BisectBatchOnError ||
+			d.SchemaRegistryURI != "" || d.MinimumPollers > 0 || d.MaximumPollers > 0
 	}
-	errs = append(errs, d.checkTasks(c)...)
-	if c.Kind == KindSource && d.DeadlineMarginMillis >= d.TimeoutSeconds*1000 {
-		errs = append(errs, fmt.Errorf("key aws.lambda.deadline.margin.ms: %d must be below the timeout (%d s)", d.DeadlineMarginMillis, d.TimeoutSeconds))
-	}
+	errs = append(errs, checkTasks(c, v)...)
 	return d, errors.Join(errs...)
 }
 
-// deriveSinkErrorHandling sets OnFailureDestination and ProvisionedPollers
-// and refuses limits that would let Lambda skip records under
-// errors.tolerance=none: Kafka Connect stops the task on the failing record
-// there, so the mapping must retry it for ever (MaximumRetryAttempts and
-// MaximumRecordAgeInSeconds -1) and have no on-failure destination.
-func (d *Deployment) deriveSinkErrorHandling() []error {
-	limited := d.MaxRetryAttempts != -1 || d.MaxRecordAgeSeconds != -1
-	var errs []error
-	if d.ErrorsTolerance == ToleranceNone {
-		if d.MaxRetryAttempts != -1 {
-			errs = append(errs, fmt.Errorf("key %s: value %d with %s=%s: Lambda would discard the batch after the retries, skipping the failing record; "+
-				"use -1 (retry until it succeeds, as Kafka Connect stops the task), or %s=%s with a dead letter topic",
-				keyMaxRetries, d.MaxRetryAttempts, keyErrorsTolerance, ToleranceNone, keyErrorsTolerance, ToleranceAll))
-		}
-		if d.MaxRecordAgeSeconds != -1 {
-			errs = append(errs, fmt.Errorf("key %s: value %d with %s=%s: Lambda would discard records older than that, skipping them; "+
-				"use -1, or %s=%s with a dead letter topic",
-				keyMaxRecordAge, d.MaxRecordAgeSeconds, keyErrorsTolerance, ToleranceNone, keyErrorsTolerance, ToleranceAll))
-		}
-		limited = false
-	}
-	d.OnFailureDestination = limited
-	// A schema registry exists only in provisioned mode.
-	d.ProvisionedPollers = limited || d.ReportBatchItemFailures || d.BisectBatchOnError || d.SchemaRegistryURI != ""
-	return errs
-}
-
-// Schema registry keys of a sink's mapping.
-const (
-	keySchemaRegistryURI = "aws.lambda.schema.registry.uri"
-	keyEventRecordFormat = "aws.lambda.event.record.format"
-	keySchemaValidation  = "aws.lambda.schema.validation.attributes"
-)
-
-// parseSchemaRegistry reads the schema registry keys into d.
-func (d *Deployment) parseSchemaRegistry(c Connector) []error {
-	uri, hasURI := c.Config[keySchemaRegistryURI]
-	format, hasFormat := c.Config[keyEventRecordFormat]
-	attrs, hasAttrs := c.Config[keySchemaValidation]
-	if !hasURI && !hasFormat && !hasAttrs {
-		return nil
-	}
-	if c.Kind != KindSink {
-		return []error{fmt.Errorf("keys %s, %s and %s configure a sink's event source mapping; %s is a source", keySchemaRegistryURI, keyEventRecordFormat, keySchemaValidation, c.Name)}
-	}
-	var errs []error
-	uri, format = strings.TrimSpace(uri), strings.TrimSpace(format)
-	switch {
-	case !hasURI:
-		errs = append(errs, fmt.Errorf("keys %s and %s need %s", keyEventRecordFormat, keySchemaValidation, keySchemaRegistryURI))
-	case !schemaRegistryURI.MatchString(uri) || len(uri) > 10000:
-		errs = append(errs, fmt.Errorf("key %s: value %q, allowed an http:// or https:// URL of a Confluent-compatible schema registry", keySchemaRegistryURI, uri))
-	default:
-		d.SchemaRegistryURI = uri
-	}
-	switch format {
-	case "JSON", "SOURCE":
-		d.EventRecordFormat = format
-	default:
-		if hasFormat || hasURI {
-			errs = append(errs, fmt.Errorf("key %s: value %q, allowed JSON or SOURCE (required with %s)", keyEventRecordFormat, format, keySchemaRegistryURI))
-		}
-	}
-	d.ValidateValue = !hasAttrs
-	if hasAttrs {
-		for _, a := range strings.Split(attrs, ",") {
-			switch a = strings.TrimSpace(a); a {
-			case "KEY":
-				d.ValidateKey = true
-			case "VALUE":
-				d.ValidateValue = true
-			default:
-				errs = append(errs, fmt.Errorf("key %s: item %q, allowed KEY and/or VALUE", keySchemaValidation, a))
-			}
-		}
-	}
-	return errs
-}
-
-// schemaRegistryURI is a registry URL within KafkaSchemaRegistryConfig's
-// SchemaRegistryURI pattern
-// (https://docs.aws.amazon.com/lambda/latest/api/API_KafkaSchemaRegistryConfig.html).
-var schemaRegistryURI = regexp.MustCompile(`^https?://[a-zA-Z0-9-/*:_+=.@]+$`)
-
-// PollInterval is poll.interval.ms (default 5000 ms, the JDBC source default).
+// PollInterval is poll.interval.ms, with the framework definition's default
+// (config.SourceDef) when unset or unparsable (Parse reports a bad value).
 func (c Connector) PollInterval() time.Duration {
-	d, _ := c.pollInterval()
-	return d
-}
-
-func (c Connector) pollInterval() (time.Duration, error) {
-	s, ok := c.Config["poll.interval.ms"]
-	if !ok {
-		return defaultPollMillis * time.Millisecond, nil
+	def := config.NewDef().WithFrameworkKey(KindSource, config.KeyPollIntervalMs)
+	v, err := def.ParseOwn(c.Config)
+	if err != nil {
+		v, _ = def.Parse(map[string]string{})
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || n < 1 {
-		return defaultPollMillis * time.Millisecond, fmt.Errorf("key poll.interval.ms: value %q must be a positive integer", s)
-	}
-	return time.Duration(n) * time.Millisecond, nil
+	return time.Duration(v.Long(config.KeyPollIntervalMs)) * time.Millisecond
 }
 
 // ScheduleMinutes is the schedule period in whole minutes: EventBridge's

@@ -109,7 +109,15 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 	if len(topics) == 0 {
 		return nil, fmt.Errorf("sink connector %s: no topics", conn.Name)
 	}
+	// The connector's aws.lambda.provisioned.pollers.* keys win over the
+	// stack's context settings.
 	minP, maxP := props.MinimumPollers, props.MaximumPollers
+	if conn.Deploy.MinimumPollers > 0 {
+		minP = conn.Deploy.MinimumPollers
+	}
+	if conn.Deploy.MaximumPollers > 0 {
+		maxP = conn.Deploy.MaximumPollers
+	}
 	if minP == 0 {
 		minP = DefaultMinimumPollers
 	}
@@ -215,18 +223,12 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 		}
 	}
 
-	if conn.Class == pipeline.ClassDynamoDBSink {
-		format := conn.Config["table.name.format"]
-		if format == "" {
-			format = "${topic}"
+	if tables := conn.Plugin.DynamoDBTables; tables != nil {
+		names, err := tables(conn.Config, topics)
+		if err != nil {
+			return nil, fmt.Errorf("sink connector %s: %w", conn.Name, err)
 		}
-		seen := map[string]bool{}
-		for _, t := range topics {
-			name := strings.ReplaceAll(format, "${topic}", t)
-			if seen[name] {
-				continue
-			}
-			seen[name] = true
+		for _, name := range names {
 			tbl := awsdynamodb.Table_FromTableName(c, jsii.String("Target"+sanitizeID(name)), jsii.String(name))
 			tbl.GrantWriteData(role)
 		}

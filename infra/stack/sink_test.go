@@ -344,3 +344,33 @@ func TestSinkSchemaRegistry(t *testing.T) {
 		t.Errorf("SchemaRegistryConfig = %v without a registry", got)
 	}
 }
+
+// TestSinkConnectorPollerKeys: the connector's
+// aws.lambda.provisioned.pollers.min/max become the mapping's
+// ProvisionedPollerConfig, over the stack's context settings, and make the
+// mapping provisioned even without the error handling controls.
+func TestSinkConnectorPollerKeys(t *testing.T) {
+	tests := []struct {
+		name, keys string
+		want       map[string]any
+	}{
+		{"both keys win over the stack", `"aws.lambda.provisioned.pollers.min":"4","aws.lambda.provisioned.pollers.max":"20"`,
+			map[string]any{"MinimumPollers": 4.0, "MaximumPollers": 20.0}},
+		{"max only, min from the stack", `"aws.lambda.provisioned.pollers.max":"12"`,
+			map[string]any{"MinimumPollers": 2.0, "MaximumPollers": 12.0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newTestStack()
+			tables, _ := NewStateTables(st, "State", nil)
+			conn := connector(t, `{"name":"s","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t",
+				"aws.lambda.report.batch.item.failures":"false",`+tt.keys+`}}`)
+			if _, err := NewSinkConnector(st, "Sink", &SinkConnectorProps{Connector: conn, AssetPath: assetDir(t), Tables: tables,
+				Kafka: Kafka{Mode: KafkaModeMSK, MSKClusterARN: testClusterARN}, MinimumPollers: 2, MaximumPollers: 8}); err != nil {
+				t.Fatal(err)
+			}
+			mp := props(synth(t, st).one("AWS::Lambda::EventSourceMapping"))
+			equal(t, "ProvisionedPollerConfig", mp["ProvisionedPollerConfig"], tt.want)
+		})
+	}
+}

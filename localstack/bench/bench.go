@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/connectors/dynamodb"
+	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
-	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 // bench runs the phases in order and adds their figures to rep.
@@ -615,12 +616,12 @@ func (b *bench) process(ctx context.Context, d *dataset) {
 		props        func(table string) map[string]string
 		mkTable      func(name string) (string, error)
 	}{
-		{"sink-handler MySQL", config.MySQLSinkClass, func(t string) map[string]string { return b.e.mysqlSinkProps(topic, t) },
+		{"sink-handler MySQL", mysql.SinkClass, func(t string) map[string]string { return b.e.mysqlSinkProps(topic, t) },
 			func(name string) (string, error) {
 				_, err := b.e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, name))
 				return name, err
 			}},
-		{"sink-handler DynamoDB", config.DynamoDBSinkClass, func(t string) map[string]string { return dynamoSinkProps(topic, t) },
+		{"sink-handler DynamoDB", dynamodb.Class, func(t string) map[string]string { return dynamoSinkProps(topic, t) },
 			func(name string) (string, error) { return b.e.newTable(ctx, "slkc-bench-"+b.e.runID+"-"+name) }},
 	}
 	for i, s := range sinks {
@@ -633,7 +634,7 @@ func (b *bench) process(ctx context.Context, d *dataset) {
 		cold := spec(fmt.Sprintf("bench-sink-cold-%d", i), "sink-handler", connectorJSON(fmt.Sprintf("bench-sink-cold-%d", i), framework(s.props(coldT), s.class)))
 		ws := spec(fmt.Sprintf("bench-sink-warm-%d", i), "sink-handler", connectorJSON(fmt.Sprintf("bench-sink-warm-%d", i), framework(s.props(warmT), s.class)))
 		inv := warm
-		if s.class == config.DynamoDBSinkClass {
+		if s.class == dynamodb.Class {
 			// DynamoDB Local is slow; send fewer records.
 			keep := 0
 			for j, w := range warm {
@@ -673,7 +674,7 @@ func (b *bench) process(ctx context.Context, d *dataset) {
 	}
 	srcProps := func(table string) map[string]string {
 		return framework(map[string]string{"connection.url": b.e.DSN(false), "mode": "incrementing", "incrementing.column.name": "id",
-			"table.whitelist": table, "batch.max.rows": fmt.Sprint(b.o.Page), "topic.prefix": prefix}, config.MySQLSourceClass)
+			"table.whitelist": table, "batch.max.rows": fmt.Sprint(b.o.Page), "topic.prefix": prefix}, mysql.SourceClass)
 	}
 	cold := spec("bench-source-cold", "source-poller", connectorJSON("bench-source-cold", srcProps("r_empty")))
 	ws := spec("bench-source-warm", "source-poller", connectorJSON("bench-source-warm", srcProps(d.Table)))

@@ -13,10 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/localstack/bridge"
 	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
 	"github.com/serverless-kafka-connect/slkc/localstack/scheduler"
-	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 // e2eResult is what the pipeline run measured.
@@ -104,10 +104,10 @@ func (e *env) runE2E(ctx context.Context, buildDir string, partitions int32, pag
 		}
 		return m
 	}
-	srcCfg := with(map[string]string{"connector.class": config.MySQLSourceClass, "connection.url": e.DSN(false), "mode": "incrementing",
+	srcCfg := with(map[string]string{"connector.class": mysql.SourceClass, "connection.url": e.DSN(false), "mode": "incrementing",
 		"incrementing.column.name": "id", "table.whitelist": src, "batch.max.rows": fmt.Sprint(page), "topic.prefix": prefix,
 		"poll.interval.ms": fmt.Sprint(poll.Milliseconds())})
-	sinkCfg := with(e.mysqlSinkPropsMap(topic, dst, config.MySQLSinkClass))
+	sinkCfg := with(e.mysqlSinkPropsMap(topic, dst, mysql.SinkClass))
 	mk := func(name, fn string, cfg map[string]string) runtime.FunctionSpec {
 		bin, _ := filepath.Abs(filepath.Join(buildDir, fn, "bootstrap"))
 		return runtime.FunctionSpec{Name: name, Bootstrap: bin, MemoryMB: memoryMB, Timeout: 60 * time.Second,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/serverless-kafka-connect/slkc/connectors/dynamodb"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
@@ -75,19 +76,19 @@ func LoadPipeline(ctx context.Context, dir string, prov config.Providers) (Pipel
 			continue
 		}
 		switch {
-		case kind == config.Source && class == config.MySQLSourceClass:
+		case kind == config.Source && class == mysql.SourceClass:
 			sources++
 			s, err := sourceInfo(f.Name, props)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("connector %q: %w", f.Name, err))
 			}
 			p.Source = s
-		case kind == config.Sink && (class == config.MySQLSinkClass || class == config.DynamoDBSinkClass):
+		case kind == config.Sink && (class == mysql.SinkClass || class == dynamodb.Class):
 			s, err := sinkInfo(f.Name, class, props)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("connector %q: %w", f.Name, err))
 			}
-			if class == config.MySQLSinkClass {
+			if class == mysql.SinkClass {
 				mysqlSinks++
 				p.MySQLSink = s
 			} else {
@@ -165,7 +166,7 @@ func sinkInfo(name, class string, props map[string]string) (SinkInfo, error) {
 		format = "${topic}"
 	}
 	s.Table = strings.ReplaceAll(format, "${topic}", s.Topics[0])
-	if class == config.MySQLSinkClass {
+	if class == mysql.SinkClass {
 		cfg, err := mysql.ParseSinkConfig(props)
 		if err != nil {
 			return s, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/connectors/dynamodb"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
@@ -38,8 +39,8 @@ func TestLoadPipelineOfTheRepository(t *testing.T) {
 	}
 	want := Pipeline{
 		Source:     SourceInfo{Connector: "orders-source", Database: "slkc_demo", Table: "orders", Topic: "demo.orders", PollIntervalMs: 2000},
-		MySQLSink:  SinkInfo{Connector: "orders-mysql-sink", Class: config.MySQLSinkClass, Topics: []string{"demo.orders"}, Group: "connect-orders-mysql-sink", Database: "slkc_demo", Table: "orders_replica", DLQTopic: "demo.orders.dlq"},
-		DynamoSink: SinkInfo{Connector: "orders-dynamodb-sink", Class: config.DynamoDBSinkClass, Topics: []string{"demo.orders"}, Group: "connect-orders-dynamodb-sink", Table: "slkc-demo-orders", DLQTopic: "demo.orders.dynamodb.dlq"},
+		MySQLSink:  SinkInfo{Connector: "orders-mysql-sink", Class: mysql.SinkClass, Topics: []string{"demo.orders"}, Group: "connect-orders-mysql-sink", Database: "slkc_demo", Table: "orders_replica", DLQTopic: "demo.orders.dlq"},
+		DynamoSink: SinkInfo{Connector: "orders-dynamodb-sink", Class: dynamodb.Class, Topics: []string{"demo.orders"}, Group: "connect-orders-dynamodb-sink", Table: "slkc-demo-orders", DLQTopic: "demo.orders.dynamodb.dlq"},
 	}
 	if p.Source != want.Source {
 		t.Errorf("source = %+v, want %+v", p.Source, want.Source)
@@ -69,38 +70,14 @@ func TestPipelineFilesValidate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, class, err := config.ConnectorKind(props[config.KeyConnectorClass])
+			// The same parse the functions run at cold start: the
+			// connector's definitions from the registry.
+			plugin, err := connectors.Lookup(props[config.KeyConnectorClass])
 			if err != nil {
 				t.Fatal(err)
 			}
-			switch class {
-			case config.MySQLSourceClass:
-				if _, _, err := config.ParseConnector(props, mysql.SourceConfigDef()); err != nil {
-					t.Fatal(err)
-				}
-			case config.MySQLSinkClass:
-				if _, _, err := config.ParseConnector(props, mysql.SinkConfigDef()); err != nil {
-					t.Fatal(err)
-				}
-			case config.DynamoDBSinkClass:
-				d := config.NewDef()
-				fw := config.FrameworkDef(config.Sink)
-				for _, k := range dynamodb.Keys {
-					if _, ok := fw.Key(k); !ok {
-						d.Define(config.Key{Name: k, Type: config.String})
-					}
-				}
-				if _, _, err := config.ParseConnector(props, d); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := dynamodb.ParseConfig(props); err != nil {
-					t.Fatal(err)
-				}
-			default:
-				t.Fatalf("unexpected class %s", class)
-			}
-			if _, fw, err := config.ParseConnector(props, nil); err == nil && fw != nil && fw.Errors.DLQTopic != "" {
-				t.Logf("DLQ %s", fw.Errors.DLQTopic)
+			if _, _, err := config.ParseConnector(props, plugin.Def()); err != nil {
+				t.Fatal(err)
 			}
 			// Local Kafka has one broker: a replication factor above 1 would
 			// make the dead-letter topic's creation fail.

@@ -26,7 +26,7 @@ var connectorCases = []connectorCase{
 		name: "mysql-source",
 		def:  mysql.SourceConfigDef,
 		base: map[string]string{
-			"name": "orders-source", "bootstrap.servers": "127.0.0.1:9092", "connector.class": config.MySQLSourceClass,
+			"name": "orders-source", "bootstrap.servers": "127.0.0.1:9092", "connector.class": mysql.SourceClass,
 			"connection.url": "jdbc:mysql://127.0.0.1:3306/shop", "mode": "incrementing",
 			"incrementing.column.name": "id", "table.whitelist": "orders", "topic.prefix": "shop-",
 		},
@@ -36,7 +36,7 @@ var connectorCases = []connectorCase{
 		name: "mysql-sink",
 		def:  mysql.SinkConfigDef,
 		base: map[string]string{
-			"name": "orders-sink", "bootstrap.servers": "127.0.0.1:9092", "connector.class": config.MySQLSinkClass, "topics": "shop-orders",
+			"name": "orders-sink", "bootstrap.servers": "127.0.0.1:9092", "connector.class": mysql.SinkClass, "topics": "shop-orders",
 			"connection.url": "jdbc:mysql://127.0.0.1:3306/warehouse", "insert.mode": "upsert",
 			"pk.mode": "record_key", "pk.fields": "id",
 		},
@@ -46,7 +46,7 @@ var connectorCases = []connectorCase{
 		name: "dynamodb-sink",
 		def:  dynamodb.ConfigDef,
 		base: map[string]string{
-			"name": "customers-sink", "bootstrap.servers": "127.0.0.1:9092", "connector.class": config.DynamoDBSinkClass, "topics": "shop-customers",
+			"name": "customers-sink", "bootstrap.servers": "127.0.0.1:9092", "connector.class": dynamodb.Class, "topics": "shop-customers",
 		},
 		typed: func(v config.Values) error { _, err := dynamodb.ConfigFromValues(v); return err },
 	},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart"
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart/coldstarttest"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
@@ -80,8 +81,8 @@ func TestLoadResolvesAndClassifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.Kind != config.Sink || in.Class != config.MySQLSinkClass {
-		t.Errorf("kind, class = %v, %q; want sink, %q (alias resolved)", in.Kind, in.Class, config.MySQLSinkClass)
+	if in.Kind != config.Sink || in.Class != mysql.SinkClass {
+		t.Errorf("kind, class = %v, %q; want sink, %q (alias resolved)", in.Kind, in.Class, mysql.SinkClass)
 	}
 	if got := in.Props["connection.url"]; got != "slkc:slkc@tcp(127.0.0.1:1)/shop" {
 		t.Errorf("connection.url = %q, want the resolved value", got)

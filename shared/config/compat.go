@@ -64,8 +64,9 @@ func sourceCompatKeys() []Key {
 // rule quota of 300 per event bus shared with other stacks.
 const MaxTasks = 100
 
-// checkSinkTasks refuses tasks.max above 1 for sinks.
-func checkSinkTasks(v Values) []error {
+// CheckSinkTasks refuses tasks.max above 1 for sinks (the sink definition
+// checks it; the CDK app applies it at synth).
+func CheckSinkTasks(v Values) []error {
 	if n := v.Int(KeyTasksMax); n != 1 {
 		return []error{Errorf(KeyTasksMax, strconv.Itoa(n), "sinks take only 1: a sink is one event source mapping that already "+
 			"processes partitions in parallel (set the concurrency with %s)", KeyLambdaReservedConcurrency)}
@@ -73,9 +74,9 @@ func checkSinkTasks(v Values) []error {
 	return nil
 }
 
-// checkSourceConcurrency refuses a source's reserved concurrency below
+// CheckSourceConcurrency (the source definition and the CDK app) refuses a source's reserved concurrency below
 // tasks.max: the tasks' invocations would be throttled behind each other.
-func checkSourceConcurrency(v Values) []error {
+func CheckSourceConcurrency(v Values) []error {
 	if !v.Has(KeyLambdaReservedConcurrency) {
 		return nil
 	}

@@ -68,12 +68,39 @@ type Key struct {
 	Validator Validator
 	Doc       string
 	Group     string
+	// Importance is Kafka ConfigDef's importance, shown by the validate
+	// response; the zero value is High for required keys, Medium for the
+	// others.
+	Importance Importance
 	// Status says how a key known from Kafka Connect or a connector's
 	// public reference is supported; the zero value is Honoured. Reason
 	// explains a Serverless meaning or a refusal, and what to do instead;
 	// it is required for both (Define panics without it).
 	Status Status
 	Reason string
+}
+
+// Importance is a key's importance, as Kafka's ConfigDef.Importance.
+type Importance int
+
+// Importances; ImportanceAuto derives it from Required.
+const (
+	ImportanceAuto Importance = iota
+	ImportanceLow
+	ImportanceMedium
+	ImportanceHigh
+)
+
+// ImportanceName returns the key's importance as Kafka names it: HIGH,
+// MEDIUM or LOW.
+func (k Key) ImportanceName() string {
+	switch i := k.Importance; {
+	case i == ImportanceHigh, i == ImportanceAuto && k.Required:
+		return "HIGH"
+	case i == ImportanceLow:
+		return "LOW"
+	}
+	return "MEDIUM"
 }
 
 // Status is how a key is supported.
@@ -195,6 +222,38 @@ func (d *Def) Merge(other *Def) *Def {
 	return out
 }
 
+// DefinedOnly returns the entries of props whose key d defines, for tools that
+// parse one part of a connector config (a connector's own keys) and leave
+// the rest to the full parse.
+func DefinedOnly(d *Def, props map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range props {
+		if _, ok := d.keys[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// ParseOwn parses the entries of props that d defines and ignores the
+// others: for tools reading a connector's own keys out of a whole
+// connector config (the functions parse everything, refusing unknown keys).
+func (d *Def) ParseOwn(props map[string]string) (Values, error) {
+	return d.Parse(DefinedOnly(d, props))
+}
+
+// WithFrameworkKey returns d with the framework's definition of name for
+// kind added (identifiers.permissive, say), for ParseOwn of a connector's
+// keys that also read a framework key. It panics when the framework has no
+// such key (a programming error).
+func (d *Def) WithFrameworkKey(kind Kind, name string) *Def {
+	k, ok := FrameworkDef(kind).Key(name)
+	if !ok {
+		panic(fmt.Sprintf("config: no framework key %q for %s connectors", name, kind))
+	}
+	return d.Define(k)
+}
+
 // Key returns the definition of name.
 func (d *Def) Key(name string) (Key, bool) {
 	k, ok := d.keys[name]
@@ -253,7 +312,7 @@ func Errorf(key, value, format string, args ...any) *KeyError {
 // (errors.Join of *KeyError, sorted by key); cross-key checks run only when
 // every key parsed. props is not kept.
 func (d *Def) Parse(props map[string]string) (Values, error) {
-	vals := Values{def: d, set: make(map[string]string, len(props)), extra: map[string]string{}}
+	vals := Values{def: d, set: make(map[string]string, len(props)), given: map[string]bool{}, extra: map[string]string{}}
 	var errs []*KeyError
 	for name, raw := range props {
 		k, ok := d.keys[name]
@@ -279,6 +338,7 @@ func (d *Def) Parse(props map[string]string) (Values, error) {
 			continue
 		}
 		vals.set[name] = strings.TrimSpace(raw)
+		vals.given[name] = true
 	}
 	for name, k := range d.keys {
 		if _, ok := props[name]; ok {
@@ -346,8 +406,26 @@ var classPattern = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-
 
 // checkValue parses raw as k's type and runs k's validator.
 func checkValue(k Key, raw string) error {
+	if err := checkType(k.Type, raw); err != nil {
+		return err
+	}
+	if k.Validator != nil {
+		if k.Type == Password || k.Type == String {
+			return k.Validator(raw)
+		}
+		return k.Validator(strings.TrimSpace(raw))
+	}
+	return nil
+}
+
+// ParsesAs reports whether raw is a value of type t (before any validator),
+// as Kafka's ConfigDef.parseType would accept it.
+func ParsesAs(t Type, raw string) bool { return checkType(t, raw) == nil }
+
+// checkType checks raw against t alone.
+func checkType(t Type, raw string) error {
 	v := strings.TrimSpace(raw)
-	switch k.Type {
+	switch t {
 	case Int:
 		if _, err := strconv.ParseInt(v, 10, 32); err != nil {
 			return fmt.Errorf("expected a 32-bit integer (INT)")
@@ -368,12 +446,6 @@ func checkValue(k Key, raw string) error {
 		if !classPattern.MatchString(v) {
 			return fmt.Errorf("expected a class name such as org.apache.kafka.connect.json.JsonConverter (CLASS)")
 		}
-	}
-	if k.Validator != nil {
-		if k.Type == Password || k.Type == String {
-			return k.Validator(raw)
-		}
-		return k.Validator(v)
 	}
 	return nil
 }
@@ -504,6 +576,7 @@ func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `
 type Values struct {
 	def   *Def
 	set   map[string]string // defined keys: value or default
+	given map[string]bool   // defined keys set in the props (not defaulted)
 	extra map[string]string // keys accepted by an allowed prefix
 }
 
@@ -537,6 +610,11 @@ func (v Values) Has(name string) bool {
 	_, ok := v.set[name]
 	return ok
 }
+
+// Given reports whether name was set in the parsed props rather than
+// defaulted, for rules about keys a user sets (a key that only means
+// something in one mode, say).
+func (v Values) Given(name string) bool { return v.given[name] }
 
 // Text returns the value of any defined key as text, whatever its type
 // (Password values redacted); for messages.

@@ -63,6 +63,10 @@ const (
 	KeyLambdaBisectOnError       = "aws.lambda.bisect.batch.on.error"
 	KeyLambdaReportItemFailures  = "aws.lambda.report.batch.item.failures"
 	KeyLambdaDeadlineMarginMs    = "aws.lambda.deadline.margin.ms"
+	// KeyLambdaPollersMin and KeyLambdaPollersMax are a sink mapping's
+	// ProvisionedPollerConfig (MinimumPollers, MaximumPollers).
+	KeyLambdaPollersMin = "aws.lambda.provisioned.pollers.min"
+	KeyLambdaPollersMax = "aws.lambda.provisioned.pollers.max"
 	// Schema registry mode of the sink's event source mapping
 	// (SchemaRegistryConfig, provisioned mode only):
 	// https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html
@@ -153,20 +157,20 @@ func buildCommonDef() *Def {
 		Key{Name: KeyTasksMax, Type: Int, Default: Default("1"), Validator: Range(1, MaxTasks), Group: GroupCommon,
 			Status: Serverless, Reason: reasonTasksMax,
 			Doc: "Maximum number of tasks, 1.." + strconv.Itoa(MaxTasks) + "; a JDBC-style source gets fewer when it has fewer tables. Default 1."},
-		Key{Name: KeyKeyConverter, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
+		Key{Name: KeyKeyConverter, Importance: ImportanceLow, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
 			Doc: "Converter for record keys. Default JsonConverter."},
-		Key{Name: KeyValueConverter, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
+		Key{Name: KeyValueConverter, Importance: ImportanceLow, Type: Class, Default: Default(JsonConverter), Validator: converterValidator, Group: GroupCommon,
 			Doc: "Converter for record values. Default JsonConverter."},
-		Key{Name: KeyHeaderConverter, Type: Class, Default: Default(SimpleHeaderConverter), Validator: OneOf(SimpleHeaderConverter, StringConverter, ByteArrayConverter, JsonConverter), Group: GroupCommon,
+		Key{Name: KeyHeaderConverter, Importance: ImportanceLow, Type: Class, Default: Default(SimpleHeaderConverter), Validator: OneOf(SimpleHeaderConverter, StringConverter, ByteArrayConverter, JsonConverter), Group: GroupCommon,
 			Doc: "Converter for header values: sinks read each header into a Connect value with it (a failure is stage HEADER_CONVERTER). Default SimpleHeaderConverter, as Kafka Connect."},
 		Key{Name: KeyKeySchemas, Type: Bool, Default: Default("true"), Group: GroupCommon,
 			Doc: "JsonConverter: keys carry the {schema, payload} envelope. Default true."},
 		Key{Name: KeyValueSchemas, Type: Bool, Default: Default("true"), Group: GroupCommon,
 			Doc: "JsonConverter: values carry the {schema, payload} envelope. Default true."},
-		Key{Name: KeyTransforms, Type: List, Default: Default(""), Group: GroupTransforms,
+		Key{Name: KeyTransforms, Importance: ImportanceLow, Type: List, Default: Default(""), Group: GroupTransforms,
 			Validator: Each(Regexp(`^[A-Za-z0-9_-]+$`)),
 			Doc:       "Aliases of the transforms to apply, in order; each needs transforms.<alias>.type."},
-		Key{Name: KeyPredicates, Type: List, Default: Default(""), Group: GroupTransforms,
+		Key{Name: KeyPredicates, Importance: ImportanceLow, Type: List, Default: Default(""), Group: GroupTransforms,
 			Validator: Each(Regexp(`^[A-Za-z0-9_-]+$`)),
 			Doc:       "Aliases of the predicates that transforms.<alias>.predicate may name; each needs predicates.<alias>.type."},
 
@@ -232,8 +236,8 @@ func buildLambdaDef() *Def {
 			Doc: "Function memory, MB. Default 256."},
 		Key{Name: KeyLambdaTimeoutSeconds, Type: Int, Default: Default("60"), Validator: Range(1, 900), Group: GroupLambda,
 			Doc: "Function timeout, seconds. Default 60."},
-		Key{Name: KeyLambdaReservedConcurrency, Type: Int, Validator: RangeOrUnset(-1, 0, 100000), Group: GroupLambda,
-			Doc: "Reserved concurrency; -1 none. Default 1 for sources (one poller), none for sinks."},
+		Key{Name: KeyLambdaReservedConcurrency, Type: Int, Validator: RangeOrUnset(-1, 1, 100000), Group: GroupLambda,
+			Doc: "Reserved concurrency; -1 none. Default 1 for sources (one poller), none for sinks (their concurrency is bounded by the partitions and the pollers)."},
 		Key{Name: KeyLambdaBatchSize, Type: Int, Default: Default("100"), Validator: Range(1, 10000), Group: GroupLambda,
 			Doc: "Event source mapping BatchSize (sinks). Default 100."},
 		Key{Name: KeyLambdaBatchingWindow, Type: Int, Default: Default("1"), Validator: Range(0, 300), Group: GroupLambda,
@@ -250,6 +254,12 @@ func buildLambdaDef() *Def {
 			Doc: "BisectBatchOnFunctionError. Default false."},
 		Key{Name: KeyLambdaReportItemFailures, Type: Bool, Default: Default("true"), Group: GroupLambda,
 			Doc: "FunctionResponseTypes ReportBatchItemFailures. Default true."},
+		// Limits of ProvisionedPollerConfig:
+		// https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html
+		Key{Name: KeyLambdaPollersMin, Type: Int, Validator: Range(1, 200), Group: GroupLambda,
+			Doc: "Sinks: MinimumPollers of the event source mapping's provisioned mode (1..200); setting it or " + KeyLambdaPollersMax + " makes the mapping provisioned. Default: the CDK app's minimumPollers context (1)."},
+		Key{Name: KeyLambdaPollersMax, Type: Int, Validator: Range(1, 2000), Group: GroupLambda,
+			Doc: "Sinks: MaximumPollers of the provisioned mode (1..2000, at least the minimum). Default: the CDK app's maximumPollers context (3)."},
 		Key{Name: KeyLambdaDeadlineMarginMs, Type: Long, Default: Default("5000"), Validator: Range(0, 900000), Group: GroupLambda,
 			Doc: "Sources stop starting new pages this long before the function deadline, ms. Default 5000."},
 		// Pattern and length of KafkaSchemaRegistryConfig.SchemaRegistryURI:
@@ -271,6 +281,9 @@ func buildLambdaDef() *Def {
 				return []error{Errorf(KeyLambdaSchemaRegistryURI, v.Text(KeyLambdaSchemaRegistryURI), "needs %s (JSON or SOURCE)", KeyLambdaEventRecordFormat)}
 			}
 			return []error{Errorf(KeyLambdaEventRecordFormat, v.Text(KeyLambdaEventRecordFormat), "needs %s", KeyLambdaSchemaRegistryURI)}
+		}
+		if v.Has(KeyLambdaPollersMin) && v.Has(KeyLambdaPollersMax) && v.Int(KeyLambdaPollersMax) < v.Int(KeyLambdaPollersMin) {
+			return []error{Errorf(KeyLambdaPollersMax, v.Text(KeyLambdaPollersMax), "must be at least %s (%d)", KeyLambdaPollersMin, v.Int(KeyLambdaPollersMin))}
 		}
 		if v.Long(KeyLambdaDeadlineMarginMs) >= int64(v.Int(KeyLambdaTimeoutSeconds))*1000 {
 			return []error{Errorf(KeyLambdaDeadlineMarginMs, v.Text(KeyLambdaDeadlineMarginMs),
@@ -295,7 +308,7 @@ func buildSinkDef() *Def {
 			}
 			return nil
 		}).
-		AddCheck(checkToleranceLimits).AddCheck(checkSinkTasks).Define(sinkCompatKeys()...)
+		AddCheck(checkToleranceLimits).AddCheck(CheckSinkTasks).Define(sinkCompatKeys()...)
 }
 
 // checkToleranceLimits applies CheckToleranceLimits to a sink config.
@@ -342,8 +355,8 @@ func NeedsOnFailureDestination(tolerance string, maxRetryAttempts, maxRecordAgeS
 
 func buildSourceDef() *Def {
 	return NewDef(Key{Name: KeyPollIntervalMs, Type: Long, Default: Default("5000"), Validator: Range(100, 86_400_000), Group: GroupCommon,
-		Doc: "How often the source polls, ms. Default 5000 (the JDBC source default)."}).Define(sourceCompatKeys()...).
-		AddCheck(checkSourceConcurrency)
+		Doc: "How often the source polls, ms; the default is the JDBC source's."}).Define(sourceCompatKeys()...).
+		AddCheck(CheckSourceConcurrency)
 }
 
 // FrameworkDef returns a new Def of every framework key for kind: CommonDef,

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Kind says whether a connector reads into Kafka (Source) or writes out of
@@ -28,50 +29,53 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
-// Canonical connector.class values.
-const (
-	MySQLSourceClass  = "io.slkc.connect.mysql.MySqlSourceConnector"
-	MySQLSinkClass    = "io.slkc.connect.mysql.MySqlSinkConnector"
-	DynamoDBSinkClass = "io.slkc.connect.dynamodb.DynamoDbSinkConnector"
-	// MySQLCDCClass and MariaDBCDCClass run the binlog change-data-capture
-	// source (connectors/binlog) under Debezium's class names.
-	MySQLCDCClass       = "io.debezium.connector.mysql.MySqlConnector"
-	MariaDBCDCClass     = "io.debezium.connector.mariadb.MariaDbConnector"
-	jdbcSourceAlias     = "io.confluent.connect.jdbc.JdbcSourceConnector"
-	jdbcSinkAlias       = "io.confluent.connect.jdbc.JdbcSinkConnector"
-	dynamoDBSinkAliasCC = "io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector"
-)
-
 type classInfo struct {
 	kind      Kind
 	canonical string
 }
 
-var classes = map[string]classInfo{
-	MySQLSourceClass:    {Source, MySQLSourceClass},
-	jdbcSourceAlias:     {Source, MySQLSourceClass},
-	MySQLSinkClass:      {Sink, MySQLSinkClass},
-	jdbcSinkAlias:       {Sink, MySQLSinkClass},
-	DynamoDBSinkClass:   {Sink, DynamoDBSinkClass},
-	dynamoDBSinkAliasCC: {Sink, DynamoDBSinkClass},
-	MySQLCDCClass:       {Source, MySQLCDCClass},
-	MariaDBCDCClass:     {Source, MariaDBCDCClass},
+// classes maps every registered connector.class value (canonical or alias)
+// to its kind and canonical class. The connector registry
+// (connectors.Register) fills it at init; nothing else names classes.
+var (
+	classesMu sync.RWMutex
+	classes   = map[string]classInfo{}
+)
+
+// RegisterClass makes canonical and its aliases known as connector.class
+// values of kind. It is called by connectors.Register, which also keeps the
+// connector's definitions and constructors; call that instead. It panics
+// when a name is already registered for another class, because two
+// connectors claiming one class name is a programming error.
+func RegisterClass(kind Kind, canonical string, aliases ...string) {
+	classesMu.Lock()
+	defer classesMu.Unlock()
+	for _, name := range append([]string{canonical}, aliases...) {
+		if prev, ok := classes[name]; ok && prev.canonical != canonical {
+			panic(fmt.Sprintf("config: connector class %q registered for %s and %s", name, prev.canonical, canonical))
+		}
+		classes[name] = classInfo{kind, canonical}
+	}
 }
 
 // ConnectorKind maps a connector.class value, canonical or one of the
-// aliases users know from Confluent's connectors (JdbcSourceConnector,
-// JdbcSinkConnector, the Confluent DynamoDbSinkConnector), to its kind and
-// canonical class. Surrounding spaces are ignored. An unknown class is an
-// error listing the known ones.
+// aliases users know from other connectors (the Confluent JDBC names, ...),
+// to its kind and canonical class. Surrounding spaces are ignored. An
+// unknown class is an error listing the known ones.
 func ConnectorKind(class string) (Kind, string, error) {
+	classesMu.RLock()
 	c, ok := classes[strings.TrimSpace(class)]
+	classesMu.RUnlock()
 	if !ok {
-		known := slices.Sorted(maps.Keys(classes))
-		return 0, "", fmt.Errorf("config: unknown %s %q; known: %s", KeyConnectorClass, class, strings.Join(known, ", "))
+		return 0, "", fmt.Errorf("config: unknown %s %q; known: %s", KeyConnectorClass, class, strings.Join(ConnectorClasses(), ", "))
 	}
 	return c.kind, c.canonical, nil
 }
 
 // ConnectorClasses returns every accepted connector.class value (canonical
 // classes and aliases), sorted.
-func ConnectorClasses() []string { return slices.Sorted(maps.Keys(classes)) }
+func ConnectorClasses() []string {
+	classesMu.RLock()
+	defer classesMu.RUnlock()
+	return slices.Sorted(maps.Keys(classes))
+}

@@ -20,7 +20,6 @@ import (
 	"strings"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
-	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
@@ -109,17 +108,15 @@ func checkSourceOffset(c Connector, p connectors.Partition, offset []byte) (conn
 	if offset == nil {
 		return nil, nil
 	}
-	if c.Class != config.MySQLSourceClass {
+	plugin, err := connectors.Lookup(c.Class)
+	if err != nil || plugin.ParsePosition == nil {
 		return nil, fmt.Errorf("offset: connector class %s has no offset format known to the control plane", c.Class)
 	}
-	sp, err := mysql.ParsePosition(offset)
+	pos, err := plugin.ParsePosition(offset)
 	if err != nil {
 		return nil, fmt.Errorf("offset: %w", err)
 	}
-	if sp.IsZero() {
-		return nil, nil
-	}
-	return sp.Encode(), nil
+	return pos, nil
 }
 
 // groupOf returns the consumer group that reads topic.

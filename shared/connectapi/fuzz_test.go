@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
@@ -75,8 +76,8 @@ func FuzzAlterOffsets(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	src, _ := FromFile(&config.File{Name: "src", Config: map[string]string{"connector.class": config.MySQLSourceClass}}, "src")
-	snk, _ := FromFile(&config.File{Name: "snk", Config: map[string]string{"connector.class": config.MySQLSinkClass, "topics": "t1"}}, "snk")
+	src, _ := FromFile(&config.File{Name: "src", Config: map[string]string{"connector.class": mysql.SourceClass}}, "src")
+	snk, _ := FromFile(&config.File{Name: "snk", Config: map[string]string{"connector.class": mysql.SinkClass, "topics": "t1"}}, "snk")
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, name := range []string{"src", "snk"} {
 			offs, groups := &countingOffsets{}, &countingGroups{}

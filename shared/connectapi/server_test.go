@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
@@ -88,7 +89,7 @@ func (f *fakeLambda) GetEventSourceMapping(ctx context.Context, in *lambda.GetEv
 
 func newTestServer(t *testing.T) (*Server, *memTargets, *fakeLambda) {
 	t.Helper()
-	snk, err := FromFile(&config.File{Name: "snk", Config: map[string]string{"connector.class": config.MySQLSinkClass, "topics": "t1"}}, "snk-fn")
+	snk, err := FromFile(&config.File{Name: "snk", Config: map[string]string{"connector.class": mysql.SinkClass, "topics": "t1"}}, "snk-fn")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,8 +204,8 @@ func TestValidateUnknownClassInBody(t *testing.T) {
 }
 
 func TestValidateShape(t *testing.T) {
-	v := validateProps("JdbcSinkConnector", config.MySQLSinkClass, map[string]string{
-		"connector.class": config.MySQLSinkClass, "topics": "t", "connection.url": "jdbc:mysql://h/db", "name": "x", "bootstrap.servers": "b:9092",
+	v := validateProps("JdbcSinkConnector", mysql.SinkClass, map[string]string{
+		"connector.class": mysql.SinkClass, "topics": "t", "connection.url": "jdbc:mysql://h/db", "name": "x", "bootstrap.servers": "b:9092",
 		"insert.mode": "sometimes", "no.such.key": "1", "connection.password": "secret",
 	})
 	errs := map[string]int{}

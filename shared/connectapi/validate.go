@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/serverless-kafka-connect/slkc/connectors/dynamodb"
-	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
+	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
@@ -58,10 +58,10 @@ type ConfigKeyInfo struct {
 	Importance    string   `json:"importance"`
 	Documentation string   `json:"documentation"`
 	Group         string   `json:"group"`
-	OrderInGroup  int      `json:"order"`
 	Width         string   `json:"width"`
 	DisplayName   string   `json:"display_name"`
 	Dependents    []string `json:"dependents"`
+	OrderInGroup  int      `json:"order"`
 }
 
 // ConfigValueInfo is a key's value and its errors.
@@ -88,18 +88,15 @@ func pluginClass(plugin string) (string, bool) {
 	return "", false
 }
 
-// connectorDef is the full key set of a canonical class: the framework's
-// and the connector's own, with the same checks the functions run at init.
+// connectorDef is the connector's own key set of a canonical class (the
+// registry's definitions, the same the functions parse at init); nil for
+// a class without a registered connector.
 func connectorDef(class string) *config.Def {
-	switch class {
-	case config.MySQLSourceClass:
-		return mysql.SourceConfigDef()
-	case config.MySQLSinkClass:
-		return mysql.SinkConfigDef()
-	case config.DynamoDBSinkClass:
-		return dynamodb.ConfigDef()
+	p, err := connectors.Lookup(class)
+	if err != nil {
+		return nil
 	}
-	return nil
+	return p.Def()
 }
 
 // validate is PUT /connector-plugins/{plugin}/config/validate: the body is
@@ -107,11 +104,6 @@ func connectorDef(class string) *config.Def {
 // the same definitions the functions parse at cold start.
 func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 	plugin := r.PathValue("plugin")
-	class, ok := pluginClass(plugin)
-	if !ok {
-		return Errorf(http.StatusBadRequest, "Failed to find any class that implements Connector and which name matches %s, available connectors are: %s",
-			plugin, strings.Join(config.ConnectorClasses(), ", "))
-	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil || len(raw) > maxBody {
 		return Errorf(http.StatusBadRequest, "request body unreadable or larger than %d bytes", maxBody)
@@ -133,27 +125,66 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) error {
 			return Errorf(http.StatusBadRequest, "config key %q: want a string, number or boolean value", k)
 		}
 	}
+	out, err := Validate(plugin, props)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// Validate is PUT /connector-plugins/{plugin}/config/validate without
+// HTTP, for the validate command of slkc-local: plugin is a class, alias or
+// simple name; props the config. It returns Connect's ConfigInfos with
+// every problem on its key, checked by the definitions the functions parse
+// at cold start. The error (an *Error with Connect's status code) is an
+// unknown plugin or a connector.class of another plugin.
+func Validate(plugin string, props map[string]string) (ConfigInfos, error) {
+	class, ok := pluginClass(plugin)
+	if !ok {
+		return ConfigInfos{}, Errorf(http.StatusBadRequest, "Failed to find any class that implements Connector and which name matches %s, available connectors are: %s",
+			plugin, strings.Join(config.ConnectorClasses(), ", "))
+	}
+	props = maps.Clone(props)
 	_, canon, _ := config.ConnectorKind(class)
 	c, ok := props[config.KeyConnectorClass]
 	if !ok {
 		props[config.KeyConnectorClass] = class
 	} else if _, bodyCanon, err := config.ConnectorKind(c); err == nil && bodyCanon != canon {
-		return Errorf(http.StatusBadRequest, "Included connector type %s does not match request type %s", c, plugin)
+		return ConfigInfos{}, Errorf(http.StatusBadRequest, "Included connector type %s does not match request type %s", c, plugin)
 	}
 	// An unknown connector.class in the body is reported on that key in the
 	// validate response (as Connect does since KAFKA-13756).
-	writeJSON(w, http.StatusOK, validateProps(class, canon, props))
-	return nil
+	return validateProps(class, canon, props), nil
 }
 
 // validateProps runs the connector's parse and renders every problem on
 // its key; problems without a key go on connector.class.
 func validateProps(name, canon string, props map[string]string) ConfigInfos {
 	kind, _, _ := config.ConnectorKind(canon)
-	def := config.FrameworkDef(kind).Merge(connectorDef(canon))
+	def := config.FrameworkDef(kind)
+	if own := connectorDef(canon); own != nil {
+		def = def.Merge(own)
+	}
+	_, _, err := config.ParseConnector(props, connectorDef(canon))
+	return render(name, def, props, err)
+}
+
+// ValidateDef is the validate response for props checked by def alone (no
+// framework keys): the rendering of Validate for any definitions, which the
+// differential test compares with Kafka Connect's for the same ConfigDef.
+func ValidateDef(name string, def *config.Def, props map[string]string) ConfigInfos {
+	_, err := def.Parse(props)
+	return render(name, def, props, err)
+}
+
+// render lists every key of def with its value and the errors of err (a
+// parse's joined *config.KeyError) on their keys; errors without a key go
+// on connector.class.
+func render(name string, def *config.Def, props map[string]string, err error) ConfigInfos {
 	errs := map[string][]string{}
 	count := 0
-	if _, _, err := config.ParseConnector(props, connectorDef(canon)); err != nil {
+	if err != nil {
 		for _, e := range flatten(err) {
 			key := config.KeyConnectorClass
 			var ke *config.KeyError
@@ -191,30 +222,58 @@ func validateProps(name, canon string, props map[string]string) ConfigInfos {
 
 func configInfo(k config.Key, props map[string]string, errs []string) ConfigInfo {
 	var val *string
-	if v, ok := props[k.Name]; ok {
-		if k.Type == config.Password {
-			v = "[hidden]"
-		}
+	if v, ok := props[k.Name]; ok && config.ParsesAs(k.Type, v) {
+		// A value that is not of the key's type has no parsed value:
+		// Connect shows null, with the error.
+		v = canonical(k.Type, v)
 		val = &v
-	} else if k.Default != nil {
+	} else if !ok && k.Default != nil {
 		d := *k.Default
 		val = &d
 	}
-	importance := "MEDIUM"
-	if k.Required {
-		importance = "HIGH"
+	def := k.Default
+	if k.Type == config.Password {
+		// Connect shows any password, set or defaulted, as [hidden].
+		val, def = hidden(val), hidden(def)
 	}
 	if errs == nil {
 		errs = []string{}
 	}
 	return ConfigInfo{
 		Definition: ConfigKeyInfo{
-			Name: k.Name, Type: k.Type.String(), Required: k.Required && k.Default == nil, DefaultValue: k.Default,
-			Importance: importance, Documentation: k.Doc, Group: k.Group, OrderInGroup: -1, Width: "NONE",
+			Name: k.Name, Type: k.Type.String(), Required: k.Required && k.Default == nil, DefaultValue: def,
+			Importance: k.ImportanceName(), Documentation: k.Doc, Group: k.Group, OrderInGroup: -1, Width: "NONE",
 			DisplayName: k.Name, Dependents: []string{},
 		},
 		Value: ConfigValueInfo{Name: k.Name, Value: val, RecommendedValues: []string{}, Errors: errs, Visible: true},
 	}
+}
+
+// canonical is a valid value as Connect shows a parsed one
+// (ConfigDef.convertToString): trimmed, lists joined by ",", booleans in
+// lower case, integers in decimal.
+func canonical(t config.Type, v string) string {
+	v = strings.TrimSpace(v)
+	switch t {
+	case config.List:
+		return strings.Join(config.SplitList(v), ",")
+	case config.Bool:
+		return strings.ToLower(v)
+	case config.Int, config.Long:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return strconv.FormatInt(n, 10)
+		}
+	}
+	return v
+}
+
+// hidden returns "[hidden]" for a non-nil password text.
+func hidden(v *string) *string {
+	if v == nil {
+		return nil
+	}
+	h := "[hidden]"
+	return &h
 }
 
 // flatten unwraps errors.Join trees into their leaves.

@@ -1,8 +1,9 @@
 // Package errclass is the one place that decides whether an error is worth
 // retrying. Callers mark errors they understand with Retryable, Permanent or
 // Data; everything else is classified from vendor signals at the edge
-// (franz-go kerr, AWS SDK API error codes, MySQL error numbers, network
-// errors). The answer drives the framework: a retryable error fails the
+// (franz-go kerr, AWS SDK API error codes, network errors, and the
+// classifiers connectors register for their own systems' errors, such as
+// MySQL error numbers). The answer drives the framework: a retryable error fails the
 // invocation so Lambda (or the next schedule) tries again; a permanent error
 // goes to the dead-letter topic or fails the connector loudly.
 //
@@ -25,7 +26,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
-	"github.com/go-sql-driver/mysql"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -117,9 +117,25 @@ func IsRetryable(err error) bool { return err != nil && Classify(err) == ClassRe
 // IsPermanent reports whether Classify(err) is ClassPermanent.
 func IsPermanent(err error) bool { return err != nil && Classify(err) == ClassPermanent }
 
+// Classifier classifies the errors of one system a connector talks to (a
+// database driver's error numbers, say). known is false for errors it does
+// not recognise, so the next classifier is asked.
+type Classifier func(err error) (c Class, k Kind, known bool)
+
+// classifiers are the connectors' classifiers, in registration order. They
+// are added at init (connectors.Register) and only read afterwards.
+var classifiers []Classifier
+
+// Register adds a connector's classifier; Classify asks it after the
+// framework's own signals (explicit wrappers, context, Kafka) and before
+// the AWS SDK's. Call it from init only: connectors.Register does, for
+// each registered connector.
+func Register(c Classifier) { classifiers = append(classifiers, c) }
+
 // Classify returns the class of err. The order is: an explicit *Error
 // wrapper (the outermost wins); context deadline/cancel; franz-go kerr
-// errors; MySQL driver errors; AWS API error codes and the SDK's retryable
+// errors; the registered connectors' classifiers (MySQL error numbers, ...);
+// database/sql's ErrBadConn; AWS API error codes and the SDK's retryable
 // checks; network errors and io.EOF. Anything else is Retryable (see the
 // package comment for why). Classify(nil) is Retryable but callers should not
 // ask.
@@ -151,13 +167,12 @@ func classify(err error) (Class, Kind) {
 		}
 		return ClassPermanent, KindGeneric
 	}
-	if me, ok := errors.AsType[*mysql.MySQLError](err); ok {
-		if c, k, known := mysqlClass(me.Number); known {
+	for _, classify := range classifiers {
+		if c, k, known := classify(err); known {
 			return c, k
 		}
-		return ClassRetryable, KindGeneric
 	}
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) {
+	if errors.Is(err, driver.ErrBadConn) {
 		return ClassRetryable, KindGeneric
 	}
 	if ae, ok := errors.AsType[smithy.APIError](err); ok {
@@ -180,37 +195,6 @@ func classify(err error) (Class, Kind) {
 		return ClassRetryable, KindGeneric
 	}
 	return ClassRetryable, KindGeneric
-}
-
-// mysqlClass maps MySQL/MariaDB server and client error numbers.
-func mysqlClass(n uint16) (Class, Kind, bool) {
-	switch n {
-	case 1213, // ER_LOCK_DEADLOCK
-		1205,                   // ER_LOCK_WAIT_TIMEOUT
-		1040,                   // ER_CON_COUNT_ERROR (too many connections)
-		1290,                   // ER_OPTION_PREVENTS_STATEMENT (read-only during failover)
-		1927,                   // ER_CONNECTION_KILLED (MariaDB)
-		1053,                   // ER_SERVER_SHUTDOWN
-		2002, 2003, 2006, 2013: // client: can't connect, gone away, lost connection
-		return ClassRetryable, KindGeneric, true
-	case 1406, // ER_DATA_TOO_LONG
-		1264, // ER_WARN_DATA_OUT_OF_RANGE
-		1366, // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD
-		1048, // ER_BAD_NULL_ERROR
-		1292, // ER_TRUNCATED_WRONG_VALUE
-		1364, // ER_NO_DEFAULT_FOR_FIELD
-		1062: // ER_DUP_ENTRY (upserts should never hit it; the row is the problem)
-		return ClassPermanent, KindData, true
-	case 1054, // ER_BAD_FIELD_ERROR
-		1146, // ER_NO_SUCH_TABLE
-		1045, // ER_ACCESS_DENIED_ERROR
-		1142, // ER_TABLEACCESS_DENIED_ERROR
-		1044, // ER_DBACCESS_DENIED_ERROR
-		1049, // ER_BAD_DB_ERROR
-		1064: // ER_PARSE_ERROR
-		return ClassPermanent, KindGeneric, true
-	}
-	return ClassRetryable, KindGeneric, false
 }
 
 // awsCodeClass maps AWS API error codes the SDK's default retryables do not
@@ -263,7 +247,7 @@ func Name(err error) string {
 }
 
 // GoType returns the Go type of the most specific error in err's chain that
-// is not a plain wrapper (for example "*mysql.MySQLError" or "*kerr.Error"),
+// is not a plain wrapper (for example "*kerr.Error" or a driver's error type),
 // for logs and the DLQ's message header. It returns "" for nil.
 func GoType(err error) string {
 	if err == nil {

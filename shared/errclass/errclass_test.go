@@ -14,9 +14,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
-	"github.com/go-sql-driver/mysql"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
+
+// vendorError stands for a connector's own error type, classified by the
+// classifier registered below as a connector does through
+// connectors.Register.
+type vendorError struct{ permanent bool }
+
+func (vendorError) Error() string { return "vendor error" }
+
+func init() {
+	Register(func(err error) (Class, Kind, bool) {
+		if v, ok := errors.AsType[vendorError](err); ok {
+			if v.permanent {
+				return ClassPermanent, KindData, true
+			}
+			return ClassRetryable, KindGeneric, true
+		}
+		return 0, 0, false
+	})
+}
 
 func opErr(err error) error {
 	return &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "PutItem", Err: err}
@@ -38,7 +56,10 @@ func TestClassify(t *testing.T) {
 		want Class
 		java string
 	}{
-		{"explicit retryable wins over permanent vendor code", Retryable(&mysql.MySQLError{Number: 1406}), ClassRetryable, RetriableExceptionName},
+		{"explicit retryable wins over permanent vendor code", Retryable(kerr.TopicAuthorizationFailed), ClassRetryable, RetriableExceptionName},
+		{"registered classifier", fmt.Errorf("write: %w", vendorError{permanent: true}), ClassPermanent, DataExceptionName},
+		{"registered classifier retryable", vendorError{}, ClassRetryable, RetriableExceptionName},
+		{"explicit wrapper wins over a registered classifier", Retryable(vendorError{permanent: true}), ClassRetryable, RetriableExceptionName},
 		{"explicit permanent wins over retryable vendor code", Permanent(kerr.NotLeaderForPartition), ClassPermanent, ConnectExceptionName},
 		{"explicit data", fmt.Errorf("convert: %w", Data(errors.New("bad decimal"))), ClassPermanent, DataExceptionName},
 		{"outermost wrapper wins", Permanent(fmt.Errorf("x: %w", Retryable(errors.New("y")))), ClassPermanent, ConnectExceptionName},
@@ -60,25 +81,7 @@ func TestClassify(t *testing.T) {
 		{"access denied", opErr(&smithy.GenericAPIError{Code: "AccessDeniedException", Fault: smithy.FaultClient}), ClassPermanent, ConnectExceptionName},
 		{"unknown client fault", opErr(&smithy.GenericAPIError{Code: "SomethingNew", Fault: smithy.FaultClient}), ClassPermanent, ConnectExceptionName},
 		{"unknown server fault", opErr(&smithy.GenericAPIError{Code: "SomethingNew", Fault: smithy.FaultServer}), ClassRetryable, RetriableExceptionName},
-		{"mysql deadlock", fmt.Errorf("upsert: %w", &mysql.MySQLError{Number: 1213, Message: "Deadlock found"}), ClassRetryable, RetriableExceptionName},
-		{"mysql lock wait", &mysql.MySQLError{Number: 1205}, ClassRetryable, RetriableExceptionName},
-		{"mysql too many connections", &mysql.MySQLError{Number: 1040}, ClassRetryable, RetriableExceptionName},
-		{"mysql read only", &mysql.MySQLError{Number: 1290}, ClassRetryable, RetriableExceptionName},
-		{"mariadb connection killed", &mysql.MySQLError{Number: 1927}, ClassRetryable, RetriableExceptionName},
-		{"mysql gone away", &mysql.MySQLError{Number: 2006}, ClassRetryable, RetriableExceptionName},
-		{"mysql lost connection", &mysql.MySQLError{Number: 2013}, ClassRetryable, RetriableExceptionName},
-		{"mysql data too long", &mysql.MySQLError{Number: 1406, Message: "Data too long for column 'name'"}, ClassPermanent, DataExceptionName},
-		{"mysql out of range", &mysql.MySQLError{Number: 1264}, ClassPermanent, DataExceptionName},
-		{"mysql incorrect value", &mysql.MySQLError{Number: 1366}, ClassPermanent, DataExceptionName},
-		{"mysql null", &mysql.MySQLError{Number: 1048}, ClassPermanent, DataExceptionName},
-		{"mysql bad datetime", &mysql.MySQLError{Number: 1292}, ClassPermanent, DataExceptionName},
-		{"mysql no default", &mysql.MySQLError{Number: 1364}, ClassPermanent, DataExceptionName},
-		{"mysql duplicate", &mysql.MySQLError{Number: 1062}, ClassPermanent, DataExceptionName},
-		{"mysql unknown column", &mysql.MySQLError{Number: 1054}, ClassPermanent, ConnectExceptionName},
-		{"mysql no table", &mysql.MySQLError{Number: 1146}, ClassPermanent, ConnectExceptionName},
-		{"mysql unknown number", &mysql.MySQLError{Number: 9999}, ClassRetryable, RetriableExceptionName},
 		{"bad conn", fmt.Errorf("exec: %w", driver.ErrBadConn), ClassRetryable, RetriableExceptionName},
-		{"invalid conn", mysql.ErrInvalidConn, ClassRetryable, RetriableExceptionName},
 		{"connection refused", fmt.Errorf("dial: %w", dialErr), ClassRetryable, RetriableExceptionName},
 		{"eof", fmt.Errorf("read: %w", io.EOF), ClassRetryable, RetriableExceptionName},
 		{"deadline", fmt.Errorf("page: %w", ctx.Err()), ClassRetryable, RetriableExceptionName},
@@ -144,7 +147,6 @@ func TestGoType(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"mysql through wrappers", fmt.Errorf("a: %w", Permanent(fmt.Errorf("b: %w", &mysql.MySQLError{Number: 1406}))), "*mysql.MySQLError"},
 		{"kerr", fmt.Errorf("produce: %w", kerr.MessageTooLarge), "*kerr.Error"},
 		{"aws modeled", opErr(&types.ResourceNotFoundException{}), "*types.ResourceNotFoundException"},
 		{"plain", errors.New("x"), "*errors.errorString"},

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os/exec"
@@ -44,4 +45,30 @@ func MavenLibs(t testing.TB, name, pom string) string {
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// JavaHarness runs a harness script of the project (script is relative to
+// the module root, e.g. localstack/harness/validate/run.sh: it resolves its
+// jars and compiles its Java code once) with input on stdin and returns its
+// stdout. Without java, javac or mvn the test is skipped, or fails with
+// CI=true; a failing script fails the test with its stderr.
+func JavaHarness(t testing.TB, script string, input []byte) []byte {
+	t.Helper()
+	for _, tool := range []string{"java", "javac", "mvn"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if InCI() {
+				t.Fatalf("testenv: %s not found: %s needs a JDK 17 and Maven (CI=true)", tool, script)
+			}
+			t.Skipf("testenv: %s not found; %s needs a JDK 17 and Maven", tool, script)
+		}
+	}
+	cmd := exec.Command(filepath.Join(Root(t), script))
+	cmd.Stdin = bytes.NewReader(input)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("testenv: %s: %v\n%s", script, err, stderr.String())
+	}
+	return out
 }

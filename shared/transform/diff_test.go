@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -19,6 +18,7 @@ import (
 	connconfig "github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/convert"
+	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
 
 // The differential test runs the same vectors (transform chain config and
@@ -210,27 +210,7 @@ func parseResults(t *testing.T, data []byte) []vresult {
 // runHarness runs every vector through Kafka's transforms in one JVM.
 func runHarness(t *testing.T, input []byte) []byte {
 	t.Helper()
-	script, err := filepath.Abs("../../localstack/harness/transforms/run.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tool := range []string{"java", "javac", "mvn"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not found: the differential test needs a JDK 17 and Maven (CI=true)", tool)
-			}
-			t.Skipf("%s not found; go test -short replays the stored Kafka outputs", tool)
-		}
-	}
-	cmd := exec.Command(script)
-	cmd.Stdin = bytes.NewReader(input)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("harness: %v\n%s", err, stderr.String())
-	}
-	return out
+	return testenv.JavaHarness(t, "localstack/harness/transforms/run.sh", input)
 }
 
 // runGo runs a vector through this package the way the sink does: decode

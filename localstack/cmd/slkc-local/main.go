@@ -7,6 +7,7 @@
 //	slkc-local run -pipeline connectors/pipeline -build build [-env-file .env] [-addr 127.0.0.1:3001] [-secrets-file localstack/secrets.local.json]
 //	slkc-local run ... -invoke-endpoint http://127.0.0.1:3001   # functions in sam local start-lambda or LocalStack
 //	slkc-local invoke -function orders-sink -event events/testdata/msk.json [-endpoint URL]
+//	slkc-local validate connectors/pipeline/orders-source.json   # Connect's config/validate response
 //
 // With -secrets-file the runner also serves those secrets as a local
 // Secrets Manager and gives every function AWS_ENDPOINT_URL_SECRETS_MANAGER,
@@ -31,6 +32,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	_ "github.com/serverless-kafka-connect/slkc/connectors/all" // every connector's registration
 )
 
 func main() {
@@ -43,6 +46,7 @@ func main() {
 const usage = `usage:
   slkc-local run    [-pipeline DIR] [-build DIR] [-env-file FILE] [-secrets-file FILE] [-addr HOST:PORT] [-invoke-endpoint URL] [-control-addr 127.0.0.1:8083]
   slkc-local invoke -function NAME [-event FILE] [-endpoint URL] [-secrets-file FILE]
+  slkc-local validate [-worker FILE] [-env-file FILE] [-secrets-file FILE] CONNECTOR.json
 run "slkc-local <command> -h" for the flags of a command.
 `
 
@@ -64,6 +68,11 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer, logg
 		if ic, err = parseInvoke(args[1:], stderr); err == nil {
 			err = invoke(ctx, ic, stdout, logger)
 		}
+	case "validate":
+		var vc validateConfig
+		if vc, err = parseValidate(args[1:], stderr); err == nil {
+			err = validate(ctx, vc, stdout)
+		}
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n%s", args[0], usage)
 		return 2
@@ -73,6 +82,8 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer, logg
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errInvalid):
+		return 1 // the problems are in the printed response
 	default:
 		fmt.Fprintln(stderr, "slkc-local:", err)
 		return 1

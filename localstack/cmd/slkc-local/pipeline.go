@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,8 +26,6 @@ import (
 const (
 	sourceBinary = "source-poller/bootstrap"
 	sinkBinary   = "sink-handler/bootstrap"
-	// defaultPollInterval is the JDBC source connector's poll.interval.ms default.
-	defaultPollInterval = 5 * time.Second
 )
 
 // plan is what the runner does for one connector file.
@@ -118,7 +115,7 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 		case strings.HasPrefix(k, "aws.lambda."):
 			lambdaProps[k] = v
 			needed[k] = v
-		case k == config.KeyBootstrapServers, k == config.KeyTopics, k == "poll.interval.ms", k == config.KeyErrorsTolerance, k == config.KeyTasksMax:
+		case k == config.KeyBootstrapServers, k == config.KeyTopics, k == config.KeyPollIntervalMs, k == config.KeyErrorsTolerance, k == config.KeyTasksMax:
 			needed[k] = v
 		}
 	}
@@ -182,24 +179,16 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 	switch kind {
 	case config.Source:
 		p.Spec.Bootstrap = filepath.Join(o.BuildDir, sourceBinary)
-		p.Tasks = 1
-		if s := strings.TrimSpace(resolved[config.KeyTasksMax]); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 || n > config.MaxTasks {
-				return plan{}, fmt.Errorf("%s %q: want 1..%d", config.KeyTasksMax, s, config.MaxTasks)
-			}
-			p.Tasks = n
+		// The keys' one definitions: defaults and ranges.
+		sv, err := config.NewDef().WithFrameworkKey(config.Source, config.KeyPollIntervalMs).
+			WithFrameworkKey(config.Source, config.KeyTasksMax).ParseOwn(resolved)
+		if err != nil {
+			return plan{}, err
 		}
+		p.Tasks = sv.Int(config.KeyTasksMax)
+		p.PollInterval = time.Duration(sv.Long(config.KeyPollIntervalMs)) * time.Millisecond
 		if reserved < 0 {
 			reserved = p.Tasks // one poller per task at a time
-		}
-		p.PollInterval = defaultPollInterval
-		if s := resolved["poll.interval.ms"]; s != "" {
-			ms, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-			if err != nil || ms <= 0 {
-				return plan{}, fmt.Errorf("poll.interval.ms %q: want a positive number of milliseconds", s)
-			}
-			p.PollInterval = time.Duration(ms) * time.Millisecond
 		}
 	case config.Sink:
 		p.Spec.Bootstrap = filepath.Join(o.BuildDir, sinkBinary)

@@ -1,0 +1,18 @@
+package binlog
+
+import (
+	"testing"
+
+	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
+)
+
+// TestReferenceIsCurrent fails when the checked-in REFERENCE.md differs
+// from what the key definitions generate; SLKC_UPDATE_REFERENCE=1
+// regenerates it.
+func TestReferenceIsCurrent(t *testing.T) {
+	text := connectors.Reference("Change data capture (binlog) sources", "`TestReferenceIsCurrent` (connectors/binlog/reference_test.go)", MySQLPlugin, MariaDBPlugin)
+	if err := config.CheckReference("REFERENCE.md", text); err != nil {
+		t.Fatal(err)
+	}
+}
