@@ -85,7 +85,7 @@ type sourceInfo struct {
 	serverID uint32
 	gtid     string
 	file     string
-	pos      uint32 // start of the transaction's first event
+	pos      uint32 // start of the rows event (Debezium's source.pos)
 	row      int
 	thread   int64  // -1 when unknown
 	snapshot string // source.snapshot; "" means "false"

@@ -576,7 +576,7 @@ func (r *pageReader) rows(ctx context.Context, h *replication.EventHeader, e *re
 		r.begin(h, "", false)
 	}
 	si := sourceInfo{ts: time.Unix(int64(h.Timestamp), 0), db: db, tbl: name, serverID: h.ServerID,
-		gtid: r.cur.gtid, file: r.file, pos: r.cur.start, thread: r.cur.thread}
+		gtid: r.cur.gtid, file: r.file, pos: h.LogPos - h.EventSize, thread: r.cur.thread}
 	topic := topicName(r.s.cfg.TopicPrefix + "." + db + "." + name)
 	now := r.s.now()
 	emit := func(op string, before, after []any, row int) error {
