@@ -32,7 +32,10 @@ type Source struct {
 	cfg     Config
 	db      *sql.DB
 	mariadb bool
-	log     *slog.Logger
+	// gtids is set when the server writes GTIDs (MariaDB; MySQL with
+	// gtid_mode=ON): positions then carry the GTID set (gtid.go).
+	gtids bool
+	log   *slog.Logger
 	// PageTime bounds the reading of one page (default DefaultPageTime);
 	// a page read that hits it ends at the last complete transaction.
 	PageTime time.Duration
@@ -92,7 +95,7 @@ func (s *Source) checkServer(ctx context.Context) error {
 	if !strings.EqualFold(format, "ROW") {
 		return errclass.Permanent(fmt.Errorf("binlog: server %s:%d has binlog_format=%s; change data capture needs binlog_format=ROW", s.cfg.Host, s.cfg.Port, format))
 	}
-	return nil
+	return s.detectGTIDMode(ctx)
 }
 
 // Partitions returns the single partition {"server": topic.prefix}.
@@ -134,14 +137,18 @@ func (s *Source) masterStatus(ctx context.Context) (Position, error) {
 	dst := make([]any, len(cols))
 	var file string
 	var pos uint32
+	var executed sql.NullString
 	dst[0], dst[1] = &file, &pos
 	for i := 2; i < len(dst); i++ {
 		dst[i] = new(sql.RawBytes)
+		if strings.EqualFold(cols[i], "Executed_Gtid_Set") {
+			dst[i] = &executed
+		}
 	}
 	if err := rows.Scan(dst...); err != nil {
 		return Position{}, fmt.Errorf("binlog: SHOW MASTER STATUS: %w", err)
 	}
-	return Position{File: file, Pos: pos}, rows.Err()
+	return Position{File: file, Pos: pos, GTIDs: strings.ReplaceAll(executed.String, "\n", "")}, rows.Err()
 }
 
 // binaryLogs lists the binlog files the server still has, oldest first.
@@ -178,9 +185,16 @@ func (s *Source) initialPosition(ctx context.Context) (Position, error) {
 		if len(files) == 0 {
 			return Position{}, errclass.Permanent(errors.New("binlog: the server lists no binary logs"))
 		}
-		return Position{File: files[0], Pos: 4}, nil
+		pos := Position{File: files[0], Pos: 4}
+		pos.GTIDs, err = s.gtidSetAt(ctx, pos, false)
+		return pos, err
 	}
-	return s.masterStatus(ctx)
+	pos, err := s.masterStatus(ctx)
+	if err != nil {
+		return Position{}, err
+	}
+	pos.GTIDs, err = s.gtidSetAt(ctx, pos, true)
+	return pos, err
 }
 
 // captureShapes reads the shape of every captured table, as Debezium's
@@ -274,10 +288,22 @@ func (s *Source) startStream(pos Position) error {
 			return e.DecodeData(pos, data)
 		},
 	})
-	st, err := s.syncer.StartSync(gomysql.Position{Name: pos.File, Pos: pos.Pos})
+	var st *replication.BinlogStreamer
+	var err error
+	if s.gtids && pos.GTIDs != "" {
+		set, perr := gomysql.ParseGTIDSet(s.gtidFlavor(), pos.GTIDs)
+		if perr != nil {
+			s.closeStream()
+			return errclass.Permanent(fmt.Errorf("binlog: stored GTID set %q: %w", pos.GTIDs, perr))
+		}
+		s.log.Info("binlog stream resumes from the stored GTID set", "gtids", pos.GTIDs, "file", pos.File, "pos", pos.Pos)
+		st, err = s.syncer.StartSyncGTID(set)
+	} else {
+		st, err = s.syncer.StartSync(gomysql.Position{Name: pos.File, Pos: pos.Pos})
+	}
 	if err != nil {
 		s.closeStream()
-		return fmt.Errorf("binlog: start replication at %s:%d as server id %d: %w", pos.File, pos.Pos, s.cfg.ServerID, err)
+		return fmt.Errorf("binlog: start replication at %s:%d (GTID set %q) as server id %d: %w", pos.File, pos.Pos, pos.GTIDs, s.cfg.ServerID, err)
 	}
 	s.streamer, s.streamAt = st, pos
 	return nil
@@ -297,7 +323,7 @@ type pageReader struct {
 	s        *Source
 	file     string
 	cur      txn
-	lastGTID string
+	gtids    *gtidTracker
 	boundary Position
 	// progressed is set once a transaction ended in this page.
 	progressed bool
@@ -396,7 +422,7 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 func (s *Source) readFrom(ctx context.Context, start Position, stored connectors.Position, end Position, pageTime time.Duration) (connectors.Page, error) {
 	rctx, cancel := context.WithTimeout(ctx, pageTime)
 	defer cancel()
-	r := &pageReader{s: s, file: start.File, boundary: start, lastGTID: start.GTIDs, snapshot: start.Snapshot}
+	r := &pageReader{s: s, file: start.File, boundary: start, gtids: s.newGTIDTracker(start.GTIDs), snapshot: start.Snapshot}
 	if !start.before(end.File, end.Pos) {
 		return s.snapshotChunk(ctx, r, stored) // caught up already; only with a snapshot in progress
 	}
@@ -431,6 +457,9 @@ func (s *Source) readFrom(ctx context.Context, start Position, stored connectors
 		}
 		if !atBoundary {
 			continue
+		}
+		if r.gtids.err != nil {
+			return connectors.Page{}, errclass.Permanent(r.gtids.err)
 		}
 		if !r.boundary.before(end.File, end.Pos) {
 			if r.snapshot != nil {
@@ -467,7 +496,7 @@ func (r *pageReader) handle(ctx context.Context, ev *replication.BinlogEvent) (a
 	case *replication.RotateEvent:
 		r.file = string(e.NextLogName)
 		if !r.cur.open {
-			r.boundary = Position{File: r.file, Pos: uint32(e.Position), GTIDs: r.lastGTID, TsSec: r.boundary.TsSec, Tables: r.boundary.Tables, Snapshot: r.snapshot}
+			r.boundary = Position{File: r.file, Pos: uint32(e.Position), GTIDs: r.gtids.String(), TsSec: r.boundary.TsSec, Tables: r.boundary.Tables, Snapshot: r.snapshot}
 		}
 		return false, nil
 	case *replication.MariadbGTIDEvent:
@@ -521,11 +550,9 @@ func (r *pageReader) commit(h *replication.EventHeader) bool {
 	if h.LogPos == 0 {
 		return false
 	}
-	if r.cur.gtid != "" {
-		r.lastGTID = r.cur.gtid
-	}
+	r.gtids.add(r.cur.gtid)
 	r.committed = len(r.records)
-	r.boundary = Position{File: r.file, Pos: h.LogPos, GTIDs: r.lastGTID, TsSec: int64(h.Timestamp), Tables: r.s.shapes(), Snapshot: r.snapshot}
+	r.boundary = Position{File: r.file, Pos: h.LogPos, GTIDs: r.gtids.String(), TsSec: int64(h.Timestamp), Tables: r.s.shapes(), Snapshot: r.snapshot}
 	r.cur = txn{}
 	r.progressed = true
 	return true
