@@ -43,10 +43,13 @@ const (
 	// SnapshotInitial reads every captured table in chunks, consistent
 	// with the binlog, then streams (MariaDB only; see snapshot.go).
 	SnapshotInitial SnapshotMode = "initial"
+	// SnapshotWhenNeeded is initial, and also snapshots again when the
+	// stored position is no longer on the server (see whenneeded.go).
+	SnapshotWhenNeeded SnapshotMode = "when_needed"
 )
 
 // Debezium's other snapshot modes: refused as not yet supported.
-var unsupportedSnapshotModes = []string{"initial_only", "when_needed", "always", "recovery",
+var unsupportedSnapshotModes = []string{"initial_only", "always", "recovery",
 	"schema_only", "schema_only_recovery", "configuration_based", "custom"}
 
 // DecimalMode is decimal.handling.mode.
@@ -149,7 +152,7 @@ func keys() []config.Key {
 		{Name: "column.exclude.list", Type: l, Default: config.Default(""), Group: Group,
 			Doc: "Regular expressions matching whole db.table.column names left out of before/after."},
 		{Name: "snapshot.mode", Type: s, Group: Group, Validator: snapshotModeValidator,
-			Doc: "initial (chunked snapshot of every captured table, then the stream; MariaDB only), no_data (start at the current binlog end) or never (start at the oldest binlog). Required."},
+			Doc: "initial (chunked snapshot of every captured table, then the stream; MariaDB only), when_needed (initial, and again when the stored position was purged; MariaDB only), no_data (start at the current binlog end) or never (start at the oldest binlog). Required."},
 		{Name: "include.schema.changes", Type: b, Default: config.Default("true"), Group: Group,
 			Doc: "Must be false: schema change events are not produced yet (Debezium's default is true)."},
 		{Name: "tombstones.on.delete", Type: b, Default: config.Default("true"), Group: Group,
@@ -290,7 +293,7 @@ func parse(p map[string]string) (Config, []error) {
 	}
 
 	if mode, set := p["snapshot.mode"]; !set {
-		errs = append(errs, config.Errorf("snapshot.mode", "", "required: set %s (MariaDB), %s or %s", SnapshotInitial, SnapshotNoData, SnapshotNever))
+		errs = append(errs, config.Errorf("snapshot.mode", "", "required: set %s or %s (MariaDB), %s or %s", SnapshotInitial, SnapshotWhenNeeded, SnapshotNoData, SnapshotNever))
 	} else if err := snapshotModeValidator(mode); err != nil {
 		errs = append(errs, config.Errorf("snapshot.mode", mode, "%v", err))
 	} else {
@@ -307,12 +310,12 @@ func parse(p map[string]string) (Config, []error) {
 // Debezium's others as not yet supported.
 func snapshotModeValidator(mode string) error {
 	switch {
-	case mode == string(SnapshotNoData) || mode == string(SnapshotNever) || mode == string(SnapshotInitial):
+	case mode == string(SnapshotNoData) || mode == string(SnapshotNever) || mode == string(SnapshotInitial) || mode == string(SnapshotWhenNeeded):
 		return nil
 	case contains(unsupportedSnapshotModes, mode):
-		return fmt.Errorf("not yet supported; supported: %s, %s, %s", SnapshotInitial, SnapshotNoData, SnapshotNever)
+		return fmt.Errorf("not yet supported; supported: %s, %s, %s, %s", SnapshotInitial, SnapshotWhenNeeded, SnapshotNoData, SnapshotNever)
 	}
-	return fmt.Errorf("unknown; supported: %s, %s, %s", SnapshotInitial, SnapshotNoData, SnapshotNever)
+	return fmt.Errorf("unknown; supported: %s, %s, %s, %s", SnapshotInitial, SnapshotWhenNeeded, SnapshotNoData, SnapshotNever)
 }
 
 func contains(list []string, s string) bool {

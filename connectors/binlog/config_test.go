@@ -55,10 +55,10 @@ func TestParseConfigErrors(t *testing.T) {
 		props map[string]string
 		want  []string
 	}{
-		{"snapshot.mode unset", with(nil, "snapshot.mode"), []string{`"snapshot.mode"`, "required", "initial (MariaDB), no_data or never"}},
+		{"snapshot.mode unset", with(nil, "snapshot.mode"), []string{`"snapshot.mode"`, "required", "initial or when_needed (MariaDB), no_data or never"}},
 		{"snapshot.mode initial_only", with(map[string]string{"snapshot.mode": "initial_only"}), []string{`"snapshot.mode"`, `"initial_only"`, "not yet supported"}},
-		{"snapshot.mode when_needed", with(map[string]string{"snapshot.mode": "when_needed"}), []string{"when_needed", "not yet supported"}},
-		{"snapshot.mode unknown", with(map[string]string{"snapshot.mode": "sometimes"}), []string{"sometimes", "unknown; supported: initial, no_data, never"}},
+		{"snapshot.mode always", with(map[string]string{"snapshot.mode": "always"}), []string{"always", "not yet supported; supported: initial, when_needed, no_data, never"}},
+		{"snapshot.mode unknown", with(map[string]string{"snapshot.mode": "sometimes"}), []string{"sometimes", "unknown; supported: initial, when_needed, no_data, never"}},
 		{"schema changes default", with(nil, "include.schema.changes"), []string{`"include.schema.changes"`, "not yet supported"}},
 		{"decimal mode", with(map[string]string{"decimal.handling.mode": "exact"}), []string{`"decimal.handling.mode"`, "precise, string, double"}},
 		{"time mode", with(map[string]string{"time.precision.mode": "adaptive"}), []string{`"time.precision.mode"`, "adaptive_time_microseconds, connect"}},
@@ -107,9 +107,9 @@ func TestConfigDefRefusesOtherDebeziumKeys(t *testing.T) {
 			t.Errorf("%s: err = %v; want it refused by name", key, err)
 		}
 	}
-	vals, _, err := config.ParseConnector(with(map[string]string{"name": "cdc", "bootstrap.servers": "127.0.0.1:9092", "snapshot.mode": "when_needed"}), ConfigDef())
+	vals, _, err := config.ParseConnector(with(map[string]string{"name": "cdc", "bootstrap.servers": "127.0.0.1:9092", "snapshot.mode": "always"}), ConfigDef())
 	if err == nil || !strings.Contains(err.Error(), "not yet supported") {
-		t.Fatalf("framework parse with snapshot.mode=when_needed: %v %v", vals, err)
+		t.Fatalf("framework parse with snapshot.mode=always: %v %v", vals, err)
 	}
 }
 

@@ -88,9 +88,9 @@ func (s *Source) checkServer(ctx context.Context) error {
 		return fmt.Errorf("binlog: connect to %s:%d as %s: %w", s.cfg.Host, s.cfg.Port, s.cfg.User, err)
 	}
 	s.mariadb = strings.Contains(strings.ToLower(version), "mariadb")
-	if s.cfg.SnapshotMode == SnapshotInitial && !s.mariadb {
-		return errclass.Permanent(fmt.Errorf("binlog: snapshot.mode=initial needs MariaDB (its consistent snapshots report their binlog position); %s:%d runs %s: use snapshot.mode=no_data",
-			s.cfg.Host, s.cfg.Port, version))
+	if s.cfg.SnapshotMode.readsTables() && !s.mariadb {
+		return errclass.Permanent(fmt.Errorf("binlog: snapshot.mode=%s needs MariaDB (its consistent snapshots report their binlog position); %s:%d runs %s: use snapshot.mode=no_data",
+			s.cfg.SnapshotMode, s.cfg.Host, s.cfg.Port, version))
 	}
 	if !strings.EqualFold(format, "ROW") {
 		return errclass.Permanent(fmt.Errorf("binlog: server %s:%d has binlog_format=%s; change data capture needs binlog_format=ROW", s.cfg.Host, s.cfg.Port, format))
@@ -239,8 +239,8 @@ type PurgedError struct {
 
 func (e *PurgedError) Error() string {
 	return fmt.Sprintf("binlog: the stored position %s:%d is no longer in the server's binary logs (purged, or the server was replaced): "+
-		"the recovery is snapshot.mode=when_needed (re-snapshot), which this connector does not support yet; "+
-		"until then delete the connector's stored offset and restart with snapshot.mode=initial (MariaDB: every table is read again) "+
+		"the recovery is snapshot.mode=when_needed (MariaDB: every captured table is read again, then the stream continues from the current end), "+
+		"or delete the connector's stored offset and restart with snapshot.mode=initial (MariaDB) "+
 		"or snapshot.mode=no_data (the changes in between are lost): %v",
 		e.Pos.File, e.Pos.Pos, e.Cause)
 }
@@ -344,8 +344,17 @@ type pageReader struct {
 // before anything is read.
 //
 // Errors: a position the server no longer has is a permanent
-// *PurgedError; a row that cannot be decoded is a permanent data error.
+// *PurgedError (with snapshot.mode=when_needed, a new start instead; see
+// whenneeded.go); a row that cannot be decoded is a permanent data error.
 func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored connectors.Position) (connectors.Page, error) {
+	page, err := s.readPage(ctx, stored)
+	if s.cfg.SnapshotMode == SnapshotWhenNeeded {
+		return s.snapshotWhenPurged(ctx, page, err)
+	}
+	return page, err
+}
+
+func (s *Source) readPage(ctx context.Context, stored connectors.Position) (connectors.Page, error) {
 	start, ok, err := ParsePosition(stored)
 	if err != nil {
 		return connectors.Page{}, errclass.Permanent(err)
@@ -359,7 +368,7 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 			return connectors.Page{}, err
 		}
 		start.Tables = s.shapes()
-		if s.cfg.SnapshotMode == SnapshotInitial {
+		if s.cfg.SnapshotMode.readsTables() {
 			if start.Snapshot, err = s.startSnapshot(); err != nil {
 				return connectors.Page{}, err
 			}
