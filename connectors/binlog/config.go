@@ -109,9 +109,12 @@ type Config struct {
 
 	SnapshotMode       SnapshotMode
 	TombstonesOnDelete bool
-	DecimalMode        DecimalMode
-	TimeMode           TimeMode
-	UnsignedMode       UnsignedMode
+	// IncludeSchemaChanges sends a schema change event per DDL statement
+	// to the topic named topic.prefix (schemachange.go).
+	IncludeSchemaChanges bool
+	DecimalMode          DecimalMode
+	TimeMode             TimeMode
+	UnsignedMode         UnsignedMode
 	// MaxBatchSize bounds the change events of one page (max.batch.size);
 	// a page never splits a transaction, so one large transaction may
 	// exceed it.
@@ -154,7 +157,7 @@ func keys() []config.Key {
 		{Name: "snapshot.mode", Type: s, Group: Group, Validator: snapshotModeValidator,
 			Doc: "initial (chunked snapshot of every captured table, then the stream; MariaDB only), when_needed (initial, and again when the stored position was purged; MariaDB only), no_data (start at the current binlog end) or never (start at the oldest binlog). Required."},
 		{Name: "include.schema.changes", Type: b, Default: config.Default("true"), Group: Group,
-			Doc: "Must be false: schema change events are not produced yet (Debezium's default is true)."},
+			Doc: "Send a schema change event for each DDL statement of a captured database to the topic named topic.prefix. Default true."},
 		{Name: "tombstones.on.delete", Type: b, Default: config.Default("true"), Group: Group,
 			Doc: "Send a tombstone (null value) after each delete event. Default true."},
 		{Name: "decimal.handling.mode", Type: s, Default: config.Default(string(DecimalPrecise)), Group: Group,
@@ -299,10 +302,7 @@ func parse(p map[string]string) (Config, []error) {
 	} else {
 		cfg.SnapshotMode = SnapshotMode(mode)
 	}
-	if strings.EqualFold(get("include.schema.changes"), "true") {
-		errs = append(errs, config.Errorf("include.schema.changes", get("include.schema.changes"),
-			"schema change events are not yet supported; set include.schema.changes=false (Debezium's default is true)"))
-	}
+	cfg.IncludeSchemaChanges = strings.EqualFold(get("include.schema.changes"), "true")
 	return cfg, errs
 }
 

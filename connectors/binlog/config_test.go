@@ -59,7 +59,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"snapshot.mode initial_only", with(map[string]string{"snapshot.mode": "initial_only"}), []string{`"snapshot.mode"`, `"initial_only"`, "not yet supported"}},
 		{"snapshot.mode always", with(map[string]string{"snapshot.mode": "always"}), []string{"always", "not yet supported; supported: initial, when_needed, no_data, never"}},
 		{"snapshot.mode unknown", with(map[string]string{"snapshot.mode": "sometimes"}), []string{"sometimes", "unknown; supported: initial, when_needed, no_data, never"}},
-		{"schema changes default", with(nil, "include.schema.changes"), []string{`"include.schema.changes"`, "not yet supported"}},
+		{"schema changes not a boolean", with(map[string]string{"include.schema.changes": "maybe"}), []string{`"include.schema.changes"`, `"maybe"`}},
 		{"decimal mode", with(map[string]string{"decimal.handling.mode": "exact"}), []string{`"decimal.handling.mode"`, "precise, string, double"}},
 		{"time mode", with(map[string]string{"time.precision.mode": "adaptive"}), []string{`"time.precision.mode"`, "adaptive_time_microseconds, connect"}},
 		{"unsigned mode", with(map[string]string{"bigint.unsigned.handling.mode": "string"}), []string{`"bigint.unsigned.handling.mode"`, "long, precise"}},
@@ -74,8 +74,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"wrong class", with(map[string]string{"connector.class": config.MySQLSourceClass}), []string{`"connector.class"`, MySQLClass}},
 		{"several keys at once", with(map[string]string{"snapshot.mode": "always", "decimal.handling.mode": "exact", "database.port": "0"}),
 			[]string{"snapshot.mode", "decimal.handling.mode", "database.port"}},
-		{"several rules at once", with(map[string]string{"table.include.list": "a.t", "table.exclude.list": "b.t"}, "snapshot.mode", "include.schema.changes"),
-			[]string{"snapshot.mode", "include.schema.changes", "table.exclude.list"}},
+		{"several rules at once", with(map[string]string{"table.include.list": "a.t", "table.exclude.list": "b.t"}, "snapshot.mode"),
+			[]string{"snapshot.mode", "table.exclude.list"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

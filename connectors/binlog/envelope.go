@@ -103,6 +103,9 @@ func (t *table) source(cfg *Config, si sourceInfo) *connect.StructValue {
 	if si.gtid != "" {
 		vals[11] = si.gtid
 	}
+	if si.tbl == "" {
+		vals[9] = nil // a schema change of a whole database
+	}
 	if si.thread >= 0 {
 		vals[15] = si.thread
 	}

@@ -37,9 +37,9 @@ func (h *harness) checkGTIDsMatchFilePos(pos Position) {
 
 // TestGTIDResumeAcrossRotation stores the GTID set with file and pos,
 // resumes across a binlog rotation (FLUSH BINARY LOGS) and a cold start,
-// and proves the stream resumes from the GTID set: with the stored file
-// and pos moved back to the start of an older binlog file, a run still
-// delivers only the changes after the GTID set, none again.
+// and resumes from the GTID set when the stored file is not on the server
+// (as after a failover to a replica with other file names): only the
+// changes after the set arrive, then it is caught up.
 func TestGTIDResumeAcrossRotation(t *testing.T) {
 	h := newHarness(t, nil)
 	h.exec("CREATE TABLE g (id INT PRIMARY KEY, v VARCHAR(10))")
@@ -66,10 +66,9 @@ func TestGTIDResumeAcrossRotation(t *testing.T) {
 	}
 	h.checkGTIDsMatchFilePos(after)
 
-	// Move file and pos back to an older file's start, keep the GTID set:
-	// a resume by file and pos would deliver rows 1..3 again.
+	// A file this server does not have, the GTID set kept.
 	tampered := after
-	tampered.File, tampered.Pos = before.File, 4
+	tampered.File, tampered.Pos = "binlog.999990", 4
 	if _, err := h.offsets.Put(context.Background(), h.prefix, partition(h.prefix), tampered.Encode(), version); err != nil {
 		t.Fatal(err)
 	}
@@ -78,11 +77,22 @@ func TestGTIDResumeAcrossRotation(t *testing.T) {
 	if res := h.mustRun(); res.Records != 1 {
 		t.Fatalf("run 4 from the GTID set: %d records, want 1 (the insert of 4 only)", res.Records)
 	}
-	if !h.logs.has("binlog stream resumes from the stored GTID set") {
+	if !h.logs.has("binlog stream resumes from the stored GTID set: the stored file is not on the server") {
 		t.Error("no log line says the stream resumed from the GTID set")
 	}
-	final, _ := h.storedPosition()
+	final, version := h.storedPosition()
 	h.checkGTIDsMatchFilePos(final)
+
+	// Caught up by GTID: nothing to send, no error.
+	tampered = final
+	tampered.File, tampered.Pos = "binlog.999990", 4
+	if _, err := h.offsets.Put(context.Background(), h.prefix, partition(h.prefix), tampered.Encode(), version); err != nil {
+		t.Fatal(err)
+	}
+	h.reopen()
+	if res := h.mustRun(); res.Records != 0 {
+		t.Fatalf("run 5, caught up by GTID: %d records", res.Records)
+	}
 
 	evs := h.consume(h.topic("g"), 5)
 	var got []string

@@ -35,7 +35,10 @@ type Source struct {
 	// gtids is set when the server writes GTIDs (MariaDB; MySQL with
 	// gtid_mode=ON): positions then carry the GTID set (gtid.go).
 	gtids bool
-	log   *slog.Logger
+	// byGTID is set while the stream is resumed from the stored GTID set
+	// because the stored file is not on the server (gtid.go).
+	byGTID bool
+	log    *slog.Logger
 	// PageTime bounds the reading of one page (default DefaultPageTime);
 	// a page read that hits it ends at the last complete transaction.
 	PageTime time.Duration
@@ -290,13 +293,13 @@ func (s *Source) startStream(pos Position) error {
 	})
 	var st *replication.BinlogStreamer
 	var err error
-	if s.gtids && pos.GTIDs != "" {
+	if s.byGTID {
 		set, perr := gomysql.ParseGTIDSet(s.gtidFlavor(), pos.GTIDs)
 		if perr != nil {
 			s.closeStream()
 			return errclass.Permanent(fmt.Errorf("binlog: stored GTID set %q: %w", pos.GTIDs, perr))
 		}
-		s.log.Info("binlog stream resumes from the stored GTID set", "gtids", pos.GTIDs, "file", pos.File, "pos", pos.Pos)
+		s.log.Info("binlog stream resumes from the stored GTID set: the stored file is not on the server", "gtids", pos.GTIDs, "file", pos.File, "pos", pos.Pos)
 		st, err = s.syncer.StartSyncGTID(set)
 	} else {
 		st, err = s.syncer.StartSync(gomysql.Position{Name: pos.File, Pos: pos.Pos})
@@ -384,16 +387,27 @@ func (s *Source) readPage(ctx context.Context, stored connectors.Position) (conn
 			return connectors.Page{}, errclass.Permanent(err)
 		}
 		// A stored position must be in a binlog file the server still
-		// has, even when nothing new was written since.
+		// has, even when nothing new was written since; without it, the
+		// stored GTID set is the way back in (gtid.go).
+		s.byGTID = false
 		if err := s.checkAvailable(ctx, start); err != nil {
-			return connectors.Page{}, err
+			if !s.gtids || start.GTIDs == "" || !errors.As(err, new(*PurgedError)) {
+				return connectors.Page{}, err
+			}
+			s.byGTID = true
 		}
 	}
 	end, err := s.masterStatus(ctx)
 	if err != nil {
 		return connectors.Page{}, err
 	}
-	if !start.before(end.File, end.Pos) && start.Snapshot == nil {
+	caughtUp := !start.before(end.File, end.Pos)
+	if s.byGTID {
+		if caughtUp, err = s.gtidCaughtUp(ctx, start.GTIDs, end.GTIDs); err != nil {
+			return connectors.Page{}, err
+		}
+	}
+	if caughtUp && start.Snapshot == nil {
 		s.closeStream()
 		return connectors.Page{Next: stored, More: false}, nil
 	}
@@ -432,7 +446,7 @@ func (s *Source) readFrom(ctx context.Context, start Position, stored connectors
 	rctx, cancel := context.WithTimeout(ctx, pageTime)
 	defer cancel()
 	r := &pageReader{s: s, file: start.File, boundary: start, gtids: s.newGTIDTracker(start.GTIDs), snapshot: start.Snapshot}
-	if !start.before(end.File, end.Pos) {
+	if !start.before(end.File, end.Pos) && !s.byGTID {
 		return s.snapshotChunk(ctx, r, stored) // caught up already; only with a snapshot in progress
 	}
 	overtime := false
@@ -465,6 +479,9 @@ func (s *Source) readFrom(ctx context.Context, start Position, stored connectors
 			return connectors.Page{}, err
 		}
 		if !atBoundary {
+			if !r.cur.open && !r.boundary.before(end.File, end.Pos) && r.snapshot == nil {
+				return r.finish(stored, false)
+			}
 			continue
 		}
 		if r.gtids.err != nil {
@@ -540,10 +557,23 @@ func (r *pageReader) handle(ctx context.Context, ev *replication.BinlogEvent) (a
 		// row events): the table shapes may have changed.
 		if isDDL(q) {
 			r.s.invalidate(string(e.Schema), q)
+			if r.s.cfg.IncludeSchemaChanges {
+				if err := r.schemaChange(ctx, h, e, q); err != nil {
+					return false, err
+				}
+			}
 		}
 		return r.commit(h), nil
 	case *replication.XIDEvent:
 		return r.commit(h), nil
+	case *replication.MariadbBinlogCheckPointEvent, *replication.MariadbGTIDListEvent, *replication.PreviousGTIDsEvent:
+		// Outside any transaction: the boundary moves past them, so a
+		// binlog ending with one (a checkpoint written after a rotation)
+		// still reads as caught up.
+		if !r.cur.open && h.LogPos > r.boundary.Pos && r.file == r.boundary.File {
+			r.boundary.Pos = h.LogPos
+		}
+		return false, nil
 	case *replication.RowsEvent:
 		return false, r.rows(ctx, h, e)
 	}
