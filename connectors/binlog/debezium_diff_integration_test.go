@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	mysqldrv "github.com/go-sql-driver/mysql"
-
 	dbzharness "github.com/serverless-kafka-connect/slkc/localstack/harness/debezium"
 	"github.com/serverless-kafka-connect/slkc/shared/convert"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
@@ -140,13 +138,7 @@ func runDifferential(t *testing.T, modes map[string]string) {
 	if testing.Short() {
 		t.Skip("integration test: needs MariaDB, Java and Debezium's jars")
 	}
-	env := testenv.New(t)
-	db, dbName := env.MySQLDatabase(t)
-	dsn, err := mysqldrv.ParseDSN(env.MySQLDSN(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port, _ := strings.Cut(dsn.Addr, ":")
+	_, db, dbName, server := testServer(t)
 	prefix := testenv.UniqueName(t, "dbz", 40)
 	exec := func(stmts ...string) {
 		t.Helper()
@@ -164,25 +156,17 @@ func runDifferential(t *testing.T, modes map[string]string) {
 	defer conn.Close()
 	exec(diffTypesTable, "CREATE TABLE marker (id INT PRIMARY KEY)")
 
-	common := map[string]string{
-		"database.hostname": host, "database.port": port, "database.user": dsn.User, "database.password": dsn.Passwd,
+	common := withProps(server, map[string]string{
 		"topic.prefix": prefix, "database.include.list": dbName, "snapshot.mode": "no_data",
 		"include.schema.changes": "true", "tombstones.on.delete": "true",
-	}
-	for k, v := range modes {
-		common[k] = v
-	}
-	dbzProps := map[string]string{
+	}, modes)
+	dbz := dbzharness.Start(t, withProps(common, map[string]string{
 		"connector.class": MariaDBClass, "database.server.id": uniqueServerID(),
 		// The shared server runs other tests: no global read lock.
 		"snapshot.locking.mode": "none", "database.ssl.mode": "disable",
 		"schema.history.internal.store.only.captured.tables.ddl":    "true",
 		"schema.history.internal.store.only.captured.databases.ddl": "true",
-	}
-	for k, v := range common {
-		dbzProps[k] = v
-	}
-	dbz := dbzharness.Start(t, dbzProps)
+	}))
 
 	// Debezium streams once a marker row written now comes back.
 	markerTopic := prefix + "." + dbName + ".marker"
@@ -206,11 +190,7 @@ func runDifferential(t *testing.T, modes map[string]string) {
 		t.Fatalf("Debezium never streamed a marker row\n%s", dbz.Stderr())
 	}
 
-	ourProps := map[string]string{"connector.class": MariaDBClass, "database.server.id": uniqueServerID()}
-	for k, v := range common {
-		ourProps[k] = v
-	}
-	cfg, err := ParseConfig(ourProps)
+	cfg, err := ParseConfig(withProps(common, map[string]string{"connector.class": MariaDBClass, "database.server.id": uniqueServerID()}))
 	if err != nil {
 		t.Fatal(err)
 	}
