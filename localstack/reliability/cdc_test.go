@@ -260,8 +260,8 @@ func (r *cdcRig) finish(t *testing.T) int {
 		}
 		var v struct {
 			Payload struct {
-				After  *struct{ V int } `json:"after"`
-				Op     string           `json:"op"`
+				After  *struct{ V int }      `json:"after"`
+				Op     string                `json:"op"`
 				Source struct{ GTID string } `json:"source"`
 			} `json:"payload"`
 		}
