@@ -57,6 +57,8 @@ type options struct {
 	Arm64Dir         string
 	Keep, NoProfiles bool
 	SkipProcess      bool
+	CDCRows          int
+	SkipCDC          bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -87,6 +89,8 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the database, topics and tables for inspection")
 	fs.BoolVar(&o.NoProfiles, "no-profiles", false, "skip the pprof captures")
 	fs.BoolVar(&o.SkipProcess, "skip-process", false, "skip the function-binary figures")
+	fs.IntVar(&o.CDCRows, "cdc-rows", 100_000, "row changes the binlog CDC source reads under a steady write load")
+	fs.BoolVar(&o.SkipCDC, "skip-cdc", false, "skip the binlog CDC figure")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -146,7 +150,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 		Params: map[string]any{"rows_200b": o.Rows200, "rows_1kb": o.Rows1K, "sink_records": o.SinkRecords,
 			"dynamo_records": o.DynamoRecords, "process_records": o.ProcessRecords, "page": o.Page,
 			"partitions": o.Partitions, "dynamo_workers": o.Workers, "cold_starts": o.ColdStarts,
-			"memory_mb": o.MemoryMB, "reps": o.Reps, "e2e_rows": o.E2ERows, "e2e_rate": o.E2ERate, "e2e_for": o.E2EFor.String(), "e2e_poll": o.E2EPoll.String(), "e2e_window": o.E2EWindow.String(), "scale_page": o.ScalePage, "big": o.Big}}
+			"memory_mb": o.MemoryMB, "reps": o.Reps, "e2e_rows": o.E2ERows, "e2e_rate": o.E2ERate, "e2e_for": o.E2EFor.String(), "e2e_poll": o.E2EPoll.String(), "e2e_window": o.E2EWindow.String(), "scale_page": o.ScalePage, "big": o.Big, "cdc_rows": o.CDCRows}}
 	defer func() { rep.Finished = time.Now().UTC() }()
 	e, err := newEnv(ctx, runID)
 	if e != nil {
