@@ -109,6 +109,9 @@ type Config struct {
 
 	SnapshotMode       SnapshotMode
 	TombstonesOnDelete bool
+	// SignalTable is signal.data.collection as "db.table" ("" = none);
+	// see signal.go.
+	SignalTable string
 	// IncludeSchemaChanges sends a schema change event per DDL statement
 	// to the topic named topic.prefix (schemachange.go).
 	IncludeSchemaChanges bool
@@ -171,6 +174,8 @@ func keys() []config.Key {
 			Doc:       "BIGINT UNSIGNED as int64 (long) or Decimal with scale 0 (precise). Default long."},
 		{Name: "incremental.snapshot.chunk.size", Type: config.Int, Default: config.Default(fmt.Sprint(DefaultChunkSize)), Validator: config.Range(1, MaxMaxBatchSize), Group: Group,
 			Doc: "Rows per snapshot chunk (snapshot.mode=initial): one consistent read per chunk. Default 1024."},
+		{Name: "signal.data.collection", Type: s, Default: config.Default(""), Validator: config.Regexp(`^$|^[^.\s]+\.[^.\s]+$`), Group: Group,
+			Doc: "The signal table as db.table: an execute-snapshot row inserted into it starts an ad hoc incremental snapshot of the tables it names (MariaDB only). Default none."},
 		{Name: "max.batch.size", Type: config.Int, Default: config.Default(fmt.Sprint(DefaultMaxBatchSize)), Validator: config.Range(1, MaxMaxBatchSize), Group: Group,
 			Doc: "Change events per page (one offset commit); a transaction is never split. Default 2048."},
 	}
@@ -303,6 +308,7 @@ func parse(p map[string]string) (Config, []error) {
 		cfg.SnapshotMode = SnapshotMode(mode)
 	}
 	cfg.IncludeSchemaChanges = strings.EqualFold(get("include.schema.changes"), "true")
+	cfg.SignalTable = get("signal.data.collection")
 	return cfg, errs
 }
 

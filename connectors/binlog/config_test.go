@@ -59,6 +59,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"snapshot.mode initial_only", with(map[string]string{"snapshot.mode": "initial_only"}), []string{`"snapshot.mode"`, `"initial_only"`, "not yet supported"}},
 		{"snapshot.mode always", with(map[string]string{"snapshot.mode": "always"}), []string{"always", "not yet supported; supported: initial, when_needed, no_data, never"}},
 		{"snapshot.mode unknown", with(map[string]string{"snapshot.mode": "sometimes"}), []string{"sometimes", "unknown; supported: initial, when_needed, no_data, never"}},
+		{"signal table not db.table", with(map[string]string{"signal.data.collection": "signals"}), []string{`"signal.data.collection"`, `"signals"`}},
 		{"schema changes not a boolean", with(map[string]string{"include.schema.changes": "maybe"}), []string{`"include.schema.changes"`, `"maybe"`}},
 		{"decimal mode", with(map[string]string{"decimal.handling.mode": "exact"}), []string{`"decimal.handling.mode"`, "precise, string, double"}},
 		{"time mode", with(map[string]string{"time.precision.mode": "adaptive"}), []string{`"time.precision.mode"`, "adaptive_time_microseconds, connect"}},
@@ -100,7 +101,7 @@ func TestConfigDefRefusesOtherDebeziumKeys(t *testing.T) {
 	if _, _, err := config.ParseConnector(props, ConfigDef()); err != nil {
 		t.Fatalf("valid config refused: %v", err)
 	}
-	for _, key := range []string{"signal.data.collection", "binary.handling.mode", "database.ssl.mode", "provide.transaction.metadata"} {
+	for _, key := range []string{"read.only", "binary.handling.mode", "database.ssl.mode", "provide.transaction.metadata"} {
 		p := with(map[string]string{"name": "cdc", "bootstrap.servers": "127.0.0.1:9092", key: "x"})
 		_, _, err := config.ParseConnector(p, ConfigDef())
 		if err == nil || !strings.Contains(err.Error(), `"`+key+`"`) {

@@ -95,6 +95,10 @@ func (s *Source) checkServer(ctx context.Context) error {
 		return errclass.Permanent(fmt.Errorf("binlog: snapshot.mode=%s needs MariaDB (its consistent snapshots report their binlog position); %s:%d runs %s: use snapshot.mode=no_data",
 			s.cfg.SnapshotMode, s.cfg.Host, s.cfg.Port, version))
 	}
+	if s.cfg.SignalTable != "" && !s.mariadb {
+		return errclass.Permanent(fmt.Errorf("binlog: signal.data.collection needs MariaDB (its snapshots read chunks at an exact binlog position); %s:%d runs %s",
+			s.cfg.Host, s.cfg.Port, version))
+	}
 	if !strings.EqualFold(format, "ROW") {
 		return errclass.Permanent(fmt.Errorf("binlog: server %s:%d has binlog_format=%s; change data capture needs binlog_format=ROW", s.cfg.Host, s.cfg.Port, format))
 	}
@@ -205,24 +209,9 @@ func (s *Source) initialPosition(ctx context.Context) (Position, error) {
 // starting position (a DDL run between SHOW MASTER STATUS and this read
 // is not seen).
 func (s *Source) captureShapes(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'`)
+	names, err := s.capturedTables(ctx)
 	if err != nil {
-		return fmt.Errorf("binlog: list tables: %w", err)
-	}
-	var names [][2]string
-	for rows.Next() {
-		var db, name string
-		if err := rows.Scan(&db, &name); err != nil {
-			rows.Close()
-			return fmt.Errorf("binlog: list tables: %w", err)
-		}
-		if s.cfg.CapturesTable(db, name) {
-			names = append(names, [2]string{db, name})
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("binlog: list tables: %w", err)
+		return err
 	}
 	s.tables = map[string]*table{}
 	s.tablesChanged()
@@ -232,6 +221,29 @@ func (s *Source) captureShapes(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// capturedTables lists the captured base tables as {db, table}.
+func (s *Source) capturedTables(ctx context.Context) ([][2]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'`)
+	if err != nil {
+		return nil, fmt.Errorf("binlog: list tables: %w", err)
+	}
+	defer rows.Close()
+	var names [][2]string
+	for rows.Next() {
+		var db, name string
+		if err := rows.Scan(&db, &name); err != nil {
+			return nil, fmt.Errorf("binlog: list tables: %w", err)
+		}
+		if s.cfg.CapturesTable(db, name) {
+			names = append(names, [2]string{db, name})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("binlog: list tables: %w", err)
+	}
+	return names, nil
 }
 
 // PurgedError reports a stored position the server no longer has.
@@ -285,7 +297,8 @@ func (s *Source) startStream(pos Position) error {
 			if err != nil {
 				return err
 			}
-			if e.Table != nil && !s.cfg.CapturesTable(string(e.Table.Schema), string(e.Table.Table)) {
+			if e.Table != nil && !s.cfg.CapturesTable(string(e.Table.Schema), string(e.Table.Table)) &&
+				!s.cfg.isSignalTable(string(e.Table.Schema), string(e.Table.Table)) {
 				return nil
 			}
 			return e.DecodeData(pos, data)
@@ -628,6 +641,13 @@ func (r *pageReader) rows(ctx context.Context, h *replication.EventHeader, e *re
 		return nil
 	}
 	db, name := string(e.Table.Schema), string(e.Table.Table)
+	if r.s.cfg.isSignalTable(db, name) {
+		t, err := r.s.table(ctx, db, name)
+		if err != nil {
+			return err
+		}
+		r.signal(ctx, t, e)
+	}
 	if !r.s.cfg.CapturesTable(db, name) {
 		return nil
 	}

@@ -98,6 +98,8 @@ func uniqueServerID() string {
 	return fmt.Sprint(100000 + binary.BigEndian.Uint32(b[:])%1_000_000_000)
 }
 
+// newHarness builds the connector with extra keys on top of the test's
+// defaults; "{db}" in a value stands for the test's database.
 func newHarness(t *testing.T, extra map[string]string) *harness {
 	t.Helper()
 	if testing.Short() {
@@ -105,11 +107,15 @@ func newHarness(t *testing.T, extra map[string]string) *harness {
 	}
 	env, db, dbName, props := testServer(t)
 	prefix := testenv.UniqueName(t, "cdc", 40)
+	own := map[string]string{} // extra, with {db} standing for the test's database
+	for k, v := range extra {
+		own[k] = strings.ReplaceAll(v, "{db}", dbName)
+	}
 	cfg, err := ParseConfig(withProps(props, map[string]string{
 		"connector.class": MariaDBClass, "database.server.id": uniqueServerID(),
 		"topic.prefix": prefix, "database.include.list": dbName, "snapshot.mode": "no_data",
 		"include.schema.changes": "false",
-	}, extra))
+	}, own))
 	if err != nil {
 		t.Fatal(err)
 	}
