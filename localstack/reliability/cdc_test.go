@@ -172,29 +172,10 @@ func (r *cdcRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error) {
 	keyConv, valConv := jsonConverters(t)
 	leases := state.NewLeaseStore(r.ddb, r.leaseTab)
 	leases.Now = r.clock.Now
-	prod := &hookProducer{inner: cl}
-	if inv.produce != nil {
-		prod.hook = func(call, n int) (int, error) {
-			send, err := inv.produce(call, n)
-			if errors.Is(err, errCrash) {
-				inv.crashed.Store(true)
-			}
-			return send, err
-		}
-	}
-	offs := &recOffsets{inner: state.NewOffsetStore(r.ddb, r.offTable)}
-	if inv.crashAfterPut > 0 {
-		offs.crashAfter = func(put int) bool {
-			if put == inv.crashAfterPut {
-				inv.crashed.Store(true)
-				return true
-			}
-			return false
-		}
-	}
+	prod, offs, crashable := inv.faults(cl, state.NewOffsetStore(r.ddb, r.offTable), leases)
 	task := &sourcetask.Task{
 		Name: r.connector, Source: src, Producer: prod, KeyConv: keyConv, ValueConv: valConv,
-		Offsets: offs, Leases: &crashLeases{inner: leases, crashed: inv.crashed.Load},
+		Offsets: offs, Leases: crashable,
 		WorkerID: "reliability", Logger: quietLogger(), LeaseTTL: time.Minute, DeadlineMargin: time.Second,
 	}
 	timeout := inv.timeout
@@ -387,23 +368,11 @@ func TestCDCKilledMidTransaction(t *testing.T) {
 // once the broker is back the next runs deliver everything.
 func TestCDCBrokerDown(t *testing.T) {
 	runCDC(t, "broker-down", func(t *testing.T, rng *mrand.Rand, r *cdcRig) Figures {
-		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, r.topic))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		var down atomic.Bool
-		c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-			c.KeepControl()
-			if down.Load() {
-				return nil, errors.New("broker stopped"), true
-			}
-			return nil, nil, false
-		})
-		r.seeds = c.ListenAddrs()
+		seeds, down := stoppableBroker(t, r.topic)
+		r.seeds = seeds
 		r.write(t, rng, 10+rng.IntN(20))
 		page := 1 + rng.IntN(3)
-		_, err = r.run(t, &invocation{reqID: "broker-down", timeout: 6 * time.Second, produce: onPage(page, func() { down.Store(true) })})
+		_, err := r.run(t, &invocation{reqID: "broker-down", timeout: 6 * time.Second, produce: onPage(page, func() { down.Store(true) })})
 		failedRetryably(t, err, fmt.Sprintf("the broker down from page %d", page))
 		down.Store(false)
 		return Figures{Duplicates: r.finish(t)}
@@ -438,33 +407,10 @@ func TestCDCBinlogRotation(t *testing.T) {
 func TestCDCTenConcurrentInvocations(t *testing.T) {
 	runCDC(t, "ten-concurrent-invocations", func(t *testing.T, rng *mrand.Rand, r *cdcRig) Figures {
 		r.write(t, rng, 10+rng.IntN(20))
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		results := make([]sourcetask.Result, 10)
-		errs := make([]error, 10)
-		for i := range 10 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				results[i], errs[i] = r.run(t, &invocation{reqID: fmt.Sprintf("concurrent-%d", i),
-					produce: func(call, n int) (int, error) { time.Sleep(200 * time.Millisecond); return n, nil }})
-			}()
-		}
-		close(start)
-		wg.Wait()
-		worked := 0
-		for i := range results {
-			if errs[i] != nil {
-				t.Errorf("invocation %d: %v", i, errs[i])
-			}
-			if !results[i].Skipped {
-				worked++
-			}
-		}
-		if worked != 1 {
-			t.Errorf("%d of 10 concurrent invocations worked; want exactly 1", worked)
-		}
+		tenAtOnce(t, func(i int) (sourcetask.Result, error) {
+			return r.run(t, &invocation{reqID: fmt.Sprintf("concurrent-%d", i),
+				produce: func(call, n int) (int, error) { time.Sleep(200 * time.Millisecond); return n, nil }})
+		})
 		dups := r.finish(t)
 		if dups != 0 {
 			t.Errorf("%d duplicates with one worker and no fault", dups)
@@ -545,4 +491,84 @@ func TestCDCChecksCatchPlantedFaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// faults wraps an invocation's producer, offset store and lease store
+// with its injected faults: the produce hook, a crash after an offset
+// write, and a lease left unreleased after a crash.
+func (inv *invocation) faults(cl *kgo.Client, offsets *state.OffsetStore, leases *state.LeaseStore) (*hookProducer, *recOffsets, *crashLeases) {
+	prod := &hookProducer{inner: cl}
+	if inv.produce != nil {
+		prod.hook = func(call, n int) (int, error) {
+			send, err := inv.produce(call, n)
+			if errors.Is(err, errCrash) {
+				inv.crashed.Store(true)
+			}
+			return send, err
+		}
+	}
+	offs := &recOffsets{inner: offsets}
+	if inv.crashAfterPut > 0 {
+		offs.crashAfter = func(put int) bool {
+			if put == inv.crashAfterPut {
+				inv.crashed.Store(true)
+				return true
+			}
+			return false
+		}
+	}
+	return prod, offs, &crashLeases{inner: leases, crashed: inv.crashed.Load}
+}
+
+// tenAtOnce starts ten invocations at once (run(i) is invocation i) and
+// fails t unless each returned without error and exactly one worked (the
+// others skipped: the lease).
+func tenAtOnce(t *testing.T, run func(i int) (sourcetask.Result, error)) {
+	t.Helper()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	results := make([]sourcetask.Result, 10)
+	errs := make([]error, 10)
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results[i], errs[i] = run(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	worked := 0
+	for i := range results {
+		if errs[i] != nil {
+			t.Errorf("invocation %d: %v", i, errs[i])
+		}
+		if !results[i].Skipped {
+			worked++
+		}
+	}
+	if worked != 1 {
+		t.Errorf("%d of 10 concurrent invocations worked; want exactly 1", worked)
+	}
+}
+
+// stoppableBroker is a kfake broker with topic whose produces fail, as a
+// stopped broker's do, while down is set; it returns its seed addresses.
+func stoppableBroker(t *testing.T, topic string) ([]string, *atomic.Bool) {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	down := &atomic.Bool{}
+	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if down.Load() {
+			return nil, errors.New("broker stopped"), true
+		}
+		return nil, nil, false
+	})
+	return c.ListenAddrs(), down
 }
