@@ -60,20 +60,7 @@ func newCDCRig(t *testing.T, rng *mrand.Rand) *cdcRig {
 	}
 	r.prefix = testenv.UniqueName(t, "relcdc", 60)
 	r.topic = r.prefix + "." + name + ".acct"
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	resp, err := env.KafkaAdmin(t).CreateTopic(ctx, 1, 1, nil, r.topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", r.topic, err)
-	}
-	env.DeleteTopicAtCleanup(t, r.topic)
-	r.seeds = env.Seeds()
-	r.ddb = env.Dynamo(t)
-	r.offTable = streamedOffsetsTable(t, env)
-	r.leaseTab = env.DynamoTable(t, state.LeasesTableInput("leases"))
+	r.seeds, r.ddb, r.offTable, r.leaseTab = rigStores(t, env, r.topic)
 	dc, err := gomysql.ParseDSN(env.MySQLDSN(""))
 	if err != nil {
 		t.Fatal(err)
@@ -571,4 +558,22 @@ func stoppableBroker(t *testing.T, topic string) ([]string, *atomic.Bool) {
 		return nil, nil, false
 	})
 	return c.ListenAddrs(), down
+}
+
+// rigStores creates a rig's topic (one partition, deleted at cleanup), its
+// streamed offsets table and its leases table, and returns the Kafka
+// seeds, the DynamoDB client and the table names.
+func rigStores(t *testing.T, env *testenv.Env, topic string) ([]string, state.API, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := env.KafkaAdmin(t).CreateTopic(ctx, 1, 1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create topic %s: %v", topic, err)
+	}
+	env.DeleteTopicAtCleanup(t, topic)
+	return env.Seeds(), env.Dynamo(t), streamedOffsetsTable(t, env), env.DynamoTable(t, state.LeasesTableInput("leases"))
 }

@@ -82,20 +82,7 @@ func newSourceRig(t *testing.T, rng *rand.Rand, rows int) *sourceRig {
 	r.mysqlAddr = dc.Addr
 	r.prefix = testenv.UniqueName(t, "rel", 120) + "_"
 	r.topic = r.prefix + "orders"
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	resp, err := env.KafkaAdmin(t).CreateTopic(ctx, 1, 1, nil, r.topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", r.topic, err)
-	}
-	env.DeleteTopicAtCleanup(t, r.topic)
-	r.seeds = env.Seeds()
-	r.ddb = env.Dynamo(t)
-	r.offTable = streamedOffsetsTable(t, env)
-	r.leaseTab = env.DynamoTable(t, state.LeasesTableInput("leases"))
+	r.seeds, r.ddb, r.offTable, r.leaseTab = rigStores(t, env, r.topic)
 	return r
 }
 
