@@ -109,15 +109,9 @@ type Config struct {
 
 	SnapshotMode       SnapshotMode
 	TombstonesOnDelete bool
-	// SignalTable is signal.data.collection as "db.table" ("" = none);
-	// see signal.go.
-	SignalTable string
-	// IncludeSchemaChanges sends a schema change event per DDL statement
-	// to the topic named topic.prefix (schemachange.go).
-	IncludeSchemaChanges bool
-	DecimalMode          DecimalMode
-	TimeMode             TimeMode
-	UnsignedMode         UnsignedMode
+	DecimalMode        DecimalMode
+	TimeMode           TimeMode
+	UnsignedMode       UnsignedMode
 	// MaxBatchSize bounds the change events of one page (max.batch.size);
 	// a page never splits a transaction, so one large transaction may
 	// exceed it.
@@ -125,6 +119,13 @@ type Config struct {
 	// ChunkSize is the rows per snapshot chunk
 	// (incremental.snapshot.chunk.size).
 	ChunkSize int
+
+	// SignalTable is signal.data.collection as "db.table" ("" = none);
+	// see signal.go.
+	SignalTable string
+	// IncludeSchemaChanges sends a schema change event per DDL statement
+	// to the topic named topic.prefix (schemachange.go).
+	IncludeSchemaChanges bool
 }
 
 // Group is the docs group of the keys.
