@@ -43,10 +43,13 @@ const (
 	// SnapshotInitial reads every captured table in chunks, consistent
 	// with the binlog, then streams (MariaDB only; see snapshot.go).
 	SnapshotInitial SnapshotMode = "initial"
+	// SnapshotWhenNeeded is initial, and also snapshots again when the
+	// stored position is no longer on the server (see whenneeded.go).
+	SnapshotWhenNeeded SnapshotMode = "when_needed"
 )
 
 // Debezium's other snapshot modes: refused as not yet supported.
-var unsupportedSnapshotModes = []string{"initial_only", "when_needed", "always", "recovery",
+var unsupportedSnapshotModes = []string{"initial_only", "always", "recovery",
 	"schema_only", "schema_only_recovery", "configuration_based", "custom"}
 
 // DecimalMode is decimal.handling.mode.
@@ -116,6 +119,13 @@ type Config struct {
 	// ChunkSize is the rows per snapshot chunk
 	// (incremental.snapshot.chunk.size).
 	ChunkSize int
+
+	// SignalTable is signal.data.collection as "db.table" ("" = none);
+	// see signal.go.
+	SignalTable string
+	// IncludeSchemaChanges sends a schema change event per DDL statement
+	// to the topic named topic.prefix (schemachange.go).
+	IncludeSchemaChanges bool
 }
 
 // Group is the docs group of the keys.
@@ -149,9 +159,9 @@ func keys() []config.Key {
 		{Name: "column.exclude.list", Type: l, Default: config.Default(""), Group: Group,
 			Doc: "Regular expressions matching whole db.table.column names left out of before/after."},
 		{Name: "snapshot.mode", Type: s, Group: Group, Validator: snapshotModeValidator,
-			Doc: "initial (chunked snapshot of every captured table, then the stream; MariaDB only), no_data (start at the current binlog end) or never (start at the oldest binlog). Required."},
+			Doc: "initial (chunked snapshot of every captured table, then the stream; MariaDB only), when_needed (initial, and again when the stored position was purged; MariaDB only), no_data (start at the current binlog end) or never (start at the oldest binlog). Required."},
 		{Name: "include.schema.changes", Type: b, Default: config.Default("true"), Group: Group,
-			Doc: "Must be false: schema change events are not produced yet (Debezium's default is true)."},
+			Doc: "Send a schema change event for each DDL statement of a captured database to the topic named topic.prefix. Default true."},
 		{Name: "tombstones.on.delete", Type: b, Default: config.Default("true"), Group: Group,
 			Doc: "Send a tombstone (null value) after each delete event. Default true."},
 		{Name: "decimal.handling.mode", Type: s, Default: config.Default(string(DecimalPrecise)), Group: Group,
@@ -165,6 +175,8 @@ func keys() []config.Key {
 			Doc:       "BIGINT UNSIGNED as int64 (long) or Decimal with scale 0 (precise). Default long."},
 		{Name: "incremental.snapshot.chunk.size", Type: config.Int, Default: config.Default(fmt.Sprint(DefaultChunkSize)), Validator: config.Range(1, MaxMaxBatchSize), Group: Group,
 			Doc: "Rows per snapshot chunk (snapshot.mode=initial): one consistent read per chunk. Default 1024."},
+		{Name: "signal.data.collection", Type: s, Default: config.Default(""), Validator: config.Regexp(`^$|^[^.\s]+\.[^.\s]+$`), Group: Group,
+			Doc: "The signal table as db.table: an execute-snapshot row inserted into it starts an ad hoc incremental snapshot of the tables it names (MariaDB only). Default none."},
 		{Name: "max.batch.size", Type: config.Int, Default: config.Default(fmt.Sprint(DefaultMaxBatchSize)), Validator: config.Range(1, MaxMaxBatchSize), Group: Group,
 			Doc: "Change events per page (one offset commit); a transaction is never split. Default 2048."},
 	}
@@ -290,16 +302,14 @@ func parse(p map[string]string) (Config, []error) {
 	}
 
 	if mode, set := p["snapshot.mode"]; !set {
-		errs = append(errs, config.Errorf("snapshot.mode", "", "required: set %s (MariaDB), %s or %s", SnapshotInitial, SnapshotNoData, SnapshotNever))
+		errs = append(errs, config.Errorf("snapshot.mode", "", "required: set %s or %s (MariaDB), %s or %s", SnapshotInitial, SnapshotWhenNeeded, SnapshotNoData, SnapshotNever))
 	} else if err := snapshotModeValidator(mode); err != nil {
 		errs = append(errs, config.Errorf("snapshot.mode", mode, "%v", err))
 	} else {
 		cfg.SnapshotMode = SnapshotMode(mode)
 	}
-	if strings.EqualFold(get("include.schema.changes"), "true") {
-		errs = append(errs, config.Errorf("include.schema.changes", get("include.schema.changes"),
-			"schema change events are not yet supported; set include.schema.changes=false (Debezium's default is true)"))
-	}
+	cfg.IncludeSchemaChanges = strings.EqualFold(get("include.schema.changes"), "true")
+	cfg.SignalTable = get("signal.data.collection")
 	return cfg, errs
 }
 
@@ -307,12 +317,12 @@ func parse(p map[string]string) (Config, []error) {
 // Debezium's others as not yet supported.
 func snapshotModeValidator(mode string) error {
 	switch {
-	case mode == string(SnapshotNoData) || mode == string(SnapshotNever) || mode == string(SnapshotInitial):
+	case mode == string(SnapshotNoData) || mode == string(SnapshotNever) || mode == string(SnapshotInitial) || mode == string(SnapshotWhenNeeded):
 		return nil
 	case contains(unsupportedSnapshotModes, mode):
-		return fmt.Errorf("not yet supported; supported: %s, %s, %s", SnapshotInitial, SnapshotNoData, SnapshotNever)
+		return fmt.Errorf("not yet supported; supported: %s, %s, %s, %s", SnapshotInitial, SnapshotWhenNeeded, SnapshotNoData, SnapshotNever)
 	}
-	return fmt.Errorf("unknown; supported: %s, %s, %s", SnapshotInitial, SnapshotNoData, SnapshotNever)
+	return fmt.Errorf("unknown; supported: %s, %s, %s, %s", SnapshotInitial, SnapshotWhenNeeded, SnapshotNoData, SnapshotNever)
 }
 
 func contains(list []string, s string) bool {

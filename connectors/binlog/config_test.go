@@ -56,11 +56,12 @@ func TestParseConfigErrors(t *testing.T) {
 		props map[string]string
 		want  []string
 	}{
-		{"snapshot.mode unset", with(nil, "snapshot.mode"), []string{`"snapshot.mode"`, "required", "initial (MariaDB), no_data or never"}},
+		{"snapshot.mode unset", with(nil, "snapshot.mode"), []string{`"snapshot.mode"`, "required", "initial or when_needed (MariaDB), no_data or never"}},
 		{"snapshot.mode initial_only", with(map[string]string{"snapshot.mode": "initial_only"}), []string{`"snapshot.mode"`, `"initial_only"`, "not yet supported"}},
-		{"snapshot.mode when_needed", with(map[string]string{"snapshot.mode": "when_needed"}), []string{"when_needed", "not yet supported"}},
-		{"snapshot.mode unknown", with(map[string]string{"snapshot.mode": "sometimes"}), []string{"sometimes", "unknown; supported: initial, no_data, never"}},
-		{"schema changes default", with(nil, "include.schema.changes"), []string{`"include.schema.changes"`, "not yet supported"}},
+		{"snapshot.mode always", with(map[string]string{"snapshot.mode": "always"}), []string{"always", "not yet supported; supported: initial, when_needed, no_data, never"}},
+		{"snapshot.mode unknown", with(map[string]string{"snapshot.mode": "sometimes"}), []string{"sometimes", "unknown; supported: initial, when_needed, no_data, never"}},
+		{"signal table not db.table", with(map[string]string{"signal.data.collection": "signals"}), []string{`"signal.data.collection"`, `"signals"`}},
+		{"schema changes not a boolean", with(map[string]string{"include.schema.changes": "maybe"}), []string{`"include.schema.changes"`, `"maybe"`}},
 		{"decimal mode", with(map[string]string{"decimal.handling.mode": "exact"}), []string{`"decimal.handling.mode"`, "precise, string, double"}},
 		{"time mode", with(map[string]string{"time.precision.mode": "adaptive"}), []string{`"time.precision.mode"`, "adaptive_time_microseconds, connect"}},
 		{"unsigned mode", with(map[string]string{"bigint.unsigned.handling.mode": "string"}), []string{`"bigint.unsigned.handling.mode"`, "long, precise"}},
@@ -75,8 +76,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"wrong class", with(map[string]string{"connector.class": mysql.SourceClass}), []string{`"connector.class"`, MySQLClass}},
 		{"several keys at once", with(map[string]string{"snapshot.mode": "always", "decimal.handling.mode": "exact", "database.port": "0"}),
 			[]string{"snapshot.mode", "decimal.handling.mode", "database.port"}},
-		{"several rules at once", with(map[string]string{"table.include.list": "a.t", "table.exclude.list": "b.t"}, "snapshot.mode", "include.schema.changes"),
-			[]string{"snapshot.mode", "include.schema.changes", "table.exclude.list"}},
+		{"several rules at once", with(map[string]string{"table.include.list": "a.t", "table.exclude.list": "b.t"}, "snapshot.mode"),
+			[]string{"snapshot.mode", "table.exclude.list"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -101,16 +102,16 @@ func TestConfigDefRefusesOtherDebeziumKeys(t *testing.T) {
 	if _, _, err := config.ParseConnector(props, ConfigDef()); err != nil {
 		t.Fatalf("valid config refused: %v", err)
 	}
-	for _, key := range []string{"signal.data.collection", "binary.handling.mode", "database.ssl.mode", "provide.transaction.metadata"} {
+	for _, key := range []string{"read.only", "binary.handling.mode", "database.ssl.mode", "provide.transaction.metadata"} {
 		p := with(map[string]string{"name": "cdc", "bootstrap.servers": "127.0.0.1:9092", key: "x"})
 		_, _, err := config.ParseConnector(p, ConfigDef())
 		if err == nil || !strings.Contains(err.Error(), `"`+key+`"`) {
 			t.Errorf("%s: err = %v; want it refused by name", key, err)
 		}
 	}
-	vals, _, err := config.ParseConnector(with(map[string]string{"name": "cdc", "bootstrap.servers": "127.0.0.1:9092", "snapshot.mode": "when_needed"}), ConfigDef())
+	vals, _, err := config.ParseConnector(with(map[string]string{"name": "cdc", "bootstrap.servers": "127.0.0.1:9092", "snapshot.mode": "always"}), ConfigDef())
 	if err == nil || !strings.Contains(err.Error(), "not yet supported") {
-		t.Fatalf("framework parse with snapshot.mode=when_needed: %v %v", vals, err)
+		t.Fatalf("framework parse with snapshot.mode=always: %v %v", vals, err)
 	}
 }
 

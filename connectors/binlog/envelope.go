@@ -85,7 +85,7 @@ type sourceInfo struct {
 	serverID uint32
 	gtid     string
 	file     string
-	pos      uint32 // start of the transaction's first event
+	pos      uint32 // start of the rows event (Debezium's source.pos)
 	row      int
 	thread   int64  // -1 when unknown
 	snapshot string // source.snapshot; "" means "false"
@@ -102,6 +102,9 @@ func (t *table) source(cfg *Config, si sourceInfo) *connect.StructValue {
 		ms * 1000, ms * 1_000_000, si.tbl, int64(si.serverID), nil, si.file, int64(si.pos), int32(si.row), nil, nil}
 	if si.gtid != "" {
 		vals[11] = si.gtid
+	}
+	if si.tbl == "" {
+		vals[9] = nil // a schema change of a whole database
 	}
 	if si.thread >= 0 {
 		vals[15] = si.thread

@@ -9,9 +9,11 @@ import (
 
 // Position is the offset this connector stores, shaped like Debezium's
 // MySQL offset: the binlog file and the position of the next event after
-// the last complete transaction, the GTID of that transaction (MariaDB
-// domain-server-seq, informational: resuming uses file and pos), and the
-// commit time in epoch seconds. It is always a transaction boundary.
+// the last complete transaction, the GTID set of every transaction up to
+// there (MariaDB's GTID position or MySQL's executed set, empty on a
+// server without GTIDs; the stream resumes from it when it is set, see
+// gtid.go), and the commit time in epoch seconds. It is always a
+// transaction boundary.
 type Position struct {
 	File  string `json:"file"`
 	Pos   uint32 `json:"pos"`

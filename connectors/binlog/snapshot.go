@@ -37,6 +37,9 @@ type snapshotState struct {
 	LastKey []string `json:"last_key,omitempty"`
 	// Rows counts the rows read so far.
 	Rows int64 `json:"rows"`
+	// Incremental marks an ad hoc snapshot (signal.go): its read events
+	// carry source.snapshot = "incremental".
+	Incremental bool `json:"incremental,omitempty"`
 }
 
 // startSnapshot lists the captured tables for the snapshot; each needs a
@@ -190,7 +193,7 @@ func (s *Source) snapshotChunk(ctx context.Context, r *pageReader, stored connec
 	t, err := s.table(ctx, db, name)
 	if errors.Is(err, errTableGone) {
 		// Dropped since the snapshot began: nothing left to read.
-		r.snapshot = &snapshotState{Tables: st.Tables[1:], Rows: st.Rows}
+		r.snapshot = &snapshotState{Tables: st.Tables[1:], Rows: st.Rows, Incremental: st.Incremental}
 		if len(r.snapshot.Tables) == 0 {
 			r.snapshot = nil
 		}
@@ -225,7 +228,7 @@ func (s *Source) snapshotChunk(ctx context.Context, r *pageReader, stored connec
 		// chunk's: read the chunk again with the new shape.
 		return r.finish(stored, true)
 	}
-	next := &snapshotState{Tables: st.Tables, Rows: st.Rows + int64(len(ch.rows))}
+	next := &snapshotState{Tables: st.Tables, Rows: st.Rows + int64(len(ch.rows)), Incremental: st.Incremental}
 	if len(ch.rows) < s.cfg.ChunkSize {
 		next.Tables = st.Tables[1:] // this table is done
 	} else {
@@ -245,7 +248,9 @@ func (s *Source) snapshotChunk(ctx context.Context, r *pageReader, stored connec
 		if err != nil {
 			return connectors.Page{}, errclass.Data(err)
 		}
-		if len(next.Tables) == 0 && i == len(ch.rows)-1 {
+		if st.Incremental {
+			si.snapshot = "incremental"
+		} else if len(next.Tables) == 0 && i == len(ch.rows)-1 {
 			si.snapshot = "last"
 		}
 		r.add(t, topic, k, t.envelope(&s.cfg, "r", nil, after, si, now))

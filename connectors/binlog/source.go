@@ -32,7 +32,13 @@ type Source struct {
 	cfg     Config
 	db      *sql.DB
 	mariadb bool
-	log     *slog.Logger
+	// gtids is set when the server writes GTIDs (MariaDB; MySQL with
+	// gtid_mode=ON): positions then carry the GTID set (gtid.go).
+	gtids bool
+	// byGTID is set while the stream is resumed from the stored GTID set
+	// because the stored file is not on the server (gtid.go).
+	byGTID bool
+	log    *slog.Logger
 	// PageTime bounds the reading of one page (default DefaultPageTime);
 	// a page read that hits it ends at the last complete transaction.
 	PageTime time.Duration
@@ -85,14 +91,18 @@ func (s *Source) checkServer(ctx context.Context) error {
 		return fmt.Errorf("binlog: connect to %s:%d as %s: %w", s.cfg.Host, s.cfg.Port, s.cfg.User, err)
 	}
 	s.mariadb = strings.Contains(strings.ToLower(version), "mariadb")
-	if s.cfg.SnapshotMode == SnapshotInitial && !s.mariadb {
-		return errclass.Permanent(fmt.Errorf("binlog: snapshot.mode=initial needs MariaDB (its consistent snapshots report their binlog position); %s:%d runs %s: use snapshot.mode=no_data",
+	if s.cfg.SnapshotMode.readsTables() && !s.mariadb {
+		return errclass.Permanent(fmt.Errorf("binlog: snapshot.mode=%s needs MariaDB (its consistent snapshots report their binlog position); %s:%d runs %s: use snapshot.mode=no_data",
+			s.cfg.SnapshotMode, s.cfg.Host, s.cfg.Port, version))
+	}
+	if s.cfg.SignalTable != "" && !s.mariadb {
+		return errclass.Permanent(fmt.Errorf("binlog: signal.data.collection needs MariaDB (its snapshots read chunks at an exact binlog position); %s:%d runs %s",
 			s.cfg.Host, s.cfg.Port, version))
 	}
 	if !strings.EqualFold(format, "ROW") {
 		return errclass.Permanent(fmt.Errorf("binlog: server %s:%d has binlog_format=%s; change data capture needs binlog_format=ROW", s.cfg.Host, s.cfg.Port, format))
 	}
-	return nil
+	return s.detectGTIDMode(ctx)
 }
 
 // Partitions returns the single partition {"server": topic.prefix}.
@@ -134,14 +144,18 @@ func (s *Source) masterStatus(ctx context.Context) (Position, error) {
 	dst := make([]any, len(cols))
 	var file string
 	var pos uint32
+	var executed sql.NullString
 	dst[0], dst[1] = &file, &pos
 	for i := 2; i < len(dst); i++ {
 		dst[i] = new(sql.RawBytes)
+		if strings.EqualFold(cols[i], "Executed_Gtid_Set") {
+			dst[i] = &executed
+		}
 	}
 	if err := rows.Scan(dst...); err != nil {
 		return Position{}, fmt.Errorf("binlog: SHOW MASTER STATUS: %w", err)
 	}
-	return Position{File: file, Pos: pos}, rows.Err()
+	return Position{File: file, Pos: pos, GTIDs: strings.ReplaceAll(executed.String, "\n", "")}, rows.Err()
 }
 
 // binaryLogs lists the binlog files the server still has, oldest first.
@@ -178,9 +192,16 @@ func (s *Source) initialPosition(ctx context.Context) (Position, error) {
 		if len(files) == 0 {
 			return Position{}, errclass.Permanent(errors.New("binlog: the server lists no binary logs"))
 		}
-		return Position{File: files[0], Pos: 4}, nil
+		pos := Position{File: files[0], Pos: 4}
+		pos.GTIDs, err = s.gtidSetAt(ctx, pos, false)
+		return pos, err
 	}
-	return s.masterStatus(ctx)
+	pos, err := s.masterStatus(ctx)
+	if err != nil {
+		return Position{}, err
+	}
+	pos.GTIDs, err = s.gtidSetAt(ctx, pos, true)
+	return pos, err
 }
 
 // captureShapes reads the shape of every captured table, as Debezium's
@@ -188,24 +209,9 @@ func (s *Source) initialPosition(ctx context.Context) (Position, error) {
 // starting position (a DDL run between SHOW MASTER STATUS and this read
 // is not seen).
 func (s *Source) captureShapes(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'`)
+	names, err := s.capturedTables(ctx)
 	if err != nil {
-		return fmt.Errorf("binlog: list tables: %w", err)
-	}
-	var names [][2]string
-	for rows.Next() {
-		var db, name string
-		if err := rows.Scan(&db, &name); err != nil {
-			rows.Close()
-			return fmt.Errorf("binlog: list tables: %w", err)
-		}
-		if s.cfg.CapturesTable(db, name) {
-			names = append(names, [2]string{db, name})
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("binlog: list tables: %w", err)
+		return err
 	}
 	s.tables = map[string]*table{}
 	s.tablesChanged()
@@ -217,6 +223,29 @@ func (s *Source) captureShapes(ctx context.Context) error {
 	return nil
 }
 
+// capturedTables lists the captured base tables as {db, table}.
+func (s *Source) capturedTables(ctx context.Context) ([][2]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'`)
+	if err != nil {
+		return nil, fmt.Errorf("binlog: list tables: %w", err)
+	}
+	defer rows.Close()
+	var names [][2]string
+	for rows.Next() {
+		var db, name string
+		if err := rows.Scan(&db, &name); err != nil {
+			return nil, fmt.Errorf("binlog: list tables: %w", err)
+		}
+		if s.cfg.CapturesTable(db, name) {
+			names = append(names, [2]string{db, name})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("binlog: list tables: %w", err)
+	}
+	return names, nil
+}
+
 // PurgedError reports a stored position the server no longer has.
 type PurgedError struct {
 	Pos   Position
@@ -225,8 +254,8 @@ type PurgedError struct {
 
 func (e *PurgedError) Error() string {
 	return fmt.Sprintf("binlog: the stored position %s:%d is no longer in the server's binary logs (purged, or the server was replaced): "+
-		"the recovery is snapshot.mode=when_needed (re-snapshot), which this connector does not support yet; "+
-		"until then delete the connector's stored offset and restart with snapshot.mode=initial (MariaDB: every table is read again) "+
+		"the recovery is snapshot.mode=when_needed (MariaDB: every captured table is read again, then the stream continues from the current end), "+
+		"or delete the connector's stored offset and restart with snapshot.mode=initial (MariaDB) "+
 		"or snapshot.mode=no_data (the changes in between are lost): %v",
 		e.Pos.File, e.Pos.Pos, e.Cause)
 }
@@ -268,16 +297,29 @@ func (s *Source) startStream(pos Position) error {
 			if err != nil {
 				return err
 			}
-			if e.Table != nil && !s.cfg.CapturesTable(string(e.Table.Schema), string(e.Table.Table)) {
+			if e.Table != nil && !s.cfg.CapturesTable(string(e.Table.Schema), string(e.Table.Table)) &&
+				!s.cfg.isSignalTable(string(e.Table.Schema), string(e.Table.Table)) {
 				return nil
 			}
 			return e.DecodeData(pos, data)
 		},
 	})
-	st, err := s.syncer.StartSync(gomysql.Position{Name: pos.File, Pos: pos.Pos})
+	var st *replication.BinlogStreamer
+	var err error
+	if s.byGTID {
+		set, perr := gomysql.ParseGTIDSet(s.gtidFlavor(), pos.GTIDs)
+		if perr != nil {
+			s.closeStream()
+			return errclass.Permanent(fmt.Errorf("binlog: stored GTID set %q: %w", pos.GTIDs, perr))
+		}
+		s.log.Info("binlog stream resumes from the stored GTID set: the stored file is not on the server", "gtids", pos.GTIDs, "file", pos.File, "pos", pos.Pos)
+		st, err = s.syncer.StartSyncGTID(set)
+	} else {
+		st, err = s.syncer.StartSync(gomysql.Position{Name: pos.File, Pos: pos.Pos})
+	}
 	if err != nil {
 		s.closeStream()
-		return fmt.Errorf("binlog: start replication at %s:%d as server id %d: %w", pos.File, pos.Pos, s.cfg.ServerID, err)
+		return fmt.Errorf("binlog: start replication at %s:%d (GTID set %q) as server id %d: %w", pos.File, pos.Pos, pos.GTIDs, s.cfg.ServerID, err)
 	}
 	s.streamer, s.streamAt = st, pos
 	return nil
@@ -297,7 +339,7 @@ type pageReader struct {
 	s        *Source
 	file     string
 	cur      txn
-	lastGTID string
+	gtids    *gtidTracker
 	boundary Position
 	// progressed is set once a transaction ended in this page.
 	progressed bool
@@ -318,8 +360,17 @@ type pageReader struct {
 // before anything is read.
 //
 // Errors: a position the server no longer has is a permanent
-// *PurgedError; a row that cannot be decoded is a permanent data error.
+// *PurgedError (with snapshot.mode=when_needed, a new start instead; see
+// whenneeded.go); a row that cannot be decoded is a permanent data error.
 func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored connectors.Position) (connectors.Page, error) {
+	page, err := s.readPage(ctx, stored)
+	if s.cfg.SnapshotMode == SnapshotWhenNeeded {
+		return s.snapshotWhenPurged(ctx, page, err)
+	}
+	return page, err
+}
+
+func (s *Source) readPage(ctx context.Context, stored connectors.Position) (connectors.Page, error) {
 	start, ok, err := ParsePosition(stored)
 	if err != nil {
 		return connectors.Page{}, errclass.Permanent(err)
@@ -333,7 +384,7 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 			return connectors.Page{}, err
 		}
 		start.Tables = s.shapes()
-		if s.cfg.SnapshotMode == SnapshotInitial {
+		if s.cfg.SnapshotMode.readsTables() {
 			if start.Snapshot, err = s.startSnapshot(); err != nil {
 				return connectors.Page{}, err
 			}
@@ -349,16 +400,27 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 			return connectors.Page{}, errclass.Permanent(err)
 		}
 		// A stored position must be in a binlog file the server still
-		// has, even when nothing new was written since.
+		// has, even when nothing new was written since; without it, the
+		// stored GTID set is the way back in (gtid.go).
+		s.byGTID = false
 		if err := s.checkAvailable(ctx, start); err != nil {
-			return connectors.Page{}, err
+			if !s.gtids || start.GTIDs == "" || !errors.As(err, new(*PurgedError)) {
+				return connectors.Page{}, err
+			}
+			s.byGTID = true
 		}
 	}
 	end, err := s.masterStatus(ctx)
 	if err != nil {
 		return connectors.Page{}, err
 	}
-	if !start.before(end.File, end.Pos) && start.Snapshot == nil {
+	caughtUp := !start.before(end.File, end.Pos)
+	if s.byGTID {
+		if caughtUp, err = s.gtidCaughtUp(ctx, start.GTIDs, end.GTIDs); err != nil {
+			return connectors.Page{}, err
+		}
+	}
+	if caughtUp && start.Snapshot == nil {
 		s.closeStream()
 		return connectors.Page{Next: stored, More: false}, nil
 	}
@@ -396,8 +458,8 @@ func (s *Source) ReadPage(ctx context.Context, p connectors.Partition, stored co
 func (s *Source) readFrom(ctx context.Context, start Position, stored connectors.Position, end Position, pageTime time.Duration) (connectors.Page, error) {
 	rctx, cancel := context.WithTimeout(ctx, pageTime)
 	defer cancel()
-	r := &pageReader{s: s, file: start.File, boundary: start, lastGTID: start.GTIDs, snapshot: start.Snapshot}
-	if !start.before(end.File, end.Pos) {
+	r := &pageReader{s: s, file: start.File, boundary: start, gtids: s.newGTIDTracker(start.GTIDs), snapshot: start.Snapshot}
+	if !start.before(end.File, end.Pos) && !s.byGTID {
 		return s.snapshotChunk(ctx, r, stored) // caught up already; only with a snapshot in progress
 	}
 	overtime := false
@@ -430,7 +492,13 @@ func (s *Source) readFrom(ctx context.Context, start Position, stored connectors
 			return connectors.Page{}, err
 		}
 		if !atBoundary {
+			if !r.cur.open && !r.boundary.before(end.File, end.Pos) && r.snapshot == nil {
+				return r.finish(stored, false)
+			}
 			continue
+		}
+		if r.gtids.err != nil {
+			return connectors.Page{}, errclass.Permanent(r.gtids.err)
 		}
 		if !r.boundary.before(end.File, end.Pos) {
 			if r.snapshot != nil {
@@ -467,7 +535,7 @@ func (r *pageReader) handle(ctx context.Context, ev *replication.BinlogEvent) (a
 	case *replication.RotateEvent:
 		r.file = string(e.NextLogName)
 		if !r.cur.open {
-			r.boundary = Position{File: r.file, Pos: uint32(e.Position), GTIDs: r.lastGTID, TsSec: r.boundary.TsSec, Tables: r.boundary.Tables, Snapshot: r.snapshot}
+			r.boundary = Position{File: r.file, Pos: uint32(e.Position), GTIDs: r.gtids.String(), TsSec: r.boundary.TsSec, Tables: r.boundary.Tables, Snapshot: r.snapshot}
 		}
 		return false, nil
 	case *replication.MariadbGTIDEvent:
@@ -502,10 +570,23 @@ func (r *pageReader) handle(ctx context.Context, ev *replication.BinlogEvent) (a
 		// row events): the table shapes may have changed.
 		if isDDL(q) {
 			r.s.invalidate(string(e.Schema), q)
+			if r.s.cfg.IncludeSchemaChanges {
+				if err := r.schemaChange(ctx, h, e, q); err != nil {
+					return false, err
+				}
+			}
 		}
 		return r.commit(h), nil
 	case *replication.XIDEvent:
 		return r.commit(h), nil
+	case *replication.MariadbBinlogCheckPointEvent, *replication.MariadbGTIDListEvent, *replication.PreviousGTIDsEvent:
+		// Outside any transaction: the boundary moves past them, so a
+		// binlog ending with one (a checkpoint written after a rotation)
+		// still reads as caught up.
+		if !r.cur.open && h.LogPos > r.boundary.Pos && r.file == r.boundary.File {
+			r.boundary.Pos = h.LogPos
+		}
+		return false, nil
 	case *replication.RowsEvent:
 		return false, r.rows(ctx, h, e)
 	}
@@ -521,11 +602,9 @@ func (r *pageReader) commit(h *replication.EventHeader) bool {
 	if h.LogPos == 0 {
 		return false
 	}
-	if r.cur.gtid != "" {
-		r.lastGTID = r.cur.gtid
-	}
+	r.gtids.add(r.cur.gtid)
 	r.committed = len(r.records)
-	r.boundary = Position{File: r.file, Pos: h.LogPos, GTIDs: r.lastGTID, TsSec: int64(h.Timestamp), Tables: r.s.shapes(), Snapshot: r.snapshot}
+	r.boundary = Position{File: r.file, Pos: h.LogPos, GTIDs: r.gtids.String(), TsSec: int64(h.Timestamp), Tables: r.s.shapes(), Snapshot: r.snapshot}
 	r.cur = txn{}
 	r.progressed = true
 	return true
@@ -562,6 +641,13 @@ func (r *pageReader) rows(ctx context.Context, h *replication.EventHeader, e *re
 		return nil
 	}
 	db, name := string(e.Table.Schema), string(e.Table.Table)
+	if r.s.cfg.isSignalTable(db, name) {
+		t, err := r.s.table(ctx, db, name)
+		if err != nil {
+			return err
+		}
+		r.signal(ctx, t, e)
+	}
 	if !r.s.cfg.CapturesTable(db, name) {
 		return nil
 	}
@@ -576,7 +662,7 @@ func (r *pageReader) rows(ctx context.Context, h *replication.EventHeader, e *re
 		r.begin(h, "", false)
 	}
 	si := sourceInfo{ts: time.Unix(int64(h.Timestamp), 0), db: db, tbl: name, serverID: h.ServerID,
-		gtid: r.cur.gtid, file: r.file, pos: r.cur.start, thread: r.cur.thread}
+		gtid: r.cur.gtid, file: r.file, pos: h.LogPos - h.EventSize, thread: r.cur.thread}
 	topic := topicName(r.s.cfg.TopicPrefix + "." + db + "." + name)
 	now := r.s.now()
 	emit := func(op string, before, after []any, row int) error {

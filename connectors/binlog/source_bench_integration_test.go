@@ -3,15 +3,11 @@ package binlog
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
-	mysqldrv "github.com/go-sql-driver/mysql"
-
-	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
 
 // benchRows is the number of row changes each benchmark reads: 20
@@ -26,19 +22,12 @@ func benchSetup(b *testing.B) (Config, Position, string) {
 	if testing.Short() {
 		b.Skip("integration benchmark: needs MariaDB")
 	}
-	env := testenv.New(b)
-	db, dbName := env.MySQLDatabase(b)
-	dsn, err := mysqldrv.ParseDSN(env.MySQLDSN(""))
-	if err != nil {
-		b.Fatal(err)
-	}
-	host, port, _ := strings.Cut(dsn.Addr, ":")
-	cfg, err := ParseConfig(map[string]string{
-		"connector.class": MariaDBClass, "database.hostname": host, "database.port": port,
-		"database.user": dsn.User, "database.password": dsn.Passwd, "database.server.id": uniqueServerID(),
+	_, db, dbName, props := testServer(b)
+	cfg, err := ParseConfig(withProps(props, map[string]string{
+		"connector.class": MariaDBClass, "database.server.id": uniqueServerID(),
 		"topic.prefix": "bench", "database.include.list": dbName, "snapshot.mode": "no_data",
 		"include.schema.changes": "false", "max.batch.size": "4096",
-	})
+	}))
 	if err != nil {
 		b.Fatal(err)
 	}

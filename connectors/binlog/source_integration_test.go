@@ -64,6 +64,32 @@ type harness struct {
 	runs    int
 }
 
+// testServer gives a test its own database on the shared MariaDB and the
+// connector keys that reach the server.
+func testServer(t testing.TB) (*testenv.Env, *sql.DB, string, map[string]string) {
+	t.Helper()
+	env := testenv.New(t)
+	db, dbName := env.MySQLDatabase(t)
+	dsn, err := mysqldrv.ParseDSN(env.MySQLDSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := strings.Cut(dsn.Addr, ":")
+	return env, db, dbName, map[string]string{"database.hostname": host, "database.port": port,
+		"database.user": dsn.User, "database.password": dsn.Passwd}
+}
+
+// withProps merges property maps, later ones winning.
+func withProps(maps ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // uniqueServerID gives each replica connection its own server id: the
 // server drops an older connection registered with the same id.
 func uniqueServerID() string {
@@ -72,29 +98,24 @@ func uniqueServerID() string {
 	return fmt.Sprint(100000 + binary.BigEndian.Uint32(b[:])%1_000_000_000)
 }
 
+// newHarness builds the connector with extra keys on top of the test's
+// defaults; "{db}" in a value stands for the test's database.
 func newHarness(t *testing.T, extra map[string]string) *harness {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: needs MariaDB, Kafka and DynamoDB Local")
 	}
-	env := testenv.New(t)
-	db, dbName := env.MySQLDatabase(t)
-	dsn, err := mysqldrv.ParseDSN(env.MySQLDSN(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port, _ := strings.Cut(dsn.Addr, ":")
+	env, db, dbName, props := testServer(t)
 	prefix := testenv.UniqueName(t, "cdc", 40)
-	props := map[string]string{
-		"connector.class": MariaDBClass, "database.hostname": host, "database.port": port,
-		"database.user": dsn.User, "database.password": dsn.Passwd, "database.server.id": uniqueServerID(),
+	own := map[string]string{} // extra, with {db} standing for the test's database
+	for k, v := range extra {
+		own[k] = strings.ReplaceAll(v, "{db}", dbName)
+	}
+	cfg, err := ParseConfig(withProps(props, map[string]string{
+		"connector.class": MariaDBClass, "database.server.id": uniqueServerID(),
 		"topic.prefix": prefix, "database.include.list": dbName, "snapshot.mode": "no_data",
 		"include.schema.changes": "false",
-	}
-	for k, v := range extra {
-		props[k] = v
-	}
-	cfg, err := ParseConfig(props)
+	}, own))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,9 +41,12 @@ type column struct {
 	Binary    bool   `json:"binary,omitempty"`
 	JSON      bool   `json:"json,omitempty"`
 	Key       bool   `json:"key,omitempty"`
-	Excluded  bool   `json:"-"` // column.exclude.list, from the config
-	schema    *connect.Schema
-	convert   func(any) (any, error)
+	// Default is the column's literal default as text (nil: none, NULL or
+	// an expression); see defaults.go.
+	Default  *string `json:"default,omitempty"`
+	Excluded bool    `json:"-"` // column.exclude.list, from the config
+	schema   *connect.Schema
+	convert  func(any) (any, error)
 }
 
 // table is the captured shape of one table.
@@ -64,7 +67,8 @@ var errTableGone = errors.New("not found in information_schema (dropped since?)"
 // is now; the caller invalidates it on DDL.
 func loadTable(ctx context.Context, db *sql.DB, cfg *Config, mariadb bool, dbName, name string) (*table, error) {
 	rows, err := db.QueryContext(ctx, `SELECT COLUMN_NAME, LOWER(DATA_TYPE), LOWER(COLUMN_TYPE), IS_NULLABLE, COLUMN_KEY,
-		COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0), COALESCE(CHARACTER_SET_NAME, '')
+		COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0), COALESCE(CHARACTER_SET_NAME, ''),
+		COLUMN_DEFAULT, LOWER(EXTRA)
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, dbName, name)
 	if err != nil {
 		return nil, fmt.Errorf("binlog: read columns of %s.%s: %w", dbName, name, err)
@@ -73,8 +77,9 @@ func loadTable(ctx context.Context, db *sql.DB, cfg *Config, mariadb bool, dbNam
 	var cols []*column
 	for rows.Next() {
 		c := &column{}
-		var nullable, key, charset string
-		if err := rows.Scan(&c.Name, &c.DataType, &c.Type, &nullable, &key, &c.Precision, &c.Scale, &c.FSP, &charset); err != nil {
+		var nullable, key, charset, extra string
+		var def sql.NullString
+		if err := rows.Scan(&c.Name, &c.DataType, &c.Type, &nullable, &key, &c.Precision, &c.Scale, &c.FSP, &charset, &def, &extra); err != nil {
 			return nil, fmt.Errorf("binlog: read columns of %s.%s: %w", dbName, name, err)
 		}
 		c.Nullable = nullable == "YES"
@@ -82,6 +87,7 @@ func loadTable(ctx context.Context, db *sql.DB, cfg *Config, mariadb bool, dbNam
 		c.Unsigned = strings.Contains(c.Type, "unsigned")
 		c.Binary = charset == "binary"
 		c.JSON = c.DataType == "json"
+		c.Default = columnDefault(c, def, extra, mariadb)
 		cols = append(cols, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -95,12 +101,9 @@ func loadTable(ctx context.Context, db *sql.DB, cfg *Config, mariadb bool, dbNam
 			c.Precision = bitLength(c.Type)
 		}
 	}
-	if mariadb {
-		// MariaDB's JSON is LONGTEXT with a json_valid() check constraint.
-		if err := markMariaDBJSON(ctx, db, dbName, name, cols); err != nil {
-			return nil, err
-		}
-	}
+	// MariaDB's JSON is LONGTEXT with a json_valid() check: a plain string,
+	// as Debezium's MariaDB connector reads it (it sees LONGTEXT in SHOW
+	// CREATE TABLE); only MySQL's JSON type is io.debezium.data.Json.
 	return newTable(cfg, dbName, name, cols)
 }
 
@@ -122,27 +125,6 @@ func newTable(cfg *Config, dbName, name string, cols []*column) (*table, error) 
 	}
 	t.buildSchemas(cfg)
 	return t, nil
-}
-
-func markMariaDBJSON(ctx context.Context, db *sql.DB, dbName, name string, cols []*column) error {
-	rows, err := db.QueryContext(ctx, `SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
-		WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, dbName, name)
-	if err != nil {
-		return fmt.Errorf("binlog: read check constraints of %s.%s: %w", dbName, name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var clause string
-		if err := rows.Scan(&clause); err != nil {
-			return fmt.Errorf("binlog: read check constraints of %s.%s: %w", dbName, name, err)
-		}
-		for _, c := range cols {
-			if c.DataType == "longtext" && strings.EqualFold(clause, "json_valid(`"+c.Name+"`)") {
-				c.JSON = true
-			}
-		}
-	}
-	return rows.Err()
 }
 
 // bitLength reads n from "bit(n)".
@@ -259,6 +241,7 @@ func columnSchema(cfg *Config, c *column) (*connect.Schema, func(any) (any, erro
 	}
 	cp := *s
 	cp.Optional = c.Nullable
+	cp.Default = defaultValue(cfg, c, conv)
 	return &cp, conv, nil
 }
 

@@ -29,8 +29,8 @@ func TestSetupErrors(t *testing.T) {
 		{Name: "bad poll loop", Env: withEnv(cfg(src+`,"mode":"incrementing"`), PollLoopEnv, "soon"), Want: []string{PollLoopEnv, "soon"}},
 		{Name: "bad transform", Env: cfg(src + `,"mode":"incrementing","transforms":"x","transforms.x.type":"com.example.Nope"`), Want: []string{"transforms"}},
 		// The binlog CDC source under Debezium's class names.
-		{Name: "cdc snapshot when_needed", Env: cfg(cdc + `,"snapshot.mode":"when_needed"`), Want: []string{"snapshot.mode", "not yet supported"}},
-		{Name: "cdc unsupported debezium key", Env: cfg(cdc + `,"snapshot.mode":"no_data","signal.data.collection":"db.signals"`), Want: []string{"signal.data.collection"}},
+		{Name: "cdc snapshot always", Env: cfg(cdc + `,"snapshot.mode":"always"`), Want: []string{"snapshot.mode", "not yet supported"}},
+		{Name: "cdc unsupported debezium key", Env: cfg(cdc + `,"snapshot.mode":"no_data","binary.handling.mode":"hex"`), Want: []string{"binary.handling.mode"}},
 		{Name: "cdc server unreachable", Env: cfg(cdc + `,"snapshot.mode":"no_data"`), Want: []string{"binlog: connect to 127.0.0.1:1"}},
 		{Name: "cdc with tasks", Env: cfg(cdc + `,"snapshot.mode":"no_data","tasks.max":"2"`), Want: []string{`"tasks.max"`, `"2"`, "takes only 1"}},
 		{Name: "cdc mysql class", Env: cfg(strings.Replace(cdc, "mariadb.MariaDbConnector", "mysql.MySqlConnector", 1)), Want: []string{"snapshot.mode", "required"}},

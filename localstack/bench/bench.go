@@ -73,6 +73,9 @@ func (b *bench) all(ctx context.Context) error {
 	if !b.o.SkipE2E {
 		b.e2e(ctx)
 	}
+	if !b.o.SkipCDC {
+		b.cdc(ctx)
+	}
 	b.addAlwaysOn()
 	if !b.o.SkipScale {
 		return b.scale(ctx)

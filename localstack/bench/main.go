@@ -63,6 +63,8 @@ type options struct {
 	ScaleTasks             string
 	ScaleBigRows           int
 	ScaleChunks            int
+	CDCRows                int
+	SkipCDC                bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -100,6 +102,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.ScaleTasks, "scale-tasks", "1,4,10", "tasks.max values of the tasks.max figures")
 	fs.IntVar(&o.ScaleBigRows, "scale-big-rows", scaleBigRowsDefault(), "rows of the initial-load table (default "+EnvScaleBigRows+", else 1000000; the issue's figure is 5000000)")
 	fs.IntVar(&o.ScaleChunks, "scale-chunks", 8, "initial.load.max.parallelism of the chunked initial load")
+	fs.IntVar(&o.CDCRows, "cdc-rows", 100_000, "row changes the binlog CDC source reads under a steady write load")
+	fs.BoolVar(&o.SkipCDC, "skip-cdc", false, "skip the binlog CDC figure")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -166,7 +170,8 @@ func run(ctx context.Context, o options) (*Report, error) {
 			"dynamo_records": o.DynamoRecords, "process_records": o.ProcessRecords, "page": o.Page,
 			"partitions": o.Partitions, "dynamo_workers": o.Workers, "cold_starts": o.ColdStarts,
 			"memory_mb": o.MemoryMB, "reps": o.Reps, "e2e_rows": o.E2ERows, "e2e_rate": o.E2ERate, "e2e_for": o.E2EFor.String(), "e2e_poll": o.E2EPoll.String(), "e2e_window": o.E2EWindow.String(), "scale_page": o.ScalePage, "big": o.Big,
-			"scale_tables": o.ScaleTables, "scale_rows": o.ScaleRows, "scale_tasks": o.ScaleTasks, "scale_big_rows": o.ScaleBigRows, "scale_chunks": o.ScaleChunks}}
+			"scale_tables": o.ScaleTables, "scale_rows": o.ScaleRows, "scale_tasks": o.ScaleTasks, "scale_big_rows": o.ScaleBigRows, "scale_chunks": o.ScaleChunks,
+			"cdc_rows": o.CDCRows}}
 	defer func() { rep.Finished = time.Now().UTC() }()
 	e, err := newEnv(ctx, runID)
 	if e != nil {

@@ -16,9 +16,7 @@ import (
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
@@ -84,20 +82,7 @@ func newSourceRig(t *testing.T, rng *rand.Rand, rows int) *sourceRig {
 	r.mysqlAddr = dc.Addr
 	r.prefix = testenv.UniqueName(t, "rel", 120) + "_"
 	r.topic = r.prefix + "orders"
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	resp, err := env.KafkaAdmin(t).CreateTopic(ctx, 1, 1, nil, r.topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", r.topic, err)
-	}
-	env.DeleteTopicAtCleanup(t, r.topic)
-	r.seeds = env.Seeds()
-	r.ddb = env.Dynamo(t)
-	r.offTable = streamedOffsetsTable(t, env)
-	r.leaseTab = env.DynamoTable(t, state.LeasesTableInput("leases"))
+	r.seeds, r.ddb, r.offTable, r.leaseTab = rigStores(t, env, r.topic)
 	return r
 }
 
@@ -183,30 +168,11 @@ func (r *sourceRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error
 	keyConv, valConv := jsonConverters(t)
 	leases := state.NewLeaseStore(ddb, r.leaseTab)
 	leases.Now = r.clock.Now
-	prod := &hookProducer{inner: cl}
-	if inv.produce != nil {
-		prod.hook = func(call, n int) (int, error) {
-			send, err := inv.produce(call, n)
-			if errors.Is(err, errCrash) {
-				inv.crashed.Store(true)
-			}
-			return send, err
-		}
-	}
-	offs := &recOffsets{inner: state.NewOffsetStore(ddb, r.offTable)}
-	if inv.crashAfterPut > 0 {
-		offs.crashAfter = func(put int) bool {
-			if put == inv.crashAfterPut {
-				inv.crashed.Store(true)
-				return true
-			}
-			return false
-		}
-	}
+	prod, offs, crashable := inv.faults(cl, state.NewOffsetStore(ddb, r.offTable), leases)
 	r.invoked.Store(true)
 	task := &sourcetask.Task{
 		Name: r.connector, Source: src, Producer: prod, KeyConv: keyConv, ValueConv: valConv,
-		Offsets: offs, Leases: &crashLeases{inner: leases, crashed: inv.crashed.Load},
+		Offsets: offs, Leases: crashable,
 		WorkerID: "reliability", Logger: quietLogger(), LeaseTTL: time.Minute, DeadlineMargin: time.Second,
 	}
 	timeout := inv.timeout
@@ -490,37 +456,14 @@ func TestSourceCrashAtRandomPoints(t *testing.T) {
 func TestSourceConcurrentInvocations(t *testing.T) {
 	runModes(t, "source/ten-concurrent-invocations", 0, func(t *testing.T, rng *rand.Rand, r *sourceRig) Figures {
 		shared := rng.IntN(2) == 0
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		results := make([]sourcetask.Result, 10)
-		errs := make([]error, 10)
-		for i := range 10 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				req := fmt.Sprintf("concurrent-%d", i)
-				if shared {
-					req = "async-retry" // Lambda's retries reuse the request id
-				}
-				results[i], errs[i] = r.run(t, &invocation{reqID: req,
-					produce: func(call, n int) (int, error) { time.Sleep(200 * time.Millisecond); return n, nil }})
-			}()
-		}
-		close(start)
-		wg.Wait()
-		worked := 0
-		for i := range results {
-			if errs[i] != nil {
-				t.Errorf("invocation %d: %v", i, errs[i])
+		tenAtOnce(t, func(i int) (sourcetask.Result, error) {
+			req := fmt.Sprintf("concurrent-%d", i)
+			if shared {
+				req = "async-retry" // Lambda's retries reuse the request id
 			}
-			if !results[i].Skipped {
-				worked++
-			}
-		}
-		if worked != 1 {
-			t.Errorf("%d of 10 concurrent invocations worked; want exactly 1", worked)
-		}
+			return r.run(t, &invocation{reqID: req,
+				produce: func(call, n int) (int, error) { time.Sleep(200 * time.Millisecond); return n, nil }})
+		})
 		want := tableDigest(t, r.db, "orders")
 		recs := consumeAll(t, r.seeds, r.topic, len(want), 20*time.Second)
 		if dups, err := delivered(recs, want); err != nil || dups != 0 {
@@ -624,22 +567,10 @@ func TestSourceMySQLConnectionDropped(t *testing.T) {
 // lost. State and rows stay on the real DynamoDB Local and MariaDB.
 func TestSourceBrokerDown(t *testing.T) {
 	runModes(t, "source/broker-down", 1, func(t *testing.T, rng *rand.Rand, r *sourceRig) Figures {
-		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, r.topic))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		var down atomic.Bool
-		c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-			c.KeepControl()
-			if down.Load() {
-				return nil, errors.New("broker stopped"), true
-			}
-			return nil, nil, false
-		})
-		r.seeds = c.ListenAddrs()
+		seeds, down := stoppableBroker(t, r.topic)
+		r.seeds = seeds
 		page := 1 + rng.IntN(r.pages())
-		_, err = r.run(t, &invocation{reqID: "broker-down", timeout: 6 * time.Second, produce: onPage(page, func() { down.Store(true) })})
+		_, err := r.run(t, &invocation{reqID: "broker-down", timeout: 6 * time.Second, produce: onPage(page, func() { down.Store(true) })})
 		failedRetryably(t, err, fmt.Sprintf("the broker down from page %d", page))
 		down.Store(false)
 		r.afterCrash()
