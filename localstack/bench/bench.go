@@ -39,6 +39,10 @@ func (b *bench) all(ctx context.Context) error {
 	b.sink = map[string]sinkData{}
 	b.rows = map[string][]row{}
 	b.notes = map[string][]string{}
+	if b.o.Only == "bridge" {
+		b.bridgeMemory(ctx)
+		return nil
+	}
 	sets := []*dataset{
 		{Label: "200B", Table: "r200", Rows: b.o.Rows200, RowBytes: 200},
 		{Label: "1KB", Table: "r1k", Rows: b.o.Rows1K, RowBytes: 1000},
@@ -72,6 +76,7 @@ func (b *bench) all(ctx context.Context) error {
 	if !b.o.SkipE2E {
 		b.e2e(ctx)
 	}
+	b.bridgeMemory(ctx)
 	b.addAlwaysOn()
 	return nil
 }

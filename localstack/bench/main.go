@@ -57,6 +57,7 @@ type options struct {
 	Arm64Dir         string
 	Keep, NoProfiles bool
 	SkipProcess      bool
+	Only             string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -87,11 +88,15 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the database, topics and tables for inspection")
 	fs.BoolVar(&o.NoProfiles, "no-profiles", false, "skip the pprof captures")
 	fs.BoolVar(&o.SkipProcess, "skip-process", false, "skip the function-binary figures")
+	fs.StringVar(&o.Only, "only", "", `run one part alone: "bridge" (the bridge's peak RSS)`)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if o.Rows200 < o.SinkRecords || o.Rows200 < o.DynamoRecords || o.Rows200 < o.ProcessRecords {
 		return o, fmt.Errorf("-rows200 (%d) must be at least -sink-records, -dynamo-records and -process-records", o.Rows200)
+	}
+	if o.Only != "" && o.Only != "bridge" {
+		return o, fmt.Errorf(`-only %q: want "bridge" or nothing (everything)`, o.Only)
 	}
 	if o.Reps < 1 {
 		return o, fmt.Errorf("-reps %d: want at least 1", o.Reps)
@@ -103,6 +108,9 @@ func parseFlags(args []string) (options, error) {
 }
 
 func main() {
+	if spec := os.Getenv(bridgeChildEnv); spec != "" {
+		os.Exit(bridgeChild(spec))
+	}
 	// The components log one info line per page or batch; only their
 	// warnings and errors are shown next to the harness's progress.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))

@@ -207,6 +207,9 @@ func (b *Bridge) Run(ctx context.Context) error {
 		kgo.ConsumeTopics(b.m.Topics...),
 		kgo.ConsumeResetOffset(start),
 		kgo.DisableAutoCommit(),
+		// One event's worth per fetch (Kafka's default is 50 MB), which
+		// bounds the raw records buffered in the client (bridge memory).
+		kgo.FetchMaxBytes(MaxPayloadBytes),
 		kgo.OnPartitionsAssigned(b.onAssigned),
 		kgo.OnPartitionsRevoked(b.onRevoked),
 		kgo.OnPartitionsLost(b.onRevoked),
@@ -279,12 +282,19 @@ func (b *Bridge) bufferLimits() (records, bytes int) {
 }
 
 // poll fetches records into the partition queues until ctx ends, pausing
-// while the queues are full.
+// while the queues are full. Each poll asks for no more records than the
+// room left, in count and (at the size of the records polled last) in
+// bytes, so the queues overshoot their limit by about one record.
 func (b *Bridge) poll(ctx context.Context, cl *kgo.Client) {
 	maxRecs, maxBytes := b.bufferLimits()
+	avg := 0 // event bytes per record polled last
 	for ctx.Err() == nil {
 		b.mu.Lock()
 		full := b.buffered >= maxRecs || b.bufBytes >= maxBytes
+		n := maxRecs - b.buffered
+		if avg > 0 {
+			n = min(n, max(1, (maxBytes-b.bufBytes)/avg))
+		}
 		b.mu.Unlock()
 		if full {
 			select {
@@ -294,7 +304,7 @@ func (b *Bridge) poll(ctx context.Context, cl *kgo.Client) {
 			}
 			continue
 		}
-		fetches := cl.PollRecords(ctx, b.m.BatchSize)
+		fetches := cl.PollRecords(ctx, n)
 		if ctx.Err() != nil || fetches.IsClientClosed() {
 			return
 		}
@@ -304,18 +314,21 @@ func (b *Bridge) poll(ctx context.Context, cl *kgo.Client) {
 			}
 		})
 		if recs := fetches.Records(); len(recs) > 0 {
-			b.enqueue(recs)
+			avg = b.enqueue(recs)
 		}
 	}
 }
 
 // enqueue appends polled records to their partition queues, dropping those
-// of partitions no longer assigned and re-fetched offsets.
-func (b *Bridge) enqueue(recs []*kgo.Record) {
+// of partitions no longer assigned and re-fetched offsets. It returns the
+// records' mean event size.
+func (b *Bridge) enqueue(recs []*kgo.Record) int {
 	now := time.Now()
 	items := make([]item, len(recs))
+	total := 0
 	for i, r := range recs {
 		items[i] = b.newItem(r)
+		total += items[i].size
 	}
 	b.mu.Lock()
 	for _, it := range items {
@@ -334,6 +347,7 @@ func (b *Bridge) enqueue(recs []*kgo.Record) {
 	}
 	b.mu.Unlock()
 	signal(b.wake)
+	return total/len(recs) + 1
 }
 
 func signal(c chan struct{}) {
@@ -412,7 +426,7 @@ func (b *Bridge) plan(now time.Time) (start, staged []*flight, wakeAt time.Time)
 			continue
 		}
 		if nx := b.take(cands, now); nx != nil {
-			nx.ev = &built{items: nx.items, ready: make(chan struct{})}
+			nx.ev = &built{items: nx.items, ready: make(chan struct{}), payload: b.takeBuf()}
 			fl.next = nx
 			staged = append(staged, nx)
 		}
@@ -489,6 +503,9 @@ func (b *Bridge) take(qs []*partQueue, now time.Time) *flight {
 // to prev, the batch before it, while prev still runs (nil once it ended).
 // b.mu is held.
 func (b *Bridge) unstage(fl, prev *flight) {
+	if fl.ev != nil && fl.ev.ready != nil {
+		<-fl.ev.ready // its build rewrites the items' js (buildEvent); prepare takes no lock
+	}
 	byKey := map[string][]item{}
 	for _, it := range fl.items {
 		byKey[it.key()] = append(byKey[it.key()], it)
@@ -517,10 +534,10 @@ func (b *Bridge) unstage(fl, prev *flight) {
 	}
 }
 
-// prepare builds a staged batch's event (run while the batch before it is
-// being invoked).
+// prepare builds a staged batch's event into the buffer plan gave it (run
+// while the batch before it is being invoked).
 func (b *Bridge) prepare(ev *built) {
-	ev.payload, ev.err = b.buildEvent(ev.items, b.getBuf())
+	ev.payload, ev.err = b.buildEvent(ev.items, ev.payload)
 	ev.released = true
 	close(ev.ready)
 }
@@ -529,6 +546,11 @@ func (b *Bridge) prepare(ev *built) {
 func (b *Bridge) getBuf() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.takeBuf()
+}
+
+// takeBuf is getBuf with b.mu held.
+func (b *Bridge) takeBuf() []byte {
 	if n := len(b.bufs); n > 0 {
 		buf := b.bufs[n-1]
 		b.bufs = b.bufs[:n-1]
@@ -744,7 +766,9 @@ func (b *Bridge) newItem(r *kgo.Record) item {
 // buildEvent appends to buf (which may be nil) the Kafka event holding
 // items, grouped by partition: the bytes json.Marshal of the
 // events.KafkaEvent gives, assembled from the records' JSON encoded at
-// poll time.
+// poll time. Each item's js then points at its copy inside the event, so a
+// batch's records are held once, not twice: the event must not be reused
+// while its items are.
 func (b *Bridge) buildEvent(items []item, buf []byte) ([]byte, error) {
 	ev := &events.KafkaEvent{EventSource: b.m.EventSource, BootstrapServers: b.m.Bootstrap, Records: map[string][]events.KafkaRecord{}}
 	if b.m.EventSource == SourceMSK {
@@ -756,17 +780,21 @@ func (b *Bridge) buildEvent(items []item, buf []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bridge: encode kafka event: %w", err)
 	}
-	groups := map[string][][]byte{}
+	groups := map[string][]int{} // indexes into items
 	size := len(head)
-	for _, it := range items {
+	for i, it := range items {
 		k := it.key()
-		groups[k] = append(groups[k], it.js)
+		groups[k] = append(groups[k], i)
 		size += len(it.js) + 1
 	}
 	keys := make([]string, 0, len(groups))
+	kjs := make(map[string][]byte, len(groups))
 	for k := range groups {
 		keys = append(keys, k)
-		size += len(k) + 8
+		if kjs[k], err = json.Marshal(k); err != nil {
+			return nil, fmt.Errorf("bridge: encode kafka event: %w", err)
+		}
+		size += len(kjs[k]) + 3
 	}
 	sort.Strings(keys)
 	out := buf[:0]
@@ -778,16 +806,14 @@ func (b *Bridge) buildEvent(items []item, buf []byte) ([]byte, error) {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		kjs, err := json.Marshal(k)
-		if err != nil {
-			return nil, fmt.Errorf("bridge: encode kafka event: %w", err)
-		}
-		out = append(append(out, kjs...), ':', '[')
-		for j, js := range groups[k] {
+		out = append(append(out, kjs[k]...), ':', '[')
+		for j, at := range groups[k] {
 			if j > 0 {
 				out = append(out, ',')
 			}
-			out = append(out, js...)
+			p := len(out)
+			out = append(out, items[at].js...)
+			items[at].js = out[p:len(out):len(out)]
 		}
 		out = append(out, ']')
 	}
@@ -908,6 +934,14 @@ func (b *Bridge) commit(ctx context.Context, t *tracker) error {
 // returns nil once the whole batch is resolved and committed, ctx's error
 // when stopped before that.
 func (b *Bridge) process(ctx context.Context, fl *flight) error {
+	if fl.ev != nil && fl.ev.ready != nil {
+		// A staged batch: its build points the items into the event.
+		select {
+		case <-fl.ev.ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	items := fl.items
 	t := newTracker(items)
 	resolved := func(its []item) {

@@ -59,6 +59,12 @@ func TestBuildEventMatchesMarshal(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				for i, r := range recs[:n] {
+					// The items now point into the event: still their records.
+					if kr, err := items[i].record(); err != nil || !reflect.DeepEqual(kr, kafkaRecord(r)) {
+						t.Fatalf("record %d after the build = %+v, %v; want %+v", i, kr, err, kafkaRecord(r))
+					}
+				}
 				if string(got) != string(want) {
 					t.Fatalf("%d records: assembled event differs from json.Marshal\ngot  %s\nwant %s", n, got, want)
 				}

@@ -54,6 +54,7 @@ func TestStageAndUnstage(t *testing.T) {
 		t.Fatalf("after staging: buffered %d, owners %p %p; want 1 record left and both partitions owned by the staged batch", b.buffered, b.parts["t-0"].owner, b.parts["t-1"].owner)
 	}
 	bytes := b.bufBytes
+	b.prepare(nx.ev)
 	b.mu.Lock()
 	b.unstage(nx, running)
 	b.mu.Unlock()
