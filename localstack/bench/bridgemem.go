@@ -154,6 +154,7 @@ func (b *bench) bridgeMemory(ctx context.Context) {
 		return
 	}
 	bound := bridgeMemoryBound(1)
+	b.bridgeRSS = float64(rep.PeakRSSKB) / 1024
 	b.rep.Add(Figure{Section: "bridge", Name: "bridge peak RSS, concurrency 1, 6 MB events", Value: float64(rep.PeakRSSKB) / 1024, Unit: "MiB",
 		Ceiling: bound, CeilingName: "documented bound",
 		Note: fmt.Sprintf("%d records of %d B in %d events (largest %.2f MB), invoke 50 ms, %s; bound 3 × (3c + 2) × 6 MiB + %d MiB baseline at c = 1; target ≤ 150 MiB",
