@@ -11,6 +11,7 @@ import (
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
+	"github.com/serverless-kafka-connect/slkc/shared/coldstart"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
@@ -699,12 +700,25 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 	}
 	cold := spec("bench-source-cold", "source-poller", connectorJSON("bench-source-cold", srcProps("r_empty")))
 	ws := spec("bench-source-warm", "source-poller", connectorJSON("bench-source-warm", srcProps(d.Table)))
+	// The real process's CPU profile, beside the in-process loop's
+	// (profile "source-200B"), to compare the two.
+	prof := ""
+	if !b.o.NoProfiles {
+		dir, _ := filepath.Abs(filepath.Join(b.o.OutDir, "profiles"))
+		if err := os.MkdirAll(dir, 0o755); err == nil {
+			prof = filepath.Join(dir, "source-poller-binary-"+d.Label+".cpu.pprof")
+			ws.Env[coldstart.CPUProfileEnv] = prof
+		}
+	}
 	done := b.step("function source-poller")
 	fr, err := runFunction(ctx, cold, []byte("{}"), b.o.ColdStarts, ws, nil, []invocation{{Payload: []byte("{}")}})
 	done()
 	if err != nil {
 		b.rep.Skip("source-poller", err)
 		return
+	}
+	if prof != "" {
+		b.rep.Profiles["source-poller-binary-"+d.Label+" cpu"] = pprofTop(15, prof)
 	}
 	b.addProcess("source-poller MySQL", d.Label, fr)
 }

@@ -75,4 +75,3 @@ func (b *bench) addGoals() {
 			Note: state + ": " + g.How})
 	}
 }
-
