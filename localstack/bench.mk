@@ -4,6 +4,7 @@
 # build/bench/profiles. BENCH_FLAGS passes flags to the harness, e.g.
 #   make bench BENCH_FLAGS='-rows200 200000 -sink-records 50000'
 #   make bench BENCH_FLAGS=-big        # adds the 10M-row source scaling point
+#   make bench-quick BENCH_FLAGS='-only bridge'   # the bridge's peak RSS alone
 # `make bench-quick` is a small run (about a minute) to check the harness.
 # `make bench-scale` runs only the tasks.max and parallel initial load
 # figures (also part of `make bench` unless BENCH_FLAGS has -skip-scale).

@@ -130,7 +130,7 @@ func TestParseSourceConfigErrors(t *testing.T) {
 		{"url without db", base("connection.url", "jdbc:mysql://h:3306/"), []string{"no database name"}},
 		{"catalog mismatch", base("catalog.pattern", "other"), []string{"catalog.pattern", "db"}},
 		{"validate non null", base("validate.non.null", "yes"), []string{"validate.non.null", "true or false"}},
-		{"chunks out of range", base("initial.load.max.parallelism", "33"), []string{`"33"`, "initial.load.max.parallelism", "1 to 32"}},
+		{"chunks out of range", base("initial.load.max.parallelism", "33"), []string{`"33"`, "initial.load.max.parallelism", "no more than 32"}},
 		{"chunks in timestamp mode", base("mode", "timestamp+incrementing", "timestamp.column.name", "ts", "initial.load.max.parallelism", "4"),
 			[]string{`"4"`, "initial.load.max.parallelism", "only in mode incrementing on tables"}},
 		{"chunks in query mode", base("query", "SELECT 1", "topic.prefix", "t", "incrementing.column.name", "id", "initial.load.max.parallelism", "4"),

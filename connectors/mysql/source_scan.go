@@ -48,6 +48,7 @@ func (s *Source) scanPage(pl *plan, rows *sql.Rows) ([]connect.Record, []rowMark
 	var valBuf, keyBuf []any
 	var structs []connect.StructValue
 	row := 0 // index within the current arena
+	va := newValueArena(chunk)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, fmt.Errorf("mysql source: read %s: %w", pl.label, err)
@@ -63,7 +64,7 @@ func (s *Source) scanPage(pl *plan, rows *sql.Rows) ([]connect.Record, []rowMark
 		}
 		vals := valBuf[row*n : (row+1)*n : (row+1)*n]
 		for i := range pl.codecs {
-			v, err := pl.codecs[i].convert(raws[i], anys[i])
+			v, err := pl.codecs[i].convert(raws[i], anys[i], va)
 			if err != nil {
 				return nil, nil, err
 			}

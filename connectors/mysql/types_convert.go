@@ -32,7 +32,9 @@ var errZeroDate = fmt.Errorf("zero date")
 // NO_ZERO_DATE is off) become NULL in a nullable column, as Connector/J's
 // zeroDateTimeBehavior=CONVERT_TO_NULL does; in a NOT NULL column they are an
 // error, since there is no instant to write.
-func (c *colCodec) convert(raw sql.RawBytes, v any) (any, error) {
+//
+// Values are boxed in a (see valueArena).
+func (c *colCodec) convert(raw sql.RawBytes, v any, a *valueArena) (any, error) {
 	if c.kind.usesRawBytes() {
 		if raw == nil {
 			return nil, nil
@@ -40,7 +42,7 @@ func (c *colCodec) convert(raw sql.RawBytes, v any) (any, error) {
 	} else if v == nil {
 		return nil, nil
 	}
-	out, err := c.convertNonNull(raw, v)
+	out, err := c.convertNonNull(raw, v, a)
 	if err == errZeroDate {
 		if c.col.Nullable {
 			return nil, nil
@@ -53,7 +55,7 @@ func (c *colCodec) convert(raw sql.RawBytes, v any) (any, error) {
 	return out, nil
 }
 
-func (c *colCodec) convertNonNull(raw sql.RawBytes, v any) (any, error) {
+func (c *colCodec) convertNonNull(raw sql.RawBytes, v any, a *valueArena) (any, error) {
 	switch c.kind {
 	case kInt8:
 		n, err := toInt64(v)
@@ -66,13 +68,13 @@ func (c *colCodec) convertNonNull(raw sql.RawBytes, v any) (any, error) {
 		if err != nil || n < math.MinInt16 || n > math.MaxInt16 {
 			return nil, rangeErr(v, "int16", err)
 		}
-		return int16(n), nil
+		return a.i16.box(int16(n)), nil
 	case kInt32:
 		n, err := toInt64(v)
 		if err != nil || n < math.MinInt32 || n > math.MaxInt32 {
 			return nil, rangeErr(v, "int32", err)
 		}
-		return int32(n), nil
+		return a.i32.box(int32(n)), nil
 	case kInt64:
 		n, err := toInt64(v)
 		if err != nil {
@@ -81,7 +83,7 @@ func (c *colCodec) convertNonNull(raw sql.RawBytes, v any) (any, error) {
 			}
 			return nil, rangeErr(v, "int64", err)
 		}
-		return n, nil
+		return a.i64.box(n), nil
 	case kFloat32:
 		switch x := v.(type) {
 		case float32:
@@ -95,15 +97,15 @@ func (c *colCodec) convertNonNull(raw sql.RawBytes, v any) (any, error) {
 	case kFloat64:
 		switch x := v.(type) {
 		case float64:
-			return x, nil
+			return a.f64.box(x), nil
 		case float32:
-			return float64(x), nil
+			return a.f64.box(float64(x)), nil
 		case []byte:
 			return strconv.ParseFloat(string(x), 64)
 		}
 	case kDecimal, kUint64Decimal:
 		if d, ok := parseSmallDecimal(raw, int32(c.col.Scale)); ok {
-			return d, nil
+			return a.decs.box(d), nil
 		}
 		d, err := connect.ParseDecimal(string(raw))
 		if err != nil {
@@ -145,7 +147,7 @@ func (c *colCodec) convertNonNull(raw sql.RawBytes, v any) (any, error) {
 	case kBits, kBytes:
 		return append([]byte(nil), raw...), nil
 	case kString:
-		return string(raw), nil
+		return a.strs.box(a.str(raw)), nil
 	case kDate:
 		t, err := toTime(v)
 		if err != nil {
@@ -154,7 +156,7 @@ func (c *colCodec) convertNonNull(raw sql.RawBytes, v any) (any, error) {
 		if t.IsZero() {
 			return nil, errZeroDate
 		}
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
+		return a.tms.box(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)), nil
 	case kTimestamp, kMicroTimestamp:
 		t, err := toTime(v)
 		if err != nil {
@@ -164,9 +166,9 @@ func (c *colCodec) convertNonNull(raw sql.RawBytes, v any) (any, error) {
 			return nil, errZeroDate
 		}
 		if c.kind == kMicroTimestamp {
-			return t.UnixMicro(), nil
+			return a.i64.box(t.UnixMicro()), nil
 		}
-		return t.UTC(), nil
+		return a.tms.box(t.UTC()), nil
 	case kTime:
 		d, err := parseTimeOfDay(string(raw))
 		if err != nil {

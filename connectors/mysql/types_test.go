@@ -175,6 +175,7 @@ func TestConvert(t *testing.T) {
 		{"time micros negative", Column{DataType: "time"}, TypeOptions{TimePrecision: TimeAdaptiveMicros}, sql.RawBytes("-01:00:00.5"), nil, int64(-3600500000), ""},
 		{"time micros 838h", Column{DataType: "time"}, TypeOptions{TimePrecision: TimeAdaptiveMicros}, sql.RawBytes("838:59:59"), nil, int64(3020399000000), ""},
 	}
+	var va valueArena // shared by every case, as by a page's rows
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.col
@@ -184,7 +185,7 @@ func TestConvert(t *testing.T) {
 				t.Fatal(err)
 			}
 			cc := colCodec{table: "db.t", col: c, schema: s, kind: k}
-			got, err := cc.convert(tc.raw, tc.v)
+			got, err := cc.convert(tc.raw, tc.v, &va)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want containing %q", err, tc.wantErr)

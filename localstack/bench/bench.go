@@ -13,6 +13,7 @@ import (
 	"github.com/serverless-kafka-connect/slkc/connectors/dynamodb"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
+	"github.com/serverless-kafka-connect/slkc/shared/coldstart"
 )
 
 // bench runs the phases in order and adds their figures to rep.
@@ -27,6 +28,12 @@ type bench struct {
 	sink          map[string]sinkData
 	rows          map[string][]row // the first rows of each data set, for the raw writes
 	notes         map[string][]string
+	// figures the goals compare (see goals.go): the raw produce at the
+	// JSON size of the records, the in-process source loop, the function
+	// binaries, the end-to-end path and the bridge's RSS.
+	produceJSON, sourceLoop, binary map[string]float64
+	e2eRate                         float64
+	bridgeRSS                       float64
 }
 
 func (b *bench) step(what string) func() {
@@ -40,6 +47,11 @@ func (b *bench) all(ctx context.Context) error {
 	b.sink = map[string]sinkData{}
 	b.rows = map[string][]row{}
 	b.notes = map[string][]string{}
+	b.produceJSON, b.sourceLoop, b.binary = map[string]float64{}, map[string]float64{}, map[string]float64{}
+	if b.o.Only == "bridge" {
+		b.bridgeMemory(ctx)
+		return nil
+	}
 	sets := []*dataset{
 		{Label: "200B", Table: "r200", Rows: b.o.Rows200, RowBytes: 200},
 		{Label: "1KB", Table: "r1k", Rows: b.o.Rows1K, RowBytes: 1000},
@@ -68,7 +80,7 @@ func (b *bench) all(ctx context.Context) error {
 		return err
 	}
 	if !b.o.SkipProcess {
-		b.process(ctx, sets[0])
+		b.process(ctx, sets[0], sets[1])
 	}
 	if !b.o.SkipE2E {
 		b.e2e(ctx)
@@ -76,6 +88,8 @@ func (b *bench) all(ctx context.Context) error {
 	if !b.o.SkipCDC {
 		b.cdc(ctx)
 	}
+	b.bridgeMemory(ctx)
+	b.addGoals()
 	b.addAlwaysOn()
 	if !b.o.SkipScale {
 		return b.scale(ctx)
@@ -106,7 +120,8 @@ func (b *bench) e2e(ctx context.Context) {
 	}
 	cfg := fmt.Sprintf("poll.interval.ms=%d, batching window %s, batch.max.rows=%d, ESM batch up to 10000/6 MB",
 		res.PollInterval.Milliseconds(), res.Window, b.o.Page)
-	b.rep.Add(Figure{Section: "e2e", Name: "MySQL -> Kafka -> MySQL bulk", Value: Rate(float64(res.BulkRows), res.BulkElapsed), Unit: "rows/s",
+	b.e2eRate = Rate(float64(res.BulkRows), res.BulkElapsed)
+	b.rep.Add(Figure{Section: "e2e", Name: "MySQL -> Kafka -> MySQL bulk", Value: b.e2eRate, Unit: "rows/s",
 		Ceiling: b.upsert["200B"], CeilingName: "raw upsert",
 		Note: fmt.Sprintf("%d rows inserted at once, first insert -> last row in the sink table %.2f s; %s", res.BulkRows, res.BulkElapsed.Seconds(), cfg)})
 	b.rep.Add(Figure{Section: "e2e", Name: "row latency p50", Value: Percentile(res.Latencies, 50), Unit: "ms",
@@ -220,6 +235,7 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 		ceil, ceilName = b.produce[d.Label], "produce"
 	}
 	rate := Rate(float64(sr.Records), sr.Elapsed)
+	b.sourceLoop[d.Label] = rate
 	b.rep.Add(Figure{Section: "source", Name: "MySQL source -> Kafka " + d.Label, Value: rate, Unit: "rows/s", Ceiling: ceil, CeilingName: ceilName,
 		Note: fmt.Sprintf("sourcetask.Task.Run: %d rows, %d pages, ReadPage+JsonConverter(schemas)+ProduceSync+fenced offset; %.1f MB/s produced",
 			sr.Records, sr.Pages, Rate(float64(sr.ProduceBytes)/1e6, sr.Elapsed))})
@@ -275,6 +291,7 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 	if err != nil {
 		return err
 	}
+	b.produceJSON[d.Label] = Rate(float64(pr.Records), pr.Elapsed)
 	b.rep.Add(Figure{Section: "ceiling", Name: "franz-go produce at JSON size " + d.Label, Value: Rate(float64(pr.Records), pr.Elapsed), Unit: "rows/s",
 		Note: fmt.Sprintf("%d records of %.0f B; the source's ratio to this: %.2f", pr.Records, meanJSON, rate/Rate(float64(pr.Records), pr.Elapsed))})
 
@@ -566,7 +583,10 @@ func (b *bench) scaling(ctx context.Context, d *dataset) error {
 // process measures the real function binaries in localstack/runtime.
 // Failures are recorded as skipped figures, not run errors, because the
 // binaries are built by other targets.
-func (b *bench) process(ctx context.Context, d *dataset) {
+//
+// The MySQL sink-handler runs on both data sets (d and more), the DynamoDB
+// one and the source-poller on d.
+func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 	tables, err := b.e.stateTables(ctx, "fn")
 	if err != nil {
 		b.rep.Skip("function binaries", err)
@@ -592,42 +612,48 @@ func (b *bench) process(ctx context.Context, d *dataset) {
 		return out
 	}
 
-	sd := b.sink[d.Label]
-	n := min(b.o.ProcessRecords, len(sd.Values))
-	values := sd.Values[:n]
-	topic := sd.Records[0].Topic
-	// Records per invoke: as many as fit Lambda's 6 MB payload, at most 10k.
-	var maxLen int
-	for _, v := range values {
-		maxLen = max(maxLen, len(v))
-	}
-	perInvoke := min(10_000, (runtime.MaxPayloadBytes*9/10)/(maxLen*4/3+200))
-	var warm []invocation
-	for lo := 0; lo < n; lo += perInvoke {
-		hi := min(lo+perInvoke, n)
-		p, err := kafkaEvent(topic, values, lo, hi)
-		if err != nil {
-			b.rep.Skip("function binaries", err)
-			return
-		}
-		warm = append(warm, invocation{Payload: p, Records: hi - lo})
-	}
-	one, _ := kafkaEvent(topic, values, 0, 1)
-
-	sinks := []struct {
+	type sinkRun struct {
+		set          *dataset
 		label, class string
 		props        func(table string) map[string]string
 		mkTable      func(name string) (string, error)
-	}{
-		{"sink-handler MySQL", mysql.SinkClass, func(t string) map[string]string { return b.e.mysqlSinkProps(topic, t) },
-			func(name string) (string, error) {
-				_, err := b.e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, name))
-				return name, err
-			}},
-		{"sink-handler DynamoDB", dynamodb.Class, func(t string) map[string]string { return dynamoSinkProps(topic, t) },
+	}
+	mysqlTable := func(name string) (string, error) {
+		_, err := b.e.db.ExecContext(ctx, fmt.Sprintf(tableDDL, name))
+		return name, err
+	}
+	sinks := []sinkRun{
+		{d, "sink-handler MySQL", mysql.SinkClass, func(t string) map[string]string { return b.e.mysqlSinkProps(b.sink[d.Label].Records[0].Topic, t) }, mysqlTable},
+		{d, "sink-handler DynamoDB", dynamodb.Class, func(t string) map[string]string { return dynamoSinkProps(b.sink[d.Label].Records[0].Topic, t) },
 			func(name string) (string, error) { return b.e.newTable(ctx, "slkc-bench-"+b.e.runID+"-"+name) }},
 	}
+	for _, m := range more {
+		sinks = append(sinks, sinkRun{m, "sink-handler MySQL " + m.Label, mysql.SinkClass,
+			func(t string) map[string]string { return b.e.mysqlSinkProps(b.sink[m.Label].Records[0].Topic, t) }, mysqlTable})
+	}
 	for i, s := range sinks {
+		sd := b.sink[s.set.Label]
+		n := min(b.o.ProcessRecords, len(sd.Values))
+		values := sd.Values[:n]
+		topic := sd.Records[0].Topic
+		// Records per invoke: as many as fit Lambda's 6 MB payload, at most 10k.
+		var maxLen int
+		for _, v := range values {
+			maxLen = max(maxLen, len(v))
+		}
+		perInvoke := min(10_000, (runtime.MaxPayloadBytes*9/10)/(maxLen*4/3+200))
+		var warm []invocation
+		for lo := 0; lo < n; lo += perInvoke {
+			hi := min(lo+perInvoke, n)
+			p, err := kafkaEvent(topic, values, lo, hi)
+			if err != nil {
+				b.rep.Skip("function binaries", err)
+				return
+			}
+			warm = append(warm, invocation{Payload: p, Records: hi - lo})
+		}
+		one, _ := kafkaEvent(topic, values, 0, 1)
+
 		coldT, err1 := s.mkTable(fmt.Sprintf("fn_cold_%d", i))
 		warmT, err2 := s.mkTable(fmt.Sprintf("fn_warm_%d", i))
 		if err1 != nil || err2 != nil {
@@ -655,7 +681,7 @@ func (b *bench) process(ctx context.Context, d *dataset) {
 			b.rep.Skip(s.label, err)
 			continue
 		}
-		b.addProcess(s.label, fr)
+		b.addProcess(s.label, s.set.Label, fr)
 	}
 
 	// source-poller: cold starts on an empty table, then one invocation
@@ -681,6 +707,16 @@ func (b *bench) process(ctx context.Context, d *dataset) {
 	}
 	cold := spec("bench-source-cold", "source-poller", connectorJSON("bench-source-cold", srcProps("r_empty")))
 	ws := spec("bench-source-warm", "source-poller", connectorJSON("bench-source-warm", srcProps(d.Table)))
+	// The real process's CPU profile, beside the in-process loop's
+	// (profile "source-200B"), to compare the two.
+	prof := ""
+	if !b.o.NoProfiles {
+		dir, _ := filepath.Abs(filepath.Join(b.o.OutDir, "profiles"))
+		if err := os.MkdirAll(dir, 0o755); err == nil {
+			prof = filepath.Join(dir, "source-poller-binary-"+d.Label+".cpu.pprof")
+			ws.Env[coldstart.CPUProfileEnv] = prof
+		}
+	}
 	done := b.step("function source-poller")
 	fr, err := runFunction(ctx, cold, []byte("{}"), b.o.ColdStarts, ws, nil, []invocation{{Payload: []byte("{}")}})
 	done()
@@ -688,10 +724,15 @@ func (b *bench) process(ctx context.Context, d *dataset) {
 		b.rep.Skip("source-poller", err)
 		return
 	}
-	b.addProcess("source-poller MySQL", fr)
+	if prof != "" {
+		b.rep.Profiles["source-poller-binary-"+d.Label+" cpu"] = pprofTop(15, prof)
+	}
+	b.addProcess("source-poller MySQL", d.Label, fr)
 }
 
-func (b *bench) addProcess(label string, fr fnRun) {
+// addProcess adds a function binary's figures; set is the data set it ran
+// on, whose raw figures are its ceilings.
+func (b *bench) addProcess(label, set string, fr fnRun) {
 	b.rep.Add(Figure{Section: "process", Name: label + " binary size", Value: float64(fr.BinaryBytes) / 1e6, Unit: "MB",
 		Note: "build/<fn>/bootstrap of make build-local (" + goarch() + ")"})
 	if b.o.Arm64Dir != "" {
@@ -724,16 +765,19 @@ func (b *bench) addProcess(label string, fr fnRun) {
 	if len(fr.Errors) > 0 {
 		note += "; " + strings.Join(fr.Errors, ", ")
 	}
-	// The ceilings are the raw figures of the 200-byte data measured earlier
-	// in this run: the scan for the source, the raw writes for the sinks.
-	ceil, ceilName := b.upsert["200B"], "raw upsert"
+	// The ceilings are the raw figures of the data set measured earlier in
+	// this run: the scan and the produce of the records' JSON for the
+	// source, the raw writes for the sinks.
+	ceil, ceilName := b.upsert[set], "raw upsert"
 	switch {
 	case strings.HasPrefix(label, "source"):
-		ceil, ceilName = min(b.scan["200B"], b.produce["200B"]), "min(scan, produce)"
+		ceil, ceilName = min(b.scan[set], b.produceJSON[set]), "min(scan, produce at JSON size)"
 	case strings.Contains(label, "DynamoDB"):
-		ceil, ceilName = b.batchWrite["200B"], "raw BatchWriteItem"
+		ceil, ceilName = b.batchWrite[set], "raw BatchWriteItem"
 	}
-	b.rep.Add(Figure{Section: "process", Name: label + " throughput", Value: Rate(float64(fr.Records), wall), Unit: "records/s",
+	rate := Rate(float64(fr.Records), wall)
+	b.binary[label] = rate
+	b.rep.Add(Figure{Section: "process", Name: label + " throughput", Value: rate, Unit: "records/s",
 		Ceiling: ceil, CeilingName: ceilName, Note: note})
 	b.rep.Add(Figure{Section: "process", Name: label + " invoke duration p50", Value: Percentile(fr.Durations, 50), Unit: "ms",
 		Note: fmt.Sprintf("p99 %.1f ms over %d invokes", Percentile(fr.Durations, 99), len(fr.Durations))})

@@ -14,6 +14,7 @@ import (
 	"github.com/serverless-kafka-connect/slkc/connectors/dynamodb"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/events"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/convert"
 	"github.com/serverless-kafka-connect/slkc/shared/kafka"
@@ -103,8 +104,15 @@ func (e *env) runSource(ctx context.Context, d *dataset, page int, partitions in
 	counting := state.NewCountingClient(e.ddb)
 	pc := &produceCounter{}
 	// The client the source-poller builds (shared/kafka: idempotent,
-	// acks=all, compression none by default), plus the request counter.
-	cl, err := kafka.NewClient(ctx, kafka.Config{Bootstrap: []string{e.bootstrap}}, kgo.WithHooks(pc))
+	// acks=all) with the producer settings it gets by default (compression
+	// none, linger.ms 5, batch.size 16384, as Kafka's producer), plus the
+	// request counter: the binary and this loop differ only in the process.
+	_, fw, err := config.ParseConnector(map[string]string{config.KeyName: "bench-source", config.KeyConnectorClass: mysql.SourceClass, config.KeyBootstrapServers: e.bootstrap}, nil)
+	if err != nil {
+		return sourceResult{}, fmt.Errorf("bench: source producer defaults: %w", err)
+	}
+	cl, err := kafka.NewClient(ctx, kafka.Config{Bootstrap: []string{e.bootstrap}, Compression: fw.Producer.Compression,
+		LingerMs: int(fw.Producer.LingerMs), BatchBytes: int(fw.Producer.BatchBytes)}, kgo.WithHooks(pc))
 	if err != nil {
 		return sourceResult{}, fmt.Errorf("bench: source producer: %w", err)
 	}

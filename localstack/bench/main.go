@@ -65,6 +65,7 @@ type options struct {
 	ScaleChunks            int
 	CDCRows                int
 	SkipCDC                bool
+	Only                   string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -104,6 +105,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.ScaleChunks, "scale-chunks", 8, "initial.load.max.parallelism of the chunked initial load")
 	fs.IntVar(&o.CDCRows, "cdc-rows", 100_000, "row changes the binlog CDC source reads under a steady write load")
 	fs.BoolVar(&o.SkipCDC, "skip-cdc", false, "skip the binlog CDC figure")
+	fs.StringVar(&o.Only, "only", "", `run one part alone: "bridge" (the bridge's peak RSS)`)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -116,6 +118,9 @@ func parseFlags(args []string) (options, error) {
 	if o.Rows200 < o.SinkRecords || o.Rows200 < o.DynamoRecords || o.Rows200 < o.ProcessRecords {
 		return o, fmt.Errorf("-rows200 (%d) must be at least -sink-records, -dynamo-records and -process-records", o.Rows200)
 	}
+	if o.Only != "" && o.Only != "bridge" {
+		return o, fmt.Errorf(`-only %q: want "bridge" or nothing (everything)`, o.Only)
+	}
 	if o.Reps < 1 {
 		return o, fmt.Errorf("-reps %d: want at least 1", o.Reps)
 	}
@@ -126,6 +131,9 @@ func parseFlags(args []string) (options, error) {
 }
 
 func main() {
+	if spec := os.Getenv(bridgeChildEnv); spec != "" {
+		os.Exit(bridgeChild(spec))
+	}
 	// The components log one info line per page or batch; only their
 	// warnings and errors are shown next to the harness's progress.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,18 +21,39 @@ import (
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )
 
-// item is one fetched record with its event form and JSON size.
+// item is one fetched record: where it is and its event form as JSON.
+// The polled kgo.Record is not kept, so the fetch buffer it points into is
+// freed once every record of the fetch has been encoded.
 type item struct {
-	rec *kgo.Record
-	kr  events.KafkaRecord
-	// js is kr as JSON, encoded when the record is polled (concurrently
-	// with the invoke in flight) so that building an event after an invoke
-	// only concatenates: the next event is ready as soon as the partition
-	// is. It adds about the JSON size of the buffered records to the
-	// bridge's memory, which poll limits by that same size (bufferLimits)
-	// up to one poll's overshoot, plus the records of the batches in flight.
+	topic     string
+	partition int32
+	offset    int64
+	ts        time.Time // the record's timestamp (MaximumRecordAge)
+	epoch     int32     // the record's leader epoch, committed with its offset
+	// js is the record's events.KafkaRecord as JSON, encoded when the
+	// record is polled (concurrently with the invoke in flight), so that
+	// building an event only concatenates. It is the only copy of the
+	// record the bridge keeps.
 	js   []byte
-	size int
+	size int // js plus the event's JSON around it, counted against MaxPayloadBytes
+}
+
+// key is the item's "topic-partition".
+func (it item) key() string { return events.TopicPartition(it.topic, it.partition) }
+
+// where names the record in logs, as events.KafkaRecord.Where does.
+func (it item) where() string {
+	return events.KafkaRecord{Topic: it.topic, Partition: it.partition, Offset: it.offset}.Where()
+}
+
+// record decodes the record's event form back from its JSON (for the
+// on-failure destination, the only place the whole record is needed again).
+func (it item) record() (events.KafkaRecord, error) {
+	var kr events.KafkaRecord
+	if err := json.Unmarshal(it.js, &kr); err != nil {
+		return kr, fmt.Errorf("bridge: record %s: decoding its event JSON: %w", it.where(), err)
+	}
+	return kr, nil
 }
 
 // lastInvoke remembers the last failed invoke for the on-failure record.
@@ -70,10 +92,13 @@ type Bridge struct {
 	parts    map[string]*partQueue
 	buffered int // records in all queues
 	bufBytes int // event JSON bytes in all queues
-	inflight int // batches being processed
+	inflight int // slots busy: a batch running, perhaps with its successor staged
 	flights  map[*flight]struct{}
 	wake     chan struct{} // records arrived or a batch ended (capacity 1)
 	room     chan struct{} // a queue shrank (capacity 1)
+	// bufs are event buffers given back after their invoke, reused for
+	// the next events instead of allocating 6 MB each time.
+	bufs [][]byte
 }
 
 // partQueue is one assigned partition: records polled but not yet
@@ -89,15 +114,44 @@ type partQueue struct {
 	// next is the offset after the last record buffered or invoked;
 	// anything below it is a re-fetch and is dropped.
 	next int64
-	busy bool
+	// owner is the batch (running or staged) holding this partition's
+	// records; nil when none does. A partition has one owner at a time,
+	// which keeps its records in order across batches.
+	owner *flight
 }
 
-// flight is one batch being processed by its own goroutine.
+// flight is one batch being processed by its own goroutine. A batch that
+// is running can have a successor staged (next): records of its own
+// partitions and of idle ones, taken from the queues in the same order
+// as when a slot frees, with its event built while this batch's invoke
+// runs. The successor runs in the same slot right after this batch is
+// resolved and committed, and is put back into the queues when this batch
+// ends any other way, so nothing of it is invoked or committed early.
 type flight struct {
-	keys   []string
-	items  []item
-	cancel context.CancelFunc
-	done   chan struct{}
+	keys    []string
+	items   []item
+	cancel  context.CancelFunc
+	revoked bool // a partition of it was revoked: cancel as soon as it runs
+	done    chan struct{}
+	next    *flight
+	ev      *built // the event prepared ahead (staged batches); nil until then
+}
+
+// built is an event assembled for items; ready is closed once payload or
+// err is set. released says no invoke holds the buffer any more, so it
+// may be reused.
+type built struct {
+	items    []item
+	ready    chan struct{}
+	payload  []byte
+	err      error
+	released bool
+}
+
+// sameItems reports whether a and b are the same records (the same part
+// of the same batch).
+func sameItems(a, b []item) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // New validates m (after defaults) and returns a bridge that invokes through
@@ -153,6 +207,9 @@ func (b *Bridge) Run(ctx context.Context) error {
 		kgo.ConsumeTopics(b.m.Topics...),
 		kgo.ConsumeResetOffset(start),
 		kgo.DisableAutoCommit(),
+		// One event's worth per fetch (Kafka's default is 50 MB), which
+		// bounds the raw records buffered in the client (bridge memory).
+		kgo.FetchMaxBytes(MaxPayloadBytes),
 		kgo.OnPartitionsAssigned(b.onAssigned),
 		kgo.OnPartitionsRevoked(b.onRevoked),
 		kgo.OnPartitionsLost(b.onRevoked),
@@ -182,7 +239,10 @@ func (b *Bridge) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for ctx.Err() == nil {
-		batches, wakeAt := b.plan(time.Now())
+		batches, staged, wakeAt := b.plan(time.Now())
+		for _, fl := range staged {
+			go b.prepare(fl.ev)
+		}
 		for _, fl := range batches {
 			wg.Add(1)
 			go func() {
@@ -214,19 +274,27 @@ func (b *Bridge) Run(ctx context.Context) error {
 	return nil
 }
 
-// bufferLimits bound what the poller buffers ahead of the batches: two full
-// batches per concurrent slot, by count and by payload size.
+// bufferLimits bound what the poller buffers ahead of the batches: one
+// full batch per concurrent slot, by count and by payload size, beyond the
+// batch each slot runs and the one it has staged.
 func (b *Bridge) bufferLimits() (records, bytes int) {
-	return 2 * b.m.BatchSize * b.m.Concurrency, 2 * MaxPayloadBytes * b.m.Concurrency
+	return b.m.BatchSize * b.m.Concurrency, MaxPayloadBytes * b.m.Concurrency
 }
 
 // poll fetches records into the partition queues until ctx ends, pausing
-// while the queues are full.
+// while the queues are full. Each poll asks for no more records than the
+// room left, in count and (at the size of the records polled last) in
+// bytes, so the queues overshoot their limit by about one record.
 func (b *Bridge) poll(ctx context.Context, cl *kgo.Client) {
 	maxRecs, maxBytes := b.bufferLimits()
+	avg := 0 // event bytes per record polled last
 	for ctx.Err() == nil {
 		b.mu.Lock()
 		full := b.buffered >= maxRecs || b.bufBytes >= maxBytes
+		n := maxRecs - b.buffered
+		if avg > 0 {
+			n = min(n, max(1, (maxBytes-b.bufBytes)/avg))
+		}
 		b.mu.Unlock()
 		if full {
 			select {
@@ -236,7 +304,7 @@ func (b *Bridge) poll(ctx context.Context, cl *kgo.Client) {
 			}
 			continue
 		}
-		fetches := cl.PollRecords(ctx, b.m.BatchSize)
+		fetches := cl.PollRecords(ctx, n)
 		if ctx.Err() != nil || fetches.IsClientClosed() {
 			return
 		}
@@ -246,23 +314,26 @@ func (b *Bridge) poll(ctx context.Context, cl *kgo.Client) {
 			}
 		})
 		if recs := fetches.Records(); len(recs) > 0 {
-			b.enqueue(recs)
+			avg = b.enqueue(recs)
 		}
 	}
 }
 
 // enqueue appends polled records to their partition queues, dropping those
-// of partitions no longer assigned and re-fetched offsets.
-func (b *Bridge) enqueue(recs []*kgo.Record) {
+// of partitions no longer assigned and re-fetched offsets. It returns the
+// records' mean event size.
+func (b *Bridge) enqueue(recs []*kgo.Record) int {
 	now := time.Now()
 	items := make([]item, len(recs))
+	total := 0
 	for i, r := range recs {
 		items[i] = b.newItem(r)
+		total += items[i].size
 	}
 	b.mu.Lock()
 	for _, it := range items {
-		pq := b.parts[events.TopicPartition(it.kr.Topic, it.kr.Partition)]
-		if pq == nil || it.kr.Offset < pq.next {
+		pq := b.parts[it.key()]
+		if pq == nil || it.offset < pq.next {
 			continue
 		}
 		if len(pq.items) == 0 {
@@ -270,12 +341,13 @@ func (b *Bridge) enqueue(recs []*kgo.Record) {
 		}
 		pq.items = append(pq.items, it)
 		pq.bytes += it.size
-		pq.next = it.kr.Offset + 1
+		pq.next = it.offset + 1
 		b.buffered++
 		b.bufBytes += it.size
 	}
 	b.mu.Unlock()
 	signal(b.wake)
+	return total/len(recs) + 1
 }
 
 func signal(c chan struct{}) {
@@ -286,8 +358,9 @@ func signal(c chan struct{}) {
 }
 
 // plan starts as many batches as free slots and ready partitions allow and
-// returns them, with the time the next partition's batching window ends
-// (zero when none is waiting).
+// returns them, with the batches it staged as successors of running ones
+// and the time the next partition's batching window ends (zero when none
+// is waiting).
 //
 // A partition is ready when it has records, no batch in flight, and its
 // batching window has passed (or is zero), or when the idle partitions
@@ -295,20 +368,26 @@ func signal(c chan struct{}) {
 // first, are spread round-robin over the free slots; each batch then takes
 // records partition by partition, in offset order, up to BatchSize and the
 // payload limit. Records left over stay queued for the next batch.
-func (b *Bridge) plan(now time.Time) ([]*flight, time.Time) {
+//
+// A running batch without a successor gets one staged when its own
+// partitions and the idle ones, least recently served first, hold a full
+// batch: exactly the batch its slot would take when it frees, taken now so
+// that its event is built during the invoke. A batch that would not be
+// full is left to be planned when the slot frees, with whatever arrived by
+// then.
+func (b *Bridge) plan(now time.Time) (start, staged []*flight, wakeAt time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	free := b.m.Concurrency - b.inflight
 	var idle []*partQueue
 	total := 0
 	for _, pq := range b.parts {
-		if !pq.busy && len(pq.items) > 0 {
+		if pq.owner == nil && len(pq.items) > 0 {
 			idle = append(idle, pq)
 			total += len(pq.items)
 		}
 	}
 	var ready []*partQueue
-	var wakeAt time.Time
 	for _, pq := range idle {
 		end := pq.first.Add(b.m.MaxBatchingWindow)
 		if b.m.MaxBatchingWindow <= 0 || total >= b.m.BatchSize || !now.Before(end) {
@@ -317,88 +396,245 @@ func (b *Bridge) plan(now time.Time) ([]*flight, time.Time) {
 			wakeAt = end
 		}
 	}
-	if free <= 0 || len(ready) == 0 {
-		return nil, wakeAt
-	}
-	sort.Slice(ready, func(i, j int) bool {
-		if !ready[i].served.Equal(ready[j].served) {
-			return ready[i].served.Before(ready[j].served)
+	if free > 0 && len(ready) > 0 {
+		byService(ready)
+		n := min(free, len(ready))
+		groups := make([][]*partQueue, n)
+		for i, pq := range ready {
+			groups[i%n] = append(groups[i%n], pq)
 		}
-		return ready[i].key < ready[j].key
-	})
-	n := min(free, len(ready))
-	groups := make([][]*partQueue, n)
-	for i, pq := range ready {
-		groups[i%n] = append(groups[i%n], pq)
-	}
-	var out []*flight
-	for _, g := range groups {
-		fl := &flight{done: make(chan struct{})}
-		size := eventOverhead
-	fill:
-		for _, pq := range g {
-			took := 0
-			for _, it := range pq.items {
-				if len(fl.items) >= b.m.BatchSize || (len(fl.items) > 0 && size+it.size > MaxPayloadBytes) {
-					break
-				}
-				fl.items = append(fl.items, it)
-				size += it.size
-				pq.bytes -= it.size
-				b.bufBytes -= it.size
-				took++
-			}
-			if took > 0 {
-				pq.items = append(pq.items[:0:0], pq.items[took:]...)
-				b.buffered -= took
-				pq.busy, pq.served = true, now
-				fl.keys = append(fl.keys, pq.key)
-			}
-			if took == 0 || len(pq.items) > 0 {
-				break fill // the batch is full
+		for _, g := range groups {
+			if fl := b.take(g, now); fl != nil {
+				b.inflight++
+				b.flights[fl] = struct{}{}
+				start = append(start, fl)
 			}
 		}
-		if len(fl.items) > 0 {
-			b.inflight++
-			b.flights[fl] = struct{}{}
-			out = append(out, fl)
+	}
+	for fl := range b.flights {
+		if fl.next != nil || fl.revoked {
+			continue
+		}
+		var cands []*partQueue
+		for _, pq := range b.parts {
+			if len(pq.items) > 0 && (pq.owner == nil || pq.owner == fl) {
+				cands = append(cands, pq)
+			}
+		}
+		byService(cands)
+		if !b.fills(cands) {
+			continue
+		}
+		if nx := b.take(cands, now); nx != nil {
+			nx.ev = &built{items: nx.items, ready: make(chan struct{}), payload: b.takeBuf()}
+			fl.next = nx
+			staged = append(staged, nx)
 		}
 	}
-	if len(out) > 0 {
+	if len(start) > 0 || len(staged) > 0 {
 		signal(b.room)
 	}
-	return out, wakeAt
+	return start, staged, wakeAt
 }
 
-// runFlight processes one batch, then frees its partitions and its slot.
-func (b *Bridge) runFlight(ctx context.Context, fl *flight) {
-	ctx, fl.cancel = context.WithCancel(ctx)
-	defer func() {
-		fl.cancel()
-		b.mu.Lock()
-		for _, k := range fl.keys {
-			if pq := b.parts[k]; pq != nil {
-				pq.busy = false
+// byService orders partitions least recently served first (then by name).
+func byService(qs []*partQueue) {
+	sort.Slice(qs, func(i, j int) bool {
+		if !qs[i].served.Equal(qs[j].served) {
+			return qs[i].served.Before(qs[j].served)
+		}
+		return qs[i].key < qs[j].key
+	})
+}
+
+// fills reports whether the queued records of qs, in that order, fill a
+// batch: BatchSize records, or more than the payload limit holds.
+func (b *Bridge) fills(qs []*partQueue) bool {
+	n, size := 0, eventOverhead
+	for _, pq := range qs {
+		for _, it := range pq.items {
+			if n >= b.m.BatchSize || (n > 0 && size+it.size > MaxPayloadBytes) {
+				return true
+			}
+			n++
+			size += it.size
+		}
+	}
+	return n >= b.m.BatchSize
+}
+
+// take moves records of qs, partition by partition in offset order, into a
+// new batch up to BatchSize and the payload limit, and makes the batch the
+// owner of the partitions it took from. It returns nil when it took nothing.
+// b.mu is held.
+func (b *Bridge) take(qs []*partQueue, now time.Time) *flight {
+	fl := &flight{done: make(chan struct{})}
+	size := eventOverhead
+	for _, pq := range qs {
+		took := 0
+		for _, it := range pq.items {
+			if len(fl.items) >= b.m.BatchSize || (len(fl.items) > 0 && size+it.size > MaxPayloadBytes) {
+				break
+			}
+			fl.items = append(fl.items, it)
+			size += it.size
+			pq.bytes -= it.size
+			b.bufBytes -= it.size
+			took++
+		}
+		if took > 0 {
+			pq.items = append(pq.items[:0:0], pq.items[took:]...)
+			b.buffered -= took
+			pq.owner, pq.served = fl, now
+			fl.keys = append(fl.keys, pq.key)
+		}
+		if took == 0 || len(pq.items) > 0 {
+			break // the batch is full
+		}
+	}
+	if len(fl.items) == 0 {
+		return nil
+	}
+	return fl
+}
+
+// unstage puts a staged batch's records back at the head of their queues
+// (of the partitions still assigned) and hands the partitions it owned back
+// to prev, the batch before it, while prev still runs (nil once it ended).
+// b.mu is held.
+func (b *Bridge) unstage(fl, prev *flight) {
+	if fl.ev != nil && fl.ev.ready != nil {
+		<-fl.ev.ready // its build rewrites the items' js (buildEvent); prepare takes no lock
+	}
+	byKey := map[string][]item{}
+	for _, it := range fl.items {
+		byKey[it.key()] = append(byKey[it.key()], it)
+	}
+	now := time.Now()
+	for k, its := range byKey {
+		pq := b.parts[k]
+		if pq == nil {
+			continue // revoked: the new owner reads them from the committed offset
+		}
+		if len(pq.items) == 0 {
+			pq.first = now
+		}
+		pq.items = append(its, pq.items...)
+		for _, it := range its {
+			pq.bytes += it.size
+			b.bufBytes += it.size
+		}
+		b.buffered += len(its)
+		if pq.owner == fl {
+			pq.owner = nil
+			if prev != nil && slices.Contains(prev.keys, k) {
+				pq.owner = prev
 			}
 		}
-		b.inflight--
-		delete(b.flights, fl)
-		b.mu.Unlock()
-		close(fl.done)
-		signal(b.wake)
-	}()
+	}
+}
+
+// prepare builds a staged batch's event into the buffer plan gave it (run
+// while the batch before it is being invoked).
+func (b *Bridge) prepare(ev *built) {
+	ev.payload, ev.err = b.buildEvent(ev.items, ev.payload)
+	ev.released = true
+	close(ev.ready)
+}
+
+// getBuf returns an event buffer given back earlier, or nil.
+func (b *Bridge) getBuf() []byte {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.takeBuf()
+}
+
+// takeBuf is getBuf with b.mu held.
+func (b *Bridge) takeBuf() []byte {
+	if n := len(b.bufs); n > 0 {
+		buf := b.bufs[n-1]
+		b.bufs = b.bufs[:n-1]
+		return buf[:0]
+	}
+	return nil
+}
+
+// putBuf keeps an event no invoke holds any more for reuse, at most two per
+// slot (the running and the staged event).
+func (b *Bridge) putBuf(ev *built) {
+	if ev == nil || ev.ready == nil {
+		return
+	}
+	select {
+	case <-ev.ready:
+	default:
+		return // still being built (its batch stopped before waiting for it)
+	}
+	if !ev.released || ev.payload == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.bufs) < 2*b.m.Concurrency {
+		b.bufs = append(b.bufs, ev.payload)
+	}
+	ev.payload = nil
+}
+
+// runFlight processes one batch, then the batch staged after it in its
+// slot, and so on, and frees the slot when none is staged.
+func (b *Bridge) runFlight(ctx context.Context, fl *flight) {
+	for fl != nil {
+		fl = b.runOne(ctx, fl)
+	}
+}
+
+// runOne processes one batch and frees its partitions. It returns the batch
+// staged after it when this one was resolved and committed; otherwise the
+// staged batch goes back to the queues and the slot is freed.
+func (b *Bridge) runOne(ctx context.Context, fl *flight) *flight {
+	ctx, cancel := context.WithCancel(ctx)
+	b.mu.Lock()
+	fl.cancel = cancel
+	if fl.revoked {
+		cancel()
+	}
 	b.stats.Batches++
 	before := b.stats
 	b.mu.Unlock()
 	start := time.Now()
-	if err := b.process(ctx, fl.items); err != nil && ctx.Err() == nil {
+	err := b.process(ctx, fl)
+	if err != nil && ctx.Err() == nil {
 		b.log.Error("batch processing stopped", "err", err)
 	}
 	after := b.Stats()
-	b.log.Info("batch done", "records", len(fl.items), "partitions", fl.keys, "first", fl.items[0].kr.Where(),
+	b.log.Info("batch done", "records", len(fl.items), "partitions", fl.keys, "first", fl.items[0].where(),
 		"delivered", after.Delivered-before.Delivered, "failed", after.Failed-before.Failed,
 		"invocations", after.Invocations-before.Invocations, "took_ms", time.Since(start).Milliseconds())
+	b.putBuf(fl.ev)
+	b.mu.Lock()
+	next := fl.next
+	fl.next = nil
+	for _, k := range fl.keys {
+		if pq := b.parts[k]; pq != nil && pq.owner == fl {
+			pq.owner = nil
+		}
+	}
+	delete(b.flights, fl)
+	if next != nil && (err != nil || ctx.Err() != nil) {
+		b.unstage(next, nil)
+		next = nil
+	}
+	if next != nil {
+		b.flights[next] = struct{}{}
+	} else {
+		b.inflight--
+	}
+	b.mu.Unlock()
+	cancel()
+	close(fl.done)
+	signal(b.wake)
+	return next
 }
 
 // ErrNotRunning is returned by Lag when Run is not running.
@@ -469,21 +705,31 @@ func (b *Bridge) onRevoked(_ context.Context, _ *kgo.Client, lost map[string][]i
 			}
 		}
 	}
-	var wait []*flight
-	for fl := range b.flights {
+	holds := func(fl *flight) bool {
 		for _, k := range fl.keys {
 			if gone[k] {
-				wait = append(wait, fl)
-				break
+				return true
 			}
+		}
+		return false
+	}
+	var wait []*flight
+	for fl := range b.flights {
+		if holds(fl) {
+			fl.revoked = true
+			if fl.cancel != nil {
+				fl.cancel()
+			}
+			wait = append(wait, fl)
+		} else if fl.next != nil && holds(fl.next) {
+			// Not run: what it took from partitions still assigned goes back.
+			b.unstage(fl.next, fl)
+			fl.next = nil
 		}
 	}
 	b.mu.Unlock()
 	signal(b.room)
 	for _, fl := range wait {
-		if fl.cancel != nil {
-			fl.cancel()
-		}
 		<-fl.done
 	}
 	if len(wait) > 0 {
@@ -495,7 +741,8 @@ func (b *Bridge) onRevoked(_ context.Context, _ *kgo.Client, lost map[string][]i
 // per partition group, the key and brackets.
 const eventOverhead = 256
 
-func (b *Bridge) newItem(r *kgo.Record) item {
+// kafkaRecord is r in the event's form.
+func kafkaRecord(r *kgo.Record) events.KafkaRecord {
 	hs := make([]connect.Header, 0, len(r.Headers))
 	for _, h := range r.Headers {
 		hs = append(hs, connect.Header{Key: h.Key, Value: h.Value})
@@ -507,15 +754,22 @@ func (b *Bridge) newItem(r *kgo.Record) item {
 	case -1:
 		tsType = events.TimestampNone
 	}
-	kr := events.NewKafkaRecord(r.Topic, r.Partition, r.Offset, r.Timestamp, tsType, r.Key, r.Value, hs)
-	js, _ := json.Marshal(kr)
-	return item{rec: r, kr: kr, js: js, size: len(js) + 1 + len(r.Topic) + 16}
+	return events.NewKafkaRecord(r.Topic, r.Partition, r.Offset, r.Timestamp, tsType, r.Key, r.Value, hs)
 }
 
-// buildEvent groups items into the Kafka event and returns it with its
-// JSON, the bytes json.Marshal of the event gives, assembled from the
-// records' JSON encoded at poll time.
-func (b *Bridge) buildEvent(items []item) ([]byte, *events.KafkaEvent, error) {
+func (b *Bridge) newItem(r *kgo.Record) item {
+	js, _ := json.Marshal(kafkaRecord(r)) // strings, numbers and byte arrays only: cannot fail
+	return item{topic: r.Topic, partition: r.Partition, offset: r.Offset, ts: r.Timestamp, epoch: r.LeaderEpoch,
+		js: js, size: len(js) + 1 + len(r.Topic) + 16}
+}
+
+// buildEvent appends to buf (which may be nil) the Kafka event holding
+// items, grouped by partition: the bytes json.Marshal of the
+// events.KafkaEvent gives, assembled from the records' JSON encoded at
+// poll time. Each item's js then points at its copy inside the event, so a
+// batch's records are held once, not twice: the event must not be reused
+// while its items are.
+func (b *Bridge) buildEvent(items []item, buf []byte) ([]byte, error) {
 	ev := &events.KafkaEvent{EventSource: b.m.EventSource, BootstrapServers: b.m.Bootstrap, Records: map[string][]events.KafkaRecord{}}
 	if b.m.EventSource == SourceMSK {
 		ev.EventSourceARN = b.m.EventSourceARN
@@ -524,47 +778,56 @@ func (b *Bridge) buildEvent(items []item) ([]byte, *events.KafkaEvent, error) {
 	// between those braces, keys sorted as encoding/json sorts map keys.
 	head, err := json.Marshal(ev)
 	if err != nil {
-		return nil, nil, fmt.Errorf("bridge: encode kafka event: %w", err)
+		return nil, fmt.Errorf("bridge: encode kafka event: %w", err)
 	}
-	groups := map[string][][]byte{}
+	groups := map[string][]int{} // indexes into items
 	size := len(head)
-	for _, it := range items {
-		if it.js == nil {
-			if it.js, err = json.Marshal(it.kr); err != nil {
-				return nil, nil, fmt.Errorf("bridge: encode kafka record %s: %w", it.kr.Where(), err)
-			}
-		}
-		ev.Add(it.kr)
-		k := events.TopicPartition(it.kr.Topic, it.kr.Partition)
-		groups[k] = append(groups[k], it.js)
+	for i, it := range items {
+		k := it.key()
+		groups[k] = append(groups[k], i)
 		size += len(it.js) + 1
 	}
 	keys := make([]string, 0, len(groups))
+	kjs := make(map[string][]byte, len(groups))
 	for k := range groups {
 		keys = append(keys, k)
-		size += len(k) + 8
+		if kjs[k], err = json.Marshal(k); err != nil {
+			return nil, fmt.Errorf("bridge: encode kafka event: %w", err)
+		}
+		size += len(kjs[k]) + 3
 	}
 	sort.Strings(keys)
-	out := make([]byte, 0, size)
+	out := buf[:0]
+	if cap(out) < size {
+		out = make([]byte, 0, size)
+	}
 	out = append(out, head[:len(head)-2]...)
 	for i, k := range keys {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		kjs, err := json.Marshal(k)
-		if err != nil {
-			return nil, nil, fmt.Errorf("bridge: encode kafka event: %w", err)
-		}
-		out = append(append(out, kjs...), ':', '[')
-		for j, js := range groups[k] {
+		out = append(append(out, kjs[k]...), ':', '[')
+		for j, at := range groups[k] {
 			if j > 0 {
 				out = append(out, ',')
 			}
-			out = append(out, js...)
+			p := len(out)
+			out = append(out, items[at].js...)
+			items[at].js = out[p:len(out):len(out)]
 		}
 		out = append(out, ']')
 	}
-	return append(out, '}', '}'), ev, nil
+	return append(out, '}', '}'), nil
+}
+
+// index is the event of items with only what CheckAgainst reads: each
+// record's topic, partition and offset.
+func index(items []item) *events.KafkaEvent {
+	ev := &events.KafkaEvent{Records: map[string][]events.KafkaRecord{}}
+	for _, it := range items {
+		ev.Add(events.KafkaRecord{Topic: it.topic, Partition: it.partition, Offset: it.offset})
+	}
+	return ev
 }
 
 // tracker knows which records of a top-level batch are resolved, to commit
@@ -581,20 +844,20 @@ func newTracker(items []item) *tracker {
 	t := &tracker{offsets: map[string][]int64{}, done: map[string]map[int64]bool{},
 		epoch: map[string]int32{}, topic: map[string]string{}, part: map[string]int32{}}
 	for _, it := range items {
-		k := events.TopicPartition(it.kr.Topic, it.kr.Partition)
-		t.offsets[k] = append(t.offsets[k], it.kr.Offset)
+		k := it.key()
+		t.offsets[k] = append(t.offsets[k], it.offset)
 		if t.done[k] == nil {
 			t.done[k] = map[int64]bool{}
 		}
-		t.epoch[k] = it.rec.LeaderEpoch
-		t.topic[k], t.part[k] = it.kr.Topic, it.kr.Partition
+		t.epoch[k] = it.epoch
+		t.topic[k], t.part[k] = it.topic, it.partition
 	}
 	return t
 }
 
 func (t *tracker) markDone(items []item) {
 	for _, it := range items {
-		t.done[events.TopicPartition(it.kr.Topic, it.kr.Partition)][it.kr.Offset] = true
+		t.done[it.key()][it.offset] = true
 	}
 }
 
@@ -668,8 +931,18 @@ func (b *Bridge) commit(ctx context.Context, t *tracker) error {
 }
 
 // process resolves a top-level batch and commits as parts resolve. It
-// returns ctx's error when stopped before the batch was resolved.
-func (b *Bridge) process(ctx context.Context, items []item) error {
+// returns nil once the whole batch is resolved and committed, ctx's error
+// when stopped before that.
+func (b *Bridge) process(ctx context.Context, fl *flight) error {
+	if fl.ev != nil && fl.ev.ready != nil {
+		// A staged batch: its build points the items into the event.
+		select {
+		case <-fl.ev.ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	items := fl.items
 	t := newTracker(items)
 	resolved := func(its []item) {
 		t.markDone(its)
@@ -679,7 +952,10 @@ func (b *Bridge) process(ctx context.Context, items []item) error {
 			b.log.Warn("commit failed", "err", err)
 		}
 	}
-	if err := b.resolve(ctx, items, 0, resolved); err != nil {
+	if fl.ev == nil {
+		fl.ev = &built{items: items}
+	}
+	if err := b.resolve(ctx, items, 0, resolved, fl.ev); err != nil {
 		return err
 	}
 	for ctx.Err() == nil {
@@ -708,8 +984,10 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // resolve invokes with items until they are all delivered or handed to the
 // on-failure destination, calling done for each resolved part. attempts is
-// the number of failed invokes so far for these records.
-func (b *Bridge) resolve(ctx context.Context, items []item, attempts int, done func([]item)) error {
+// the number of failed invokes so far for these records. ev is the event of
+// the whole batch, built ahead (ready set) or to be built into (ready nil);
+// it is invoked as long as the records to invoke are all of the batch.
+func (b *Bridge) resolve(ctx context.Context, items []item, attempts int, done func([]item), ev *built) error {
 	invokes := attempts
 	var last lastInvoke
 	for len(items) > 0 {
@@ -720,7 +998,7 @@ func (b *Bridge) resolve(ctx context.Context, items []item, attempts int, done f
 			var old, fresh []item
 			cutoff := time.Now().Add(-b.m.MaximumRecordAge)
 			for _, it := range items {
-				if it.rec.Timestamp.Before(cutoff) {
+				if it.ts.Before(cutoff) {
 					old = append(old, it)
 				} else {
 					fresh = append(fresh, it)
@@ -735,15 +1013,42 @@ func (b *Bridge) resolve(ctx context.Context, items []item, attempts int, done f
 				continue
 			}
 		}
-		payload, ev, err := b.buildEvent(items)
-		if err != nil {
-			return err
+		var payload []byte
+		if ev != nil && sameItems(ev.items, items) {
+			if ev.ready == nil {
+				ev.ready = make(chan struct{})
+				ev.payload, ev.err = b.buildEvent(items, b.getBuf())
+				ev.released = true
+				close(ev.ready)
+			}
+			select {
+			case <-ev.ready:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if ev.err != nil {
+				return ev.err
+			}
+			payload = ev.payload
+		} else {
+			var err error
+			if payload, err = b.buildEvent(items, nil); err != nil {
+				return err
+			}
 		}
 		invokes++
 		b.mu.Lock()
 		b.stats.Invocations++
 		b.mu.Unlock()
+		if ev != nil {
+			ev.released = false
+		}
 		res, ierr := b.inv.Invoke(ctx, b.m.FunctionName, payload)
+		if ev != nil && ierr == nil {
+			// The invoke is complete: the transport no longer reads the
+			// payload (after a transport error it still may).
+			ev.released = true
+		}
 		if ierr != nil && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -757,7 +1062,7 @@ func (b *Bridge) resolve(ctx context.Context, items []item, attempts int, done f
 		case res.FunctionError != "":
 			reason = res.FunctionError + ": " + truncate(string(res.Payload), 300)
 		default:
-			ok, rest, why := b.partial(items, ev, res.Payload)
+			ok, rest, why := b.partial(items, res.Payload)
 			if len(ok) > 0 {
 				b.mu.Lock()
 				b.stats.Delivered += int64(len(ok))
@@ -770,17 +1075,17 @@ func (b *Bridge) resolve(ctx context.Context, items []item, attempts int, done f
 			failed, reason = rest, why
 			last.functionError = "PartialBatchFailure"
 		}
-		b.log.Warn("batch failed", "records", len(failed), "first", failed[0].kr.Where(),
+		b.log.Warn("batch failed", "records", len(failed), "first", failed[0].where(),
 			"attempt", attempts+1, "request_id", res.RequestID, "reason", reason)
 		if b.m.BisectBatchOnError && len(failed) > 1 {
 			b.mu.Lock()
 			b.stats.Bisections++
 			b.mu.Unlock()
 			half := len(failed) / 2
-			if err := b.resolve(ctx, failed[:half], attempts, done); err != nil {
+			if err := b.resolve(ctx, failed[:half], attempts, done, nil); err != nil {
 				return err
 			}
-			if err := b.resolve(ctx, failed[half:], attempts, done); err != nil {
+			if err := b.resolve(ctx, failed[half:], attempts, done, nil); err != nil {
 				return err
 			}
 			return nil
@@ -809,7 +1114,7 @@ func (b *Bridge) resolve(ctx context.Context, items []item, attempts int, done f
 // offset of each reported partition on). Without ReportBatchItemFailures,
 // or with an empty or null response, everything is ok. A response that is
 // not a batch response or names a record outside the batch fails it all.
-func (b *Bridge) partial(items []item, ev *events.KafkaEvent, payload []byte) (ok, rest []item, why string) {
+func (b *Bridge) partial(items []item, payload []byte) (ok, rest []item, why string) {
 	if !b.m.ReportBatchItemFailures {
 		return items, nil, ""
 	}
@@ -821,12 +1126,12 @@ func (b *Bridge) partial(items []item, ev *events.KafkaEvent, payload []byte) (o
 	if err := json.Unmarshal(payload, &resp); err != nil {
 		return nil, items, "invalid partial batch response: " + err.Error()
 	}
-	if err := resp.CheckAgainst(ev); err != nil {
+	if err := resp.CheckAgainst(index(items)); err != nil {
 		return nil, items, "invalid partial batch response: " + err.Error()
 	}
 	resume := resp.ResumeOffsets()
 	for _, it := range items {
-		if from, reported := resume[events.TopicPartition(it.kr.Topic, it.kr.Partition)]; reported && it.kr.Offset >= from {
+		if from, reported := resume[it.key()]; reported && it.offset >= from {
 			rest = append(rest, it)
 		} else {
 			ok = append(ok, it)
@@ -839,7 +1144,10 @@ func (b *Bridge) partial(items []item, ev *events.KafkaEvent, payload []byte) (o
 // it succeeds or ctx ends, so nothing is committed past records that were
 // not recorded.
 func (b *Bridge) fail(ctx context.Context, items []item, condition string, invokes int, last lastInvoke) error {
-	fr := newFailureRecord(b.m, items, condition, invokes, last)
+	fr, err := newFailureRecord(b.m, items, condition, invokes, last)
+	if err != nil {
+		return err
+	}
 	b.mu.Lock()
 	b.stats.Failed += int64(len(items))
 	b.mu.Unlock()

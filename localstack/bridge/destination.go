@@ -73,7 +73,7 @@ type RecordsInfo struct {
 }
 
 // newFailureRecord describes items (in partition order) for the destination.
-func newFailureRecord(m Mapping, items []item, condition string, invokes int, last lastInvoke) FailureRecord {
+func newFailureRecord(m Mapping, items []item, condition string, invokes int, last lastInvoke) (FailureRecord, error) {
 	fr := FailureRecord{
 		RequestContext: FailureRequestContext{
 			RequestID: last.requestID, FunctionARN: m.FunctionARN,
@@ -88,18 +88,22 @@ func newFailureRecord(m Mapping, items []item, condition string, invokes int, la
 		},
 	}
 	for _, it := range items {
-		fr.Records = append(fr.Records, it.kr)
+		kr, err := it.record()
+		if err != nil {
+			return fr, err
+		}
+		fr.Records = append(fr.Records, kr)
 		fr.KafkaBatchInfo.PayloadSize += it.size
-		k := events.TopicPartition(it.kr.Topic, it.kr.Partition)
+		k := it.key()
 		ri, ok := fr.KafkaBatchInfo.RecordsInfo[k]
-		off, ts := strconv.FormatInt(it.kr.Offset, 10), it.kr.Time()
+		off, ts := strconv.FormatInt(it.offset, 10), kr.Time()
 		if !ok {
 			ri.FirstRecordOffset, ri.FirstRecordTimestamp = off, ts
 		}
 		ri.LastRecordOffset, ri.LastRecordTimestamp = off, ts
 		fr.KafkaBatchInfo.RecordsInfo[k] = ri
 	}
-	return fr
+	return fr, nil
 }
 
 // Destination receives batches the mapping gives up on. Send must be

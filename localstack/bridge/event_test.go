@@ -3,6 +3,8 @@ package bridge
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,16 +38,32 @@ func TestBuildEventMatchesMarshal(t *testing.T) {
 			b := &Bridge{m: Mapping{EventSource: src, Bootstrap: "127.0.0.1:9092", EventSourceARN: "arn:aws:kafka:us-east-1:0:cluster/x/y"}}
 			for _, n := range []int{1, 2, 17, len(recs)} {
 				items := make([]item, n)
+				ev := &events.KafkaEvent{EventSource: src, BootstrapServers: b.m.Bootstrap, Records: map[string][]events.KafkaRecord{}}
+				if src == SourceMSK {
+					ev.EventSourceARN = b.m.EventSourceARN
+				}
 				for i, r := range recs[:n] {
 					items[i] = b.newItem(r)
+					ev.Add(kafkaRecord(r))
+					// The on-failure destination gets the record back from its JSON.
+					if kr, err := items[i].record(); err != nil || !reflect.DeepEqual(kr, kafkaRecord(r)) {
+						t.Fatalf("record %d from its JSON = %+v, %v; want %+v", i, kr, err, kafkaRecord(r))
+					}
 				}
-				got, ev, err := b.buildEvent(items)
+				// Into a reused buffer holding an older, longer event.
+				got, err := b.buildEvent(items, append(make([]byte, 0, 1<<16), strings.Repeat("x", 5000)...))
 				if err != nil {
 					t.Fatal(err)
 				}
 				want, err := json.Marshal(ev)
 				if err != nil {
 					t.Fatal(err)
+				}
+				for i, r := range recs[:n] {
+					// The items now point into the event: still their records.
+					if kr, err := items[i].record(); err != nil || !reflect.DeepEqual(kr, kafkaRecord(r)) {
+						t.Fatalf("record %d after the build = %+v, %v; want %+v", i, kr, err, kafkaRecord(r))
+					}
 				}
 				if string(got) != string(want) {
 					t.Fatalf("%d records: assembled event differs from json.Marshal\ngot  %s\nwant %s", n, got, want)
@@ -74,20 +92,23 @@ func TestBuildEventMatchesMarshal(t *testing.T) {
 func BenchmarkBuildEvent(b *testing.B) {
 	br := &Bridge{m: Mapping{EventSource: SourceSelfManaged, Bootstrap: "127.0.0.1:9092"}}
 	var items []item
+	var krs []events.KafkaRecord
 	size := eventOverhead
 	for i := 0; ; i++ {
-		it := br.newItem(&kgo.Record{Topic: "orders", Partition: int32(i % 4), Offset: int64(i / 4),
-			Timestamp: time.UnixMilli(1700000000000), Key: []byte(fmt.Sprint(i)), Value: make([]byte, 1024)})
+		r := &kgo.Record{Topic: "orders", Partition: int32(i % 4), Offset: int64(i / 4),
+			Timestamp: time.UnixMilli(1700000000000), Key: []byte(fmt.Sprint(i)), Value: make([]byte, 1024)}
+		it := br.newItem(r)
 		if size+it.size > MaxPayloadBytes {
 			break
 		}
 		size += it.size
 		items = append(items, it)
+		krs = append(krs, kafkaRecord(r))
 	}
 	b.Run("assemble", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, _, err := br.buildEvent(items); err != nil {
+			if _, err := br.buildEvent(items, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -96,8 +117,8 @@ func BenchmarkBuildEvent(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			ev := &events.KafkaEvent{EventSource: br.m.EventSource, BootstrapServers: br.m.Bootstrap, Records: map[string][]events.KafkaRecord{}}
-			for _, it := range items {
-				ev.Add(it.kr)
+			for _, kr := range krs {
+				ev.Add(kr)
 			}
 			if _, err := json.Marshal(ev); err != nil {
 				b.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -35,12 +36,45 @@ type SetupFunc[A App] func(ctx context.Context, getenv func(string) string, log 
 // exits with status 1 before the runtime loop starts, so Lambda reports
 // Runtime.InitError. Otherwise it never returns: it starts the Lambda
 // runtime loop with the app's handler, calling its Close on SIGTERM.
+//
+// With CPUProfileEnv set to a file path (the local bench sets it to profile
+// the real process), the process writes a CPU profile there from start to
+// SIGTERM.
 func Main[A App](name string, setup SetupFunc[A]) {
+	stop := startCPUProfile(os.Getenv(CPUProfileEnv))
 	app, ok := run(name, setup, os.Getenv, os.Stdout)
 	if !ok {
+		stop()
 		os.Exit(1)
 	}
-	lambda.StartWithOptions(app.Handler(), lambda.WithEnableSIGTERM(app.Close))
+	lambda.StartWithOptions(app.Handler(), lambda.WithEnableSIGTERM(app.Close, stop))
+}
+
+// CPUProfileEnv names the variable holding the path Main writes a CPU
+// profile to (unset: no profile).
+const CPUProfileEnv = "SLKC_CPU_PROFILE"
+
+// startCPUProfile starts a CPU profile into path and returns what ends
+// it; with path empty, or when the file cannot be created, it logs why and
+// returns a no-op.
+func startCPUProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		if err = pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		slog.Error("cpu profile not written", "env", CPUProfileEnv, "path", path, "error", err.Error())
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // run is Main up to the runtime loop; ok is false when setup failed.

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+)
+
+// goal is one target of the performance issue, checked on figures of this
+// run: Value is a ratio of two figures measured in it (or the bridge's
+// RSS), Target the bound it should meet.
+type goal struct {
+	Name          string
+	Value, Target float64
+	Unit          string // "ratio" unless told
+	AtMost        bool   // Value ≤ Target is met (else Value ≥ Target)
+	How           string // which figures
+}
+
+// met reports whether the goal's value meets its target.
+func (g goal) met() bool {
+	if g.AtMost {
+		return g.Value <= g.Target
+	}
+	return g.Value >= g.Target
+}
+
+// ratio is a/b, 0 when either figure is missing (not measured in this run).
+func ratio(a, b float64) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+// goals lists the targets from the figures collected so far.
+func (b *bench) goals() []goal {
+	var gs []goal
+	for _, set := range []string{"200B", "1KB"} {
+		label := "sink-handler MySQL"
+		if set != "200B" {
+			label += " " + set
+		}
+		gs = append(gs, goal{Name: "sink-handler binary / raw upsert " + set, Value: ratio(b.binary[label], b.upsert[set]), Target: 0.8,
+			How: fmt.Sprintf("%s records/s (events of up to 10k records and 6 MB) / %s", FormatNumber(b.binary[label]), FormatNumber(b.upsert[set]))})
+	}
+	gs = append(gs,
+		goal{Name: "full local path / raw upsert, concurrency 1", Value: ratio(b.e2eRate, b.upsert["200B"]), Target: 0.6,
+			How: fmt.Sprintf("MySQL -> source-poller -> Kafka -> bridge -> sink-handler -> MySQL %s rows/s / %s", FormatNumber(b.e2eRate), FormatNumber(b.upsert["200B"]))},
+		goal{Name: "source-poller binary / in-process loop", Value: ratio(b.binary["source-poller MySQL"], b.sourceLoop["200B"]), Target: 0.95,
+			How: fmt.Sprintf("%s / %s rows/s (sourcetask.Task.Run in the bench process, same table and page size)", FormatNumber(b.binary["source-poller MySQL"]), FormatNumber(b.sourceLoop["200B"]))},
+		goal{Name: "source-poller binary / min(SELECT scan, produce of the same bytes)", Value: ratio(b.binary["source-poller MySQL"], min(b.scan["200B"], b.produceJSON["200B"])), Target: 0.8,
+			How: fmt.Sprintf("%s / min(%s, %s) rows/s", FormatNumber(b.binary["source-poller MySQL"]), FormatNumber(b.scan["200B"]), FormatNumber(b.produceJSON["200B"]))},
+		goal{Name: "bridge peak RSS, concurrency 1, 6 MB events", Value: b.bridgeRSS, Target: 150, Unit: "MiB", AtMost: true,
+			How: fmt.Sprintf("MiB; documented bound %.0f MiB", bridgeMemoryBound(1))},
+	)
+	return gs
+}
+
+// addGoals adds the goals to the report (section "goals"): value, target,
+// whether it is met, and the figures it divides.
+func (b *bench) addGoals() {
+	for _, g := range b.goals() {
+		if g.Value == 0 {
+			b.rep.Skip("goal "+g.Name, fmt.Errorf("a figure it needs was not measured in this run"))
+			continue
+		}
+		rel, state := "≥", "met"
+		if g.AtMost {
+			rel = "≤"
+		}
+		if !g.met() {
+			state = "NOT met"
+		}
+		b.rep.Add(Figure{Section: "goals", Name: g.Name, Value: g.Value, Unit: cmp.Or(g.Unit, "ratio"), Ceiling: g.Target, CeilingName: "target " + rel,
+			Note: state + ": " + g.How})
+	}
+}

@@ -1,0 +1,134 @@
+package bridge
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestStageAndUnstage checks the queue bookkeeping of a staged batch: plan
+// stages only a full batch, taken from the running batch's partition and
+// idle ones in order, and a batch put back (as when a partition of it is
+// revoked) leaves every queue as it was and the running batch's partition
+// still owned by it.
+func TestStageAndUnstage(t *testing.T) {
+	b, err := New(Mapping{FunctionName: "f", Topics: []string{"t"}, Bootstrap: "127.0.0.1:1", ConsumerGroup: "g", BatchSize: 4}, &fakeFunction{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.onAssigned(context.Background(), nil, map[string][]int32{"t": {0, 1}})
+	add := func(p int32, from, n int) {
+		var recs []*kgo.Record
+		for i := range n {
+			recs = append(recs, &kgo.Record{Topic: "t", Partition: p, Offset: int64(from + i), Value: []byte("v")})
+		}
+		b.enqueue(recs)
+	}
+	offsets := func(its []item) []int64 {
+		var out []int64
+		for _, it := range its {
+			out = append(out, it.offset)
+		}
+		return out
+	}
+	add(0, 0, 6)
+	start, staged, _ := b.plan(time.Now())
+	if len(start) != 1 || !slices.Equal(offsets(start[0].items), []int64{0, 1, 2, 3}) || len(staged) != 0 {
+		t.Fatalf("first plan started %d batches, staged %d; want one batch 0..3 and nothing staged (2 left do not fill a batch)", len(start), len(staged))
+	}
+	running := start[0]
+	add(1, 0, 3)
+	start, staged, _ = b.plan(time.Now())
+	if len(start) != 0 || len(staged) != 1 || running.next != staged[0] {
+		t.Fatalf("second plan: started %d, staged %d; want 0 and 1 (the successor of the running batch)", len(start), len(staged))
+	}
+	nx := staged[0]
+	if got := offsets(nx.items); !slices.Equal(got, []int64{0, 1, 2, 4}) || !slices.Equal(nx.keys, []string{"t-1", "t-0"}) {
+		// t-1 was never served, so it goes first; then t-0 after the running batch.
+		t.Fatalf("staged %v from %v, want offsets [0 1 2 4] from t-1 then t-0", got, nx.keys)
+	}
+	if b.buffered != 1 || b.parts["t-0"].owner != nx || b.parts["t-1"].owner != nx {
+		t.Fatalf("after staging: buffered %d, owners %p %p; want 1 record left and both partitions owned by the staged batch", b.buffered, b.parts["t-0"].owner, b.parts["t-1"].owner)
+	}
+	bytes := b.bufBytes
+	b.prepare(nx.ev)
+	b.mu.Lock()
+	b.unstage(nx, running)
+	b.mu.Unlock()
+	if got := offsets(b.parts["t-0"].items); !slices.Equal(got, []int64{4, 5}) {
+		t.Errorf("t-0 queue after unstage = %v, want [4 5]", got)
+	}
+	if got := offsets(b.parts["t-1"].items); !slices.Equal(got, []int64{0, 1, 2}) {
+		t.Errorf("t-1 queue after unstage = %v, want [0 1 2]", got)
+	}
+	if b.buffered != 5 || b.bufBytes <= bytes || b.parts["t-0"].owner != running || b.parts["t-1"].owner != nil {
+		t.Errorf("after unstage: buffered %d (want 5), bytes %d (want more than %d), t-0 held by the running batch %v, t-1 free %v",
+			b.buffered, b.bufBytes, bytes, b.parts["t-0"].owner == running, b.parts["t-1"].owner == nil)
+	}
+}
+
+// TestRevokeWithStagedBatch checks what a rebalance does to a staged batch:
+// revoking a partition only the staged batch holds puts its other records
+// back (the running batch keeps its partition and is not cancelled), and
+// revoking the running batch's partition cancels it, which then puts its
+// staged successor back instead of running it.
+func TestRevokeWithStagedBatch(t *testing.T) {
+	b, err := New(Mapping{FunctionName: "f", Topics: []string{"t"}, Bootstrap: "127.0.0.1:1", ConsumerGroup: "g", BatchSize: 4}, &fakeFunction{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	b.onAssigned(ctx, nil, map[string][]int32{"t": {0, 1}})
+	var recs []*kgo.Record
+	for i := range 6 {
+		recs = append(recs, &kgo.Record{Topic: "t", Partition: 0, Offset: int64(i), Value: []byte("v")})
+	}
+	b.enqueue(recs)
+	start, _, _ := b.plan(time.Now())
+	running := start[0]
+	b.enqueue([]*kgo.Record{{Topic: "t", Partition: 1, Offset: 0, Value: []byte("v")}, {Topic: "t", Partition: 1, Offset: 1, Value: []byte("v")}})
+	_, staged, _ := b.plan(time.Now())
+	if len(staged) != 1 {
+		t.Fatalf("staged %d batches, want 1", len(staged))
+	}
+	b.prepare(staged[0].ev)
+
+	b.onRevoked(ctx, nil, map[string][]int32{"t": {1}})
+	cancelled := false
+	cancelCh := make(chan struct{})
+	running.cancel = func() { cancelled = true; close(cancelCh) }
+	if running.next != nil || running.revoked {
+		t.Fatalf("after revoking t-1: staged batch kept (%v) or running batch marked revoked (%v)", running.next != nil, running.revoked)
+	}
+	if got := len(b.parts["t-0"].items); got != 2 || b.parts["t-0"].owner != running || b.parts["t-1"] != nil {
+		t.Fatalf("after revoking t-1: t-0 holds %d records owned by the running batch %v, t-1 gone %v; want 2, true, true",
+			got, b.parts["t-0"].owner == running, b.parts["t-1"] == nil)
+	}
+
+	// Stage again from t-0 alone, then revoke t-0: the running batch is
+	// cancelled and, when it ends, its successor is not run.
+	b.enqueue([]*kgo.Record{{Topic: "t", Partition: 0, Offset: 6, Value: []byte("v")}, {Topic: "t", Partition: 0, Offset: 7, Value: []byte("v")}})
+	if _, staged, _ = b.plan(time.Now()); len(staged) != 1 {
+		t.Fatalf("second staging: %d batches, want 1", len(staged))
+	}
+	b.prepare(staged[0].ev)
+	ran := make(chan *flight, 1)
+	go func() {
+		// The running batch's goroutine: its invoke sees the cancellation.
+		<-cancelCh
+		cctx, stop := context.WithCancel(ctx)
+		stop()
+		ran <- b.runOne(cctx, running)
+	}()
+	b.onRevoked(ctx, nil, map[string][]int32{"t": {0}})
+	if next := <-ran; next != nil {
+		t.Errorf("the cancelled batch handed its slot to its staged successor (%d records)", len(next.items))
+	}
+	if !cancelled || !running.revoked || b.inflight != 0 || b.buffered != 0 || b.bufBytes != 0 {
+		t.Errorf("after revoking t-0: cancelled %v, revoked %v, slots busy %d, buffered %d records / %d bytes; want true, true, 0, 0, 0",
+			cancelled, running.revoked, b.inflight, b.buffered, b.bufBytes)
+	}
+}
