@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/shared/connectapi/ui"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
 
@@ -102,6 +103,14 @@ type Server struct {
 	Mappings Mappings
 	// Invoker may be nil: a restart then only clears FAILED.
 	Invoker Invoker
+	// Heads, when set, reads source tables' heads for GET
+	// /connectors/{name}/lag (nil: the lag shows offsets only).
+	Heads Heads
+	// Records, when set, reads dead letter queue topics for GET
+	// /connectors/{name}/dlq (nil: 501).
+	Records Records
+	// Metrics, when set, serves GET /metrics for the web UI's charts.
+	Metrics http.Handler
 	// Principal names the caller of a request for the audit trail; nil
 	// means "local".
 	Principal func(r *http.Request) string
@@ -156,6 +165,12 @@ func (s *Server) Handler() http.Handler {
 	h("GET /connectors/{name}/offsets", s.withConnector(s.getOffsets))
 	h("PATCH /connectors/{name}/offsets", s.withConnector(s.alterOffsets))
 	h("DELETE /connectors/{name}/offsets", s.withConnector(s.resetOffsets))
+	// slkc extensions for the web UI (see package ui).
+	h("GET /connectors/{name}/lag", s.withConnector(s.lag))
+	h("GET /connectors/{name}/dlq", s.withConnector(s.dlq))
+	h("GET /metrics", s.metrics)
+	mux.Handle("GET /ui/", ui.Handler())
+	mux.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
 	h("GET /connector-plugins", s.plugins)
 	h("PUT /connector-plugins/{plugin}/config/validate", s.validate)
 	h("/", func(w http.ResponseWriter, r *http.Request) error {
@@ -172,7 +187,7 @@ func (s *Server) Handler() http.Handler {
 func knownPath(path string) bool {
 	p := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
-	case len(p) == 1 && (p[0] == "connectors" || p[0] == "connector-plugins" || p[0] == ""):
+	case len(p) == 1 && (p[0] == "connectors" || p[0] == "connector-plugins" || p[0] == "" || p[0] == "metrics"):
 		return true
 	case len(p) >= 2 && p[0] == "connectors":
 		return len(p) == 2 || len(p) == 3 || len(p) == 4 && p[2] == "tasks" || len(p) == 5 && p[2] == "tasks"
@@ -234,6 +249,15 @@ func (s *Server) readOnly(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) readOnlyConnector(w http.ResponseWriter, r *http.Request, c Connector) error {
 	return Errorf(http.StatusForbidden, "%s", readOnlyMessage)
+}
+
+// metrics is GET /metrics: Metrics, or 501 when there is none.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	if s.Metrics == nil {
+		return Errorf(http.StatusNotImplemented, "this control plane has no metrics source")
+	}
+	s.Metrics.ServeHTTP(w, r)
+	return nil
 }
 
 // root is GET /.
