@@ -53,11 +53,15 @@ type fakeOffsets struct {
 	list state.PartitionOffsets
 }
 
-func (f fakeOffsets) List(ctx context.Context, c string) (state.PartitionOffsets, error) { return f.list, nil }
+func (f fakeOffsets) List(ctx context.Context, c string) (state.PartitionOffsets, error) {
+	return f.list, nil
+}
 
 type fakeHeads struct{ h Head }
 
-func (f fakeHeads) Head(ctx context.Context, c Connector, table string) (Head, error) { return f.h, nil }
+func (f fakeHeads) Head(ctx context.Context, c Connector, table string) (Head, error) {
+	return f.h, nil
+}
 
 func get(t *testing.T, s *Server, path string) (int, string) {
 	t.Helper()
