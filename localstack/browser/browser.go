@@ -249,15 +249,38 @@ func (b *Browser) find(css string) (string, error) {
 
 // Click clicks the element matching css as a user would (WebDriver's
 // element click: scrolled into view, refused when something covers it).
+// An element the page replaced between finding and clicking it is found
+// again, a few times.
 func (b *Browser) Click(css string) error {
-	id, err := b.find(css)
-	if err != nil {
-		return err
+	var err error
+	for range 5 {
+		var id string
+		if id, err = b.find(css); err != nil {
+			return err
+		}
+		err = b.call("POST", b.sess("/element/"+id+"/click"), map[string]any{}, nil)
+		if !IsCode(err, "stale element reference") {
+			break
+		}
 	}
-	if err := b.call("POST", b.sess("/element/"+id+"/click"), map[string]any{}, nil); err != nil {
+	if err != nil {
 		return fmt.Errorf("click %q: %w", css, err)
 	}
 	return nil
+}
+
+// TextContent returns the textContent of the first element matching css,
+// read in one script run (so a page that re-renders cannot make it
+// stale); ok is false when nothing matches.
+func (b *Browser) TextContent(css string) (text string, ok bool, err error) {
+	var v *string
+	if err := b.Exec(&v, `const e = document.querySelector(arguments[0]); return e ? e.textContent : null;`, css); err != nil {
+		return "", false, err
+	}
+	if v == nil {
+		return "", false, nil
+	}
+	return *v, true, nil
 }
 
 // Text returns the rendered text of the element matching css.

@@ -87,6 +87,7 @@ type control struct {
 	targets *state.TargetStore
 	kafka   *kgo.Client
 	heads   *connectapi.MySQLHeads
+	api     *connectapi.Server
 }
 
 // targetEnabled is a gate's Enabled flag: the connector's target state.
@@ -184,6 +185,7 @@ func newControl(ctx context.Context, rc runConfig, plans []plan, lambdaInvoker s
 		Logger:     logger,
 		Commit:     "slkc-local",
 	}
+	c.api = api
 	c.srv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	return c, nil
 }

@@ -252,7 +252,7 @@ function chart(s, start, step) {
   const pts = s.points.map((v, i) => (i * w / n).toFixed(1) + ',' + (h - 2 - v * (h - 4) / top).toFixed(1));
   const line = document.createElementNS(svgNS, 'polyline');
   line.setAttribute('points', pts.join(' '));
-  line.setAttribute('class', s.name.toLowerCase().includes('error') || s.name.toLowerCase().includes('fail') ? 'bad' : 'good');
+  line.setAttribute('class', /fail|error|dead|tolerated/i.test(s.name) ? 'bad' : 'good');
   svg.appendChild(line);
   box.appendChild(svg);
   const total = s.points.reduce((a, b) => a + b, 0);
@@ -263,17 +263,17 @@ function chart(s, start, step) {
 // ---- actions ----
 function describe(action, c) {
   const source = (c.status.type || c.info.type) === 'source';
-  const groups = source ? '' : ' (consumer group ' + (c.info.config['aws.lambda.consumer.group.id'] || 'connect-' + c.name) + ')';
+  const group = c.info.config['aws.lambda.consumer.group.id'] || 'connect-' + c.name;
   switch (action) {
     case 'pause': return ['Pause ' + c.name, source
       ? 'Scheduled polls of ' + c.name + ' will be skipped until it is resumed. New rows stay in the table; the source continues from its offset.'
-      : 'The event source mapping of ' + c.name + ' will be disabled until it is resumed. Records wait in Kafka; the sink continues from its committed offsets' + groups + '.'];
+      : 'The event source mapping of ' + c.name + ' will be disabled until it is resumed. Records wait in Kafka; the sink continues from the offsets committed in consumer group ' + group + '.'];
     case 'resume': return ['Resume ' + c.name, c.name + ' will run again from its committed offsets.'];
     case 'restart': return ['Restart ' + c.name, 'A FAILED state of ' + c.name + ' and its task will be cleared' + (source ? ' and the source invoked now.' : '; the sink retries with its next batch.')];
     case 'stop': return ['Stop ' + c.name, c.name + ' will stop and show no tasks until it is resumed. Its offsets can then be altered or reset.'];
     case 'reset': return ['Reset offsets of ' + c.name, source
       ? 'Every committed source offset of ' + c.name + ' will be deleted: when resumed it reads its tables from the beginning. The connector must be STOPPED.'
-      : 'The consumer group' + groups + ' will be deleted: when resumed ' + c.name + ' starts at its starting position (' + (c.info.config['aws.lambda.starting.position'] || 'TRIM_HORIZON') + '). The connector must be STOPPED.'];
+      : 'The consumer group ' + group + ' will be deleted: when resumed ' + c.name + ' starts at its starting position (' + (c.info.config['aws.lambda.starting.position'] || 'TRIM_HORIZON') + '). The connector must be STOPPED.'];
     case 'alter': return ['Alter offsets of ' + c.name, 'The offsets below (Kafka Connect KIP-875 JSON) will be written for ' + c.name +
       '; a null offset resets its partition. The connector must be STOPPED.'];
   }
