@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -179,7 +180,30 @@ func (s *Server) Handler() http.Handler {
 		}
 		return Errorf(http.StatusNotFound, "HTTP 404 Not Found")
 	})
-	return mux
+	return s.sameOrigin(mux)
+}
+
+// sameOrigin refuses what a browser sends on behalf of another site: a
+// request its Sec-Fetch-Site header marks cross-site, or a changing request
+// whose Origin is not the server's own host. A plain form POST from any web
+// page reaches a loopback server without CORS; this keeps such a page from
+// restarting or resetting connectors. Clients that are not browsers send
+// neither header and are not affected.
+func (s *Server) sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			s.writeError(w, r, Errorf(http.StatusForbidden, "cross-site request refused"))
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			u, err := url.Parse(o)
+			if err != nil || r.Host == "" || u.Host != r.Host {
+				s.writeError(w, r, Errorf(http.StatusForbidden, "request from origin %q refused: only the page served by this API may change connectors", o))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // knownPath reports whether path is one of the API's paths (with another

@@ -191,3 +191,59 @@ func TestUIServedWithCSP(t *testing.T) {
 		t.Errorf("GET /ui = %d, want a redirect", code)
 	}
 }
+
+func TestCrossSiteRequestsRefused(t *testing.T) {
+	s, targets, _ := newTestServer(t)
+	s.Principal = nil
+	for _, tc := range []struct {
+		name    string
+		method  string
+		headers map[string]string
+		code    int
+	}{
+		{"no browser headers (CLI clients)", "PUT", nil, http.StatusAccepted},
+		{"same origin", "PUT", map[string]string{"Origin": "http://example.test", "Sec-Fetch-Site": "same-origin"}, http.StatusAccepted},
+		{"other origin", "PUT", map[string]string{"Origin": "http://evil.test"}, http.StatusForbidden},
+		{"cross-site form post", "POST", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"cross-site read", "GET", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := "/connectors/snk/pause"
+			if tc.method != "PUT" {
+				path = "/connectors/snk/status"
+				if tc.method == "POST" {
+					path = "/connectors/snk/restart"
+				}
+			}
+			req := httptest.NewRequest(tc.method, "http://example.test"+path, nil)
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			targets.m = map[string]state.TargetState{}
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Code != tc.code {
+				t.Errorf("%s %s = %d %s, want %d", tc.method, path, rec.Code, rec.Body, tc.code)
+			}
+			if tc.code == http.StatusForbidden && len(targets.m) != 0 {
+				t.Errorf("a refused request changed the target: %v", targets.m)
+			}
+		})
+	}
+}
+
+// TestUIThroughFunctionURL: on AWS the page comes through the same IAM
+// check as the API; an unsigned request gets nothing.
+func TestUIThroughFunctionURL(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	h := FunctionURLHandler(s.Handler())
+	res, err := h(context.Background(), urlEvent("GET", "/ui/", "arn:aws:iam::123456789012:role/ops"))
+	if err != nil || res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `<script src="app.js"`) ||
+		!strings.Contains(res.Headers["Content-Security-Policy"], "script-src 'self'") {
+		t.Errorf("signed GET /ui/ = %d %v %.100s, %v", res.StatusCode, res.Headers, res.Body, err)
+	}
+	res, _ = h(context.Background(), urlEvent("GET", "/ui/app.js", ""))
+	if res.StatusCode != http.StatusForbidden || strings.Contains(res.Body, "textContent") {
+		t.Errorf("unsigned GET /ui/app.js = %d %.100s, want 403", res.StatusCode, res.Body)
+	}
+}
