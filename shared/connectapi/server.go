@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -180,27 +181,48 @@ func (s *Server) Handler() http.Handler {
 		}
 		return Errorf(http.StatusNotFound, "HTTP 404 Not Found")
 	})
-	return s.sameOrigin(mux)
+	return SameOrigin(mux)
 }
 
-// sameOrigin refuses what a browser sends on behalf of another site: a
+// SameOrigin refuses what a browser sends on behalf of another site: a
 // request its Sec-Fetch-Site header marks cross-site, or a changing request
 // whose Origin is not the server's own host. A plain form POST from any web
 // page reaches a loopback server without CORS; this keeps such a page from
 // restarting or resetting connectors. Clients that are not browsers send
 // neither header and are not affected.
-func (s *Server) sameOrigin(next http.Handler) http.Handler {
+func SameOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-			s.writeError(w, r, Errorf(http.StatusForbidden, "cross-site request refused"))
+			writeJSON(w, http.StatusForbidden, Errorf(http.StatusForbidden, "cross-site request refused"))
 			return
 		}
 		if o := r.Header.Get("Origin"); o != "" && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			u, err := url.Parse(o)
 			if err != nil || r.Host == "" || u.Host != r.Host {
-				s.writeError(w, r, Errorf(http.StatusForbidden, "request from origin %q refused: only the page served by this API may change connectors", o))
+				writeJSON(w, http.StatusForbidden, Errorf(http.StatusForbidden,
+					"request from origin %q refused: only the page served by this API may change connectors", o))
 				return
 			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// LoopbackHost refuses requests whose Host is not a loopback name: a web
+// page whose DNS name was re-pointed at 127.0.0.1 (DNS rebinding) would
+// otherwise reach an unauthenticated loopback server as its own origin.
+// Servers that listen on loopback without authentication (slkc-local's
+// API, slkc ui) wrap their handler with it.
+func LoopbackHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			writeJSON(w, http.StatusForbidden, Errorf(http.StatusForbidden,
+				"Host %q refused: this server answers loopback names only", r.Host))
+			return
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -247,3 +247,19 @@ func TestUIThroughFunctionURL(t *testing.T) {
 		t.Errorf("unsigned GET /ui/app.js = %d %.100s, want 403", res.StatusCode, res.Body)
 	}
 }
+
+func TestLoopbackHost(t *testing.T) {
+	h := LoopbackHost(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	for host, want := range map[string]int{
+		"127.0.0.1:8083": http.StatusNoContent, "localhost:8083": http.StatusNoContent, "[::1]:8083": http.StatusNoContent,
+		"evil.example:8083": http.StatusForbidden, "10.0.0.1:8083": http.StatusForbidden,
+	} {
+		req := httptest.NewRequest("GET", "/connectors", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("Host %s = %d, want %d", host, rec.Code, want)
+		}
+	}
+}

@@ -48,25 +48,6 @@ func checkLoopback(addr string) error {
 	return nil
 }
 
-// loopbackHost refuses requests whose Host is not a loopback name: a web
-// page whose DNS name was re-pointed at 127.0.0.1 (DNS rebinding) would
-// otherwise reach the unauthenticated local API as its own origin.
-func loopbackHost(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = fmt.Fprintf(w, `{"error_code":403,"message":"Host %q refused: the local control API answers loopback names only"}`+"\n", r.Host)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // localTables are the state tables the local functions use: the defaults,
 // overridden by -env-file (as planConnector does for the functions).
 func localTables(env map[string]string) state.Tables {
@@ -205,7 +186,7 @@ func newControl(ctx context.Context, rc runConfig, plans []plan, lambdaInvoker s
 		Commit:     "slkc-local",
 	}
 	c.api = api
-	c.srv = &http.Server{Handler: loopbackHost(api.Handler()), ReadHeaderTimeout: 10 * time.Second}
+	c.srv = &http.Server{Handler: connectapi.LoopbackHost(api.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	return c, nil
 }
 
