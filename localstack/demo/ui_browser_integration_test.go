@@ -156,6 +156,46 @@ func TestWebUIOnTheDemoPipeline(t *testing.T) {
 	}
 	shot("source")
 
+	// A failed task: its state and the last error's trace (written as the
+	// poller writes it, while the source is paused so no run overwrites
+	// it); Restart from the page clears it.
+	put := func(path string) {
+		t.Helper()
+		req, _ := http.NewRequest("PUT", url+path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusAccepted {
+			t.Fatalf("PUT %s = %d", path, res.StatusCode)
+		}
+	}
+	put("/connectors/" + src + "/pause")
+	time.Sleep(3 * time.Second) // a run that took the lease before the pause finishes
+	const failure = "Table 'orders' doesn't exist <b>not bold</b>"
+	if err := state.NewStatusStore(c.Dynamo, c.Tables.Status).Put(ctx, state.Status{Connector: src, Task: "task-0", Type: "source",
+		State: state.StateFailed, WorkerID: src, LastError: &state.ErrorInfo{Class: "java.sql.SQLSyntaxErrorException", Message: failure,
+			Trace: "at sourcetask.(*Task).Run(task.go:120)", At: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	wait("the failed task", func() bool { return cell(connectorRow(src)+" td:nth-child(4)") == "0: FAILED" })
+	wait("the trace", func() bool { return strings.Contains(cell("#trace"), failure) })
+	if tr := text("#trace"); !strings.Contains(tr, "java.sql.SQLSyntaxErrorException: "+failure) || !strings.Contains(tr, "task.go:120") {
+		t.Errorf("trace shown = %q", tr)
+	}
+	shot("failed")
+	click(`button[data-action="restart"]`)
+	wait("the restart dialog", func() bool { return strings.Contains(cell("#confirm-text"), "FAILED state of "+src) })
+	click("#confirm-ok")
+	wait("the restarted task, still paused", func() bool { return cell(connectorRow(src)+" td:nth-child(4)") == "0: PAUSED" })
+	var hidden bool
+	if err := b.Exec(&hidden, `return document.getElementById('trace-box').hidden;`); err != nil || !hidden {
+		t.Errorf("the trace box is shown after the restart (%v)", err)
+	}
+	put("/connectors/" + src + "/resume")
+	wait("the resumed source", func() bool { return cell(connectorRow(src)+" td:nth-child(3)") == state.StateRunning })
+
 	// The MySQL sink: lag per partition, as the API and Kafka say.
 	if err := b.Navigate(url + "/ui/?refresh=700#" + mysqlSink); err != nil {
 		t.Fatal(err)
@@ -201,6 +241,32 @@ func TestWebUIOnTheDemoPipeline(t *testing.T) {
 	click("#confirm-ok")
 	wait("the resumed sink's lag to fall to 0", func() bool { return cell("#lag-total") == "total 0" })
 	until("replica caught up", func(s Snapshot) bool { return converged(s, rows+20) })
+
+	// The charts: the sink's EMF lines, summed over the last hour: every
+	// row written once (at-least-once may write some twice), and the one
+	// dead-lettered record.
+	var metrics connectapi.MetricsBody
+	api("/metrics?connector="+mysqlSink, &metrics)
+	totals := map[string]float64{}
+	for _, s := range metrics.Series {
+		for _, v := range s.Points {
+			totals[s.Name] += v
+		}
+	}
+	if totals["RecordsWritten"] < rows+20 || totals["RecordsDeadLettered"] != 1 {
+		t.Errorf("metrics of %s = %v, want at least %d written and 1 dead-lettered", mysqlSink, totals, rows+20)
+	}
+	for _, name := range []string{"RecordsWritten", "RecordsDeadLettered"} {
+		want := fmt.Sprintf("%s: %v in the last hour", name, totals[name])
+		wait("the "+name+" chart", func() bool { return strings.HasPrefix(cell(`figure[data-metric="`+name+`"] figcaption`), want) })
+	}
+	if n := cells(`figure[data-metric="RecordsWritten"]`); n != "" {
+		t.Errorf("chart has table cells %q", n)
+	}
+	var points int
+	if err := b.Exec(&points, `return document.querySelector('figure[data-metric="RecordsWritten"] polyline').getAttribute('points').split(' ').length;`); err != nil || points != 60 {
+		t.Errorf("RecordsWritten chart has %d points (%v), want one per minute of the hour", points, err)
+	}
 
 	// A cancelled reset changes nothing.
 	click(`button[data-action="reset"]`)
