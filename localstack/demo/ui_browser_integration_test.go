@@ -280,6 +280,56 @@ func TestWebUIOnTheDemoPipeline(t *testing.T) {
 		t.Errorf("after a cancelled reset the lag is %+v", sinkLag)
 	}
 
+	// Stop, then alter offsets from the page: the dialog offers the
+	// current offsets; partition 0 is set back to 0 and the sink, resumed,
+	// replays it. Then reset: the group is deleted and everything replays.
+	dialog := func(action, says string) {
+		t.Helper()
+		click(`button[data-action="` + action + `"]`)
+		wait("the "+action+" dialog", func() bool { return strings.Contains(cell("#confirm-text"), says) })
+	}
+	groupEmpty := func() bool {
+		gs, err := run.admin.DescribeGroups(ctx, p.MySQLSink.Group)
+		return err == nil && len(gs[p.MySQLSink.Group].Members) == 0
+	}
+	dialog("stop", "will stop and show no tasks")
+	click("#confirm-ok")
+	wait("STOPPED on the page", func() bool { return cell(connectorRow(mysqlSink)+" td:nth-child(3)") == state.StateStopped })
+	wait("the stopped sink's consumer to leave its group", groupEmpty)
+	dialog("alter", "will be written for "+mysqlSink)
+	var offeredText string
+	if err := b.Exec(&offeredText, `return document.getElementById('confirm-body').value;`); err != nil {
+		t.Fatal(err)
+	}
+	var offered connectapi.OffsetsBody
+	if err := json.Unmarshal([]byte(offeredText), &offered); err != nil || len(offered.Offsets) != 3 {
+		t.Fatalf("alter dialog offers %q (%v), want the 3 partitions' offsets", offeredText, err)
+	}
+	edited := fmt.Sprintf(`{"offsets":[{"partition":{"kafka_topic":%q,"kafka_partition":0},"offset":{"kafka_offset":0}}]}`, p.Source.Topic)
+	if err := b.Exec(nil, `document.getElementById('confirm-body').value = arguments[0];`, edited); err != nil {
+		t.Fatal(err)
+	}
+	click("#confirm-ok")
+	wait("the alter to be done", func() bool { return cell("#notice") == "Alter offsets of "+mysqlSink+": done" })
+	api("/connectors/"+mysqlSink+"/lag", &sinkLag)
+	if sinkLag.Sink[0].Committed != 0 || sinkLag.Sink[0].Lag != sinkLag.Sink[0].End || sinkLag.Sink[1].Lag != 0 {
+		t.Errorf("after altering partition 0 to 0 the lag is %+v", sinkLag)
+	}
+	wait("partition 0's lag on the page", func() bool {
+		return cells(`#sink-lag tr[data-partition="0"]`) == fmt.Sprintf("%s|0|0|%d|%d", p.Source.Topic, sinkLag.Sink[0].End, sinkLag.Sink[0].End)
+	})
+	dialog("reset", "consumer group "+p.MySQLSink.Group+" will be deleted")
+	click("#confirm-ok")
+	wait("the reset to be done", func() bool { return cell("#notice") == "Reset offsets of "+mysqlSink+": done" })
+	api("/connectors/"+mysqlSink+"/lag", &sinkLag)
+	if sinkLag.Sink[0].Committed != -1 || sinkLag.Sink[1].Committed != -1 {
+		t.Errorf("after the reset the lag is %+v, want no committed offsets", sinkLag)
+	}
+	dialog("resume", "run again")
+	click("#confirm-ok")
+	wait("the replayed sink's lag to fall to 0", func() bool { return cell("#lag-total") == "total 0" })
+	until("replica caught up after the replay", func(s Snapshot) bool { return converged(s, rows+20) })
+
 	// The dead letter queue: the poisoned record, its headers, and its
 	// content shown literally with nothing executed.
 	var page connectapi.DLQPage
@@ -294,8 +344,9 @@ func TestWebUIOnTheDemoPipeline(t *testing.T) {
 		t.Fatalf("DLQ page %+v has no record", page)
 	}
 	api("/connectors/"+mysqlSink+"/dlq?partition="+strconv.Itoa(int(dlqPart)), &page)
-	if len(page.Records) != 1 || page.Records[0].Value.Text != xssPayload {
-		t.Fatalf("DLQ page = %+v, want the poisoned record", page)
+	// Dead-lettered once, and again by the replay after the reset.
+	if len(page.Records) != 2 || page.Records[0].Value.Text != xssPayload || page.Records[1].Value.Text != xssPayload {
+		t.Fatalf("DLQ page = %+v, want the poisoned record twice", page)
 	}
 	if dlqPart != 0 {
 		if err := b.Exec(nil, `const s = document.getElementById('dlq-partition'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));`, strconv.Itoa(int(dlqPart))); err != nil {

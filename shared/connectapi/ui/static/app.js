@@ -335,6 +335,9 @@ for (const b of document.querySelectorAll('#detail .actions button')) {
     }
     if (!await confirmDialog(title, message, body)) return;
     const notice = $('notice');
+    notice.className = 'notice';
+    notice.textContent = title + ': sending…';
+    notice.hidden = false;
     try {
       await request(action, c.name, action === 'alter' ? $('confirm-body').value : undefined);
       notice.className = 'notice';
