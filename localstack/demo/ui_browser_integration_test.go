@@ -151,8 +151,10 @@ func TestWebUIOnTheDemoPipeline(t *testing.T) {
 	if got := text(offRow + " td:nth-child(2)"); !strings.Contains(got, fmt.Sprintf(`"incrementing":%d`, rows)) {
 		t.Errorf("page shows source offset %s, want incrementing %d", got, rows)
 	}
-	if got := text(offRow + " td:nth-child(4)"); !strings.Contains(got, `"incrementing":0`) {
-		t.Errorf("page shows the source behind by %s, want 0 ids", got)
+	for _, css := range []string{offRow + " td:nth-child(4)", connectorRow(src) + " td:nth-child(5)"} {
+		if got := text(css); got != "0 ids, 0 ms" {
+			t.Errorf("page shows the source behind by %q, want 0 ids, 0 ms (at the table's head)", got)
+		}
 	}
 	shot("source")
 

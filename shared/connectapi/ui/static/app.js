@@ -64,16 +64,19 @@ async function api(method, path, body) {
 
 const enc = encodeURIComponent;
 
+// gapText says how far one source partition is behind its table.
+function gapText(b) {
+  if (!b) return '';
+  const parts = [];
+  if (b.incrementing !== undefined) parts.push(b.incrementing + ' ids');
+  if (b.timestamp !== undefined) parts.push(b.timestamp + ' ms');
+  return parts.join(', ');
+}
+
 function behindText(lag) {
   if (!lag) return '';
   if (lag.type === 'sink') return String(lag.total_lag) + ' records';
-  const parts = [];
-  for (const p of lag.source || []) {
-    if (!p.behind) continue;
-    if (p.behind.incrementing !== undefined) parts.push(p.behind.incrementing + ' ids');
-    if (p.behind.timestamp !== undefined) parts.push(p.behind.timestamp + ' ms');
-  }
-  return parts.join(', ');
+  return (lag.source || []).map((p) => gapText(p.behind)).filter((x) => x).join('; ');
 }
 
 async function refresh() {
@@ -122,7 +125,7 @@ async function renderDetail(c) {
     fill($('source-offsets').tBodies[0], (lag.source || []).map((p) => row([
       JSON.stringify(p.partition), JSON.stringify(p.offset),
       p.head ? JSON.stringify(p.head) : (p.head_error || ''),
-      p.behind ? JSON.stringify(p.behind) : '',
+      gapText(p.behind),
     ], { 'data-table': p.partition.table || '' })));
   } else if (lag.type === 'sink') {
     $('lag-total').textContent = 'total ' + lag.total_lag;
@@ -132,25 +135,31 @@ async function renderDetail(c) {
   await renderCharts(c);
   if (c.info.config['errors.deadletterqueue.topic.name']) {
     $('dlq-box').hidden = false;
+    // Reading a topic page costs the server a Kafka client: the DLQ is
+    // reloaded on navigation and every 10 s, not on every refresh.
     if (dlq.connector !== c.name) {
       dlq.connector = c.name;
+      dlq.partition = 0;
       dlq.offset = null;
+      dlq.record = null;
       $('dlq-record').hidden = true;
+      dlq.loaded = 0;
     }
-    await loadDLQ();
+    if (Date.now() - dlq.loaded > 10000) await loadDLQ();
   } else {
     $('dlq-box').hidden = true;
   }
 }
 
 // ---- dead letter queue browser ----
-const dlq = { connector: '', partition: 0, offset: null, page: null, record: null };
+const dlq = { connector: '', partition: 0, offset: null, page: null, record: null, loaded: 0 };
 
 async function loadDLQ() {
   let q = 'partition=' + dlq.partition + '&limit=10';
   if (dlq.offset !== null) q += '&offset=' + dlq.offset;
   const page = await api('GET', 'connectors/' + enc(dlq.connector) + '/dlq?' + q);
   dlq.page = page;
+  dlq.loaded = Date.now();
   $('dlq-topic').textContent = page.topic;
   const sel = $('dlq-partition');
   const opts = page.partitions.map((p) => {
