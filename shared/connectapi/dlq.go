@@ -223,6 +223,7 @@ func (k KafkaRecords) Read(ctx context.Context, topic string, partition int32, o
 	ctx, cancel := context.WithTimeout(ctx, readWait)
 	defer cancel()
 	out := make([]TopicRecord, 0, limit)
+	next := offset
 	for len(out) < limit {
 		fs := cl.PollRecords(ctx, limit-len(out))
 		if err := ctx.Err(); err != nil {
@@ -238,17 +239,26 @@ func (k KafkaRecords) Read(ctx context.Context, topic string, partition int32, o
 		if ferr != nil {
 			return nil, ferr
 		}
-		fs.EachRecord(func(r *kgo.Record) {
-			if len(out) >= limit {
-				return
+		atEnd := false
+		fs.EachPartition(func(p kgo.FetchTopicPartition) {
+			for _, r := range p.Records {
+				if len(out) >= limit {
+					break
+				}
+				tr := TopicRecord{Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp.UnixMilli(),
+					Key: bytesOf(r.Key), Value: bytesOf(r.Value), Headers: make([]Header, 0, len(r.Headers))}
+				for _, h := range r.Headers {
+					tr.Headers = append(tr.Headers, Header{Key: h.Key, Value: bytesOf(h.Value)})
+				}
+				out = append(out, tr)
+				next = r.Offset + 1
 			}
-			tr := TopicRecord{Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp.UnixMilli(),
-				Key: bytesOf(r.Key), Value: bytesOf(r.Value), Headers: make([]Header, 0, len(r.Headers))}
-			for _, h := range r.Headers {
-				tr.Headers = append(tr.Headers, Header{Key: h.Key, Value: bytesOf(h.Value)})
-			}
-			out = append(out, tr)
+			// Nothing more to wait for: the page ends at the partition's end.
+			atEnd = atEnd || p.HighWatermark <= next
 		})
+		if atEnd {
+			break
+		}
 	}
 	return out, nil
 }

@@ -41,6 +41,9 @@ func TestKafkaRecordsAndEnds(t *testing.T) {
 	if last, err := recs.Read(ctx, topic, 1, 4, 1); err != nil || len(last) != 1 || last[0].Offset != 4 {
 		t.Errorf("Read(4, 1) = %+v, %v", last, err)
 	}
+	if tail, err := recs.Read(ctx, topic, 1, 3, 10); err != nil || len(tail) != 2 {
+		t.Errorf("Read(3, 10) = %+v, %v; want the 2 records up to the end", tail, err)
+	}
 	if none, err := recs.Ranges(ctx, topic+"-missing"); err != nil || len(none) != 0 {
 		t.Errorf("Ranges of a missing topic = %+v, %v; want none", none, err)
 	}
