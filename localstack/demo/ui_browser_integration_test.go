@@ -199,7 +199,7 @@ func TestWebUIOnTheDemoPipeline(t *testing.T) {
 	wait("the resumed source", func() bool { return cell(connectorRow(src)+" td:nth-child(3)") == state.StateRunning })
 
 	// The MySQL sink: lag per partition, as the API and Kafka say.
-	if err := b.Navigate(url + "/ui/?refresh=700#" + mysqlSink); err != nil {
+	if err := b.Navigate(url + "/ui/?refresh=700&dlq=1#" + mysqlSink); err != nil {
 		t.Fatal(err)
 	}
 	var sinkLag connectapi.LagBody
@@ -391,4 +391,26 @@ func TestWebUIOnTheDemoPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	shot("dlq")
+
+	// Paging (one record a page here, ?dlq=1): Next shows the copy the
+	// replay dead-lettered, Previous goes back.
+	disabled := func(css string) bool {
+		var d bool
+		if err := b.Exec(&d, `return document.querySelector(arguments[0]).disabled;`, css); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	wait("Next to be enabled", func() bool { return !disabled("#dlq-next") })
+	if !disabled("#dlq-prev") {
+		t.Error("Previous is enabled on the first page")
+	}
+	click("#dlq-next")
+	next := fmt.Sprintf(`#dlq tr[data-offset="%d"]`, page.Records[1].Offset)
+	wait("the second page", func() bool { return cell(next) != "" && cell(recRow) == "" })
+	if disabled("#dlq-prev") || !disabled("#dlq-next") {
+		t.Error("on the last page Previous should be enabled and Next disabled")
+	}
+	click("#dlq-prev")
+	wait("the first page again", func() bool { return cell(recRow) != "" && cell(next) == "" })
 }

@@ -152,10 +152,12 @@ async function renderDetail(c) {
 }
 
 // ---- dead letter queue browser ----
+// Records per DLQ page (?dlq=N, default 10).
+const pageSize = Math.min(200, Math.max(1, Number(params.get('dlq')) || 10));
 const dlq = { connector: '', partition: 0, offset: null, page: null, record: null, loaded: 0 };
 
 async function loadDLQ() {
-  let q = 'partition=' + dlq.partition + '&limit=10';
+  let q = 'partition=' + dlq.partition + '&limit=' + pageSize;
   if (dlq.offset !== null) q += '&offset=' + dlq.offset;
   const page = await api('GET', 'connectors/' + enc(dlq.connector) + '/dlq?' + q);
   dlq.page = page;
@@ -228,7 +230,7 @@ $('dlq-next').addEventListener('click', () => {
   loadDLQ().catch((e) => showError(e.message));
 });
 $('dlq-prev').addEventListener('click', () => {
-  dlq.offset = Math.max(0, dlq.page.offset - 10);
+  dlq.offset = Math.max(0, dlq.page.offset - pageSize);
   loadDLQ().catch((e) => showError(e.message));
 });
 
