@@ -58,6 +58,10 @@ test: local-up ## unit, integration (real local stack) and infra checks
 	go test $(GO_TEST_FLAGS) ./...
 	@$(MAKE) --no-print-directory test-infra
 
+.PHONY: ui-screenshots
+ui-screenshots: local-up ## regenerate the web UI screenshots in docs/ui (the browser test on the demo pipeline)
+	SLKC_UPDATE_SCREENSHOTS=1 go test -count=1 -run TestWebUIOnTheDemoPipeline ./localstack/demo
+
 .PHONY: test-unit
 test-unit: ## unit tests only: touch no service (the service addresses point at a closed port, so any use fails)
 	env SLKC_KAFKA_BOOTSTRAP=127.0.0.1:1 AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:1 AWS_ENDPOINT_URL=http://127.0.0.1:1 \

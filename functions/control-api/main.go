@@ -157,6 +157,8 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	}
 	a := &app{}
 	var groups connectapi.Groups
+	// records reads the sinks' dead letter queues for the web UI.
+	var records connectapi.Records
 	if kafkaProps != nil {
 		resolved, err := config.Resolve(ctx, kafkaProps, config.Providers{LookupEnv: func(k string) (string, bool) {
 			v, ok := kafkaEnv[k]
@@ -173,6 +175,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 			return nil, fmt.Errorf("control-api: Kafka client: %w", err)
 		}
 		groups = connectapi.KafkaGroups{Admin: kadm.NewClient(a.kafka)}
+		records = connectapi.KafkaRecords{Opts: opts}
 	}
 	ddb := dynamodb.NewFromConfig(cfg)
 	tables := state.TablesFromEnv()
@@ -185,6 +188,7 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		Groups:     groups,
 		Mappings:   connectapi.LambdaMappings{Client: lc, UUIDs: uuids},
 		Invoker:    connectapi.LambdaInvoker{Client: lc},
+		Records:    records,
 		Principal:  connectapi.IAMPrincipal,
 		Logger:     log,
 		Commit:     getenv("SLKC_COMMIT"),

@@ -3,7 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/json"
-	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -26,42 +26,7 @@ func TestControlPlaneOnTheDemoPipeline(t *testing.T) {
 	defer cancel()
 	const rows = 100
 	run := prepareRun(ctx, t, c, p, rows)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	r, err := StartRunner(ctx, RunnerOptions{Binary: c.RunnerBinary, PipelineDir: c.PipelineDir, BuildDir: c.BuildDir,
-		EnvFile: run.envFile, SecretsFile: run.secretsFile, Log: run.logFile, ControlAddr: addr})
-	if err != nil {
-		t.Fatalf("%v\n%s", err, tailFile(run.logPath, 20))
-	}
-	defer func() {
-		if err := r.Stop(20 * time.Second); err != nil {
-			t.Error(err)
-		}
-	}()
-	url := "http://" + addr
-	w := &watcher{probe: run.probe, runner: r, out: logWriter{t}, every: time.Second, start: time.Now(), timeout: 2 * time.Minute, logPath: run.logPath}
-	until := func(what string, done func(Snapshot) bool) Snapshot {
-		t.Helper()
-		s, err := w.until(ctx, what, done)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, tailFile(run.logPath, 30))
-		}
-		return s
-	}
-	// The API may come up a moment after the Invoke API.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := controlclient.Drive(t, url, "info"); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("control API at %s: %v\n%s", url, err, tailFile(run.logPath, 30))
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
+	url, until := startControlRunner(ctx, t, c, run)
 	drive := func(args ...string) json.RawMessage { return controlclient.MustDrive(t, url, args...) }
 	src, mysqlSink := p.Source.Connector, p.MySQLSink.Connector
 
@@ -137,4 +102,52 @@ func TestControlPlaneOnTheDemoPipeline(t *testing.T) {
 	before = until("snapshot", func(Snapshot) bool { return true })
 	drive("resume", src)
 	until("rewound rows replayed", func(s Snapshot) bool { return s.TopicRecords == before.TopicRecords+10 && converged(s, rows+10) })
+}
+
+// startControlRunner starts slkc-local on the prepared run with its control
+// API on a free loopback port, waits until the API answers, and returns
+// its URL and a wait for a pipeline condition (failing the test with the
+// runner's log). The runner is stopped at the test's cleanup.
+func startControlRunner(ctx context.Context, t *testing.T, c Config, run preparedRun) (string, func(string, func(Snapshot) bool) Snapshot) {
+	t.Helper()
+	addr, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := StartRunner(ctx, RunnerOptions{Binary: c.RunnerBinary, PipelineDir: c.PipelineDir, BuildDir: c.BuildDir,
+		EnvFile: run.envFile, SecretsFile: run.secretsFile, Log: run.logFile, ControlAddr: addr})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tailFile(run.logPath, 20))
+	}
+	t.Cleanup(func() {
+		if err := r.Stop(20 * time.Second); err != nil {
+			t.Error(err)
+		}
+	})
+	url := "http://" + addr
+	w := &watcher{probe: run.probe, runner: r, out: logWriter{t}, every: time.Second, start: time.Now(), timeout: 2 * time.Minute, logPath: run.logPath}
+	until := func(what string, done func(Snapshot) bool) Snapshot {
+		t.Helper()
+		s, err := w.until(ctx, what, done)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, tailFile(run.logPath, 30))
+		}
+		return s
+	}
+	// The API may come up a moment after the Invoke API.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(url + "/")
+		if err == nil {
+			_ = res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("control API at %s: %v\n%s", url, err, tailFile(run.logPath, 30))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	return url, until
 }

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/shared/connectapi/ui"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
 
@@ -102,6 +105,14 @@ type Server struct {
 	Mappings Mappings
 	// Invoker may be nil: a restart then only clears FAILED.
 	Invoker Invoker
+	// Heads, when set, reads source tables' heads for GET
+	// /connectors/{name}/lag (nil: the lag shows offsets only).
+	Heads Heads
+	// Records, when set, reads dead letter queue topics for GET
+	// /connectors/{name}/dlq (nil: 501).
+	Records Records
+	// Metrics, when set, serves GET /metrics for the web UI's charts.
+	Metrics http.Handler
 	// Principal names the caller of a request for the audit trail; nil
 	// means "local".
 	Principal func(r *http.Request) string
@@ -156,6 +167,12 @@ func (s *Server) Handler() http.Handler {
 	h("GET /connectors/{name}/offsets", s.withConnector(s.getOffsets))
 	h("PATCH /connectors/{name}/offsets", s.withConnector(s.alterOffsets))
 	h("DELETE /connectors/{name}/offsets", s.withConnector(s.resetOffsets))
+	// slkc extensions for the web UI (see package ui).
+	h("GET /connectors/{name}/lag", s.withConnector(s.lag))
+	h("GET /connectors/{name}/dlq", s.withConnector(s.dlq))
+	h("GET /metrics", s.metrics)
+	mux.Handle("GET /ui/", ui.Handler())
+	mux.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
 	h("GET /connector-plugins", s.plugins)
 	h("PUT /connector-plugins/{plugin}/config/validate", s.validate)
 	h("/", func(w http.ResponseWriter, r *http.Request) error {
@@ -164,7 +181,51 @@ func (s *Server) Handler() http.Handler {
 		}
 		return Errorf(http.StatusNotFound, "HTTP 404 Not Found")
 	})
-	return mux
+	return SameOrigin(mux)
+}
+
+// SameOrigin refuses what a browser sends on behalf of another site: a
+// request its Sec-Fetch-Site header marks cross-site, or a changing request
+// whose Origin is not the server's own host. A plain form POST from any web
+// page reaches a loopback server without CORS; this keeps such a page from
+// restarting or resetting connectors. Clients that are not browsers send
+// neither header and are not affected.
+func SameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			writeJSON(w, http.StatusForbidden, Errorf(http.StatusForbidden, "cross-site request refused"))
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			u, err := url.Parse(o)
+			if err != nil || r.Host == "" || u.Host != r.Host {
+				writeJSON(w, http.StatusForbidden, Errorf(http.StatusForbidden,
+					"request from origin %q refused: only the page served by this API may change connectors", o))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// LoopbackHost refuses requests whose Host is not a loopback name: a web
+// page whose DNS name was re-pointed at 127.0.0.1 (DNS rebinding) would
+// otherwise reach an unauthenticated loopback server as its own origin.
+// Servers that listen on loopback without authentication (slkc-local's
+// API, slkc ui) wrap their handler with it.
+func LoopbackHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			writeJSON(w, http.StatusForbidden, Errorf(http.StatusForbidden,
+				"Host %q refused: this server answers loopback names only", r.Host))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // knownPath reports whether path is one of the API's paths (with another
@@ -172,7 +233,7 @@ func (s *Server) Handler() http.Handler {
 func knownPath(path string) bool {
 	p := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
-	case len(p) == 1 && (p[0] == "connectors" || p[0] == "connector-plugins" || p[0] == ""):
+	case len(p) == 1 && (p[0] == "connectors" || p[0] == "connector-plugins" || p[0] == "" || p[0] == "metrics"):
 		return true
 	case len(p) >= 2 && p[0] == "connectors":
 		return len(p) == 2 || len(p) == 3 || len(p) == 4 && p[2] == "tasks" || len(p) == 5 && p[2] == "tasks"
@@ -234,6 +295,15 @@ func (s *Server) readOnly(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) readOnlyConnector(w http.ResponseWriter, r *http.Request, c Connector) error {
 	return Errorf(http.StatusForbidden, "%s", readOnlyMessage)
+}
+
+// metrics is GET /metrics: Metrics, or 501 when there is none.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	if s.Metrics == nil {
+		return Errorf(http.StatusNotImplemented, "this control plane has no metrics source")
+	}
+	s.Metrics.ServeHTTP(w, r)
+	return nil
 }
 
 // root is GET /.

@@ -86,6 +86,8 @@ type control struct {
 	ln      net.Listener
 	targets *state.TargetStore
 	kafka   *kgo.Client
+	heads   *connectapi.MySQLHeads
+	api     *connectapi.Server
 }
 
 // targetEnabled is a gate's Enabled flag: the connector's target state.
@@ -154,7 +156,22 @@ func newControl(ctx context.Context, rc runConfig, plans []plan, lambdaInvoker s
 		kc.Close()
 		return nil, fmt.Errorf("control: listen on %s: %w", rc.ControlAddr, err)
 	}
-	c := &control{ln: ln, targets: state.NewTargetStore(ddb, tables.Status), kafka: kc}
+	// The web UI's source lag reads each source's table with the same
+	// settings its function resolves (the -env-file, the environment and
+	// the -secrets-file).
+	prov := config.Providers{LookupEnv: func(k string) (string, bool) {
+		if v, ok := rc.Env[k]; ok {
+			return v, true
+		}
+		return os.LookupEnv(k)
+	}}
+	if rc.Secrets != nil {
+		prov.Secrets = rc.Secrets
+	}
+	heads := &connectapi.MySQLHeads{Resolve: func(ctx context.Context, props map[string]string) (map[string]string, error) {
+		return config.Resolve(ctx, props, prov)
+	}}
+	c := &control{ln: ln, targets: state.NewTargetStore(ddb, tables.Status), kafka: kc, heads: heads}
 	api := &connectapi.Server{
 		Connectors: conns,
 		Statuses:   state.NewStatusStore(ddb, tables.Status),
@@ -163,10 +180,13 @@ func newControl(ctx context.Context, rc runConfig, plans []plan, lambdaInvoker s
 		Leases:     state.NewLeaseStore(ddb, tables.Leases),
 		Groups:     connectapi.KafkaGroups{Admin: kadm.NewClient(kc)},
 		Invoker:    lambdaInvoker,
+		Heads:      heads,
+		Records:    connectapi.KafkaRecords{Opts: append([]kgo.Opt{kgo.SeedBrokers(strings.Split(bootstrap, ",")...)}, kopts...)},
 		Logger:     logger,
 		Commit:     "slkc-local",
 	}
-	c.srv = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	c.api = api
+	c.srv = &http.Server{Handler: connectapi.LoopbackHost(api.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	return c, nil
 }
 
@@ -188,4 +208,5 @@ func (c *control) close() {
 	defer cancel()
 	_ = c.srv.Shutdown(ctx)
 	c.kafka.Close()
+	_ = c.heads.Close()
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
 	"github.com/serverless-kafka-connect/slkc/localstack/scheduler"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
+	"github.com/serverless-kafka-connect/slkc/shared/connectapi"
 )
 
 // lambdaClient returns an aws-sdk-go-v2 Lambda client for endpoint. Local
@@ -118,6 +119,8 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 	}
 	endpoint := rc.InvokeEndpoint
 	var runner *runtime.Runner
+	// The functions' EMF lines, for the web UI's charts.
+	metrics := &connectapi.EMFMetrics{}
 	if endpoint == "" {
 		specs := make([]runtime.FunctionSpec, 0, len(plans))
 		for _, p := range plans {
@@ -127,9 +130,11 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		if rc.Output != nil {
-			runner.Output = rc.Output
+		out := rc.Output
+		if out == nil {
+			out = os.Stderr
 		}
+		runner.Output = io.MultiWriter(out, metrics)
 		runner.Logger = logger
 		runner.Secrets = rc.Secrets
 		if err := runner.Start(ctx, rc.Addr); err != nil {
@@ -174,6 +179,9 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 			return err
 		default:
 			defer ctl.close()
+			if runner != nil {
+				ctl.api.Metrics = metrics
+			}
 		}
 	}
 	var rules []scheduler.Rule

@@ -11,6 +11,7 @@
 //	slkc [-url URL] offsets NAME                 # read
 //	slkc [-url URL] offsets -alter FILE NAME     # PATCH the KIP-875 body in FILE (- for stdin)
 //	slkc [-url URL] offsets -reset NAME          # DELETE
+//	slkc [-url URL] ui [-listen ADDR]            # the web UI through a signing proxy
 //
 // The URL defaults to $SLKC_CONNECT_URL, else http://127.0.0.1:8083. The
 // response body is printed as indented JSON; an API error prints Connect's
@@ -50,6 +51,7 @@ const usage = `usage: slkc [-url URL] [-sigv4] [-region REGION] COMMAND
   pause NAME | resume NAME | stop NAME    change its target state
   restart [-include-tasks] [-only-failed] NAME
   offsets [-alter FILE | -reset] NAME     read, alter (KIP-875 JSON, - for stdin) or reset offsets
+  ui [-listen 127.0.0.1:8084]             serve the web UI of -url on loopback, signing every request
 `
 
 // client sends API requests, signed when sign is set.
@@ -84,27 +86,33 @@ func (c *client) do(ctx context.Context, method, path string, body []byte) (int,
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	if c.sign {
-		cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(c.region))
-		if err != nil {
-			return 0, nil, fmt.Errorf("AWS config for signing: %w", err)
-		}
-		creds, err := cfg.Credentials.Retrieve(ctx)
-		if err != nil {
-			return 0, nil, fmt.Errorf("AWS credentials for signing: %w", err)
-		}
-		sum := sha256.Sum256(body)
-		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "lambda", c.region, time.Now()); err != nil {
-			return 0, nil, fmt.Errorf("sign request: %w", err)
-		}
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req, body)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	return resp.StatusCode, out, err
+}
+
+// send signs req (whose body is body) when c.sign is set, and sends it.
+func (c *client) send(req *http.Request, body []byte) (*http.Response, error) {
+	if c.sign {
+		ctx := req.Context()
+		cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(c.region))
+		if err != nil {
+			return nil, fmt.Errorf("AWS config for signing: %w", err)
+		}
+		creds, err := cfg.Credentials.Retrieve(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("AWS credentials for signing: %w", err)
+		}
+		sum := sha256.Sum256(body)
+		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "lambda", c.region, time.Now()); err != nil {
+			return nil, fmt.Errorf("sign request: %w", err)
+		}
+	}
+	return c.http.Do(req)
 }
 
 // errAPI marks an error answer of the API (exit status 1).
@@ -157,8 +165,12 @@ func command(ctx context.Context, c *client, args []string, stdin io.Reader, std
 	onlyFailed := sub.Bool("only-failed", false, "")
 	alter := sub.String("alter", "", "")
 	reset := sub.Bool("reset", false, "")
+	listen := sub.String("listen", DefaultUIAddr, "")
 	if err := sub.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	if args[0] == "ui" {
+		return serveUI(ctx, c, *listen, stdout)
 	}
 	name := ""
 	if args[0] != "list" {
