@@ -88,6 +88,8 @@ const (
 	StringConverter    = "org.apache.kafka.connect.storage.StringConverter"
 	ByteArrayConverter = "org.apache.kafka.connect.converters.ByteArrayConverter"
 	AvroConverter      = "io.confluent.connect.avro.AvroConverter"
+	// JsonSchemaConverter is Confluent's JSON Schema converter.
+	JsonSchemaConverter = "io.confluent.connect.json.JsonSchemaConverter"
 	// SimpleHeaderConverter is Kafka Connect's default header.converter.
 	SimpleHeaderConverter = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 )
@@ -109,7 +111,7 @@ const (
 	GroupLambda      = "AWS Lambda"
 )
 
-var converterValidator = OneOf(JsonConverter, StringConverter, ByteArrayConverter, AvroConverter)
+var converterValidator = OneOf(JsonConverter, StringConverter, ByteArrayConverter, AvroConverter, JsonSchemaConverter)
 
 // CommonDef returns a new Def of the keys every connector accepts, without
 // the aws.lambda.* deployment keys (LambdaDef) and the sink keys (SinkDef).

@@ -50,7 +50,7 @@ import (
 var registryFormats = map[string]string{
 	convert.AvroConverterClass:                        "AVRO",
 	"io.confluent.connect.protobuf.ProtobufConverter": "PROTOBUF",
-	"io.confluent.connect.json.JsonSchemaConverter":   "JSON",
+	convert.JSONSchemaConverterClass:                  "JSON",
 }
 
 // lambdaJSON reads a key or value Lambda delivered as JSON
