@@ -90,6 +90,8 @@ const (
 	AvroConverter      = "io.confluent.connect.avro.AvroConverter"
 	// JsonSchemaConverter is Confluent's JSON Schema converter.
 	JsonSchemaConverter = "io.confluent.connect.json.JsonSchemaConverter"
+	// ProtobufConverter is Confluent's Protobuf converter.
+	ProtobufConverter = "io.confluent.connect.protobuf.ProtobufConverter"
 	// SimpleHeaderConverter is Kafka Connect's default header.converter.
 	SimpleHeaderConverter = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 )
@@ -111,7 +113,7 @@ const (
 	GroupLambda      = "AWS Lambda"
 )
 
-var converterValidator = OneOf(JsonConverter, StringConverter, ByteArrayConverter, AvroConverter, JsonSchemaConverter)
+var converterValidator = OneOf(JsonConverter, StringConverter, ByteArrayConverter, AvroConverter, JsonSchemaConverter, ProtobufConverter)
 
 // CommonDef returns a new Def of the keys every connector accepts, without
 // the aws.lambda.* deployment keys (LambdaDef) and the sink keys (SinkDef).

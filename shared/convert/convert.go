@@ -48,7 +48,7 @@ const (
 func Classes() []string {
 	c := []string{JSONConverterClass, StringConverterClass, ByteArrayConverterClass,
 		IntegerConverterClass, LongConverterClass, DoubleConverterClass, AvroConverterClass,
-		JSONSchemaConverterClass}
+		JSONSchemaConverterClass, ProtobufConverterClass}
 	sort.Strings(c)
 	return c
 }
@@ -80,7 +80,7 @@ func (e *ConfigError) Error() string {
 // value.subject.name.strategy (TopicNameStrategy, the default,
 // RecordNameStrategy, TopicRecordNameStrategy) and
 // schema.registry.request.timeout.ms (default 30000); JsonSchemaConverter
-// accepts the same keys. The others accept
+// and ProtobufConverter accept the same keys. The others accept
 // converter.type only.
 //
 // An unknown class returns an error listing the supported classes; an unknown
@@ -117,6 +117,8 @@ func New(class string, props map[string]string, isKey bool) (Converter, error) {
 		c, err = newAvro(props, isKey)
 	case JSONSchemaConverterClass:
 		c, err = newJSONSchema(props, isKey)
+	case ProtobufConverterClass:
+		c, err = newProtobuf(props, isKey)
 	default:
 		return nil, fmt.Errorf("convert: unknown converter class %q: supported classes are %s", class, strings.Join(Classes(), ", "))
 	}

@@ -209,9 +209,10 @@ func (b *srBase) subject(topic, recordName string) string {
 	return topic + "-value"
 }
 
-// schemaID is the id of text under subject: registered there
-// (auto.register.schemas) or looked up; known ids cost no registry call.
-func (b *srBase) schemaID(subject, text string) (int, error) {
+// schemaID is the id of text (with its references) under subject:
+// registered there (auto.register.schemas) or looked up; known ids cost no
+// registry call.
+func (b *srBase) schemaID(subject, text string, refs ...sr.SchemaReference) (int, error) {
 	k := subjectText{subject, text}
 	b.mu.Lock()
 	id, ok := b.ids[k]
@@ -223,11 +224,11 @@ func (b *srBase) schemaID(subject, text string) (int, error) {
 	defer cancel()
 	if b.autoRegister {
 		var err error
-		if id, err = b.reg.Register(ctx, subject, text); err != nil {
+		if id, err = b.reg.Register(ctx, subject, text, refs...); err != nil {
 			return 0, err
 		}
 	} else {
-		v, err := b.reg.Lookup(ctx, subject, text)
+		v, err := b.reg.Lookup(ctx, subject, text, refs...)
 		if err != nil {
 			return 0, err
 		}
@@ -247,7 +248,7 @@ func (b *srBase) schemaID(subject, text string) (int, error) {
 // is the record's own schema text; ok is false when it is not, and latest
 // is then the subject's latest schema for the caller to rewrite into),
 // otherwise text's id under subject.
-func (b *srBase) writeID(subject, text string) (id int, latest registry.Latest, ok bool, err error) {
+func (b *srBase) writeID(subject, text string, refs ...sr.SchemaReference) (id int, latest registry.Latest, ok bool, err error) {
 	if b.useLatest && !b.autoRegister {
 		ctx, cancel := b.ctx()
 		defer cancel()
@@ -257,8 +258,23 @@ func (b *srBase) writeID(subject, text string) (id int, latest registry.Latest, 
 		}
 		return l.ID, l, l.Schema == text, nil
 	}
-	id, err = b.schemaID(subject, text)
+	id, err = b.schemaID(subject, text, refs...)
 	return id, registry.Latest{}, err == nil, err
+}
+
+// reference registers (or looks up) text under subject, its reference
+// name, and returns the reference to it.
+func (b *srBase) reference(subject, text string) (sr.SchemaReference, error) {
+	if _, err := b.schemaID(subject, text); err != nil {
+		return sr.SchemaReference{}, err
+	}
+	ctx, cancel := b.ctx()
+	defer cancel()
+	v, err := b.reg.Lookup(ctx, subject, text)
+	if err != nil {
+		return sr.SchemaReference{}, err
+	}
+	return sr.SchemaReference{Name: subject, Subject: subject, Version: v.Version}, nil
 }
 
 // appendHeader appends Confluent's wire format header for schema id to dst.

@@ -13,7 +13,7 @@ import (
 
 // registryClasses are the converters built on srBase; the tests in this
 // file hold for each of them.
-var registryClasses = []string{AvroConverterClass, JSONSchemaConverterClass}
+var registryClasses = []string{AvroConverterClass, JSONSchemaConverterClass, ProtobufConverterClass}
 
 func newFakeRegistryConv(t *testing.T, class string, props map[string]string, isKey bool) (Converter, *srfake.Registry) {
 	t.Helper()

@@ -159,7 +159,8 @@ func (c *Client) resolveRefs(ctx context.Context, refs []sr.SchemaReference, see
 // /subjects/{subject}/versions), or finds it there when it already is,
 // and returns its id. The answer is cached per subject and text. An
 // incompatible schema is a permanent error.
-func (c *Client) Register(ctx context.Context, subject, schema string) (int, error) {
+// refs are the schema references (for Protobuf, its imports).
+func (c *Client) Register(ctx context.Context, subject, schema string, refs ...sr.SchemaReference) (int, error) {
 	k := subjectKey{subject, schema}
 	c.mu.Lock()
 	v, ok := c.bySubj[k]
@@ -167,7 +168,7 @@ func (c *Client) Register(ctx context.Context, subject, schema string) (int, err
 	if ok {
 		return v.ID, nil
 	}
-	got, err := c.sr.CreateSchema(ctx, subject, sr.Schema{Schema: schema, Type: c.typ})
+	got, err := c.sr.CreateSchema(ctx, subject, sr.Schema{Schema: schema, Type: c.typ, References: refs})
 	if err != nil {
 		return 0, classify(fmt.Sprintf("registering a schema under subject %q", subject), err)
 	}
@@ -178,7 +179,7 @@ func (c *Client) Register(ctx context.Context, subject, schema string) (int, err
 // Lookup returns the id and version of a schema already registered under
 // subject (POST /subjects/{subject}), for auto.register.schemas=false. A
 // schema not registered there is a permanent error.
-func (c *Client) Lookup(ctx context.Context, subject, schema string) (IDVer, error) {
+func (c *Client) Lookup(ctx context.Context, subject, schema string, refs ...sr.SchemaReference) (IDVer, error) {
 	k := subjectKey{subject, schema}
 	c.mu.Lock()
 	v, ok := c.bySubj[k]
@@ -186,7 +187,7 @@ func (c *Client) Lookup(ctx context.Context, subject, schema string) (IDVer, err
 	if ok && v.Version > 0 {
 		return v, nil
 	}
-	got, err := c.sr.LookupSchema(ctx, subject, sr.Schema{Schema: schema, Type: c.typ})
+	got, err := c.sr.LookupSchema(ctx, subject, sr.Schema{Schema: schema, Type: c.typ, References: refs})
 	if err != nil {
 		return IDVer{}, classify(fmt.Sprintf("looking up the schema under subject %q", subject), err)
 	}
