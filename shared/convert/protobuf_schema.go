@@ -108,7 +108,9 @@ var pbIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // pbGen writes the .proto text of a Connect struct schema as Confluent's
 // ProtobufData.fromConnectSchema does: one message named by the connect
 // name (its namespace is the package), fields numbered by position,
-// nested structs as nested messages (unnamed ones ConnectDefault2, 3, …),
+// structs as messages: top-level after it when their connect name is in
+// the same package (so the name reads back unchanged), nested in it
+// otherwise (unnamed ones ConnectDefault2, 3, …), each defined once,
 // arrays as repeated fields, maps with integer, boolean or string keys as
 // map fields (other key types are refused), the logical
 // types as confluent.type.Decimal, google.type.Date, google.type.TimeOfDay
@@ -117,6 +119,10 @@ var pbIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 type pbGen struct {
 	imports   map[string]bool
 	nameIndex int
+	pkg       string
+	nested    strings.Builder   // messages nested in the root message
+	top       strings.Builder   // top-level messages after the root
+	defined   map[string]string // type names by connect name
 }
 
 // pbSchemaText returns the .proto text for s, the full name of its message
@@ -128,7 +134,7 @@ func pbSchemaText(s *connect.Schema) (text, fullName string, imports []string, e
 	if s.Type != connect.Struct {
 		return "", "", nil, fmt.Errorf("ProtobufConverter writes structs; a top-level %s schema is not supported", s.Type)
 	}
-	g := &pbGen{imports: map[string]bool{}}
+	g := &pbGen{imports: map[string]bool{}, defined: map[string]string{}}
 	pkg, name := "", pbDefaultName+"1"
 	g.nameIndex = 1
 	if s.Name != "" {
@@ -146,8 +152,12 @@ func pbSchemaText(s *connect.Schema) (text, fullName string, imports []string, e
 			return "", "", nil, fmt.Errorf("connect name %q is not a Protobuf package and message name", s.Name)
 		}
 	}
-	var body strings.Builder
-	if err := g.message(&body, name, s, ""); err != nil {
+	g.pkg = pkg
+	if s.Name != "" {
+		g.defined[s.Name] = name
+	}
+	fields, err := g.fields(s, "")
+	if err != nil {
 		return "", "", nil, err
 	}
 	var b strings.Builder
@@ -168,8 +178,7 @@ func pbSchemaText(s *connect.Schema) (text, fullName string, imports []string, e
 	for _, imp := range imports {
 		b.WriteString("import \"" + imp + "\";\n")
 	}
-	b.WriteByte('\n')
-	b.WriteString(body.String())
+	b.WriteString("\nmessage " + name + " {\n" + fields + g.nested.String() + "}\n" + g.top.String())
 	fullName = name
 	if pkg != "" {
 		fullName = pkg + "." + name
@@ -177,25 +186,23 @@ func pbSchemaText(s *connect.Schema) (text, fullName string, imports []string, e
 	return b.String(), fullName, imports, nil
 }
 
-func (g *pbGen) message(b *strings.Builder, name string, s *connect.Schema, indent string) error {
-	b.WriteString(indent + "message " + name + " {\n")
-	var nested strings.Builder
+// fields writes the field lines of struct s at indent.
+func (g *pbGen) fields(s *connect.Schema, indent string) (string, error) {
+	var b strings.Builder
 	for i, f := range s.Fields {
 		if !pbIdent.MatchString(f.Name) {
-			return inField(errors.New("field name is not a Protobuf identifier"), f.Name)
+			return "", inField(errors.New("field name is not a Protobuf identifier"), f.Name)
 		}
-		typ, label, err := g.fieldType(&nested, f.Name, f.Schema, indent+"  ")
+		typ, label, err := g.fieldType(f.Name, f.Schema)
 		if err != nil {
-			return inField(err, f.Name)
+			return "", inField(err, f.Name)
 		}
 		if label != "" {
 			label += " "
 		}
-		fmt.Fprintf(b, "%s  %s%s %s = %d%s;\n", indent, label, typ, f.Name, i+1, g.fieldMeta(f.Schema))
+		fmt.Fprintf(&b, "%s  %s%s %s = %d%s;\n", indent, label, typ, f.Name, i+1, g.fieldMeta(f.Schema))
 	}
-	b.WriteString(nested.String())
-	b.WriteString(indent + "}\n")
-	return nil
+	return b.String(), nil
 }
 
 // fieldMeta is the confluent.field_meta option carrying what the
@@ -232,8 +239,8 @@ func (g *pbGen) fieldMeta(s *connect.Schema) string {
 }
 
 // fieldType returns the Protobuf type of a field of schema s and its label
-// (optional, repeated or none), writing any message it needs into nested.
-func (g *pbGen) fieldType(nested *strings.Builder, field string, s *connect.Schema, indent string) (typ, label string, err error) {
+// (optional, repeated or none), defining any message it needs.
+func (g *pbGen) fieldType(field string, s *connect.Schema) (typ, label string, err error) {
 	switch s.Type {
 	case connect.Array:
 		if s.Items == nil {
@@ -242,7 +249,7 @@ func (g *pbGen) fieldType(nested *strings.Builder, field string, s *connect.Sche
 		if s.Items.Type == connect.Array || s.Items.Type == connect.Map {
 			return "", "", fmt.Errorf("arrays of %ss are not supported (Protobuf has no repeated repeated fields)", s.Items.Type)
 		}
-		t, err := g.singular(nested, field, s.Items, indent)
+		t, err := g.singular(s.Items)
 		return t, "repeated", err
 	case connect.Map:
 		if s.Keys == nil || s.Values == nil {
@@ -254,14 +261,14 @@ func (g *pbGen) fieldType(nested *strings.Builder, field string, s *connect.Sche
 		switch s.Keys.Type {
 		case connect.Int8, connect.Int16, connect.Int32, connect.Int64, connect.Boolean, connect.String:
 			if s.Keys.Name == "" {
-				kt, _ := g.singular(nested, field, s.Keys, indent)
-				vt, err := g.singular(nested, field, s.Values, indent)
+				kt, _ := g.singular(s.Keys)
+				vt, err := g.singular(s.Values)
 				return "map<" + kt + ", " + vt + ">", "", err
 			}
 		}
 		return "", "", fmt.Errorf("map keys of type %s are not supported (Protobuf map keys are integers, booleans or strings)", connect.Type(strings.TrimSpace(string(s.Keys.Type)+" "+s.Keys.Name)))
 	}
-	t, err := g.singular(nested, field, s, indent)
+	t, err := g.singular(s)
 	if err != nil {
 		return "", "", err
 	}
@@ -272,7 +279,7 @@ func (g *pbGen) fieldType(nested *strings.Builder, field string, s *connect.Sche
 }
 
 // singular is the type of one value of s (not repeated).
-func (g *pbGen) singular(nested *strings.Builder, field string, s *connect.Schema, indent string) (string, error) {
+func (g *pbGen) singular(s *connect.Schema) (string, error) {
 	switch s.Name {
 	case connect.DecimalName:
 		g.imports[pbDecimalFile] = true
@@ -303,9 +310,12 @@ func (g *pbGen) singular(nested *strings.Builder, field string, s *connect.Schem
 	case connect.Bytes:
 		return "bytes", nil
 	case connect.Struct:
-		name := s.Name
+		if ref, ok := g.defined[s.Name]; ok && s.Name != "" {
+			return ref, nil
+		}
+		ns, name := "", s.Name
 		if i := strings.LastIndexByte(name, '.'); i >= 0 {
-			name = name[i+1:]
+			ns, name = name[:i], name[i+1:]
 		}
 		if name == "" {
 			g.nameIndex++
@@ -314,9 +324,21 @@ func (g *pbGen) singular(nested *strings.Builder, field string, s *connect.Schem
 		if !pbIdent.MatchString(name) {
 			return "", fmt.Errorf("struct name %q does not end in a Protobuf message name", s.Name)
 		}
-		if err := g.message(nested, name, s, indent); err != nil {
+		if s.Name != "" {
+			g.defined[s.Name] = name
+		}
+		indent, dst := "  ", &g.nested
+		if s.Name != "" && ns == g.pkg {
+			indent, dst = "", &g.top
+		}
+		fields, err := g.fields(s, indent)
+		if err != nil {
 			return "", err
 		}
+		if dst == &g.top {
+			dst.WriteString("\n")
+		}
+		dst.WriteString(indent + "message " + name + " {\n" + fields + indent + "}\n")
 		return name, nil
 	}
 	return "", fmt.Errorf("unsupported Connect type %q", s.Type)

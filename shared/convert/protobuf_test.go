@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )
@@ -248,5 +250,69 @@ message Item {
 	}
 	if _, _, err := c.ToConnect("items", append(binary.BigEndian.AppendUint32([]byte{0}, uint32(id)), 2, 4)); err == nil || !strings.Contains(err.Error(), "message index 2") {
 		t.Errorf("index out of range: %v", err)
+	}
+}
+
+// ProtobufTestJSON prints the message ProtobufConverter writes for value
+// of schema s in Protobuf's JSON mapping (proto field names, unset fields
+// as null), with the message's full name, for the differential tests.
+func ProtobufTestJSON(t *testing.T, s *connect.Schema, v any) (json, message string) {
+	t.Helper()
+	c := &protobufConverter{srBase: &srBase{}}
+	w, err := c.writeSchema(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := dynamicpb.NewMessage(w.md)
+	if err := pbSetMessage(msg, s, v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b), w.name
+}
+
+func TestProtobufNamedStructsDefinedOnce(t *testing.T) {
+	value := connect.NewStructSchema("db.inv.Value", connect.Field{Name: "id", Schema: connect.Primitive(connect.Int32)})
+	other := connect.NewStructSchema("x.Other", connect.Field{Name: "v", Schema: value.Optionally()})
+	env := connect.NewStructSchema("db.inv.Envelope",
+		connect.Field{Name: "before", Schema: value.Optionally()},
+		connect.Field{Name: "after", Schema: value.Optionally()},
+		connect.Field{Name: "src", Schema: other})
+	text, _, _, err := pbSchemaText(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `syntax = "proto3";
+package db.inv;
+
+message Envelope {
+  Value before = 1;
+  Value after = 2;
+  Other src = 3;
+  message Other {
+    Value v = 1;
+  }
+}
+
+message Value {
+  int32 id = 1;
+}
+`
+	if text != want {
+		t.Fatalf(".proto\n got %s\nwant %s", text, want)
+	}
+	fd, err := compileProto(text, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := pbToConnect(fd.Messages().Get(0), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := back.Fields[0].Schema.Name; n != "db.inv.Value" {
+		t.Errorf("a struct of the root's package reads back as %q, want db.inv.Value", n)
 	}
 }

@@ -1,0 +1,122 @@
+// FormatsHarness is the Java side of the JSON Schema and Protobuf
+// differential tests (shared/convert/formats_java_integration_test.go):
+// Apicurio's JSON Schema and Protobuf serdes, configured for Confluent's
+// wire format (magic byte, 4-byte id; Protobuf message indexes instead of
+// Apicurio's type reference), driven one JSON request per stdin line, one
+// JSON answer per stdout line.
+//
+//   {"op":"pbread","topic":T,"data":B}   B base64 wire bytes; answers {"json":the message in
+//       Protobuf's JSON mapping (proto field names, fields without presence always printed),
+//       "message":its full name}
+//   {"op":"pbwrite","topic":T,"schema":P,"message":M,"json":J}  J (Protobuf JSON) parsed as
+//       message M of the .proto text P and serialized (schema auto-registered under T-value);
+//       answers {"data":B}
+//   {"op":"jsread","topic":T,"data":B}   answers {"json":the deserialized JSON}
+//   {"op":"jswrite","topic":T,"subject":S,"json":J}  J serialized (and validated) with the
+//       latest schema of subject S; answers {"data":B}
+//   failures answer {"error":message}
+//
+// Usage: java -cp <libs>:<classes> FormatsHarness <registry v3 API URL>
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import io.apicurio.registry.serde.jsonschema.JsonSchemaKafkaDeserializer;
+import io.apicurio.registry.serde.jsonschema.JsonSchemaKafkaSerializer;
+import io.apicurio.registry.serde.protobuf.ProtobufKafkaDeserializer;
+import io.apicurio.registry.serde.protobuf.ProtobufKafkaSerializer;
+import io.apicurio.registry.utils.protobuf.schema.FileDescriptorUtils;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+public class FormatsHarness {
+  public static void main(String[] args) throws Exception {
+    Map<String, Object> base = new HashMap<>();
+    base.put("apicurio.registry.url", args[0]);
+
+    Map<String, Object> pb = new HashMap<>(base);
+    pb.put("apicurio.registry.auto-register", "true");
+    pb.put("apicurio.registry.serde.send-type-ref", "false");
+    pb.put("apicurio.registry.serde.send-indexes", "true");
+    pb.put("apicurio.registry.serde.read-type-ref", "false");
+    pb.put("apicurio.registry.serde.read-indexes", "true");
+    ProtobufKafkaSerializer<Message> pbSer = new ProtobufKafkaSerializer<>();
+    pbSer.configure(pb, false);
+    ProtobufKafkaDeserializer<DynamicMessage> pbDes = new ProtobufKafkaDeserializer<>();
+    pbDes.configure(pb, false);
+    JsonFormat.Printer printer = JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence();
+
+    Map<String, Object> js = new HashMap<>(base);
+    js.put("apicurio.registry.serde.validation-enabled", "true");
+    JsonSchemaKafkaDeserializer<JsonNode> jsDes = new JsonSchemaKafkaDeserializer<>();
+    jsDes.configure(js, false);
+
+    ObjectMapper mapper = new ObjectMapper();
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    PrintStream out = new PrintStream(System.out, true, "UTF-8");
+    out.println("{\"ready\":true}");
+    String line;
+    while ((line = in.readLine()) != null) {
+      ObjectNode answer = mapper.createObjectNode();
+      try {
+        JsonNode req = mapper.readTree(line);
+        String topic = req.get("topic").asText();
+        switch (req.get("op").asText()) {
+          case "pbread": {
+            Message m = pbDes.deserialize(topic, Base64.getDecoder().decode(req.get("data").asText()));
+            answer.put("json", printer.print(m));
+            answer.put("message", m.getDescriptorForType().getFullName());
+            break;
+          }
+          case "pbwrite": {
+            Descriptors.FileDescriptor fd = FileDescriptorUtils.protoFileToFileDescriptor(
+                req.get("schema").asText(), "app.proto", Optional.empty());
+            String name = req.get("message").asText();
+            Descriptors.Descriptor md = fd.findMessageTypeByName(name.substring(name.lastIndexOf('.') + 1));
+            DynamicMessage.Builder b = DynamicMessage.newBuilder(md);
+            JsonFormat.parser().merge(req.get("json").asText(), b);
+            answer.put("data", Base64.getEncoder().encodeToString(pbSer.serialize(topic, b.build())));
+            break;
+          }
+          case "jsread": {
+            JsonNode v = jsDes.deserialize(topic, Base64.getDecoder().decode(req.get("data").asText()));
+            answer.put("json", mapper.writeValueAsString(v));
+            break;
+          }
+          case "jswrite": {
+            Map<String, Object> conf = new HashMap<>(js);
+            conf.put("apicurio.registry.artifact.group-id", "default");
+            conf.put("apicurio.registry.artifact.artifact-id", req.get("subject").asText());
+            conf.put("apicurio.registry.find-latest", "true");
+            conf.put("apicurio.registry.auto-register", "false");
+            try (JsonSchemaKafkaSerializer<JsonNode> ser = new JsonSchemaKafkaSerializer<>()) {
+              ser.configure(conf, false);
+              byte[] data = ser.serialize(topic, mapper.readTree(req.get("json").asText()));
+              answer.put("data", Base64.getEncoder().encodeToString(data));
+            }
+            break;
+          }
+          default:
+            answer.put("error", "unknown op " + req.get("op"));
+        }
+      } catch (Exception e) {
+        if (System.getenv("HARNESS_TRACE") != null) e.printStackTrace();
+        StringBuilder msg = new StringBuilder(e.toString());
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+          msg.append(" caused by ").append(c);
+        }
+        answer.put("error", msg.toString());
+      }
+      out.println(mapper.writeValueAsString(answer));
+    }
+  }
+}
