@@ -121,7 +121,7 @@ func (c *protobufConverter) writeSchema(s *connect.Schema) (*pbWrite, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := compileProto(text, nil, nil)
+	fd, err := compileProto(text, nil, nil, true)
 	if err != nil {
 		return nil, fmt.Errorf("generated schema does not compile: %w", err)
 	}
@@ -220,7 +220,7 @@ func (c *protobufConverter) file(id int) (protoreflect.FileDescriptor, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := compileProto(got.Text, got.RefNames, got.Refs)
+	fd, err := compileProto(got.Text, got.RefNames, got.Refs, false)
 	if err != nil {
 		return nil, errclass.Data(fmt.Errorf("schema id %d: %w", id, err))
 	}

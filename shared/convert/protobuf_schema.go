@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"regexp"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/bufbuild/protocompile"
+	"github.com/bufbuild/protocompile/parser"
+	"github.com/bufbuild/protocompile/reporter"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -83,8 +86,11 @@ message TimeOfDay {
 
 // compileProto compiles main (with the named reference texts, then the
 // known files and the google/protobuf well-known types as fallbacks) and
-// returns its file descriptor.
-func compileProto(main string, refNames, refs []string) (protoreflect.FileDescriptor, error) {
+// returns its file descriptor. strict applies protoc's source checks, for
+// the schemas we generate; schemas read from the registry are only linked,
+// because other writers register text protoc would refuse (Apicurio's
+// serializer prints map fields as explicit map_entry messages).
+func compileProto(main string, refNames, refs []string, strict bool) (protoreflect.FileDescriptor, error) {
 	srcs := map[string]string{pbMainFile: main}
 	for name, text := range pbKnownFiles {
 		srcs[name] = text
@@ -94,8 +100,23 @@ func compileProto(main string, refNames, refs []string) (protoreflect.FileDescri
 			srcs[name] = refs[i]
 		}
 	}
-	c := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-		Accessor: protocompile.SourceAccessorFromMap(srcs)})}
+	var r protocompile.Resolver = &protocompile.SourceResolver{Accessor: protocompile.SourceAccessorFromMap(srcs)}
+	if !strict {
+		r = protocompile.ResolverFunc(func(name string) (protocompile.SearchResult, error) {
+			text, ok := srcs[name]
+			if !ok {
+				return protocompile.SearchResult{}, fs.ErrNotExist
+			}
+			h := reporter.NewHandler(nil)
+			file, err := parser.Parse(name, strings.NewReader(text), h)
+			if err != nil {
+				return protocompile.SearchResult{}, err
+			}
+			res, err := parser.ResultFromAST(file, false, h)
+			return protocompile.SearchResult{ParseResult: res}, err
+		})
+	}
+	c := protocompile.Compiler{Resolver: protocompile.WithStandardImports(r)}
 	files, err := c.Compile(context.Background(), pbMainFile)
 	if err != nil {
 		return nil, fmt.Errorf("schema is not valid Protobuf: %w", err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
@@ -65,7 +66,7 @@ message Order {
 	if name != "com.acme.Order" || len(imports) != 5 {
 		t.Errorf("name %q imports %v", name, imports)
 	}
-	fd, err := compileProto(text, nil, nil)
+	fd, err := compileProto(text, nil, nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +305,7 @@ message Value {
 	if text != want {
 		t.Fatalf(".proto\n got %s\nwant %s", text, want)
 	}
-	fd, err := compileProto(text, nil, nil)
+	fd, err := compileProto(text, nil, nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,4 +316,20 @@ message Value {
 	if n := back.Fields[0].Schema.Name; n != "db.inv.Value" {
 		t.Errorf("a struct of the root's package reads back as %q, want db.inv.Value", n)
 	}
+}
+
+// ProtobufTestFileJSON compiles .proto text (without imports) and prints
+// its FileDescriptorProto in Protobuf's JSON mapping, for the Java side of
+// the differential tests.
+func ProtobufTestFileJSON(t *testing.T, text string) string {
+	t.Helper()
+	fd, err := compileProto(text, nil, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := protojson.Marshal(protodesc.ToFileDescriptorProto(fd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

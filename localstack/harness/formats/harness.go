@@ -32,21 +32,25 @@ func decode(t testing.TB, s string) []byte {
 	return b
 }
 
-// ProtobufRead has Apicurio's Protobuf deserializer read wire bytes; it
-// returns the message in Protobuf's JSON mapping (proto field names, fields
-// without presence printed even when default) and its full name.
-func (h *Harness) ProtobufRead(t testing.TB, topic string, data []byte) (json, message string) {
+// ProtobufRead reads Confluent's Protobuf wire format in Java: the id's
+// schema resolved and parsed by Apicurio's schema resolver, the message
+// index path read by Apicurio's MessageIndexesUtil and walked, the body
+// parsed by protobuf-java. It returns the message in Protobuf's JSON
+// mapping (proto field names, fields without presence printed even when
+// default) and its full name.
+func (h *Harness) ProtobufRead(t testing.TB, topic string, data []byte) (json, fullName string) {
 	t.Helper()
 	r := h.p.Call(t, map[string]any{"op": "pbread", "topic": topic, "data": base64.StdEncoding.EncodeToString(data)})
 	return r["json"], r["message"]
 }
 
 // ProtobufWrite has Java parse json (Protobuf's JSON mapping) as message of
-// the .proto text schema and serialize it with Apicurio's serializer (the
-// schema auto-registered under topic-value).
-func (h *Harness) ProtobufWrite(t testing.TB, topic, schema, message, json string) []byte {
+// file (a FileDescriptorProto in Protobuf's JSON mapping, without imports)
+// and serialize it with Apicurio's serializer: the schema auto-registered
+// under topic-value, Confluent's wire format with message indexes.
+func (h *Harness) ProtobufWrite(t testing.TB, topic, file, message, json string) []byte {
 	t.Helper()
-	return decode(t, h.p.Call(t, map[string]any{"op": "pbwrite", "topic": topic, "schema": schema, "message": message, "json": json})["data"])
+	return decode(t, h.p.Call(t, map[string]any{"op": "pbwrite", "topic": topic, "file": file, "message": message, "json": json})["data"])
 }
 
 // JSONRead has Apicurio's JSON Schema deserializer (validation on) read
