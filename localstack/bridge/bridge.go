@@ -59,6 +59,7 @@ type Bridge struct {
 	inv    Invoker
 	log    *slog.Logger
 	client *kgo.Client
+	reg    *registryMode // schema registry mode, or nil
 
 	// commitMu serialises offset commits of concurrent batches.
 	commitMu sync.Mutex
@@ -113,9 +114,16 @@ func New(m Mapping, inv Invoker, logger *slog.Logger) (*Bridge, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Bridge{m: m, inv: inv, log: logger.With("function", m.FunctionName, "group", m.ConsumerGroup),
+	b := &Bridge{m: m, inv: inv, log: logger.With("function", m.FunctionName, "group", m.ConsumerGroup),
 		stats: Stats{Committed: map[string]int64{}}, parts: map[string]*partQueue{}, flights: map[*flight]struct{}{},
-		wake: make(chan struct{}, 1), room: make(chan struct{}, 1)}, nil
+		wake: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+	if m.SchemaRegistry != nil {
+		var err error
+		if b.reg, err = newRegistryMode(*m.SchemaRegistry, b.log); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // Mapping returns the mapping with defaults applied.
@@ -508,6 +516,9 @@ func (b *Bridge) newItem(r *kgo.Record) item {
 		tsType = events.TimestampNone
 	}
 	kr := events.NewKafkaRecord(r.Topic, r.Partition, r.Offset, r.Timestamp, tsType, r.Key, r.Value, hs)
+	if b.reg != nil {
+		b.reg.apply(&kr, r.Key, r.Value)
+	}
 	js, _ := json.Marshal(kr)
 	return item{rec: r, kr: kr, js: js, size: len(js) + 1 + len(r.Topic) + 16}
 }
