@@ -249,17 +249,9 @@ func (c *protobufConverter) readSchema(id int, fd protoreflect.FileDescriptor, p
 
 // pbSetMessage fills msg from a Connect struct value of schema s.
 func pbSetMessage(msg *dynamicpb.Message, s *connect.Schema, v any) error {
-	var sv *connect.StructValue
-	switch x := v.(type) {
-	case *connect.StructValue:
-		sv = x
-	case connect.StructValue:
-		sv = &x
-	default:
-		return wrongType(s, v, "*connect.StructValue")
-	}
-	if len(sv.Values) != len(s.Fields) {
-		return &FieldError{Err: fmt.Errorf("struct has %d values, schema %q has %d fields", len(sv.Values), s.Name, len(s.Fields))}
+	sv, err := structOf(s, v)
+	if err != nil {
+		return err
 	}
 	fields := msg.Descriptor().Fields()
 	for i, f := range s.Fields {

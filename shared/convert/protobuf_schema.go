@@ -495,69 +495,54 @@ func pbFieldParams(fd protoreflect.FieldDescriptor) (map[string]string, error) {
 		return nil, err
 	}
 	var params map[string]string
-	errBad := fmt.Errorf("malformed (confluent.field_meta) option")
-	for len(raw) > 0 {
-		num, typ, n := protowire.ConsumeTag(raw)
-		if n < 0 {
-			return nil, errBad
-		}
-		raw = raw[n:]
-		if num != pbMetaField || typ != protowire.BytesType {
-			if n = protowire.ConsumeFieldValue(num, typ, raw); n < 0 {
-				return nil, errBad
-			}
-			raw = raw[n:]
-			continue
-		}
-		meta, n := protowire.ConsumeBytes(raw)
-		if n < 0 {
-			return nil, errBad
-		}
-		raw = raw[n:]
-		for len(meta) > 0 {
-			mnum, mtyp, n := protowire.ConsumeTag(meta)
-			if n < 0 {
-				return nil, errBad
-			}
-			meta = meta[n:]
-			if mnum != 2 || mtyp != protowire.BytesType {
-				if n = protowire.ConsumeFieldValue(mnum, mtyp, meta); n < 0 {
-					return nil, errBad
-				}
-				meta = meta[n:]
-				continue
-			}
-			entry, n := protowire.ConsumeBytes(meta)
-			if n < 0 {
-				return nil, errBad
-			}
-			meta = meta[n:]
-			var k, v string
-			for len(entry) > 0 {
-				enum, etyp, n := protowire.ConsumeTag(entry)
-				if n < 0 || etyp != protowire.BytesType {
-					return nil, errBad
-				}
-				entry = entry[n:]
-				b, n := protowire.ConsumeBytes(entry)
-				if n < 0 {
-					return nil, errBad
-				}
-				entry = entry[n:]
-				switch enum {
-				case 1:
-					k = string(b)
-				case 2:
-					v = string(b)
+	err = pbEachBytes(raw, pbMetaField, func(meta []byte) error {
+		return pbEachBytes(meta, 2, func(entry []byte) error { // Meta.params
+			var kv [2]string
+			for i := range kv {
+				err := pbEachBytes(entry, protowire.Number(i+1), func(b []byte) error { kv[i] = string(b); return nil })
+				if err != nil {
+					return err
 				}
 			}
 			if params == nil {
 				params = map[string]string{}
 			}
-			params[k] = v
-		}
+			params[kv[0]] = kv[1]
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("malformed (confluent.field_meta) option: %w", err)
 	}
 	return params, nil
+}
+
+// pbEachBytes calls fn with the value of every length-delimited field num
+// of the message bytes b, skipping the other fields.
+func pbEachBytes(b []byte, num protowire.Number, fn func([]byte) error) error {
+	for len(b) > 0 {
+		n, typ, l := protowire.ConsumeTag(b)
+		if l < 0 {
+			return protowire.ParseError(l)
+		}
+		b = b[l:]
+		if n != num || typ != protowire.BytesType {
+			if l = protowire.ConsumeFieldValue(n, typ, b); l < 0 {
+				return protowire.ParseError(l)
+			}
+			b = b[l:]
+			continue
+		}
+		v, l := protowire.ConsumeBytes(b)
+		if l < 0 {
+			return protowire.ParseError(l)
+		}
+		b = b[l:]
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pbMessageAt returns the message a Confluent message index path names:
