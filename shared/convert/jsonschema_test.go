@@ -131,7 +131,7 @@ func TestJSONSchemaReadsPlainSchema(t *testing.T) {
 		"email":{"type":["null","string"]},"tags":{"type":"array","items":{"type":"string"}},
 		"address":{"type":"object","properties":{"city":{"type":"string"}}},
 		"labels":{"type":"object","additionalProperties":{"type":"boolean"}},
-		"nick":{"anyOf":[{"type":"string"},{"type":"null"}]}}}`
+		"nick":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["name","email"]}`
 	c, reg := newFakeRegistryConv(t, JSONSchemaConverterClass, nil, false)
 	id, _, err := reg.RegisterSchema("people-value", sr.Schema{Schema: text, Type: sr.TypeJSON})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
+	"github.com/serverless-kafka-connect/slkc/shared/errclass"
 )
 
 func TestProtobufSchemaFromConnect(t *testing.T) {
@@ -332,4 +333,41 @@ func ProtobufTestFileJSON(t *testing.T, text string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestProtobufRefusesValues(t *testing.T) {
+	c, _ := newFakeRegistryConv(t, ProtobufConverterClass, nil, false)
+	arr := connect.NewStructSchema("a.A", connect.Field{Name: "xs", Schema: &connect.Schema{Type: connect.Array, Items: connect.Primitive(connect.String).Optionally()}})
+	m := connect.NewStructSchema("a.M", connect.Field{Name: "m", Schema: &connect.Schema{Type: connect.Map, Keys: connect.Primitive(connect.String), Values: connect.Primitive(connect.String).Optionally()}})
+	req := connect.NewStructSchema("a.R", connect.Field{Name: "r", Schema: connect.Primitive(connect.Int32)})
+	cases := []struct {
+		name   string
+		schema *connect.Schema
+		value  any
+		want   string
+	}{
+		{"null array element", arr, []any{[]any{"x", nil}}, "xs[1]"},
+		{"null map value", m, []any{[]connect.MapEntry{{Key: "k", Value: nil}}}, "null map value"},
+		{"null required field", req, []any{nil}, "null value for a required field"},
+		{"out of range", req, []any{int64(1) << 40}, "out of range"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.FromConnect("t", tc.schema, &connect.StructValue{Schema: tc.schema, Values: tc.value.([]any)})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || errclass.IsRetryable(err) {
+				t.Fatalf("got %v, want a permanent error containing %q", err, tc.want)
+			}
+		})
+	}
+	const noScale = `syntax = "proto3";
+package a;
+import "confluent/type/decimal.proto";
+message D { confluent.type.Decimal v = 1; }`
+	fd, err := compileProto(noScale, nil, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pbToConnect(fd.Messages().Get(0), 0); err == nil || !strings.Contains(err.Error(), `"scale"`) {
+		t.Fatalf("Decimal without scale: got %v", err)
+	}
 }
