@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -42,6 +43,7 @@ type pbWrite struct {
 	imports    []string
 	md         protoreflect.MessageDescriptor
 	indexes    []byte // the message index path as written after the id
+	refs       atomic.Pointer[[]sr.SchemaReference] // the imports' references, once registered
 }
 
 type pbReadKey struct {
@@ -98,7 +100,11 @@ func (c *protobufConverter) FromConnect(topic string, schema *connect.Schema, va
 
 // protoID registers (or looks up) the schema's imports and then the schema.
 func (c *protobufConverter) protoID(subject string, w *pbWrite) (int, error) {
-	var refs []sr.SchemaReference
+	if refs := w.refs.Load(); refs != nil {
+		id, _, _, err := c.writeID(subject, w.text, *refs...)
+		return id, err
+	}
+	refs := []sr.SchemaReference{}
 	for _, imp := range w.imports {
 		if strings.HasPrefix(imp, "google/protobuf/") {
 			continue
@@ -109,6 +115,7 @@ func (c *protobufConverter) protoID(subject string, w *pbWrite) (int, error) {
 		}
 		refs = append(refs, ref)
 	}
+	w.refs.Store(&refs)
 	id, _, _, err := c.writeID(subject, w.text, refs...)
 	return id, err
 }
