@@ -182,19 +182,24 @@ func (c *avroConverter) ToConnect(topic string, data []byte) (*connect.Schema, a
 	if err != nil {
 		return nil, nil, fmt.Errorf("AvroConverter: topic %q: %w", topic, err)
 	}
-	var generic any
-	rest, err := rs.codec.Decode(body, &generic, avro.TaggedUnions())
-	if err != nil {
-		return nil, nil, errclass.Data(fmt.Errorf("AvroConverter: topic %q: data does not fit schema id %d: %w", topic, id, err))
-	}
-	if len(rest) > 0 {
-		return nil, nil, errclass.Data(fmt.Errorf("AvroConverter: topic %q: %d bytes left after the record of schema id %d", topic, len(rest), id))
-	}
-	v, err := rs.root.toConnect(generic)
+	v, err := rs.read(body)
 	if err != nil {
 		return nil, nil, errclass.Data(fmt.Errorf("AvroConverter: topic %q: schema id %d: %w", topic, id, err))
 	}
 	return rs.root.conn, v, nil
+}
+
+// read decodes one Avro binary record of rs and maps it to Connect.
+func (rs *avroReadSchema) read(body []byte) (any, error) {
+	var generic any
+	rest, err := rs.codec.Decode(body, &generic, avro.TaggedUnions())
+	if err != nil {
+		return nil, fmt.Errorf("data does not fit the schema: %w", err)
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("%d bytes left after the record", len(rest))
+	}
+	return rs.root.toConnect(generic)
 }
 
 func (c *avroConverter) readSchema(id int) (*avroReadSchema, error) {

@@ -329,7 +329,7 @@ func TestAvroBadInput(t *testing.T) {
 		{"no magic byte", []byte(`{"id":1}`), false, "unknown magic byte 123"},
 		{"too short", []byte{0, 0, 1}, false, "unknown magic byte 0"},
 		{"unknown id", unknownID, false, "schema id 999"},
-		{"truncated", good[:len(good)-3], false, "does not fit schema id"},
+		{"truncated", good[:len(good)-3], false, "does not fit the schema"},
 		{"trailing bytes", append(append([]byte{}, good...), 1, 2), false, "2 bytes left"},
 	}
 	for _, tc := range cases {

@@ -42,7 +42,7 @@ type pbWrite struct {
 	text, name string
 	imports    []string
 	md         protoreflect.MessageDescriptor
-	indexes    []byte // the message index path as written after the id
+	indexes    []byte                               // the message index path as written after the id
 	refs       atomic.Pointer[[]sr.SchemaReference] // the imports' references, once registered
 }
 
