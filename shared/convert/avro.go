@@ -23,7 +23,7 @@ type avroConverter struct {
 	mu     sync.Mutex
 	bySch  map[*connect.Schema]*avroWriteSchema // translated schemas by identity
 	byText map[string]*avroWriteSchema          // and by Avro text
-	reads  map[int]*avroReadSchema              // reader schemas by id
+	reads  srCache[int, *avroReadSchema]        // reader schemas by id
 	latest map[int]*avroLatest                  // use.latest.version, by schema id
 }
 
@@ -45,7 +45,7 @@ func newAvro(props map[string]string, isKey bool) (*avroConverter, error) {
 	}
 	return &avroConverter{srBase: base,
 		bySch: map[*connect.Schema]*avroWriteSchema{}, byText: map[string]*avroWriteSchema{},
-		reads: map[int]*avroReadSchema{}, latest: map[int]*avroLatest{}}, nil
+		latest: map[int]*avroLatest{}}, nil
 }
 
 // FromConnect writes value in Confluent's wire format under the schema id
@@ -203,24 +203,17 @@ func (rs *avroReadSchema) read(body []byte) (any, error) {
 }
 
 func (c *avroConverter) readSchema(id int) (*avroReadSchema, error) {
-	c.mu.Lock()
-	rs, ok := c.reads[id]
-	c.mu.Unlock()
-	if ok {
+	if rs, ok := c.reads.get(id); ok {
 		return rs, nil
 	}
 	got, err := c.schemaByID(id)
 	if err != nil {
 		return nil, err
 	}
-	if rs, err = newAvroReadSchema(got.Text, got.Refs...); err != nil {
+	rs, err := newAvroReadSchema(got.Text, got.Refs...)
+	if err != nil {
 		return nil, errclass.Data(fmt.Errorf("schema id %d: %w", id, err))
 	}
-	c.mu.Lock()
-	if len(c.reads) >= srCacheSize {
-		clear(c.reads)
-	}
-	c.reads[id] = rs
-	c.mu.Unlock()
+	c.reads.put(id, rs)
 	return rs, nil
 }

@@ -299,7 +299,11 @@ func TestAvroReadsSchemaWithoutConnectMetadata(t *testing.T) {
 // object key order.
 func AvroTestJSONEqual(t *testing.T, a, b string) bool { return jsonEqual(t, a, b) }
 
-func jsonEqual(t *testing.T, a, b string) bool {
+func jsonEqual(t *testing.T, a, b string) bool { return JSONTestEqualBy(t, a, b, nil) }
+
+// JSONTestEqualBy reports whether two JSON texts are equal ignoring object
+// key order, after norm (when not nil) has rewritten each decoded value.
+func JSONTestEqualBy(t *testing.T, a, b string, norm func(any) any) bool {
 	t.Helper()
 	var x, y any
 	if err := json.Unmarshal([]byte(a), &x); err != nil {
@@ -307,6 +311,9 @@ func jsonEqual(t *testing.T, a, b string) bool {
 	}
 	if err := json.Unmarshal([]byte(b), &y); err != nil {
 		t.Fatalf("%v: %s", err, b)
+	}
+	if norm != nil {
+		x, y = norm(x), norm(y)
 	}
 	return reflect.DeepEqual(x, y)
 }

@@ -2,8 +2,6 @@ package convert_test
 
 import (
 	"context"
-	"encoding/json"
-	"reflect"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -22,14 +20,7 @@ import (
 // presence; presence itself is proven by TestProtobufRoundTrip.
 func sameProtoJSON(t *testing.T, a, b string) bool {
 	t.Helper()
-	var x, y any
-	if err := json.Unmarshal([]byte(a), &x); err != nil {
-		t.Fatalf("%v: %s", err, a)
-	}
-	if err := json.Unmarshal([]byte(b), &y); err != nil {
-		t.Fatalf("%v: %s", err, b)
-	}
-	return reflect.DeepEqual(dropZeros(x), dropZeros(y))
+	return convert.JSONTestEqualBy(t, a, b, dropZeros)
 }
 
 func dropZeros(v any) any {

@@ -59,8 +59,7 @@ type srBase struct {
 	strategy     string
 	timeout      time.Duration
 
-	mu  sync.Mutex
-	ids map[subjectText]int // schema ids by subject and schema text
+	ids srCache[subjectText, int] // schema ids by subject and schema text
 }
 
 type subjectText struct{ subject, text string }
@@ -77,7 +76,7 @@ func newSRBase(name string, typ sr.SchemaType, props map[string]string, isKey bo
 		return nil, err
 	}
 	b := &srBase{name: name, isKey: isKey, autoRegister: true, strategy: TopicNameStrategy,
-		timeout: 30 * time.Second, ids: map[subjectText]int{}}
+		timeout: 30 * time.Second}
 	var errs []error
 	cfg := registry.Config{Type: typ}
 	raw := strings.TrimSpace(props[srKeyURL])
@@ -214,12 +213,10 @@ func (b *srBase) subject(topic, recordName string) string {
 // registry call.
 func (b *srBase) schemaID(subject, text string, refs ...sr.SchemaReference) (int, error) {
 	k := subjectText{subject, text}
-	b.mu.Lock()
-	id, ok := b.ids[k]
-	b.mu.Unlock()
-	if ok {
+	if id, ok := b.ids.get(k); ok {
 		return id, nil
 	}
+	var id int
 	ctx, cancel := b.ctx()
 	defer cancel()
 	if b.autoRegister {
@@ -234,12 +231,7 @@ func (b *srBase) schemaID(subject, text string, refs ...sr.SchemaReference) (int
 		}
 		id = v.ID
 	}
-	b.mu.Lock()
-	if len(b.ids) >= srCacheSize {
-		clear(b.ids)
-	}
-	b.ids[k] = id
-	b.mu.Unlock()
+	b.ids.put(k, id)
 	return id, nil
 }
 
