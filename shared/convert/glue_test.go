@@ -167,9 +167,14 @@ func TestGlueRoundTrip(t *testing.T) {
 			if len(f.schemas["orders"]) != 1 {
 				t.Errorf("schema name: %v, want the topic", f.schemas)
 			}
-			rs, rv, err := newGlueConv(t, f, nil).ToConnect("orders", b)
+			reader := newGlueConv(t, f, nil)
+			rs, rv, err := reader.ToConnect("orders", b)
 			if err != nil {
 				t.Fatal(err)
+			}
+			before := f.calls["GetSchemaVersion"]
+			if _, _, err := reader.ToConnect("orders", b); err != nil || f.calls["GetSchemaVersion"] != before {
+				t.Errorf("second read: %v, %d more GetSchemaVersion calls; want the schema cached", err, f.calls["GetSchemaVersion"]-before)
 			}
 			if got, want := envelope(t, rs, rv), envelope(t, s, v); got != want {
 				t.Errorf("read back\n got %s\nwant %s", got, want)

@@ -58,8 +58,19 @@ func TestSchemaFormatsOnRealRegistry(t *testing.T) {
 				t.Errorf("fresh converter read\n got %s\nwant %s", got, want)
 			}
 			id := int(binary.BigEndian.Uint32(b[1:5]))
-			if got, err := client.SchemaByID(context.Background(), id); err != nil || got.Type.String() == "AVRO" {
-				t.Errorf("registered schema %v: %v", got.Type, err)
+			got, err := client.SchemaByVersion(context.Background(), subject, -1)
+			if err != nil || got.ID != id || got.Type.String() == "AVRO" {
+				t.Errorf("registered schema id %d type %v: %v", got.ID, got.Type, err)
+			}
+			if class == convert.ProtobufConverterClass {
+				var refs []string
+				for _, r := range got.References {
+					refs = append(refs, r.Name+"="+r.Subject)
+				}
+				want := "confluent/meta.proto=confluent/meta.proto confluent/type/decimal.proto=confluent/type/decimal.proto google/type/date.proto=google/type/date.proto google/type/timeofday.proto=google/type/timeofday.proto"
+				if strings.Join(refs, " ") != want {
+					t.Errorf("references %v, want the imports registered under their path: %s", refs, want)
+				}
 			}
 
 			changed := connect.NewStructSchema("db.orders", connect.Field{Name: "id", Schema: connect.Primitive(connect.String)})
