@@ -101,8 +101,7 @@ func (c *protobufConverter) FromConnect(topic string, schema *connect.Schema, va
 // protoID registers (or looks up) the schema's imports and then the schema.
 func (c *protobufConverter) protoID(subject string, w *pbWrite) (int, error) {
 	if refs := w.refs.Load(); refs != nil {
-		id, _, _, err := c.writeID(subject, w.text, *refs...)
-		return id, err
+		return c.protoWriteID(subject, w, *refs)
 	}
 	refs := []sr.SchemaReference{}
 	for _, imp := range w.imports {
@@ -116,8 +115,22 @@ func (c *protobufConverter) protoID(subject string, w *pbWrite) (int, error) {
 		refs = append(refs, ref)
 	}
 	w.refs.Store(&refs)
-	id, _, _, err := c.writeID(subject, w.text, refs...)
-	return id, err
+	return c.protoWriteID(subject, w, refs)
+}
+
+// protoWriteID is the id to write w's message with. With
+// use.latest.version the subject's latest schema must be this record's
+// own: a message of another schema is not rewritten (unlike Avro records),
+// so that is a permanent error rather than bytes the id does not describe.
+func (c *protobufConverter) protoWriteID(subject string, w *pbWrite, refs []sr.SchemaReference) (int, error) {
+	id, latest, same, err := c.writeID(subject, w.text, refs...)
+	if err != nil {
+		return 0, err
+	}
+	if !same {
+		return 0, errclass.Data(fmt.Errorf("use.latest.version: the latest schema (id %d) of subject %q is not this record's schema; ProtobufConverter writes a message only under its own schema", latest.ID, subject))
+	}
+	return id, nil
 }
 
 func (c *protobufConverter) writeSchema(s *connect.Schema) (*pbWrite, error) {

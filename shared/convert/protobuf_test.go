@@ -371,3 +371,30 @@ message D { confluent.type.Decimal v = 1; }`
 		t.Fatalf("Decimal without scale: got %v", err)
 	}
 }
+
+func TestProtobufUseLatestVersion(t *testing.T) {
+	s := connect.NewStructSchema("a.B", connect.Field{Name: "id", Schema: connect.Primitive(connect.Int64)})
+	v := &connect.StructValue{Schema: s, Values: []any{int64(1)}}
+	text, _, _, err := pbSchemaText(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := map[string]string{"auto.register.schemas": "false", "use.latest.version": "true"}
+	c, reg := newFakeRegistryConv(t, ProtobufConverterClass, props, false)
+	id, _, err := reg.RegisterSchema("same-value", sr.Schema{Schema: text, Type: sr.TypeProtobuf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.FromConnect("same", s, v)
+	if err != nil || int(binary.BigEndian.Uint32(b[1:5])) != id {
+		t.Fatalf("latest is this schema: %x, %v; want id %d", b, err, id)
+	}
+	other := strings.Replace(text, "int64 id = 1;", "string id = 1;", 1)
+	if _, _, err := reg.RegisterSchema("other-value", sr.Schema{Schema: other, Type: sr.TypeProtobuf}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.FromConnect("other", s, v)
+	if err == nil || errclass.IsRetryable(err) || !strings.Contains(err.Error(), "not this record's schema") {
+		t.Fatalf("latest is another schema: got %v, want a permanent error", err)
+	}
+}
