@@ -194,3 +194,20 @@ func TestJSONSchemaDecimalKeepsDigits(t *testing.T) {
 		t.Fatalf("read back %v", got)
 	}
 }
+
+func TestJSONSchemaUseLatestVersion(t *testing.T) {
+	props := map[string]string{"auto.register.schemas": "false", "use.latest.version": "true"}
+	c, reg := newFakeRegistryConv(t, JSONSchemaConverterClass, props, false)
+	id, _, err := reg.RegisterSchema("t-value", sr.Schema{Schema: `{"type":"object","properties":{"a":{"type":"integer"}}}`, Type: sr.TypeJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, v := orderSchema()
+	b, err := c.FromConnect("t", s, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := int(binary.BigEndian.Uint32(b[1:5])); got != id || string(b[5:]) != `{"a":1}` {
+		t.Fatalf("wrote id %d body %s; want the latest id %d and the record's JSON", got, b[5:], id)
+	}
+}
