@@ -95,7 +95,8 @@ func (f *fakeGlue) serve(w http.ResponseWriter, r *http.Request) {
 			notFound("Schema version is not found.")
 			return
 		}
-		reply(map[string]any{"SchemaVersionId": in.SchemaVersionId, "SchemaDefinition": v.def, "DataFormat": "AVRO", "Status": v.status})
+		reply(map[string]any{"SchemaVersionId": in.SchemaVersionId, "SchemaDefinition": v.def, "DataFormat": "AVRO", "Status": v.status,
+			"SchemaArn": "arn:aws:glue:us-east-1:000000000000:schema/default-registry/" + v.name})
 	default:
 		http.Error(w, "unexpected "+op, http.StatusNotImplemented)
 	}
