@@ -23,8 +23,6 @@
 //
 // Usage: java -cp <libs>:<classes> FormatsHarness <registry v3 API URL>
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.DescriptorProtos;
 import com.google.protobuf.Descriptors;
 import com.google.protobuf.DynamicMessage;
@@ -37,11 +35,8 @@ import io.apicurio.registry.serde.protobuf.MessageIndexesUtil;
 import io.apicurio.registry.serde.protobuf.ProtobufKafkaDeserializer;
 import io.apicurio.registry.serde.protobuf.ProtobufKafkaSerializer;
 import io.apicurio.registry.utils.protobuf.schema.ProtobufSchema;
-import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
@@ -71,17 +66,9 @@ public class FormatsHarness {
     JsonSchemaKafkaDeserializer<JsonNode> jsDes = new JsonSchemaKafkaDeserializer<>();
     jsDes.configure(js, false);
 
-    ObjectMapper mapper = new ObjectMapper();
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    PrintStream out = new PrintStream(System.out, true, "UTF-8");
-    out.println("{\"ready\":true}");
-    String line;
-    while ((line = in.readLine()) != null) {
-      ObjectNode answer = mapper.createObjectNode();
-      try {
-        JsonNode req = mapper.readTree(line);
+    HarnessLoop.run((op, req, answer) -> {
         String topic = req.get("topic").asText();
-        switch (req.get("op").asText()) {
+        switch (op) {
           case "pbread": {
             Message m = readConfluentProtobuf(pbDes, Base64.getDecoder().decode(req.get("data").asText()));
             answer.put("json", printer.print(m));
@@ -101,7 +88,7 @@ public class FormatsHarness {
           }
           case "jsread": {
             JsonNode v = jsDes.deserialize(topic, Base64.getDecoder().decode(req.get("data").asText()));
-            answer.put("json", mapper.writeValueAsString(v));
+            answer.put("json", HarnessLoop.MAPPER.writeValueAsString(v));
             break;
           }
           case "jswrite": {
@@ -112,24 +99,15 @@ public class FormatsHarness {
             conf.put("apicurio.registry.auto-register", "false");
             try (JsonSchemaKafkaSerializer<JsonNode> ser = new JsonSchemaKafkaSerializer<>()) {
               ser.configure(conf, false);
-              byte[] data = ser.serialize(topic, mapper.readTree(req.get("json").asText()));
+              byte[] data = ser.serialize(topic, HarnessLoop.MAPPER.readTree(req.get("json").asText()));
               answer.put("data", Base64.getEncoder().encodeToString(data));
             }
             break;
           }
           default:
-            answer.put("error", "unknown op " + req.get("op"));
+            throw new IllegalArgumentException("unknown op " + op);
         }
-      } catch (Exception e) {
-        if (System.getenv("HARNESS_TRACE") != null) e.printStackTrace();
-        StringBuilder msg = new StringBuilder(e.toString());
-        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
-          msg.append(" caused by ").append(c);
-        }
-        answer.put("error", msg.toString());
-      }
-      out.println(mapper.writeValueAsString(answer));
-    }
+    });
   }
 
   // readConfluentProtobuf reads Confluent's Protobuf wire format with

@@ -14,11 +14,6 @@
 import com.amazonaws.services.schemaregistry.deserializers.GlueSchemaRegistryKafkaDeserializer;
 import com.amazonaws.services.schemaregistry.serializers.GlueSchemaRegistryKafkaSerializer;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
@@ -40,17 +35,9 @@ public class GlueHarness {
     GlueSchemaRegistryKafkaDeserializer des = new GlueSchemaRegistryKafkaDeserializer();
     des.configure(conf, false);
 
-    ObjectMapper mapper = new ObjectMapper();
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    PrintStream out = new PrintStream(System.out, true, "UTF-8");
-    out.println("{\"ready\":true}");
-    String line;
-    while ((line = in.readLine()) != null) {
-      ObjectNode answer = mapper.createObjectNode();
-      try {
-        JsonNode req = mapper.readTree(line);
+    HarnessLoop.run((op, req, answer) -> {
         String topic = req.get("topic").asText();
-        switch (req.get("op").asText()) {
+        switch (op) {
           case "write": {
             String compression = req.get("compression").asText();
             GlueSchemaRegistryKafkaSerializer ser = sers.get(compression);
@@ -73,17 +60,8 @@ public class GlueHarness {
             break;
           }
           default:
-            answer.put("error", "unknown op " + req.get("op"));
+            throw new IllegalArgumentException("unknown op " + op);
         }
-      } catch (Exception e) {
-        if (System.getenv("HARNESS_TRACE") != null) e.printStackTrace();
-        StringBuilder msg = new StringBuilder(e.toString());
-        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
-          msg.append(" caused by ").append(c);
-        }
-        answer.put("error", msg.toString());
-      }
-      out.println(mapper.writeValueAsString(answer));
-    }
+    });
   }
 }

@@ -50,16 +50,19 @@ func (s *syncBuffer) String() string {
 }
 
 // Start resolves localstack/maven/<pom> into the jar cache under name,
-// compiles src (a path relative to the repository root) with javac and
-// runs its class with args. The harness must print a line containing
-// "ready" when it is. The JVM ends with the test.
+// compiles src (a path relative to the repository root) with javac,
+// together with HarnessLoop.java (the request loop harnesses share; the
+// pom's classpath must hold Jackson), and runs its class with args. The
+// harness must print a line containing "ready" when it is. The JVM ends
+// with the test.
 func Start(t testing.TB, name, pom, src, class string, args ...string) *Process {
 	t.Helper()
 	libs := testenv.MavenLibs(t, name, pom)
 	cp := filepath.Join(libs, "*")
 	classes := t.TempDir()
 	path := filepath.Join(testenv.Root(t), filepath.FromSlash(src))
-	if out, err := exec.Command("javac", "-nowarn", "-d", classes, "-cp", cp, path).CombinedOutput(); err != nil {
+	loop := filepath.Join(testenv.Root(t), "localstack", "harness", "jvm", "HarnessLoop.java")
+	if out, err := exec.Command("javac", "-nowarn", "-d", classes, "-cp", cp, loop, path).CombinedOutput(); err != nil {
 		t.Fatalf("javac %s: %v\n%s", src, err, out)
 	}
 	cmd := exec.Command("java", append([]string{"-Xmx256m", "-cp", cp + string(os.PathListSeparator) + classes, class}, args...)...)
