@@ -2,21 +2,32 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/convert"
 )
 
-// converterFigures measures JsonConverter (schemas.enable=true) and, when
-// registryURL is set, AvroConverter on the same records: bytes per record
-// on Kafka, and records/s written (FromConnect, the source side) and read
-// (ToConnect, the sink side) in one goroutine. The registry is called for
-// the first record only (the converter caches ids and schemas), so the
-// rates are the converters' own.
+// converterFigures measures JsonConverter (schemas.enable=true) and the
+// registry converters (Avro, JSON Schema, Protobuf) on the same records:
+// bytes per record on Kafka, and records/s written (FromConnect, the source
+// side) and read (ToConnect, the sink side) in one goroutine. The registry
+// is called for the first record only (the converters cache ids and
+// schemas), so the rates are the converters' own; without registryURL an
+// in-process fake registry (franz-go's srfake) serves that first call, so
+// the comparison is part of every bench run.
 func converterFigures(recs []connect.Record, topic, label, registryURL string) ([]Figure, error) {
 	if len(recs) == 0 {
 		return nil, nil
+	}
+	registryNote := "registry " + registryURL
+	if registryURL == "" {
+		fake := srfake.New()
+		defer fake.Close()
+		registryURL, registryNote = fake.URL(), "in-process fake registry (srfake; SLKC_SCHEMA_REGISTRY_URL for a real one)"
 	}
 	type conv struct {
 		name  string
@@ -24,9 +35,11 @@ func converterFigures(recs []connect.Record, topic, label, registryURL string) (
 		props map[string]string
 	}
 	convs := []conv{{"JsonConverter", convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}}}
-	if registryURL != "" {
-		convs = append(convs, conv{"AvroConverter", convert.AvroConverterClass, map[string]string{"schema.registry.url": registryURL}})
+	for name, class := range map[string]string{"AvroConverter": convert.AvroConverterClass,
+		"JsonSchemaConverter": convert.JSONSchemaConverterClass, "ProtobufConverter": convert.ProtobufConverterClass} {
+		convs = append(convs, conv{name, class, map[string]string{"schema.registry.url": registryURL}})
 	}
+	sort.Slice(convs[1:], func(i, j int) bool { return convs[1+i].name < convs[1+j].name })
 	var figs []Figure
 	for _, cv := range convs {
 		c, err := convert.New(cv.class, cv.props, false)
@@ -57,15 +70,14 @@ func converterFigures(recs []connect.Record, topic, label, registryURL string) (
 		}
 		dec := time.Since(start)
 		note := fmt.Sprintf("%d records, one goroutine", len(recs))
+		if cv.class != convert.JSONConverterClass {
+			note += "; " + registryNote
+		}
 		figs = append(figs,
 			Figure{Section: "converter", Name: cv.name + " value size " + label, Value: float64(total) / float64(len(recs)), Unit: "B/record", Note: note},
 			Figure{Section: "converter", Name: cv.name + " write (source side) " + label, Value: Rate(float64(len(recs)), enc), Unit: "records/s", Note: note},
 			Figure{Section: "converter", Name: cv.name + " read (sink side) " + label, Value: Rate(float64(len(recs)), dec), Unit: "records/s", Note: note},
 		)
-	}
-	if registryURL == "" {
-		figs = append(figs, Figure{Section: "converter", Name: "AvroConverter " + label, Unit: "-",
-			Note: "skipped: set SLKC_SCHEMA_REGISTRY_URL (localstack/stack.sh registry-up prints it)"})
 	}
 	return figs, nil
 }

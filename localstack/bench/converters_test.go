@@ -31,20 +31,22 @@ func TestConverterFigures(t *testing.T) {
 	for _, f := range figs {
 		got[f.Name] = f.Value
 	}
-	json, avro := got["JsonConverter value size test"], got["AvroConverter value size test"]
-	if json == 0 || avro == 0 || avro >= json {
-		t.Errorf("sizes: JSON %.0f B, Avro %.0f B; want both set and Avro smaller", json, avro)
+	json := got["JsonConverter value size test"]
+	for _, name := range []string{"AvroConverter", "JsonSchemaConverter", "ProtobufConverter"} {
+		if size := got[name+" value size test"]; json == 0 || size == 0 || size >= json {
+			t.Errorf("sizes: JsonConverter %.0f B, %s %.0f B; want both set and %s smaller", json, name, size, name)
+		}
 	}
 	for name, v := range got {
 		if strings.Contains(name, "side") && v <= 0 {
 			t.Errorf("%s = %v", name, v)
 		}
 	}
-	if len(figs) != 6 {
-		t.Errorf("%d figures, want 6", len(figs))
+	if len(figs) != 12 {
+		t.Errorf("%d figures, want 12", len(figs))
 	}
 	noReg, err := converterFigures(recs, "t", "test", "")
-	if err != nil || len(noReg) != 4 || !strings.Contains(noReg[3].Note, "SLKC_SCHEMA_REGISTRY_URL") {
-		t.Errorf("without a registry: %+v, %v; want JSON figures and a note", noReg, err)
+	if err != nil || len(noReg) != 12 || !strings.Contains(noReg[3].Note, "in-process fake registry") {
+		t.Errorf("without a registry: %+v, %v; want every converter measured on the fake registry", noReg, err)
 	}
 }

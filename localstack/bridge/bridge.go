@@ -81,6 +81,7 @@ type Bridge struct {
 	inv    Invoker
 	log    *slog.Logger
 	client *kgo.Client
+	reg    *registryMode // schema registry mode, or nil
 
 	// commitMu serialises offset commits of concurrent batches.
 	commitMu sync.Mutex
@@ -167,9 +168,16 @@ func New(m Mapping, inv Invoker, logger *slog.Logger) (*Bridge, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Bridge{m: m, inv: inv, log: logger.With("function", m.FunctionName, "group", m.ConsumerGroup),
+	b := &Bridge{m: m, inv: inv, log: logger.With("function", m.FunctionName, "group", m.ConsumerGroup),
 		stats: Stats{Committed: map[string]int64{}}, parts: map[string]*partQueue{}, flights: map[*flight]struct{}{},
-		wake: make(chan struct{}, 1), room: make(chan struct{}, 1)}, nil
+		wake: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+	if m.SchemaRegistry != nil {
+		var err error
+		if b.reg, err = newRegistryMode(*m.SchemaRegistry, b.log); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // Mapping returns the mapping with defaults applied.
@@ -758,7 +766,11 @@ func kafkaRecord(r *kgo.Record) events.KafkaRecord {
 }
 
 func (b *Bridge) newItem(r *kgo.Record) item {
-	js, _ := json.Marshal(kafkaRecord(r)) // strings, numbers and byte arrays only: cannot fail
+	kr := kafkaRecord(r)
+	if b.reg != nil { // the event source mapping's schema registry mode
+		b.reg.apply(&kr, r.Key, r.Value)
+	}
+	js, _ := json.Marshal(kr) // strings, numbers and byte arrays only: cannot fail
 	return item{topic: r.Topic, partition: r.Partition, offset: r.Offset, ts: r.Timestamp, epoch: r.LeaderEpoch,
 		js: js, size: len(js) + 1 + len(r.Topic) + 16}
 }

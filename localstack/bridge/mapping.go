@@ -129,6 +129,9 @@ type Mapping struct {
 	MaxRetryBackoff time.Duration
 	// KafkaOpts are extra franz-go options (TLS, SASL, ...), appended last.
 	KafkaOpts []kgo.Opt
+	// SchemaRegistry turns on the schema registry mode (nil: off); see
+	// registry.go.
+	SchemaRegistry *SchemaRegistry
 }
 
 func (m Mapping) withDefaults() Mapping {
@@ -205,6 +208,11 @@ func (m Mapping) validate() error {
 			if t == td.Topic {
 				errs = append(errs, fmt.Errorf("OnFailure topic %q is also a source topic (Lambda rejects this to prevent loops)", t))
 			}
+		}
+	}
+	if m.SchemaRegistry != nil {
+		if err := m.SchemaRegistry.validate(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

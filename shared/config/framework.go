@@ -92,6 +92,12 @@ const (
 	StringConverter    = "org.apache.kafka.connect.storage.StringConverter"
 	ByteArrayConverter = "org.apache.kafka.connect.converters.ByteArrayConverter"
 	AvroConverter      = "io.confluent.connect.avro.AvroConverter"
+	// JsonSchemaConverter is Confluent's JSON Schema converter.
+	JsonSchemaConverter = "io.confluent.connect.json.JsonSchemaConverter"
+	// ProtobufConverter is Confluent's Protobuf converter.
+	ProtobufConverter = "io.confluent.connect.protobuf.ProtobufConverter"
+	// GlueAvroConverter is the AWS Glue Schema Registry's Avro converter.
+	GlueAvroConverter = "com.amazonaws.services.schemaregistry.kafkaconnect.AWSKafkaAvroConverter"
 	// SimpleHeaderConverter is Kafka Connect's default header.converter.
 	SimpleHeaderConverter = "org.apache.kafka.connect.storage.SimpleHeaderConverter"
 )
@@ -113,7 +119,7 @@ const (
 	GroupLambda      = "AWS Lambda"
 )
 
-var converterValidator = OneOf(JsonConverter, StringConverter, ByteArrayConverter, AvroConverter)
+var converterValidator = OneOf(JsonConverter, StringConverter, ByteArrayConverter, AvroConverter, JsonSchemaConverter, ProtobufConverter, GlueAvroConverter)
 
 // CommonDef returns a new Def of the keys every connector accepts, without
 // the aws.lambda.* deployment keys (LambdaDef) and the sink keys (SinkDef).

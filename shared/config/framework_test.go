@@ -128,7 +128,7 @@ func TestFrameworkInvalidValues(t *testing.T) {
 		{KeyTopics, ""},
 		{KeyTopics, "ok,bad topic"},
 		{KeyIdentifiersPermissive, "yes"},
-		{KeyKeyConverter, "io.confluent.connect.protobuf.ProtobufConverter"},
+		{KeyKeyConverter, "io.confluent.connect.protobuf.ProtobufConvertr"},
 		{KeyValueConverter, "org.apache.kafka.connect.json.JsonConvertr"},
 		{KeyHeaderConverter, "x.Y"},
 		{KeyKeySchemas, "yes"},

@@ -10,8 +10,8 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 
+	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
-	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 // MySQLHeads reads MySQL source tables' heads (MAX of the incrementing
@@ -41,8 +41,8 @@ func (m *MySQLHeads) source(ctx context.Context, c Connector) (headSource, error
 	if hs, ok := m.sources[c.Name]; ok {
 		return hs, nil
 	}
-	if c.Class != config.MySQLSourceClass {
-		return headSource{}, fmt.Errorf("connector class %s: the control plane reads table heads of %s only", c.Class, config.MySQLSourceClass)
+	if p, err := connectors.Lookup(c.Class); err != nil || p.Class != mysql.SourceClass {
+		return headSource{}, fmt.Errorf("connector class %s: the control plane reads table heads of %s only", c.Class, mysql.SourceClass)
 	}
 	props := c.Config
 	if m.Resolve != nil {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/serverless-kafka-connect/slkc/shared/config"
+	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 )
 
 // TestHeadRefusesBadNamesBeforeAnySQL: names from offsets and config are
@@ -13,12 +13,12 @@ import (
 // never reached for them.
 func TestHeadRefusesBadNamesBeforeAnySQL(t *testing.T) {
 	src := func(extra map[string]string) Connector {
-		cfg := map[string]string{"connector.class": config.MySQLSourceClass, "connection.url": "jdbc:mysql://127.0.0.1:1/db",
+		cfg := map[string]string{"connector.class": mysql.SourceClass, "connection.url": "jdbc:mysql://127.0.0.1:1/db",
 			"mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": "orders"}
 		for k, v := range extra {
 			cfg[k] = v
 		}
-		return Connector{Name: "src", Class: config.MySQLSourceClass, Config: cfg}
+		return Connector{Name: "src", Class: mysql.SourceClass, Config: cfg}
 	}
 	for _, tc := range []struct {
 		name  string
@@ -30,7 +30,7 @@ func TestHeadRefusesBadNamesBeforeAnySQL(t *testing.T) {
 		{"unqualified table", src(nil), "orders", "want database.table"},
 		{"semicolon in the column", src(map[string]string{"incrementing.column.name": "id;drop"}), "db.orders", "incrementing.column.name"},
 		{"bulk mode", src(map[string]string{"mode": "bulk"}), "db.orders", "mode bulk has no position"},
-		{"another class", Connector{Name: "x", Class: config.MySQLSinkClass}, "db.orders", "reads table heads of"},
+		{"another class", Connector{Name: "x", Class: mysql.SinkClass}, "db.orders", "reads table heads of"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &MySQLHeads{}

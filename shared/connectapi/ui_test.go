@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
+	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
@@ -88,7 +89,7 @@ func TestSinkLag(t *testing.T) {
 
 func TestSourceLagBehind(t *testing.T) {
 	s, _, _ := newTestServer(t)
-	src, err := FromFile(&config.File{Name: "src", Config: map[string]string{"connector.class": config.MySQLSourceClass, "table.whitelist": "orders"}}, "src-fn")
+	src, err := FromFile(&config.File{Name: "src", Config: map[string]string{"connector.class": mysql.SourceClass, "table.whitelist": "orders"}}, "src-fn")
 	if err != nil {
 		t.Fatal(err)
 	}

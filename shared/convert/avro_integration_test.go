@@ -111,57 +111,65 @@ func bigInt(n int64) *big.Int { return big.NewInt(n) }
 
 var jsonEnvelope = convert.AvroTestEnvelope
 
-// TestAvroSinkErrorsFollowTolerance runs records through the sink task with
-// the real registry: bad records are named by topic/partition@offset and go
-// to the dead-letter queue (errors.tolerance=all) or stop the partition
-// (none); an unreachable registry is retried, never dead-lettered.
-func TestAvroSinkErrorsFollowTolerance(t *testing.T) {
+// TestRegistrySinkErrorsFollowTolerance runs records through the sink
+// task with the real registry, for each registry converter: bad records
+// are named by topic/partition@offset and go to the dead-letter queue
+// (errors.tolerance=all) or stop the partition (none); an unreachable
+// registry is retried, never dead-lettered.
+func TestRegistrySinkErrorsFollowTolerance(t *testing.T) {
 	url := testenv.SchemaRegistry(t)
-	topic := testenv.UniqueName(t, "avrosink", 100)
-	c := avroConv(t, url, nil)
-	s := itemSchema()
-	good, err := c.FromConnect(topic, s, &connect.StructValue{Schema: s, Values: []any{int64(1), connect.Decimal{Unscaled: bigInt(100), Scale: 2}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	unknown := append(binary.BigEndian.AppendUint32([]byte{0}, 987654320), good[5:]...)
-	ev := kafkaEvent(topic, good, []byte(`{"id":1}`), unknown, good)
-
-	t.Run("tolerance all dead-letters bad records", func(t *testing.T) {
-		dest, q := &memDest{}, &memDLQ{}
-		task := &sinktask.Task{Name: "n", Destination: dest, KeyConverter: c, ValueConverter: c, Tolerance: sinktask.ToleranceAll, DLQ: q, ReportBatchItemFailures: true}
-		resp, err := task.Handle(context.Background(), ev)
-		if err != nil || len(resp.BatchItemFailures) != 0 {
-			t.Fatalf("Handle = %+v, %v", resp, err)
-		}
-		if dest.n != 2 || len(q.got) != 2 {
-			t.Fatalf("wrote %d, dead-lettered %d; want 2 and 2", dest.n, len(q.got))
-		}
-		for i, want := range []string{topic + "/0@1", topic + "/0@2"} {
-			if msg := q.got[i].Err.Error(); !strings.Contains(msg, want) {
-				t.Errorf("dead letter %d: %q does not name %s", i, msg, want)
+	for _, class := range []string{convert.AvroConverterClass, convert.JSONSchemaConverterClass, convert.ProtobufConverterClass} {
+		t.Run(class[strings.LastIndex(class, ".")+1:], func(t *testing.T) {
+			topic := testenv.UniqueName(t, "sink", 100)
+			c := registryConv(t, class, url)
+			s := itemSchema()
+			good, err := c.FromConnect(topic, s, &connect.StructValue{Schema: s, Values: []any{int64(1), connect.Decimal{Unscaled: bigInt(100), Scale: 2}}})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if msg := q.got[0].Err.Error(); !strings.Contains(msg, "magic byte") {
-			t.Errorf("no-magic error: %q", msg)
-		}
-	})
-	t.Run("tolerance none stops at the first bad record", func(t *testing.T) {
-		task := &sinktask.Task{Name: "n", Destination: &memDest{}, KeyConverter: c, ValueConverter: c, ReportBatchItemFailures: true}
-		resp, err := task.Handle(context.Background(), ev)
-		if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier.Offset != 1 {
-			t.Fatalf("Handle = %+v, %v; want a failure at offset 1", resp, err)
-		}
-	})
-	t.Run("registry down is retried, not dead-lettered", func(t *testing.T) {
-		down := avroConv(t, "http://"+closedAddr(t), nil)
-		q := &memDLQ{}
-		task := &sinktask.Task{Name: "n", Destination: &memDest{}, KeyConverter: down, ValueConverter: down, Tolerance: sinktask.ToleranceAll, DLQ: q}
-		_, err := task.Handle(context.Background(), ev)
-		if err == nil || !strings.Contains(err.Error(), topic+"/0@0") || !strings.Contains(err.Error(), "registry unavailable") || len(q.got) != 0 {
-			t.Fatalf("got %v with %d dead letters; want the invocation to fail naming %s/0@0", err, len(q.got), topic)
-		}
-	})
+			unknown := append(binary.BigEndian.AppendUint32([]byte{0}, 987654320), good[5:]...)
+			ev := kafkaEvent(topic, good, []byte(`{"id":1}`), unknown, good)
+
+			t.Run("tolerance all dead-letters bad records", func(t *testing.T) {
+				dest, q := &memDest{}, &memDLQ{}
+				task := &sinktask.Task{Name: "n", Destination: dest, KeyConverter: c, ValueConverter: c, Tolerance: sinktask.ToleranceAll, DLQ: q, ReportBatchItemFailures: true}
+				resp, err := task.Handle(context.Background(), ev)
+				if err != nil || len(resp.BatchItemFailures) != 0 {
+					t.Fatalf("Handle = %+v, %v", resp, err)
+				}
+				if dest.n != 2 || len(q.got) != 2 {
+					t.Fatalf("wrote %d, dead-lettered %d; want 2 and 2", dest.n, len(q.got))
+				}
+				for i, want := range []string{topic + "/0@1", topic + "/0@2"} {
+					if msg := q.got[i].Err.Error(); !strings.Contains(msg, want) {
+						t.Errorf("dead letter %d: %q does not name %s", i, msg, want)
+					}
+				}
+				if msg := q.got[0].Err.Error(); !strings.Contains(msg, "magic byte") {
+					t.Errorf("no-magic error: %q", msg)
+				}
+				if msg := q.got[1].Err.Error(); !strings.Contains(msg, "987654320") {
+					t.Errorf("unknown-id error: %q", msg)
+				}
+			})
+			t.Run("tolerance none stops at the first bad record", func(t *testing.T) {
+				task := &sinktask.Task{Name: "n", Destination: &memDest{}, KeyConverter: c, ValueConverter: c, ReportBatchItemFailures: true}
+				resp, err := task.Handle(context.Background(), ev)
+				if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier.Offset != 1 {
+					t.Fatalf("Handle = %+v, %v; want a failure at offset 1", resp, err)
+				}
+			})
+			t.Run("registry down is retried, not dead-lettered", func(t *testing.T) {
+				down := registryConv(t, class, "http://"+closedAddr(t))
+				q := &memDLQ{}
+				task := &sinktask.Task{Name: "n", Destination: &memDest{}, KeyConverter: down, ValueConverter: down, Tolerance: sinktask.ToleranceAll, DLQ: q}
+				_, err := task.Handle(context.Background(), ev)
+				if err == nil || !strings.Contains(err.Error(), topic+"/0@0") || !strings.Contains(err.Error(), "registry unavailable") || len(q.got) != 0 {
+					t.Fatalf("got %v with %d dead letters; want the invocation to fail naming %s/0@0", err, len(q.got), topic)
+				}
+			})
+		})
+	}
 }
 
 // closedAddr is a loopback address nothing listens on.

@@ -40,13 +40,15 @@ const (
 	IntegerConverterClass   = "org.apache.kafka.connect.converters.IntegerConverter"
 	LongConverterClass      = "org.apache.kafka.connect.converters.LongConverter"
 	DoubleConverterClass    = "org.apache.kafka.connect.converters.DoubleConverter"
-	// AvroConverterClass is defined with the converter in avro.go.
+	// AvroConverterClass, JSONSchemaConverterClass, ProtobufConverterClass
+	// and GlueAvroConverterClass are defined with their converters.
 )
 
 // Classes lists the converter classes New accepts, sorted.
 func Classes() []string {
 	c := []string{JSONConverterClass, StringConverterClass, ByteArrayConverterClass,
-		IntegerConverterClass, LongConverterClass, DoubleConverterClass, AvroConverterClass}
+		IntegerConverterClass, LongConverterClass, DoubleConverterClass, AvroConverterClass,
+		JSONSchemaConverterClass, ProtobufConverterClass, GlueAvroConverterClass}
 	sort.Strings(c)
 	return c
 }
@@ -77,7 +79,13 @@ func (e *ConfigError) Error() string {
 // use.latest.version (default false), key.subject.name.strategy and
 // value.subject.name.strategy (TopicNameStrategy, the default,
 // RecordNameStrategy, TopicRecordNameStrategy) and
-// schema.registry.request.timeout.ms (default 30000). The others accept
+// schema.registry.request.timeout.ms (default 30000); JsonSchemaConverter
+// and ProtobufConverter accept the same keys. AWSKafkaAvroConverter (AWS
+// Glue Schema Registry) accepts region, endpoint, registry.name (default
+// default-registry), schemaName (default the topic),
+// schemaAutoRegistrationEnabled (default false), compression (NONE or
+// ZLIB), compatibility (default BACKWARD), description, dataFormat (AVRO)
+// and avroRecordType (GENERIC_RECORD). The others accept
 // converter.type only.
 //
 // An unknown class returns an error listing the supported classes; an unknown
@@ -112,6 +120,12 @@ func New(class string, props map[string]string, isKey bool) (Converter, error) {
 		c = numberConverter{kind: connect.Float64}
 	case AvroConverterClass:
 		c, err = newAvro(props, isKey)
+	case JSONSchemaConverterClass:
+		c, err = newJSONSchema(props, isKey)
+	case ProtobufConverterClass:
+		c, err = newProtobuf(props, isKey)
+	case GlueAvroConverterClass:
+		c, err = newGlueAvro(props, isKey)
 	default:
 		return nil, fmt.Errorf("convert: unknown converter class %q: supported classes are %s", class, strings.Join(Classes(), ", "))
 	}

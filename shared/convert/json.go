@@ -15,6 +15,10 @@ type jsonConverter struct {
 	numericDecimal bool
 	replaceNull    bool
 	isKey          bool
+	// entryObjects writes and reads the entries of maps with non-string
+	// keys as {"key":k,"value":v} objects (JsonSchemaConverter's JSON body)
+	// instead of JsonConverter's [k, v] pairs.
+	entryObjects bool
 
 	// Encoded schema JSON per schema pointer: sources reuse one schema for
 	// every row, so the envelope's schema half is built once.

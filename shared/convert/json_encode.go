@@ -415,15 +415,19 @@ func (c *jsonConverter) appendMap(b []byte, s *connect.Schema, v any) ([]byte, e
 				}
 				continue
 			}
-			b = append(b, '[')
+			open, sep, end := "[", ",", "]"
+			if c.entryObjects {
+				open, sep, end = `{"key":`, `,"value":`, "}"
+			}
+			b = append(b, open...)
 			if b, err = c.appendValue(b, s.Keys, e.Key); err != nil {
 				return b, inIndex(err, strconv.Itoa(i))
 			}
-			b = append(b, ',')
+			b = append(b, sep...)
 			if b, err = c.appendValue(b, s.Values, e.Value); err != nil {
 				return b, inIndex(err, strconv.Itoa(i))
 			}
-			b = append(b, ']')
+			b = append(b, end...)
 		}
 		if objectMode {
 			return append(b, '}'), nil

@@ -451,6 +451,14 @@ func (t *typedDecoder) mapValue(s *connect.Schema, i int, depth int) (any, int, 
 		}
 		end, err = t.each(i, false, func(_ string, at int) (int, error) {
 			n := strconv.Itoa(len(out))
+			if t.c.entryObjects {
+				e, end, err := t.entryObject(s, at, depth)
+				if err != nil {
+					return 0, inIndex(err, n)
+				}
+				out = append(out, e)
+				return end, nil
+			}
 			if at >= len(t.d) || t.d[at] != '[' {
 				return 0, inIndex(&FieldError{Err: fmt.Errorf("map entry must be a [key, value] array, got %s", t.kindAt(at))}, n)
 			}
@@ -489,4 +497,35 @@ func (t *typedDecoder) mapValue(s *connect.Schema, i int, depth int) (any, int, 
 		out = []connect.MapEntry{}
 	}
 	return out, end, nil
+}
+
+// entryObject reads one {"key":k,"value":v} map entry (entryObjects).
+func (t *typedDecoder) entryObject(s *connect.Schema, at, depth int) (connect.MapEntry, int, error) {
+	var e connect.MapEntry
+	if at >= len(t.d) || t.d[at] != '{' {
+		return e, 0, &FieldError{Err: fmt.Errorf(`map entry must be a {"key":…,"value":…} object, got %s`, t.kindAt(at))}
+	}
+	var seenKey, seenValue bool
+	end, err := t.each(at, true, func(key string, at2 int) (int, error) {
+		var sch *connect.Schema
+		var dst *any
+		switch key {
+		case "key":
+			sch, dst, seenKey = s.Keys, &e.Key, true
+		case "value":
+			sch, dst, seenValue = s.Values, &e.Value, true
+		default:
+			return 0, &FieldError{Err: fmt.Errorf("map entry has member %q; only key and value are allowed", key)}
+		}
+		v, end, err := t.value(sch, at2, depth+2)
+		if err != nil {
+			return 0, err
+		}
+		*dst = v
+		return end, nil
+	})
+	if err == nil && (!seenKey || !seenValue) {
+		err = &FieldError{Err: errors.New(`map entry must have both "key" and "value"`)}
+	}
+	return e, end, err
 }

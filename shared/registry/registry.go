@@ -35,11 +35,16 @@ type Config struct {
 	Username, Password string
 	// Timeout bounds each HTTP request; 0 means 10 s.
 	Timeout time.Duration
+	// Type is the schema format the client registers and accepts by id:
+	// sr.TypeAvro (the zero value), sr.TypeJSON or sr.TypeProtobuf. A
+	// schema of another type fetched by id is a permanent error.
+	Type sr.SchemaType
 }
 
 // Client is a caching schema registry client.
 type Client struct {
-	sr *sr.Client
+	sr  *sr.Client
+	typ sr.SchemaType
 
 	mu     sync.Mutex
 	byID   map[int]Schema       // id -> schema
@@ -82,22 +87,24 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	return &Client{sr: cl, byID: map[int]Schema{}, bySubj: map[subjectKey]IDVer{},
+	return &Client{sr: cl, typ: cfg.Type, byID: map[int]Schema{}, bySubj: map[subjectKey]IDVer{},
 		latest: map[string]Latest{}}, nil
 }
 
-// Schema is a registered Avro schema: its text and the texts of the
-// schemas it references (schema references), dependencies first, so they
-// can be parsed in order.
+// Schema is a registered schema: its text and the texts of the schemas it
+// references (schema references), dependencies first, so they can be
+// parsed in order, with the names they are referenced by (RefNames[i]
+// names Refs[i]; for Protobuf, the import path).
 type Schema struct {
-	Text string
-	Refs []string
+	Text     string
+	Refs     []string
+	RefNames []string
 }
 
 // maxRefDepth bounds chains of schema references.
 const maxRefDepth = 32
 
-// SchemaByID returns the Avro schema with the given id and the schemas it
+// SchemaByID returns the schema with the given id and the schemas it
 // references, cached for the life of the client (ids are immutable).
 func (c *Client) SchemaByID(ctx context.Context, id int) (Schema, error) {
 	c.mu.Lock()
@@ -110,12 +117,12 @@ func (c *Client) SchemaByID(ctx context.Context, id int) (Schema, error) {
 	if err != nil {
 		return Schema{}, classify(fmt.Sprintf("fetching schema id %d", id), err)
 	}
-	if got.Type != sr.TypeAvro {
-		return Schema{}, errclass.Data(fmt.Errorf("registry: schema id %d is %s, not AVRO", id, got.Type))
+	if got.Type != c.typ {
+		return Schema{}, errclass.Data(fmt.Errorf("registry: schema id %d is %s, not %s", id, got.Type, c.typ))
 	}
 	s = Schema{Text: got.Schema}
 	seen := map[string]bool{}
-	if err := c.resolveRefs(ctx, got.References, seen, &s.Refs, 0); err != nil {
+	if err := c.resolveRefs(ctx, got.References, seen, &s, 0); err != nil {
 		return Schema{}, fmt.Errorf("registry: schema id %d: %w", id, err)
 	}
 	c.mu.Lock()
@@ -125,7 +132,7 @@ func (c *Client) SchemaByID(ctx context.Context, id int) (Schema, error) {
 }
 
 // resolveRefs appends the texts of refs, each after its own references.
-func (c *Client) resolveRefs(ctx context.Context, refs []sr.SchemaReference, seen map[string]bool, out *[]string, depth int) error {
+func (c *Client) resolveRefs(ctx context.Context, refs []sr.SchemaReference, seen map[string]bool, out *Schema, depth int) error {
 	if depth > maxRefDepth {
 		return errclass.Data(fmt.Errorf("schema references nest deeper than %d", maxRefDepth))
 	}
@@ -142,16 +149,18 @@ func (c *Client) resolveRefs(ctx context.Context, refs []sr.SchemaReference, see
 		if err := c.resolveRefs(ctx, got.References, seen, out, depth+1); err != nil {
 			return err
 		}
-		*out = append(*out, got.Schema.Schema)
+		out.Refs = append(out.Refs, got.Schema.Schema)
+		out.RefNames = append(out.RefNames, r.Name)
 	}
 	return nil
 }
 
-// Register registers an Avro schema under subject (POST
+// Register registers a schema of the client's type under subject (POST
 // /subjects/{subject}/versions), or finds it there when it already is,
 // and returns its id. The answer is cached per subject and text. An
 // incompatible schema is a permanent error.
-func (c *Client) Register(ctx context.Context, subject, schema string) (int, error) {
+// refs are the schema references (for Protobuf, its imports).
+func (c *Client) Register(ctx context.Context, subject, schema string, refs ...sr.SchemaReference) (int, error) {
 	k := subjectKey{subject, schema}
 	c.mu.Lock()
 	v, ok := c.bySubj[k]
@@ -159,7 +168,7 @@ func (c *Client) Register(ctx context.Context, subject, schema string) (int, err
 	if ok {
 		return v.ID, nil
 	}
-	got, err := c.sr.CreateSchema(ctx, subject, sr.Schema{Schema: schema, Type: sr.TypeAvro})
+	got, err := c.sr.CreateSchema(ctx, subject, sr.Schema{Schema: schema, Type: c.typ, References: refs})
 	if err != nil {
 		return 0, classify(fmt.Sprintf("registering a schema under subject %q", subject), err)
 	}
@@ -170,7 +179,7 @@ func (c *Client) Register(ctx context.Context, subject, schema string) (int, err
 // Lookup returns the id and version of a schema already registered under
 // subject (POST /subjects/{subject}), for auto.register.schemas=false. A
 // schema not registered there is a permanent error.
-func (c *Client) Lookup(ctx context.Context, subject, schema string) (IDVer, error) {
+func (c *Client) Lookup(ctx context.Context, subject, schema string, refs ...sr.SchemaReference) (IDVer, error) {
 	k := subjectKey{subject, schema}
 	c.mu.Lock()
 	v, ok := c.bySubj[k]
@@ -178,7 +187,7 @@ func (c *Client) Lookup(ctx context.Context, subject, schema string) (IDVer, err
 	if ok && v.Version > 0 {
 		return v, nil
 	}
-	got, err := c.sr.LookupSchema(ctx, subject, sr.Schema{Schema: schema, Type: sr.TypeAvro})
+	got, err := c.sr.LookupSchema(ctx, subject, sr.Schema{Schema: schema, Type: c.typ, References: refs})
 	if err != nil {
 		return IDVer{}, classify(fmt.Sprintf("looking up the schema under subject %q", subject), err)
 	}
@@ -200,8 +209,8 @@ func (c *Client) LatestVersion(ctx context.Context, subject string) (Latest, err
 	if err != nil {
 		return Latest{}, classify(fmt.Sprintf("fetching the latest schema of subject %q", subject), err)
 	}
-	if got.Type != sr.TypeAvro {
-		return Latest{}, errclass.Data(fmt.Errorf("registry: latest schema of subject %q is %s, not AVRO", subject, got.Type))
+	if got.Type != c.typ {
+		return Latest{}, errclass.Data(fmt.Errorf("registry: latest schema of subject %q is %s, not %s", subject, got.Type, c.typ))
 	}
 	l = Latest{ID: got.ID, Version: got.Version, Schema: got.Schema.Schema}
 	c.mu.Lock()

@@ -48,9 +48,9 @@ import (
 // registryFormats maps a converter class to the dataFormat Lambda reports
 // for the bytes it reads.
 var registryFormats = map[string]string{
-	convert.AvroConverterClass:                        "AVRO",
-	"io.confluent.connect.protobuf.ProtobufConverter": "PROTOBUF",
-	"io.confluent.connect.json.JsonSchemaConverter":   "JSON",
+	convert.AvroConverterClass:       "AVRO",
+	convert.ProtobufConverterClass:   "PROTOBUF",
+	convert.JSONSchemaConverterClass: "JSON",
 }
 
 // lambdaJSON reads a key or value Lambda delivered as JSON

@@ -249,6 +249,10 @@ func planConnector(ctx context.Context, o options, f *config.File, lookup func(s
 			EventSource:             bridge.SourceSelfManaged,
 			FunctionARN:             fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", o.Region, runtime.AccountID, p.Spec.Name),
 		}
+		if lv.Has(config.KeyLambdaSchemaRegistryURI) {
+			p.Mapping.SchemaRegistry = &bridge.SchemaRegistry{URI: lv.String(config.KeyLambdaSchemaRegistryURI),
+				EventRecordFormat: lv.String(config.KeyLambdaEventRecordFormat), Attributes: lv.List(config.KeyLambdaSchemaValidation)}
+		}
 	}
 	if reserved == 0 {
 		return plan{}, fmt.Errorf("%s is 0: the function could never run", config.KeyLambdaReservedConcurrency)

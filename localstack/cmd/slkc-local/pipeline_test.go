@@ -164,3 +164,20 @@ func TestLoadPipelineWorkerFile(t *testing.T) {
 		t.Errorf("bad worker file: %v", err)
 	}
 }
+
+// A sink with aws.lambda.schema.registry.uri gets the bridge's schema
+// registry mode, as the deployed mapping gets SchemaRegistryConfig.
+func TestLoadPipelineSinkSchemaRegistry(t *testing.T) {
+	dir := writePipeline(t, map[string]string{"s.json": `{"name":"s","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector",
+		"topics":"t","bootstrap.servers":"h:9092","aws.lambda.schema.registry.uri":"http://127.0.0.1:8081/apis/ccompat/v7",
+		"aws.lambda.event.record.format":"SOURCE","aws.lambda.schema.validation.attributes":"KEY,VALUE",
+		"value.converter":"io.confluent.connect.avro.AvroConverter","value.converter.schema.registry.url":"http://127.0.0.1:8081/apis/ccompat/v7"}}`})
+	plans, err := loadPipeline(context.Background(), options{PipelineDir: dir, BuildDir: "b", Region: "us-east-1", SinkConcurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := plans[0].Mapping.SchemaRegistry
+	if got == nil || got.URI != "http://127.0.0.1:8081/apis/ccompat/v7" || got.EventRecordFormat != "SOURCE" || strings.Join(got.Attributes, ",") != "KEY,VALUE" {
+		t.Fatalf("SchemaRegistry = %+v", got)
+	}
+}

@@ -16,15 +16,10 @@
 //
 // Usage: java -cp <libs>:<classes> AvroHarness <registry v3 API URL>
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.apicurio.registry.serde.avro.AvroKafkaDeserializer;
 import io.apicurio.registry.serde.avro.AvroKafkaSerializer;
 import io.apicurio.registry.utils.converter.avro.AvroData;
 import io.apicurio.registry.utils.converter.avro.AvroDataConfig;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
@@ -59,17 +54,9 @@ public class AvroHarness {
     jsonConf.put("converter.type", "value");
     json.configure(jsonConf);
 
-    ObjectMapper mapper = new ObjectMapper();
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-    PrintStream out = new PrintStream(System.out, true, "UTF-8");
-    out.println("{\"ready\":true}");
-    String line;
-    while ((line = in.readLine()) != null) {
-      ObjectNode answer = mapper.createObjectNode();
-      try {
-        JsonNode req = mapper.readTree(line);
+    HarnessLoop.run((op, req, answer) -> {
         String topic = req.get("topic").asText();
-        switch (req.get("op").asText()) {
+        switch (op) {
           case "write": {
             byte[] env = req.get("envelope").asText().getBytes(StandardCharsets.UTF_8);
             SchemaAndValue sv = json.toConnectData(topic, env);
@@ -107,17 +94,9 @@ public class AvroHarness {
             break;
           }
           default:
-            answer.put("error", "unknown op " + req.get("op"));
+            throw new IllegalArgumentException("unknown op " + op);
         }
-      } catch (Exception e) {
-        StringBuilder msg = new StringBuilder(e.toString());
-        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
-          msg.append(" caused by ").append(c);
-        }
-        answer.put("error", msg.toString());
-      }
-      out.println(mapper.writeValueAsString(answer));
-    }
+    });
   }
 
   // schemaOf returns the writer schema of what the deserializer returned:

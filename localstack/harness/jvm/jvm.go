@@ -1,0 +1,131 @@
+// Package jvm runs the Java side of a differential test: one Java source
+// file next to its harness package, compiled at test time against the
+// classpath of a pom under localstack/maven, started once per test and
+// driven one JSON request per stdin line, one JSON answer per stdout line.
+// It is a test helper: every function takes a testing.TB and fails it on
+// error.
+package jvm
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/serverless-kafka-connect/slkc/shared/testenv"
+)
+
+// Process is one running harness JVM.
+type Process struct {
+	name   string
+	in     io.WriteCloser
+	out    *bufio.Scanner
+	stderr *syncBuffer
+}
+
+// syncBuffer is the JVM's stderr, written by exec's copier and read by a
+// failing test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Start resolves localstack/maven/<pom> into the jar cache under name,
+// compiles src (a path relative to the repository root) with javac,
+// together with HarnessLoop.java (the request loop harnesses share; the
+// pom's classpath must hold Jackson), and runs its class with args. The
+// harness must print a line containing "ready" when it is. The JVM ends
+// with the test.
+func Start(t testing.TB, name, pom, src, class string, args ...string) *Process {
+	t.Helper()
+	libs := testenv.MavenLibs(t, name, pom)
+	cp := filepath.Join(libs, "*")
+	classes := t.TempDir()
+	path := filepath.Join(testenv.Root(t), filepath.FromSlash(src))
+	loop := filepath.Join(testenv.Root(t), "localstack", "harness", "jvm", "HarnessLoop.java")
+	if out, err := exec.Command("javac", "-nowarn", "-d", classes, "-cp", cp, loop, path).CombinedOutput(); err != nil {
+		t.Fatalf("javac %s: %v\n%s", src, err, out)
+	}
+	cmd := exec.Command("java", append([]string{"-Xmx256m", "-cp", cp + string(os.PathListSeparator) + classes, class}, args...)...)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	p := &Process{name: class, in: in, out: bufio.NewScanner(stdout), stderr: stderr}
+	p.out.Buffer(make([]byte, 1<<20), 16<<20)
+	if !p.out.Scan() || !strings.Contains(p.out.Text(), "ready") {
+		t.Fatalf("%s did not start: %s\n%s", class, p.out.Text(), stderr.String())
+	}
+	return p
+}
+
+// Call sends one request and returns the answer's string members; an
+// answer with "error" fails the test.
+func (p *Process) Call(t testing.TB, req map[string]any) map[string]string {
+	t.Helper()
+	b, _ := json.Marshal(req)
+	if _, err := p.in.Write(append(b, '\n')); err != nil {
+		t.Fatalf("%s: %v\n%s", p.name, err, p.stderr)
+	}
+	if !p.out.Scan() {
+		t.Fatalf("%s ended: %v\n%s", p.name, p.out.Err(), p.stderr)
+	}
+	var resp map[string]string
+	if err := json.Unmarshal(p.out.Bytes(), &resp); err != nil {
+		t.Fatalf("%s answered %s: %v", p.name, p.out.Text(), err)
+	}
+	if resp["error"] != "" {
+		t.Fatalf("%s %v: %s", p.name, req["op"], resp["error"])
+	}
+	return resp
+}
+
+// ApicurioV3 turns a registry's Confluent-compatible URL (…/apis/ccompat/v7)
+// into its Apicurio v3 API URL, which Apicurio's Java serdes use; another
+// registry fails the test.
+func ApicurioV3(t testing.TB, registryURL string) string {
+	t.Helper()
+	base, ok := strings.CutSuffix(strings.TrimSuffix(registryURL, "/"), "/apis/ccompat/v7")
+	if !ok {
+		t.Fatalf("the Java differential test needs Apicurio Registry (its /apis/ccompat/v7 URL), got %s", registryURL)
+	}
+	return base + "/apis/registry/v3"
+}

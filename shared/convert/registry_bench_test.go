@@ -1,0 +1,73 @@
+package convert
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+)
+
+// The registry converters' benchmarks use JsonConverter's benchmark row
+// (ordersSchema) so the figures compare: ns/op, allocations and
+// bytes/record on Kafka, per converter (sub-benchmarks Avro, JsonSchema,
+// Protobuf). The registry (srfake) is called once; every later record hits
+// the converter's caches, as in a running function.
+
+func benchRegistryConverters(b *testing.B, run func(b *testing.B, c Converter)) {
+	for _, class := range registryClasses {
+		name := strings.TrimSuffix(class[strings.LastIndex(class, ".")+1:], "Converter")
+		b.Run(name, func(b *testing.B) {
+			reg := srfake.New()
+			b.Cleanup(reg.Close)
+			c, err := New(class, map[string]string{"schema.registry.url": reg.URL()}, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			run(b, c)
+		})
+	}
+}
+
+func BenchmarkRegistryEncodeRow(b *testing.B) {
+	benchRegistryConverters(b, func(b *testing.B, c Converter) {
+		s := ordersSchema()
+		row := ordersRow(s)
+		out, err := c.FromConnect("t", s, row)
+		if err != nil {
+			b.Fatal(err)
+		}
+		js, err := mustJSON(b, nil).FromConnect("t", s, row)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(out)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := c.FromConnect("t", s, row); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(out)), "bytes/record")
+		b.ReportMetric(float64(len(js)), "json-bytes/record")
+	})
+}
+
+func BenchmarkRegistryDecodeRow(b *testing.B) {
+	benchRegistryConverters(b, func(b *testing.B, c Converter) {
+		s := ordersSchema()
+		data, err := c.FromConnect("t", s, ordersRow(s))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, _, err := c.ToConnect("t", data); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(data)), "bytes/record")
+	})
+}
