@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -103,6 +104,10 @@ func LoadCDCPipeline(ctx context.Context, dir string, prov config.Providers) (CD
 	return p, nil
 }
 
+// plainName is a database or table name without regular expression
+// metacharacters, so table.include.list names exactly that table.
+var plainName = regexp.MustCompile(`^[A-Za-z0-9_$]+$`)
+
 func cdcSourceInfo(name string, props map[string]string) (CDCSourceInfo, error) {
 	own := config.DefinedOnly(binlog.ConfigDef(), props)
 	own[config.KeyConnectorClass] = props[config.KeyConnectorClass]
@@ -112,8 +117,8 @@ func cdcSourceInfo(name string, props map[string]string) (CDCSourceInfo, error) 
 	}
 	list := strings.TrimSpace(props["table.include.list"])
 	db, table, ok := strings.Cut(list, `\.`)
-	if !ok || mysql.ValidateIdent(db) != nil || mysql.ValidateIdent(table) != nil {
-		return CDCSourceInfo{}, fmt.Errorf(`table.include.list %q: the CDC demo captures exactly one table, written db\.table`, list)
+	if !ok || !plainName.MatchString(db) || !plainName.MatchString(table) {
+		return CDCSourceInfo{}, fmt.Errorf(`table.include.list %q: the CDC demo captures exactly one table, written db\.table (letters, digits, _ and $)`, list)
 	}
 	return CDCSourceInfo{Connector: name, Database: db, Table: table, Topic: cfg.TopicPrefix + "." + db + "." + table}, nil
 }

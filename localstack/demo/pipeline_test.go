@@ -18,6 +18,10 @@ import (
 var demoEnv = map[string]string{
 	"SLKC_KAFKA_BOOTSTRAP": "127.0.0.1:9092",
 	"SLKC_DEMO_MYSQL_URL":  "jdbc:mysql://127.0.0.1:3306/slkc_demo",
+	// connectors/pipeline-cdc's binlog source
+	"SLKC_DEMO_MYSQL_HOST":     "127.0.0.1",
+	"SLKC_DEMO_MYSQL_PORT":     "3306",
+	"SLKC_DEMO_MYSQL_DATABASE": "slkc_demo",
 }
 
 // demoSecrets resolves the pipeline's ${secretsmanager:...} references.
@@ -60,9 +64,13 @@ func TestLoadPipelineOfTheRepository(t *testing.T) {
 // init (framework keys, connector keys, cross-key rules), so a typo fails
 // here rather than as a Runtime.StartError in the demo.
 func TestPipelineFilesValidate(t *testing.T) {
-	files, err := config.LoadDir(pipelineDir)
-	if err != nil {
-		t.Fatal(err)
+	var files []*config.File
+	for _, dir := range []string{pipelineDir, cdcPipelineDir} {
+		fs, err := config.LoadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, fs...)
 	}
 	for _, f := range files {
 		t.Run(f.Name, func(t *testing.T) {
@@ -86,8 +94,10 @@ func TestPipelineFilesValidate(t *testing.T) {
 					t.Errorf("%s = %q, want 1 for the single-broker local stack", config.KeyDLQReplicationFactor, rf)
 				}
 			}
-			if pw, ok := f.Config["connection.password"]; ok && !strings.HasPrefix(pw, "${") {
-				t.Errorf("connection.password is a literal; use ${env:...} locally or ${secretsmanager:...} in AWS")
+			for _, k := range []string{"connection.password", "database.password"} {
+				if pw, ok := f.Config[k]; ok && !strings.HasPrefix(pw, "${") {
+					t.Errorf("%s is a literal; use ${env:...} locally or ${secretsmanager:...} in AWS", k)
+				}
 			}
 		})
 	}
