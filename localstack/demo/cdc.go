@@ -16,8 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -54,44 +52,27 @@ type CDCSourceInfo struct {
 // capturing one table and one MySQL sink reading its topic, and reports
 // every problem together.
 func LoadCDCPipeline(ctx context.Context, dir string, prov config.Providers) (CDCPipeline, error) {
-	files, err := config.LoadDir(dir)
-	if err != nil {
-		return CDCPipeline{}, fmt.Errorf("demo: pipeline %s: %w", dir, err)
-	}
 	var p CDCPipeline
-	var errs []error
 	var sources, sinks int
-	for _, f := range files {
-		p.Connectors = append(p.Connectors, f.Name)
-		props, err := config.Resolve(ctx, f.Config, prov)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("connector %q: %w", f.Name, err))
-			continue
-		}
-		kind, class, err := config.ConnectorKind(props[config.KeyConnectorClass])
-		if err != nil {
-			errs = append(errs, fmt.Errorf("connector %q: %w", f.Name, err))
-			continue
-		}
+	names, errs, err := eachConnector(ctx, dir, prov, func(name string, kind config.Kind, class string, props map[string]string) error {
 		switch {
 		case kind == config.Source && (class == binlog.MariaDBClass || class == binlog.MySQLClass):
 			sources++
-			s, err := cdcSourceInfo(f.Name, props)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("connector %q: %w", f.Name, err))
-			}
+			s, err := cdcSourceInfo(name, props)
 			p.Source = s
+			return err
 		case kind == config.Sink && class == mysql.SinkClass:
 			sinks++
-			s, err := sinkInfo(f.Name, class, props)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("connector %q: %w", f.Name, err))
-			}
+			s, err := sinkInfo(name, class, props)
 			p.Sink = s
-		default:
-			errs = append(errs, fmt.Errorf("connector %q: class %s is not part of the CDC demo", f.Name, class))
+			return err
 		}
+		return fmt.Errorf("class %s is not part of the CDC demo", class)
+	})
+	if err != nil {
+		return CDCPipeline{}, err
 	}
+	p.Connectors = names
 	if sources != 1 || sinks != 1 {
 		errs = append(errs, fmt.Errorf("want exactly one binlog source and one MySQL sink, found %d and %d", sources, sinks))
 	}
@@ -294,30 +275,11 @@ func RunCDC(ctx context.Context, c Config, s CDCScript) (CDCSummary, error) {
 	}
 	say("cleaned the previous run; created %s with %d rows (the initial snapshot reads them)", src, s.Seed)
 
-	if err := os.MkdirAll(c.WorkDir, 0o755); err != nil {
-		return sum, fmt.Errorf("demo: work dir: %w", err)
-	}
-	env := map[string]string{"SLKC_OFFSETS_TABLE": c.Tables.Offsets, "SLKC_LEASES_TABLE": c.Tables.Leases, "SLKC_STATUS_TABLE": c.Tables.Status}
-	for k, v := range c.Env {
-		env[k] = v
-	}
-	envFile, secretsFile := filepath.Join(c.WorkDir, "demo.env"), filepath.Join(c.WorkDir, "secrets.json")
-	if err := WriteEnvFile(envFile, env); err != nil {
+	runner, logPath, closeLog, err := startRunner(ctx, c)
+	if err != nil {
 		return sum, err
 	}
-	if err := WriteSecretsFile(secretsFile, c.Secrets); err != nil {
-		return sum, err
-	}
-	logPath := filepath.Join(c.WorkDir, "runner.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return sum, fmt.Errorf("demo: runner log: %w", err)
-	}
-	defer logFile.Close()
-	runner, err := StartRunner(ctx, RunnerOptions{Binary: c.RunnerBinary, PipelineDir: c.PipelineDir, BuildDir: c.BuildDir, EnvFile: envFile, SecretsFile: secretsFile, Log: logFile})
-	if err != nil {
-		return sum, fmt.Errorf("%w\nlast lines of %s:\n%s", err, logPath, tailFile(logPath, 15))
-	}
+	defer closeLog()
 	defer func() {
 		if err := runner.Stop(20 * time.Second); err != nil {
 			say("%v", err)

@@ -2,8 +2,6 @@ package demo
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,25 +29,15 @@ func TestLoadCDCPipelineOfTheRepository(t *testing.T) {
 }
 
 func TestLoadCDCPipelineErrors(t *testing.T) {
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(cdcPipelineDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	source, sink := read("items-cdc-source.json"), read("items-cdc-mysql-sink.json")
-	orders, err := os.ReadFile(filepath.Join(pipelineDir, "orders-source.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	source, sink := readFile(t, cdcPipelineDir, "items-cdc-source.json"), readFile(t, cdcPipelineDir, "items-cdc-mysql-sink.json")
+	orders := readFile(t, pipelineDir, "orders-source.json")
 	tests := []struct {
 		name  string
 		files map[string]string
 		want  string
 	}{
 		{"no sink", map[string]string{"a.json": source}, "want exactly one binlog source and one MySQL sink, found 1 and 0"},
-		{"a JDBC source", map[string]string{"a.json": string(orders), "b.json": sink}, "is not part of the CDC demo"},
+		{"a JDBC source", map[string]string{"a.json": orders, "b.json": sink}, "is not part of the CDC demo"},
 		{"a table pattern", map[string]string{"a.json": strings.Replace(source, `\\.items`, `\\.(items|other)`, 1), "b.json": sink},
 			`the CDC demo captures exactly one table, written db\.table`},
 		{"sink reads another topic", map[string]string{"a.json": source, "b.json": strings.Replace(sink, `"topics": "democdc.`, `"topics": "other.`, 1)},
@@ -57,13 +45,7 @@ func TestLoadCDCPipelineErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for n, text := range tc.files {
-				if err := os.WriteFile(filepath.Join(dir, n), []byte(text), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			_, err := LoadCDCPipeline(context.Background(), dir, lookupIn(demoEnv))
+			_, err := LoadCDCPipeline(context.Background(), writeFiles(t, tc.files), lookupIn(demoEnv))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}

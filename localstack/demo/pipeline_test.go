@@ -104,13 +104,7 @@ func TestPipelineFilesValidate(t *testing.T) {
 }
 
 func TestLoadPipelineErrors(t *testing.T) {
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(pipelineDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	read := func(name string) string { return readFile(t, pipelineDir, name) }
 	source, mysqlSink, ddbSink := read("orders-source.json"), read("orders-mysql-sink.json"), read("orders-dynamodb-sink.json")
 	tests := []struct {
 		name  string
@@ -127,16 +121,32 @@ func TestLoadPipelineErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for n, text := range tc.files {
-				if err := os.WriteFile(filepath.Join(dir, n), []byte(text), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			_, err := LoadPipeline(context.Background(), dir, lookupIn(tc.env))
+			_, err := LoadPipeline(context.Background(), writeFiles(t, tc.files), lookupIn(tc.env))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
 	}
+}
+
+// readFile returns the text of dir/name.
+func readFile(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// writeFiles writes files (name to text) into a new temporary folder.
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for n, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -13,6 +13,10 @@
 // and optionally SLKC_DEMO_MYSQL_URL / _USER / _PASSWORD, which the
 // pipeline files reference with ${env:...} (default: the server of
 // SLKC_MYSQL_DSN, database slkc_demo).
+//
+// With -cdc it runs the change data capture variant instead (`make
+// demo-cdc`, connectors/pipeline-cdc; demo.RunCDC): a binlog source and a
+// MySQL sink, with inserts, repeated updates and deletes.
 package main
 
 import (
