@@ -45,6 +45,8 @@ type CDCSourceInfo struct {
 	Database, Table string
 	// Topic is <topic.prefix>.<db>.<table>, as the binlog source names it.
 	Topic string
+	// PollInterval is poll.interval.ms, the runner's schedule of the source.
+	PollInterval time.Duration
 }
 
 // LoadCDCPipeline reads the connector files of dir (resolving references
@@ -101,7 +103,12 @@ func cdcSourceInfo(name string, props map[string]string) (CDCSourceInfo, error) 
 	if !ok || !plainName.MatchString(db) || !plainName.MatchString(table) {
 		return CDCSourceInfo{}, fmt.Errorf(`table.include.list %q: the CDC demo captures exactly one table, written db\.table (letters, digits, _ and $)`, list)
 	}
-	return CDCSourceInfo{Connector: name, Database: db, Table: table, Topic: cfg.TopicPrefix + "." + db + "." + table}, nil
+	sv, err := config.NewDef().WithFrameworkKey(config.Source, config.KeyPollIntervalMs).ParseOwn(props)
+	if err != nil {
+		return CDCSourceInfo{}, err
+	}
+	return CDCSourceInfo{Connector: name, Database: db, Table: table, Topic: cfg.TopicPrefix + "." + db + "." + table,
+		PollInterval: time.Duration(sv.Long(config.KeyPollIntervalMs)) * time.Millisecond}, nil
 }
 
 // CDCScript is what RunCDC does to the source table; zero fields get the
@@ -333,8 +340,8 @@ func RunCDC(ctx context.Context, c Config, s CDCScript) (CDCSummary, error) {
 			}
 		}
 	}
-	say("updated ids 1..%d %d times each in one burst of %s, well inside one poll interval", s.Updated, s.UpdatesEach,
-		time.Since(burst).Round(time.Millisecond))
+	say("updated ids 1..%d %d times each in one burst of %s (the source polls every %s)", s.Updated, s.UpdatesEach,
+		time.Since(burst).Round(time.Millisecond), p.Source.PollInterval)
 	if err := converge("repeated updates"); err != nil {
 		return sum, err
 	}

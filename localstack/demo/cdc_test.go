@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 )
@@ -15,7 +16,7 @@ func TestLoadCDCPipelineOfTheRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (CDCSourceInfo{Connector: "items-cdc-source", Database: "slkc_demo", Table: "items", Topic: "democdc.slkc_demo.items"}); p.Source != want {
+	if want := (CDCSourceInfo{Connector: "items-cdc-source", Database: "slkc_demo", Table: "items", Topic: "democdc.slkc_demo.items", PollInterval: 2 * time.Second}); p.Source != want {
 		t.Errorf("source = %+v, want %+v", p.Source, want)
 	}
 	s := p.Sink
