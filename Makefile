@@ -87,3 +87,4 @@ lint: ## gofmt check, go vet and staticcheck
 -include localstack/bench.mk
 -include localstack/reliability.mk
 -include localstack/avro.mk
+-include localstack/cdc.mk

@@ -188,37 +188,12 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 	say("seeded %s.%s with %d rows", p.Source.Database, p.Source.Table, c.Rows)
 	phase("prepare (clean, tables, seed)", t)
 
-	if err := os.MkdirAll(c.WorkDir, 0o755); err != nil {
-		return sum, fmt.Errorf("demo: work dir: %w", err)
-	}
-	env := map[string]string{
-		"SLKC_OFFSETS_TABLE": c.Tables.Offsets,
-		"SLKC_LEASES_TABLE":  c.Tables.Leases,
-		"SLKC_STATUS_TABLE":  c.Tables.Status,
-	}
-	for k, v := range c.Env {
-		env[k] = v
-	}
-	envFile := filepath.Join(c.WorkDir, "demo.env")
-	if err := WriteEnvFile(envFile, env); err != nil {
-		return sum, err
-	}
-	secretsFile := filepath.Join(c.WorkDir, "secrets.json")
-	if err := WriteSecretsFile(secretsFile, c.Secrets); err != nil {
-		return sum, err
-	}
-	logPath := filepath.Join(c.WorkDir, "runner.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return sum, fmt.Errorf("demo: runner log: %w", err)
-	}
-	defer logFile.Close()
-
 	t = time.Now()
-	runner, err := StartRunner(ctx, RunnerOptions{Binary: c.RunnerBinary, PipelineDir: c.PipelineDir, BuildDir: c.BuildDir, EnvFile: envFile, SecretsFile: secretsFile, Log: logFile})
+	runner, logPath, closeLog, err := startRunner(ctx, c)
 	if err != nil {
-		return sum, fmt.Errorf("%w\nlast lines of %s:\n%s", err, logPath, tailFile(logPath, 15))
+		return sum, err
 	}
+	defer closeLog()
 	defer func() {
 		if err := runner.Stop(20 * time.Second); err != nil {
 			say("%v", err)
@@ -329,6 +304,43 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 		return sum, fmt.Errorf("demo: %w", ErrMismatch)
 	}
 	return sum, nil
+}
+
+// startRunner writes the functions' environment (the state tables and
+// c.Env) and secrets files into c.WorkDir and starts the runner on
+// c.PipelineDir, its output and the functions' in c.WorkDir/runner.log.
+// The caller stops the runner, then calls closeLog.
+func startRunner(ctx context.Context, c Config) (r *Runner, logPath string, closeLog func(), err error) {
+	if err := os.MkdirAll(c.WorkDir, 0o755); err != nil {
+		return nil, "", nil, fmt.Errorf("demo: work dir: %w", err)
+	}
+	env := map[string]string{
+		"SLKC_OFFSETS_TABLE": c.Tables.Offsets,
+		"SLKC_LEASES_TABLE":  c.Tables.Leases,
+		"SLKC_STATUS_TABLE":  c.Tables.Status,
+	}
+	for k, v := range c.Env {
+		env[k] = v
+	}
+	envFile := filepath.Join(c.WorkDir, "demo.env")
+	if err := WriteEnvFile(envFile, env); err != nil {
+		return nil, "", nil, err
+	}
+	secretsFile := filepath.Join(c.WorkDir, "secrets.json")
+	if err := WriteSecretsFile(secretsFile, c.Secrets); err != nil {
+		return nil, "", nil, err
+	}
+	logPath = filepath.Join(c.WorkDir, "runner.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("demo: runner log: %w", err)
+	}
+	r, err = StartRunner(ctx, RunnerOptions{Binary: c.RunnerBinary, PipelineDir: c.PipelineDir, BuildDir: c.BuildDir, EnvFile: envFile, SecretsFile: secretsFile, Log: logFile})
+	if err != nil {
+		_ = logFile.Close()
+		return nil, "", nil, fmt.Errorf("%w\nlast lines of %s:\n%s", err, logPath, tailFile(logPath, 15))
+	}
+	return r, logPath, func() { _ = logFile.Close() }, nil
 }
 
 // converged: every stage holds want rows and no sink lags.

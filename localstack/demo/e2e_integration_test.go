@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/twmb/franz-go/pkg/kadm"
 
-	lambdart "github.com/serverless-kafka-connect/slkc/localstack/runtime"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
@@ -66,6 +66,8 @@ func isolatedPipeline(t *testing.T, folder, suffix string) string {
 			switch k {
 			case "topic.prefix", "topics", "errors.deadletterqueue.topic.name":
 				f.Config[k] = "e2e-" + suffix + "-" + v
+			case "database.server.id": // one replica id per test run
+				f.Config[k] = fmt.Sprint(2_000_000 + time.Now().UnixNano()%1_000_000)
 			case "table.name.format":
 				if !strings.Contains(v, "replica") {
 					f.Config[k] = "e2e-" + suffix + "-" + v
@@ -139,6 +141,20 @@ func e2eSetup(t *testing.T) (Config, Pipeline) {
 // extra environment for the functions.
 func e2eSetupFrom(t *testing.T, folder string, extraEnv map[string]string) (Config, Pipeline) {
 	t.Helper()
+	c := e2eConfig(t, folder, extraEnv)
+	p, err := LoadPipeline(context.Background(), c.PipelineDir, c.providers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanupKafkaAndTable(testenv.New(t), t, p, c.Dynamo) })
+	return c, p
+}
+
+// e2eConfig is the demo's Config for the pipeline in connectors/<folder>
+// on isolated names (see e2eSetup), with extra environment for the
+// functions.
+func e2eConfig(t *testing.T, folder string, extraEnv map[string]string) Config {
+	t.Helper()
 	env := testenv.New(t)
 	ddb := env.Dynamo(t)
 	kafka := env.Kafka(t)
@@ -176,18 +192,13 @@ func e2eSetupFrom(t *testing.T, folder string, extraEnv map[string]string) (Conf
 		fnEnv["AWS_ENDPOINT_URL_DYNAMODB"] = ep
 		fnEnv["AWS_ACCESS_KEY_ID"], fnEnv["AWS_SECRET_ACCESS_KEY"] = "local", "local"
 	}
-	p, err := LoadPipeline(context.Background(), pipeline, config.Providers{LookupEnv: func(k string) (string, bool) { v, ok := fnEnv[k]; return v, ok }, Secrets: lambdart.NewSecrets(secrets)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanupKafkaAndTable(env, t, p, ddb) })
 	c := Config{
 		PipelineDir: pipeline, BuildDir: buildDir, RunnerBinary: runner, WorkDir: t.TempDir(),
 		Env: fnEnv, Secrets: secrets, MySQL: mysqlDB, Dynamo: ddb, Kafka: kafka, Tables: tables,
 		Timeout: 2 * time.Minute, Out: logWriter{t},
 	}
 	c.Defaults()
-	return c, p
+	return c
 }
 
 // TestRunnerRestartResumesFromCommittedOffsets stops the runner after the

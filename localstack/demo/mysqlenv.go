@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
@@ -15,13 +16,24 @@ const MySQLSecretName = "slkc/demo/mysql"
 
 // MySQLEnv returns the variables the pipeline files reference for the
 // demo database: SLKC_DEMO_MYSQL_URL (jdbc:mysql://host:port/database on
-// the server of dsn).
+// the server of dsn) for the JDBC connectors, and SLKC_DEMO_MYSQL_HOST,
+// SLKC_DEMO_MYSQL_PORT and SLKC_DEMO_MYSQL_DATABASE for the binlog source
+// (connectors/pipeline-cdc), which takes the server as Debezium's keys.
 func MySQLEnv(dsn, database string) (map[string]string, error) {
 	cfg, err := gomysql.ParseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("demo: MySQL DSN: %w", err)
 	}
-	return map[string]string{"SLKC_DEMO_MYSQL_URL": "jdbc:mysql://" + cfg.Addr + "/" + database}, nil
+	env := map[string]string{
+		"SLKC_DEMO_MYSQL_URL":      "jdbc:mysql://" + cfg.Addr + "/" + database,
+		"SLKC_DEMO_MYSQL_DATABASE": database,
+	}
+	// A unix socket address has no host and port; only a pipeline that
+	// references them fails then, naming the variable.
+	if host, port, err := net.SplitHostPort(cfg.Addr); err == nil {
+		env["SLKC_DEMO_MYSQL_HOST"], env["SLKC_DEMO_MYSQL_PORT"] = host, port
+	}
+	return env, nil
 }
 
 // MySQLSecrets returns the secrets the pipeline files reference, as the

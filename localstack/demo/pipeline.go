@@ -56,38 +56,17 @@ type SinkInfo struct {
 // expects exactly one MySQL source, one MySQL sink and one DynamoDB sink
 // (the demo's shape) and reports every problem together.
 func LoadPipeline(ctx context.Context, dir string, prov config.Providers) (Pipeline, error) {
-	files, err := config.LoadDir(dir)
-	if err != nil {
-		return Pipeline{}, fmt.Errorf("demo: pipeline %s: %w", dir, err)
-	}
 	var p Pipeline
-	var errs []error
 	var sources, mysqlSinks, ddbSinks int
-	for _, f := range files {
-		p.Connectors = append(p.Connectors, f.Name)
-		props, err := config.Resolve(ctx, f.Config, prov)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("connector %q: %w", f.Name, err))
-			continue
-		}
-		kind, class, err := config.ConnectorKind(props[config.KeyConnectorClass])
-		if err != nil {
-			errs = append(errs, fmt.Errorf("connector %q: %w", f.Name, err))
-			continue
-		}
+	names, errs, err := eachConnector(ctx, dir, prov, func(name string, kind config.Kind, class string, props map[string]string) error {
 		switch {
 		case kind == config.Source && class == mysql.SourceClass:
 			sources++
-			s, err := sourceInfo(f.Name, props)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("connector %q: %w", f.Name, err))
-			}
+			s, err := sourceInfo(name, props)
 			p.Source = s
+			return err
 		case kind == config.Sink && (class == mysql.SinkClass || class == dynamodb.Class):
-			s, err := sinkInfo(f.Name, class, props)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("connector %q: %w", f.Name, err))
-			}
+			s, err := sinkInfo(name, class, props)
 			if class == mysql.SinkClass {
 				mysqlSinks++
 				p.MySQLSink = s
@@ -96,10 +75,14 @@ func LoadPipeline(ctx context.Context, dir string, prov config.Providers) (Pipel
 				p.DynamoSink = s
 			}
 			p.SinkConfigs = append(p.SinkConfigs, s)
-		default:
-			errs = append(errs, fmt.Errorf("connector %q: class %s is not part of the demo", f.Name, class))
+			return err
 		}
+		return fmt.Errorf("class %s is not part of the demo", class)
+	})
+	if err != nil {
+		return Pipeline{}, err
 	}
+	p.Connectors = names
 	for _, c := range []struct {
 		what string
 		n    int
@@ -120,6 +103,35 @@ func LoadPipeline(ctx context.Context, dir string, prov config.Providers) (Pipel
 		return Pipeline{}, fmt.Errorf("demo: pipeline %s: %w", dir, err)
 	}
 	return p, nil
+}
+
+// eachConnector resolves the connector files of dir through prov and calls
+// f with each connector's name, kind, class and resolved properties, in
+// file order. It returns the names, and every problem of a connector
+// (resolution, class, or f's error) naming it; err is a folder that
+// cannot be read.
+func eachConnector(ctx context.Context, dir string, prov config.Providers,
+	f func(name string, kind config.Kind, class string, props map[string]string) error) (names []string, errs []error, err error) {
+	files, err := config.LoadDir(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("demo: pipeline %s: %w", dir, err)
+	}
+	for _, file := range files {
+		names = append(names, file.Name)
+		props, err := config.Resolve(ctx, file.Config, prov)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("connector %q: %w", file.Name, err))
+			continue
+		}
+		kind, class, err := config.ConnectorKind(props[config.KeyConnectorClass])
+		if err == nil {
+			err = f(file.Name, kind, class, props)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("connector %q: %w", file.Name, err))
+		}
+	}
+	return names, errs, nil
 }
 
 func sourceInfo(name string, props map[string]string) (SourceInfo, error) {

@@ -18,6 +18,10 @@ import (
 var demoEnv = map[string]string{
 	"SLKC_KAFKA_BOOTSTRAP": "127.0.0.1:9092",
 	"SLKC_DEMO_MYSQL_URL":  "jdbc:mysql://127.0.0.1:3306/slkc_demo",
+	// connectors/pipeline-cdc's binlog source
+	"SLKC_DEMO_MYSQL_HOST":     "127.0.0.1",
+	"SLKC_DEMO_MYSQL_PORT":     "3306",
+	"SLKC_DEMO_MYSQL_DATABASE": "slkc_demo",
 }
 
 // demoSecrets resolves the pipeline's ${secretsmanager:...} references.
@@ -60,9 +64,13 @@ func TestLoadPipelineOfTheRepository(t *testing.T) {
 // init (framework keys, connector keys, cross-key rules), so a typo fails
 // here rather than as a Runtime.StartError in the demo.
 func TestPipelineFilesValidate(t *testing.T) {
-	files, err := config.LoadDir(pipelineDir)
-	if err != nil {
-		t.Fatal(err)
+	var files []*config.File
+	for _, dir := range []string{pipelineDir, cdcPipelineDir} {
+		fs, err := config.LoadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, fs...)
 	}
 	for _, f := range files {
 		t.Run(f.Name, func(t *testing.T) {
@@ -86,21 +94,17 @@ func TestPipelineFilesValidate(t *testing.T) {
 					t.Errorf("%s = %q, want 1 for the single-broker local stack", config.KeyDLQReplicationFactor, rf)
 				}
 			}
-			if pw, ok := f.Config["connection.password"]; ok && !strings.HasPrefix(pw, "${") {
-				t.Errorf("connection.password is a literal; use ${env:...} locally or ${secretsmanager:...} in AWS")
+			for _, k := range []string{"connection.password", "database.password"} {
+				if pw, ok := f.Config[k]; ok && !strings.HasPrefix(pw, "${") {
+					t.Errorf("%s is a literal; use ${env:...} locally or ${secretsmanager:...} in AWS", k)
+				}
 			}
 		})
 	}
 }
 
 func TestLoadPipelineErrors(t *testing.T) {
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(pipelineDir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	read := func(name string) string { return readFile(t, pipelineDir, name) }
 	source, mysqlSink, ddbSink := read("orders-source.json"), read("orders-mysql-sink.json"), read("orders-dynamodb-sink.json")
 	tests := []struct {
 		name  string
@@ -117,16 +121,32 @@ func TestLoadPipelineErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for n, text := range tc.files {
-				if err := os.WriteFile(filepath.Join(dir, n), []byte(text), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			_, err := LoadPipeline(context.Background(), dir, lookupIn(tc.env))
+			_, err := LoadPipeline(context.Background(), writeFiles(t, tc.files), lookupIn(tc.env))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
 	}
+}
+
+// readFile returns the text of dir/name.
+func readFile(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// writeFiles writes files (name to text) into a new temporary folder.
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for n, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -13,6 +13,10 @@
 // and optionally SLKC_DEMO_MYSQL_URL / _USER / _PASSWORD, which the
 // pipeline files reference with ${env:...} (default: the server of
 // SLKC_MYSQL_DSN, database slkc_demo).
+//
+// With -cdc it runs the change data capture variant instead (`make
+// demo-cdc`, connectors/pipeline-cdc; demo.RunCDC): a binlog source and a
+// MySQL sink, with inserts, repeated updates and deletes.
 package main
 
 import (
@@ -57,6 +61,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&c.InsertsPerRound, "inserts", 10, "inserts per round")
 	fs.DurationVar(&c.Timeout, "timeout", 3*time.Minute, "bound of each wait for the sinks to converge")
 	database := fs.String("database", "slkc_demo", "source database, when SLKC_DEMO_MYSQL_URL is unset")
+	cdc := fs.Bool("cdc", false, "the change data capture variant (connectors/pipeline-cdc: binlog source, MySQL sink): inserts, repeated updates and deletes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -70,7 +75,11 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer c.Kafka.Close()
 	defer c.MySQL.Close()
-	if _, err := demo.Run(ctx, c); err != nil {
+	run := func() error { _, err := demo.Run(ctx, c); return err }
+	if *cdc {
+		run = func() error { _, err := demo.RunCDC(ctx, c, demo.CDCScript{}); return err }
+	}
+	if err := run(); err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "interrupted; the runner was stopped")
 			return 130

@@ -15,6 +15,7 @@ func TestRealMainFlags(t *testing.T) {
 		stderr string
 	}{
 		{"help", []string{"-h"}, 0, "-rows"},
+		{"help names the CDC variant", []string{"-h"}, 0, "-cdc"},
 		{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined: -nope"},
 		{"bad duration", []string{"-timeout", "soon"}, 2, `invalid value "soon" for flag -timeout`},
 	}
