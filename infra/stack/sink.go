@@ -91,6 +91,8 @@ type SinkConnector struct {
 
 	// Topics and Groups are each mapping's topic and consumer group.
 	Topics, Groups []string
+	// DLQTopic is errors.deadletterqueue.topic.name, empty without one.
+	DLQTopic string
 }
 
 // NewSinkConnector creates the function, its mappings, grants and alarms.
@@ -144,7 +146,8 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 	if err != nil {
 		return nil, err
 	}
-	s := &SinkConnector{Construct: c, Function: parts.fn, Role: parts.role, LogGroup: parts.logGroup, FailureQueue: parts.queue}
+	s := &SinkConnector{Construct: c, Function: parts.fn, Role: parts.role, LogGroup: parts.logGroup, FailureQueue: parts.queue,
+		DLQTopic: conn.DLQTopic()}
 	role, k := parts.role, props.Kafka
 	d := conn.Deploy
 
