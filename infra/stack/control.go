@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -13,7 +12,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/serverless-kafka-connect/slkc/shared/kafka"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 // ControlAPIProps configures NewControlAPI.
@@ -213,8 +212,7 @@ func NewControlAPI(scope constructs.Construct, id string, props *ControlAPIProps
 //
 // Nothing writes a topic or creates one. A DLQ topic that is a ${...}
 // reference gets no grant: the control API does not resolve it and refuses
-// to browse it; any other name must be a valid Kafka topic name, so that no
-// IAM wildcard (* or ?) reaches a resource.
+// to browse it (literalTopic).
 func grantMSKControl(role awsiam.Role, clusterARN string, topics, groups, dlqs []string) error {
 	cl, err := parseMSKClusterARN(clusterARN)
 	if err != nil {
@@ -229,13 +227,13 @@ func grantMSKControl(role awsiam.Role, clusterARN string, topics, groups, dlqs [
 	}
 	var dlqARNs []string
 	for _, t := range dlqs {
-		if strings.Contains(t, "${") {
-			continue
+		literal, err := literalTopic(config.KeyDLQTopic, t)
+		if err != nil {
+			return err
 		}
-		if err := kafka.ValidateTopicName(t); err != nil {
-			return fmt.Errorf("errors.deadletterqueue.topic.name %q: %w", t, err)
+		if literal {
+			dlqARNs = append(dlqARNs, cl.topicARN(t))
 		}
-		dlqARNs = append(dlqARNs, cl.topicARN(t))
 	}
 	add := func(sid string, actions, resources []string) {
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -136,8 +136,7 @@ func TestControlAPIKafkaGrants(t *testing.T) {
 		sinks []sink
 		// want maps each kafka-cluster action of the control role to its
 		// resources (suffixes of the topic, group or cluster ARN).
-		want    map[string][]string
-		wantErr string
+		want map[string][]string
 	}{
 		{
 			name: "MSK, two sinks with their own DLQs", kafka: msk,
@@ -158,51 +157,22 @@ func TestControlAPIKafkaGrants(t *testing.T) {
 		{
 			name: "MSK, a shared DLQ is granted once, a sink without one adds none", kafka: msk,
 			sinks: []sink{{"a-sink", "orders", "dlq"}, {"b-sink", "customers", "dlq"}, {"c-sink", "refunds", ""}},
-			want: map[string][]string{
-				"kafka-cluster:Connect":         {testClusterARN},
-				"kafka-cluster:DescribeCluster": {testClusterARN},
-				"kafka-cluster:DescribeTopic":   {testTopicARN + "customers", testTopicARN + "dlq", testTopicARN + "orders", testTopicARN + "refunds"},
-				"kafka-cluster:ReadData":        {testTopicARN + "customers", testTopicARN + "dlq", testTopicARN + "orders", testTopicARN + "refunds"},
-				"kafka-cluster:DescribeGroup":   {testGroupARN + "g-a-sink", testGroupARN + "g-b-sink", testGroupARN + "g-c-sink"},
-				"kafka-cluster:AlterGroup":      {testGroupARN + "g-a-sink", testGroupARN + "g-b-sink", testGroupARN + "g-c-sink"},
-				"kafka-cluster:DeleteGroup":     {testGroupARN + "g-a-sink", testGroupARN + "g-b-sink", testGroupARN + "g-c-sink"},
-			},
+			want:  mskGrants([]string{"customers", "dlq", "orders", "refunds"}, []string{"g-a-sink", "g-b-sink", "g-c-sink"}),
 		},
 		{
 			name: "MSK, no DLQ: no DLQ grant", kafka: msk,
 			sinks: []sink{{"a-sink", "orders", ""}},
-			want: map[string][]string{
-				"kafka-cluster:Connect":         {testClusterARN},
-				"kafka-cluster:DescribeCluster": {testClusterARN},
-				"kafka-cluster:DescribeTopic":   {testTopicARN + "orders"},
-				"kafka-cluster:ReadData":        {testTopicARN + "orders"},
-				"kafka-cluster:DescribeGroup":   {testGroupARN + "g-a-sink"},
-				"kafka-cluster:AlterGroup":      {testGroupARN + "g-a-sink"},
-				"kafka-cluster:DeleteGroup":     {testGroupARN + "g-a-sink"},
-			},
+			want:  mskGrants([]string{"orders"}, []string{"g-a-sink"}),
 		},
 		{
 			name: "MSK, a DLQ named by an ${env:...} reference, which the control API does not browse: no DLQ grant", kafka: msk,
 			sinks: []sink{{"a-sink", "orders", "${env:SLKC_TEST_DLQ}"}},
-			want: map[string][]string{
-				"kafka-cluster:Connect":         {testClusterARN},
-				"kafka-cluster:DescribeCluster": {testClusterARN},
-				"kafka-cluster:DescribeTopic":   {testTopicARN + "orders"},
-				"kafka-cluster:ReadData":        {testTopicARN + "orders"},
-				"kafka-cluster:DescribeGroup":   {testGroupARN + "g-a-sink"},
-				"kafka-cluster:AlterGroup":      {testGroupARN + "g-a-sink"},
-				"kafka-cluster:DeleteGroup":     {testGroupARN + "g-a-sink"},
-			},
+			want:  mskGrants([]string{"orders"}, []string{"g-a-sink"}),
 		},
 		{
 			name: "self-managed Kafka: no IAM auth, no kafka-cluster grant", kafka: selfManaged,
 			sinks: []sink{{"a-sink", "orders", "dlq-a"}},
 			want:  map[string][]string{},
-		},
-		{
-			name: "MSK, a DLQ name IAM would read as a wildcard is refused", kafka: msk,
-			sinks:   []sink{{"a-sink", "orders", "dlq-*"}},
-			wantErr: `errors.deadletterqueue.topic.name "dlq-*"`,
 		},
 	}
 	for _, tt := range tests {
@@ -226,12 +196,6 @@ func TestControlAPIKafkaGrants(t *testing.T) {
 				sinks[sk.name] = s
 			}
 			ctl, err := NewControlAPI(st, "Control", &ControlAPIProps{AssetPath: assetDir(t), Tables: tables, Kafka: tt.kafka, Sinks: sinks})
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want one with %q", err, tt.wantErr)
-				}
-				return
-			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -255,6 +219,24 @@ func TestControlAPIKafkaGrants(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// mskGrants is the control role's expected Kafka grants: the cluster, the
+// topics (sinks' and DLQs') to describe and read, the groups.
+func mskGrants(topics, groups []string) map[string][]string {
+	prefixed := func(prefix string, names []string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = prefix + n
+		}
+		return out
+	}
+	return map[string][]string{
+		"kafka-cluster:Connect": {testClusterARN}, "kafka-cluster:DescribeCluster": {testClusterARN},
+		"kafka-cluster:DescribeTopic": prefixed(testTopicARN, topics), "kafka-cluster:ReadData": prefixed(testTopicARN, topics),
+		"kafka-cluster:DescribeGroup": prefixed(testGroupARN, groups), "kafka-cluster:AlterGroup": prefixed(testGroupARN, groups),
+		"kafka-cluster:DeleteGroup": prefixed(testGroupARN, groups),
 	}
 }
 

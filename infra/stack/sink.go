@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/serverless-kafka-connect/slkc/infra/pipeline"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 // Provisioned poller defaults of a sink's event source mapping.
@@ -184,6 +185,9 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 			Resources: jsii.Strings(groupARNs...),
 		}))
 		if dlq := conn.DLQTopic(); dlq != "" {
+			if _, err := literalTopic(config.KeyDLQTopic, dlq); err != nil {
+				return nil, fmt.Errorf("sink connector %s: %w", conn.Name, err)
+			}
 			grantMSKProducer(role, cl, "Dlq", dlq)
 		}
 		// The MSK mapping's pollers create network interfaces in the cluster's
