@@ -45,7 +45,7 @@ type ControlAPIProps struct {
 // connectors' functions (to read their configs), InvokeFunction on the
 // sources (restart), Get/UpdateEventSourceMapping on the sinks' mappings
 // (pause, resume, stop), and on MSK (IAM auth) the Kafka reads and offset
-// changes of mskGrants.
+// changes of grantMSKControl.
 type ControlAPI struct {
 	constructs.Construct
 	Function awslambda.Function
