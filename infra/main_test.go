@@ -136,6 +136,22 @@ func TestSampleApp(t *testing.T) {
 	if schedules["orders-source"] != "rate(1 minute)" || schedules["customers-source"] != "rate(5 minutes)" {
 		t.Errorf("schedules = %v", schedules)
 	}
+	// The control API reads orders-mysql-sink's dead letter queue (the web
+	// UI's DLQ browser), and only that topic (customers-dynamodb-sink has none).
+	var dlqRead []any
+	for _, r := range doc.Resources {
+		pd, _ := r.Properties["PolicyDocument"].(map[string]any)
+		sts, _ := pd["Statement"].([]any)
+		for _, s := range sts {
+			if m := s.(map[string]any); m["Sid"] == "MskDlqRead" {
+				dlqRead = append(dlqRead, m["Action"], m["Resource"])
+			}
+		}
+	}
+	if got, want := mustJSON(dlqRead), mustJSON([]any{[]string{"kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"},
+		strings.Replace(sampleCluster, ":cluster/", ":topic/", 1) + "/dlq-orders-mysql-sink"}); got != want {
+		t.Errorf("MskDlqRead statements %s, want %s", got, want)
+	}
 }
 
 func TestSampleAppErrors(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 // ControlAPIProps configures NewControlAPI.
@@ -42,8 +44,8 @@ type ControlAPIProps struct {
 // writes (no Scan, no table management), GetFunctionConfiguration on the
 // connectors' functions (to read their configs), InvokeFunction on the
 // sources (restart), Get/UpdateEventSourceMapping on the sinks' mappings
-// (pause, resume, stop), and on MSK the sinks' topics (describe) and
-// consumer groups (describe, alter offsets, delete).
+// (pause, resume, stop), and on MSK (IAM auth) the Kafka reads and offset
+// changes of grantMSKControl.
 type ControlAPI struct {
 	constructs.Construct
 	Function awslambda.Function
@@ -173,25 +175,15 @@ func NewControlAPI(scope constructs.Construct, id string, props *ControlAPIProps
 		}))
 	}
 	if len(groups) > 0 && props.Kafka.Mode == KafkaModeMSK {
-		cl, err := parseMSKClusterARN(props.Kafka.MSKClusterARN)
-		if err != nil {
+		var dlqs []string
+		for _, name := range slices.Sorted(maps.Keys(props.Sinks)) {
+			if t := props.Sinks[name].DLQTopic; t != "" && !slices.Contains(dlqs, t) {
+				dlqs = append(dlqs, t)
+			}
+		}
+		if err := grantMSKControl(a.Role, props.Kafka.MSKClusterARN, topics, groups, dlqs); err != nil {
 			return nil, fmt.Errorf("control API: %w", err)
 		}
-		topicARNs, groupARNs := make([]string, len(topics)), make([]string, len(groups))
-		for i := range topics {
-			topicARNs[i], groupARNs[i] = cl.topicARN(topics[i]), cl.groupARN(groups[i])
-		}
-		a.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("MskConnect"), Actions: jsii.Strings("kafka-cluster:Connect", "kafka-cluster:DescribeCluster"), Resources: jsii.Strings(cl.arn),
-		}))
-		a.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: jsii.String("MskSinkTopics"), Actions: jsii.Strings("kafka-cluster:DescribeTopic"), Resources: jsii.Strings(topicARNs...),
-		}))
-		a.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String("MskSinkGroups"),
-			Actions:   jsii.Strings("kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup", "kafka-cluster:DeleteGroup"),
-			Resources: jsii.Strings(groupARNs...),
-		}))
 	}
 	if len(props.SecretARNs) > 0 {
 		a.Role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -199,4 +191,60 @@ func NewControlAPI(scope constructs.Construct, id string, props *ControlAPIProps
 		}))
 	}
 	return a, nil
+}
+
+// grantMSKControl gives the control API's role, on an MSK cluster with IAM
+// auth, what its Kafka calls need and nothing more:
+//
+//   - Connect and DescribeCluster on the cluster;
+//   - MskSinkTopics: DescribeTopic on the sinks' topics (metadata, and
+//     ListOffsets for the lag view's end offsets) and ReadData, because
+//     Kafka authorizes OffsetCommit and OffsetDelete (alter and reset
+//     offsets) with READ on every topic they name; the API fetches no
+//     record of these topics;
+//   - MskSinkGroups: DescribeGroup (OffsetFetch of the lag view, the
+//     group's state), AlterGroup (READ GROUP: OffsetCommit) and DeleteGroup
+//     on the sinks' consumer groups;
+//   - MskDlqRead: DescribeTopic and ReadData on the sinks' dead letter queue
+//     topics (errors.deadletterqueue.topic.name), for the web UI's DLQ
+//     browser, which reads with ListOffsets and Fetch of assigned partitions:
+//     no consumer group, nothing committed, so no group grant.
+//
+// Nothing writes a topic or creates one. A DLQ topic that is a ${...}
+// reference gets no grant: the control API does not resolve it and refuses
+// to browse it (literalTopic).
+func grantMSKControl(role awsiam.Role, clusterARN string, topics, groups, dlqs []string) error {
+	cl, err := parseMSKClusterARN(clusterARN)
+	if err != nil {
+		return err
+	}
+	arns := func(names []string, arn func(string) string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = arn(n)
+		}
+		return out
+	}
+	var dlqARNs []string
+	for _, t := range dlqs {
+		literal, err := literalTopic(config.KeyDLQTopic, t)
+		if err != nil {
+			return err
+		}
+		if literal {
+			dlqARNs = append(dlqARNs, cl.topicARN(t))
+		}
+	}
+	add := func(sid string, actions, resources []string) {
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String(sid), Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...),
+		}))
+	}
+	add("MskConnect", []string{"kafka-cluster:Connect", "kafka-cluster:DescribeCluster"}, []string{cl.arn})
+	add("MskSinkTopics", []string{"kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"}, arns(topics, cl.topicARN))
+	add("MskSinkGroups", []string{"kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup", "kafka-cluster:DeleteGroup"}, arns(groups, cl.groupARN))
+	if len(dlqARNs) > 0 {
+		add("MskDlqRead", []string{"kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"}, dlqARNs)
+	}
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 )
 
 // TestControlAPI checks the function URL's auth and that the role holds
@@ -24,7 +26,8 @@ func TestControlAPI(t *testing.T) {
 	}
 	snk, err := NewSinkConnector(st, "Snk", &SinkConnectorProps{
 		Connector: connector(t, `{"name":"orders-sink","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector",
-			"topics":"demo.orders,demo.refunds","aws.lambda.consumer.group.id":"g"}}`),
+			"topics":"demo.orders,demo.refunds","aws.lambda.consumer.group.id":"g",
+			"errors.tolerance":"all","errors.deadletterqueue.topic.name":"dlq-orders"}}`),
 		AssetPath: assetDir(t), Tables: tables, Kafka: kafka,
 	})
 	if err != nil {
@@ -66,7 +69,7 @@ func TestControlAPI(t *testing.T) {
 	// Least privilege: the control role's statements, by Sid.
 	var control []statement
 	for _, s := range x.statements() {
-		if slices.Contains([]string{"ReadConnectorConfigs", "RestartSources", "SwitchSinkMappings", "MskConnect", "MskSinkTopics", "MskSinkGroups"}, s.Sid) {
+		if slices.Contains([]string{"ReadConnectorConfigs", "RestartSources", "SwitchSinkMappings", "MskConnect", "MskSinkTopics", "MskSinkGroups", "MskDlqRead"}, s.Sid) {
 			control = append(control, s)
 		}
 	}
@@ -75,8 +78,9 @@ func TestControlAPI(t *testing.T) {
 		"RestartSources":       {"lambda:InvokeFunction"},
 		"SwitchSinkMappings":   {"lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"},
 		"MskConnect":           {"kafka-cluster:Connect", "kafka-cluster:DescribeCluster"},
-		"MskSinkTopics":        {"kafka-cluster:DescribeTopic"},
+		"MskSinkTopics":        {"kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"},
 		"MskSinkGroups":        {"kafka-cluster:AlterGroup", "kafka-cluster:DeleteGroup", "kafka-cluster:DescribeGroup"},
+		"MskDlqRead":           {"kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"},
 	}
 	if len(control) != len(want) {
 		t.Fatalf("control statements %+v, want %d", control, len(want))
@@ -116,4 +120,132 @@ func TestControlAPI(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestControlAPIKafkaGrants checks the control role's Kafka grants per
+// cluster auth: with MSK IAM auth exactly the reads of the lag view and the
+// DLQ browser and the offset changes of the API, on the sinks' topics,
+// groups and dead letter queues only, and no write; none without IAM auth.
+func TestControlAPIKafkaGrants(t *testing.T) {
+	msk := Kafka{Mode: KafkaModeMSK, MSKClusterARN: testClusterARN}
+	selfManaged := Kafka{Mode: KafkaModeSelfManaged, BootstrapServers: []string{"b-1:9092"}}
+	type sink struct{ name, topics, dlq string }
+	tests := []struct {
+		name  string
+		kafka Kafka
+		sinks []sink
+		// want maps each kafka-cluster action of the control role to its
+		// resources (suffixes of the topic, group or cluster ARN).
+		want map[string][]string
+	}{
+		{
+			name: "MSK, two sinks with their own DLQs", kafka: msk,
+			sinks: []sink{{"a-sink", "orders,refunds", "dlq-a"}, {"b-sink", "customers", "dlq-b"}},
+			want: map[string][]string{
+				"kafka-cluster:Connect":         {testClusterARN},
+				"kafka-cluster:DescribeCluster": {testClusterARN},
+				"kafka-cluster:DescribeTopic": {testTopicARN + "customers", testTopicARN + "dlq-a", testTopicARN + "dlq-b",
+					testTopicARN + "orders", testTopicARN + "refunds"},
+				"kafka-cluster:ReadData": {testTopicARN + "customers", testTopicARN + "dlq-a", testTopicARN + "dlq-b",
+					testTopicARN + "orders", testTopicARN + "refunds"},
+				// One group per mapping: g-a-sink-<topic> for a-sink's two topics.
+				"kafka-cluster:DescribeGroup": {testGroupARN + "g-a-sink-orders", testGroupARN + "g-a-sink-refunds", testGroupARN + "g-b-sink"},
+				"kafka-cluster:AlterGroup":    {testGroupARN + "g-a-sink-orders", testGroupARN + "g-a-sink-refunds", testGroupARN + "g-b-sink"},
+				"kafka-cluster:DeleteGroup":   {testGroupARN + "g-a-sink-orders", testGroupARN + "g-a-sink-refunds", testGroupARN + "g-b-sink"},
+			},
+		},
+		{
+			name: "MSK, a shared DLQ is granted once, a sink without one adds none", kafka: msk,
+			sinks: []sink{{"a-sink", "orders", "dlq"}, {"b-sink", "customers", "dlq"}, {"c-sink", "refunds", ""}},
+			want:  mskGrants([]string{"customers", "dlq", "orders", "refunds"}, []string{"g-a-sink", "g-b-sink", "g-c-sink"}),
+		},
+		{
+			name: "MSK, no DLQ: no DLQ grant", kafka: msk,
+			sinks: []sink{{"a-sink", "orders", ""}},
+			want:  mskGrants([]string{"orders"}, []string{"g-a-sink"}),
+		},
+		{
+			name: "MSK, a DLQ named by an ${env:...} reference, which the control API does not browse: no DLQ grant", kafka: msk,
+			sinks: []sink{{"a-sink", "orders", "${env:SLKC_TEST_DLQ}"}},
+			want:  mskGrants([]string{"orders"}, []string{"g-a-sink"}),
+		},
+		{
+			name: "self-managed Kafka: no IAM auth, no kafka-cluster grant", kafka: selfManaged,
+			sinks: []sink{{"a-sink", "orders", "dlq-a"}},
+			want:  map[string][]string{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newTestStack()
+			tables, _ := NewStateTables(st, "State", nil)
+			sinks := map[string]*SinkConnector{}
+			for _, sk := range tt.sinks {
+				dlq := ""
+				if sk.dlq != "" {
+					dlq = `,"errors.tolerance":"all","errors.deadletterqueue.topic.name":"` + sk.dlq + `"`
+				}
+				s, err := NewSinkConnector(st, "Snk"+sk.name, &SinkConnectorProps{
+					Connector: connector(t, `{"name":"`+sk.name+`","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector",
+						"topics":"`+sk.topics+`","aws.lambda.consumer.group.id":"g-`+sk.name+`"`+dlq+`}}`),
+					AssetPath: assetDir(t), Tables: tables, Kafka: tt.kafka, FunctionEnv: map[string]string{"SLKC_TEST_DLQ": "dlq-env"},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sinks[sk.name] = s
+			}
+			ctl, err := NewControlAPI(st, "Control", &ControlAPIProps{AssetPath: assetDir(t), Tables: tables, Kafka: tt.kafka, Sinks: sinks})
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := synth(t, st)
+			got := map[string][]string{}
+			for _, s := range x.roleStatements(*st.GetLogicalId(ctl.Role.Node().DefaultChild().(awscdk.CfnElement))) {
+				for _, a := range s.Actions {
+					if strings.HasPrefix(a, "kafka-cluster:") || strings.HasPrefix(a, "kafka:") {
+						got[a] = append(got[a], resourceStrings([]statement{s})...)
+					}
+				}
+			}
+			for a := range got {
+				slices.Sort(got[a])
+			}
+			equal(t, "control role's Kafka grants", got, tt.want)
+			// No write, no topic or cluster change, whatever the case.
+			for a := range got {
+				if !slices.Contains(controlReadOrOffsetActions, a) {
+					t.Errorf("control role is granted %s", a)
+				}
+			}
+		})
+	}
+}
+
+// mskGrants is the control role's expected Kafka grants: the cluster, the
+// topics (sinks' and DLQs') to describe and read, the groups.
+func mskGrants(topics, groups []string) map[string][]string {
+	prefixed := func(prefix string, names []string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = prefix + n
+		}
+		return out
+	}
+	return map[string][]string{
+		"kafka-cluster:Connect": {testClusterARN}, "kafka-cluster:DescribeCluster": {testClusterARN},
+		"kafka-cluster:DescribeTopic": prefixed(testTopicARN, topics), "kafka-cluster:ReadData": prefixed(testTopicARN, topics),
+		"kafka-cluster:DescribeGroup": prefixed(testGroupARN, groups), "kafka-cluster:AlterGroup": prefixed(testGroupARN, groups),
+		"kafka-cluster:DeleteGroup": prefixed(testGroupARN, groups),
+	}
+}
+
+// controlReadOrOffsetActions are the only Kafka actions the control API may
+// hold: reads, and the group changes of alter/reset offsets. Nothing in it
+// writes or creates a topic (WriteData, WriteDataIdempotently, CreateTopic,
+// AlterTopic, DeleteTopic, Alter*Configuration, AlterCluster,
+// AlterTransactionalId).
+var controlReadOrOffsetActions = []string{
+	"kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:DescribeTopic", "kafka-cluster:ReadData",
+	"kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup", "kafka-cluster:DeleteGroup",
 }

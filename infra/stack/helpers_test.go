@@ -147,6 +147,25 @@ func (x *template) statements() []statement {
 	return out
 }
 
+// roleStatements returns the Allow statements of the policies attached to
+// the role with logical id role.
+func (x *template) roleStatements(role string) []statement {
+	var out []statement
+	for _, p := range x.all("AWS::IAM::Policy") {
+		roles, _ := props(p)["Roles"].([]any)
+		attached := false
+		for _, r := range roles {
+			attached = attached || get(r, "Ref") == role
+		}
+		if !attached {
+			continue
+		}
+		one := &template{t: x.t, resources: map[string]map[string]any{"P": p}}
+		out = append(out, one.statements()...)
+	}
+	return out
+}
+
 // withAction returns the statements granting action.
 func withAction(sts []statement, action string) []statement {
 	var out []statement

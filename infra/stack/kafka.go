@@ -3,6 +3,8 @@ package stack
 import (
 	"fmt"
 	"strings"
+
+	"github.com/serverless-kafka-connect/slkc/shared/kafka"
 )
 
 // Kafka modes.
@@ -100,4 +102,18 @@ func (c mskCluster) topicARN(topic string) string {
 // groupARN is the IAM resource for a consumer group.
 func (c mskCluster) groupARN(group string) string {
 	return fmt.Sprintf("%s:group/%s/%s/%s", c.prefix, c.name, c.uuid, group)
+}
+
+// literalTopic reports whether topic is a literal topic name that an IAM
+// resource can hold (false for a ${...} reference, resolved only at run
+// time), and refuses a literal that is not a valid Kafka topic name, so no
+// IAM wildcard (* or ?) reaches a topic ARN. key names the setting.
+func literalTopic(key, topic string) (bool, error) {
+	if strings.Contains(topic, "${") {
+		return false, nil
+	}
+	if err := kafka.ValidateTopicName(topic); err != nil {
+		return false, fmt.Errorf("%s %q: %w", key, topic, err)
+	}
+	return true, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/serverless-kafka-connect/slkc/infra/pipeline"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 // Provisioned poller defaults of a sink's event source mapping.
@@ -91,6 +92,8 @@ type SinkConnector struct {
 
 	// Topics and Groups are each mapping's topic and consumer group.
 	Topics, Groups []string
+	// DLQTopic is errors.deadletterqueue.topic.name, empty without one.
+	DLQTopic string
 }
 
 // NewSinkConnector creates the function, its mappings, grants and alarms.
@@ -144,7 +147,8 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 	if err != nil {
 		return nil, err
 	}
-	s := &SinkConnector{Construct: c, Function: parts.fn, Role: parts.role, LogGroup: parts.logGroup, FailureQueue: parts.queue}
+	s := &SinkConnector{Construct: c, Function: parts.fn, Role: parts.role, LogGroup: parts.logGroup, FailureQueue: parts.queue,
+		DLQTopic: conn.DLQTopic()}
 	role, k := parts.role, props.Kafka
 	d := conn.Deploy
 
@@ -181,6 +185,9 @@ func NewSinkConnector(scope constructs.Construct, id string, props *SinkConnecto
 			Resources: jsii.Strings(groupARNs...),
 		}))
 		if dlq := conn.DLQTopic(); dlq != "" {
+			if _, err := literalTopic(config.KeyDLQTopic, dlq); err != nil {
+				return nil, fmt.Errorf("sink connector %s: %w", conn.Name, err)
+			}
 			grantMSKProducer(role, cl, "Dlq", dlq)
 		}
 		// The MSK mapping's pollers create network interfaces in the cluster's

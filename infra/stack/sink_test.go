@@ -195,24 +195,29 @@ func TestSinkConnectorSelfManaged(t *testing.T) {
 }
 
 func TestSinkConnectorErrors(t *testing.T) {
-	sink := `{"name":"s","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t"}}`
 	tests := []struct {
 		name  string
 		kafka Kafka
 		minP  int
 		maxP  int
 		want  string
+		extra string // more config keys
 	}{
-		{"no mode", Kafka{}, 0, 0, `mode ""`},
-		{"self-managed without servers", Kafka{Mode: KafkaModeSelfManaged}, 0, 0, "bootstrap servers"},
-		{"SASL and mTLS", Kafka{Mode: KafkaModeSelfManaged, BootstrapServers: []string{"b:1"}, SASLSecretARN: "a", MTLSSecretARN: "b"}, 0, 0, "not both"},
-		{"bad mechanism", Kafka{Mode: KafkaModeSelfManaged, BootstrapServers: []string{"b:1"}, SASLMechanism: "PLAIN"}, 0, 0, "SASL mechanism"},
-		{"pollers", Kafka{Mode: KafkaModeMSK, MSKClusterARN: testClusterARN}, 5, 2, "pollers"},
+		{"no mode", Kafka{}, 0, 0, `mode ""`, ""},
+		{"self-managed without servers", Kafka{Mode: KafkaModeSelfManaged}, 0, 0, "bootstrap servers", ""},
+		{"SASL and mTLS", Kafka{Mode: KafkaModeSelfManaged, BootstrapServers: []string{"b:1"}, SASLSecretARN: "a", MTLSSecretARN: "b"}, 0, 0, "not both", ""},
+		{"bad mechanism", Kafka{Mode: KafkaModeSelfManaged, BootstrapServers: []string{"b:1"}, SASLMechanism: "PLAIN"}, 0, 0, "SASL mechanism", ""},
+		{"pollers", Kafka{Mode: KafkaModeMSK, MSKClusterARN: testClusterARN}, 5, 2, "pollers", ""},
+		// IAM would read it as a pattern: WriteData and CreateTopic on dlq-<anything>.
+		{"DLQ name with an IAM wildcard", Kafka{Mode: KafkaModeMSK, MSKClusterARN: testClusterARN}, 0, 0,
+			`sink connector s: errors.deadletterqueue.topic.name "dlq-*": kafka: topic name "dlq-*" has '*'`,
+			`,"errors.tolerance":"all","errors.deadletterqueue.topic.name":"dlq-*"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newTestStack()
 			tables, _ := NewStateTables(st, "State", nil)
+			sink := `{"name":"s","config":{"connector.class":"io.slkc.connect.mysql.MySqlSinkConnector","topics":"t"` + tt.extra + `}}`
 			_, err := NewSinkConnector(st, "X", &SinkConnectorProps{Connector: connector(t, sink), AssetPath: assetDir(t),
 				Tables: tables, Kafka: tt.kafka, MinimumPollers: tt.minP, MaximumPollers: tt.maxP})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {

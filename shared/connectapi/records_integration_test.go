@@ -2,9 +2,13 @@ package connectapi_test
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connectapi"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
@@ -25,7 +29,8 @@ func TestKafkaRecordsAndEnds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	recs := connectapi.KafkaRecords{Opts: []kgo.Opt{kgo.SeedBrokers(env.Seeds()...)}}
+	sent := &requestLog{}
+	recs := connectapi.KafkaRecords{Opts: []kgo.Opt{kgo.SeedBrokers(env.Seeds()...), kgo.WithHooks(sent)}}
 	ranges, err := recs.Ranges(ctx, topic)
 	if err != nil || len(ranges) != 2 || ranges[0] != (connectapi.PartitionRange{Partition: 0}) || ranges[1] != (connectapi.PartitionRange{Partition: 1, End: 5}) {
 		t.Fatalf("Ranges = %+v, %v; want p0 empty, p1 0..5", ranges, err)
@@ -47,8 +52,48 @@ func TestKafkaRecordsAndEnds(t *testing.T) {
 	if none, err := recs.Ranges(ctx, topic+"-missing"); err != nil || len(none) != 0 {
 		t.Errorf("Ranges of a missing topic = %+v, %v; want none", none, err)
 	}
+	// The DLQ browser's requests are those the control API's MSK grants
+	// cover (infra/stack grantMSKControl): Metadata, ListOffsets and
+	// OffsetForLeaderEpoch need DescribeTopic, Fetch ReadData. No group
+	// request (FindCoordinator, JoinGroup, OffsetCommit), no produce, no
+	// topic creation.
+	names := sent.names()
+	if !slices.Contains(names, "Fetch") || !slices.Contains(names, "ListOffsets") {
+		t.Errorf("KafkaRecords sent %v, want Fetch and ListOffsets among them", names)
+	}
+	for _, k := range names {
+		if !slices.Contains([]string{"ApiVersions", "Metadata", "ListOffsets", "OffsetForLeaderEpoch", "Fetch"}, k) {
+			t.Errorf("KafkaRecords sent a %s request", k)
+		}
+	}
 	ends, err := connectapi.KafkaGroups{Admin: env.KafkaAdmin(t)}.Ends(ctx, []string{topic, topic + "-missing"})
 	if err != nil || len(ends) != 2 || ends[connectapi.TopicPartition{Topic: topic, Partition: 1}] != 5 {
 		t.Errorf("Ends = %v, %v; want p0 0, p1 5 and nothing for the missing topic", ends, err)
 	}
+}
+
+// requestLog records the kinds of request a client writes to brokers.
+type requestLog struct {
+	mu   sync.Mutex
+	keys []int16
+}
+
+var _ kgo.HookBrokerWrite = (*requestLog)(nil)
+
+func (l *requestLog) OnBrokerWrite(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, _ error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !slices.Contains(l.keys, key) {
+		l.keys = append(l.keys, key)
+	}
+}
+
+func (l *requestLog) names() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, len(l.keys))
+	for i, k := range l.keys {
+		out[i] = kmsg.NameForKey(k)
+	}
+	return out
 }

@@ -152,6 +152,13 @@ func TestDLQPage(t *testing.T) {
 	if code, _ := get(t, s, "/connectors/snk/dlq"); code != http.StatusNotImplemented {
 		t.Errorf("dlq without a reader = %d, want 501", code)
 	}
+	// A reference is not resolved by the control plane, so it is refused by
+	// name (and the CDK app grants the control API no read on it).
+	s.Records = recs
+	c.Config[config.KeyDLQTopic] = "${env:SLKC_DLQ}"
+	if code, body := get(t, s, "/connectors/snk/dlq"); code != http.StatusNotImplemented || !strings.Contains(body, "${env:SLKC_DLQ}") {
+		t.Errorf("dlq of a reference = %d %s, want 501 naming it", code, body)
+	}
 }
 
 func TestBytesOf(t *testing.T) {
