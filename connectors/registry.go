@@ -58,6 +58,33 @@ type Plugin struct {
 	Tasks bool
 	// TasksReason says why a source without Tasks takes only one task.
 	TasksReason string
+	// Heads (sources), when set, opens a reader of the heads of the
+	// source's tables (how far each has got, for the control plane's
+	// "behind" gap) with the connector's config, references resolved. The
+	// control plane keeps one reader per connector and closes it. A plugin
+	// without Heads has no table heads to show.
+	Heads func(props map[string]string) (HeadReader, error)
+	// PositionHead (sources with Heads) returns a committed position in the
+	// terms of a TableHead, the other side of the gap.
+	PositionHead func(pos Position) (TableHead, error)
+}
+
+// TableHead is how far a source's table has got, in the terms of the
+// source's positions: the largest incrementing column value and the
+// largest timestamp (epoch milliseconds). A nil field is one the source's
+// config does not use, or an empty table.
+type TableHead struct {
+	Incrementing *int64 `json:"incrementing,omitempty"`
+	Timestamp    *int64 `json:"timestamp,omitempty"`
+}
+
+// HeadReader reads the heads of one connector's tables (Plugin.Heads).
+type HeadReader interface {
+	// Head reads the head of table, a source partition's "table" value.
+	// Names are validated before any query is built.
+	Head(ctx context.Context, table string) (TableHead, error)
+	// Close releases the reader's connections.
+	Close() error
 }
 
 // CheckTasks refuses tasks.max=n above 1 for a plugin that runs one task,

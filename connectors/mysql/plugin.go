@@ -38,6 +38,8 @@ var SourcePlugin = connectors.Plugin{
 		}
 		return sp.Encode(), nil
 	},
+	Heads:        OpenHeads,
+	PositionHead: positionHead,
 }
 
 // SinkPlugin is the MySQL sink as the connector registry knows it; the

@@ -14,7 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
-	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
@@ -25,16 +24,11 @@ type EndOffsets interface {
 	Ends(ctx context.Context, topics []string) (map[TopicPartition]int64, error)
 }
 
-// Head is how far a source's table has got: the largest incrementing
-// column value and the largest timestamp (epoch milliseconds) now in it.
-// A nil field is one the connector's mode does not use, or an empty table.
-type Head struct {
-	Incrementing *int64 `json:"incrementing,omitempty"`
-	Timestamp    *int64 `json:"timestamp,omitempty"`
-}
+// Head is how far a source's table has got (connectors.TableHead).
+type Head = connectors.TableHead
 
-// Heads reads a source table's head; MySQLHeads satisfies it. table is the
-// partition's "database.table".
+// Heads reads a source table's head; PluginHeads satisfies it. table is the
+// partition's "table" value.
 type Heads interface {
 	Head(ctx context.Context, c Connector, table string) (Head, error)
 }
@@ -150,7 +144,7 @@ func (s *Server) sourceLag(ctx context.Context, c Connector) ([]SourceLag, error
 				break
 			}
 			l.Head = &h
-			l.Behind = behind(h, po.Offset.Position)
+			l.Behind = behind(c, h, po.Offset.Position)
 		}
 		out = append(out, l)
 	}
@@ -158,9 +152,15 @@ func (s *Server) sourceLag(ctx context.Context, c Connector) ([]SourceLag, error
 }
 
 // behind is head minus the committed position, per field; a field with no
-// committed value counts from zero (the source has not read it yet).
-func behind(h Head, pos connectors.Position) *Head {
-	sp, err := mysql.ParsePosition(pos)
+// committed value counts from zero (the source has not read it yet). The
+// connector's plugin reads the position (Plugin.PositionHead); nil when it
+// cannot.
+func behind(c Connector, h Head, pos connectors.Position) *Head {
+	p, err := connectors.Lookup(c.Class)
+	if err != nil || p.PositionHead == nil {
+		return nil
+	}
+	sp, err := p.PositionHead(pos)
 	if err != nil {
 		return nil
 	}

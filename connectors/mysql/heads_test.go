@@ -1,0 +1,82 @@
+package mysql
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestHeadRefusesBadNamesBeforeAnySQL: names from offsets and config are
+// validated (by the source's config or here) before a query is built; the
+// database (a closed port here) is never reached for them, and good names
+// are quoted.
+func TestHeadRefusesBadNamesBeforeAnySQL(t *testing.T) {
+	props := func(extra map[string]string) map[string]string {
+		cfg := map[string]string{"connection.url": "jdbc:mysql://127.0.0.1:1/db",
+			"mode": "incrementing", "incrementing.column.name": "id", "table.whitelist": "orders"}
+		for k, v := range extra {
+			cfg[k] = v
+		}
+		return cfg
+	}
+	for _, tc := range []struct {
+		name    string
+		props   map[string]string
+		table   string
+		want    string // error
+		wantSQL string // or query
+	}{
+		{"backquote in the table", props(nil), "db.ord`ers", "identifier", ""},
+		{"unqualified table", props(nil), "orders", "want database.table", ""},
+		{"semicolon in the column", props(map[string]string{"incrementing.column.name": "id;drop"}), "db.orders", "incrementing.column.name", ""},
+		{"bulk mode", props(map[string]string{"mode": "bulk"}), "db.orders", "mode bulk has no position", ""},
+		{"incrementing", props(nil), "db.orders", "", "SELECT MAX(`id`), NULL FROM `db`.`orders`"},
+		{"timestamp columns", props(map[string]string{"mode": "timestamp", "timestamp.column.name": "a,b"}), "db.orders", "",
+			"SELECT NULL, MAX(COALESCE(`a`, `b`)) FROM `db`.`orders`"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hr, err := OpenHeads(tc.props)
+			if err != nil { // the source's config refuses it first
+				if tc.want == "" || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("OpenHeads = %v, want an error with %q", err, tc.want)
+				}
+				return
+			}
+			defer hr.Close()
+			q, err := hr.(*headReader).headQuery(context.Background(), tc.table)
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("headQuery = %q, %v, want an error with %q", q, err, tc.want)
+				}
+				if _, err := hr.Head(context.Background(), tc.table); err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("Head = %v, want an error with %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil || q != tc.wantSQL {
+				t.Errorf("headQuery = %q, %v, want %q", q, err, tc.wantSQL)
+			}
+		})
+	}
+}
+
+// TestOpenHeadsRefusesABadConfig: the reader is built from the source's
+// own config and refuses what the source refuses, naming the key.
+func TestOpenHeadsRefusesABadConfig(t *testing.T) {
+	_, err := OpenHeads(map[string]string{"connection.url": "jdbc:mysql://127.0.0.1:1/db", "mode": "sideways"})
+	if err == nil || !strings.Contains(err.Error(), "mode") {
+		t.Errorf("OpenHeads = %v, want an error naming mode", err)
+	}
+}
+
+// TestPositionHead: the gap's other side is the position's incrementing
+// and timestamp fields; a bad position is an error.
+func TestPositionHead(t *testing.T) {
+	h, err := SourcePlugin.PositionHead([]byte(`{"incrementing":40,"timestamp":1000,"timestamp_nanos":5}`))
+	if err != nil || h.Incrementing == nil || *h.Incrementing != 40 || h.Timestamp == nil || *h.Timestamp != 1000 {
+		t.Errorf("PositionHead = %+v, %v, want incrementing 40, timestamp 1000", h, err)
+	}
+	if _, err := SourcePlugin.PositionHead([]byte(`{"incrementin":40}`)); err == nil {
+		t.Error("PositionHead accepted an unknown field")
+	}
+}
