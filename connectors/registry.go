@@ -67,6 +67,11 @@ type Plugin struct {
 	// PositionHead (sources with Heads) returns a committed position in the
 	// terms of a TableHead, the other side of the gap.
 	PositionHead func(pos Position) (TableHead, error)
+	// Topics (sources), when set, returns the topics the source writes to
+	// as far as its config as written (references unresolved) tells, for
+	// the control API's GET /connectors/{name}/topics. A source without
+	// it, or whose topics are found only at run time, reports none.
+	Topics func(props map[string]string) []string
 }
 
 // TableHead is how far a source's table has got, in the terms of the

@@ -80,3 +80,26 @@ func TestPositionHead(t *testing.T) {
 		t.Error("PositionHead accepted an unknown field")
 	}
 }
+
+// TestSourceTopics: the topics the control API lists for a source are the
+// ones the source writes: topic.prefix and the table name, without its
+// database; topic.prefix alone in query mode; none when the tables are
+// found in the database.
+func TestSourceTopics(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		props map[string]string
+		want  string
+	}{
+		{"whitelist", map[string]string{"topic.prefix": "demo.", "table.whitelist": "orders, shop.items"}, "demo.orders,demo.items"},
+		{"include list alias", map[string]string{"topic.prefix": "p-", "table.include.list": "a"}, "p-a"},
+		{"query", map[string]string{"topic.prefix": "q", "query": "SELECT 1"}, "q"},
+		{"every table", map[string]string{"topic.prefix": "p-"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := strings.Join(SourcePlugin.Topics(tc.props), ","); got != tc.want {
+				t.Errorf("Topics = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -33,7 +33,8 @@ type Connector struct {
 	// Config is the connector's config as written in its file: ${env:...}
 	// and ${secretsmanager:...} references are shown, never their values.
 	Config map[string]string
-	// Topics are a sink's topics, or the topics a source writes to.
+	// Topics are a sink's topics, or the topics a source writes to as its
+	// plugin tells them from the config (Plugin.Topics; none otherwise).
 	Topics []string
 	// ConsumerGroup is a sink's consumer group (its event source mapping's).
 	ConsumerGroup string
@@ -77,13 +78,8 @@ func FromFile(f *config.File, function string) (Connector, error) {
 			c.ConsumerGroup = g
 		}
 	case config.Source:
-		prefix := f.Config["topic.prefix"]
-		tables := config.SplitList(f.Config["table.whitelist"])
-		if len(tables) == 0 {
-			c.Topics = []string{prefix}
-		}
-		for _, t := range tables {
-			c.Topics = append(c.Topics, prefix+t)
+		if p, err := connectors.Lookup(class); err == nil && p.Topics != nil {
+			c.Topics = p.Topics(f.Config)
 		}
 	}
 	return c, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/serverless-kafka-connect/slkc/connectors/binlog"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
 // TestPluginHeads: heads come from the connector's plugin (its own
@@ -51,5 +52,30 @@ func TestBehindNeedsThePluginsPositions(t *testing.T) {
 	}
 	if b := behind(Connector{Class: binlog.MySQLClass}, h, []byte(`{"file":"x"}`)); b != nil {
 		t.Errorf("behind(binlog) = %+v, want none", b)
+	}
+}
+
+// TestFromFileTopics: a source's topics come from its plugin
+// (Plugin.Topics); a plugin that does not declare them (the binlog source
+// finds its tables at run time) lists none; a sink lists its topics.
+func TestFromFileTopics(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  map[string]string
+		want string
+	}{
+		{"jdbc source", map[string]string{"connector.class": mysql.SourceClass, "topic.prefix": "demo.", "table.whitelist": "orders,db.items"}, "demo.orders,demo.items"},
+		{"binlog source", map[string]string{"connector.class": binlog.MariaDBClass, "topic.prefix": "shop", "table.whitelist": "orders"}, ""},
+		{"sink", map[string]string{"connector.class": mysql.SinkClass, "topics": "a, b"}, "a,b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := FromFile(&config.File{Name: "c", Config: tc.cfg}, "fn")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(c.Topics, ","); got != tc.want {
+				t.Errorf("Topics = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
