@@ -85,9 +85,11 @@ type TableHead struct {
 
 // HeadReader reads the heads of one connector's tables (Plugin.Heads).
 type HeadReader interface {
-	// Head reads the head of table, a source partition's "table" value.
-	// Names are validated before any query is built.
-	Head(ctx context.Context, table string) (TableHead, error)
+	// Head reads the head of the table of a source partition (one the
+	// source commits offsets for); a partition with no table to compare
+	// with is an error saying so. Names are validated before any query is
+	// built.
+	Head(ctx context.Context, p Partition) (TableHead, error)
 	// Close releases the reader's connections.
 	Close() error
 }

@@ -50,9 +50,17 @@ type headReader struct {
 	cfg SourceConfig
 }
 
-// Head reads table's head. table is "database.table"; each part is
-// validated and quoted, as are the column names from the config.
-func (r *headReader) Head(ctx context.Context, table string) (connectors.TableHead, error) {
+// Head reads the head of the partition's table, "database.table"; each
+// part is validated and quoted, as are the column names from the config.
+// The query partition has no table.
+func (r *headReader) Head(ctx context.Context, p connectors.Partition) (connectors.TableHead, error) {
+	if _, query := p[partitionQueryKey]; query {
+		return connectors.TableHead{}, errors.New("query mode: no table to compare with")
+	}
+	table, ok := p[partitionTableKey]
+	if !ok {
+		return connectors.TableHead{}, fmt.Errorf("partition %s: want {\"protocol\":\"1\",\"table\":\"database.table\"}", p)
+	}
 	q, err := r.headQuery(ctx, table)
 	if err != nil {
 		return connectors.TableHead{}, err

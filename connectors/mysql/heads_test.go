@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/serverless-kafka-connect/slkc/connectors"
 )
 
 // TestHeadRefusesBadNamesBeforeAnySQL: names from offsets and config are
@@ -48,13 +50,38 @@ func TestHeadRefusesBadNamesBeforeAnySQL(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Errorf("headQuery = %q, %v, want an error with %q", q, err, tc.want)
 				}
-				if _, err := hr.Head(context.Background(), tc.table); err == nil || !strings.Contains(err.Error(), tc.want) {
+				if _, err := hr.Head(context.Background(), connectors.Partition{"protocol": "1", "table": tc.table}); err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Errorf("Head = %v, want an error with %q", err, tc.want)
 				}
 				return
 			}
 			if err != nil || q != tc.wantSQL {
 				t.Errorf("headQuery = %q, %v, want %q", q, err, tc.wantSQL)
+			}
+		})
+	}
+}
+
+// TestHeadOfAPartitionWithoutATable: the query partition has no table to
+// compare with, and a partition not of this source is refused, both
+// before any SQL.
+func TestHeadOfAPartitionWithoutATable(t *testing.T) {
+	hr, err := OpenHeads(map[string]string{"connection.url": "jdbc:mysql://127.0.0.1:1/db", "mode": "incrementing", "incrementing.column.name": "id", "query": "SELECT 1", "topic.prefix": "q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hr.Close()
+	for _, tc := range []struct {
+		name string
+		p    connectors.Partition
+		want string
+	}{
+		{"query", QueryPartition(), "query mode: no table to compare with"},
+		{"binlog server", connectors.Partition{"server": "shop"}, `partition {"server":"shop"}: want {"protocol":"1","table":"database.table"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := hr.Head(context.Background(), tc.p); err == nil || err.Error() != tc.want {
+				t.Errorf("Head = %v, want %q", err, tc.want)
 			}
 		})
 	}

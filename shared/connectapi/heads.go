@@ -60,13 +60,14 @@ func (m *PluginHeads) reader(ctx context.Context, c Connector) (connectors.HeadR
 	return r, nil
 }
 
-// Head reads table's head with the connector's reader.
-func (m *PluginHeads) Head(ctx context.Context, c Connector, table string) (Head, error) {
+// Head reads the head of the partition's table with the connector's
+// reader.
+func (m *PluginHeads) Head(ctx context.Context, c Connector, p connectors.Partition) (Head, error) {
 	r, err := m.reader(ctx, c)
 	if err != nil {
 		return Head{}, err
 	}
-	return r.Head(ctx, table)
+	return r.Head(ctx, p)
 }
 
 // Close closes the readers.

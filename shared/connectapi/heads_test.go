@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/connectors/binlog"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
@@ -34,7 +35,7 @@ func TestPluginHeads(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &PluginHeads{Resolve: tc.resolve}
 			defer m.Close()
-			_, err := m.Head(context.Background(), tc.c, "orders")
+			_, err := m.Head(context.Background(), tc.c, connectors.Partition{"protocol": "1", "table": "orders"})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Head = %v, want an error with %q", err, tc.want)
 			}

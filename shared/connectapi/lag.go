@@ -27,10 +27,10 @@ type EndOffsets interface {
 // Head is how far a source's table has got (connectors.TableHead).
 type Head = connectors.TableHead
 
-// Heads reads a source table's head; PluginHeads satisfies it. table is the
-// partition's "table" value.
+// Heads reads the head of a source partition's table; PluginHeads
+// satisfies it.
 type Heads interface {
-	Head(ctx context.Context, c Connector, table string) (Head, error)
+	Head(ctx context.Context, c Connector, p connectors.Partition) (Head, error)
 }
 
 // SinkLag is one partition of a sink's lag: the group's committed offset
@@ -131,14 +131,11 @@ func (s *Server) sourceLag(ctx context.Context, c Connector) ([]SourceLag, error
 		if po.Offset.Position != nil {
 			l.Offset = json.RawMessage(po.Offset.Position)
 		}
-		table := po.Partition["table"]
 		switch {
 		case s.Heads == nil:
 			l.HeadError = "this control plane does not read source tables"
-		case table == "":
-			l.HeadError = "query mode: no table to compare with"
 		default:
-			h, err := s.Heads.Head(ctx, c, table)
+			h, err := s.Heads.Head(ctx, c, po.Partition)
 			if err != nil {
 				l.HeadError = err.Error()
 				break
