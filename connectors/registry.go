@@ -47,6 +47,11 @@ type Plugin struct {
 	// connector's encoding (the control API's PATCH offsets) and returns
 	// it canonically; nil for an empty position.
 	ParsePosition func(offset []byte) (Position, error)
+	// CheckPartition (sources with ParsePosition) checks that a source
+	// partition given to the control API's PATCH offsets is one the
+	// connector writes; the error starts with the field it names
+	// ("partition...").
+	CheckPartition func(p Partition) error
 	// DynamoDBTables, when set, names the DynamoDB tables the connector
 	// writes for topics given its config values as written (references
 	// unresolved): the CDK app grants the function write access to exactly

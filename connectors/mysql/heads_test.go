@@ -130,3 +130,26 @@ func TestSourceTopics(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckPartition: a PATCH offsets partition must be one the source
+// writes; the error names the field.
+func TestCheckPartition(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    connectors.Partition
+		want string // "" = accepted
+	}{
+		{"table", TablePartition("shop", "orders"), ""},
+		{"query", QueryPartition(), ""},
+		{"unqualified table", connectors.Partition{"protocol": "1", "table": "orders"}, `partition.table "orders": want "database.table"`},
+		{"other protocol", connectors.Partition{"protocol": "0", "table": "shop.orders"}, `partition {"protocol":"0","table":"shop.orders"}: want`},
+		{"extra key", connectors.Partition{"query": "query", "x": "y"}, "partition "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := SourcePlugin.CheckPartition(tc.p)
+			if (tc.want == "") != (err == nil) || (err != nil && !strings.HasPrefix(err.Error(), tc.want)) {
+				t.Errorf("CheckPartition = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -39,9 +39,10 @@ var SourcePlugin = connectors.Plugin{
 		}
 		return sp.Encode(), nil
 	},
-	Heads:        OpenHeads,
-	PositionHead: positionHead,
-	Topics:       sourceTopics,
+	CheckPartition: checkPartition,
+	Heads:          OpenHeads,
+	PositionHead:   positionHead,
+	Topics:         sourceTopics,
 }
 
 // tableTopic is the topic of a table: topic.prefix followed by the

@@ -80,3 +80,32 @@ func TestFromFileTopics(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckSourceOffsetAsksThePlugin: partitions and offsets are checked
+// by the connector's plugin; a source whose plugin has no offset format
+// (the binlog source) is refused, even for a reset.
+func TestCheckSourceOffsetAsksThePlugin(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		class  string
+		p      connectors.Partition
+		offset string
+		want   string // "" = accepted
+	}{
+		{"jdbc table", mysql.SourceClass, connectors.Partition{"protocol": "1", "table": "shop.orders"}, `{"incrementing":3}`, ""},
+		{"jdbc partition", mysql.SourceClass, connectors.Partition{"protocol": "1", "table": "orders"}, `{"incrementing":3}`, `partition.table "orders"`},
+		{"jdbc offset", mysql.SourceClass, connectors.Partition{"query": "query"}, `{"incremental":3}`, "offset: "},
+		{"binlog reset", binlog.MySQLClass, connectors.Partition{"server": "shop"}, "", "offset: connector class " + binlog.MySQLClass + " has no offset format"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var offset []byte
+			if tc.offset != "" {
+				offset = []byte(tc.offset)
+			}
+			_, err := checkSourceOffset(Connector{Name: "c", Class: tc.class}, tc.p, offset)
+			if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("checkSourceOffset = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
