@@ -77,6 +77,12 @@ type Plugin struct {
 	// the control API's GET /connectors/{name}/topics. A source without
 	// it, or whose topics are found only at run time, reports none.
 	Topics func(props map[string]string) []string
+	// TopicPrefix (sources), when set, returns the prefix every topic the
+	// source writes starts with, given its config as written: the CDK app
+	// grants the function produce access to the topics matching it. A
+	// source without it (or an empty prefix) is granted every topic of
+	// the cluster.
+	TopicPrefix func(props map[string]string) string
 }
 
 // TableHead is how far a source's table has got, in the terms of the

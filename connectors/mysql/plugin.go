@@ -43,6 +43,7 @@ var SourcePlugin = connectors.Plugin{
 	Heads:          OpenHeads,
 	PositionHead:   positionHead,
 	Topics:         sourceTopics,
+	TopicPrefix:    func(props map[string]string) string { return props["topic.prefix"] },
 }
 
 // tableTopic is the topic of a table: topic.prefix followed by the
