@@ -47,6 +47,11 @@ type Plugin struct {
 	// connector's encoding (the control API's PATCH offsets) and returns
 	// it canonically; nil for an empty position.
 	ParsePosition func(offset []byte) (Position, error)
+	// CheckPartition (sources with ParsePosition) checks that a source
+	// partition given to the control API's PATCH offsets is one the
+	// connector writes; the error starts with the field it names
+	// ("partition...").
+	CheckPartition func(p Partition) error
 	// DynamoDBTables, when set, names the DynamoDB tables the connector
 	// writes for topics given its config values as written (references
 	// unresolved): the CDK app grants the function write access to exactly
@@ -58,6 +63,46 @@ type Plugin struct {
 	Tasks bool
 	// TasksReason says why a source without Tasks takes only one task.
 	TasksReason string
+	// Heads (sources), when set, opens a reader of the heads of the
+	// source's tables (how far each has got, for the control plane's
+	// "behind" gap) with the connector's config, references resolved. The
+	// control plane keeps one reader per connector and closes it. A plugin
+	// without Heads has no table heads to show.
+	Heads func(props map[string]string) (HeadReader, error)
+	// PositionHead (sources with Heads) returns a committed position in the
+	// terms of a TableHead, the other side of the gap.
+	PositionHead func(pos Position) (TableHead, error)
+	// Topics (sources), when set, returns the topics the source writes to
+	// as far as its config as written (references unresolved) tells, for
+	// the control API's GET /connectors/{name}/topics. A source without
+	// it, or whose topics are found only at run time, reports none.
+	Topics func(props map[string]string) []string
+	// TopicPrefix (sources), when set, returns the prefix every topic the
+	// source writes starts with, given its config as written: the CDK app
+	// grants the function produce access to the topics matching it. A
+	// source without it (or an empty prefix) is granted every topic of
+	// the cluster.
+	TopicPrefix func(props map[string]string) string
+}
+
+// TableHead is how far a source's table has got, in the terms of the
+// source's positions: the largest incrementing column value and the
+// largest timestamp (epoch milliseconds). A nil field is one the source's
+// config does not use, or an empty table.
+type TableHead struct {
+	Incrementing *int64 `json:"incrementing,omitempty"`
+	Timestamp    *int64 `json:"timestamp,omitempty"`
+}
+
+// HeadReader reads the heads of one connector's tables (Plugin.Heads).
+type HeadReader interface {
+	// Head reads the head of the table of a source partition (one the
+	// source commits offsets for); a partition with no table to compare
+	// with is an error saying so. Names are validated before any query is
+	// built.
+	Head(ctx context.Context, p Partition) (TableHead, error)
+	// Close releases the reader's connections.
+	Close() error
 }
 
 // CheckTasks refuses tasks.max=n above 1 for a plugin that runs one task,

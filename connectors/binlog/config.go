@@ -183,31 +183,15 @@ func keys() []config.Key {
 }
 
 // ConfigDef returns the key definitions plus a cross-key check running
-// ParseConfig's rules. Merge it into the framework's Def (coldstart's
-// Parse does), then build the typed config with ConfigFromValues.
+// fromValues's rules. Merge it into the framework's Def (coldstart's Parse
+// does), then build the typed config with ConfigFromValues.
 func ConfigDef() *config.Def {
 	d := config.NewDef(keys()...)
 	d.AddCheck(func(v config.Values) []error {
-		_, errs := parse(propsOf(v))
+		_, errs := fromValues(v)
 		return errs
 	})
 	return d
-}
-
-// propsOf rebuilds the connector keys' text from parsed values.
-func propsOf(v config.Values) map[string]string {
-	props := map[string]string{config.KeyConnectorClass: v.Text(config.KeyConnectorClass)}
-	for _, k := range keys() {
-		if !v.Defined(k.Name) || !v.Has(k.Name) {
-			continue
-		}
-		if k.Type == config.Password {
-			props[k.Name] = v.Password(k.Name).Value()
-			continue
-		}
-		props[k.Name] = v.Text(k.Name)
-	}
-	return props
 }
 
 // ConfigFromValues builds the typed config from values parsed by a Def that
@@ -216,7 +200,7 @@ func ConfigFromValues(v config.Values) (Config, error) {
 	if !v.Defined("database.server.id") {
 		return Config{}, errors.New("binlog config: values were not parsed with binlog.ConfigDef")
 	}
-	cfg, errs := parse(propsOf(v))
+	cfg, errs := fromValues(v)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("binlog config: %w", errors.Join(errs...))
 	}
@@ -227,54 +211,43 @@ func ConfigFromValues(v config.Values) (Config, error) {
 // props, for tests and tools; every problem is reported, joined. Unknown
 // keys are refused by ConfigDef in the framework parse, not here.
 func ParseConfig(props map[string]string) (Config, error) {
-	vals, err := config.NewDef(keys()...).Define(config.Key{Name: config.KeyConnectorClass, Type: config.Class, Required: true}).Parse(props)
+	vals, err := ConfigDef().Define(config.Key{Name: config.KeyConnectorClass, Type: config.Class, Required: true}).Parse(props)
 	if err != nil {
 		return Config{}, fmt.Errorf("binlog config: %w", err)
 	}
-	cfg, errs := parse(propsOf(vals))
-	if len(errs) > 0 {
-		return Config{}, fmt.Errorf("binlog config: %w", errors.Join(errs...))
-	}
-	return cfg, nil
+	return ConfigFromValues(vals)
 }
 
-// parse applies the defaults and every rule; values have passed the
-// per-key validators already.
-func parse(p map[string]string) (Config, []error) {
+// fromValues fills the typed config from values parsed with ConfigDef,
+// which applied every key's type, default, range and allowed values; what
+// is left here are the rules across keys and the checks that need more
+// than one value (the class, the filters' regular expressions, a
+// snapshot.mode to be set).
+func fromValues(v config.Values) (Config, []error) {
 	var errs []error
-	get := func(k string) string {
-		if v, ok := p[k]; ok {
-			return v
-		}
-		for _, key := range keys() {
-			if key.Name == k && key.Default != nil {
-				return *key.Default
-			}
-		}
-		return ""
-	}
 	cfg := Config{
-		Host:               strings.TrimSpace(get("database.hostname")),
-		User:               get("database.user"),
-		Password:           config.NewSecret(get("database.password")),
-		TopicPrefix:        get("topic.prefix"),
-		TombstonesOnDelete: strings.EqualFold(get("tombstones.on.delete"), "true"),
-		DecimalMode:        DecimalMode(get("decimal.handling.mode")),
-		TimeMode:           TimeMode(get("time.precision.mode")),
-		UnsignedMode:       UnsignedMode(get("bigint.unsigned.handling.mode")),
+		Host:                 v.String("database.hostname"),
+		Port:                 v.Int("database.port"),
+		User:                 v.String("database.user"),
+		Password:             v.Password("database.password"),
+		ServerID:             uint32(v.Long("database.server.id")),
+		TopicPrefix:          v.String("topic.prefix"),
+		TombstonesOnDelete:   v.Bool("tombstones.on.delete"),
+		DecimalMode:          DecimalMode(v.String("decimal.handling.mode")),
+		TimeMode:             TimeMode(v.String("time.precision.mode")),
+		UnsignedMode:         UnsignedMode(v.String("bigint.unsigned.handling.mode")),
+		MaxBatchSize:         v.Int("max.batch.size"),
+		ChunkSize:            v.Int("incremental.snapshot.chunk.size"),
+		IncludeSchemaChanges: v.Bool("include.schema.changes"),
+		SignalTable:          v.String("signal.data.collection"),
 	}
-	switch _, canon, _ := config.ConnectorKind(p[config.KeyConnectorClass]); canon {
+	class := v.String(config.KeyConnectorClass)
+	switch _, canon, _ := config.ConnectorKind(class); canon {
 	case MySQLClass, MariaDBClass:
 		cfg.Class = canon
 	default:
-		errs = append(errs, config.Errorf(config.KeyConnectorClass, p[config.KeyConnectorClass], "the binlog connector runs %s or %s", MySQLClass, MariaDBClass))
+		errs = append(errs, config.Errorf(config.KeyConnectorClass, class, "the binlog connector runs %s or %s", MySQLClass, MariaDBClass))
 	}
-	fmt.Sscan(get("database.port"), &cfg.Port)
-	var sid uint64
-	fmt.Sscan(get("database.server.id"), &sid)
-	cfg.ServerID = uint32(sid)
-	fmt.Sscan(get("max.batch.size"), &cfg.MaxBatchSize)
-	fmt.Sscan(get("incremental.snapshot.chunk.size"), &cfg.ChunkSize)
 
 	lists := []struct {
 		key string
@@ -285,31 +258,27 @@ func parse(p map[string]string) (Config, []error) {
 		{"column.exclude.list", &cfg.ColumnExclude},
 	}
 	for _, li := range lists {
-		for _, item := range config.SplitList(get(li.key)) {
+		for _, item := range v.List(li.key) {
 			re, err := regexp.Compile(`(?i)^(?:` + item + `)$`)
 			if err != nil {
-				errs = append(errs, config.Errorf(li.key, get(li.key), "item %q is not a regular expression: %v", item, err))
+				errs = append(errs, config.Errorf(li.key, v.Text(li.key), "item %q is not a regular expression: %v", item, err))
 				continue
 			}
 			*li.dst = append(*li.dst, re)
 		}
 	}
 	if len(cfg.DatabaseInclude) > 0 && len(cfg.DatabaseExclude) > 0 {
-		errs = append(errs, config.Errorf("database.exclude.list", get("database.exclude.list"), "set database.include.list or database.exclude.list, not both"))
+		errs = append(errs, config.Errorf("database.exclude.list", v.Text("database.exclude.list"), "set database.include.list or database.exclude.list, not both"))
 	}
 	if len(cfg.TableInclude) > 0 && len(cfg.TableExclude) > 0 {
-		errs = append(errs, config.Errorf("table.exclude.list", get("table.exclude.list"), "set table.include.list or table.exclude.list, not both"))
+		errs = append(errs, config.Errorf("table.exclude.list", v.Text("table.exclude.list"), "set table.include.list or table.exclude.list, not both"))
 	}
 
-	if mode, set := p["snapshot.mode"]; !set {
+	if !v.Has("snapshot.mode") {
 		errs = append(errs, config.Errorf("snapshot.mode", "", "required: set %s or %s (MariaDB), %s or %s", SnapshotInitial, SnapshotWhenNeeded, SnapshotNoData, SnapshotNever))
-	} else if err := snapshotModeValidator(mode); err != nil {
-		errs = append(errs, config.Errorf("snapshot.mode", mode, "%v", err))
 	} else {
-		cfg.SnapshotMode = SnapshotMode(mode)
+		cfg.SnapshotMode = SnapshotMode(v.String("snapshot.mode"))
 	}
-	cfg.IncludeSchemaChanges = strings.EqualFold(get("include.schema.changes"), "true")
-	cfg.SignalTable = get("signal.data.collection")
 	return cfg, errs
 }
 

@@ -97,6 +97,38 @@ func TestParseConfigErrors(t *testing.T) {
 // TestConfigDefRefusesOtherDebeziumKeys parses through the framework as the
 // source-poller does: a Debezium key this connector does not implement is
 // refused by name.
+// TestConfigFromFrameworkValues: the typed config is filled from the
+// values of the framework's parse (as the functions parse), every key
+// landing in its field, the class in canonical form.
+func TestConfigFromFrameworkValues(t *testing.T) {
+	vals, _, err := config.ParseConnector(with(map[string]string{"name": "cdc", "bootstrap.servers": "127.0.0.1:9092",
+		"connector.class": MariaDBClass, "database.port": "3307", "database.server.id": "4294967295", "snapshot.mode": "when_needed",
+		"include.schema.changes": "true", "tombstones.on.delete": "false", "decimal.handling.mode": "double",
+		"time.precision.mode": "connect", "bigint.unsigned.handling.mode": "precise", "max.batch.size": "9",
+		"incremental.snapshot.chunk.size": "8", "signal.data.collection": "ops.signals",
+		"database.include.list": "shop", "table.include.list": "shop\\.orders,shop\\.items", "column.exclude.list": "shop.orders.secret"}), ConfigDef())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ConfigFromValues(vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Class != MariaDBClass || cfg.Host != "db.example" || cfg.Port != 3307 || cfg.User != "cdc" || cfg.Password.Value() != "pw" ||
+		cfg.ServerID != 4294967295 || cfg.TopicPrefix != "shop" || cfg.SnapshotMode != SnapshotWhenNeeded || !cfg.IncludeSchemaChanges ||
+		cfg.TombstonesOnDelete || cfg.DecimalMode != DecimalDouble || cfg.TimeMode != TimeConnect || cfg.UnsignedMode != UnsignedPrecise ||
+		cfg.MaxBatchSize != 9 || cfg.ChunkSize != 8 || cfg.SignalTable != "ops.signals" ||
+		len(cfg.DatabaseInclude) != 1 || len(cfg.TableInclude) != 2 || len(cfg.ColumnExclude) != 1 {
+		t.Fatalf("config: %+v", cfg)
+	}
+	if !cfg.CapturesTable("shop", "items") || cfg.CapturesTable("shop", "orders2") || !cfg.excludesColumn("shop", "orders", "secret") {
+		t.Errorf("filters: %+v", cfg)
+	}
+	if _, err := ConfigFromValues(config.Values{}); err == nil {
+		t.Error("ConfigFromValues accepted values not parsed with ConfigDef")
+	}
+}
+
 func TestConfigDefRefusesOtherDebeziumKeys(t *testing.T) {
 	props := with(map[string]string{"name": "cdc", "bootstrap.servers": "127.0.0.1:9092"})
 	if _, _, err := config.ParseConnector(props, ConfigDef()); err != nil {

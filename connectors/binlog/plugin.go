@@ -24,6 +24,8 @@ func plugin(class string) connectors.Plugin {
 		Def:         ConfigDef,
 		Classify:    mysql.ClassifyError,
 		TasksReason: "the binlog is one ordered stream read by one reader, as Debezium's MySQL connector runs one task",
+		// Topics are topic.prefix (schema changes) and <topic.prefix>.<db>.<table>.
+		TopicPrefix: func(props map[string]string) string { return props["topic.prefix"] },
 		NewSource: func(vals config.Values, log *slog.Logger) (func() (connectors.Source, error), error) {
 			cfg, err := ConfigFromValues(vals)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
@@ -38,6 +39,36 @@ var SourcePlugin = connectors.Plugin{
 		}
 		return sp.Encode(), nil
 	},
+	CheckPartition: checkPartition,
+	Heads:          OpenHeads,
+	PositionHead:   positionHead,
+	Topics:         sourceTopics,
+	TopicPrefix:    func(props map[string]string) string { return props["topic.prefix"] },
+}
+
+// tableTopic is the topic of a table: topic.prefix followed by the
+// table's name (without its database), as the JDBC source names it.
+func tableTopic(prefix, table string) string {
+	return prefix + table[strings.LastIndexByte(table, '.')+1:]
+}
+
+// sourceTopics is the source's Plugin.Topics: a topic per table of
+// table.whitelist (or its alias table.include.list), topic.prefix alone in
+// query mode, none when the tables are found in the database.
+func sourceTopics(props map[string]string) []string {
+	prefix := props["topic.prefix"]
+	if strings.TrimSpace(props["query"]) != "" {
+		return []string{prefix}
+	}
+	tables := config.SplitList(props["table.whitelist"])
+	if len(tables) == 0 {
+		tables = config.SplitList(props["table.include.list"])
+	}
+	var out []string
+	for _, t := range tables {
+		out = append(out, tableTopic(prefix, t))
+	}
+	return out
 }
 
 // SinkPlugin is the MySQL sink as the connector registry knows it; the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
@@ -28,6 +29,22 @@ func TablePartition(db, table string) connectors.Partition {
 // {"query":"query"}, as the JDBC source connector names it.
 func QueryPartition() connectors.Partition {
 	return connectors.Partition{partitionQueryKey: "query"}
+}
+
+// checkPartition is the source's Plugin.CheckPartition: a table partition
+// with a qualified table, or the query partition; the error names the
+// field.
+func checkPartition(p connectors.Partition) error {
+	switch {
+	case len(p) == 2 && p[partitionProtocolKey] == partitionProtocol && p[partitionTableKey] != "":
+		if !strings.Contains(p[partitionTableKey], ".") {
+			return fmt.Errorf(`partition.table %q: want "database.table"`, p[partitionTableKey])
+		}
+	case len(p) == 1 && p[partitionQueryKey] == "query":
+	default:
+		return fmt.Errorf(`partition %s: want {"protocol":"1","table":"database.table"} or {"query":"query"}`, p)
+	}
+	return nil
 }
 
 // SourcePosition is the offset of one partition. The JSON is shaped like

@@ -96,7 +96,7 @@ func (s *Source) buildPlan(ctx context.Context, p connectors.Partition) (*plan, 
 			return nil, err
 		}
 		cols, pk = t.Columns, t.PrimaryKey
-		pl.label, pl.topic, schemaName = q, cfg.TopicPrefix+name, name
+		pl.label, pl.topic, schemaName = q, tableTopic(cfg.TopicPrefix, name), name
 		pl.q = keysetQuery{Select: selectList(cols), From: from}
 		if cfg.Mode == ModeIncrementing || cfg.Mode == ModeTimestampIncrementing {
 			if cfg.IncrementingColumn == "" {

@@ -458,8 +458,14 @@ func (c Connector) Topics() []string {
 	return out
 }
 
-// TopicPrefix returns topic.prefix (source connectors).
-func (c Connector) TopicPrefix() string { return c.Config["topic.prefix"] }
+// TopicPrefix returns the prefix of every topic a source writes, as its
+// plugin tells it (Plugin.TopicPrefix); "" (every topic) when it does not.
+func (c Connector) TopicPrefix() string {
+	if c.Plugin.TopicPrefix == nil {
+		return ""
+	}
+	return c.Plugin.TopicPrefix(c.Config)
+}
 
 // DLQTopic returns errors.deadletterqueue.topic.name, empty when not set.
 func (c Connector) DLQTopic() string {

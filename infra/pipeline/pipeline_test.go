@@ -274,6 +274,28 @@ func TestTopicsAndSecrets(t *testing.T) {
 	}
 }
 
+// TestTopicPrefix: a source's topic prefix (its MSK produce grant) is the
+// one its plugin declares, for the JDBC and the binlog source alike.
+func TestTopicPrefix(t *testing.T) {
+	for _, tc := range []struct{ name, file, want string }{
+		{"jdbc source", `{"name":"s","config":{"connector.class":"io.confluent.connect.jdbc.JdbcSourceConnector","connection.url":"jdbc:mysql://h/db","mode":"bulk","topic.prefix":"shop-","bootstrap.servers":"b:9092"}}`, "shop-"},
+		{"binlog source", `{"name":"b","config":{"connector.class":"io.debezium.connector.mariadb.MariaDbConnector","database.hostname":"h","database.user":"u","database.server.id":"7","topic.prefix":"cdc","snapshot.mode":"no_data","bootstrap.servers":"b:9092"}}`, "cdc"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse(tc.name+".json", []byte(tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.TopicPrefix(); got != tc.want {
+				t.Errorf("TopicPrefix = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	if got := (Connector{Config: map[string]string{"topic.prefix": "x"}}).TopicPrefix(); got != "" {
+		t.Errorf("TopicPrefix without a plugin = %q, want every topic", got)
+	}
+}
+
 func TestResolveSecretARNs(t *testing.T) {
 	known := []string{
 		"arn:aws:secretsmanager:eu-west-1:111122223333:secret:db/main-AbCdEf",

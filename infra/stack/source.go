@@ -144,8 +144,9 @@ func NewSourceConnector(scope constructs.Construct, id string, props *SourceConn
 	s := &SourceConnector{Construct: c, Function: parts.fn, Role: parts.role, LogGroup: parts.logGroup, FailureQueue: parts.queue}
 
 	if msk != nil {
-		// Trailing "*": a topic name prefix pattern. The topics are topic.prefix +
-		// table name, decided at run time from table.whitelist and the database.
+		// Trailing "*": a topic name prefix pattern. The topics start with the
+		// plugin's topic prefix (Plugin.TopicPrefix); the rest is decided at run
+		// time (the JDBC source's table names, from table.whitelist and the database).
 		pattern := conn.TopicPrefix() + "*"
 		grantMSKProducer(parts.role, *msk, "Source", pattern)
 		suppressNag(parts.role.Node().FindChild(jsii.String("DefaultPolicy")).Node().DefaultChild(), nagRule{

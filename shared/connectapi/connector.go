@@ -33,7 +33,8 @@ type Connector struct {
 	// Config is the connector's config as written in its file: ${env:...}
 	// and ${secretsmanager:...} references are shown, never their values.
 	Config map[string]string
-	// Topics are a sink's topics, or the topics a source writes to.
+	// Topics are a sink's topics, or the topics a source writes to as its
+	// plugin tells them from the config (Plugin.Topics; none otherwise).
 	Topics []string
 	// ConsumerGroup is a sink's consumer group (its event source mapping's).
 	ConsumerGroup string
@@ -77,40 +78,28 @@ func FromFile(f *config.File, function string) (Connector, error) {
 			c.ConsumerGroup = g
 		}
 	case config.Source:
-		prefix := f.Config["topic.prefix"]
-		tables := config.SplitList(f.Config["table.whitelist"])
-		if len(tables) == 0 {
-			c.Topics = []string{prefix}
-		}
-		for _, t := range tables {
-			c.Topics = append(c.Topics, prefix+t)
+		if p, err := connectors.Lookup(class); err == nil && p.Topics != nil {
+			c.Topics = p.Topics(f.Config)
 		}
 	}
 	return c, nil
 }
 
-// checkSourceOffset checks one PATCH entry of a source connector: the
-// partition must be one the connector writes ({"protocol":"1","table":
-// "db.table"} or {"query":"query"}) and the offset a position the connector
-// can read (unknown fields are rejected). It returns the position in the
-// connector's own encoding (nil for a null offset); the error names the
-// field.
+// checkSourceOffset checks one PATCH entry of a source connector with its
+// plugin: the partition must be one the connector writes
+// (Plugin.CheckPartition) and the offset a position the connector can read
+// (Plugin.ParsePosition). It returns the position in the connector's own
+// encoding (nil for a null offset); the error names the field.
 func checkSourceOffset(c Connector, p connectors.Partition, offset []byte) (connectors.Position, error) {
-	switch {
-	case len(p) == 2 && p["protocol"] == "1" && p["table"] != "":
-		if !strings.Contains(p["table"], ".") {
-			return nil, fmt.Errorf(`partition.table %q: want "database.table"`, p["table"])
-		}
-	case len(p) == 1 && p["query"] == "query":
-	default:
-		return nil, fmt.Errorf(`partition %s: want {"protocol":"1","table":"database.table"} or {"query":"query"}`, p)
+	plugin, err := connectors.Lookup(c.Class)
+	if err != nil || plugin.ParsePosition == nil || plugin.CheckPartition == nil {
+		return nil, fmt.Errorf("offset: connector class %s has no offset format known to the control plane", c.Class)
+	}
+	if err := plugin.CheckPartition(p); err != nil {
+		return nil, err
 	}
 	if offset == nil {
 		return nil, nil
-	}
-	plugin, err := connectors.Lookup(c.Class)
-	if err != nil || plugin.ParsePosition == nil {
-		return nil, fmt.Errorf("offset: connector class %s has no offset format known to the control plane", c.Class)
 	}
 	pos, err := plugin.ParsePosition(offset)
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
-	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
 
@@ -25,18 +24,13 @@ type EndOffsets interface {
 	Ends(ctx context.Context, topics []string) (map[TopicPartition]int64, error)
 }
 
-// Head is how far a source's table has got: the largest incrementing
-// column value and the largest timestamp (epoch milliseconds) now in it.
-// A nil field is one the connector's mode does not use, or an empty table.
-type Head struct {
-	Incrementing *int64 `json:"incrementing,omitempty"`
-	Timestamp    *int64 `json:"timestamp,omitempty"`
-}
+// Head is how far a source's table has got (connectors.TableHead).
+type Head = connectors.TableHead
 
-// Heads reads a source table's head; MySQLHeads satisfies it. table is the
-// partition's "database.table".
+// Heads reads the head of a source partition's table; PluginHeads
+// satisfies it.
 type Heads interface {
-	Head(ctx context.Context, c Connector, table string) (Head, error)
+	Head(ctx context.Context, c Connector, p connectors.Partition) (Head, error)
 }
 
 // SinkLag is one partition of a sink's lag: the group's committed offset
@@ -137,20 +131,17 @@ func (s *Server) sourceLag(ctx context.Context, c Connector) ([]SourceLag, error
 		if po.Offset.Position != nil {
 			l.Offset = json.RawMessage(po.Offset.Position)
 		}
-		table := po.Partition["table"]
 		switch {
 		case s.Heads == nil:
 			l.HeadError = "this control plane does not read source tables"
-		case table == "":
-			l.HeadError = "query mode: no table to compare with"
 		default:
-			h, err := s.Heads.Head(ctx, c, table)
+			h, err := s.Heads.Head(ctx, c, po.Partition)
 			if err != nil {
 				l.HeadError = err.Error()
 				break
 			}
 			l.Head = &h
-			l.Behind = behind(h, po.Offset.Position)
+			l.Behind = behind(c, h, po.Offset.Position)
 		}
 		out = append(out, l)
 	}
@@ -158,9 +149,15 @@ func (s *Server) sourceLag(ctx context.Context, c Connector) ([]SourceLag, error
 }
 
 // behind is head minus the committed position, per field; a field with no
-// committed value counts from zero (the source has not read it yet).
-func behind(h Head, pos connectors.Position) *Head {
-	sp, err := mysql.ParsePosition(pos)
+// committed value counts from zero (the source has not read it yet). The
+// connector's plugin reads the position (Plugin.PositionHead); nil when it
+// cannot.
+func behind(c Connector, h Head, pos connectors.Position) *Head {
+	p, err := connectors.Lookup(c.Class)
+	if err != nil || p.PositionHead == nil {
+		return nil
+	}
+	sp, err := p.PositionHead(pos)
 	if err != nil {
 		return nil
 	}

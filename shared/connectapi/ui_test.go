@@ -60,7 +60,7 @@ func (f fakeOffsets) List(ctx context.Context, c string) (state.PartitionOffsets
 
 type fakeHeads struct{ h Head }
 
-func (f fakeHeads) Head(ctx context.Context, c Connector, table string) (Head, error) {
+func (f fakeHeads) Head(ctx context.Context, c Connector, p connectors.Partition) (Head, error) {
 	return f.h, nil
 }
 

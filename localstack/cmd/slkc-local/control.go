@@ -86,7 +86,7 @@ type control struct {
 	ln      net.Listener
 	targets *state.TargetStore
 	kafka   *kgo.Client
-	heads   *connectapi.MySQLHeads
+	heads   *connectapi.PluginHeads
 	api     *connectapi.Server
 }
 
@@ -168,7 +168,7 @@ func newControl(ctx context.Context, rc runConfig, plans []plan, lambdaInvoker s
 	if rc.Secrets != nil {
 		prov.Secrets = rc.Secrets
 	}
-	heads := &connectapi.MySQLHeads{Resolve: func(ctx context.Context, props map[string]string) (map[string]string, error) {
+	heads := &connectapi.PluginHeads{Resolve: func(ctx context.Context, props map[string]string) (map[string]string, error) {
 		return config.Resolve(ctx, props, prov)
 	}}
 	c := &control{ln: ln, targets: state.NewTargetStore(ddb, tables.Status), kafka: kc, heads: heads}
