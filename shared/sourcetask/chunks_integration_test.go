@@ -14,6 +14,7 @@ import (
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
+	"github.com/serverless-kafka-connect/slkc/shared/state"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
 
@@ -190,4 +191,247 @@ func (idConv) FromConnect(_ string, _ *connect.Schema, v any) ([]byte, error) {
 	}
 	id, _ := sv.Get("id")
 	return []byte(fmt.Sprint(id)), nil
+}
+
+// chunkGate wraps the MySQL source: while failing is set every chunk read
+// fails (the run that stores the plan stops there); afterwards the first
+// read of every chunk waits until all chunks have started, so chunks
+// started by different tasks are read at once.
+type chunkGate struct {
+	*mysql.Source
+	chunks   int
+	mu       sync.Mutex
+	failing  bool
+	started  map[string]bool
+	all      chan struct{}
+	together bool
+}
+
+func (c *chunkGate) ReadPage(ctx context.Context, p connectors.Partition, pos connectors.Position) (connectors.Page, error) {
+	if ch := p["initial_load_chunk"]; ch != "" {
+		c.mu.Lock()
+		if c.failing {
+			c.mu.Unlock()
+			return connectors.Page{}, errors.New("injected: stop after storing the plan")
+		}
+		first := !c.started[ch]
+		c.started[ch] = true
+		if first && len(c.started) == c.chunks {
+			close(c.all)
+		}
+		c.mu.Unlock()
+		if first {
+			select {
+			case <-c.all:
+				c.mu.Lock()
+				c.together = true
+				c.mu.Unlock()
+			case <-time.After(20 * time.Second):
+			}
+		}
+	}
+	return c.Source.ReadPage(ctx, p, pos)
+}
+
+// committers records which run (lease owner) committed each partition's
+// offsets, and every committed position.
+type committers struct {
+	*state.OffsetStore
+	mu     sync.Mutex
+	owners map[string]map[string]bool
+	pos    map[string][]string
+}
+
+func (c *committers) Commit(ctx context.Context, lease state.Lease, p connectors.Partition, pos connectors.Position, prev int64) (int64, error) {
+	v, err := c.OffsetStore.Commit(ctx, lease, p, pos, prev)
+	if err == nil {
+		c.mu.Lock()
+		if c.owners[p.String()] == nil {
+			c.owners[p.String()] = map[string]bool{}
+		}
+		c.owners[p.String()][lease.Owner] = true
+		c.pos[p.String()] = append(c.pos[p.String()], string(pos))
+		c.mu.Unlock()
+	}
+	return v, err
+}
+
+// TestChunksReadByConcurrentTasks: tasks.max 3 over one 1200-row MariaDB
+// table split into 6 chunks. Task 0 (the table's owner) stores the plan;
+// then the three tasks run at once as separate invocations, and the two
+// tasks without a table read chunks of the plan too: each task reads the
+// chunks rendezvous hashing prefers for it, all six at once. Every chunk
+// is committed by one run only, the table's offset moves to the range's
+// end exactly once, rows inserted afterwards are read incrementally, and
+// every row arrives exactly once.
+func TestChunksReadByConcurrentTasks(t *testing.T) {
+	env := testenv.New(t)
+	db, name := env.MySQLDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE big (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	prefix := testenv.UniqueName(t, "chunktasks", 100) + "-"
+	topic := prefix + "big"
+	if _, err := env.KafkaAdmin(t).CreateTopic(ctx, 1, 1, nil, topic); err != nil {
+		t.Fatal(err)
+	}
+	env.DeleteTopicAtCleanup(t, topic)
+	cfg, err := mysql.ParseSourceConfig(map[string]string{"connection.url": env.MySQLDSN(name), "mode": "incrementing",
+		"table.whitelist": "big", "batch.max.rows": "50", "topic.prefix": prefix, mysql.KeyInitialLoadMaxParallelism: "6",
+		"incrementing.gap.timeout.ms": "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := mysql.OpenSource(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	p := mysql.TablePartition(name, "big")
+	// The chunks' preferred tasks follow from their key ranges: shift the
+	// ids until every task prefers at least one chunk, so all three read.
+	for shift := 0; ; shift += 7 {
+		if shift > 700 {
+			t.Fatal("no id shift spreads the chunks over the three tasks")
+		}
+		for _, q := range []string{"DELETE FROM big",
+			fmt.Sprintf("INSERT INTO big (id, v) SELECT seq + %d, CONCAT('r', seq) FROM seq_1_to_1200", shift)} {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		chunks, _, err := ms.Chunks(ctx, p)
+		if err != nil || len(chunks) != 6 {
+			t.Fatalf("chunks = %v, %v; want 6", chunks, err)
+		}
+		prefers := map[int]bool{}
+		for _, c := range chunks {
+			prefers[TaskOf(c, 3)] = true
+		}
+		if len(prefers) == 3 {
+			break
+		}
+	}
+	src := &chunkGate{Source: ms, chunks: 6, failing: true, started: map[string]bool{}, all: make(chan struct{})}
+	offsets, leases, status, _ := dynamoStores(t, env)
+	rec := &committers{OffsetStore: offsets, owners: map[string]map[string]bool{}, pos: map[string][]string{}}
+	task := func(id int) *Task {
+		logger, _ := logBuffer()
+		return &Task{Name: "chunk-tasks", Source: src, Producer: env.Kafka(t), KeyConv: jsonConv{}, ValueConv: idConv{},
+			Offsets: rec, Leases: leases, Status: status, WorkerID: fmt.Sprintf("w-%d", id), Logger: logger, TasksMax: 3}
+	}
+	runAll := func(round string) []Result {
+		res := make([]Result, 3)
+		errs := make([]error, 3)
+		var wg sync.WaitGroup
+		for id := range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res[id], errs[id] = task(id).RunTask(ctx, fmt.Sprintf("%s-%d", round, id), id)
+			}()
+		}
+		wg.Wait()
+		for id, err := range errs {
+			if err != nil {
+				t.Fatalf("%s: task %d: %v", round, id, err)
+			}
+		}
+		return res
+	}
+
+	// Round 1: the owner stores the plan; its chunk reads fail.
+	if TaskOf(p, 1) != 0 {
+		t.Fatal("a single table belongs to task 0")
+	}
+	if _, err := task(0).RunTask(ctx, "r1-0", 0); err == nil || !strings.Contains(err.Error(), "injected") {
+		t.Fatalf("first run: %v; want the injected chunk failure", err)
+	}
+	off, err := offsets.Get(ctx, "chunk-tasks", p)
+	plan, ok := parseLoad(off.Position)
+	if err != nil || !ok || len(plan.Chunks) != 6 {
+		t.Fatalf("table offset after the first run = %s, %v; want a plan of 6 chunks", off.Position, err)
+	}
+	then := string(plan.Then)
+
+	// Round 2: the three tasks at once share the chunks.
+	src.mu.Lock()
+	src.failing = false
+	src.mu.Unlock()
+	res := runAll("r2")
+	if !src.together {
+		t.Error("the six chunks did not all start before the first one read a page")
+	}
+	total := 0
+	for id, r := range res {
+		total += r.Records
+		if r.PerPartition[p.String()] == 0 {
+			t.Errorf("round 2: task %d read no chunk: %+v", id, r)
+		}
+	}
+	if total != 1200 {
+		t.Errorf("round 2 read %d rows, want 1200", total)
+	}
+
+	// Round 3: the owner finishes the load (if round 2 did not) and reads
+	// the rows inserted since incrementally.
+	if _, err := db.ExecContext(ctx, "INSERT INTO big (v) SELECT CONCAT('n', seq) FROM seq_1_to_120"); err != nil {
+		t.Fatal(err)
+	}
+	res = runAll("r3")
+	if res[0].Records != 120 || res[1].Records != 0 || res[2].Records != 0 {
+		t.Errorf("round 3 records per task = %d, %d, %d; want the 120 new rows by the owner only",
+			res[0].Records, res[1].Records, res[2].Records)
+	}
+	off, err = offsets.Get(ctx, "chunk-tasks", p)
+	if _, loading := parseLoad(off.Position); err != nil || loading {
+		t.Fatalf("table offset after round 3 = %s, %v; want the incremental position", off.Position, err)
+	}
+	finished := 0
+	for _, pos := range rec.pos[p.String()] {
+		if pos == then {
+			finished++
+		}
+	}
+	if finished != 1 {
+		t.Errorf("the load was finished %d times (commits of %s), want once; commits: %v", finished, then, rec.pos[p.String()])
+	}
+	for _, c := range plan.Chunks {
+		if n := len(rec.owners[c.String()]); n != 1 {
+			t.Errorf("chunk %s committed by %d runs, want 1: %v", c, n, rec.owners[c.String()])
+		}
+	}
+
+	// Every row exactly once on the topic.
+	rows, err := db.QueryContext(ctx, "SELECT id FROM big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, fmt.Sprint(id))
+	}
+	rows.Close()
+	seen := map[string]int{}
+	for _, r := range consumeAll(t, env.Seeds(), topic, len(ids)) {
+		seen[string(r.Value)]++
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("row %s arrived %d times", id, seen[id])
+		}
+	}
+	ends, err := env.KafkaAdmin(t).ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end, _ := ends.Lookup(topic, 0); end.Offset != int64(len(ids)) {
+		t.Errorf("topic holds %d records, want exactly %d", end.Offset, len(ids))
+	}
 }

@@ -179,9 +179,12 @@ type Result struct {
 	// marked retired.
 	Retired bool
 	// PartitionsHeld counts assigned partitions skipped because another
-	// run still held their partition lease (TasksMax > 1: a task that
-	// owned them before the assignment changed, or one still finishing).
+	// run still held their partition lease (a task that owned them before
+	// the assignment or tasks.max changed, or one still finishing).
 	PartitionsHeld int
+	// ChunksHeld counts initial-load chunks skipped because another run
+	// was reading them (see runChunks).
+	ChunksHeld int
 }
 
 // processID tells apart the processes (Lambda execution environments) that
@@ -338,7 +341,7 @@ func (t *Task) RunTask(ctx context.Context, requestID string, taskID int) (Resul
 	if multi {
 		runErr = t.runAssigned(ctx, log, kl, owner, taskID, &res)
 	} else {
-		runErr = t.run(ctx, log, lease, &res)
+		runErr = t.run(ctx, log, lease, owner, &res)
 	}
 	if errors.Is(runErr, state.ErrLeaseLost) {
 		res.Superseded = true
@@ -379,18 +382,36 @@ func (t *Task) budgetLeft(ctx context.Context, estimate time.Duration) bool {
 	return ctx.Err() == nil && t.now().Add(t.margin()+estimate).Before(dl)
 }
 
-func (t *Task) run(ctx context.Context, log *slog.Logger, lease state.Lease, res *Result) error {
+// run reads every partition (tasks.max 1) under the connector's lease.
+// With a KeyedLeaseStore it first checks each partition's lease: a table
+// that a run started under a higher tasks.max is still reading is skipped
+// (Result.PartitionsHeld) until that lease is free, and multi-task runs
+// check the connector's lease after taking a partition lease, so the two
+// never read one table at once.
+func (t *Task) run(ctx context.Context, log *slog.Logger, lease state.Lease, owner string, res *Result) error {
 	parts, err := t.Source.Partitions(ctx)
 	if err != nil {
 		return fmt.Errorf("sourcetask: connector %q: list partitions: %w", t.Name, err)
 	}
+	kl, _ := t.Leases.(KeyedLeaseStore)
+	sc := &scope{kl: kl, owner: owner, tasks: 1, single: true}
 	var estimate time.Duration // longest page so far, from its read to its commit
 	for _, p := range parts {
+		if kl != nil {
+			held, err := t.subLeaseHeld(ctx, log, kl, partitionLeaseKey(t.Name, p), "partition "+p.String())
+			if err != nil {
+				return err
+			}
+			if held {
+				res.PartitionsHeld++
+				continue
+			}
+		}
 		off, err := t.Offsets.Get(ctx, t.Name, p)
 		if err != nil {
 			return fmt.Errorf("sourcetask: connector %q: %w", t.Name, err)
 		}
-		stop, err := t.readPartition(ctx, log, lease, res, p, off, &estimate)
+		stop, err := t.readPartition(ctx, log, sc, lease, res, p, off, &estimate)
 		if err != nil || stop {
 			return err
 		}

@@ -48,6 +48,7 @@ type KeyedLeaseStore interface {
 	LeaseStore
 	AcquireKey(ctx context.Context, connector, key, owner string, ttl time.Duration) (state.Lease, error)
 	Current(ctx context.Context, connector string) (state.Lease, bool, error)
+	CurrentKey(ctx context.Context, connector, key string) (state.Lease, bool, error)
 }
 
 // TaskName is the status item and lease name of task id: "task-<id>", as
@@ -149,6 +150,23 @@ func (t *Task) singleTaskRunning(ctx context.Context, log *slog.Logger, kl Keyed
 	return false, nil
 }
 
+// subLeaseHeld reports whether another run holds the sub-lease key (a
+// partition or chunk lease), for a run that reads under the connector's
+// own lease (tasks.max 1) and so must not join a multi-task run still
+// reading it.
+func (t *Task) subLeaseHeld(ctx context.Context, log *slog.Logger, kl KeyedLeaseStore, key, what string) (bool, error) {
+	cur, ok, err := kl.CurrentKey(ctx, t.Name, key)
+	if err != nil {
+		return false, fmt.Errorf("sourcetask: connector %q: %w", t.Name, err)
+	}
+	if ok && cur.Held(t.now()) {
+		log.Info("another run (a task of a higher tasks.max) still holds the lease; skipping it this run", "what", what,
+			"holder", cur.Owner, "lease_expires_at", cur.ExpiresAt)
+		return true, nil
+	}
+	return false, nil
+}
+
 // runAssigned reads the partitions assigned to taskID, each under its
 // partition lease.
 func (t *Task) runAssigned(ctx context.Context, log *slog.Logger, kl KeyedLeaseStore, owner string, taskID int, res *Result) error {
@@ -160,30 +178,31 @@ func (t *Task) runAssigned(ctx context.Context, log *slog.Logger, kl KeyedLeaseS
 	if tasks < t.TasksMax {
 		log.Info("fewer partitions than tasks.max; running fewer tasks", "tasks_max", t.TasksMax, "partitions", len(parts), "tasks", tasks)
 	}
-	if taskID >= tasks {
-		log.Info("task has no partition under the current assignment", "tasks", tasks)
-		res.Retired = true
-		return nil
-	}
-	mine := Assigned(parts, tasks, taskID)
+	sc := &scope{kl: kl, owner: owner, task: taskID, tasks: t.TasksMax, loads: map[string]bool{}}
 	var estimate time.Duration
-	for _, p := range mine {
-		if !t.budgetLeft(ctx, estimate) {
-			res.StoppedByDeadline = true
-			return nil
-		}
-		stop, err := t.runLeased(ctx, log, kl, owner, res, p, &estimate)
-		if err != nil || stop {
-			return err
+	if taskID >= tasks {
+		log.Info("task has no partition under the current assignment; it only helps with initial loads", "tasks", tasks)
+		res.Retired = true
+	} else {
+		for _, p := range Assigned(parts, tasks, taskID) {
+			if !t.budgetLeft(ctx, estimate) {
+				res.StoppedByDeadline = true
+				return nil
+			}
+			stop, err := t.runLeased(ctx, log, sc, res, p, &estimate)
+			if err != nil || stop {
+				return err
+			}
 		}
 	}
-	return nil
+	return t.helpLoads(ctx, log, sc, res, &estimate)
 }
 
 // runLeased drains p under its partition lease; a held lease skips p.
-func (t *Task) runLeased(ctx context.Context, log *slog.Logger, kl KeyedLeaseStore, owner string, res *Result,
+func (t *Task) runLeased(ctx context.Context, log *slog.Logger, sc *scope, res *Result,
 	p connectors.Partition, estimate *time.Duration) (stop bool, err error) {
-	lease, err := kl.AcquireKey(ctx, t.Name, partitionLeaseKey(t.Name, p), owner, t.leaseTTL(ctx))
+	kl := sc.kl
+	lease, err := kl.AcquireKey(ctx, t.Name, partitionLeaseKey(t.Name, p), sc.owner, t.leaseTTL(ctx))
 	if err != nil {
 		var held *state.LeaseHeldError
 		if errors.As(err, &held) {
@@ -204,9 +223,19 @@ func (t *Task) runLeased(ctx context.Context, log *slog.Logger, kl KeyedLeaseSto
 			log.Warn("partition lease release failed; it expires on its own", "partition", p.String(), "error", rerr.Error())
 		}
 	}()
+	// A single task reads partitions under the connector's lease after
+	// checking their partition leases (subLeaseHeld): checking the
+	// connector's lease after taking ours means one of the two sees the
+	// other, whichever came first.
+	if single, err := t.singleTaskRunning(ctx, log, kl); err != nil || single {
+		if single {
+			res.PartitionsHeld++
+		}
+		return false, err
+	}
 	off, err := t.Offsets.Get(ctx, t.Name, p)
 	if err != nil {
 		return false, fmt.Errorf("sourcetask: connector %q: %w", t.Name, err)
 	}
-	return t.readPartition(ctx, log, lease, res, p, off, estimate)
+	return t.readPartition(ctx, log, sc, lease, res, p, off, estimate)
 }

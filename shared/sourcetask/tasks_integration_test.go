@@ -440,3 +440,36 @@ func TestTasksLeases(t *testing.T) {
 	r.runAll(t, ctx, src, 2, 2, "req-after")
 	r.checkOnce(t, 12)
 }
+
+// TestSingleTaskRespectsPartitionLeases: a run with tasks.max 1 (the
+// connector's tasks.max was just lowered) skips a table whose partition
+// lease another run (a task started under the old tasks.max) still holds,
+// commits nothing for it, reads the other tables, and reads the table once
+// the lease is free; every row arrives once.
+func TestSingleTaskRespectsPartitionLeases(t *testing.T) {
+	r := newTaskRig(t)
+	src := newTableSource(r.topic, 13, 5, "shop.t1", "shop.t2", "shop.t3")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	held := tables("shop.t2")[0]
+	old, err := r.leases.AcquireKey(ctx, "multi-source", partitionLeaseKey("multi-source", held), "old-task-1", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := r.task(t, src, 1, 0).RunTask(ctx, "single-1", 0)
+	if err != nil || res.Skipped || res.PartitionsHeld != 1 || res.Records != 2*13 || res.PerPartition[held.String()] != 0 {
+		t.Fatalf("run while another run holds %s = %+v, %v; want it skipped and the other two tables read", held, res, err)
+	}
+	if off, err := r.offsets.Get(ctx, "multi-source", held); err != nil || off.Version != 0 {
+		t.Fatalf("offset of the held table = %+v, %v; want none committed", off, err)
+	}
+	if err := r.leases.Release(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	res, err = r.task(t, src, 1, 0).RunTask(ctx, "single-2", 0)
+	if err != nil || res.PartitionsHeld != 0 || res.Records != 13 || res.PerPartition[held.String()] != 13 {
+		t.Fatalf("run after the lease was released = %+v, %v; want the 13 rows of %s only", res, err, held)
+	}
+	r.checkOnce(t, 3*13)
+}

@@ -102,7 +102,8 @@ func (l Lease) key() string {
 }
 
 // LeaseKey returns the leases-table key of a sub-lease of connector: one
-// per source task ("task-2") and one per partition when tasks.max > 1. It
+// per source task ("task-2"), one per partition and one per initial-load
+// chunk. It
 // is the JSON array [connector, sub], so it differs from every connector's
 // own key (its plain name) unless a connector is literally named like that.
 func LeaseKey(connector, sub string) string {
@@ -239,19 +240,29 @@ func (l *LeaseStore) AcquireKey(ctx context.Context, connector, key, owner strin
 // strongly consistent read; ok is false when none was ever taken (or TTL
 // deleted it). One GetItem. Use Lease.Held to tell whether it is in force.
 func (l *LeaseStore) Current(ctx context.Context, connector string) (lease Lease, ok bool, err error) {
+	return l.CurrentKey(ctx, connector, "")
+}
+
+// CurrentKey is Current for the sub-lease of connector stored under key
+// (LeaseKey); an empty key is the connector's own lease.
+func (l *LeaseStore) CurrentKey(ctx context.Context, connector, key string) (lease Lease, ok bool, err error) {
+	itemKey := key
+	if itemKey == "" {
+		itemKey = connector
+	}
 	out, err := l.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(l.table),
-		Key:            map[string]types.AttributeValue{attrConnector: s(connector)},
+		Key:            map[string]types.AttributeValue{attrConnector: s(itemKey)},
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return Lease{}, false, fmt.Errorf("state: read lease of connector %q from table %q: %w", connector, l.table, err)
+		return Lease{}, false, fmt.Errorf("state: read lease %q of connector %q from table %q: %w", itemKey, connector, l.table, err)
 	}
 	if len(out.Item) == 0 {
 		return Lease{}, false, nil
 	}
 	return Lease{
-		Connector: connector, Owner: getS(out.Item, attrOwner), Counter: getN(out.Item, attrCounter),
+		Connector: connector, Key: key, Owner: getS(out.Item, attrOwner), Counter: getN(out.Item, attrCounter),
 		ExpiresAt: time.UnixMilli(getN(out.Item, attrExpiresAt)).UTC(), table: l.table,
 	}, true, nil
 }
