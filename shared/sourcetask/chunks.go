@@ -41,7 +41,12 @@ import (
 // Within a run a task first reads, at once, the chunks that rendezvous
 // hashing gives it among tasks.max tasks (TaskOf), and only then the
 // others that are still free, so tasks that start together split a plan
-// instead of the first one taking every chunk. Only the run holding the
+// instead of the first one taking every chunk. A tasks.max 1 run takes no
+// chunk lease: it reads under the connector's lease after checking that
+// no other run holds the chunk's, and multi-task runs check the
+// connector's lease after taking a chunk lease. A drained chunk's offset
+// becomes chunkDone, so later runs skip it without a lease and the table's
+// run can finish the load while helpers look at the plan. Only the run holding the
 // table's partition lease moves its offset to "then", and only after it
 // found every chunk drained in that same run (a chunk another run holds
 // defers it to a later run); that commit is conditional on the table
