@@ -2,6 +2,7 @@ package sourcetask
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,12 +21,14 @@ import (
 
 // chunkFaults wraps the MySQL source: the first read of every chunk waits
 // until all chunks have started (proving they run at once), and the read
-// of failChunk's third page fails once.
+// of failChunk's third page fails once. While failAll is set every chunk
+// read fails before it counts as started.
 type chunkFaults struct {
 	*mysql.Source
 	chunks    int
 	failChunk string
 	mu        sync.Mutex
+	failAll   bool
 	started   map[string]bool
 	all       chan struct{}
 	reads     map[string]int
@@ -39,6 +42,10 @@ func (c *chunkFaults) ReadPage(ctx context.Context, p connectors.Partition, pos 
 	ch := p["initial_load_chunk"]
 	if ch != "" {
 		c.mu.Lock()
+		if c.failAll {
+			c.mu.Unlock()
+			return connectors.Page{}, errors.New("injected: every chunk read fails")
+		}
 		first := !c.started[ch]
 		c.started[ch] = true
 		if first && len(c.started) == c.chunks {
@@ -56,7 +63,7 @@ func (c *chunkFaults) ReadPage(ctx context.Context, p connectors.Partition, pos 
 				c.mu.Lock()
 				c.together = true
 				c.mu.Unlock()
-			case <-time.After(10 * time.Second):
+			case <-time.After(20 * time.Second):
 			}
 		}
 		if fail {
@@ -86,25 +93,7 @@ func TestChunkedInitialLoadOnRealStack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	prefix := testenv.UniqueName(t, "chunk", 100) + "-"
-	topic := prefix + "big"
-	if _, err := env.KafkaAdmin(t).CreateTopic(ctx, 1, 1, nil, topic); err != nil {
-		t.Fatal(err)
-	}
-	env.DeleteTopicAtCleanup(t, topic)
-	cfg, err := mysql.ParseSourceConfig(map[string]string{"connection.url": env.MySQLDSN(name), "mode": "incrementing",
-		"table.whitelist": "big", "batch.max.rows": "50", "topic.prefix": prefix, mysql.KeyInitialLoadMaxParallelism: "4",
-		// INSERT ... SELECT reserves AUTO_INCREMENT ids in blocks, leaving a
-		// gap before the rows inserted later; do not wait for it.
-		"incrementing.gap.timeout.ms": "0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := mysql.OpenSource(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ms.Close()
+	ms, topic := openBigSource(t, ctx, env, name, "chunk", 4)
 	src := &chunkFaults{Source: ms, chunks: 4, failChunk: "3/4", started: map[string]bool{}, all: make(chan struct{}), reads: map[string]int{}}
 	offsets, leases, status, _ := dynamoStores(t, env)
 	logger, _ := logBuffer()
@@ -149,19 +138,7 @@ func TestChunkedInitialLoadOnRealStack(t *testing.T) {
 	for int64(total) < end.Offset && ctx.Err() == nil {
 		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { seen[string(r.Value)]++; total++ })
 	}
-	rows, err := db.QueryContext(ctx, "SELECT id FROM big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []int
-	for rows.Next() {
-		var id int
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
+	ids := bigIDs(t, ctx, db)
 	if len(ids) != 2120 {
 		t.Fatalf("table has %d rows, want 2120", len(ids))
 	}
@@ -181,6 +158,56 @@ func TestChunkedInitialLoadOnRealStack(t *testing.T) {
 	t.Logf("%d records on the topic, %d repeats", total, repeats)
 }
 
+// openBigSource opens a MySQL source over table big of database name in
+// mode incrementing with pages of 50 and initial.load.max.parallelism
+// parallelism, and creates its topic (deleted at cleanup). The source is
+// closed at cleanup.
+func openBigSource(t *testing.T, ctx context.Context, env *testenv.Env, name, label string, parallelism int) (*mysql.Source, string) {
+	t.Helper()
+	prefix := testenv.UniqueName(t, label, 100) + "-"
+	topic := prefix + "big"
+	if _, err := env.KafkaAdmin(t).CreateTopic(ctx, 1, 1, nil, topic); err != nil {
+		t.Fatal(err)
+	}
+	env.DeleteTopicAtCleanup(t, topic)
+	cfg, err := mysql.ParseSourceConfig(map[string]string{"connection.url": env.MySQLDSN(name), "mode": "incrementing",
+		"table.whitelist": "big", "batch.max.rows": "50", "topic.prefix": prefix, mysql.KeyInitialLoadMaxParallelism: fmt.Sprint(parallelism),
+		// INSERT ... SELECT reserves AUTO_INCREMENT ids in blocks, leaving a
+		// gap before the rows inserted later; do not wait for it.
+		"incrementing.gap.timeout.ms": "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := mysql.OpenSource(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ms.Close() })
+	return ms, topic
+}
+
+// bigIDs returns the ids of table big.
+func bigIDs(t *testing.T, ctx context.Context, db *sql.DB) []int {
+	t.Helper()
+	rows, err := db.QueryContext(ctx, "SELECT id FROM big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int
+	for rows.Next() {
+		var id int
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
 // idConv writes a record's id column as its value.
 type idConv struct{}
 
@@ -191,46 +218,6 @@ func (idConv) FromConnect(_ string, _ *connect.Schema, v any) ([]byte, error) {
 	}
 	id, _ := sv.Get("id")
 	return []byte(fmt.Sprint(id)), nil
-}
-
-// chunkGate wraps the MySQL source: while failing is set every chunk read
-// fails (the run that stores the plan stops there); afterwards the first
-// read of every chunk waits until all chunks have started, so chunks
-// started by different tasks are read at once.
-type chunkGate struct {
-	*mysql.Source
-	chunks   int
-	mu       sync.Mutex
-	failing  bool
-	started  map[string]bool
-	all      chan struct{}
-	together bool
-}
-
-func (c *chunkGate) ReadPage(ctx context.Context, p connectors.Partition, pos connectors.Position) (connectors.Page, error) {
-	if ch := p["initial_load_chunk"]; ch != "" {
-		c.mu.Lock()
-		if c.failing {
-			c.mu.Unlock()
-			return connectors.Page{}, errors.New("injected: stop after storing the plan")
-		}
-		first := !c.started[ch]
-		c.started[ch] = true
-		if first && len(c.started) == c.chunks {
-			close(c.all)
-		}
-		c.mu.Unlock()
-		if first {
-			select {
-			case <-c.all:
-				c.mu.Lock()
-				c.together = true
-				c.mu.Unlock()
-			case <-time.After(20 * time.Second):
-			}
-		}
-	}
-	return c.Source.ReadPage(ctx, p, pos)
 }
 
 // committers records which run (lease owner) committed each partition's
@@ -272,23 +259,7 @@ func TestChunksReadByConcurrentTasks(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "CREATE TABLE big (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
-	prefix := testenv.UniqueName(t, "chunktasks", 100) + "-"
-	topic := prefix + "big"
-	if _, err := env.KafkaAdmin(t).CreateTopic(ctx, 1, 1, nil, topic); err != nil {
-		t.Fatal(err)
-	}
-	env.DeleteTopicAtCleanup(t, topic)
-	cfg, err := mysql.ParseSourceConfig(map[string]string{"connection.url": env.MySQLDSN(name), "mode": "incrementing",
-		"table.whitelist": "big", "batch.max.rows": "50", "topic.prefix": prefix, mysql.KeyInitialLoadMaxParallelism: "6",
-		"incrementing.gap.timeout.ms": "0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := mysql.OpenSource(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ms.Close()
+	ms, topic := openBigSource(t, ctx, env, name, "chunktasks", 6)
 	p := mysql.TablePartition(name, "big")
 	// The chunks' preferred tasks follow from their key ranges: shift the
 	// ids until every task prefers at least one chunk, so all three read.
@@ -314,7 +285,7 @@ func TestChunksReadByConcurrentTasks(t *testing.T) {
 			break
 		}
 	}
-	src := &chunkGate{Source: ms, chunks: 6, failing: true, started: map[string]bool{}, all: make(chan struct{})}
+	src := &chunkFaults{Source: ms, chunks: 6, failAll: true, started: map[string]bool{}, all: make(chan struct{}), reads: map[string]int{}}
 	offsets, leases, status, _ := dynamoStores(t, env)
 	rec := &committers{OffsetStore: offsets, owners: map[string]map[string]bool{}, pos: map[string][]string{}}
 	task := func(id int) *Task {
@@ -358,7 +329,7 @@ func TestChunksReadByConcurrentTasks(t *testing.T) {
 
 	// Round 2: the three tasks at once share the chunks.
 	src.mu.Lock()
-	src.failing = false
+	src.failAll = false
 	src.mu.Unlock()
 	res := runAll("r2")
 	if !src.together {
@@ -405,26 +376,14 @@ func TestChunksReadByConcurrentTasks(t *testing.T) {
 	}
 
 	// Every row exactly once on the topic.
-	rows, err := db.QueryContext(ctx, "SELECT id FROM big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id int
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, fmt.Sprint(id))
-	}
-	rows.Close()
+	ids := bigIDs(t, ctx, db)
 	seen := map[string]int{}
 	for _, r := range consumeAll(t, env.Seeds(), topic, len(ids)) {
 		seen[string(r.Value)]++
 	}
 	for _, id := range ids {
-		if seen[id] != 1 {
-			t.Errorf("row %s arrived %d times", id, seen[id])
+		if n := seen[fmt.Sprint(id)]; n != 1 {
+			t.Errorf("row %d arrived %d times", id, n)
 		}
 	}
 	ends, err := env.KafkaAdmin(t).ListEndOffsets(ctx, topic)
