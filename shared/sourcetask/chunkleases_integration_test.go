@@ -151,3 +151,35 @@ func TestMultiTaskYieldsToSingleTask(t *testing.T) {
 		t.Fatalf("multi-task run = %+v, %v; want nothing read and its %d partitions held", res, err, mine)
 	}
 }
+
+// TestHelpersReadOnlyListedTablesPlans: a stored plan is helped with only
+// while its table is listed: a task finds the plan of a table no longer
+// configured and leaves it alone (a task with no table of its own), then
+// the task that does not own the table reads the plan's chunks once the
+// table is listed again.
+func TestHelpersReadOnlyListedTablesPlans(t *testing.T) {
+	r := newTaskRig(t)
+	src := &chunkedTables{tableSource: newTableSource(r.topic, 40, 5, "shop.t1"), n: 4}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	gone := tables("shop.gone")[0]
+	chunks, then, _ := src.Chunks(ctx, gone)
+	pos, err := loadPlan{Chunks: chunks, Then: json.RawMessage(then)}.encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.offsets.Put(ctx, "multi-source", gone, pos, 0); err != nil {
+		t.Fatal(err)
+	}
+	helper := 1 // one table: task 0 owns it, task 1 only helps
+	res, err := r.task(t, src, 2, helper).RunTask(ctx, "unlisted", helper)
+	if err != nil || res.Records != 0 || !res.Retired {
+		t.Fatalf("helper while shop.gone is not listed = %+v, %v; want nothing read", res, err)
+	}
+	src.add("shop.gone")
+	helper = 1 - TaskOf(gone, 2)
+	res, err = r.task(t, src, 2, helper).RunTask(ctx, "listed", helper)
+	if err != nil || res.PerPartition[gone.String()] != 40 {
+		t.Fatalf("helper (task %d) once shop.gone is listed = %+v, %v; want the plan's 40 rows", helper, res, err)
+	}
+}

@@ -314,9 +314,10 @@ func (t *Task) readChunk(ctx context.Context, log *slog.Logger, sc *scope, lease
 }
 
 // helpLoads reads the free chunks of every initial load plan stored for
-// the connector that this run has not worked on yet, whoever owns the
-// table (see "Concurrent invocations" above).
-func (t *Task) helpLoads(ctx context.Context, log *slog.Logger, sc *scope, res *Result, estimate *time.Duration) error {
+// one of the connector's current partitions parts that this run has not
+// worked on yet, whoever owns the table (see "Concurrent invocations"
+// above). The plan of a table no longer listed is left alone.
+func (t *Task) helpLoads(ctx context.Context, log *slog.Logger, sc *scope, parts []connectors.Partition, res *Result, estimate *time.Duration) error {
 	lister, ok := t.Offsets.(offsetLister)
 	if !ok || sc.kl == nil || sc.single {
 		return nil
@@ -325,9 +326,13 @@ func (t *Task) helpLoads(ctx context.Context, log *slog.Logger, sc *scope, res *
 	if err != nil {
 		return fmt.Errorf("sourcetask: connector %q: look for initial loads to help with: %w", t.Name, err)
 	}
+	listed := make(map[string]bool, len(parts))
+	for _, p := range parts {
+		listed[p.String()] = true
+	}
 	for _, po := range all {
 		plan, ok := parseLoad(po.Offset.Position)
-		if !ok || sc.loads[po.Partition.String()] {
+		if !ok || sc.loads[po.Partition.String()] || !listed[po.Partition.String()] {
 			continue
 		}
 		if !t.budgetLeft(ctx, *estimate) {

@@ -195,7 +195,7 @@ func (t *Task) runAssigned(ctx context.Context, log *slog.Logger, kl KeyedLeaseS
 			}
 		}
 	}
-	return t.helpLoads(ctx, log, sc, res, &estimate)
+	return t.helpLoads(ctx, log, sc, parts, res, &estimate)
 }
 
 // runLeased drains p under its partition lease; a held lease skips p.
