@@ -40,7 +40,15 @@ import (
 // double deliveries and Lambda's async retries of one task from running at
 // once, as the connector lease does for a single task. A multi-task run
 // also skips while the connector's own lease is held: by a run started
-// while tasks.max was 1, or by the control plane editing offsets.
+// while tasks.max was 1, or by the control plane editing offsets; it checks
+// again after taking each partition (or chunk) lease, and a single task
+// (tasks.max 1, which reads under the connector's lease) skips every
+// partition and chunk whose lease another run holds, so whichever of a
+// single and a multi-task run comes second on a partition sees the first.
+//
+// Tasks without a table of their own (fewer tables than tasks) and tasks
+// done with their tables help with the chunks of parallel initial loads
+// (chunks.go).
 
 // KeyedLeaseStore is the LeaseStore a Task with TasksMax > 1 needs;
 // *state.LeaseStore satisfies it.
