@@ -372,7 +372,7 @@ func signal(c chan struct{}) {
 //
 // A partition is ready when it has records, no batch in flight, and its
 // batching window has passed (or is zero), or when the idle partitions
-// together hold a full batch. Ready partitions, least recently served
+// together hold a full batch (BatchSize records or a full payload). Ready partitions, least recently served
 // first, are spread round-robin over the free slots; each batch then takes
 // records partition by partition, in offset order, up to BatchSize and the
 // payload limit. Records left over stay queued for the next batch.
@@ -388,17 +388,19 @@ func (b *Bridge) plan(now time.Time) (start, staged []*flight, wakeAt time.Time)
 	defer b.mu.Unlock()
 	free := b.m.Concurrency - b.inflight
 	var idle []*partQueue
-	total := 0
 	for _, pq := range b.parts {
 		if pq.owner == nil && len(pq.items) > 0 {
 			idle = append(idle, pq)
-			total += len(pq.items)
 		}
 	}
+	// A full batch (BatchSize records or the payload limit) does not wait
+	// for the window: with records of ~1 KB the limit is 6 MB of event,
+	// far fewer records than BatchSize, and the poller buffers no more.
+	full := b.m.MaxBatchingWindow > 0 && b.fills(idle)
 	var ready []*partQueue
 	for _, pq := range idle {
 		end := pq.first.Add(b.m.MaxBatchingWindow)
-		if b.m.MaxBatchingWindow <= 0 || total >= b.m.BatchSize || !now.Before(end) {
+		if b.m.MaxBatchingWindow <= 0 || full || !now.Before(end) {
 			ready = append(ready, pq)
 		} else if wakeAt.IsZero() || end.Before(wakeAt) {
 			wakeAt = end
