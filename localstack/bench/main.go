@@ -105,7 +105,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.ScaleChunks, "scale-chunks", 8, "initial.load.max.parallelism of the chunked initial load")
 	fs.IntVar(&o.CDCRows, "cdc-rows", 100_000, "row changes the binlog CDC source reads under a steady write load")
 	fs.BoolVar(&o.SkipCDC, "skip-cdc", false, "skip the binlog CDC figure")
-	fs.StringVar(&o.Only, "only", "", `run one part alone: "bridge" (the bridge's peak RSS)`)
+	fs.StringVar(&o.Only, "only", "", `run one part alone: "bridge" (the bridge's peak RSS) or "e2e" (the raw upsert ceiling of the 200 B rows and the end-to-end run, profiled unless -no-profiles)`)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -118,8 +118,8 @@ func parseFlags(args []string) (options, error) {
 	if o.Rows200 < o.SinkRecords || o.Rows200 < o.DynamoRecords || o.Rows200 < o.ProcessRecords {
 		return o, fmt.Errorf("-rows200 (%d) must be at least -sink-records, -dynamo-records and -process-records", o.Rows200)
 	}
-	if o.Only != "" && o.Only != "bridge" {
-		return o, fmt.Errorf(`-only %q: want "bridge" or nothing (everything)`, o.Only)
+	if o.Only != "" && o.Only != "bridge" && o.Only != "e2e" {
+		return o, fmt.Errorf(`-only %q: want "bridge", "e2e" or nothing (everything)`, o.Only)
 	}
 	if o.Reps < 1 {
 		return o, fmt.Errorf("-reps %d: want at least 1", o.Reps)

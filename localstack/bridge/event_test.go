@@ -126,3 +126,49 @@ func BenchmarkBuildEvent(b *testing.B) {
 		}
 	})
 }
+
+// TestAppendRecordJSON checks the poll-time encoding of a record without
+// headers against json.Marshal of the event's record, and that records it
+// does not handle are left to json.Marshal.
+func TestAppendRecordJSON(t *testing.T) {
+	ts := time.UnixMilli(1700000000123)
+	logAppend := kgo.NewRecordAttrs(kgo.RecordAttrsOpts{TimestampType: 1})
+	noTimestamp := kgo.NewRecordAttrs(kgo.RecordAttrsOpts{TimestampType: -1})
+	tests := []struct {
+		name   string
+		rec    kgo.Record
+		direct bool // encoded by appendRecordJSON, not json.Marshal
+	}{
+		{"key and value", kgo.Record{Topic: "orders.v1_x-y", Partition: 3, Offset: 42, Timestamp: ts, Key: []byte("k"), Value: []byte(`{"a":"<é>"}`)}, true},
+		{"tombstone", kgo.Record{Topic: "t", Offset: 1, Timestamp: ts, Key: []byte("k")}, true},
+		{"no key", kgo.Record{Topic: "t", Partition: 2147483647, Offset: 9223372036854775807, Timestamp: ts, Value: []byte{0, 0xff, 0xfe}}, true},
+		{"empty key and value", kgo.Record{Topic: "t", Timestamp: ts, Key: []byte{}, Value: []byte{}}, true},
+		{"before 1970", kgo.Record{Topic: "t", Timestamp: time.UnixMilli(-5), Value: []byte("v")}, true},
+		{"log append time", kgo.Record{Topic: "t", Timestamp: ts, Attrs: logAppend, Value: []byte("v")}, true},
+		{"no timestamp type", kgo.Record{Topic: "t", Timestamp: ts, Attrs: noTimestamp, Value: []byte("v")}, true},
+		{"headers", kgo.Record{Topic: "t", Timestamp: ts, Value: []byte("v"), Headers: []kgo.RecordHeader{{Key: "h", Value: []byte("1")}}}, false},
+		{"topic JSON escapes", kgo.Record{Topic: `z<&>"`, Timestamp: ts, Value: []byte("v")}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want, err := json.Marshal(kafkaRecord(&tc.rec))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := appendRecordJSON(nil, &tc.rec)
+			if (got != nil) != tc.direct {
+				t.Fatalf("appendRecordJSON encoded it: %v, want %v", got != nil, tc.direct)
+			}
+			if got != nil && string(got) != string(want) {
+				t.Errorf("appendRecordJSON =\n%s\njson.Marshal =\n%s", got, want)
+			}
+			b, err := New(Mapping{FunctionName: "f", Topics: []string{"t"}, Bootstrap: "127.0.0.1:1", ConsumerGroup: "g"}, &fakeFunction{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if it := b.newItem(&tc.rec); string(it.js) != string(want) {
+				t.Errorf("newItem's JSON =\n%s\nwant\n%s", it.js, want)
+			}
+		})
+	}
+}

@@ -132,3 +132,45 @@ func TestRevokeWithStagedBatch(t *testing.T) {
 			cancelled, running.revoked, b.inflight, b.buffered, b.bufBytes)
 	}
 }
+
+// TestFullPayloadDoesNotWaitForWindow checks that records filling the 6 MB
+// payload start a batch at once, like BatchSize records do, while fewer
+// wait for the batching window: with ~1 KB records the poller buffers one
+// payload's worth, far below BatchSize, so waiting for the count would
+// idle the function for the whole window between batches.
+func TestFullPayloadDoesNotWaitForWindow(t *testing.T) {
+	tests := []struct {
+		name      string
+		records   int
+		wantStart bool
+	}{
+		{name: "payload full", records: 5, wantStart: true}, // 5 × ~1.33 MB base64 > 6 MB
+		{name: "payload not full", records: 2, wantStart: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := New(Mapping{FunctionName: "f", Topics: []string{"t"}, Bootstrap: "127.0.0.1:1", ConsumerGroup: "g",
+				BatchSize: MaxBatchSize, MaxBatchingWindow: 10 * time.Second}, &fakeFunction{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.onAssigned(context.Background(), nil, map[string][]int32{"t": {0}})
+			var recs []*kgo.Record
+			for i := range tc.records {
+				recs = append(recs, &kgo.Record{Topic: "t", Partition: 0, Offset: int64(i), Value: make([]byte, 1<<20)})
+			}
+			b.enqueue(recs)
+			now := time.Now()
+			start, _, wakeAt := b.plan(now)
+			if got := len(start) == 1; got != tc.wantStart {
+				t.Fatalf("plan started %d batches (wake at +%s); want a batch started: %v", len(start), wakeAt.Sub(now), tc.wantStart)
+			}
+			if !tc.wantStart && wakeAt.Sub(now) < 9*time.Second {
+				t.Errorf("wake at +%s, want the end of the 10 s window", wakeAt.Sub(now))
+			}
+			if tc.wantStart && (len(start[0].items) != 4 || b.buffered != 1) {
+				t.Errorf("batch of %d records with %d left queued; want 4 (what fits in 6 MB) and 1", len(start[0].items), b.buffered)
+			}
+		})
+	}
+}

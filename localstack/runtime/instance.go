@@ -318,7 +318,7 @@ func (in *instance) take(id string) *invocation {
 }
 
 func (in *instance) handleResponse(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayloadBytes+1))
+	body, err := readBody(r.Body, r.ContentLength, MaxPayloadBytes)
 	inv := in.take(r.PathValue("id"))
 	if inv == nil {
 		writeRuntimeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")

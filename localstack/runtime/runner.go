@@ -337,7 +337,7 @@ func (r *Runner) handleInvoke(w http.ResponseWriter, req *http.Request) {
 			fmt.Sprintf("Function not found: arn:aws:lambda:%s:%s:function:%s", DefaultRegion, AccountID, name))
 		return
 	}
-	payload, err := io.ReadAll(io.LimitReader(req.Body, MaxPayloadBytes+1))
+	payload, err := readBody(req.Body, req.ContentLength, MaxPayloadBytes)
 	if err != nil {
 		writeAPIError(w, http.StatusBadRequest, "InvalidRequestContentException", "reading the request body: "+err.Error())
 		return
@@ -350,7 +350,7 @@ func (r *Runner) handleInvoke(w http.ResponseWriter, req *http.Request) {
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
-	if !json.Valid(payload) {
+	if !validJSON(payload) {
 		writeAPIError(w, http.StatusBadRequest, "InvalidRequestContentException", "Could not parse request body into json")
 		return
 	}
