@@ -151,27 +151,7 @@ func (r *cdcRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error) {
 	}
 	defer src.Close()
 	src.PageTime = 2 * time.Second
-	cl, err := kgo.NewClient(kgo.SeedBrokers(r.seeds...), kgo.RequestRetries(2), kgo.RetryTimeout(3*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	keyConv, valConv := jsonConverters(t)
-	leases := state.NewLeaseStore(r.ddb, r.leaseTab)
-	leases.Now = r.clock.Now
-	prod, offs, crashable := inv.faults(cl, state.NewOffsetStore(r.ddb, r.offTable), leases)
-	task := &sourcetask.Task{
-		Name: r.connector, Source: src, Producer: prod, KeyConv: keyConv, ValueConv: valConv,
-		Offsets: offs, Leases: crashable,
-		WorkerID: "reliability", Logger: quietLogger(), LeaseTTL: time.Minute, DeadlineMargin: time.Second,
-	}
-	timeout := inv.timeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	return task.Run(ctx, inv.reqID)
+	return runTask(t, inv, src, r.connector, r.seeds, r.ddb, r.leaseTab, r.offTable, r.clock)
 }
 
 // cdcEvent is one change event as consumed.

@@ -18,6 +18,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/connectors/mysql"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
 	"github.com/serverless-kafka-connect/slkc/shared/sinktask"
@@ -156,22 +157,31 @@ func (r *sourceRig) run(t *testing.T, inv *invocation) (sourcetask.Result, error
 		t.Fatal(err)
 	}
 	defer src.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(r.seeds...), kgo.RequestRetries(2), kgo.RetryTimeout(3*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	ddb := r.ddb
 	if inv.ddb != nil {
 		ddb = inv.ddb
 	}
-	keyConv, valConv := jsonConverters(t)
-	leases := state.NewLeaseStore(ddb, r.leaseTab)
-	leases.Now = r.clock.Now
-	prod, offs, crashable := inv.faults(cl, state.NewOffsetStore(ddb, r.offTable), leases)
 	r.invoked.Store(true)
+	return runTask(t, inv, src, r.connector, r.seeds, ddb, r.leaseTab, r.offTable, r.clock)
+}
+
+// runTask is one invocation of src as a sourcetask.Task (a cold Lambda):
+// its own Kafka client on seeds, the rig's offsets and leases tables on
+// ddb with the lease clock c, every store and the producer going through
+// inv's fault hooks.
+func runTask(t *testing.T, inv *invocation, src connectors.Source, name string, seeds []string, ddb state.API, leaseTab, offTable string, c *clock) (sourcetask.Result, error) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RequestRetries(2), kgo.RetryTimeout(3*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	keyConv, valConv := jsonConverters(t)
+	leases := state.NewLeaseStore(ddb, leaseTab)
+	leases.Now = c.Now
+	prod, offs, crashable := inv.faults(cl, state.NewOffsetStore(ddb, offTable), leases)
 	task := &sourcetask.Task{
-		Name: r.connector, Source: src, Producer: prod, KeyConv: keyConv, ValueConv: valConv,
+		Name: name, Source: src, Producer: prod, KeyConv: keyConv, ValueConv: valConv,
 		Offsets: offs, Leases: crashable,
 		WorkerID: "reliability", Logger: quietLogger(), LeaseTTL: time.Minute, DeadlineMargin: time.Second,
 	}
