@@ -47,6 +47,21 @@ func MavenLibs(t testing.TB, name, pom string) string {
 	return strings.TrimSpace(lines[len(lines)-1])
 }
 
+// RequireJDK checks that java, javac and mvn are on the PATH for what (a
+// harness, named in the message): without one the test is skipped, or
+// fails with CI=true.
+func RequireJDK(t testing.TB, what string) {
+	t.Helper()
+	for _, tool := range []string{"java", "javac", "mvn"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if InCI() {
+				t.Fatalf("testenv: %s not found: %s needs a JDK 17 and Maven (CI=true)", tool, what)
+			}
+			t.Skipf("testenv: %s not found; %s needs a JDK 17 and Maven", tool, what)
+		}
+	}
+}
+
 // JavaHarness runs a harness script of the project (script is relative to
 // the module root, e.g. localstack/harness/validate/run.sh: it resolves its
 // jars and compiles its Java code once) with input on stdin and returns its
@@ -54,14 +69,7 @@ func MavenLibs(t testing.TB, name, pom string) string {
 // CI=true; a failing script fails the test with its stderr.
 func JavaHarness(t testing.TB, script string, input []byte) []byte {
 	t.Helper()
-	for _, tool := range []string{"java", "javac", "mvn"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if InCI() {
-				t.Fatalf("testenv: %s not found: %s needs a JDK 17 and Maven (CI=true)", tool, script)
-			}
-			t.Skipf("testenv: %s not found; %s needs a JDK 17 and Maven", tool, script)
-		}
-	}
+	RequireJDK(t, script)
 	cmd := exec.Command(filepath.Join(Root(t), script))
 	cmd.Stdin = bytes.NewReader(input)
 	var stderr strings.Builder

@@ -9,7 +9,6 @@ package dbzharness
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -21,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serverless-kafka-connect/slkc/shared/testenv"
+	"github.com/serverless-kafka-connect/slkc/localstack/harness/jvm"
 )
 
 // Event is one change event as Debezium's engine produced it, key and
@@ -38,34 +37,19 @@ type Harness struct {
 	cmd    *exec.Cmd
 	events chan Event
 	mu     sync.Mutex
-	stderr bytes.Buffer
+	stderr jvm.SyncBuffer
 	failed string
 }
 
 // Start compiles and starts the harness with the connector properties
 // props (connector.class, database.*, topic.prefix, ...); the engine's
 // name, offset store and schema history files are added here. It returns
-// once the connector's task has started. Without java/javac it skips the
+// once the connector's task has started. Without a JDK or Maven it skips the
 // test, or fails it under CI=true.
 func Start(t testing.TB, props map[string]string) *Harness {
 	t.Helper()
-	for _, tool := range []string{"java", "javac"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			msg := fmt.Sprintf("dbzharness: %s not found (install a JDK 17: apt-get install -y openjdk-17-jdk-headless)", tool)
-			if testenv.InCI() {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-	}
-	libs := testenv.MavenLibs(t, "debezium-harness", "debezium-harness-pom.xml")
-	cp := filepath.Join(libs, "*")
 	dir := t.TempDir()
-	classes := filepath.Join(dir, "classes")
-	src := filepath.Join(testenv.Root(t), "localstack", "harness", "debezium", "DebeziumHarness.java")
-	if out, err := exec.Command("javac", "-nowarn", "-d", classes, "-cp", cp, src).CombinedOutput(); err != nil {
-		t.Fatalf("javac DebeziumHarness.java: %v\n%s", err, out)
-	}
+	cp := jvm.Compile(t, "debezium-harness", "debezium-harness-pom.xml", "localstack/harness/debezium/DebeziumHarness.java")
 	all := map[string]string{
 		"name":                                  "dbz-diff",
 		"offset.storage":                        "org.apache.kafka.connect.storage.FileOffsetBackingStore",
@@ -91,7 +75,7 @@ func Start(t testing.TB, props map[string]string) *Harness {
 		t.Fatal(err)
 	}
 	h := &Harness{events: make(chan Event, 4096)}
-	h.cmd = exec.Command("java", "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp", cp+string(os.PathListSeparator)+classes, "DebeziumHarness", propsFile)
+	h.cmd = exec.Command("java", "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp", cp, "DebeziumHarness", propsFile)
 	stdin, err := h.cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +84,7 @@ func Start(t testing.TB, props map[string]string) *Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.cmd.Stderr = &lockedWriter{mu: &h.mu, w: &h.stderr}
+	h.cmd.Stderr = &h.stderr
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -134,23 +118,8 @@ func escapeProp(v string) string {
 	return r.Replace(v)
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 // Stderr returns the engine's log so far (for failure messages).
-func (h *Harness) Stderr() string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.stderr.String()
-}
+func (h *Harness) Stderr() string { return h.stderr.String() }
 
 func (h *Harness) read(stdout interface{ Read([]byte) (int, error) }, ready chan<- string) {
 	sc := bufio.NewScanner(stdout)

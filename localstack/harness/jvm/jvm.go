@@ -27,26 +27,45 @@ type Process struct {
 	name   string
 	in     io.WriteCloser
 	out    *bufio.Scanner
-	stderr *syncBuffer
+	stderr *SyncBuffer
 }
 
-// syncBuffer is the JVM's stderr, written by exec's copier and read by a
+// SyncBuffer is a JVM's stderr, written by exec's copier and read by a
 // failing test.
-type syncBuffer struct {
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Compile resolves localstack/maven/<pom> into the jar cache under name and
+// compiles srcs (paths relative to the repository root) against it with
+// javac; it returns the classpath to run them with. Without a JDK or Maven
+// the test is skipped, or fails with CI=true.
+func Compile(t testing.TB, name, pom string, srcs ...string) string {
+	t.Helper()
+	testenv.RequireJDK(t, name)
+	cp := filepath.Join(testenv.MavenLibs(t, name, pom), "*")
+	classes := t.TempDir()
+	args := []string{"-nowarn", "-d", classes, "-cp", cp}
+	for _, src := range srcs {
+		args = append(args, filepath.Join(testenv.Root(t), filepath.FromSlash(src)))
+	}
+	if out, err := exec.Command("javac", args...).CombinedOutput(); err != nil {
+		t.Fatalf("javac %s: %v\n%s", strings.Join(srcs, " "), err, out)
+	}
+	return cp + string(os.PathListSeparator) + classes
 }
 
 // Start resolves localstack/maven/<pom> into the jar cache under name,
@@ -57,15 +76,8 @@ func (s *syncBuffer) String() string {
 // with the test.
 func Start(t testing.TB, name, pom, src, class string, args ...string) *Process {
 	t.Helper()
-	libs := testenv.MavenLibs(t, name, pom)
-	cp := filepath.Join(libs, "*")
-	classes := t.TempDir()
-	path := filepath.Join(testenv.Root(t), filepath.FromSlash(src))
-	loop := filepath.Join(testenv.Root(t), "localstack", "harness", "jvm", "HarnessLoop.java")
-	if out, err := exec.Command("javac", "-nowarn", "-d", classes, "-cp", cp, loop, path).CombinedOutput(); err != nil {
-		t.Fatalf("javac %s: %v\n%s", src, err, out)
-	}
-	cmd := exec.Command("java", append([]string{"-Xmx256m", "-cp", cp + string(os.PathListSeparator) + classes, class}, args...)...)
+	cp := Compile(t, name, pom, "localstack/harness/jvm/HarnessLoop.java", src)
+	cmd := exec.Command("java", append([]string{"-Xmx256m", "-cp", cp, class}, args...)...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +86,7 @@ func Start(t testing.TB, name, pom, src, class string, args ...string) *Process 
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stderr := &SyncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
