@@ -25,8 +25,10 @@ func BenchmarkJSONEncodeRow(b *testing.B) {
 	}
 }
 
-func BenchmarkJSONDecodeRow(b *testing.B) {
-	c := mustJSON(b, nil)
+func BenchmarkJSONDecodeRow(b *testing.B) { benchDecodeRow(b, mustJSON(b, nil)) }
+
+// benchDecodeRow times c.ToConnect of the demo row c wrote.
+func benchDecodeRow(b *testing.B, c Converter) {
 	s := ordersSchema()
 	data, err := c.FromConnect("t", s, ordersRow(s))
 	if err != nil {
@@ -40,4 +42,5 @@ func BenchmarkJSONDecodeRow(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(len(data)), "bytes/record")
 }

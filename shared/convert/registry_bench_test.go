@@ -54,20 +54,5 @@ func BenchmarkRegistryEncodeRow(b *testing.B) {
 }
 
 func BenchmarkRegistryDecodeRow(b *testing.B) {
-	benchRegistryConverters(b, func(b *testing.B, c Converter) {
-		s := ordersSchema()
-		data, err := c.FromConnect("t", s, ordersRow(s))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.SetBytes(int64(len(data)))
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			if _, _, err := c.ToConnect("t", data); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(len(data)), "bytes/record")
-	})
+	benchRegistryConverters(b, benchDecodeRow)
 }
