@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -56,8 +57,11 @@ func (b *bench) all(ctx context.Context) error {
 		{Label: "200B", Table: "r200", Rows: b.o.Rows200, RowBytes: 200},
 		{Label: "1KB", Table: "r1k", Rows: b.o.Rows1K, RowBytes: 1000},
 	}
-	if b.o.Only == "e2e" {
+	switch b.o.Only {
+	case "e2e":
 		return b.onlyE2E(ctx, sets[0])
+	case "sink":
+		return b.onlySink(ctx, sets)
 	}
 	for _, d := range sets {
 		done := b.step(fmt.Sprintf("seeding %s (%d rows of ~%d B)", d.Table, d.Rows, d.RowBytes))
@@ -619,9 +623,8 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 	stateEnv := map[string]string{"SLKC_OFFSETS_TABLE": tables.Offsets, "SLKC_LEASES_TABLE": tables.Leases, "SLKC_STATUS_TABLE": tables.Status}
 	spec := func(name, fn, connector string) runtime.FunctionSpec {
 		env := map[string]string{"SLKC_CONNECTOR_CONFIG": connector}
-		for k, v := range stateEnv {
-			env[k] = v
-		}
+		maps.Copy(env, stateEnv)
+		maps.Copy(env, b.e.fnEnv)
 		bin, _ := filepath.Abs(filepath.Join(b.o.BuildDir, fn, "bootstrap"))
 		return runtime.FunctionSpec{Name: name, Bootstrap: bin, Env: env,
 			MemoryMB: b.o.MemoryMB, Timeout: 60 * time.Second}
@@ -656,6 +659,9 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 			func(t string) map[string]string { return b.e.mysqlSinkProps(b.sink[m.Label].Records[0].Topic, t) }, mysqlTable})
 	}
 	for i, s := range sinks {
+		if b.o.Only == "sink" && s.class != mysql.SinkClass {
+			continue
+		}
 		sd := b.sink[s.set.Label]
 		n := min(b.o.ProcessRecords, len(sd.Values))
 		values := sd.Values[:n]
@@ -698,6 +704,7 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 				keep += w.Records
 			}
 		}
+		prof := b.binaryProfile(ws, "sink-handler-binary-"+strings.ReplaceAll(s.label, " ", "-"))
 		done := b.step("function " + s.label)
 		fr, err := runFunction(ctx, cold, one, b.o.ColdStarts, ws, one, inv)
 		done()
@@ -705,9 +712,13 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 			b.rep.Skip(s.label, err)
 			continue
 		}
+		b.addProfile(prof)
 		b.addProcess(s.label, s.set.Label, fr)
 	}
 
+	if b.o.Only == "sink" {
+		return
+	}
 	// source-poller: cold starts on an empty table, then one invocation
 	// over the 200-byte table (as much as a 60 s invocation reads).
 	if _, err := os.Stat(filepath.Join(b.o.BuildDir, "source-poller", "bootstrap")); err != nil {
@@ -733,14 +744,7 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 	ws := spec("bench-source-warm", "source-poller", connectorJSON("bench-source-warm", srcProps(d.Table)))
 	// The real process's CPU profile, beside the in-process loop's
 	// (profile "source-200B"), to compare the two.
-	prof := ""
-	if !b.o.NoProfiles {
-		dir, _ := filepath.Abs(filepath.Join(b.o.OutDir, "profiles"))
-		if err := os.MkdirAll(dir, 0o755); err == nil {
-			prof = filepath.Join(dir, "source-poller-binary-"+d.Label+".cpu.pprof")
-			ws.Env[coldstart.CPUProfileEnv] = prof
-		}
-	}
+	prof := b.binaryProfile(ws, "source-poller-binary-"+d.Label)
 	done := b.step("function source-poller")
 	fr, err := runFunction(ctx, cold, []byte("{}"), b.o.ColdStarts, ws, nil, []invocation{{Payload: []byte("{}")}})
 	done()
@@ -748,10 +752,32 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		b.rep.Skip("source-poller", err)
 		return
 	}
-	if prof != "" {
-		b.rep.Profiles["source-poller-binary-"+d.Label+" cpu"] = pprofTop(15, prof)
-	}
+	b.addProfile(prof)
 	b.addProcess("source-poller MySQL", d.Label, fr)
+}
+
+// binaryProfile has the function process of spec write its CPU profile
+// (coldstart.CPUProfileEnv) to profiles/<name>.cpu.pprof and returns the
+// profile's name, or "" under -no-profiles.
+func (b *bench) binaryProfile(spec runtime.FunctionSpec, name string) string {
+	if b.o.NoProfiles {
+		return ""
+	}
+	dir, _ := filepath.Abs(filepath.Join(b.o.OutDir, "profiles"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return ""
+	}
+	spec.Env[coldstart.CPUProfileEnv] = filepath.Join(dir, name+".cpu.pprof")
+	return name
+}
+
+// addProfile adds the top of a profile binaryProfile named to the report.
+func (b *bench) addProfile(name string) {
+	if name == "" {
+		return
+	}
+	dir, _ := filepath.Abs(filepath.Join(b.o.OutDir, "profiles"))
+	b.rep.Profiles[name+" cpu"] = pprofTop(15, filepath.Join(dir, name+".cpu.pprof"))
 }
 
 // addProcess adds a function binary's figures; set is the data set it ran

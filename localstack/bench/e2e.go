@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -118,6 +119,7 @@ func (e *env) runE2E(ctx context.Context, buildDir, profDir string, partitions i
 		spec := runtime.FunctionSpec{Name: name, Bootstrap: bin, MemoryMB: memoryMB, Timeout: 60 * time.Second,
 			Env: map[string]string{"SLKC_CONNECTOR_CONFIG": connectorJSON(name, cfg), "SLKC_OFFSETS_TABLE": tables.Offsets,
 				"SLKC_LEASES_TABLE": tables.Leases, "SLKC_STATUS_TABLE": tables.Status}}
+		maps.Copy(spec.Env, e.fnEnv)
 		if profDir != "" {
 			spec.Env[coldstart.CPUProfileEnv] = filepath.Join(profDir, "e2e-"+fn+".cpu.pprof")
 		}

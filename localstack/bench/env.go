@@ -36,6 +36,9 @@ type env struct {
 	mu        sync.Mutex
 	topics    []string
 	tables    []string
+	// fnEnv is added to every function process's environment (-fn-env),
+	// e.g. GOGC=100 to compare against the functions' own GC setting.
+	fnEnv map[string]string
 }
 
 func getenv(k, def string) string {

@@ -66,6 +66,7 @@ type options struct {
 	CDCRows                int
 	SkipCDC                bool
 	Only                   string
+	FnEnv                  map[string]string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -105,7 +106,18 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.ScaleChunks, "scale-chunks", 8, "initial.load.max.parallelism of the chunked initial load")
 	fs.IntVar(&o.CDCRows, "cdc-rows", 100_000, "row changes the binlog CDC source reads under a steady write load")
 	fs.BoolVar(&o.SkipCDC, "skip-cdc", false, "skip the binlog CDC figure")
-	fs.StringVar(&o.Only, "only", "", `run one part alone: "bridge" (the bridge's peak RSS) or "e2e" (the raw upsert ceiling of the 200 B rows and the end-to-end run, profiled unless -no-profiles)`)
+	fs.StringVar(&o.Only, "only", "", `run one part alone: "bridge" (the bridge's peak RSS), "e2e" (the raw upsert ceiling of the 200 B rows and the end-to-end run, profiled unless -no-profiles) or "sink" (the raw upsert ceilings and the MySQL sink-handler binary)`)
+	fs.Func("fn-env", "K=V added to every function process's environment (repeatable), e.g. -fn-env GOGC=100", func(kv string) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("want K=V, got %q", kv)
+		}
+		if o.FnEnv == nil {
+			o.FnEnv = map[string]string{}
+		}
+		o.FnEnv[k] = v
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -118,8 +130,8 @@ func parseFlags(args []string) (options, error) {
 	if o.Rows200 < o.SinkRecords || o.Rows200 < o.DynamoRecords || o.Rows200 < o.ProcessRecords {
 		return o, fmt.Errorf("-rows200 (%d) must be at least -sink-records, -dynamo-records and -process-records", o.Rows200)
 	}
-	if o.Only != "" && o.Only != "bridge" && o.Only != "e2e" {
-		return o, fmt.Errorf(`-only %q: want "bridge", "e2e" or nothing (everything)`, o.Only)
+	if o.Only != "" && o.Only != "bridge" && o.Only != "e2e" && o.Only != "sink" {
+		return o, fmt.Errorf(`-only %q: want "bridge", "e2e", "sink" or nothing (everything)`, o.Only)
 	}
 	if o.Reps < 1 {
 		return o, fmt.Errorf("-reps %d: want at least 1", o.Reps)
@@ -179,7 +191,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 			"partitions": o.Partitions, "dynamo_workers": o.Workers, "cold_starts": o.ColdStarts,
 			"memory_mb": o.MemoryMB, "reps": o.Reps, "e2e_rows": o.E2ERows, "e2e_rate": o.E2ERate, "e2e_for": o.E2EFor.String(), "e2e_poll": o.E2EPoll.String(), "e2e_window": o.E2EWindow.String(), "scale_page": o.ScalePage, "big": o.Big,
 			"scale_tables": o.ScaleTables, "scale_rows": o.ScaleRows, "scale_tasks": o.ScaleTasks, "scale_big_rows": o.ScaleBigRows, "scale_chunks": o.ScaleChunks,
-			"cdc_rows": o.CDCRows}}
+			"cdc_rows": o.CDCRows, "fn_env": o.FnEnv}}
 	defer func() { rep.Finished = time.Now().UTC() }()
 	e, err := newEnv(ctx, runID)
 	if e != nil {
@@ -194,6 +206,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	e.fnEnv = o.FnEnv
 	b := &bench{o: o, e: e, rep: rep}
 	if o.ScaleOnly {
 		return rep, b.scale(ctx)
