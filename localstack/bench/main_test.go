@@ -15,7 +15,8 @@ func TestParseOnly(t *testing.T) {
 		{"everything", "", false},
 		{"bridge", "bridge", false},
 		{"e2e", "e2e", false},
-		{"unknown part", "sink", true},
+		{"sink", "sink", false},
+		{"unknown part", "source", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -30,5 +31,16 @@ func TestParseOnly(t *testing.T) {
 				t.Fatalf("-only %q: %v, Only=%q", tc.only, err, o.Only)
 			}
 		})
+	}
+}
+
+// TestParseFnEnv checks that -fn-env collects K=V pairs and refuses others.
+func TestParseFnEnv(t *testing.T) {
+	o, err := parseFlags([]string{"-fn-env", "GOGC=off", "-fn-env", "GOMEMLIMIT=200MiB"})
+	if err != nil || o.FnEnv["GOGC"] != "off" || o.FnEnv["GOMEMLIMIT"] != "200MiB" || len(o.FnEnv) != 2 {
+		t.Fatalf("FnEnv %v, err %v", o.FnEnv, err)
+	}
+	if _, err := parseFlags([]string{"-fn-env", "GOGC"}); err == nil || !strings.Contains(err.Error(), "GOGC") {
+		t.Fatalf("-fn-env GOGC: error %v, want one naming the value", err)
 	}
 }
