@@ -36,6 +36,8 @@ type SetupFunc[A App] func(ctx context.Context, getenv func(string) string, log 
 // exits with status 1 before the runtime loop starts, so Lambda reports
 // Runtime.InitError. Otherwise it never returns: it starts the Lambda
 // runtime loop with the app's handler, calling its Close on SIGTERM.
+// Before setup it sets the garbage collector for the function's memory
+// (see GCPercent) unless GOGC or GOMEMLIMIT is set.
 //
 // With CPUProfileEnv set to a file path (the local bench sets it to profile
 // the real process), the process writes a CPU profile there from start to
@@ -81,6 +83,7 @@ func startCPUProfile(path string) func() {
 func run[A App](name string, setup SetupFunc[A], getenv func(string) string, logs io.Writer) (app A, ok bool) {
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	slog.SetDefault(log)
+	tuneGC(getenv, log)
 	ctx, cancel := context.WithTimeout(context.Background(), InitTimeout)
 	defer cancel()
 	app, err := setup(ctx, getenv, log)

@@ -1,0 +1,82 @@
+package coldstart
+
+import (
+	"bytes"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+func TestGCSettings(t *testing.T) {
+	tests := []struct {
+		name        string
+		env         map[string]string
+		wantOK      bool
+		wantLimit   int64
+		wantMention string
+	}{
+		{name: "256 MB function", env: map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"}, wantOK: true, wantLimit: 256 << 20 * 8 / 10},
+		{name: "10 GB function", env: map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "10240"}, wantOK: true, wantLimit: 10240 << 20 * 8 / 10},
+		{name: "GOGC set", env: map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "GOGC": "100"}, wantMention: "GOGC"},
+		{name: "GOMEMLIMIT set", env: map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", "GOMEMLIMIT": "100MiB"}, wantMention: "GOMEMLIMIT"},
+		{name: "not on Lambda", env: map[string]string{}, wantMention: "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"},
+		{name: "memory not a number", env: map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "lots"}, wantMention: `"lots"`},
+		{name: "memory zero", env: map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "0"}, wantMention: `"0"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			percent, limit, ok, reason := gcSettings(func(k string) string { return tt.env[k] })
+			if ok != tt.wantOK {
+				t.Fatalf("ok = %v (%s), want %v", ok, reason, tt.wantOK)
+			}
+			if !ok {
+				if !strings.Contains(reason, tt.wantMention) {
+					t.Errorf("reason %q does not name %s", reason, tt.wantMention)
+				}
+				return
+			}
+			if percent != GCPercent || limit != tt.wantLimit {
+				t.Errorf("got GOGC %d, limit %d; want %d, %d", percent, limit, GCPercent, tt.wantLimit)
+			}
+		})
+	}
+}
+
+// TestTuneGCApplies checks that the settings reach the runtime and that a
+// process with GOGC set keeps its own.
+func TestTuneGCApplies(t *testing.T) {
+	prevPercent := debug.SetGCPercent(100)
+	prevLimit := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() {
+		debug.SetGCPercent(prevPercent)
+		debug.SetMemoryLimit(prevLimit)
+	})
+	var logs bytes.Buffer
+	tuneGC(func(k string) string { return map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}[k] }, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if got := debug.SetGCPercent(-1); got != GCPercent {
+		t.Errorf("GC percent %d, want %d", got, GCPercent)
+	}
+	debug.SetGCPercent(100)
+	if got := debug.SetMemoryLimit(-1); got != 128<<20*8/10 {
+		t.Errorf("memory limit %d, want %d", got, 128<<20*8/10)
+	}
+	if !strings.Contains(logs.String(), `"memory_limit_mib":102`) {
+		t.Errorf("log %s does not state the limit", logs.String())
+	}
+
+	debug.SetMemoryLimit(1 << 40)
+	logs.Reset()
+	tuneGC(func(k string) string {
+		return map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "GOGC": "50"}[k]
+	}, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if got := debug.SetGCPercent(-1); got != 100 {
+		t.Errorf("GOGC set: GC percent changed to %d", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 1<<40 {
+		t.Errorf("GOGC set: memory limit changed to %d", got)
+	}
+	if !strings.Contains(logs.String(), "GOGC is set") {
+		t.Errorf("log %s does not say why nothing was set", logs.String())
+	}
+}
