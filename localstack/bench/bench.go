@@ -163,9 +163,9 @@ func (b *bench) e2e(ctx context.Context) {
 	b.rep.Add(Figure{Section: "e2e", Name: "row latency p99", Value: Percentile(res.Latencies, 99), Unit: "ms",
 		Note: fmt.Sprintf("max %.0f ms", Percentile(res.Latencies, 100))})
 	b.rep.Add(Figure{Section: "e2e", Name: "invocations", Value: float64(res.SourceStats.Invocations + res.SinkStats.Invocations), Unit: "invokes",
-		Note: fmt.Sprintf("source-poller %d (%d cold, %d errors; scheduler fired %d), sink-handler %d (%d cold, %d errors; bridge %d batches, %d retries); peak RSS source %d MB, sink %d MB",
+		Note: fmt.Sprintf("source-poller %d (%d cold, %d errors; scheduler fired %d), sink-handler %d (%d cold, %d errors; bridge %d batches, %d of them staged ahead, %d retries); peak RSS source %d MB, sink %d MB",
 			res.SourceStats.Invocations, res.SourceStats.ColdStarts, res.SourceStats.Errors, res.Fired,
-			res.SinkStats.Invocations, res.SinkStats.ColdStarts, res.SinkStats.Errors, res.BridgeStats.Batches, res.BridgeStats.Retries,
+			res.SinkStats.Invocations, res.SinkStats.ColdStarts, res.SinkStats.Errors, res.BridgeStats.Batches, res.BridgeStats.Staged, res.BridgeStats.Retries,
 			peakRSS(res.SourceStats), peakRSS(res.SinkStats))})
 }
 

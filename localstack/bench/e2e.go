@@ -139,7 +139,7 @@ func (e *env) runE2E(ctx context.Context, buildDir, profDir string, partitions i
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 	br, err := bridge.New(bridge.Mapping{FunctionName: sinkFn, Topics: []string{topic}, Bootstrap: e.bootstrap,
 		BatchSize: bridge.MaxBatchSize, MaxBatchingWindow: window, StartingPosition: "TRIM_HORIZON", MaximumRetryAttempts: -1,
-		ReportBatchItemFailures: true}, bridge.LambdaInvoker{Client: client}, slog.Default())
+		ReportBatchItemFailures: true}, bridge.LambdaInvoker{Client: client, UnsignedPayload: true}, slog.Default())
 	if err != nil {
 		return res, fmt.Errorf("bench: bridge: %w", err)
 	}

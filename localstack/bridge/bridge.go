@@ -73,6 +73,9 @@ type Stats struct {
 	Failed      int64 // records sent to the on-failure destination (or skipped without one)
 	Retries     int
 	Bisections  int
+	// Staged counts the batches that ran as the successor staged while
+	// the batch before them was invoked (their event built ahead).
+	Staged int
 	// Committed is the next offset committed per "topic-partition".
 	Committed map[string]int64
 }
@@ -612,6 +615,9 @@ func (b *Bridge) runOne(ctx context.Context, fl *flight) *flight {
 		cancel()
 	}
 	b.stats.Batches++
+	if fl.ev != nil && fl.ev.ready != nil {
+		b.stats.Staged++
+	}
 	before := b.stats
 	b.mu.Unlock()
 	start := time.Now()

@@ -110,6 +110,10 @@ func TestPrefetchKeepsCommitOrder(t *testing.T) {
 	if !slices.Equal(stagedFirst, []int64{10, 10}) {
 		t.Errorf("batch staged during the failing invokes starts at %v, want offset 10 both times, its event built", stagedFirst)
 	}
+	// The second batch ran as the staged successor; the first did not.
+	if st := b.Stats(); st.Staged < 1 || st.Staged >= st.Batches {
+		t.Errorf("Stats: %d of %d batches staged, want at least 1 and not the first", st.Staged, st.Batches)
+	}
 }
 
 // TestPrefetchedBatchRedelivered stops a bridge whose function fails every

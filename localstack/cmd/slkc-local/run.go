@@ -147,6 +147,10 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 			"endpoint", endpoint, "secrets", rc.Secrets.Names())
 	}
 	client := lambdaClient(endpoint, rc.Region)
+	// The in-process runtime checks no signatures, so the bridges skip
+	// hashing each payload (up to 6 MB) for SigV4; another endpoint gets
+	// fully signed requests.
+	sinkInvoker := bridge.LambdaInvoker{Client: client, UnsignedPayload: runner != nil}
 	if rc.InvokeEndpoint != "" {
 		names, err := remoteNames(ctx, plans, rc.Template, rc.FunctionNames, client, logger)
 		if err != nil {
@@ -194,7 +198,7 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 		case config.Sink:
 			if ctl != nil {
 				// Pause and stop disable the mapping, as on AWS.
-				g, err := bridge.NewGate(p.Mapping, bridge.LambdaInvoker{Client: client}, logger, ctl.targetEnabled(p.Connector))
+				g, err := bridge.NewGate(p.Mapping, sinkInvoker, logger, ctl.targetEnabled(p.Connector))
 				if err != nil {
 					return err
 				}
@@ -202,7 +206,7 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 				bridges = append(bridges, g.Current())
 				continue
 			}
-			b, err := bridge.New(p.Mapping, bridge.LambdaInvoker{Client: client}, logger)
+			b, err := bridge.New(p.Mapping, sinkInvoker, logger)
 			if err != nil {
 				return err
 			}
