@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -285,7 +286,10 @@ func (t *Task) writeOnce(ctx context.Context, r *run, idx []int) (map[int]bool, 
 	if errors.As(err, &be) && len(be.Failed) > 0 && indexesValid(be, len(batch)) {
 		r.written += len(batch) - len(be.Failed)
 		failedIdx := make(map[int]bool, len(be.Failed))
-		for i, ferr := range be.Failed {
+		// In batch order, so the dead letters and log lines come in the
+		// same order on every run.
+		for _, i := range slices.Sorted(maps.Keys(be.Failed)) {
+			ferr := be.Failed[i]
 			bi := at(i)
 			failedIdx[bi] = true
 			p, raw := r.owner[bi], r.origin[bi]
