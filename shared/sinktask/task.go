@@ -100,19 +100,29 @@ const TaskID = "task-0"
 
 // Converter turns a record's key or value bytes into Connect data
 // (convert.Converter satisfies it). Handle never calls it with nil data: a
-// null key or value stays nil with a nil schema.
+// null key or value stays nil with a nil schema. It must be safe for
+// concurrent use: Handle converts a big batch's records on several
+// goroutines (see the package comment), and may convert records past the
+// one that stops a partition, so a conversion must have no effect outside
+// its result but caches (a schema registry lookup is a GET, never a
+// registration).
 type Converter interface {
 	ToConnect(topic string, data []byte) (*connect.Schema, any, error)
 }
 
 // HeaderConverter reads one header value into Connect data
-// (convert.HeaderConverter satisfies it).
+// (convert.HeaderConverter satisfies it). It must be safe for concurrent
+// use, as Converter.
 type HeaderConverter interface {
 	ToConnectHeader(topic, key string, value []byte) (*connect.Schema, any, error)
 }
 
-// Transformer applies the transforms chain. keep=false drops the record
-// (it counts as handled); an error is a permanent failure of the record.
+// Transformer applies the transforms chain (transform.Chain satisfies
+// it). keep=false drops the record (it counts as handled); an error is a
+// permanent failure of the record. It must be safe for concurrent use,
+// as Converter, and its result may depend only on the record (no state
+// carried from one record to the next): the records of a batch are
+// transformed on several goroutines in no particular order.
 type Transformer interface {
 	Apply(rec connect.Record) (out connect.Record, keep bool, err error)
 }
@@ -130,8 +140,8 @@ type StatusStore interface {
 }
 
 // Task handles Kafka events for one sink connector. Build it once at init;
-// Handle may then be called for each invocation (sequentially or
-// concurrently, if Destination, converters and transforms allow).
+// Handle may then be called for each invocation (sequentially, or
+// concurrently if Destination allows).
 type Task struct {
 	// Name is the connector name (status item, dead-letter headers); required.
 	Name string
@@ -199,6 +209,12 @@ type Task struct {
 	Metrics io.Writer
 	// Now is the clock for status times; nil means time.Now.
 	Now func() time.Time
+
+	// workers is W, the goroutines of a big batch's decode and
+	// conversion; 0 means min(GOMAXPROCS, maxWorkers). parallelMin is the
+	// batch size from which they are used; 0 means defaultParallelMin.
+	// Tests set both to compare the sequential and the parallel path.
+	workers, parallelMin int
 }
 
 // Validate reports every problem with the task's wiring at once.
