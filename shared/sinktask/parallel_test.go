@@ -35,6 +35,9 @@ func TestParallelCoversEveryIndexOnce(t *testing.T) {
 					if lo >= hi || lo < 0 || hi > n {
 						t.Errorf("chunk [%d,%d) outside [0,%d)", lo, hi, n)
 					}
+					if w > 1 && hi-lo > maxChunk {
+						t.Errorf("chunk [%d,%d) longer than %d", lo, hi, maxChunk)
+					}
 					for k := lo; k < hi; k++ {
 						seen[k].Add(1)
 					}
@@ -74,7 +77,9 @@ func TestWorkersFor(t *testing.T) {
 	}{
 		{name: "below the threshold", workers: 4, min: 100, n: 99, want: 1},
 		{name: "at the threshold", workers: 4, min: 100, n: 100, want: 4},
-		{name: "default threshold", workers: 3, n: defaultParallelMin - 1, want: 1},
+		// The README and the package doc say 128.
+		{name: "below the default threshold", workers: 3, n: 127, want: 1},
+		{name: "at the default threshold", workers: 3, n: 128, want: 3},
 		{name: "one worker", workers: 1, min: 1, n: 1000, want: 1},
 	}
 	for _, tt := range tests {
