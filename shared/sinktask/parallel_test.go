@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -90,8 +91,13 @@ func TestWorkersFor(t *testing.T) {
 			}
 		})
 	}
-	if got := (&Task{}).workersFor(1 << 20); got < 1 || got > maxWorkers {
-		t.Fatalf("default W = %d, want 1..%d", got, maxWorkers)
+	// W = min(GOMAXPROCS, 4), as the README says.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for procs, want := range map[int]int{1: 1, 2: 2, 4: 4, 6: 4} {
+		runtime.GOMAXPROCS(procs)
+		if got := (&Task{}).workersFor(1 << 20); got != want {
+			t.Errorf("GOMAXPROCS %d: W = %d, want %d", procs, got, want)
+		}
 	}
 }
 
