@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -52,7 +53,10 @@ func (g *group) metaAt(i int) schemaMeta {
 // that record alone (errors.tolerance). Groups come in
 // events.KafkaEvent.Partitions order (topic, then partition number) so
 // processing is deterministic; empty groups are skipped.
-func decodeEvent(ev events.KafkaEvent) ([]*group, error) {
+//
+// The records are decoded on workers(n) goroutines (see parallel), n being
+// the number of records; the result does not depend on it.
+func decodeEvent(ev events.KafkaEvent, workers func(n int) int) ([]*group, error) {
 	switch ev.EventSource {
 	case "", events.SourceMSK, events.SourceSelfManaged:
 	default:
@@ -61,47 +65,66 @@ func decodeEvent(ev events.KafkaEvent) ([]*group, error) {
 	if err := ev.ValidateLayout(); err != nil {
 		return nil, fmt.Errorf("sinktask: malformed event: %w", err)
 	}
-	// Every key and value is decoded into one buffer sized for all of
-	// them: one allocation per event instead of one per key and value.
-	size := 0
-	for _, recs := range ev.Records {
-		for _, r := range recs {
+	var (
+		out    []*group
+		recs   [][]events.KafkaRecord // recs[j] are out[j]'s records
+		starts = flatIndex{0}
+		// Every key and value is decoded into one buffer sized for all
+		// of them (one allocation per event instead of one per key and
+		// value); record k owns buf[offs[k]:offs[k+1]], so records can
+		// be decoded in any order.
+		offs = []int{0}
+	)
+	for _, key := range ev.Partitions() {
+		rs := ev.Records[key]
+		if len(rs) == 0 {
+			continue
+		}
+		g := &group{key: key, topic: rs[0].Topic, partition: rs[0].Partition, raws: make([]dlq.Raw, len(rs))}
+		for i, r := range rs {
+			size := 0
 			if r.Key != nil {
 				size += base64.StdEncoding.DecodedLen(len(*r.Key))
 			}
 			if r.Value != nil {
 				size += base64.StdEncoding.DecodedLen(len(*r.Value))
 			}
-		}
-	}
-	buf := make([]byte, 0, size)
-	var out []*group
-	for _, key := range ev.Partitions() {
-		recs := ev.Records[key]
-		if len(recs) == 0 {
-			continue
-		}
-		g := &group{key: key, topic: recs[0].Topic, partition: recs[0].Partition, raws: make([]dlq.Raw, 0, len(recs))}
-		for i, r := range recs {
-			var raw dlq.Raw
-			var err error
-			raw, buf, err = decodeRecordInto(r, buf)
-			if err != nil {
-				if g.bad == nil {
-					g.bad = make([]error, len(recs))
-				}
-				g.bad[i] = fmt.Errorf("sinktask: undecodable record records[%q][%d] (%s): %w", key, i, r.Where(), err)
-			}
+			offs = append(offs, offs[len(offs)-1]+size)
 			if r.KeySchemaMetadata != nil || r.ValueSchemaMetadata != nil {
 				if g.meta == nil {
-					g.meta = make([]schemaMeta, len(recs))
+					g.meta = make([]schemaMeta, len(rs))
 				}
 				g.meta[i] = schemaMeta{key: r.KeySchemaMetadata, value: r.ValueSchemaMetadata}
 			}
-			g.raws = append(g.raws, raw)
 		}
 		out = append(out, g)
+		recs = append(recs, rs)
+		starts = append(starts, starts[len(starts)-1]+len(rs))
 	}
+	n := starts[len(starts)-1]
+	buf := make([]byte, offs[n])
+	var badMu sync.Mutex // guards the groups' bad lists
+	parallel(n, workers(n), func(lo, hi int) {
+		j := starts.find(lo)
+		for k := lo; k < hi; k++ {
+			for k >= starts[j+1] {
+				j++
+			}
+			g, i := out[j], k-starts[j]
+			r := recs[j][i]
+			raw, _, err := decodeRecordInto(r, buf[offs[k]:offs[k]:offs[k+1]])
+			g.raws[i] = raw
+			if err != nil {
+				err = fmt.Errorf("sinktask: undecodable record records[%q][%d] (%s): %w", g.key, i, r.Where(), err)
+				badMu.Lock()
+				if g.bad == nil {
+					g.bad = make([]error, len(g.raws))
+				}
+				g.bad[i] = err
+				badMu.Unlock()
+			}
+		}
+	})
 	return out, nil
 }
 

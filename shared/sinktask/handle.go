@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -70,23 +73,18 @@ type failure struct {
 // BatchItemFailures is empty when every record was handled.
 func (t *Task) Handle(ctx context.Context, ev events.KafkaEvent) (events.KafkaBatchResponse, error) {
 	start := t.now()
-	parts, err := decodeEvent(ev)
+	parts, err := decodeEvent(ev, t.workersFor)
 	if err != nil {
 		t.putStatus(ctx, start, nil, err, true)
 		t.writeMetrics(ctx, batchMetrics{size: eventSize(ev), failed: eventSize(ev)})
 		t.log().ErrorContext(ctx, "malformed Kafka event", "connector", t.Name, "error", err)
 		return events.KafkaBatchResponse{}, err
 	}
-	n := 0
+	r := &run{}
 	for _, p := range parts {
-		n += len(p.raws)
+		r.parts = append(r.parts, &partState{group: p})
 	}
-	r := &run{batch: make([]connect.Record, 0, n), owner: make([]*partState, 0, n), origin: make([]dlq.Raw, 0, n)}
-	for _, p := range parts {
-		ps := &partState{group: p}
-		r.parts = append(r.parts, ps)
-		t.prepare(ps, r)
-	}
+	t.prepare(r)
 	wholeErr := t.write(ctx, r)
 	resp, err := t.finish(ctx, r, wholeErr)
 	t.putStatus(ctx, start, r, err, err != nil && errclass.IsPermanent(err))
@@ -94,47 +92,127 @@ func (t *Task) Handle(ctx context.Context, ev events.KafkaEvent) (events.KafkaBa
 	return resp, err
 }
 
-// prepare converts and transforms p's records, appending the survivors to
-// the write batch. A permanent failure is queued for the dead-letter queue
-// (tolerance all) or stops the partition (tolerance none).
-func (t *Task) prepare(p *partState, r *run) {
-	topicErr := t.checkTopic(p.topic)
-	for i, raw := range p.raws {
-		var consumeErr error
-		switch {
-		case topicErr != nil:
-			consumeErr = fmt.Errorf("%s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, topicErr)
-		case p.bad != nil && p.bad[i] != nil:
-			consumeErr = p.bad[i]
-		}
-		if consumeErr != nil {
-			consumeErr = errclass.Data(consumeErr)
-			if !t.tolerateAll() {
-				p.stop(raw.Offset, dlq.StageKafkaConsume, fmt.Errorf("%s: %w", dlq.StageKafkaConsume, consumeErr))
-				return
-			}
-			r.failed = append(r.failed, failure{part: p, f: dlq.Failed{Original: raw, Stage: dlq.StageKafkaConsume, Class: t.ConnectorClass, Err: consumeErr}})
-			continue
-		}
-		rec, keep, stage, err := t.convert(raw, p.metaAt(i))
-		if err != nil {
-			// A retryable failure (a schema registry that cannot be
-			// reached) is retried even under errors.tolerance=all.
-			if !t.tolerateAll() || errclass.IsRetryable(err) {
-				p.stop(raw.Offset, stage, fmt.Errorf("%s: %w", stage, err))
-				return
-			}
-			r.failed = append(r.failed, failure{part: p, f: dlq.Failed{Original: raw, Stage: stage, Class: t.stageClass(stage), Err: err}})
-			continue
-		}
-		if !keep {
-			r.filtered++
-			continue
-		}
-		r.batch = append(r.batch, rec)
-		r.owner = append(r.owner, p)
-		r.origin = append(r.origin, raw)
+// prepare converts and transforms the records of every partition and
+// builds the write batch of the survivors. A permanent failure is queued
+// for the dead-letter queue (tolerance all) or stops the partition
+// (tolerance none).
+//
+// The records are converted first, on workersFor(n) goroutines, each into
+// its own slot; a worker skips the records after the first record of
+// their partition known to stop it, which the bookkeeping never reads.
+// The bookkeeping then walks the outcomes in batch order on the calling
+// goroutine, as if each record had just been converted, so the result
+// does not depend on the number of goroutines.
+func (t *Task) prepare(r *run) {
+	starts := flatIndex{0}
+	topicErrs := make([]error, len(r.parts))
+	for j, p := range r.parts {
+		starts = append(starts, starts[j]+len(p.raws))
+		topicErrs[j] = t.checkTopic(p.topic)
 	}
+	n := starts[len(r.parts)]
+	// recs[k] is record k's Connect record; the batch is built in place
+	// over recs (batch index <= k), so it costs no second slice.
+	recs := make([]connect.Record, n)
+	outs := make([]outcome, n)
+	// stopIdx[j] is the index of the first record known to stop
+	// partition j (math.MaxInt64 while none is).
+	stopIdx := make([]atomic.Int64, len(r.parts))
+	for j := range stopIdx {
+		stopIdx[j].Store(math.MaxInt64)
+	}
+	parallel(n, t.workersFor(n), func(lo, hi int) {
+		j := starts.find(lo)
+		for k := lo; k < hi; k++ {
+			for k >= starts[j+1] {
+				j++
+			}
+			i := k - starts[j]
+			if int64(i) > stopIdx[j].Load() {
+				continue
+			}
+			o := &outs[k]
+			recs[k], *o = t.outcome(r.parts[j].group, topicErrs[j], i)
+			if t.stops(*o) {
+				lowerTo(&stopIdx[j], int64(i))
+			}
+		}
+	})
+	r.batch, r.owner, r.origin = recs[:0], make([]*partState, 0, n), make([]dlq.Raw, 0, n)
+	for j, p := range r.parts {
+		for i, raw := range p.raws {
+			k := starts[j] + i
+			o := outs[k]
+			if !o.done {
+				// A worker skipped a record before its partition's stop.
+				panic(fmt.Sprintf("sinktask: record %s/%d@%d was not converted", raw.Topic, raw.Partition, raw.Offset))
+			}
+			if o.err != nil {
+				if t.stops(o) {
+					p.stop(raw.Offset, o.stage, fmt.Errorf("%s: %w", o.stage, o.err))
+					break
+				}
+				r.failed = append(r.failed, failure{part: p, f: dlq.Failed{Original: raw, Stage: o.stage, Class: t.stageClass(o.stage), Err: o.err}})
+				continue
+			}
+			if !o.keep {
+				r.filtered++
+				continue
+			}
+			r.batch = append(r.batch, recs[k])
+			r.owner = append(r.owner, p)
+			r.origin = append(r.origin, raw)
+		}
+	}
+	clear(recs[len(r.batch):]) // drop what the batch does not hold
+}
+
+// outcome is what converting one record gave, apart from its Connect
+// record.
+type outcome struct {
+	// done says the record was converted (workers skip the records after
+	// a partition's stop).
+	done bool
+	// keep is false when a transform dropped the record.
+	keep bool
+	// err is why the record failed at stage; consume says the stage is
+	// KAFKA_CONSUME (the record could not be read or is of a foreign
+	// topic).
+	err     error
+	stage   string
+	consume bool
+}
+
+// stops reports whether o stops its partition: any failure with
+// errors.tolerance=none; with all, a retryable conversion failure (a
+// schema registry that cannot be reached), retried rather than
+// dead-lettered.
+func (t *Task) stops(o outcome) bool {
+	if o.err == nil {
+		return false
+	}
+	return !t.tolerateAll() || (!o.consume && errclass.IsRetryable(o.err))
+}
+
+// outcome converts record i of g; topicErr is checkTopic's verdict on g's
+// topic. It touches nothing but its result, so it runs on any goroutine.
+func (t *Task) outcome(g *group, topicErr error, i int) (connect.Record, outcome) {
+	raw := g.raws[i]
+	var consumeErr error
+	switch {
+	case topicErr != nil:
+		consumeErr = fmt.Errorf("%s/%d@%d: %w", raw.Topic, raw.Partition, raw.Offset, topicErr)
+	case g.bad != nil && g.bad[i] != nil:
+		consumeErr = g.bad[i]
+	}
+	if consumeErr != nil {
+		return connect.Record{}, outcome{done: true, err: errclass.Data(consumeErr), stage: dlq.StageKafkaConsume, consume: true}
+	}
+	rec, keep, stage, err := t.convert(raw, g.metaAt(i))
+	if err != nil {
+		return connect.Record{}, outcome{done: true, err: err, stage: stage}
+	}
+	return rec, outcome{done: true, keep: keep}
 }
 
 // checkTopic refuses a topic the connector does not consume: Lambda's
@@ -285,7 +363,10 @@ func (t *Task) writeOnce(ctx context.Context, r *run, idx []int) (map[int]bool, 
 	if errors.As(err, &be) && len(be.Failed) > 0 && indexesValid(be, len(batch)) {
 		r.written += len(batch) - len(be.Failed)
 		failedIdx := make(map[int]bool, len(be.Failed))
-		for i, ferr := range be.Failed {
+		// In batch order, so the dead letters and log lines come in the
+		// same order on every run.
+		for _, i := range slices.Sorted(maps.Keys(be.Failed)) {
+			ferr := be.Failed[i]
 			bi := at(i)
 			failedIdx[bi] = true
 			p, raw := r.owner[bi], r.origin[bi]

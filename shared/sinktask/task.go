@@ -53,6 +53,28 @@
 //     Only failures before their partition's stop are dead-lettered: later
 //     ones are delivered again anyway.
 //
+// # Parallelism
+//
+// The CPU work of an invocation before the write runs on W goroutines, W
+// = min(GOMAXPROCS, 4) (Go sizes GOMAXPROCS from the function's vCPUs: 2
+// from 1,769 MB, up to 6 at 10 GB), when the event holds at least 128
+// records; smaller events and W = 1 run on the calling goroutine. Two
+// phases are split over the records, in chunks of at most 64 consecutive
+// records handed out in batch order: the base64 decode of keys and values
+// (each record into its own part of one buffer), then each record's
+// conversion (header converter, key and value converter including the
+// schema registry readings, transforms) into its own slot. The
+// bookkeeping that follows (errors.tolerance, partition stops, the
+// dead-letter list, the filtered count, the write batch) runs on the
+// calling goroutine over those results in batch order, so the outcome is
+// the same whatever W. A worker skips the records after the first record
+// known to stop their partition (errors.tolerance=none, or a retryable
+// conversion failure), so a schema registry that cannot be reached costs
+// at most W lookups per partition, not one per record; the records it
+// converts past a stop are thrown away, which needs converters and
+// transforms without effects outside their result (Converter,
+// Transformer). Destination.Write is called once, as before.
+//
 // # Logs and status
 //
 // One slog line per batch (info, or warn when something must be retried);
@@ -100,19 +122,29 @@ const TaskID = "task-0"
 
 // Converter turns a record's key or value bytes into Connect data
 // (convert.Converter satisfies it). Handle never calls it with nil data: a
-// null key or value stays nil with a nil schema.
+// null key or value stays nil with a nil schema. It must be safe for
+// concurrent use: Handle converts a big batch's records on several
+// goroutines (see the package comment), and may convert records past the
+// one that stops a partition, so a conversion must have no effect outside
+// its result but caches (a schema registry lookup is a GET, never a
+// registration).
 type Converter interface {
 	ToConnect(topic string, data []byte) (*connect.Schema, any, error)
 }
 
 // HeaderConverter reads one header value into Connect data
-// (convert.HeaderConverter satisfies it).
+// (convert.HeaderConverter satisfies it). It must be safe for concurrent
+// use, as Converter.
 type HeaderConverter interface {
 	ToConnectHeader(topic, key string, value []byte) (*connect.Schema, any, error)
 }
 
-// Transformer applies the transforms chain. keep=false drops the record
-// (it counts as handled); an error is a permanent failure of the record.
+// Transformer applies the transforms chain (transform.Chain satisfies
+// it). keep=false drops the record (it counts as handled); an error is a
+// permanent failure of the record. It must be safe for concurrent use,
+// as Converter, and its result may depend only on the record (no state
+// carried from one record to the next): the records of a batch are
+// transformed on several goroutines in no particular order.
 type Transformer interface {
 	Apply(rec connect.Record) (out connect.Record, keep bool, err error)
 }
@@ -130,8 +162,8 @@ type StatusStore interface {
 }
 
 // Task handles Kafka events for one sink connector. Build it once at init;
-// Handle may then be called for each invocation (sequentially or
-// concurrently, if Destination, converters and transforms allow).
+// Handle may then be called for each invocation (sequentially, or
+// concurrently if Destination allows).
 type Task struct {
 	// Name is the connector name (status item, dead-letter headers); required.
 	Name string
@@ -199,6 +231,12 @@ type Task struct {
 	Metrics io.Writer
 	// Now is the clock for status times; nil means time.Now.
 	Now func() time.Time
+
+	// workers is W, the goroutines of a big batch's decode and
+	// conversion; 0 means min(GOMAXPROCS, maxWorkers). parallelMin is the
+	// batch size from which they are used; 0 means defaultParallelMin.
+	// Tests set both to compare the sequential and the parallel path.
+	workers, parallelMin int
 }
 
 // Validate reports every problem with the task's wiring at once.

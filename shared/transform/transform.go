@@ -23,13 +23,18 @@ import (
 
 // Transform changes one record. Apply returns the new record and true, or
 // false when the record is dropped (filtered out). Apply must not modify
-// values reachable from its input; it builds new ones instead.
+// values reachable from its input; it builds new ones instead. It must be
+// safe for concurrent use and its result may depend only on the record:
+// the sink converts a big batch's records on several goroutines (see
+// shared/sinktask). State built at construction is read-only; caches of
+// plans per schema are planCache (a sync.Map).
 type Transform interface {
 	Apply(r connect.Record) (connect.Record, bool, error)
 }
 
 // Predicate decides whether a transform applies to a record
-// (org.apache.kafka.connect.transforms.predicates.Predicate).
+// (org.apache.kafka.connect.transforms.predicates.Predicate). It must be
+// safe for concurrent use, as Transform.
 type Predicate interface {
 	Test(r connect.Record) bool
 }
@@ -49,7 +54,7 @@ type step struct {
 // Len returns the number of transforms in the chain.
 func (c Chain) Len() int { return len(c.steps) }
 
-// Apply runs every transform in order, skipping one whose predicate does not
+// Apply runs every transform in order (safe for concurrent use), skipping one whose predicate does not
 // match (or matches, with negate=true), as Kafka Connect's TransformationChain
 // does. It stops at the first transform that drops the record (returning
 // false) or fails; the error names the alias and the record.
