@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/serverless-kafka-connect/slkc/shared/jsonstr"
 )
 
 // UnmarshalJSON decodes a Kafka event. A hand-written scanner reads the
@@ -100,25 +102,17 @@ func (p *eventParser) rawStr() ([]byte, bool) {
 		return nil, false
 	}
 	start := p.i
-	ascii := true
-	for p.i < len(p.d) {
-		c := p.d[p.i]
-		switch {
-		case c == '"':
-			s := p.d[start:p.i]
-			p.i++
-			if !ascii && !utf8.Valid(s) {
-				return nil, false // encoding/json replaces invalid UTF-8
-			}
-			return s, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-		p.i++
+	n, ascii := jsonstr.Plain(p.d[start:])
+	p.i += n
+	if p.i >= len(p.d) || p.d[p.i] != '"' {
+		return nil, false // an escape, a control character or no end
 	}
-	return nil, false
+	s := p.d[start:p.i]
+	p.i++
+	if !ascii && !utf8.Valid(s) {
+		return nil, false // encoding/json replaces invalid UTF-8
+	}
+	return s, true
 }
 
 func (p *eventParser) str() (string, bool) {
