@@ -16,13 +16,19 @@ import (
 type plainEvent kafkaEventFields
 
 // decodeBoth decodes data with the fast path and with encoding/json (into
-// a type named KafkaEvent too, so error texts compare).
+// a type named KafkaEvent too, so error texts compare); it panics when
+// DecodeKafkaEvent or DecodeKafkaEventInPlace differ from the fast path.
 func decodeBoth(data []byte) (fast KafkaEvent, fastErr error, ref plainEvent, refErr error) {
 	fastErr = json.Unmarshal(data, &fast)
 	direct, directErr := DecodeKafkaEvent(data)
 	if (directErr == nil) != (fastErr == nil) || (fastErr == nil && !reflect.DeepEqual(direct, fast)) ||
 		(fastErr != nil && directErr.Error() != fastErr.Error()) {
 		panic(fmt.Sprintf("DecodeKafkaEvent and json.Unmarshal differ: %v / %v\n%#v\n%#v", directErr, fastErr, direct, fast))
+	}
+	inPlace, inPlaceErr := DecodeKafkaEventInPlace(data)
+	if (inPlaceErr == nil) != (fastErr == nil) || (fastErr == nil && !reflect.DeepEqual(inPlace, fast)) ||
+		(fastErr != nil && inPlaceErr.Error() != fastErr.Error()) {
+		panic(fmt.Sprintf("DecodeKafkaEventInPlace and json.Unmarshal differ: %v / %v\n%#v\n%#v", inPlaceErr, fastErr, inPlace, fast))
 	}
 	type KafkaEvent kafkaEventFields
 	refErr = json.Unmarshal(data, (*KafkaEvent)(&ref))
@@ -265,6 +271,70 @@ func TestIsGroupKey(t *testing.T) {
 			want := TopicPartition(tt.topic, tt.partition) == tt.key
 			if got := isGroupKey(tt.key, tt.topic, tt.partition); got != want {
 				t.Errorf("isGroupKey(%q, %q, %d) = %v, want %v", tt.key, tt.topic, tt.partition, got, want)
+			}
+		})
+	}
+}
+
+// TestDecodeKafkaEventOwnsItsMemory overwrites the payload after decoding
+// it: DecodeKafkaEvent's event must not change at all, and
+// DecodeKafkaEventInPlace's only in its keys and values, which alone
+// point into the payload (the promise its doc comment makes to a handler
+// whose payload buffer is reused).
+func TestDecodeKafkaEventOwnsItsMemory(t *testing.T) {
+	in := `{"eventSource":"aws:kafka","eventSourceArn":"arn:aws:kafka:x","bootstrapServers":"b:9092","records":{` +
+		`"t-0":[{"topic":"t","partition":0,"offset":1,"timestamp":5,"timestampType":"CREATE_TIME","key":"a2V5","value":"dmFsdWU=","headers":[{"h":[1,-2]}],` +
+		`"keySchemaMetadata":{"dataFormat":"AVRO","schemaId":"7"}},` +
+		`{"topic":"t","partition":0,"offset":2,"timestamp":6,"timestampType":"SOME_TYPE","value":"","headers":[]}],` +
+		`"é-1":[{"topic":"é","partition":1,"offset":3,"timestamp":7,"timestampType":"LOG_APPEND_TIME","key":"eA==","value":"eQ=="}]}}`
+	var want KafkaEvent
+	if err := json.Unmarshal([]byte(in), &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		decode  func([]byte) (KafkaEvent, error)
+		inPlace bool
+	}{
+		{"DecodeKafkaEvent", DecodeKafkaEvent, false},
+		{"DecodeKafkaEventInPlace", DecodeKafkaEventInPlace, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte(in)
+			got, err := tc.decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("decoded %#v\nwant %#v", got, want)
+			}
+			for i := range data {
+				data[i] = '#'
+			}
+			if !tc.inPlace {
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("the event changed with its payload: %#v", got)
+				}
+				return
+			}
+			// Everything but the keys and values is intact; the keys and
+			// values did change, so the test shows that they alias.
+			stripped := func(e KafkaEvent) KafkaEvent {
+				out := e
+				out.Records = map[string][]KafkaRecord{}
+				for k, recs := range e.Records {
+					for _, r := range recs {
+						r.Key, r.Value = nil, nil
+						out.Records[k] = append(out.Records[k], r)
+					}
+				}
+				return out
+			}
+			if !reflect.DeepEqual(stripped(got), stripped(want)) {
+				t.Fatalf("more than keys and values changed with the payload: %#v", got)
+			}
+			if r := got.Records["t-0"][0]; *r.Key != "####" || *r.Value != "########" {
+				t.Fatalf("key %q, value %q: want them to alias the payload", *r.Key, *r.Value)
 			}
 		})
 	}

@@ -18,20 +18,27 @@ const (
 func Plain(d []byte) (n int, ascii bool) {
 	ascii = true
 	i := 0
-	for ; i+8 <= len(d); i += 8 {
+	for i+8 <= len(d) {
 		w := binary.LittleEndian.Uint64(d[i:])
 		q := w ^ ('"' * ones)
 		b := w ^ ('\\' * ones)
 		// A byte of q or b is zero where w holds '"' or '\\'; (x-ones)&^x
-		// sets the high bit of each zero byte of x and of none below the
-		// lowest one, and (w-0x20*ones)&^w that of each byte below 0x20:
-		// a word without any of them is plain, and a flagged word is
-		// scanned byte by byte below, which finds the exact position.
-		if ((q-ones)&^q|(b-ones)&^b|(w-0x20*ones)&^w)&highs != 0 {
-			break
+		// sets the high bit of each zero byte of x, and (w-0x20*ones)|w
+		// that of each byte below 0x20 or from 0x80; borrows set more
+		// only above the lowest such byte. A word without any is plain
+		// ASCII; a flagged one is read byte by byte, which finds the
+		// exact position.
+		if ((q-ones)&^q|(b-ones)&^b|(w-0x20*ones)|w)&highs == 0 {
+			i += 8
+			continue
 		}
-		if w&highs != 0 {
-			ascii = false
+		for end := i + 8; i < end; i++ {
+			switch c := d[i]; {
+			case c == '"' || c == '\\' || c < 0x20:
+				return i, ascii
+			case c >= 0x80:
+				ascii = false
+			}
 		}
 	}
 	for ; i < len(d); i++ {
