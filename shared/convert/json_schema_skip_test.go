@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
@@ -54,21 +55,36 @@ func TestJSONKnownSchemaSkipMatchesColdDecode(t *testing.T) {
 	}
 }
 
-// TestJSONToConnectDoesNotAliasInput checks that decoded strings are
-// copies: the sink keeps them until its write, while the Lambda runtime
-// may reuse the payload buffer.
+// TestJSONToConnectDoesNotAliasInput checks that decoded strings, map
+// keys and the field paths of errors are copies: the sink keeps them
+// until its write, while the Lambda runtime may reuse the payload buffer.
 func TestJSONToConnectDoesNotAliasInput(t *testing.T) {
-	c := mustJSON(t, map[string]string{"schemas.enable": "true"})
-	in := []byte(`{"schema":{"type":"map","keys":{"type":"string"},"values":{"type":"string"}},"payload":{"k1":"v1","k2":"v2"}}`)
-	_, v, err := c.ToConnect("t", in)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct{ name, in string }{
+		{"map keys and values", `{"schema":{"type":"map","keys":{"type":"string"},"values":{"type":"string"}},"payload":{"k1":"v1","k2":"v2"}}`},
+		{"struct strings", `{"schema":{"type":"struct","fields":[{"field":"name","type":"string"}]},"payload":{"name":"v1"}}`},
+		{"error naming a field", `{"schema":{"type":"struct","fields":[{"field":"count","type":"int32"}]},"payload":{"count":"x"}}`},
 	}
-	want := fmt.Sprint(v)
-	for i := range in {
-		in[i] = 'z'
-	}
-	if got := fmt.Sprint(v); got != want {
-		t.Errorf("value changed with its input: %s, want %s", got, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustJSON(t, map[string]string{"schemas.enable": "true"})
+			in := []byte(tt.in)
+			_, v, err := c.ToConnect("t", in)
+			// The wrapping error's text is made at once; the path of the
+			// FieldError inside is read later.
+			show := func() string {
+				var fe *FieldError
+				if errors.As(err, &fe) {
+					return fmt.Sprint(v, " path ", fe.Path)
+				}
+				return fmt.Sprint(v, err)
+			}
+			want := show()
+			for i := range in {
+				in[i] = 'z'
+			}
+			if got := show(); got != want {
+				t.Errorf("result changed with its input: %s, want %s", got, want)
+			}
+		})
 	}
 }
