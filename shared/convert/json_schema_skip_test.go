@@ -88,3 +88,81 @@ func TestJSONToConnectDoesNotAliasInput(t *testing.T) {
 		})
 	}
 }
+
+// knownSchemas are schemas for the known-envelope tests: a struct of
+// several field types, a map with non-string keys, an array of Decimals
+// and a primitive.
+var knownSchemas = []string{
+	`{"type":"struct","fields":[{"type":"int64","optional":false,"field":"id"},{"type":"string","optional":true,"field":"name"},` +
+		`{"type":"double","optional":true,"field":"price"},{"type":"int64","optional":true,"name":"org.apache.kafka.connect.data.Timestamp","version":1,"field":"at"},` +
+		`{"type":"array","items":{"type":"int32"},"optional":true,"field":"tags"}],"optional":false,"name":"k.V"}`,
+	`{"type":"map","keys":{"type":"int32","optional":false},"values":{"type":"string","optional":true},"optional":false}`,
+	`{"type":"array","items":{"type":"bytes","optional":false,"name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"1"}},"optional":false}`,
+	`{"type":"string","optional":false}`,
+}
+
+// TestJSONKnownEnvelopeShapes checks which envelopes decodeKnownEnvelope
+// takes in one pass: the JsonConverter's own shape, with whitespace
+// around the schema and the payload, and no other.
+func TestJSONKnownEnvelopeShapes(t *testing.T) {
+	c := mustJSON(t, map[string]string{"schemas.enable": "true"}).(*jsonConverter)
+	s := knownSchemas[0]
+	if _, _, err := c.ToConnect("t", []byte(`{"schema":`+s+`,"payload":{"id":1}}`)); err != nil {
+		t.Fatal(err)
+	}
+	known := c.lastDec.Load()
+	tests := []struct {
+		name, in string
+		ok       bool
+	}{
+		{"as written by Kafka", `{"schema":` + s + `,"payload":{"id":2,"name":"a","tags":[1,2]}}`, true},
+		{"whitespace around schema and payload", " \n{\"schema\": " + s + " ,\"payload\": {\"id\":2} } \n", true},
+		{"whitespace inside a name", `{ "schema":` + s + `,"payload":{"id":2}}`, false},
+		{"payload first", `{"payload":{"id":2},"schema":` + s + `}`, false},
+		{"payload repeated", `{"schema":` + s + `,"payload":{"id":2},"payload":{"id":3}}`, false},
+		{"another member", `{"schema":` + s + `,"payload":{"id":2},"x":1}`, false},
+		{"payload error", `{"schema":` + s + `,"payload":{"id":"2"}}`, false},
+		{"payload syntax error", `{"schema":` + s + `,"payload":{"id":2,}}`, false},
+		{"bytes after the envelope", `{"schema":` + s + `,"payload":{"id":2}}x`, false},
+		{"truncated", `{"schema":` + s + `,"payload":{"id":2}`, false},
+		{"other schema", `{"schema":` + knownSchemas[3] + `,"payload":"a"}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, ok := c.decodeKnownEnvelope([]byte(tt.in), known); ok != tt.ok {
+				t.Fatalf("decodeKnownEnvelope ok = %v, want %v", ok, tt.ok)
+			}
+		})
+	}
+}
+
+// FuzzJSONKnownEnvelopeMatchesCold decodes an envelope with a schema the
+// converter knows (decodeKnownEnvelope, then the usual path) and with a
+// fresh converter: the schema, value and error must be the same for any
+// payload and any ending.
+func FuzzJSONKnownEnvelopeMatchesCold(f *testing.F) {
+	f.Add(uint8(0), []byte(`{"id":1,"name":"x","price":1.5,"at":1700000000000,"tags":[1,2]}`), []byte(`}`))
+	f.Add(uint8(0), []byte(`{"id":null}`), []byte(`}`))
+	f.Add(uint8(0), []byte(` {"id":1,"name":"\u00e9\n","x":{"y":[true,null]}} `), []byte(`,"payload":1}`))
+	f.Add(uint8(1), []byte(`[[1,"a"],[2,null]]`), []byte(`} `))
+	f.Add(uint8(2), []byte(`["AA==",1.5]`), []byte(`,"schema":null}`))
+	f.Add(uint8(3), []byte(`"a"`), []byte(`}x`))
+	f.Fuzz(func(t *testing.T, k uint8, payload, tail []byte) {
+		schema := knownSchemas[int(k)%len(knownSchemas)]
+		props := map[string]string{"schemas.enable": "true"}
+		warm, cold := mustJSON(t, props).(*jsonConverter), mustJSON(t, props)
+		// The schema is parsed (and remembered) before the payload is
+		// decoded, so a null payload primes the converter either way.
+		_, _, _ = warm.ToConnect("t", []byte(`{"schema":`+schema+`,"payload":null}`))
+		if warm.lastDec.Load() == nil {
+			t.Fatal("the schema was not remembered")
+		}
+		data := append([]byte(`{"schema":`+schema+`,"payload":`), payload...)
+		data = append(data, tail...)
+		ws, wv, werr := warm.ToConnect("t", data)
+		cs, cv, cerr := cold.ToConnect("t", data)
+		if fmt.Sprint(werr) != fmt.Sprint(cerr) || !reflect.DeepEqual(ws, cs) || !equalValues(wv, cv) {
+			t.Fatalf("known schema: %+v %#v %v\nfresh: %+v %#v %v\ninput: %s", ws, wv, werr, cs, cv, cerr, data)
+		}
+	})
+}
