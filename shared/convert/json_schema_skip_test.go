@@ -166,3 +166,34 @@ func FuzzJSONKnownEnvelopeMatchesCold(f *testing.F) {
 		}
 	})
 }
+
+// TestTypedIntegerMatchesGeneric checks the typed decoder's integers,
+// read in one scan when short (smallInt), against encoding/json's
+// numbers converted by schema (same outcome and value), and a converter
+// that knows the schema (decodeKnownEnvelope) against a fresh one (same
+// value and error).
+func TestTypedIntegerMatchesGeneric(t *testing.T) {
+	c := mustJSON(t, map[string]string{"schemas.enable": "true"}).(*jsonConverter)
+	for _, typ := range []string{"int64", "int32", "int8"} {
+		schema := `{"type":"array","items":{"type":"` + typ + `"}}`
+		s, _, err := c.ToConnect("t", []byte(`{"schema":`+schema+`,"payload":[]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, num := range []string{"0", "-0", "01", "-01", "7", "-128", "-129", "127", "128", "2147483647", "2147483648",
+			"123456789012345678", "-123456789012345678", "1234567890123456789", "9223372036854775807", "9223372036854775808",
+			"-9223372036854775808", "1.5", "1e3", "1E3", "-", "+1", "1x", "[1]", `"1"`} {
+			for _, payload := range []string{"[" + num + "]", "[" + num + " ]", "[" + num + ",1]"} {
+				in := []byte(`{"schema":` + schema + `,"payload":` + payload + `}`)
+				t.Run(typ+" "+payload, func(t *testing.T) {
+					_, v, err := c.ToConnect("t", in)
+					checkAgainstGeneric(t, c, in, s, v, err)
+					_, cv, cerr := mustJSON(t, map[string]string{"schemas.enable": "true"}).ToConnect("t", in)
+					if fmt.Sprint(err) != fmt.Sprint(cerr) || !equalValues(v, cv) {
+						t.Fatalf("known schema: %#v %v; fresh converter: %#v %v", v, err, cv, cerr)
+					}
+				})
+			}
+		}
+	}
+}

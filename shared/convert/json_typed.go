@@ -148,7 +148,41 @@ func (t *typedDecoder) number(i int) ([]byte, int, bool) {
 	return t.d[i:end], end, true
 }
 
+// smallInt reads the JSON integer at d[i] when it has at most 18 digits
+// and ends where skipValue ends a literal: what number and
+// strconv.ParseInt would give, in one scan. ok is false for anything
+// else, which integer leaves to them.
+func (t *typedDecoder) smallInt(i int) (n int64, end int, ok bool) {
+	d, j := t.d, i
+	neg := j < len(d) && d[j] == '-'
+	if neg {
+		j++
+	}
+	start := j
+	for j < len(d) && j-start < 18 && d[j] >= '0' && d[j] <= '9' {
+		n = n*10 + int64(d[j]-'0')
+		j++
+	}
+	if digits := j - start; digits == 0 || digits > 1 && d[start] == '0' {
+		return 0, 0, false
+	}
+	if j < len(d) {
+		switch d[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+		default:
+			return 0, 0, false // a 19th digit, a fraction, an exponent or no number
+		}
+	}
+	if neg {
+		n = -n
+	}
+	return n, j, true
+}
+
 func (t *typedDecoder) integer(s *connect.Schema, i int, lo, hi int64) (int64, int, error) {
+	if n, end, ok := t.smallInt(i); ok && n >= lo && n <= hi {
+		return n, end, nil
+	}
 	num, end, ok := t.number(i)
 	if !ok {
 		return 0, 0, t.mismatch(s, i)
