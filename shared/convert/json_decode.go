@@ -258,7 +258,10 @@ func (c *jsonConverter) parseSchema(node any) (*connect.Schema, error) {
 	}
 	if params, ok := obj["parameters"].(map[string]any); ok {
 		s.Parameters = make(map[string]string, len(params))
-		for k, v := range params {
+		// In key order, so that the error names the same parameter
+		// every time.
+		for _, k := range slices.Sorted(maps.Keys(params)) {
+			v := params[k]
 			str, ok := v.(string)
 			if !ok {
 				return nil, fmt.Errorf("schema parameter %q must be a string, got %s", k, jsonKind(v))

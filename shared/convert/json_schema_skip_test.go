@@ -197,3 +197,17 @@ func TestTypedIntegerMatchesGeneric(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONSchemaParameterErrorIsStable: of several parameters that are
+// not strings, the error names the first by key, every time (it used to
+// follow Go's random map order, so two decodes of one message could
+// fail with different texts).
+func TestJSONSchemaParameterErrorIsStable(t *testing.T) {
+	in := []byte(`{"schema":{"type":"string","parameters":{"d":4,"b":2,"a":1,"c":3}},"payload":"x"}`)
+	const want = `convert: JsonConverter: schema: schema parameter "a" must be a string, got number 1`
+	for range 20 {
+		if _, _, err := mustJSON(t, nil).ToConnect("t", in); err == nil || err.Error() != want {
+			t.Fatalf("err = %v, want %s", err, want)
+		}
+	}
+}
