@@ -2,8 +2,11 @@ package events
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/serverless-kafka-connect/slkc/shared/jsonstr"
 )
 
 // UnmarshalJSON decodes a Kafka event. A hand-written scanner reads the
@@ -44,10 +47,32 @@ type kafkaEventFields = struct {
 // KafkaEvent would, with the same result and errors, but without
 // encoding/json's validation passes over the whole payload when it has
 // the usual shape (see UnmarshalJSON): a handler that receives the raw
-// invoke payload should call this instead of json.Unmarshal.
+// invoke payload should call this instead of json.Unmarshal. The event
+// shares no memory with data.
 func DecodeKafkaEvent(data []byte) (KafkaEvent, error) {
+	return decodeKafkaEvent(data, false)
+}
+
+// DecodeKafkaEventInPlace is DecodeKafkaEvent without copying the keys
+// and values: on the usual shape the strings *Key and *Value of the
+// records point into data, which saves copying the megabytes of base64
+// text of a large event. Everything else — topics, group keys,
+// timestamp types, headers, schema metadata, the event's own fields — is
+// copied, and an event that takes encoding/json's path shares nothing.
+//
+// The keys and values are therefore valid only while data is neither
+// changed nor reused. aws-lambda-go reuses the invoke payload's buffer
+// once the handler returns, so a handler may call this only when it
+// decodes the keys and values into memory of its own before returning
+// and keeps none of the strings (nor the records holding them) after
+// that — not in errors, logs, dead-letter records or caches.
+func DecodeKafkaEventInPlace(data []byte) (KafkaEvent, error) {
+	return decodeKafkaEvent(data, true)
+}
+
+func decodeKafkaEvent(data []byte, inPlace bool) (KafkaEvent, error) {
 	var e KafkaEvent
-	p := eventParser{d: data}
+	p := eventParser{d: data, inPlace: inPlace}
 	if p.event(&e) {
 		return e, nil
 	}
@@ -61,13 +86,18 @@ func DecodeKafkaEvent(data []byte) (KafkaEvent, error) {
 type eventParser struct {
 	d []byte
 	i int
+	// inPlace makes strPtr return strings that point into d instead of
+	// copies (DecodeKafkaEventInPlace).
+	inPlace bool
 	// strs hands out the *string of keys and values in blocks.
 	strs []string
 	// text holds the bytes of every key and value string: one allocation
 	// per event, sized at first use to the rest of the input, which bounds
 	// the text still to come, so it never grows and the strings carved
-	// from it are never written again.
-	text []byte
+	// from it are never written again. A strings.Builder so that the
+	// allocation is not zeroed first: every byte of it handed out is
+	// written before.
+	text strings.Builder
 	// last topic seen, reused so a group's records share one string.
 	topic string
 }
@@ -100,25 +130,17 @@ func (p *eventParser) rawStr() ([]byte, bool) {
 		return nil, false
 	}
 	start := p.i
-	ascii := true
-	for p.i < len(p.d) {
-		c := p.d[p.i]
-		switch {
-		case c == '"':
-			s := p.d[start:p.i]
-			p.i++
-			if !ascii && !utf8.Valid(s) {
-				return nil, false // encoding/json replaces invalid UTF-8
-			}
-			return s, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-		p.i++
+	n, ascii := jsonstr.Plain(p.d[start:])
+	p.i += n
+	if p.i >= len(p.d) || p.d[p.i] != '"' {
+		return nil, false // an escape, a control character or no end
 	}
-	return nil, false
+	s := p.d[start:p.i]
+	p.i++
+	if !ascii && !utf8.Valid(s) {
+		return nil, false // encoding/json replaces invalid UTF-8
+	}
+	return s, true
 }
 
 func (p *eventParser) str() (string, bool) {
@@ -135,26 +157,31 @@ func (p *eventParser) strPtr() (*string, bool) {
 	if len(p.strs) == cap(p.strs) {
 		p.strs = make([]string, 0, 256)
 	}
-	p.strs = append(p.strs, p.carve(b))
+	var s string
+	switch {
+	case len(b) == 0:
+	case p.inPlace:
+		s = unsafe.String(&b[0], len(b))
+	default:
+		s = p.carve(b)
+	}
+	p.strs = append(p.strs, s)
 	return &p.strs[len(p.strs)-1], true
 }
 
 // carve returns b, which lies in p.d before p.i, as a string copied into
 // p.text.
 func (p *eventParser) carve(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if p.text == nil {
+	if p.text.Cap() == 0 {
 		// Every string still to come lies in p.d[p.i-len(b)-1:].
-		p.text = make([]byte, 0, len(p.d)-p.i+len(b)+1)
+		p.text.Grow(len(p.d) - p.i + len(b) + 1)
 	}
-	if cap(p.text)-len(p.text) < len(b) {
+	if p.text.Cap()-p.text.Len() < len(b) {
 		return string(b) // unreachable while the bound above holds
 	}
-	start := len(p.text)
-	p.text = append(p.text, b...)
-	return unsafe.String(&p.text[start], len(b))
+	start := p.text.Len()
+	p.text.Write(b)
+	return p.text.String()[start:]
 }
 
 // null consumes a null literal if one is next.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )
@@ -144,7 +145,7 @@ func checkBase64(s *string, scratch *[]byte) error {
 	if cap(*scratch) < n {
 		*scratch = make([]byte, n)
 	}
-	if _, err := base64.StdEncoding.Decode((*scratch)[:n], []byte(*s)); err != nil {
+	if _, err := decodeBase64((*scratch)[:n], unsafe.Slice(unsafe.StringData(*s), len(*s))); err != nil {
 		return fmt.Errorf("invalid base64: %w", err)
 	}
 	return nil
@@ -178,7 +179,9 @@ func appendDecoded(dst []byte, s *string) ([]byte, bool, error) {
 	}
 	n := base64.StdEncoding.DecodedLen(len(*s))
 	dst = slices.Grow(dst, n)
-	m, err := base64.StdEncoding.Decode(dst[len(dst):len(dst)+n], []byte(*s))
+	// decodeBase64 only reads its source, so the string's bytes serve as
+	// it without a copy.
+	m, err := decodeBase64(dst[len(dst):len(dst)+n], unsafe.Slice(unsafe.StringData(*s), len(*s)))
 	if err != nil {
 		return dst, false, fmt.Errorf("invalid base64: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/serverless-kafka-connect/slkc/shared/config"
@@ -104,6 +105,25 @@ type SinkConfig struct {
 	// names from records and config are checked with
 	// ValidateIdentPermissive instead of ValidateIdent. Default false.
 	PermissiveIdentifiers bool
+
+	// tables remembers tableName's last result; nil (a SinkConfig not
+	// built by ParseSinkConfig or SinkConfigFromValues) computes every
+	// name.
+	tables *tableCache
+}
+
+// tableCache is the last table name tableName gave: the records of a
+// batch come grouped by topic, so one entry saves applying the format and
+// validating the name for every record. The entry names the format and
+// identifiers.permissive it was made with, so a changed copy of the
+// config never reads a name made for another.
+type tableCache struct {
+	last atomic.Pointer[tableEntry]
+}
+
+type tableEntry struct {
+	format, topic, name string
+	permissive          bool
 }
 
 // ParseSinkConfig builds a SinkConfig from the sink's own keys in props
@@ -130,6 +150,7 @@ func sinkFromValues(v config.Values) (SinkConfig, []error) {
 		errs = append(errs, config.Errorf(key, val, "allowed %s", allowed))
 	}
 	cfg := SinkConfig{
+		tables: &tableCache{},
 		Conn: ConnConfig{
 			URL:      v.String(SinkKeyConnectionURL),
 			User:     v.String(SinkKeyConnectionUser),
@@ -205,6 +226,22 @@ func sinkFromValues(v config.Values) (SinkConfig, []error) {
 // otherwise pick the database (topic "otherdb.users" writing into otherdb),
 // so such a topic is refused; route it to a plain name with RegexRouter.
 func (c *SinkConfig) tableName(topic string) (string, error) {
+	if c.tables != nil {
+		if e := c.tables.last.Load(); e != nil && e.topic == topic && e.format == c.TableNameFormat && e.permissive == c.PermissiveIdentifiers {
+			return e.name, nil
+		}
+	}
+	name, err := c.makeTableName(topic)
+	if err == nil && c.tables != nil {
+		// The topic is cloned: the caller's string may live in a buffer
+		// that is reused.
+		c.tables.last.Store(&tableEntry{format: c.TableNameFormat, topic: strings.Clone(topic), name: name, permissive: c.PermissiveIdentifiers})
+	}
+	return name, err
+}
+
+// makeTableName is tableName without the cache.
+func (c *SinkConfig) makeTableName(topic string) (string, error) {
 	if strings.Contains(c.TableNameFormat, "${topic}") && strings.Contains(topic, ".") {
 		return "", fmt.Errorf("%s %q with topic %q: the '.' in the topic would name a database other than the connection's; "+
 			"name the table with %s (e.g. a RegexRouter transform to a name without '.', or the database written out in the format)",

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
@@ -110,20 +111,47 @@ func TestTableNameFromTopic(t *testing.T) {
 		{name: "backquote allowed when permissive", format: "${topic}", topic: "a`b", permissive: true, want: "a`b"},
 		{name: "permissive still keeps the database", format: "${topic}", topic: "otherdb.users", permissive: true, wantErr: "would name a database"},
 	}
+	// Every case runs without a cache and twice with one cache shared by
+	// all cases (a miss, then a hit), so a name remembered for another
+	// topic, format or identifiers.permissive is never given out.
+	shared := &tableCache{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := SinkConfig{TableNameFormat: tt.format, PermissiveIdentifiers: tt.permissive}
-			got, err := cfg.tableName(tt.topic)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("tableName(%q) = %q, %v; want error containing %q", tt.topic, got, err, tt.wantErr)
+			for _, cache := range []*tableCache{nil, shared, shared} {
+				cfg := SinkConfig{TableNameFormat: tt.format, PermissiveIdentifiers: tt.permissive, tables: cache}
+				got, err := cfg.tableName(tt.topic)
+				if tt.wantErr != "" {
+					if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+						t.Fatalf("tableName(%q) = %q, %v; want error containing %q", tt.topic, got, err, tt.wantErr)
+					}
+					continue
 				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("tableName(%q) = %q, %v; want %q", tt.topic, got, err, tt.want)
+				if err != nil || got != tt.want {
+					t.Fatalf("tableName(%q) = %q, %v; want %q", tt.topic, got, err, tt.want)
+				}
 			}
 		})
+	}
+}
+
+// TestTableNameCacheKeepsItsTopic changes the bytes of a topic string the
+// cache saw: the cache holds its own copy, so the changed topic is a miss
+// and gets its own name.
+func TestTableNameCacheKeepsItsTopic(t *testing.T) {
+	cfg, err := ParseSinkConfig(map[string]string{"connection.url": "jdbc:mysql://127.0.0.1:3306/shop", "table.name.format": "kafka_${topic}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.tables == nil {
+		t.Fatal("ParseSinkConfig built no table name cache")
+	}
+	buf := []byte("orders")
+	if got, err := cfg.tableName(unsafe.String(&buf[0], len(buf))); err != nil || got != "kafka_orders" {
+		t.Fatalf("tableName = %q, %v", got, err)
+	}
+	copy(buf, "ordert")
+	if got, err := cfg.tableName("ordert"); err != nil || got != "kafka_ordert" {
+		t.Fatalf("tableName after the topic's bytes changed = %q, %v; want kafka_ordert", got, err)
 	}
 }
 

@@ -50,10 +50,15 @@ func (c *SinkConfig) extractRow(idx int, table string, r *connect.Record) (sinkR
 
 // extractRowAfter is extractRow with the batch's previous row, whose
 // column signature is reused when the columns are the same (the usual
-// case: one schema for the whole batch).
+// case: one schema for the whole batch), and whose column names need no
+// second check (see addValue).
 func (c *SinkConfig) extractRowAfter(idx int, table string, r *connect.Record, prev *sinkRow) (sinkRow, error) {
 	row := sinkRow{index: idx, table: table, permissive: c.PermissiveIdentifiers}
+	if prev != nil && prev.permissive != row.permissive {
+		prev = nil
+	}
 	var fields []valueField
+	var fieldsBuf [16]valueField
 	if r.Value == nil {
 		if !c.DeleteEnabled {
 			return row, errSkipTombstone
@@ -61,7 +66,7 @@ func (c *SinkConfig) extractRowAfter(idx int, table string, r *connect.Record, p
 		row.delete = true
 	} else {
 		var err error
-		if fields, err = valueFields(r); err != nil {
+		if fields, err = valueFields(r, fieldsBuf[:0]); err != nil {
 			return row, err
 		}
 		n := len(fields) + len(c.PKFields)
@@ -78,7 +83,7 @@ func (c *SinkConfig) extractRowAfter(idx int, table string, r *connect.Record, p
 		row.add(sinkColumn{c.PKFields[1], connect.Primitive(connect.Int32), true}, int64(r.Partition))
 		row.add(sinkColumn{c.PKFields[2], connect.Primitive(connect.Int64), true}, r.Offset)
 	case PKModeRecordKey:
-		if err := c.addKeyFields(&row, r); err != nil {
+		if err := c.addKeyFields(&row, r, prev); err != nil {
 			return row, err
 		}
 	}
@@ -101,7 +106,7 @@ func (c *SinkConfig) extractRowAfter(idx int, table string, r *connect.Record, p
 			if fields[i].val == nil {
 				return row, fmt.Errorf("pk.mode=record_value: primary key field %q is null", n)
 			}
-			if err := row.addValue(sinkColumn{n, fields[i].schema, true}, fields[i].val); err != nil {
+			if err := row.addValue(sinkColumn{n, fields[i].schema, true}, fields[i].val, prev); err != nil {
 				return row, err
 			}
 		}
@@ -113,10 +118,12 @@ func (c *SinkConfig) extractRowAfter(idx int, table string, r *connect.Record, p
 		if row.hasColumn(f.name) {
 			continue // already written as a key column
 		}
-		if err := c.validateIdent(f.name); err != nil {
-			return row, fmt.Errorf("value field: %w", err)
+		if !row.checkedBefore(f.name, prev) {
+			if err := c.validateIdent(f.name); err != nil {
+				return row, fmt.Errorf("value field: %w", err)
+			}
 		}
-		if err := row.addValue(sinkColumn{f.name, f.schema, false}, f.val); err != nil {
+		if err := row.addValue(sinkColumn{f.name, f.schema, false}, f.val, prev); err != nil {
 			return row, err
 		}
 	}
@@ -128,7 +135,7 @@ func (c *SinkConfig) extractRowAfter(idx int, table string, r *connect.Record, p
 }
 
 // addKeyFields adds the pk.mode=record_key columns from the record key.
-func (c *SinkConfig) addKeyFields(row *sinkRow, r *connect.Record) error {
+func (c *SinkConfig) addKeyFields(row *sinkRow, r *connect.Record, prev *sinkRow) error {
 	if r.Key == nil {
 		return fmt.Errorf("pk.mode=record_key, but the record key is null")
 	}
@@ -149,7 +156,7 @@ func (c *SinkConfig) addKeyFields(row *sinkRow, r *connect.Record) error {
 			if v == nil {
 				return fmt.Errorf("pk.mode=record_key: key field %q is null", n)
 			}
-			if err := row.addValue(sinkColumn{n, f.Schema, true}, v); err != nil {
+			if err := row.addValue(sinkColumn{n, f.Schema, true}, v, prev); err != nil {
 				return err
 			}
 		}
@@ -163,7 +170,7 @@ func (c *SinkConfig) addKeyFields(row *sinkRow, r *connect.Record) error {
 			if !ok || v == nil {
 				return fmt.Errorf("pk.mode=record_key: the record key has no non-null field %q", n)
 			}
-			if err := row.addValue(sinkColumn{n, nil, true}, v); err != nil {
+			if err := row.addValue(sinkColumn{n, nil, true}, v, prev); err != nil {
 				return err
 			}
 		}
@@ -171,7 +178,7 @@ func (c *SinkConfig) addKeyFields(row *sinkRow, r *connect.Record) error {
 		if len(c.PKFields) != 1 {
 			return fmt.Errorf("need exactly one PK column in %s since the record key is a primitive (%T), defined columns are: %v", SinkKeyPKFields, r.Key, c.PKFields)
 		}
-		if err := row.addValue(sinkColumn{c.PKFields[0], r.KeySchema, true}, r.Key); err != nil {
+		if err := row.addValue(sinkColumn{c.PKFields[0], r.KeySchema, true}, r.Key, prev); err != nil {
 			return err
 		}
 	}
@@ -184,21 +191,18 @@ type valueField struct {
 	val    any
 }
 
-// valueFields lists the record value's fields: struct fields in schema
-// order, or the keys of a schemaless JSON object in sorted order.
-func valueFields(r *connect.Record) ([]valueField, error) {
+// valueFields appends the record value's fields to out: struct fields in
+// schema order, or the keys of a schemaless JSON object in sorted order.
+func valueFields(r *connect.Record, out []valueField) ([]valueField, error) {
 	switch v := r.Value.(type) {
 	case *connect.StructValue:
-		out := make([]valueField, len(v.Schema.Fields))
-		for i, f := range v.Schema.Fields {
-			out[i] = valueField{f.Name, f.Schema, v.Values[f.Index]}
+		for _, f := range v.Schema.Fields {
+			out = append(out, valueField{f.Name, f.Schema, v.Values[f.Index]})
 		}
 		return out, nil
 	case map[string]any:
-		keys := sortedKeys(v)
-		out := make([]valueField, len(keys))
-		for i, k := range keys {
-			out[i] = valueField{k, nil, v[k]}
+		for _, k := range sortedKeys(v) {
+			out = append(out, valueField{k, nil, v[k]})
 		}
 		return out, nil
 	default:
@@ -240,10 +244,24 @@ func (row *sinkRow) add(c sinkColumn, v any) {
 	}
 }
 
-// addValue converts v to a driver parameter and adds the column.
-func (row *sinkRow) addValue(c sinkColumn, v any) error {
-	if err := validateIdent(c.name, row.permissive); err != nil {
-		return fmt.Errorf("column name: %w", err)
+// checkedBefore reports whether prev (the batch's previous row, made
+// with the same identifiers.permissive, or nil) has a column named name
+// where row's next column goes. Every name in a finished row passed
+// validateIdent in addValue, except pk.mode=kafka's columns, which come
+// first in every row of the mode and never from addValue; so name has
+// passed it too and need not be checked again.
+func (row *sinkRow) checkedBefore(name string, prev *sinkRow) bool {
+	k := len(row.cols)
+	return prev != nil && k < len(prev.cols) && prev.cols[k].name == name
+}
+
+// addValue converts v to a driver parameter and adds the column; prev is
+// as for checkedBefore.
+func (row *sinkRow) addValue(c sinkColumn, v any, prev *sinkRow) error {
+	if !row.checkedBefore(c.name, prev) {
+		if err := validateIdent(c.name, row.permissive); err != nil {
+			return fmt.Errorf("column name: %w", err)
+		}
 	}
 	p, err := toParam(v, c.schema)
 	if err != nil {
@@ -269,7 +287,8 @@ func (row *sinkRow) finishAfter(prev *sinkRow) {
 		}
 		row.sig = sig.String()
 	}
-	id := make([]byte, 0, 24*row.nkeys)
+	var idBuf [64]byte
+	id := idBuf[:0]
 	for _, v := range row.vals[:row.nkeys] {
 		id = appendKeyPart(id, v)
 	}
@@ -324,7 +343,8 @@ func appendKeyPart(b []byte, v any) []byte {
 // parameter. Decimals go as exact strings; Date and Time as strings MySQL
 // parses into DATE and TIME; Timestamp as time.Time (the driver writes it
 // in db.timezone). Schemaless JSON numbers go as strings (MySQL converts
-// them to the column type exactly); nested JSON goes as JSON text.
+// them to the column type exactly); nested JSON goes as JSON text. A value
+// that goes as it is is returned as v itself, not boxed again.
 func toParam(v any, s *connect.Schema) (any, error) {
 	switch x := v.(type) {
 	case nil:
@@ -336,7 +356,7 @@ func toParam(v any, s *connect.Schema) (any, error) {
 	case int32:
 		return int64(x), nil
 	case int64:
-		return x, nil
+		return v, nil
 	case int:
 		return int64(x), nil
 	case float32:
@@ -348,7 +368,7 @@ func toParam(v any, s *connect.Schema) (any, error) {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil, fmt.Errorf("%v cannot be stored in MySQL", x)
 		}
-		return x, nil
+		return v, nil
 	case bool, string, []byte:
 		return x, nil
 	case json.Number:
@@ -362,7 +382,7 @@ func toParam(v any, s *connect.Schema) (any, error) {
 		case s.IsLogical(connect.TimeName):
 			return x.UTC().Format("15:04:05.000"), nil
 		}
-		return x, nil
+		return v, nil
 	case map[string]any, []any:
 		if s != nil {
 			return nil, fmt.Errorf("unsupported field type %s: the MySQL sink writes primitive fields only", s.Type)

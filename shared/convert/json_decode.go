@@ -41,6 +41,9 @@ func (c *jsonConverter) ToConnect(_ string, data []byte) (*connect.Schema, any, 
 	var known []byte
 	last := c.lastDec.Load()
 	if last != nil {
+		if v, ok := c.decodeKnownEnvelope(data, last); ok {
+			return last.schema, v, nil
+		}
 		known = last.raw
 	}
 	rawSchema, rawPayload, hit, ok, err := splitEnvelopeKnown(data, known)
@@ -69,6 +72,51 @@ func (c *jsonConverter) ToConnect(_ string, data []byte) (*connect.Schema, any, 
 	}
 	return schema, v, nil
 }
+
+// decodeKnownEnvelope decodes d in one pass when it is exactly
+// {"schema":<known's bytes>,"payload":<value>}, whitespace allowed only
+// around the schema and the payload — the shape and order Kafka's
+// JsonConverter writes — and the
+// payload decodes without error. ToConnect's usual path would then find
+// the same two spans (the typed decoder accepts only valid JSON and stops
+// where skipValue does) and decode the same payload with the same schema,
+// so the result is the same, without scanning the payload twice. Anything
+// else — another order, another or a repeated member, an escaped name,
+// bytes after the envelope, a payload error — returns ok false and
+// ToConnect takes its usual path, which gives the result or error it
+// always did.
+func (c *jsonConverter) decodeKnownEnvelope(d []byte, known *decEntry) (any, bool) {
+	i := 0
+	next := func(lit []byte) bool {
+		i = skipSpace(d, i)
+		if !bytes.HasPrefix(d[i:], lit) {
+			return false
+		}
+		i += len(lit)
+		return true
+	}
+	if !next(envelopeStart) || !next(known.raw) || !next(envelopeMiddle) {
+		return nil, false
+	}
+	start := skipSpace(d, i)
+	v, end, err := (&typedDecoder{c: c, d: d[start:]}).value(known.schema, 0, 0)
+	if err != nil {
+		return nil, false
+	}
+	i = start + end
+	if !next(envelopeEnd) || skipSpace(d, i) != len(d) {
+		return nil, false
+	}
+	return v, true
+}
+
+// The tokens of an envelope around its schema and payload, for
+// decodeKnownEnvelope; whitespace inside them is left to the usual path.
+var (
+	envelopeStart  = []byte(`{"schema":`)
+	envelopeMiddle = []byte(`,"payload":`)
+	envelopeEnd    = []byte(`}`)
+)
 
 // decodeGeneric parses one JSON value with json.Number for numbers.
 func decodeGeneric(data []byte) (any, error) {
@@ -210,7 +258,10 @@ func (c *jsonConverter) parseSchema(node any) (*connect.Schema, error) {
 	}
 	if params, ok := obj["parameters"].(map[string]any); ok {
 		s.Parameters = make(map[string]string, len(params))
-		for k, v := range params {
+		// In key order, so that the error names the same parameter
+		// every time.
+		for _, k := range slices.Sorted(maps.Keys(params)) {
+			v := params[k]
 			str, ok := v.(string)
 			if !ok {
 				return nil, fmt.Errorf("schema parameter %q must be a string, got %s", k, jsonKind(v))

@@ -8,11 +8,13 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
+	"github.com/serverless-kafka-connect/slkc/shared/jsonstr"
 )
 
 // typedDecoder decodes a payload straight into the Go values for its schema,
@@ -71,8 +73,24 @@ func (t *typedDecoder) mismatch(s *connect.Schema, i int) error {
 	return &FieldError{Err: fmt.Errorf("expected %s, got %s", want, t.kindAt(i))}
 }
 
+// plain returns the text of the JSON string at d[i] == '"' and the index
+// after it when the string has no escape and is valid UTF-8 (ok false
+// otherwise): the strings skipString accepts without escapes, found in
+// one pass.
+func (t *typedDecoder) plain(i int) (raw []byte, end int, ok bool) {
+	n, ascii := jsonstr.Plain(t.d[i+1:])
+	if end = i + 1 + n; end >= len(t.d) || t.d[end] != '"' {
+		return nil, 0, false
+	}
+	raw = t.d[i+1 : end]
+	return raw, end + 1, ascii || utf8.Valid(raw)
+}
+
 // str decodes the JSON string at d[i] == '"'.
 func (t *typedDecoder) str(i int) (string, int, error) {
+	if raw, end, ok := t.plain(i); ok {
+		return t.carve(raw, i), end, nil
+	}
 	end, esc, err := skipString(t.d, i)
 	if err != nil {
 		return "", 0, err
@@ -86,6 +104,16 @@ func (t *typedDecoder) str(i int) (string, int, error) {
 		return "", 0, fmt.Errorf("invalid JSON string: %w", err)
 	}
 	return s, end, nil
+}
+
+// name is str for a member name, except that a name without escapes is
+// not copied: it points into the payload, so a caller of each that keeps
+// a name — a map key, an error's path — copies it.
+func (t *typedDecoder) name(i int) (string, int, error) {
+	if raw, end, ok := t.plain(i); ok {
+		return unsafe.String(unsafe.SliceData(raw), len(raw)), end, nil
+	}
+	return t.str(i)
 }
 
 // carve returns raw, which starts in d at or after i, as a string copied
@@ -120,7 +148,41 @@ func (t *typedDecoder) number(i int) ([]byte, int, bool) {
 	return t.d[i:end], end, true
 }
 
+// smallInt reads the JSON integer at d[i] when it has at most 18 digits
+// and ends where skipValue ends a literal: what number and
+// strconv.ParseInt would give, in one scan. ok is false for anything
+// else, which integer leaves to them.
+func (t *typedDecoder) smallInt(i int) (n int64, end int, ok bool) {
+	d, j := t.d, i
+	neg := j < len(d) && d[j] == '-'
+	if neg {
+		j++
+	}
+	start := j
+	for j < len(d) && j-start < 18 && d[j] >= '0' && d[j] <= '9' {
+		n = n*10 + int64(d[j]-'0')
+		j++
+	}
+	if digits := j - start; digits == 0 || digits > 1 && d[start] == '0' {
+		return 0, 0, false
+	}
+	if j < len(d) {
+		switch d[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+		default:
+			return 0, 0, false // a 19th digit, a fraction, an exponent or no number
+		}
+	}
+	if neg {
+		n = -n
+	}
+	return n, j, true
+}
+
 func (t *typedDecoder) integer(s *connect.Schema, i int, lo, hi int64) (int64, int, error) {
+	if n, end, ok := t.smallInt(i); ok && n >= lo && n <= hi {
+		return n, end, nil
+	}
 	num, end, ok := t.number(i)
 	if !ok {
 		return 0, 0, t.mismatch(s, i)
@@ -331,7 +393,7 @@ func (t *typedDecoder) value(s *connect.Schema, i int, depth int) (any, int, err
 			next = idx + 1
 			v, end, err := t.value(s.Fields[idx].Schema, at, depth+1)
 			if err != nil {
-				return 0, inField(err, key)
+				return 0, inField(err, strings.Clone(key))
 			}
 			sv.Values[idx] = v
 			if seenBig != nil {
@@ -362,6 +424,7 @@ func (t *typedDecoder) value(s *connect.Schema, i int, depth int) (any, int, err
 // each walks the members of the object (or elements of the array) at d[i],
 // calling fn with the member key and the index of its value; fn returns the
 // index after the value. each returns the index after the closing bracket.
+// The key may point into the payload (see name): fn copies what it keeps.
 func (t *typedDecoder) each(i int, object bool, fn func(key string, at int) (int, error)) (int, error) {
 	closer := byte(']')
 	if object {
@@ -379,7 +442,7 @@ func (t *typedDecoder) each(i int, object bool, fn func(key string, at int) (int
 				return 0, errSyntax
 			}
 			var err error
-			if key, i, err = t.str(i); err != nil {
+			if key, i, err = t.name(i); err != nil {
 				return 0, err
 			}
 			i = skipSpace(t.d, i)
@@ -418,6 +481,7 @@ func (t *typedDecoder) mapValue(s *connect.Schema, i int, depth int) (any, int, 
 			return nil, 0, &FieldError{Err: fmt.Errorf("maps with string keys must be JSON objects, got %s", t.kindAt(i))}
 		}
 		end, err = t.each(i, true, func(key string, at int) (int, error) {
+			key = strings.Clone(key) // kept as the entry's key
 			kv, err := t.c.toConnect(s.Keys, key)
 			if err != nil {
 				return 0, inIndex(err, strconv.Quote(key))

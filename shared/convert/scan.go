@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+
+	"github.com/serverless-kafka-connect/slkc/shared/jsonstr"
 )
 
 var errSyntax = errors.New("invalid JSON")
@@ -20,6 +22,10 @@ func skipSpace(d []byte, i int) int {
 func skipString(d []byte, i int) (int, bool, error) {
 	esc := false
 	for i++; i < len(d); i++ {
+		n, _ := jsonstr.Plain(d[i:])
+		if i += n; i >= len(d) {
+			break
+		}
 		switch c := d[i]; {
 		case c == '"':
 			return i + 1, esc, nil
