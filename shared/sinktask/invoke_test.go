@@ -69,3 +69,41 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestInvokeKeepsNothingOfThePayload overwrites the payload after Invoke
+// (as aws-lambda-go does when it reuses the buffer) and checks that what
+// reached the destination and the dead-letter queue, including the text
+// of a value that is not base64, is what an untouched payload gives.
+func TestInvokeKeepsNothingOfThePayload(t *testing.T) {
+	bad := rec("orders", 0, 2, "")
+	notB64 := "!!not base64!!"
+	bad.Value = &notB64
+	payload := mustJSON(t, event(rec("orders", 0, 1, "first"), bad, rec("orders", 0, 3, "third"), rec("orders", 1, 4, "fourth")))
+	run := func(clobber bool) (*fakeDest, *fakeDLQ, string) {
+		dest, q := &fakeDest{}, &fakeDLQ{}
+		task := &Task{Name: "s", Destination: dest, KeyConverter: stringConv{}, ValueConverter: stringConv{},
+			Tolerance: ToleranceAll, DLQ: q, ReportBatchItemFailures: true}
+		buf := []byte(payload)
+		out, err := task.Invoke(context.Background(), buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if clobber {
+			for i := range buf {
+				buf[i] = 'x'
+			}
+		}
+		return dest, q, string(out)
+	}
+	dest, q, out := run(true)
+	wantDest, wantQ, wantOut := run(false)
+	if len(wantQ.got) != 1 || string(wantQ.got[0].Original.Value) != notB64 || len(wantDest.calls) != 1 || len(wantDest.calls[0]) != 3 {
+		t.Fatalf("reference run: %d dead letters (%+v), writes %+v; want the bad record dead-lettered with its text and 3 records written", len(wantQ.got), wantQ.got, wantDest.calls)
+	}
+	if !reflect.DeepEqual(dest.calls, wantDest.calls) || out != wantOut {
+		t.Errorf("after overwriting the payload the writes read %+v (response %s), want %+v (%s)", dest.calls, out, wantDest.calls, wantOut)
+	}
+	if len(q.got) != 1 || !reflect.DeepEqual(q.got[0].Original, wantQ.got[0].Original) {
+		t.Errorf("after overwriting the payload the dead letter reads %+v, want %+v", q.got, wantQ.got)
+	}
+}
