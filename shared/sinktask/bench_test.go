@@ -51,8 +51,8 @@ func (nopDest) Write(context.Context, []connect.Record) error { return nil }
 
 // BenchmarkHandleWorkers measures Handle on small to mid batches of
 // JsonConverter envelopes (schemas.enable=true, about 200-byte payloads)
-// with one worker and with W (GOMAXPROCS, at most maxWorkers), forced
-// for every size: where the two cross is the threshold defaultParallelMin.
+// with one worker and with W (GOMAXPROCS, at most parallel.MaxWorkers), forced
+// for every size: where the two cross is the threshold parallel.MinRecords.
 func BenchmarkHandleWorkers(b *testing.B) {
 	conv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "true"}, false)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/serverless-kafka-connect/slkc/events"
 	"github.com/serverless-kafka-connect/slkc/shared/dlq"
+	"github.com/serverless-kafka-connect/slkc/shared/parallel"
 )
 
 // group is one topic-partition of an event with its records decoded, in
@@ -104,7 +105,7 @@ func decodeEvent(ev events.KafkaEvent, workers func(n int) int) ([]*group, error
 	n := starts[len(starts)-1]
 	buf := make([]byte, offs[n])
 	var badMu sync.Mutex // guards the groups' bad lists
-	parallel(n, workers(n), func(lo, hi int) {
+	parallel.Chunks(n, workers(n), func(lo, hi int) {
 		j := starts.find(lo)
 		for k := lo; k < hi; k++ {
 			for k >= starts[j+1] {

@@ -18,6 +18,7 @@ import (
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/dlq"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
+	"github.com/serverless-kafka-connect/slkc/shared/parallel"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
 
@@ -121,7 +122,7 @@ func (t *Task) prepare(r *run) {
 	for j := range stopIdx {
 		stopIdx[j].Store(math.MaxInt64)
 	}
-	parallel(n, t.workersFor(n), func(lo, hi int) {
+	parallel.Chunks(n, t.workersFor(n), func(lo, hi int) {
 		j := starts.find(lo)
 		for k := lo; k < hi; k++ {
 			for k >= starts[j+1] {

@@ -233,8 +233,8 @@ type Task struct {
 	Now func() time.Time
 
 	// workers is W, the goroutines of a big batch's decode and
-	// conversion; 0 means min(GOMAXPROCS, maxWorkers). parallelMin is the
-	// batch size from which they are used; 0 means defaultParallelMin.
+	// conversion; 0 means parallel.Workers(). parallelMin is the
+	// batch size from which they are used; 0 means parallel.MinRecords.
 	// Tests set both to compare the sequential and the parallel path.
 	workers, parallelMin int
 }
