@@ -32,6 +32,22 @@ type Converter interface {
 	ToConnect(topic string, data []byte) (*connect.Schema, any, error)
 }
 
+// SideEffectFree reports whether c's FromConnect has no effect beyond its
+// result: it registers no schema and calls no service. That holds for
+// JsonConverter, StringConverter, ByteArrayConverter and the number
+// converters, so a caller may serialise records concurrently, and some it
+// then does not need, without anyone seeing it. The schema registry
+// converters register schemas (auto.register.schemas) and are not
+// side-effect free, nor is anything that is not one of this package's
+// converters (c may be any value, such as a caller's narrower interface).
+func SideEffectFree(c any) bool {
+	switch c.(type) {
+	case *jsonConverter, stringConverter, byteArrayConverter, numberConverter:
+		return true
+	}
+	return false
+}
+
 // Converter class names accepted by New.
 const (
 	JSONConverterClass      = "org.apache.kafka.connect.json.JsonConverter"

@@ -137,3 +137,35 @@ func TestNumberConverters(t *testing.T) {
 		t.Fatal("overflow must fail, not truncate")
 	}
 }
+
+// TestSideEffectFree checks which converters may serialise ahead of need:
+// every class New accepts is listed, so a new converter must be decided.
+func TestSideEffectFree(t *testing.T) {
+	want := map[string]bool{
+		JSONConverterClass: true, StringConverterClass: true, ByteArrayConverterClass: true,
+		IntegerConverterClass: true, LongConverterClass: true, DoubleConverterClass: true,
+		AvroConverterClass: false, JSONSchemaConverterClass: false, ProtobufConverterClass: false, GlueAvroConverterClass: false,
+	}
+	for _, class := range Classes() {
+		w, ok := want[class]
+		if !ok {
+			t.Errorf("%s: not decided here; add it with whether its FromConnect has side effects", class)
+			continue
+		}
+		var props map[string]string
+		switch class {
+		case AvroConverterClass, JSONSchemaConverterClass, ProtobufConverterClass:
+			props = map[string]string{"schema.registry.url": "http://127.0.0.1:1"}
+		case GlueAvroConverterClass:
+			props = map[string]string{"region": "us-east-1", "registry.name": "r", "schemaName": "s"}
+		}
+		c, err := New(class, props, false)
+		if err != nil {
+			t.Errorf("%s: %v", class, err)
+			continue
+		}
+		if got := SideEffectFree(c); got != w {
+			t.Errorf("SideEffectFree(%s) = %v, want %v", class, got, w)
+		}
+	}
+}

@@ -34,8 +34,10 @@ import (
 
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
+	"github.com/serverless-kafka-connect/slkc/shared/convert"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
 	"github.com/serverless-kafka-connect/slkc/shared/kafka"
+	"github.com/serverless-kafka-connect/slkc/shared/parallel"
 	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
 
@@ -46,13 +48,17 @@ type Producer interface {
 }
 
 // Converter serialises a key or value; shared/convert's converters satisfy
-// it.
+// it. It must be safe for concurrent use: the records of a big page are
+// converted on several goroutines when convert.SideEffectFree says the
+// converter has no effect beyond its result.
 type Converter interface {
 	FromConnect(topic string, schema *connect.Schema, value any) ([]byte, error)
 }
 
 // Transformer is a single message transform chain; transform.Chain
-// satisfies it. Apply returns false to drop the record.
+// satisfies it. Apply returns false to drop the record. It must be safe for
+// concurrent use and have no effect beyond its result (transform.Chain's
+// contract): a big page's records are transformed on several goroutines.
 type Transformer interface {
 	Apply(r connect.Record) (connect.Record, bool, error)
 }
@@ -565,43 +571,74 @@ func retryableConflict(err error) error {
 // records of a page share one backing array. A record a transform or
 // converter fails on fails the page with a permanent data error naming it,
 // or, under ToleranceAll, is skipped and counted in tolerated.
+//
+// A page of parallel.MinRecords records or more whose converters are
+// side-effect free (convert.SideEffectFree) is transformed and converted
+// on parallel.Workers() goroutines first; the pass that applies the
+// outcomes in record order is the same either way, so the result, the
+// error and the log lines are those of the one-goroutine loop. Otherwise
+// each record is converted in that pass, and nothing after a failing
+// record is converted (a schema registry converter registers schemas).
 func (t *Task) convertPage(ctx context.Context, p connectors.Partition, pos connectors.Position, recs []connect.Record) (krs []*kgo.Record, tolerated int, err error) {
 	krs = make([]*kgo.Record, 0, len(recs))
 	backing := make([]kgo.Record, len(recs))
+	outcome := func(i int) recordOutcome { return t.convertRecord(p, pos, i, recs[i], &backing[i]) }
+	if len(recs) >= parallel.MinRecords && convert.SideEffectFree(t.KeyConv) && convert.SideEffectFree(t.ValueConv) {
+		outs := make([]recordOutcome, len(recs))
+		parallel.Chunks(len(recs), parallel.Workers(), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				outs[i] = outcome(i)
+			}
+		})
+		outcome = func(i int) recordOutcome { return outs[i] }
+	}
 	for i := range recs {
-		r := recs[i]
-		if t.Transforms != nil {
-			out, keep, err := t.Transforms.Apply(r)
-			if err != nil {
-				err = fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s: %w",
-					t.Name, i, posString(pos), p, err)
-				if t.tolerate(err) {
-					tolerated++
-					continue
-				}
-				return nil, 0, errclass.Data(err)
-			}
-			if !keep {
-				continue
-			}
-			r = out
-		}
-		kr := &backing[i]
-		if err := t.toKafka(&r, kr); err != nil {
-			err = fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s (topic %q): %w",
-				t.Name, i, posString(pos), p, r.Topic, err)
-			if t.tolerate(err) {
+		o := outcome(i)
+		if o.err != nil {
+			if t.tolerate(o.err) {
 				tolerated++
 				continue
 			}
-			return nil, 0, errclass.Data(err)
+			return nil, 0, errclass.Data(o.err)
 		}
+		if !o.keep {
+			continue
+		}
+		kr := &backing[i]
 		if err := t.ensureTopic(ctx, kr.Topic); err != nil {
 			return nil, 0, fmt.Errorf("sourcetask: connector %q: ensure topic %q: %w", t.Name, kr.Topic, err)
 		}
 		krs = append(krs, kr)
 	}
 	return krs, tolerated, nil
+}
+
+// recordOutcome is what convertRecord made of a record: kept (converted
+// into its Kafka record), dropped by a transform, or failed with err.
+type recordOutcome struct {
+	keep bool
+	err  error
+}
+
+// convertRecord applies the transforms to record i of the page after pos
+// and converts it into kr.
+func (t *Task) convertRecord(p connectors.Partition, pos connectors.Position, i int, r connect.Record, kr *kgo.Record) recordOutcome {
+	if t.Transforms != nil {
+		out, keep, err := t.Transforms.Apply(r)
+		if err != nil {
+			return recordOutcome{err: fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s: %w",
+				t.Name, i, posString(pos), p, err)}
+		}
+		if !keep {
+			return recordOutcome{}
+		}
+		r = out
+	}
+	if err := t.toKafka(&r, kr); err != nil {
+		return recordOutcome{err: fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s (topic %q): %w",
+			t.Name, i, posString(pos), p, r.Topic, err)}
+	}
+	return recordOutcome{keep: true}
 }
 
 // tolerate reports whether a record's transform or conversion failure is
