@@ -219,9 +219,13 @@ start_mariadb() {
   log "starting mariadb on 127.0.0.1:$MYSQL_PORT"
   # Durability settings are relaxed (flush once a second) because this is a
   # disposable test database; binlog is ROW like a CDC-ready production server.
+  # Binlog files rotate at 256 MB and those older than an hour go at the next
+  # rotation: a `make bench` writes tens of GB of row images, which the
+  # server's defaults (1 GB files kept 10 days) let fill the disk.
   nohup mariadbd --no-defaults "${user[@]}" --datadir="$dir/data" --socket="$dir/run/mysqld.sock" \
     --pid-file="$dir/run/mysqld.pid" --port="$MYSQL_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
     --log-bin="$dir/data/binlog" --binlog-format=ROW --server-id=1 --log-error="$LOG_DIR/mariadb.log" \
+    --max-binlog-size=256M --binlog-expire-logs-seconds=3600 \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci --max-connections=500 \
     --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 \
     --max-allowed-packet=64M --explicit-defaults-for-timestamp=ON >>"$LOG_DIR/mariadb.log" 2>&1 </dev/null &
