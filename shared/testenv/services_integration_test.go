@@ -206,4 +206,9 @@ func TestMariaDBDecimalAndDatetime6(t *testing.T) {
 	if err := db.QueryRowContext(ctx, "SELECT @@binlog_format").Scan(&format); err != nil || format != "ROW" {
 		t.Fatalf("binlog_format = %q (%v), want ROW", format, err)
 	}
+	// The local stack bounds its binlogs (localstack/stack.sh, compose.yaml).
+	var size, expire int64
+	if err := db.QueryRowContext(ctx, "SELECT @@max_binlog_size, @@binlog_expire_logs_seconds").Scan(&size, &expire); err != nil || size != 256<<20 || expire != 3600 {
+		t.Fatalf("max_binlog_size %d, binlog_expire_logs_seconds %d (%v); want 256 MiB and 3600", size, expire, err)
+	}
 }
