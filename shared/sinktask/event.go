@@ -106,13 +106,8 @@ func decodeEvent(ev events.KafkaEvent, workers func(n int) int) ([]*group, error
 	buf := make([]byte, offs[n])
 	var badMu sync.Mutex // guards the groups' bad lists
 	parallel.Chunks(n, workers(n), func(lo, hi int) {
-		j := starts.find(lo)
-		for k := lo; k < hi; k++ {
-			for k >= starts[j+1] {
-				j++
-			}
-			g, i := out[j], k-starts[j]
-			r := recs[j][i]
+		starts.each(lo, hi, func(k, j, i int) {
+			g, r := out[j], recs[j][i]
 			raw, _, err := decodeRecordInto(r, buf[offs[k]:offs[k]:offs[k+1]])
 			g.raws[i] = raw
 			if err != nil {
@@ -124,7 +119,7 @@ func decodeEvent(ev events.KafkaEvent, workers func(n int) int) ([]*group, error
 				g.bad[i] = err
 				badMu.Unlock()
 			}
-		}
+		})
 	})
 	return out, nil
 }

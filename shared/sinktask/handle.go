@@ -123,21 +123,16 @@ func (t *Task) prepare(r *run) {
 		stopIdx[j].Store(math.MaxInt64)
 	}
 	parallel.Chunks(n, t.workersFor(n), func(lo, hi int) {
-		j := starts.find(lo)
-		for k := lo; k < hi; k++ {
-			for k >= starts[j+1] {
-				j++
-			}
-			i := k - starts[j]
+		starts.each(lo, hi, func(k, j, i int) {
 			if int64(i) > stopIdx[j].Load() {
-				continue
+				return
 			}
 			o := &outs[k]
 			recs[k], *o = t.outcome(r.parts[j].group, topicErrs[j], i)
 			if t.stops(*o) {
 				lowerTo(&stopIdx[j], int64(i))
 			}
-		}
+		})
 	})
 	r.batch, r.owner, r.origin = recs[:0], make([]*partState, 0, n), make([]dlq.Raw, 0, n)
 	for j, p := range r.parts {

@@ -35,6 +35,18 @@ func (s flatIndex) find(k int) int {
 	return sort.Search(len(s)-1, func(j int) bool { return s[j+1] > k })
 }
 
+// each calls fn for every flat index k in [lo, hi) with the list j holding
+// it and its index i in that list, in ascending order.
+func (s flatIndex) each(lo, hi int, fn func(k, j, i int)) {
+	j := s.find(lo)
+	for k := lo; k < hi; k++ {
+		for k >= s[j+1] {
+			j++
+		}
+		fn(k, j, k-s[j])
+	}
+}
+
 // lowerTo sets a to v if v is lower.
 func lowerTo(a *atomic.Int64, v int64) {
 	for {
