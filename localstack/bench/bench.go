@@ -125,7 +125,7 @@ func (b *bench) e2e(ctx context.Context) {
 	var prof *profiler
 	profDir := ""
 	if !b.o.NoProfiles {
-		profDir, _ = filepath.Abs(filepath.Join(b.o.OutDir, "profiles"))
+		profDir = b.profileDir()
 		var err error
 		if prof, err = startProfile(profDir, "e2e-bench"); err != nil {
 			b.rep.Skip("profile e2e-bench", err)
@@ -146,15 +146,15 @@ func (b *bench) e2e(ctx context.Context) {
 	}
 	cfg := fmt.Sprintf("poll.interval.ms=%d, batching window %s, batch.max.rows=%d, ESM batch up to 10000/6 MB",
 		res.PollInterval.Milliseconds(), res.Window, b.o.Page)
-	b.e2eRate = Rate(float64(res.BulkRows), res.BulkElapsed)
+	b.e2eRate = Rate(float64(res.BulkRows), res.bulkElapsed())
 	b.rep.Add(Figure{Section: "e2e", Name: "MySQL -> Kafka -> MySQL bulk", Value: b.e2eRate, Unit: "rows/s",
 		Ceiling: b.upsert["200B"], CeilingName: "raw upsert",
 		Note: fmt.Sprintf("%d rows inserted in one statement (%.2f s, not counted), its commit -> last row in the sink table %.2f s (with the wait for the next poll); %s",
-			res.BulkRows, res.BulkInsert.Seconds(), res.BulkElapsed.Seconds(), cfg)})
+			res.BulkRows, res.BulkInsert.Seconds(), res.bulkElapsed().Seconds(), cfg)})
 	u := use(res.SinkStats, res.BulkFrom, res.BulkTo)
-	b.rep.Add(Figure{Section: "e2e", Name: "bulk, sink-handler busy", Value: 100 * u.Busy.Seconds() / res.BulkElapsed.Seconds(), Unit: "%",
+	b.rep.Add(Figure{Section: "e2e", Name: "bulk, sink-handler busy", Value: 100 * u.Busy.Seconds() / res.bulkElapsed().Seconds(), Unit: "%",
 		Note: fmt.Sprintf("of the bulk's %.2f s: %d sink-handler invokes %.2f s (%.0f ms each); before the first %.2f s (poll wait, first page, bridge window); gaps between invokes %.2f s in all (%.0f ms each)",
-			res.BulkElapsed.Seconds(), u.Invokes, u.Busy.Seconds(), ms(u.Busy)/float64(max(u.Invokes, 1)), u.FirstStart.Seconds(), u.Gaps.Seconds(), ms(u.Gaps)/float64(max(u.Invokes-1, 1)))})
+			res.bulkElapsed().Seconds(), u.Invokes, u.Busy.Seconds(), ms(u.Busy)/float64(max(u.Invokes, 1)), u.FirstStart.Seconds(), u.Gaps.Seconds(), ms(u.Gaps)/float64(max(u.Invokes-1, 1)))})
 	b.rep.Add(Figure{Section: "e2e", Name: "bulk, first -> last row in the sink table", Value: Rate(float64(res.BulkRows), res.SinkSpan), Unit: "rows/s",
 		Ceiling: b.upsert["200B"], CeilingName: "raw upsert",
 		Note: fmt.Sprintf("%.2f s: the path once the first event is written, without the wait for the poll and the first page (the bulk figure has them); a diagnostic, not a goal", res.SinkSpan.Seconds())})
@@ -471,7 +471,7 @@ func (b *bench) measure(d *dataset, rep int, name, what string, fn func() error)
 	var prof *profiler
 	if !b.o.NoProfiles && d.Label == "200B" && rep == 0 {
 		var err error
-		if prof, err = startProfile(filepath.Join(b.o.OutDir, "profiles"), name+"-"+d.Label); err != nil {
+		if prof, err = startProfile(b.profileDir(), name+"-"+d.Label); err != nil {
 			return err
 		}
 	}
@@ -795,6 +795,13 @@ const bigBatchBytes = 1_000_000
 // bigBatchLabel names the figures of that run.
 var bigBatchLabel = fmt.Sprintf("%s=%d", config.KeyProducerBatchSize, bigBatchBytes)
 
+// profileDir is the absolute folder of the run's pprof files (-out's
+// "profiles").
+func (b *bench) profileDir() string {
+	dir, _ := filepath.Abs(filepath.Join(b.o.OutDir, "profiles"))
+	return dir
+}
+
 // binaryProfile has the function process of spec write its CPU profile
 // (coldstart.CPUProfileEnv) to profiles/<name>.cpu.pprof and returns the
 // profile's name, or "" under -no-profiles.
@@ -802,7 +809,7 @@ func (b *bench) binaryProfile(spec runtime.FunctionSpec, name string) string {
 	if b.o.NoProfiles {
 		return ""
 	}
-	dir, _ := filepath.Abs(filepath.Join(b.o.OutDir, "profiles"))
+	dir := b.profileDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return ""
 	}
@@ -815,8 +822,7 @@ func (b *bench) addProfile(name string) {
 	if name == "" {
 		return
 	}
-	dir, _ := filepath.Abs(filepath.Join(b.o.OutDir, "profiles"))
-	b.rep.Profiles[name+" cpu"] = pprofTop(15, filepath.Join(dir, name+".cpu.pprof"))
+	b.rep.Profiles[name+" cpu"] = pprofTop(15, filepath.Join(b.profileDir(), name+".cpu.pprof"))
 }
 
 // addProcess adds a function binary's figures; set is the data set it ran
