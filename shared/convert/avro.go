@@ -203,17 +203,7 @@ func (rs *avroReadSchema) read(body []byte) (any, error) {
 }
 
 func (c *avroConverter) readSchema(id int) (*avroReadSchema, error) {
-	if rs, ok := c.reads.get(id); ok {
-		return rs, nil
-	}
-	got, err := c.schemaByID(id)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := newAvroReadSchema(got.Text, got.Refs...)
-	if err != nil {
-		return nil, errclass.Data(fmt.Errorf("schema id %d: %w", id, err))
-	}
-	c.reads.put(id, rs)
-	return rs, nil
+	return readByID(c.srBase, &c.reads, id, func(got registry.Schema) (*avroReadSchema, error) {
+		return newAvroReadSchema(got.Text, got.Refs...)
+	})
 }

@@ -294,6 +294,28 @@ func (b *srBase) schemaByID(id int) (registry.Schema, error) {
 	return b.reg.SchemaByID(ctx, id)
 }
 
+// readByID is the translation of schema id, made by translate from the
+// registered schema once and cached in cache. An unreachable registry is
+// returned as the client gives it; a schema translate refuses is a
+// permanent error naming the id.
+func readByID[V any](b *srBase, cache *srCache[int, V], id int, translate func(registry.Schema) (V, error)) (V, error) {
+	if v, ok := cache.get(id); ok {
+		return v, nil
+	}
+	got, err := b.schemaByID(id)
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	v, err := translate(got)
+	if err != nil {
+		var zero V
+		return zero, errclass.Data(fmt.Errorf("schema id %d: %w", id, err))
+	}
+	cache.put(id, v)
+	return v, nil
+}
+
 // srCache is a bounded cache of translated schemas, safe for concurrent
 // use; at srCacheSize entries it starts over.
 type srCache[K comparable, V any] struct {
