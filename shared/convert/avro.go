@@ -53,7 +53,7 @@ func newAvro(props map[string]string, isKey bool) (*avroConverter, error) {
 // strategy's subject when auto.register.schemas (the default), looked up
 // there otherwise, or the subject's latest schema with use.latest.version.
 func (c *avroConverter) FromConnect(topic string, schema *connect.Schema, value any) ([]byte, error) {
-	if value == nil && (schema == nil || schema.Optional || schema.Default == nil) {
+	if writesNull(schema, value) {
 		return nil, nil
 	}
 	ws, err := c.writeSchema(schema)

@@ -61,7 +61,7 @@ func newJSONSchema(props map[string]string, isKey bool) (*jsonSchemaConverter, e
 // the strategy's subject (or the subject's latest schema with
 // use.latest.version and auto.register.schemas=false; the JSON is the same).
 func (c *jsonSchemaConverter) FromConnect(topic string, schema *connect.Schema, value any) ([]byte, error) {
-	if value == nil && (schema == nil || schema.Optional || schema.Default == nil) {
+	if writesNull(schema, value) {
 		return nil, nil
 	}
 	w, err := c.writeSchema(schema)

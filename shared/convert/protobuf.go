@@ -72,7 +72,7 @@ func newProtobuf(props map[string]string, isKey bool) (*protobufConverter, error
 // google/protobuf's are registered first under their import path and
 // referenced, as Confluent's serializer does.
 func (c *protobufConverter) FromConnect(topic string, schema *connect.Schema, value any) ([]byte, error) {
-	if value == nil && (schema == nil || schema.Optional || schema.Default == nil) {
+	if writesNull(schema, value) {
 		return nil, nil
 	}
 	w, err := c.writeSchema(schema)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
 	"github.com/serverless-kafka-connect/slkc/shared/registry"
 )
@@ -267,6 +268,13 @@ func (b *srBase) reference(subject, text string) (sr.SchemaReference, error) {
 		return sr.SchemaReference{}, err
 	}
 	return sr.SchemaReference{Name: subject, Subject: subject, Version: v.Version}, nil
+}
+
+// writesNull reports whether a registry converter writes value of schema
+// as a null record (no bytes, no header): a nil value that has no schema,
+// is optional or has no default to write instead.
+func writesNull(schema *connect.Schema, value any) bool {
+	return value == nil && (schema == nil || schema.Optional || schema.Default == nil)
 }
 
 // appendHeader appends Confluent's wire format header for schema id to dst.
