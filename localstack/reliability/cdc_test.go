@@ -393,33 +393,15 @@ func TestCDCTenConcurrentInvocations(t *testing.T) {
 func TestCDCStaleInvocationResumesLate(t *testing.T) {
 	runCDC(t, "stale-invocation-resumes-late", func(t *testing.T, rng *mrand.Rand, r *cdcRig) Figures {
 		r.write(t, rng, 15+rng.IntN(20))
-		stalled, wake := make(chan struct{}), make(chan struct{})
-		type out struct {
-			res sourcetask.Result
-			err error
-		}
-		aDone := make(chan out, 1)
-		go func() {
-			res, err := r.run(t, &invocation{reqID: "A-stale", timeout: time.Minute, produce: onPage(1, func() {
-				close(stalled)
-				<-wake
-			})})
-			aDone <- out{res, err}
-		}()
-		select {
-		case <-stalled:
-		case o := <-aDone:
-			t.Fatalf("A finished before stalling: %+v %v", o.res, o.err)
-		}
+		resumeA := stallRun(t, 1, r.run)
 		r.clock.Advance(3 * time.Hour)
 		r.write(t, rng, 3)
 		if res, err := r.run(t, &invocation{reqID: "B"}); err != nil || res.Skipped {
 			t.Fatalf("B after A's lease expired: %+v, %v", res, err)
 		}
-		close(wake)
-		a := <-aDone
-		if !errors.Is(a.err, state.ErrLeaseLost) || !a.res.Superseded {
-			t.Errorf("stale A after B: %+v, err %v; want superseded (ErrLeaseLost)", a.res, a.err)
+		aRes, aErr := resumeA()
+		if !errors.Is(aErr, state.ErrLeaseLost) || !aRes.Superseded {
+			t.Errorf("stale A after B: %+v, err %v; want superseded (ErrLeaseLost)", aRes, aErr)
 		}
 		return Figures{Duplicates: r.finish(t)}
 	})
@@ -517,6 +499,36 @@ func tenAtOnce(t *testing.T, run func(i int) (sourcetask.Result, error)) {
 	}
 	if worked != 1 {
 		t.Errorf("%d of 10 concurrent invocations worked; want exactly 1", worked)
+	}
+}
+
+// stallRun starts invocation A-stale (a minute's timeout) of run, which
+// stalls while producing page, and returns once it has stalled; it fails t
+// when A finishes first. resume lets A go on and returns A's outcome.
+func stallRun(t *testing.T, page int, run func(*testing.T, *invocation) (sourcetask.Result, error)) (resume func() (sourcetask.Result, error)) {
+	t.Helper()
+	stalled, wake := make(chan struct{}), make(chan struct{})
+	type out struct {
+		res sourcetask.Result
+		err error
+	}
+	aDone := make(chan out, 1)
+	go func() {
+		res, err := run(t, &invocation{reqID: "A-stale", timeout: time.Minute, produce: onPage(page, func() {
+			close(stalled)
+			<-wake
+		})})
+		aDone <- out{res, err}
+	}()
+	select {
+	case <-stalled:
+	case o := <-aDone:
+		t.Fatalf("A finished before stalling: %+v %v", o.res, o.err)
+	}
+	return func() (sourcetask.Result, error) {
+		close(wake)
+		a := <-aDone
+		return a.res, a.err
 	}
 }
 

@@ -494,36 +494,18 @@ func TestSourceConcurrentInvocations(t *testing.T) {
 func TestSourceStaleInvocationHoursLater(t *testing.T) {
 	runModes(t, "source/stale-invocation-hours-later", 1, func(t *testing.T, rng *rand.Rand, r *sourceRig) Figures {
 		stallAt := 1 + rng.IntN(r.pages())
-		stalled, wake := make(chan struct{}), make(chan struct{})
-		type out struct {
-			res sourcetask.Result
-			err error
-		}
-		aDone := make(chan out, 1)
-		go func() {
-			res, err := r.run(t, &invocation{reqID: "A-stale", timeout: time.Minute, produce: onPage(stallAt, func() {
-				close(stalled)
-				<-wake
-			})})
-			aDone <- out{res, err}
-		}()
-		select {
-		case <-stalled:
-		case o := <-aDone:
-			t.Fatalf("A finished before stalling: %+v %v", o.res, o.err)
-		}
+		resumeA := stallRun(t, stallAt, r.run)
 		r.clock.Advance(3 * time.Hour)
 		bRes, err := r.run(t, &invocation{reqID: "B"})
 		if err != nil || bRes.Skipped {
 			t.Fatalf("B after A's lease expired: %+v, %v; want a full run", bRes, err)
 		}
 		bOffset := r.storedOffset(t)
-		close(wake)
-		a := <-aDone
-		if a.err == nil || !errors.Is(a.err, state.ErrLeaseLost) || !a.res.Superseded {
-			t.Errorf("stale A committed after B: %+v, err %v; want superseded (ErrLeaseLost)", a.res, a.err)
-		} else if !errclass.IsRetryable(a.err) {
-			t.Errorf("stale A's refused write is classified %v; want retryable", errclass.Classify(a.err))
+		aRes, aErr := resumeA()
+		if aErr == nil || !errors.Is(aErr, state.ErrLeaseLost) || !aRes.Superseded {
+			t.Errorf("stale A committed after B: %+v, err %v; want superseded (ErrLeaseLost)", aRes, aErr)
+		} else if !errclass.IsRetryable(aErr) {
+			t.Errorf("stale A's refused write is classified %v; want retryable", errclass.Classify(aErr))
 		}
 		if got := r.storedOffset(t); got != bOffset || got != int64(r.rows) {
 			t.Errorf("offset after stale A = %d; B left %d, rows %d", got, bOffset, r.rows)

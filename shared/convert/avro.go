@@ -53,7 +53,7 @@ func newAvro(props map[string]string, isKey bool) (*avroConverter, error) {
 // strategy's subject when auto.register.schemas (the default), looked up
 // there otherwise, or the subject's latest schema with use.latest.version.
 func (c *avroConverter) FromConnect(topic string, schema *connect.Schema, value any) ([]byte, error) {
-	if value == nil && (schema == nil || schema.Optional || schema.Default == nil) {
+	if writesNull(schema, value) {
 		return nil, nil
 	}
 	ws, err := c.writeSchema(schema)
@@ -203,17 +203,7 @@ func (rs *avroReadSchema) read(body []byte) (any, error) {
 }
 
 func (c *avroConverter) readSchema(id int) (*avroReadSchema, error) {
-	if rs, ok := c.reads.get(id); ok {
-		return rs, nil
-	}
-	got, err := c.schemaByID(id)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := newAvroReadSchema(got.Text, got.Refs...)
-	if err != nil {
-		return nil, errclass.Data(fmt.Errorf("schema id %d: %w", id, err))
-	}
-	c.reads.put(id, rs)
-	return rs, nil
+	return readByID(c.srBase, &c.reads, id, func(got registry.Schema) (*avroReadSchema, error) {
+		return newAvroReadSchema(got.Text, got.Refs...)
+	})
 }

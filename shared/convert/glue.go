@@ -149,7 +149,7 @@ func containsCompat(c gluetypes.Compatibility) bool {
 // not registered (auto registration off) or that Glue refuses is a
 // permanent error; Glue unreachable or throttling is retryable.
 func (c *glueAvroConverter) FromConnect(topic string, schema *connect.Schema, value any) ([]byte, error) {
-	if value == nil && (schema == nil || schema.Optional || schema.Default == nil) {
+	if writesNull(schema, value) {
 		return nil, nil
 	}
 	ws, ok := c.writes.get(schema)

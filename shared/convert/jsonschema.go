@@ -14,6 +14,7 @@ import (
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
+	"github.com/serverless-kafka-connect/slkc/shared/registry"
 )
 
 // JSONSchemaConverterClass is Confluent's JSON Schema converter, backed by
@@ -60,7 +61,7 @@ func newJSONSchema(props map[string]string, isKey bool) (*jsonSchemaConverter, e
 // the strategy's subject (or the subject's latest schema with
 // use.latest.version and auto.register.schemas=false; the JSON is the same).
 func (c *jsonSchemaConverter) FromConnect(topic string, schema *connect.Schema, value any) ([]byte, error) {
-	if value == nil && (schema == nil || schema.Optional || schema.Default == nil) {
+	if writesNull(schema, value) {
 		return nil, nil
 	}
 	w, err := c.writeSchema(schema)
@@ -213,16 +214,11 @@ func (c *jsonSchemaConverter) ToConnect(topic string, data []byte) (*connect.Sch
 	if err != nil {
 		return nil, nil, err
 	}
-	s, ok := c.reads.get(id)
-	if !ok {
-		got, err := c.schemaByID(id)
-		if err != nil {
-			return nil, nil, fmt.Errorf("JsonSchemaConverter: topic %q: %w", topic, err)
-		}
-		if s, err = jsonSchemaToConnect(got.Text); err != nil {
-			return nil, nil, errclass.Data(fmt.Errorf("JsonSchemaConverter: topic %q: schema id %d: %w", topic, id, err))
-		}
-		c.reads.put(id, s)
+	s, err := readByID(c.srBase, &c.reads, id, func(got registry.Schema) (*connect.Schema, error) {
+		return jsonSchemaToConnect(got.Text)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("JsonSchemaConverter: topic %q: %w", topic, err)
 	}
 	v, err := (&typedDecoder{c: c.body, d: body}).decode(s)
 	if err != nil {

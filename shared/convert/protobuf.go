@@ -17,6 +17,7 @@ import (
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
+	"github.com/serverless-kafka-connect/slkc/shared/registry"
 )
 
 // ProtobufConverterClass is Confluent's Protobuf converter, backed by a
@@ -71,7 +72,7 @@ func newProtobuf(props map[string]string, isKey bool) (*protobufConverter, error
 // google/protobuf's are registered first under their import path and
 // referenced, as Confluent's serializer does.
 func (c *protobufConverter) FromConnect(topic string, schema *connect.Schema, value any) ([]byte, error) {
-	if value == nil && (schema == nil || schema.Optional || schema.Default == nil) {
+	if writesNull(schema, value) {
 		return nil, nil
 	}
 	w, err := c.writeSchema(schema)
@@ -233,19 +234,9 @@ func (c *protobufConverter) ToConnect(topic string, data []byte) (*connect.Schem
 
 // file is the compiled schema with id, fetched with its references once.
 func (c *protobufConverter) file(id int) (protoreflect.FileDescriptor, error) {
-	if fd, ok := c.files.get(id); ok {
-		return fd, nil
-	}
-	got, err := c.schemaByID(id)
-	if err != nil {
-		return nil, err
-	}
-	fd, err := compileProto(got.Text, got.RefNames, got.Refs, false)
-	if err != nil {
-		return nil, errclass.Data(fmt.Errorf("schema id %d: %w", id, err))
-	}
-	c.files.put(id, fd)
-	return fd, nil
+	return readByID(c.srBase, &c.files, id, func(got registry.Schema) (protoreflect.FileDescriptor, error) {
+		return compileProto(got.Text, got.RefNames, got.Refs, false)
+	})
 }
 
 // readSchema is the message at path in schema id, mapped to Connect once.

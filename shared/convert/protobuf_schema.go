@@ -39,6 +39,15 @@ const (
 	pbMainFile      = "schema.proto"
 )
 
+// pbLogicalTypes are the message type and its file for each Connect
+// logical type name.
+var pbLogicalTypes = map[string]struct{ typ, file string }{
+	connect.DecimalName:   {pbDecimalType, pbDecimalFile},
+	connect.DateName:      {pbDateType, pbDateFile},
+	connect.TimeName:      {pbTimeType, pbTimeFile},
+	connect.TimestampName: {pbTimestampType, pbTimestampFile},
+}
+
 // pbKnownFiles are the non-google/protobuf files the generated schemas
 // import, as Confluent's registry serves them (their field numbers and
 // types are the wire contract). A registry that returns its own copy as a
@@ -301,19 +310,9 @@ func (g *pbGen) fieldType(field string, s *connect.Schema) (typ, label string, e
 
 // singular is the type of one value of s (not repeated).
 func (g *pbGen) singular(s *connect.Schema) (string, error) {
-	switch s.Name {
-	case connect.DecimalName:
-		g.imports[pbDecimalFile] = true
-		return "." + pbDecimalType, nil
-	case connect.DateName:
-		g.imports[pbDateFile] = true
-		return "." + pbDateType, nil
-	case connect.TimeName:
-		g.imports[pbTimeFile] = true
-		return "." + pbTimeType, nil
-	case connect.TimestampName:
-		g.imports[pbTimestampFile] = true
-		return "." + pbTimestampType, nil
+	if l, ok := pbLogicalTypes[s.Name]; ok {
+		g.imports[l.file] = true
+		return "." + l.typ, nil
 	}
 	switch s.Type {
 	case connect.Int8, connect.Int16, connect.Int32:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
 	"github.com/serverless-kafka-connect/slkc/shared/registry"
 )
@@ -269,6 +270,13 @@ func (b *srBase) reference(subject, text string) (sr.SchemaReference, error) {
 	return sr.SchemaReference{Name: subject, Subject: subject, Version: v.Version}, nil
 }
 
+// writesNull reports whether a registry converter writes value of schema
+// as a null record (no bytes, no header): a nil value that has no schema,
+// is optional or has no default to write instead.
+func writesNull(schema *connect.Schema, value any) bool {
+	return value == nil && (schema == nil || schema.Optional || schema.Default == nil)
+}
+
 // appendHeader appends Confluent's wire format header for schema id to dst.
 func appendHeader(dst []byte, id int) []byte {
 	return binary.BigEndian.AppendUint32(append(dst, srMagic), uint32(id))
@@ -292,6 +300,28 @@ func (b *srBase) schemaByID(id int) (registry.Schema, error) {
 	ctx, cancel := b.ctx()
 	defer cancel()
 	return b.reg.SchemaByID(ctx, id)
+}
+
+// readByID is the translation of schema id, made by translate from the
+// registered schema once and cached in cache. An unreachable registry is
+// returned as the client gives it; a schema translate refuses is a
+// permanent error naming the id.
+func readByID[V any](b *srBase, cache *srCache[int, V], id int, translate func(registry.Schema) (V, error)) (V, error) {
+	if v, ok := cache.get(id); ok {
+		return v, nil
+	}
+	got, err := b.schemaByID(id)
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	v, err := translate(got)
+	if err != nil {
+		var zero V
+		return zero, errclass.Data(fmt.Errorf("schema id %d: %w", id, err))
+	}
+	cache.put(id, v)
+	return v, nil
 }
 
 // srCache is a bounded cache of translated schemas, safe for concurrent
