@@ -282,17 +282,11 @@ func RunCDC(ctx context.Context, c Config, s CDCScript) (CDCSummary, error) {
 	}
 	say("cleaned the previous run; created %s with %d rows (the initial snapshot reads them)", src, s.Seed)
 
-	runner, logPath, closeLog, err := startRunner(ctx, c)
+	runner, logPath, stopRunner, err := startRunner(ctx, c, say)
 	if err != nil {
 		return sum, err
 	}
-	defer closeLog()
-	defer func() {
-		if err := runner.Stop(20 * time.Second); err != nil {
-			say("%v", err)
-		}
-	}()
-	say("runner %s listening on %s (functions' logs: %s)", c.RunnerBinary, runner.Addr, logPath)
+	defer stopRunner()
 
 	// converge waits until the replica equals the source.
 	converge := func(what string) error {

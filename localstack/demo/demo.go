@@ -189,17 +189,11 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 	phase("prepare (clean, tables, seed)", t)
 
 	t = time.Now()
-	runner, logPath, closeLog, err := startRunner(ctx, c)
+	runner, logPath, stopRunner, err := startRunner(ctx, c, say)
 	if err != nil {
 		return sum, err
 	}
-	defer closeLog()
-	defer func() {
-		if err := runner.Stop(20 * time.Second); err != nil {
-			say("%v", err)
-		}
-	}()
-	say("runner %s listening on %s (functions' logs: %s)", c.RunnerBinary, runner.Addr, logPath)
+	defer stopRunner()
 
 	probe := &Probe{Pipeline: p, MySQL: c.MySQL, Dynamo: c.Dynamo, Admin: admin}
 	w := &watcher{probe: probe, runner: runner, out: c.Out, every: c.ProgressEvery, start: start, timeout: c.Timeout, logPath: logPath}
@@ -308,9 +302,10 @@ func Run(ctx context.Context, c Config) (Summary, error) {
 
 // startRunner writes the functions' environment (the state tables and
 // c.Env) and secrets files into c.WorkDir and starts the runner on
-// c.PipelineDir, its output and the functions' in c.WorkDir/runner.log.
-// The caller stops the runner, then calls closeLog.
-func startRunner(ctx context.Context, c Config) (r *Runner, logPath string, closeLog func(), err error) {
+// c.PipelineDir, its output and the functions' in c.WorkDir/runner.log,
+// and says where it listens. The caller defers stop, which stops the
+// runner (saying any error) and then closes the log.
+func startRunner(ctx context.Context, c Config, say func(format string, args ...any)) (r *Runner, logPath string, stop func(), err error) {
 	if err := os.MkdirAll(c.WorkDir, 0o755); err != nil {
 		return nil, "", nil, fmt.Errorf("demo: work dir: %w", err)
 	}
@@ -340,7 +335,14 @@ func startRunner(ctx context.Context, c Config) (r *Runner, logPath string, clos
 		_ = logFile.Close()
 		return nil, "", nil, fmt.Errorf("%w\nlast lines of %s:\n%s", err, logPath, tailFile(logPath, 15))
 	}
-	return r, logPath, func() { _ = logFile.Close() }, nil
+	say("runner %s listening on %s (functions' logs: %s)", c.RunnerBinary, r.Addr, logPath)
+	stop = func() {
+		if err := r.Stop(20 * time.Second); err != nil {
+			say("%v", err)
+		}
+		_ = logFile.Close()
+	}
+	return r, logPath, stop, nil
 }
 
 // converged: every stage holds want rows and no sink lags.

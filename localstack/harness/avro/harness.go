@@ -27,28 +27,19 @@ func Start(t testing.TB, registryURL string) *Harness {
 		"AvroHarness", jvm.ApicurioV3(t, registryURL))}
 }
 
-func (h *Harness) call(t testing.TB, req map[string]any) map[string]string {
-	t.Helper()
-	return h.p.Call(t, req)
-}
-
 // Write has Java convert a JsonConverter envelope to Avro with AvroData and
 // serialize it; it returns the wire bytes and the Avro schema AvroData made.
 func (h *Harness) Write(t testing.TB, topic, envelope string) ([]byte, string) {
 	t.Helper()
-	resp := h.call(t, map[string]any{"op": "write", "topic": topic, "envelope": envelope})
-	b, err := base64.StdEncoding.DecodeString(resp["data"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, resp["avroSchema"]
+	resp := h.p.Call(t, map[string]any{"op": "write", "topic": topic, "envelope": envelope})
+	return jvm.Bytes(t, resp["data"]), resp["avroSchema"]
 }
 
 // Read has Java deserialize wire bytes and map them to Connect; it returns
 // the Connect data as Kafka's JsonConverter prints it.
 func (h *Harness) Read(t testing.TB, topic string, data []byte) string {
 	t.Helper()
-	return h.call(t, map[string]any{"op": "read", "topic": topic, "data": base64.StdEncoding.EncodeToString(data)})["envelope"]
+	return h.p.Call(t, map[string]any{"op": "read", "topic": topic, "data": base64.StdEncoding.EncodeToString(data)})["envelope"]
 }
 
 // Produce sends records with a plain Java KafkaProducer and Apicurio's
@@ -58,7 +49,7 @@ func (h *Harness) Read(t testing.TB, topic string, data []byte) string {
 func (h *Harness) Produce(t testing.TB, bootstrap, topic, schema string, records ...string) {
 	t.Helper()
 	req := map[string]any{"op": "produce", "topic": topic, "bootstrap": bootstrap, "schema": schema, "records": records}
-	resp := h.call(t, req)
+	resp := h.p.Call(t, req)
 	if resp["produced"] != strconv.Itoa(len(records)) {
 		t.Fatalf("AvroHarness produced %s records, want %d", resp["produced"], len(records))
 	}

@@ -23,15 +23,6 @@ func Start(t testing.TB, registryURL string) *Harness {
 		"FormatsHarness", jvm.ApicurioV3(t, registryURL))}
 }
 
-func decode(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // ProtobufRead reads Confluent's Protobuf wire format in Java: the id's
 // schema resolved and parsed by Apicurio's schema resolver, the message
 // index path read by Apicurio's MessageIndexesUtil and walked, the body
@@ -50,7 +41,7 @@ func (h *Harness) ProtobufRead(t testing.TB, topic string, data []byte) (json, f
 // under topic-value, Confluent's wire format with message indexes.
 func (h *Harness) ProtobufWrite(t testing.TB, topic, file, message, json string) []byte {
 	t.Helper()
-	return decode(t, h.p.Call(t, map[string]any{"op": "pbwrite", "topic": topic, "file": file, "message": message, "json": json})["data"])
+	return jvm.Bytes(t, h.p.Call(t, map[string]any{"op": "pbwrite", "topic": topic, "file": file, "message": message, "json": json})["data"])
 }
 
 // JSONRead has Apicurio's JSON Schema deserializer (validation on) read
@@ -64,5 +55,5 @@ func (h *Harness) JSONRead(t testing.TB, topic string, data []byte) string {
 // with the latest schema of subject.
 func (h *Harness) JSONWrite(t testing.TB, topic, subject, json string) []byte {
 	t.Helper()
-	return decode(t, h.p.Call(t, map[string]any{"op": "jswrite", "topic": topic, "subject": subject, "json": json})["data"])
+	return jvm.Bytes(t, h.p.Call(t, map[string]any{"op": "jswrite", "topic": topic, "subject": subject, "json": json})["data"])
 }

@@ -27,12 +27,7 @@ func Start(t testing.TB, endpoint string) *Harness {
 // schema is auto-registered under the schema name topic.
 func (h *Harness) Write(t testing.TB, topic, schema, record, compression string) []byte {
 	t.Helper()
-	r := h.p.Call(t, map[string]any{"op": "write", "topic": topic, "schema": schema, "record": record, "compression": compression})
-	b, err := base64.StdEncoding.DecodeString(r["data"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return jvm.Bytes(t, h.p.Call(t, map[string]any{"op": "write", "topic": topic, "schema": schema, "record": record, "compression": compression})["data"])
 }
 
 // Read has AWS's Glue deserializer read wire bytes; it returns the record

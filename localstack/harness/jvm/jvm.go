@@ -9,6 +9,7 @@ package jvm
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"os"
@@ -128,6 +129,17 @@ func (p *Process) Call(t testing.TB, req map[string]any) map[string]string {
 		t.Fatalf("%s %v: %s", p.name, req["op"], resp["error"])
 	}
 	return resp
+}
+
+// Bytes decodes a base64 member of an answer (the harnesses send bytes as
+// standard base64); a malformed one fails the test.
+func Bytes(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // ApicurioV3 turns a registry's Confluent-compatible URL (…/apis/ccompat/v7)
