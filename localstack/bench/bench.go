@@ -34,7 +34,7 @@ type bench struct {
 	// JSON size of the records, the in-process source loop, the function
 	// binaries, the end-to-end path and the bridge's RSS.
 	produceJSON, sourceLoop, binary map[string]float64
-	e2eRate                         float64
+	e2eRate, pathRate               float64
 	bridgeRSS                       float64
 }
 
@@ -91,6 +91,7 @@ func (b *bench) all(ctx context.Context) error {
 		b.process(ctx, sets[0], sets[1])
 	}
 	if !b.o.SkipE2E {
+		b.sinkPath(ctx)
 		b.e2e(ctx)
 	}
 	if !b.o.SkipCDC {

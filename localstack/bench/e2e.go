@@ -20,6 +20,7 @@ import (
 	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
 	"github.com/serverless-kafka-connect/slkc/localstack/scheduler"
 	"github.com/serverless-kafka-connect/slkc/shared/coldstart"
+	"github.com/serverless-kafka-connect/slkc/shared/state"
 )
 
 // e2eResult is what the pipeline run measured.
@@ -118,15 +119,7 @@ func (e *env) runE2E(ctx context.Context, buildDir, profDir string, partitions i
 		"poll.interval.ms": fmt.Sprint(poll.Milliseconds())})
 	sinkCfg := with(e.mysqlSinkPropsMap(topic, dst, mysql.SinkClass))
 	mk := func(name, fn string, cfg map[string]string) runtime.FunctionSpec {
-		bin, _ := filepath.Abs(filepath.Join(buildDir, fn, "bootstrap"))
-		spec := runtime.FunctionSpec{Name: name, Bootstrap: bin, MemoryMB: memoryMB, Timeout: 60 * time.Second,
-			Env: map[string]string{"SLKC_CONNECTOR_CONFIG": connectorJSON(name, cfg), "SLKC_OFFSETS_TABLE": tables.Offsets,
-				"SLKC_LEASES_TABLE": tables.Leases, "SLKC_STATUS_TABLE": tables.Status}}
-		maps.Copy(spec.Env, e.fnEnv)
-		if profDir != "" {
-			spec.Env[coldstart.CPUProfileEnv] = filepath.Join(profDir, "e2e-"+fn+".cpu.pprof")
-		}
-		return spec
+		return e.pipelineSpec(buildDir, profDir, "e2e-", name, fn, memoryMB, tables, cfg)
 	}
 	srcFn, sinkFn := "bench-e2e-source", "bench-e2e-sink"
 	r, err := startRunner(ctx, mk(srcFn, "source-poller", srcCfg), mk(sinkFn, "sink-handler", sinkCfg))
@@ -134,13 +127,10 @@ func (e *env) runE2E(ctx context.Context, buildDir, profDir string, partitions i
 		return res, err
 	}
 	defer r.Close()
-	client := lambda.New(lambda.Options{BaseEndpoint: aws.String(r.URL()), Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
-	br, err := bridge.New(bridge.Mapping{FunctionName: sinkFn, Topics: []string{topic}, Bootstrap: e.bootstrap,
-		BatchSize: bridge.MaxBatchSize, MaxBatchingWindow: window, StartingPosition: "TRIM_HORIZON", MaximumRetryAttempts: -1,
-		ReportBatchItemFailures: true}, bridge.LambdaInvoker{Client: client, UnsignedPayload: true}, slog.Default())
+	client := runnerClient(r)
+	br, err := e.sinkBridge(client, sinkFn, topic, window)
 	if err != nil {
-		return res, fmt.Errorf("bench: bridge: %w", err)
+		return res, err
 	}
 	sched := scheduler.New(&scheduler.LambdaInvoker{Client: client}, scheduler.Rule{Function: srcFn, Interval: poll})
 	sched.Logger = slog.Default()
@@ -231,6 +221,40 @@ func (e *env) runE2E(ctx context.Context, buildDir, profDir string, partitions i
 	return res, nil
 }
 
+// pipelineSpec is the spec of function fn (its binary under buildDir) run
+// as name in a pipeline with the state tables and connector config cfg; with
+// profDir set it writes its CPU profile to <profDir>/<tag><fn>.cpu.pprof.
+func (e *env) pipelineSpec(buildDir, profDir, tag, name, fn string, memoryMB int, tables state.Tables, cfg map[string]string) runtime.FunctionSpec {
+	bin, _ := filepath.Abs(filepath.Join(buildDir, fn, "bootstrap"))
+	spec := runtime.FunctionSpec{Name: name, Bootstrap: bin, MemoryMB: memoryMB, Timeout: 60 * time.Second,
+		Env: map[string]string{"SLKC_CONNECTOR_CONFIG": connectorJSON(name, cfg), "SLKC_OFFSETS_TABLE": tables.Offsets,
+			"SLKC_LEASES_TABLE": tables.Leases, "SLKC_STATUS_TABLE": tables.Status}}
+	maps.Copy(spec.Env, e.fnEnv)
+	if profDir != "" {
+		spec.Env[coldstart.CPUProfileEnv] = filepath.Join(profDir, tag+fn+".cpu.pprof")
+	}
+	return spec
+}
+
+// runnerClient is a Lambda client of the runner's Invoke API.
+func runnerClient(r *runtime.Runner) *lambda.Client {
+	return lambda.New(lambda.Options{BaseEndpoint: aws.String(r.URL()), Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+}
+
+// sinkBridge is the event source mapping of the pipelines: topic into
+// function fn at concurrency 1, Lambda's largest batches (10,000 records,
+// 6 MB), the given batching window, partial batch responses on.
+func (e *env) sinkBridge(client *lambda.Client, fn, topic string, window time.Duration) (*bridge.Bridge, error) {
+	br, err := bridge.New(bridge.Mapping{FunctionName: fn, Topics: []string{topic}, Bootstrap: e.bootstrap,
+		BatchSize: bridge.MaxBatchSize, MaxBatchingWindow: window, StartingPosition: "TRIM_HORIZON", MaximumRetryAttempts: -1,
+		ReportBatchItemFailures: true}, bridge.LambdaInvoker{Client: client, UnsignedPayload: true}, slog.Default())
+	if err != nil {
+		return nil, fmt.Errorf("bench: bridge: %w", err)
+	}
+	return br, nil
+}
+
 // mysqlSinkPropsMap is mysqlSinkProps plus the connector class.
 func (e *env) mysqlSinkPropsMap(topic, table, class string) map[string]string {
 	m := e.mysqlSinkProps(topic, table)
@@ -287,12 +311,18 @@ func peakRSS(s runtime.Stats) int64 {
 	return m
 }
 
-// onlyE2E is `-only e2e`: the raw upsert ceiling of the 200 B rows and the
-// end-to-end run, with the goal that divides them.
+// onlyE2E is `-only e2e`: the raw upsert ceiling of the 200 B rows, the
+// sink path and the end-to-end run, with the goal that divides them.
 func (b *bench) onlyE2E(ctx context.Context, d *dataset) error {
 	if err := b.seedWithCeiling(ctx, d, 1, "e2e"); err != nil {
 		return err
 	}
+	sd, err := b.e.sinkRecords(ctx, d, min(b.o.E2ERows, d.Rows), "bench_path_"+d.Table)
+	if err != nil {
+		return err
+	}
+	b.sink[d.Label] = sd
+	b.sinkPath(ctx)
 	b.e2e(ctx)
 	b.addGoals()
 	return nil
