@@ -128,7 +128,7 @@ func (e *env) runE2E(ctx context.Context, buildDir, profDir string, partitions i
 	}
 	defer r.Close()
 	client := runnerClient(r)
-	br, err := e.sinkBridge(client, sinkFn, topic, window)
+	br, err := e.sinkBridge(r, sinkFn, topic, window)
 	if err != nil {
 		return res, err
 	}
@@ -242,13 +242,14 @@ func runnerClient(r *runtime.Runner) *lambda.Client {
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 }
 
-// sinkBridge is the event source mapping of the pipelines: topic into
-// function fn at concurrency 1, Lambda's largest batches (10,000 records,
-// 6 MB), the given batching window, partial batch responses on.
-func (e *env) sinkBridge(client *lambda.Client, fn, topic string, window time.Duration) (*bridge.Bridge, error) {
+// sinkBridge is the event source mapping of the pipelines, as slkc-local
+// runs it: topic into function fn of r, invoked in process, at
+// concurrency 1, Lambda's largest batches (10,000 records, 6 MB), the given
+// batching window, partial batch responses on.
+func (e *env) sinkBridge(r *runtime.Runner, fn, topic string, window time.Duration) (*bridge.Bridge, error) {
 	br, err := bridge.New(bridge.Mapping{FunctionName: fn, Topics: []string{topic}, Bootstrap: e.bootstrap,
 		BatchSize: bridge.MaxBatchSize, MaxBatchingWindow: window, StartingPosition: "TRIM_HORIZON", MaximumRetryAttempts: -1,
-		ReportBatchItemFailures: true}, bridge.LambdaInvoker{Client: client, UnsignedPayload: true}, slog.Default())
+		ReportBatchItemFailures: true}, bridge.RunnerInvoker{Runner: r}, slog.Default())
 	if err != nil {
 		return nil, fmt.Errorf("bench: bridge: %w", err)
 	}

@@ -99,7 +99,7 @@ func (e *env) runSinkPath(ctx context.Context, buildDir, profDir string, partiti
 		return res, err
 	}
 	defer r.Close()
-	br, err := e.sinkBridge(runnerClient(r), fn, topic, window)
+	br, err := e.sinkBridge(r, fn, topic, window)
 	if err != nil {
 		return res, err
 	}

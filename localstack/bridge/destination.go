@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,12 +14,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/serverless-kafka-connect/slkc/events"
+	"github.com/serverless-kafka-connect/slkc/localstack/runtime"
 )
 
 // Conditions of an on-failure record.
@@ -227,30 +228,39 @@ type Invoker interface {
 	Invoke(ctx context.Context, function string, payload []byte) (InvokeResult, error)
 }
 
+// RunnerInvoker invokes a function of this project's runtime in the same
+// process (slkc-local's runner), without the Invoke API's HTTP round trip:
+// no copy of the payload through a socket and no JSON check of it, which the
+// bridge's events need no more than Lambda's own event source mappings do.
+// The runner still applies Lambda's 6 MB request limit.
+type RunnerInvoker struct {
+	Runner *runtime.Runner
+}
+
+// Invoke runs a RequestResponse invoke on the runner. A function failure
+// is an InvokeResult with FunctionError set, as from the Invoke API; an
+// error means the invoke was not made.
+func (r RunnerInvoker) Invoke(ctx context.Context, function string, payload []byte) (InvokeResult, error) {
+	res, err := r.Runner.Invoke(ctx, function, payload)
+	if err != nil {
+		return InvokeResult{}, fmt.Errorf("bridge: invoke %s: %w", function, err)
+	}
+	return InvokeResult{RequestID: res.RequestID, StatusCode: http.StatusOK, FunctionError: res.FunctionError, Payload: res.Payload}, nil
+}
+
 // LambdaInvoker invokes through the Lambda Invoke API with an aws-sdk-go-v2
 // client (BaseEndpoint pointed at the runner, sam local or LocalStack).
 type LambdaInvoker struct {
 	Client *lambda.Client
-	// UnsignedPayload leaves the payload out of the request's SigV4
-	// signature (x-amz-content-sha256: UNSIGNED-PAYLOAD), saving a SHA-256
-	// of up to 6 MB per invoke. Only for an endpoint that does not check
-	// signatures, such as this project's runtime (localstack/runtime).
-	UnsignedPayload bool
 }
 
 // Invoke sends a RequestResponse invoke.
 func (l LambdaInvoker) Invoke(ctx context.Context, function string, payload []byte) (InvokeResult, error) {
-	var opts []func(*lambda.Options)
-	if l.UnsignedPayload {
-		opts = append(opts, func(o *lambda.Options) {
-			o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
-		})
-	}
 	out, err := l.Client.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName:   aws.String(function),
 		InvocationType: types.InvocationTypeRequestResponse,
 		Payload:        payload,
-	}, opts...)
+	})
 	if err != nil {
 		return InvokeResult{}, fmt.Errorf("bridge: invoke %s: %w", function, err)
 	}

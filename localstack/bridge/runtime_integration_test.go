@@ -17,27 +17,40 @@ import (
 )
 
 // TestSinkCrashMidBatchIsRetried runs the bridge against the real local
-// runner: the function process dies in the middle of the first batch; the
-// runner reports Runtime.ExitError, the bridge retries the same batch in a
-// fresh process, and every record is committed exactly after success.
+// runner, through the Invoke API and in process (RunnerInvoker, what
+// slkc-local uses): the function process dies in the middle of the first
+// batch; the runner reports Runtime.ExitError, the bridge retries the same
+// batch in a fresh process, and every record is committed exactly after
+// success.
 func TestSinkCrashMidBatchIsRetried(t *testing.T) {
 	env := testenv.New(t)
-	topic := env.Topic(t, 1)
-	produce(t, env.Kafka(t), topic, 10, small)
-
 	bin := filepath.Join(t.TempDir(), "bootstrap")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "../runtime/testdata/echo")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build echo: %v\n%s", err, out)
 	}
+	for _, inProcess := range []bool{false, true} {
+		t.Run(map[bool]string{false: "invoke API", true: "in process"}[inProcess], func(t *testing.T) {
+			testSinkCrashMidBatch(t, env, bin, inProcess)
+		})
+	}
+}
+
+func testSinkCrashMidBatch(t *testing.T, env *testenv.Env, bin string, inProcess bool) {
+	topic := env.Topic(t, 1)
+	produce(t, env.Kafka(t), topic, 10, small)
 	marker := filepath.Join(t.TempDir(), "crashed")
 	r, client := startRunner(t, runtime.FunctionSpec{Name: "sink", Bootstrap: bin, Timeout: 5 * time.Second,
 		Env: map[string]string{"ECHO_CRASH_ONCE": marker}})
+	var inv Invoker = client
+	if inProcess {
+		inv = RunnerInvoker{Runner: r}
+	}
 
 	m := baseMapping(env, t, topic)
 	m.ReportBatchItemFailures = true
-	b, _ := runBridge(t, m, client)
+	b, _ := runBridge(t, m, inv)
 	waitFor(t, "commit of 10", func() bool { return committed(t, env.KafkaAdmin(t), m.ConsumerGroup, topic) == 10 })
 
 	if _, err := os.Stat(marker); err != nil {

@@ -187,11 +187,16 @@ var ErrFunctionNotFound = errors.New("function not found")
 // Invoke runs a RequestResponse invoke of the named function and waits for
 // it. Function failures are reported in Result.FunctionError; the error is
 // non-nil only when the invoke could not be made (ErrFunctionNotFound,
-// runner closed, ctx done while queued, process could not start).
+// ErrRequestTooLarge, runner closed, ctx done while queued, process could
+// not start). Unlike the Invoke API it does not check that the payload is
+// JSON: in-process callers build their events.
 func (r *Runner) Invoke(ctx context.Context, name string, payload []byte) (Result, error) {
 	f, ok := r.funcs[name]
 	if !ok {
 		return Result{}, fmt.Errorf("runtime: invoke %q: %w", name, ErrFunctionNotFound)
+	}
+	if len(payload) > MaxPayloadBytes {
+		return Result{}, fmt.Errorf("runtime: invoke %q: %d bytes: %w", name, len(payload), ErrRequestTooLarge)
 	}
 	res, err := f.invoke(ctx, payload)
 	if err != nil {
@@ -199,6 +204,10 @@ func (r *Runner) Invoke(ctx context.Context, name string, payload []byte) (Resul
 	}
 	return res, nil
 }
+
+// ErrRequestTooLarge is returned by Invoke for a payload over
+// MaxPayloadBytes (Lambda's RequestTooLargeException).
+var ErrRequestTooLarge = fmt.Errorf("request must be smaller than %d bytes for the InvokeFunction operation", MaxPayloadBytes)
 
 // ErrQueueFull is returned by InvokeAsync when the function's Event queue is full.
 var ErrQueueFull = errors.New("event queue full")

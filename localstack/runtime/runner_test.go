@@ -212,6 +212,21 @@ func TestHostsSeveralFunctions(t *testing.T) {
 	if _, err := r.Invoke(context.Background(), "three", []byte(`{}`)); !errors.Is(err, ErrFunctionNotFound) {
 		t.Errorf("Invoke(three) = %v, want ErrFunctionNotFound", err)
 	}
+	// Lambda's request limit holds in process too: 6 MB passes, one byte
+	// more is refused before the function sees it.
+	big := func(n int) []byte {
+		return fmt.Appendf(nil, `{"echo":1,"pad":"%s"}`, strings.Repeat("x", n-len(`{"echo":1,"pad":""}`)))
+	}
+	if res, got := invokeEcho(t, r, "one", string(big(MaxPayloadBytes))); res.FunctionError != "" || got.Echo != float64(1) {
+		t.Errorf("a %d-byte payload: %s %s, want its echo", MaxPayloadBytes, res.FunctionError, res.Payload)
+	}
+	before, _ := r.Stats("one")
+	if _, err := r.Invoke(context.Background(), "one", big(MaxPayloadBytes+1)); !errors.Is(err, ErrRequestTooLarge) {
+		t.Errorf("Invoke of %d bytes = %v, want ErrRequestTooLarge", MaxPayloadBytes+1, err)
+	}
+	if after, _ := r.Stats("one"); after.Invocations != before.Invocations {
+		t.Errorf("the refused payload was invoked: %d -> %d invocations", before.Invocations, after.Invocations)
+	}
 	if got := r.Functions(); strings.Join(got, ",") != "one,two" {
 		t.Errorf("Functions() = %v", got)
 	}

@@ -150,7 +150,10 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 	// The in-process runtime checks no signatures, so the bridges skip
 	// hashing each payload (up to 6 MB) for SigV4; another endpoint gets
 	// fully signed requests.
-	sinkInvoker := bridge.LambdaInvoker{Client: client, UnsignedPayload: runner != nil}
+	var sinkInvoker bridge.Invoker = bridge.LambdaInvoker{Client: client}
+	if runner != nil {
+		sinkInvoker = bridge.RunnerInvoker{Runner: runner}
+	}
 	if rc.InvokeEndpoint != "" {
 		names, err := remoteNames(ctx, plans, rc.Template, rc.FunctionNames, client, logger)
 		if err != nil {
