@@ -138,9 +138,12 @@ type flight struct {
 	items   []item
 	cancel  context.CancelFunc
 	revoked bool // a partition of it was revoked: cancel as soon as it runs
-	done    chan struct{}
-	next    *flight
-	ev      *built // the event prepared ahead (staged batches); nil until then
+	// committing: resolved, its offsets being committed while its slot
+	// runs the next batch; nothing is staged after it.
+	committing bool
+	done       chan struct{} // closed when it is committed or given up
+	next       *flight
+	ev         *built // the event prepared ahead (staged batches); nil until then
 }
 
 // built is an event assembled for items; ready is closed once payload or
@@ -427,7 +430,7 @@ func (b *Bridge) plan(now time.Time) (start, staged []*flight, wakeAt time.Time)
 		}
 	}
 	for fl := range b.flights {
-		if fl.next != nil || fl.revoked {
+		if fl.next != nil || fl.revoked || fl.committing {
 			continue
 		}
 		var cands []*partQueue
@@ -597,17 +600,26 @@ func (b *Bridge) putBuf(ev *built) {
 }
 
 // runFlight processes one batch, then the batch staged after it in its
-// slot, and so on, and frees the slot when none is staged.
+// slot, and so on, and frees the slot when none is staged. It returns once
+// every batch it ran is committed or given up.
 func (b *Bridge) runFlight(ctx context.Context, fl *flight) {
+	var commits sync.WaitGroup
 	for fl != nil {
-		fl = b.runOne(ctx, fl)
+		fl = b.runOne(ctx, fl, &commits)
 	}
+	commits.Wait()
 }
 
 // runOne processes one batch and frees its partitions. It returns the batch
-// staged after it when this one was resolved and committed; otherwise the
-// staged batch goes back to the queues and the slot is freed.
-func (b *Bridge) runOne(ctx context.Context, fl *flight) *flight {
+// staged after it when this one was resolved; otherwise the staged batch
+// goes back to the queues and the slot is freed. The resolved batch's
+// offsets are committed in the background (tracked by commits) while the
+// next batch runs: the broker's commit takes milliseconds (Kafka 4's group
+// coordinator lingers 5 ms by default) that would otherwise idle the
+// function between invokes. Commits stay in order and never go back (see
+// commit), so a crash or a revoke at any point redelivers what is not
+// committed, never skips it.
+func (b *Bridge) runOne(ctx context.Context, fl *flight, commits *sync.WaitGroup) *flight {
 	ctx, cancel := context.WithCancel(ctx)
 	b.mu.Lock()
 	fl.cancel = cancel
@@ -621,7 +633,7 @@ func (b *Bridge) runOne(ctx context.Context, fl *flight) *flight {
 	before := b.stats
 	b.mu.Unlock()
 	start := time.Now()
-	err := b.process(ctx, fl)
+	t, err := b.process(ctx, fl)
 	if err != nil && ctx.Err() == nil {
 		b.log.Error("batch processing stopped", "err", err)
 	}
@@ -638,8 +650,8 @@ func (b *Bridge) runOne(ctx context.Context, fl *flight) *flight {
 			pq.owner = nil
 		}
 	}
-	delete(b.flights, fl)
-	if next != nil && (err != nil || ctx.Err() != nil) {
+	resolved := err == nil && ctx.Err() == nil
+	if next != nil && !resolved {
 		b.unstage(next, nil)
 		next = nil
 	}
@@ -648,9 +660,26 @@ func (b *Bridge) runOne(ctx context.Context, fl *flight) *flight {
 	} else {
 		b.inflight--
 	}
+	fl.committing = resolved
+	if !resolved {
+		delete(b.flights, fl)
+	}
 	b.mu.Unlock()
-	cancel()
-	close(fl.done)
+	if !resolved {
+		cancel()
+		close(fl.done)
+	} else {
+		commits.Add(1)
+		go func() {
+			defer commits.Done()
+			b.commitResolved(ctx, t)
+			b.mu.Lock()
+			delete(b.flights, fl)
+			b.mu.Unlock()
+			cancel()
+			close(fl.done)
+		}()
+	}
 	signal(b.wake)
 	return next
 }
@@ -914,6 +943,7 @@ type tracker struct {
 	epoch   map[string]int32
 	topic   map[string]string
 	part    map[string]int32
+	pending int // records not resolved yet
 }
 
 func newTracker(items []item) *tracker {
@@ -928,12 +958,16 @@ func newTracker(items []item) *tracker {
 		t.epoch[k] = it.epoch
 		t.topic[k], t.part[k] = it.topic, it.partition
 	}
+	t.pending = len(items)
 	return t
 }
 
 func (t *tracker) markDone(items []item) {
 	for _, it := range items {
-		t.done[it.key()][it.offset] = true
+		if d := t.done[it.key()]; !d[it.offset] {
+			d[it.offset] = true
+			t.pending--
+		}
 	}
 }
 
@@ -1006,22 +1040,26 @@ func (b *Bridge) commit(ctx context.Context, t *tracker) error {
 	return nil
 }
 
-// process resolves a top-level batch and commits as parts resolve. It
-// returns nil once the whole batch is resolved and committed, ctx's error
-// when stopped before that.
-func (b *Bridge) process(ctx context.Context, fl *flight) error {
+// process resolves a top-level batch, committing the parts that resolve
+// before the rest (a partial batch response, then retries of the rest). It
+// returns the batch's tracker once every record is resolved, for
+// commitResolved; ctx's error when stopped before that.
+func (b *Bridge) process(ctx context.Context, fl *flight) (*tracker, error) {
 	if fl.ev != nil && fl.ev.ready != nil {
 		// A staged batch: its build points the items into the event.
 		select {
 		case <-fl.ev.ready:
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
 	items := fl.items
 	t := newTracker(items)
 	resolved := func(its []item) {
 		t.markDone(its)
+		if t.pending == 0 {
+			return // the last part: committed by commitResolved
+		}
 		// A failed commit is retried with the next resolution; offsets only
 		// lag, so records may be delivered again but never skipped.
 		if err := b.commit(ctx, t); err != nil {
@@ -1032,19 +1070,25 @@ func (b *Bridge) process(ctx context.Context, fl *flight) error {
 		fl.ev = &built{items: items}
 	}
 	if err := b.resolve(ctx, items, 0, resolved, fl.ev); err != nil {
-		return err
+		return nil, err
 	}
+	return t, ctx.Err()
+}
+
+// commitResolved commits a resolved batch's offsets, retrying until it
+// succeeds or ctx ends (the bridge stops, or a partition of the batch is
+// revoked: then its records are delivered again, to the new owner).
+func (b *Bridge) commitResolved(ctx context.Context, t *tracker) {
 	for ctx.Err() == nil {
 		err := b.commit(ctx, t)
 		if err == nil {
-			return nil
+			return
 		}
 		b.log.Warn("commit failed, retrying", "err", err)
 		if !sleep(ctx, b.m.RetryBackoff) {
-			break
+			return
 		}
 	}
-	return ctx.Err()
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

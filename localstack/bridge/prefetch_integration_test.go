@@ -44,9 +44,11 @@ func awaitStaged(b *Bridge) int64 {
 // TestPrefetchKeepsCommitOrder runs three batches of one partition at
 // concurrency 1. While the first batch's invokes fail (a function error,
 // then a partial batch response), the second batch is staged with its event
-// built; it is invoked only after the first is fully delivered and
-// committed, and every invoke sees exactly the offsets of the batches before
-// it committed.
+// built; it is invoked only after the first is fully delivered. A resolved
+// batch's commit runs in the background while the next batch is invoked:
+// each invoke starts with nothing of its own batch or later committed, and
+// with the batches before the previous one committed (the commit lags by at
+// most the batch just resolved); in the end everything is committed.
 func TestPrefetchKeepsCommitOrder(t *testing.T) {
 	env := testenv.New(t)
 	topic := env.Topic(t, 1)
@@ -68,6 +70,11 @@ func TestPrefetchKeepsCommitOrder(t *testing.T) {
 		mu.Lock()
 		seen = append(seen, at)
 		mu.Unlock()
+		if c.n == 3 {
+			// The commit of the batch resolved before this invoke lands
+			// while it runs.
+			waitFor(t, "commit of the first batch during the next invoke", func() bool { return committed(t, adm, m.ConsumerGroup, topic) >= 10 })
+		}
 		if c.n < 2 {
 			first := awaitStaged(b)
 			mu.Lock()
@@ -97,14 +104,17 @@ func TestPrefetchKeepsCommitOrder(t *testing.T) {
 			t.Errorf("invoke %d carried offsets %v, want %v", i, got, want[i])
 		}
 	}
-	// Nothing committed while the first batch failed; each later invoke
-	// starts after everything before it is committed, and nothing more.
-	wantSeen := []int64{-1, -1, 5, 10, 20}
+	// Nothing committed while the first batch failed; the partial
+	// response's resolved part (0..4) is committed before its retry; each
+	// later invoke starts with at least the batches before the previous
+	// one committed, and nothing of its own.
+	lo := []int64{-1, -1, 5, 5, 10}
+	hi := []int64{0, 0, 5, 10, 20}
 	mu.Lock()
 	defer mu.Unlock()
 	for i := range seen {
-		if seen[i] != wantSeen[i] && !(wantSeen[i] == -1 && seen[i] == 0) {
-			t.Errorf("invoke %d started with committed offset %d, want %d", i, seen[i], wantSeen[i])
+		if seen[i] < lo[i] || seen[i] > hi[i] {
+			t.Errorf("invoke %d started with committed offset %d, want %d..%d", i, seen[i], lo[i], hi[i])
 		}
 	}
 	if !slices.Equal(stagedFirst, []int64{10, 10}) {

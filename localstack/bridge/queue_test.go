@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,7 +122,7 @@ func TestRevokeWithStagedBatch(t *testing.T) {
 		<-cancelCh
 		cctx, stop := context.WithCancel(ctx)
 		stop()
-		ran <- b.runOne(cctx, running)
+		ran <- b.runOne(cctx, running, &sync.WaitGroup{})
 	}()
 	b.onRevoked(ctx, nil, map[string][]int32{"t": {0}})
 	if next := <-ran; next != nil {
