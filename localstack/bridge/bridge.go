@@ -29,6 +29,7 @@ import (
 type item struct {
 	topic     string
 	partition int32
+	tp        string // events.TopicPartition(topic, partition), made once
 	offset    int64
 	ts        time.Time // the record's timestamp (MaximumRecordAge)
 	epoch     int32     // the record's leader epoch, committed with its offset
@@ -41,7 +42,7 @@ type item struct {
 }
 
 // key is the item's "topic-partition".
-func (it item) key() string { return events.TopicPartition(it.topic, it.partition) }
+func (it item) key() string { return it.tp }
 
 // where names the record in logs, as events.KafkaRecord.Where does.
 func (it item) where() string {
@@ -820,7 +821,7 @@ func (b *Bridge) newItem(r *kgo.Record) item {
 		}
 		js, _ = json.Marshal(kr) // strings, numbers and byte arrays only: cannot fail
 	}
-	return item{topic: r.Topic, partition: r.Partition, offset: r.Offset, ts: r.Timestamp, epoch: r.LeaderEpoch,
+	return item{topic: r.Topic, partition: r.Partition, tp: events.TopicPartition(r.Topic, r.Partition), offset: r.Offset, ts: r.Timestamp, epoch: r.LeaderEpoch,
 		js: js, size: len(js) + 1 + len(r.Topic) + 16}
 }
 
@@ -1245,6 +1246,9 @@ func (b *Bridge) partial(items []item, payload []byte) (ok, rest []item, why str
 	var resp events.KafkaBatchResponse
 	if err := json.Unmarshal(payload, &resp); err != nil {
 		return nil, items, "invalid partial batch response: " + err.Error()
+	}
+	if len(resp.BatchItemFailures) == 0 {
+		return items, nil, "" // the usual answer: no index of the batch needed
 	}
 	if err := resp.CheckAgainst(index(items)); err != nil {
 		return nil, items, "invalid partial batch response: " + err.Error()
