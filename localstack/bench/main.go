@@ -76,7 +76,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Rows1K, "rows1k", 200_000, "rows of the 1 KB table")
 	fs.IntVar(&o.SinkRecords, "sink-records", 100_000, "records written to MySQL by the sink and the raw upsert (in 10k batches)")
 	fs.IntVar(&o.DynamoRecords, "dynamo-records", 20_000, "records written to DynamoDB by the sink and the raw BatchWriteItem")
-	fs.IntVar(&o.ProcessRecords, "process-records", 20_000, "records sent through the sink-handler binary")
+	fs.IntVar(&o.ProcessRecords, "process-records", 20_000, "records sent through the sink-handler binary (its first full event warms the process and is not counted)")
 	fs.IntVar(&o.Page, "page", 10_000, "source page size (batch.max.rows)")
 	fs.IntVar(&o.Partitions, "partitions", 4, "partitions of every topic")
 	fs.IntVar(&o.Workers, "workers", 8, "concurrent BatchWriteItem requests of the raw ceiling (the sink's default concurrency)")
