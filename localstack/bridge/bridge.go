@@ -939,34 +939,49 @@ func index(items []item) *events.KafkaEvent {
 // tracker knows which records of a top-level batch are resolved, to commit
 // the longest resolved prefix of every partition.
 type tracker struct {
-	offsets map[string][]int64 // per topic-partition, in order
-	done    map[string]map[int64]bool
-	epoch   map[string]int32
-	topic   map[string]string
-	part    map[string]int32
-	pending int // records not resolved yet
+	parts   map[string]*partTrack // per topic-partition
+	pending int                   // records not resolved yet
+}
+
+// partTrack is one partition's records of a batch: their offsets, in
+// order as the batch holds them, and which are resolved.
+type partTrack struct {
+	topic     string
+	partition int32
+	epoch     int32 // the leader epoch of its last record
+	offsets   []int64
+	done      []bool
 }
 
 func newTracker(items []item) *tracker {
-	t := &tracker{offsets: map[string][]int64{}, done: map[string]map[int64]bool{},
-		epoch: map[string]int32{}, topic: map[string]string{}, part: map[string]int32{}}
+	t := &tracker{parts: map[string]*partTrack{}, pending: len(items)}
+	var pt *partTrack
 	for _, it := range items {
-		k := it.key()
-		t.offsets[k] = append(t.offsets[k], it.offset)
-		if t.done[k] == nil {
-			t.done[k] = map[int64]bool{}
+		if pt == nil || pt.topic != it.topic || pt.partition != it.partition {
+			if pt = t.parts[it.tp]; pt == nil {
+				pt = &partTrack{topic: it.topic, partition: it.partition}
+				t.parts[it.tp] = pt
+			}
 		}
-		t.epoch[k] = it.epoch
-		t.topic[k], t.part[k] = it.topic, it.partition
+		pt.offsets = append(pt.offsets, it.offset)
+		pt.epoch = it.epoch
 	}
-	t.pending = len(items)
+	for _, pt := range t.parts {
+		pt.done = make([]bool, len(pt.offsets))
+	}
 	return t
 }
 
+// markDone marks items resolved (each once).
 func (t *tracker) markDone(items []item) {
+	var pt *partTrack
 	for _, it := range items {
-		if d := t.done[it.key()]; !d[it.offset] {
-			d[it.offset] = true
+		if pt == nil || pt.topic != it.topic || pt.partition != it.partition {
+			pt = t.parts[it.tp]
+		}
+		i, found := slices.BinarySearch(pt.offsets, it.offset)
+		if found && !pt.done[i] {
+			pt.done[i] = true
 			t.pending--
 		}
 	}
@@ -975,16 +990,13 @@ func (t *tracker) markDone(items []item) {
 // commitPoints returns, per partition with a resolved prefix, the next offset.
 func (t *tracker) commitPoints() map[string]int64 {
 	out := map[string]int64{}
-	for k, offs := range t.offsets {
-		next := int64(-1)
-		for _, o := range offs {
-			if !t.done[k][o] {
-				break
-			}
-			next = o + 1
+	for k, pt := range t.parts {
+		n := 0
+		for n < len(pt.done) && pt.done[n] {
+			n++
 		}
-		if next >= 0 {
-			out[k] = next
+		if n > 0 {
+			out[k] = pt.offsets[n-1] + 1
 		}
 	}
 	return out
@@ -1004,10 +1016,11 @@ func (b *Bridge) commit(ctx context.Context, t *tracker) error {
 		if b.parts[k] == nil {
 			continue // revoked: the new owner commits it
 		}
-		if req[t.topic[k]] == nil {
-			req[t.topic[k]] = map[int32]kgo.EpochOffset{}
+		pt := t.parts[k]
+		if req[pt.topic] == nil {
+			req[pt.topic] = map[int32]kgo.EpochOffset{}
 		}
-		req[t.topic[k]][t.part[k]] = kgo.EpochOffset{Epoch: t.epoch[k], Offset: next}
+		req[pt.topic][pt.partition] = kgo.EpochOffset{Epoch: pt.epoch, Offset: next}
 	}
 	b.mu.Unlock()
 	if len(req) == 0 {

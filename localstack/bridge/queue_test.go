@@ -2,12 +2,15 @@ package bridge
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/serverless-kafka-connect/slkc/events"
 )
 
 // TestStageAndUnstage checks the queue bookkeeping of a staged batch: plan
@@ -173,5 +176,42 @@ func TestFullPayloadDoesNotWaitForWindow(t *testing.T) {
 				t.Errorf("batch of %d records with %d left queued; want 4 (what fits in 6 MB) and 1", len(start[0].items), b.buffered)
 			}
 		})
+	}
+}
+
+// TestTrackerCommitPoints: a partition's commit point is after the longest
+// resolved prefix of its records in the batch (offsets may have gaps),
+// whatever order the records resolve in, and pending counts each record
+// once.
+func TestTrackerCommitPoints(t *testing.T) {
+	mk := func(topic string, p int32, offs ...int64) []item {
+		var out []item
+		for _, o := range offs {
+			out = append(out, item{topic: topic, partition: p, tp: events.TopicPartition(topic, p), offset: o, epoch: int32(o)})
+		}
+		return out
+	}
+	a, b := mk("t", 0, 3, 4, 7, 8), mk("t", 1, 10, 11)
+	tr := newTracker(append(append([]item{}, a...), b...))
+	if got := tr.commitPoints(); len(got) != 0 || tr.pending != 6 {
+		t.Fatalf("nothing resolved: points %v, pending %d; want none and 6", got, tr.pending)
+	}
+	tr.markDone(a[2:3])        // 7: no prefix yet
+	tr.markDone(b[0:1])        // 10
+	tr.markDone(a[2:3])        // 7 again: counted once
+	tr.markDone(mk("t", 0, 5)) // not in the batch: ignored
+	if got := tr.commitPoints(); !reflect.DeepEqual(got, map[string]int64{"t-1": 11}) || tr.pending != 4 {
+		t.Errorf("7 and 10 resolved: points %v, pending %d; want t-1 at 11 and 4", got, tr.pending)
+	}
+	tr.markDone(a[0:2]) // 3, 4: prefix 3, 4, 7
+	if got := tr.commitPoints(); !reflect.DeepEqual(got, map[string]int64{"t-0": 8, "t-1": 11}) {
+		t.Errorf("3, 4, 7, 10 resolved: points %v, want t-0 at 8, t-1 at 11", got)
+	}
+	tr.markDone(append(a[3:], b[1:]...))
+	if got := tr.commitPoints(); !reflect.DeepEqual(got, map[string]int64{"t-0": 9, "t-1": 12}) || tr.pending != 0 {
+		t.Errorf("all resolved: points %v, pending %d; want t-0 at 9, t-1 at 12, 0", got, tr.pending)
+	}
+	if pt := tr.parts["t-0"]; pt.epoch != 8 {
+		t.Errorf("t-0 commits epoch %d, want its last record's (8)", pt.epoch)
 	}
 }
