@@ -48,9 +48,6 @@ type Sink struct {
 	// re-prepares one per pooled connection on first use there); at
 	// maxCachedStmts entries it is emptied.
 	stmts map[string]*sql.Stmt
-	// sizes holds the statements of fewer than batch.size rows asked for
-	// once but not prepared (see chunks), emptied like stmts.
-	sizes map[string]bool
 }
 
 // maxCachedStmts bounds the prepared statements the sink keeps per pool
@@ -142,22 +139,6 @@ func (s *Sink) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	}
 	s.stmts[query] = st
 	return st, nil
-}
-
-// reuses reports whether a statement of query is worth preparing: it is
-// prepared already, or it was asked for before (batches of this size
-// recur). Otherwise it remembers query and reports false.
-func (s *Sink) reuses(query string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.stmts[query]; ok || s.sizes[query] {
-		return true
-	}
-	if s.sizes == nil || len(s.sizes) >= maxCachedStmts {
-		s.sizes = map[string]bool{}
-	}
-	s.sizes[query] = true
-	return false
 }
 
 // forgetTable drops the cached columns of table.
@@ -385,17 +366,15 @@ func runs(rows []sinkRow) [][]sinkRow {
 }
 
 // chunks splits a run into statements of at most per rows and about
-// maxStatementBytes of parameters. A statement of n < per rows is used as
-// is when reuse(n) says so (its statement is prepared already, or batches
-// of that size recur); otherwise it gets a power-of-two row count (the
-// largest that fits, the rest going to the next statements). So batches
-// of varying size reuse a few prepared statements per table instead of
-// preparing one of a new size each time: MariaDB takes about as long to
-// prepare a multi-row statement as to run it (5-10 ms for 1,200 rows of 6
-// columns), and the batches of a Kafka event source mapping vary in size.
-// A remainder of r rows then costs popcount(r) statements. reuse nil
-// means always.
-func chunks(run []sinkRow, per int, reuse func(n int) bool) [][]sinkRow {
+// maxStatementBytes of parameters. A statement of fewer than per rows gets
+// a power-of-two row count (the largest that fits, the rest going to the
+// next statements), so that batches of varying size reuse a few prepared
+// statements per table instead of preparing one of a new size each time:
+// MariaDB takes about as long to prepare a multi-row statement as to run it
+// (5-10 ms for 1,200 rows of 6 columns), and the batches of a Kafka event
+// source mapping vary in size. A remainder of r rows costs popcount(r)
+// statements instead.
+func chunks(run []sinkRow, per int) [][]sinkRow {
 	var out [][]sinkRow
 	for i := 0; i < len(run); {
 		j, size := i, 0
@@ -403,7 +382,7 @@ func chunks(run []sinkRow, per int, reuse func(n int) bool) [][]sinkRow {
 			size += run[j].bytes
 			j++
 		}
-		if n := j - i; n < per && reuse != nil && !reuse(n) {
+		if n := j - i; n < per {
 			j = i + 1<<(bits.Len(uint(n))-1)
 		}
 		out = append(out, run[i:j])
@@ -473,12 +452,6 @@ func (w *tableWriter) execChunk(ctx context.Context, chunk []sinkRow, build func
 	}
 	w.fail(chunk[0], err)
 	return nil
-}
-
-// reuse is chunks' rule for the statements build makes: a statement of n
-// rows is used as is when the sink reuses it.
-func (w *tableWriter) reuse(build func(n int) string) func(n int) bool {
-	return func(n int) bool { return w.s.reuses(build(n)) }
 }
 
 // explainFunc maps a row's data error to the error reported for the
@@ -585,7 +558,7 @@ func (w *tableWriter) insertRun(ctx context.Context, run []sinkRow) error {
 	if kind != insertPlain {
 		explain = w.explainUniqueKey
 	}
-	for _, c := range chunks(run, rowsPerStatement(len(names), w.s.cfg.BatchSize), w.reuse(build)) {
+	for _, c := range chunks(run, rowsPerStatement(len(names), w.s.cfg.BatchSize)) {
 		before := len(w.berr.Failed)
 		if err := w.execChunk(ctx, c, build, allVals, explain); err != nil {
 			return err
@@ -598,7 +571,7 @@ func (w *tableWriter) insertRun(ctx context.Context, run []sinkRow) error {
 func (w *tableWriter) deleteRun(ctx context.Context, run []sinkRow) error {
 	names := w.names(run[0])[:run[0].nkeys]
 	build := func(n int) string { return buildDelete(w.quoted, names, n) }
-	for _, c := range chunks(run, rowsPerStatement(len(names), w.s.cfg.BatchSize), w.reuse(build)) {
+	for _, c := range chunks(run, rowsPerStatement(len(names), w.s.cfg.BatchSize)) {
 		before := len(w.berr.Failed)
 		if err := w.execChunk(ctx, c, build, keyVals, nil); err != nil {
 			return err

@@ -58,40 +58,6 @@ func TestSinkIntegrationSchemaCache(t *testing.T) {
 	}
 }
 
-// TestSinkIntegrationStatementReuse writes batches whose sizes are not
-// batch.size multiples: a size seen once is written in power-of-two
-// statements that later batches reuse; a size that recurs gets its own
-// statement. Every row is written either way.
-func TestSinkIntegrationStatementReuse(t *testing.T) {
-	f := newSinkFixture(t)
-	s := f.sink(t, "insert.mode", "upsert", "pk.mode", "record_key", "auto.create", "true", "batch.size", "100")
-	id := int64(0)
-	batch := func(n int) []connect.Record {
-		out := make([]connect.Record, n)
-		for i := range out {
-			id++
-			out[i] = rec("orders", id, testKey(id), testValue(id, fmt.Sprint("name-", id)))
-		}
-		return out
-	}
-	for _, step := range []struct {
-		rows, stmts int
-	}{
-		{70, 3},  // 64 + 4 + 2, all new
-		{70, 4},  // 70 recurs: its own statement
-		{71, 5},  // 64, 4 and 2 reused, 1 new
-		{170, 6}, // 100 new, then 70 reused
-	} {
-		mustWrite(t, s, batch(step.rows))
-		if len(s.stmts) != step.stmts {
-			t.Errorf("after a batch of %d rows: %d prepared statements, want %d", step.rows, len(s.stmts), step.stmts)
-		}
-	}
-	if rows, _ := f.dump(t, "orders", "id"); len(rows) != int(id) {
-		t.Errorf("%d rows in the table, want %d", len(rows), id)
-	}
-}
-
 // BenchmarkSinkIntegrationUpsert100 measures Write of 100-record batches
 // (the ESM's default batch size), where per-Write overhead dominates.
 func BenchmarkSinkIntegrationUpsert100(b *testing.B) {
