@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/bits"
 	"strings"
 	"sync"
 	"time"
@@ -366,14 +365,7 @@ func runs(rows []sinkRow) [][]sinkRow {
 }
 
 // chunks splits a run into statements of at most per rows and about
-// maxStatementBytes of parameters. A statement of fewer than per rows gets
-// a power-of-two row count (the largest that fits, the rest going to the
-// next statements), so that batches of varying size reuse a few prepared
-// statements per table instead of preparing one of a new size each time:
-// MariaDB takes about as long to prepare a multi-row statement as to run it
-// (5-10 ms for 1,200 rows of 6 columns), and the batches of a Kafka event
-// source mapping vary in size. A remainder of r rows costs popcount(r)
-// statements instead.
+// maxStatementBytes of parameters.
 func chunks(run []sinkRow, per int) [][]sinkRow {
 	var out [][]sinkRow
 	for i := 0; i < len(run); {
@@ -381,9 +373,6 @@ func chunks(run []sinkRow, per int) [][]sinkRow {
 		for j < len(run) && j-i < per && (j == i || size+run[j].bytes <= maxStatementBytes) {
 			size += run[j].bytes
 			j++
-		}
-		if n := j - i; n < per {
-			j = i + 1<<(bits.Len(uint(n))-1)
 		}
 		out = append(out, run[i:j])
 		i = j

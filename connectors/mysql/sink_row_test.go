@@ -3,7 +3,6 @@ package mysql
 import (
 	"encoding/json"
 	"math/big"
-	"math/bits"
 	"reflect"
 	"strings"
 	"testing"
@@ -208,52 +207,12 @@ func TestChunksBoundBytes(t *testing.T) {
 	for _, c := range got {
 		sizes = append(sizes, len(c))
 	}
-	// The last three rows fit one statement by bytes, but a statement under
-	// the row cap has a power-of-two row count: 2, then 1.
-	if !reflect.DeepEqual(sizes, []int{1, 1, 2, 1}) {
-		t.Errorf("chunk sizes %v, want [1 1 2 1]", sizes)
+	if !reflect.DeepEqual(sizes, []int{1, 1, 3}) {
+		t.Errorf("chunk sizes %v, want [1 1 3]", sizes)
 	}
 	got = chunks(make([]sinkRow, 7), 3)
 	if len(got) != 3 || len(got[2]) != 1 {
 		t.Errorf("rows cap: got %d chunks", len(got))
-	}
-}
-
-// TestChunksReuseStatementSizes: statements of fewer than per rows have
-// power-of-two row counts, so batches of any size use at most one
-// statement shape per bit besides per; every row is in exactly one
-// statement, in order.
-func TestChunksReuseStatementSizes(t *testing.T) {
-	const per = 3000
-	shapes := map[int]bool{}
-	for n := 1; n <= 2*per+50; n += 7 {
-		run := make([]sinkRow, n)
-		for i := range run {
-			run[i] = sinkRow{bytes: 10, nkeys: i} // nkeys numbers the rows
-		}
-		got := chunks(run, per)
-		next := 0
-		for _, c := range got {
-			for _, r := range c {
-				if r.nkeys != next {
-					t.Fatalf("n=%d: row %d where row %d belongs", n, r.nkeys, next)
-				}
-				next++
-			}
-			if l := len(c); l != per && l&(l-1) != 0 {
-				t.Errorf("n=%d: a statement of %d rows, want %d or a power of two", n, l, per)
-			}
-			shapes[len(c)] = true
-		}
-		if next != n {
-			t.Fatalf("n=%d: %d rows in the statements", n, next)
-		}
-		if want := n/per + bits.OnesCount(uint(n%per)); len(got) != want {
-			t.Errorf("n=%d: %d statements, want %d", n, len(got), want)
-		}
-	}
-	if len(shapes) > bits.Len(per)+1 {
-		t.Errorf("%d statement sizes over all batch sizes, want at most %d", len(shapes), bits.Len(per)+1)
 	}
 }
 
