@@ -52,6 +52,7 @@ type options struct {
 	E2ERows, E2ERate int
 	E2EFor, E2EPoll  time.Duration
 	E2EWindow        time.Duration
+	PathWindow       time.Duration
 	Big              bool
 	BuildDir, OutDir string
 	Arm64Dir         string
@@ -89,6 +90,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.E2EFor, "e2e-for", 10*time.Second, "how long rows are trickled")
 	fs.DurationVar(&o.E2EPoll, "e2e-poll", time.Second, "poll.interval.ms of the end-to-end source")
 	fs.DurationVar(&o.E2EWindow, "e2e-window", 500*time.Millisecond, "maximum batching window of the end-to-end bridge (Lambda's Kafka default 500 ms)")
+	fs.DurationVar(&o.PathWindow, "path-window", 0, "maximum batching window of the sink path's bridge (0: the backlog's last, partial batch does not wait for a window, which would measure that wait rather than throughput)")
 	fs.IntVar(&o.ScalePage, "scale-page", 1000, "page size of the source scaling figures")
 	fs.BoolVar(&o.Big, "big", false, "also seed a 10M-row table for the source scaling figure (takes several minutes)")
 	fs.StringVar(&o.BuildDir, "build", "build", "folder of the function binaries (<fn>/bootstrap)")
@@ -189,7 +191,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 		Params: map[string]any{"rows_200b": o.Rows200, "rows_1kb": o.Rows1K, "sink_records": o.SinkRecords,
 			"dynamo_records": o.DynamoRecords, "process_records": o.ProcessRecords, "page": o.Page,
 			"partitions": o.Partitions, "dynamo_workers": o.Workers, "cold_starts": o.ColdStarts,
-			"memory_mb": o.MemoryMB, "reps": o.Reps, "e2e_rows": o.E2ERows, "e2e_rate": o.E2ERate, "e2e_for": o.E2EFor.String(), "e2e_poll": o.E2EPoll.String(), "e2e_window": o.E2EWindow.String(), "scale_page": o.ScalePage, "big": o.Big,
+			"memory_mb": o.MemoryMB, "reps": o.Reps, "e2e_rows": o.E2ERows, "e2e_rate": o.E2ERate, "e2e_for": o.E2EFor.String(), "e2e_poll": o.E2EPoll.String(), "e2e_window": o.E2EWindow.String(), "path_window": o.PathWindow.String(), "scale_page": o.ScalePage, "big": o.Big,
 			"scale_tables": o.ScaleTables, "scale_rows": o.ScaleRows, "scale_tasks": o.ScaleTasks, "scale_big_rows": o.ScaleBigRows, "scale_chunks": o.ScaleChunks,
 			"cdc_rows": o.CDCRows, "fn_env": o.FnEnv}}
 	defer func() { rep.Finished = time.Now().UTC() }()

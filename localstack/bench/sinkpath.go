@@ -153,7 +153,7 @@ func (b *bench) sinkPath(ctx context.Context) {
 		}
 	}
 	done := b.step(fmt.Sprintf("sink path: %d records in Kafka -> bridge -> sink-handler -> MySQL", len(values)))
-	res, err := b.e.runSinkPath(ctx, b.o.BuildDir, profDir, int32(b.o.Partitions), b.o.MemoryMB, values, b.o.E2EWindow)
+	res, err := b.e.runSinkPath(ctx, b.o.BuildDir, profDir, int32(b.o.Partitions), b.o.MemoryMB, values, b.o.PathWindow)
 	done()
 	if prof != nil {
 		b.stopProfile(prof, "path-bench")
@@ -169,5 +169,5 @@ func (b *bench) sinkPath(ctx context.Context) {
 		Ceiling: b.upsert["200B"], CeilingName: "raw upsert",
 		Note: fmt.Sprintf("%d records of the 200 B rows produced first; first invoke -> last row %.2f s: %d invokes %.2f s (%.0f ms each), gaps %.2f s (%.0f ms each); bridge start -> first invoke %.2f s (group join, first fetch, cold start), not counted; concurrency 1, batching window %s, %d batches (%d staged ahead)",
 			res.Records, res.drain().Seconds(), u.Invokes, u.Busy.Seconds(), ms(u.Busy)/float64(max(u.Invokes, 1)), u.Gaps.Seconds(), ms(u.Gaps)/float64(max(u.Invokes-1, 1)),
-			res.FirstInvoke.Sub(res.BridgeStart).Seconds(), b.o.E2EWindow, res.BridgeStats.Batches, res.BridgeStats.Staged)})
+			res.FirstInvoke.Sub(res.BridgeStart).Seconds(), b.o.PathWindow, res.BridgeStats.Batches, res.BridgeStats.Staged)})
 }
