@@ -123,16 +123,7 @@ func (b *bench) e2e(ctx context.Context) {
 	done := b.step(fmt.Sprintf("end to end: %d rows bulk, then %d rows/s for %s", b.o.E2ERows, b.o.E2ERate, b.o.E2EFor))
 	// Profiles: the bench process (runtime, bridge, scheduler) and both
 	// function binaries, over the whole run.
-	var prof *profiler
-	profDir := ""
-	if !b.o.NoProfiles {
-		profDir = b.profileDir()
-		var err error
-		if prof, err = startProfile(profDir, "e2e-bench"); err != nil {
-			b.rep.Skip("profile e2e-bench", err)
-			prof, profDir = nil, ""
-		}
-	}
+	prof, profDir := b.pipelineProfile("e2e-bench")
 	res, err := b.e.runE2E(ctx, b.o.BuildDir, profDir, int32(b.o.Partitions), b.o.Page, b.o.MemoryMB, b.o.E2ERows, b.o.E2ERate, b.o.E2EFor, b.o.E2EPoll, b.o.E2EWindow)
 	done()
 	if prof != nil {
@@ -803,6 +794,22 @@ const bigBatchBytes = 1_000_000
 
 // bigBatchLabel names the figures of that run.
 var bigBatchLabel = fmt.Sprintf("%s=%d", config.KeyProducerBatchSize, bigBatchBytes)
+
+// pipelineProfile starts the bench process's CPU profile name for a
+// pipeline run and returns it with the folder the function binaries write
+// theirs to; both are empty with -no-profiles or when it cannot start.
+func (b *bench) pipelineProfile(name string) (*profiler, string) {
+	if b.o.NoProfiles {
+		return nil, ""
+	}
+	dir := b.profileDir()
+	prof, err := startProfile(dir, name)
+	if err != nil {
+		b.rep.Skip("profile "+name, err)
+		return nil, ""
+	}
+	return prof, dir
+}
 
 // profileDir is the absolute folder of the run's pprof files (-out's
 // "profiles").

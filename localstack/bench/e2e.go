@@ -105,13 +105,8 @@ func (e *env) runE2E(ctx context.Context, buildDir, profDir string, partitions i
 	if err != nil {
 		return res, err
 	}
-	common := map[string]string{"bootstrap.servers": e.bootstrap,
-		"key.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-		"value.converter.schemas.enable": "true"}
 	with := func(m map[string]string) map[string]string {
-		for k, v := range common {
-			m[k] = v
-		}
+		maps.Copy(m, e.pipelineProps())
 		return m
 	}
 	srcCfg := with(map[string]string{"connector.class": mysql.SourceClass, "connection.url": e.DSN(false), "mode": "incrementing",
@@ -219,6 +214,14 @@ func (e *env) runE2E(ctx context.Context, buildDir, profDir string, partitions i
 	default:
 	}
 	return res, nil
+}
+
+// pipelineProps are the connector keys both pipelines' connectors share:
+// the broker and JsonConverter with schemas for keys and values.
+func (e *env) pipelineProps() map[string]string {
+	return map[string]string{"bootstrap.servers": e.bootstrap,
+		"key.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": "true"}
 }
 
 // pipelineSpec is the spec of function fn (its binary under buildDir) run

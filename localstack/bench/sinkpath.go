@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sync"
 	"time"
@@ -87,12 +88,8 @@ func (e *env) runSinkPath(ctx context.Context, buildDir, profDir string, partiti
 	if err != nil {
 		return res, err
 	}
-	cfg := map[string]string{"bootstrap.servers": e.bootstrap,
-		"key.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-		"value.converter.schemas.enable": "true"}
-	for k, v := range e.mysqlSinkPropsMap(topic, dst, mysql.SinkClass) {
-		cfg[k] = v
-	}
+	cfg := e.pipelineProps()
+	maps.Copy(cfg, e.mysqlSinkPropsMap(topic, dst, mysql.SinkClass))
 	fn := "bench-path-sink"
 	r, err := startRunner(ctx, e.pipelineSpec(buildDir, profDir, "path-", fn, "sink-handler", memoryMB, tables, cfg))
 	if err != nil {
@@ -142,16 +139,7 @@ func (b *bench) sinkPath(ctx context.Context) {
 	}
 	// Profiles: the bench process (runtime, bridge) and the sink-handler
 	// binary, over the whole run.
-	var prof *profiler
-	profDir := ""
-	if !b.o.NoProfiles {
-		profDir = b.profileDir()
-		var err error
-		if prof, err = startProfile(profDir, "path-bench"); err != nil {
-			b.rep.Skip("profile path-bench", err)
-			prof, profDir = nil, ""
-		}
-	}
+	prof, profDir := b.pipelineProfile("path-bench")
 	done := b.step(fmt.Sprintf("sink path: %d records in Kafka -> bridge -> sink-handler -> MySQL", len(values)))
 	res, err := b.e.runSinkPath(ctx, b.o.BuildDir, profDir, int32(b.o.Partitions), b.o.MemoryMB, values, b.o.PathWindow)
 	done()
