@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +79,7 @@ func TestConvertPageParallelMatchesSequential(t *testing.T) {
 	}
 	run := func(keyConv, valConv Converter, recs []connect.Record, all bool) result {
 		var logs bytes.Buffer
-		task := &Task{Name: "c", KeyConv: keyConv, ValueConv: valConv, Transforms: pageTransform{}, ToleranceAll: all, LogErrors: true, convertWorkers: 4,
+		task := &Task{Name: "c", KeyConv: keyConv, ValueConv: valConv, Transforms: pageTransform{}, ToleranceAll: all, LogErrors: true,
 			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 				if a.Key == slog.TimeKey {
 					return slog.Attr{}
@@ -149,9 +148,8 @@ func TestConvertPageStopsAtFailureWithoutSideEffectFreeConverters(t *testing.T) 
 
 // BenchmarkConvertPage converts a 10,000-row page of 200-byte-like rows
 // with JsonConverter (schemas.enable=true) on parallel.Workers()
-// goroutines ("parallel"), on pageWorkers() ("default", what a run uses)
-// and on one ("one goroutine", the converter behind opaqueConv); ns/op is
-// per page.
+// goroutines ("parallel") and on one ("one goroutine", the converter
+// behind opaqueConv); ns/op is per page.
 func BenchmarkConvertPage(b *testing.B) {
 	schema := connect.NewStructSchema("row",
 		connect.Field{Name: "id", Schema: &connect.Schema{Type: connect.Int64}},
@@ -169,40 +167,15 @@ func BenchmarkConvertPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, c := range []struct {
-		name    string
-		conv    Converter
-		workers int
-	}{{"parallel", val, parallel.Workers()}, {"default", val, 0}, {"one goroutine", opaqueConv{val}, 0}} {
+		name string
+		conv Converter
+	}{{"parallel", val}, {"one goroutine", opaqueConv{val}}} {
 		b.Run(c.name, func(b *testing.B) {
-			task := &Task{Name: "c", KeyConv: c.conv, ValueConv: c.conv, convertWorkers: c.workers}
+			task := &Task{Name: "c", KeyConv: c.conv, ValueConv: c.conv}
 			for b.Loop() {
 				if _, _, err := task.convertPage(context.Background(), connectors.Partition{"table": "t"}, nil, recs); err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
-	}
-}
-
-// TestPageWorkersLeavesOneToTheProducer: a page is converted on one
-// goroutine fewer than parallel.Workers(), and never on none.
-func TestPageWorkersLeavesOneToTheProducer(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, tc := range []struct {
-		name          string
-		procs, want   int
-		convertWorker int
-	}{
-		{"one CPU", 1, 1, 0},
-		{"two CPUs", 2, 1, 0},
-		{"four CPUs", 4, 3, 0},
-		{"more than parallel.MaxWorkers", 16, parallel.MaxWorkers - 1, 0},
-		{"set by the test", 2, 4, 4},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			runtime.GOMAXPROCS(tc.procs)
-			if got := (&Task{convertWorkers: tc.convertWorker}).pageWorkers(); got != tc.want {
-				t.Fatalf("GOMAXPROCS %d: pageWorkers %d, want %d", tc.procs, got, tc.want)
 			}
 		})
 	}

@@ -153,11 +153,6 @@ type Task struct {
 	// lease. Above 1, Leases must also implement KeyedLeaseStore.
 	TasksMax int
 
-	// convertWorkers is the goroutines a big page is converted on; 0
-	// means pageWorkers' default (tests set it to use the parallel path
-	// on any machine).
-	convertWorkers int
-
 	mu      sync.Mutex
 	ensured map[string]bool
 }
@@ -579,7 +574,7 @@ func retryableConflict(err error) error {
 //
 // A page of parallel.MinRecords records or more whose converters are
 // side-effect free (convert.SideEffectFree) is transformed and converted
-// on pageWorkers() goroutines first, when that is more than one; the pass that applies the
+// on parallel.Workers() goroutines first; the pass that applies the
 // outcomes in record order is the same either way, so the result, the
 // error and the log lines are those of the one-goroutine loop. Otherwise
 // each record is converted in that pass, and nothing after a failing
@@ -588,9 +583,9 @@ func (t *Task) convertPage(ctx context.Context, p connectors.Partition, pos conn
 	krs = make([]*kgo.Record, 0, len(recs))
 	backing := make([]kgo.Record, len(recs))
 	outcome := func(i int) recordOutcome { return t.convertRecord(p, pos, i, recs[i], &backing[i]) }
-	if w := t.pageWorkers(); w > 1 && len(recs) >= parallel.MinRecords && convert.SideEffectFree(t.KeyConv) && convert.SideEffectFree(t.ValueConv) {
+	if len(recs) >= parallel.MinRecords && convert.SideEffectFree(t.KeyConv) && convert.SideEffectFree(t.ValueConv) {
 		outs := make([]recordOutcome, len(recs))
-		parallel.Chunks(len(recs), w, func(lo, hi int) {
+		parallel.Chunks(len(recs), parallel.Workers(), func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				outs[i] = outcome(i)
 			}
@@ -616,20 +611,6 @@ func (t *Task) convertPage(ctx context.Context, p connectors.Partition, pos conn
 		krs = append(krs, kr)
 	}
 	return krs, tolerated, nil
-}
-
-// pageWorkers is how many goroutines convert a page: parallel.Workers()
-// less one, which is left to the producer. A page is converted while the
-// page before it is in flight, and a conversion running on every P keeps
-// franz-go's request and response goroutines (and, on a small machine,
-// the broker) waiting for a CPU: on 2 cores, converting on one goroutine
-// made the source-poller binary about 1.5 times as fast with less CPU per
-// row (README, "Source path").
-func (t *Task) pageWorkers() int {
-	if t.convertWorkers > 0 {
-		return t.convertWorkers
-	}
-	return max(1, parallel.Workers()-1)
 }
 
 // recordOutcome is what convertRecord made of a record: kept (converted
