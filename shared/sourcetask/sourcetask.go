@@ -666,61 +666,13 @@ func (t *Task) produceSync(ctx context.Context, krs []*kgo.Record) error {
 		defer cancel()
 	}
 	done := make(chan error, 1)
-	go func() { done <- t.send(pctx, krs) }()
+	go func() { done <- t.Producer.ProduceSync(pctx, krs...).FirstErr() }()
 	select {
 	case err := <-done:
 		return err
 	case <-pctx.Done():
 		return fmt.Errorf("waiting for acknowledgements: %w", pctx.Err())
 	}
-}
-
-// flusher is a Producer that can also produce asynchronously and flush;
-// *kgo.Client is one.
-type flusher interface {
-	Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
-	Flush(ctx context.Context) error
-}
-
-// send produces krs and waits for every acknowledgement, returning the
-// first error. A Producer that can flush has it flush while the records
-// are in flight, as Kafka's producer.flush() does: the partly filled last
-// batch of each partition is sent at once instead of after linger.ms,
-// which would only wait for records that cannot come (the next page is
-// produced after this one's offset is committed). Batches still close at
-// batch.size.
-func (t *Task) send(ctx context.Context, krs []*kgo.Record) error {
-	f, ok := t.Producer.(flusher)
-	if !ok {
-		return t.Producer.ProduceSync(ctx, krs...).FirstErr()
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	wg.Add(len(krs))
-	promise := func(_ *kgo.Record, err error) {
-		if err != nil {
-			mu.Lock()
-			if first == nil {
-				first = err
-			}
-			mu.Unlock()
-		}
-		wg.Done()
-	}
-	for _, r := range krs {
-		f.Produce(ctx, r, promise)
-	}
-	// Flush returns when every buffered record is done, which with
-	// tasks.max > 1 includes the other tasks' records: only this page's
-	// are waited for, and the flush is ended with them.
-	fctx, cancel := context.WithCancel(ctx)
-	go func() { _ = f.Flush(fctx) }()
-	wg.Wait()
-	cancel()
-	return first
 }
 
 func (t *Task) ensureTopic(ctx context.Context, topic string) error {
