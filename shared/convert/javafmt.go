@@ -123,6 +123,15 @@ func appendJavaBigDecimal(b []byte, unscaled *big.Int, scale int32) []byte {
 
 const hexUpper = "0123456789ABCDEF"
 
+// plainByte marks the bytes a JSON string holds as is: ASCII from 0x20 but
+// '"' and '\\'.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // plainWord reports whether the 8 bytes of w are all ASCII that a JSON
 // string holds as is (no control character, '"' or '\\'), testing them at
 // once as one 64-bit word: a byte b is flagged by (b-n)&^b&0x80 when it is
@@ -149,16 +158,19 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) && plainWord(s[i:i+8]) {
+		// Plain ASCII runs are skipped 8 bytes at a time, then byte by
+		// byte up to the next byte that needs a look.
+		for i+8 <= len(s) && plainWord(s[i:i+8]) {
 			i += 8
-			continue
+		}
+		for i < len(s) && plainByte[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
