@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // onlySource is -only source: the SELECT scan and raw produce ceilings of
@@ -53,23 +54,31 @@ func meanSize(values [][]byte) float64 {
 // produceJSONCeiling measures the raw produce of d.Rows records of
 // meanJSON bytes, the size the source's records really have, for reading
 // the source ratios (the "franz-go produce" ceiling has the row bytes).
+// It runs twice and keeps the faster, as sourceCeilings does: one run
+// slowed by another job on the machine would otherwise flatter the ratio
+// (single runs varied 250k–850k rows/s on the shared 2 cores).
 func (b *bench) produceJSONCeiling(ctx context.Context, d *dataset, meanJSON float64) error {
 	sizes := make([]int32, d.Rows)
 	for i := range sizes {
 		sizes[i] = int32(meanJSON)
 	}
-	ptopic, err := b.e.newTopic(ctx, "slkc-bench-"+b.e.runID+"-rawjson-"+d.Table, int32(b.o.Partitions))
-	if err != nil {
-		return err
+	var runs []string
+	for run := 1; run <= 2; run++ {
+		ptopic, err := b.e.newTopic(ctx, fmt.Sprintf("slkc-bench-%s-rawjson-%s-%d", b.e.runID, d.Table, run), int32(b.o.Partitions))
+		if err != nil {
+			return err
+		}
+		done := b.step(fmt.Sprintf("produce ceiling at JSON size %s #%d", d.Label, run))
+		pr, err := produceCeiling(ctx, b.e.bootstrap, ptopic, sizes)
+		done()
+		if err != nil {
+			return err
+		}
+		r := Rate(float64(pr.Records), pr.Elapsed)
+		b.produceJSON[d.Label] = max(b.produceJSON[d.Label], r)
+		runs = append(runs, FormatNumber(r))
 	}
-	done := b.step("produce ceiling at JSON size " + d.Label)
-	pr, err := produceCeiling(ctx, b.e.bootstrap, ptopic, sizes)
-	done()
-	if err != nil {
-		return err
-	}
-	b.produceJSON[d.Label] = Rate(float64(pr.Records), pr.Elapsed)
 	b.rep.Add(Figure{Section: "ceiling", Name: "franz-go produce at JSON size " + d.Label, Value: b.produceJSON[d.Label], Unit: "rows/s",
-		Note: fmt.Sprintf("%d records of %.0f B; the source loop's ratio to this: %.2f", pr.Records, meanJSON, ratio(b.sourceLoop[d.Label], b.produceJSON[d.Label]))})
+		Note: fmt.Sprintf("%d records of %.0f B, best of %s; the source loop's ratio to this: %.2f", d.Rows, meanJSON, strings.Join(runs, ", "), ratio(b.sourceLoop[d.Label], b.produceJSON[d.Label]))})
 	return nil
 }
