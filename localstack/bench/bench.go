@@ -63,6 +63,8 @@ func (b *bench) all(ctx context.Context) error {
 		return b.onlyE2E(ctx, sets[0])
 	case "sink":
 		return b.onlySink(ctx, sets)
+	case "source":
+		return b.onlySource(ctx, sets[0])
 	}
 	for _, d := range sets {
 		done := b.step(fmt.Sprintf("seeding %s (%d rows of ~%d B)", d.Table, d.Rows, d.RowBytes))
@@ -240,6 +242,15 @@ func (b *bench) rawBatchWrite(ctx context.Context, d *dataset, rows []row, tag s
 
 // components measures our source and sinks on the data set.
 func (b *bench) components(ctx context.Context, d *dataset) error {
+	if err := b.sourceLoopRun(ctx, d); err != nil {
+		return err
+	}
+	return b.sinkComponents(ctx, d)
+}
+
+// sourceLoopRun measures the in-process source loop over the data set and
+// the scan and produce ceilings once more after it.
+func (b *bench) sourceLoopRun(ctx context.Context, d *dataset) error {
 	// Source: one sourcetask run over the whole table.
 	var sr sourceResult
 	err := b.measure(d, 0, "source", fmt.Sprintf("source run over %s (%d rows, pages of %d)", d.Table, d.Rows, b.o.Page), func() (err error) {
@@ -275,7 +286,12 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 	b.rep.Add(Figure{Section: "requests", Name: "source Kafka Produce requests per page " + d.Label, Value: float64(sr.ProduceRequests) / pages, Unit: "requests/page",
 		Note: fmt.Sprintf("%d requests, %d records/page, %.0f B/record on the wire", sr.ProduceRequests, b.o.Page, float64(sr.ProduceBytes)/float64(max(sr.Records, 1)))})
 	b.addCost("source "+d.Label, sr.CPU, sr.Elapsed, sr.Records, float64(min(sr.Records, int(rate*55))), "in-process CPU of sourcetask run")
+	return nil
+}
 
+// sinkComponents measures the sinks on the data set, and the produce
+// ceiling at the JSON size of its records.
+func (b *bench) sinkComponents(ctx context.Context, d *dataset) error {
 	// Sink data: the first rows as the sink decodes them from Kafka.
 	n := min(b.o.SinkRecords, d.Rows)
 	topic := "bench_sink_" + d.Table
@@ -286,11 +302,7 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 		return err
 	}
 	b.sink[d.Label] = sd
-	var vbytes int
-	for _, v := range sd.Values {
-		vbytes += len(v)
-	}
-	meanJSON := float64(vbytes) / float64(len(sd.Values))
+	meanJSON := meanSize(sd.Values)
 	b.rep.Add(Figure{Section: "data", Name: "JsonConverter value size " + d.Label, Value: meanJSON, Unit: "B/record",
 		Note: fmt.Sprintf("schemas.enable=true envelope; row on the MySQL wire %.0f B", d.MeanBytes)})
 	figs, err := converterFigures(sd.Records, topic, d.Label, os.Getenv("SLKC_SCHEMA_REGISTRY_URL"))
@@ -301,25 +313,9 @@ func (b *bench) components(ctx context.Context, d *dataset) error {
 		b.rep.Add(f)
 	}
 
-	// A produce ceiling at the size our messages really have, for reading
-	// the source ratio (the brief's ceiling is the row bytes above).
-	sizes := make([]int32, d.Rows)
-	for i := range sizes {
-		sizes[i] = int32(meanJSON)
-	}
-	ptopic, err := b.e.newTopic(ctx, "slkc-bench-"+b.e.runID+"-rawjson-"+d.Table, int32(b.o.Partitions))
-	if err != nil {
+	if err := b.produceJSONCeiling(ctx, d, meanJSON); err != nil {
 		return err
 	}
-	done = b.step("produce ceiling at JSON size " + d.Label)
-	pr, err := produceCeiling(ctx, b.e.bootstrap, ptopic, sizes)
-	done()
-	if err != nil {
-		return err
-	}
-	b.produceJSON[d.Label] = Rate(float64(pr.Records), pr.Elapsed)
-	b.rep.Add(Figure{Section: "ceiling", Name: "franz-go produce at JSON size " + d.Label, Value: Rate(float64(pr.Records), pr.Elapsed), Unit: "rows/s",
-		Note: fmt.Sprintf("%d records of %.0f B; the source's ratio to this: %.2f", pr.Records, meanJSON, rate/Rate(float64(pr.Records), pr.Elapsed))})
 
 	// MySQL sink, 10k-record batches, best of Reps runs into fresh tables;
 	// the first run is profiled.
@@ -657,7 +653,7 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 			func(t string) map[string]string { return b.e.mysqlSinkProps(b.sink[m.Label].Records[0].Topic, t) }, mysqlTable})
 	}
 	for i, s := range sinks {
-		if b.o.Only == "sink" && s.class != mysql.SinkClass {
+		if (b.o.Only == "sink" && s.class != mysql.SinkClass) || b.o.Only == "source" {
 			continue
 		}
 		sd := b.sink[s.set.Label]

@@ -108,7 +108,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.ScaleChunks, "scale-chunks", 8, "initial.load.max.parallelism of the chunked initial load")
 	fs.IntVar(&o.CDCRows, "cdc-rows", 100_000, "row changes the binlog CDC source reads under a steady write load")
 	fs.BoolVar(&o.SkipCDC, "skip-cdc", false, "skip the binlog CDC figure")
-	fs.StringVar(&o.Only, "only", "", `run one part alone: "bridge" (the bridge's peak RSS), "e2e" (the raw upsert ceiling of the 200 B rows and the end-to-end run, profiled unless -no-profiles) or "sink" (the raw upsert ceilings and the MySQL sink-handler binary)`)
+	fs.StringVar(&o.Only, "only", "", `run one part alone: "bridge" (the bridge's peak RSS), "e2e" (the raw upsert ceiling of the 200 B rows and the end-to-end run, profiled unless -no-profiles), "sink" (the raw upsert ceilings and the MySQL sink-handler binary) or "source" (the scan and produce ceilings of the 200 B rows, the in-process source loop and the source-poller binary)`)
 	fs.Func("fn-env", "K=V added to every function process's environment (repeatable), e.g. -fn-env GOGC=100", func(kv string) error {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
@@ -132,8 +132,8 @@ func parseFlags(args []string) (options, error) {
 	if o.Rows200 < o.SinkRecords || o.Rows200 < o.DynamoRecords || o.Rows200 < o.ProcessRecords {
 		return o, fmt.Errorf("-rows200 (%d) must be at least -sink-records, -dynamo-records and -process-records", o.Rows200)
 	}
-	if o.Only != "" && o.Only != "bridge" && o.Only != "e2e" && o.Only != "sink" {
-		return o, fmt.Errorf(`-only %q: want "bridge", "e2e", "sink" or nothing (everything)`, o.Only)
+	if o.Only != "" && o.Only != "bridge" && o.Only != "e2e" && o.Only != "sink" && o.Only != "source" {
+		return o, fmt.Errorf(`-only %q: want "bridge", "e2e", "sink", "source" or nothing (everything)`, o.Only)
 	}
 	if o.Reps < 1 {
 		return o, fmt.Errorf("-reps %d: want at least 1", o.Reps)

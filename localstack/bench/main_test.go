@@ -16,7 +16,8 @@ func TestParseOnly(t *testing.T) {
 		{"bridge", "bridge", false},
 		{"e2e", "e2e", false},
 		{"sink", "sink", false},
-		{"unknown part", "source", true},
+		{"source", "source", false},
+		{"unknown part", "cdc", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

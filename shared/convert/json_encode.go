@@ -35,7 +35,7 @@ func (c *jsonConverter) FromConnect(_ string, schema *connect.Schema, value any)
 		return nil, nil
 	}
 	sc := c.bufs.Get().(*scratch)
-	b := sc.buf[:0]
+	b := sc.open()
 	var err error
 	if c.schemasEnable {
 		b = append(b, `{"schema":`...)
@@ -53,48 +53,79 @@ func (c *jsonConverter) FromConnect(_ string, schema *connect.Schema, value any)
 	}
 	b, err = c.appendValue(b, schema, value)
 	if err != nil {
-		sc.buf = b
 		c.bufs.Put(sc)
 		return nil, fmt.Errorf("convert: JsonConverter: %w", err)
 	}
 	if c.schemasEnable {
 		b = append(b, '}')
 	}
-	out := sc.carve(b)
-	if cap(b) <= 1<<20 {
-		sc.buf = b
-		c.bufs.Put(sc)
-	}
+	out := sc.close(b)
+	c.bufs.Put(sc)
 	return out, nil
 }
 
-// slabSize is the size of the blocks small outputs are carved from: one
+// slabSize is the size of the blocks small outputs are written into: one
 // allocation serves a few dozen records, where one each made allocation
 // the largest single cost of a source page. A block stays alive while any
-// record carved from it does, which for a page in flight is the page.
+// record written into it does, which for a page in flight is the page.
 const slabSize = 32 << 10
 
-// scratch is a pooled encoding buffer and the current output block.
+// bigOutput is the size from which an output gets an allocation of its
+// own instead of a part of a block.
+const bigOutput = slabSize / 8
+
+// scratch is a pooled encoder's state: the current output block, the size
+// of the last output, and the buffer big outputs are encoded in.
+//
+// A record is encoded straight into the free end of the block (open), and
+// close keeps it there, so a small record is written once. When a record
+// outgrows the free end, append moves it to a new array, which close
+// detects (the capacity changed) and copies into a new block, or into an
+// allocation of its own when it is big. After a big record, the next one
+// is encoded in buf, the reused buffer, and copied out.
 type scratch struct {
 	buf  []byte
 	slab []byte
+	last int
 }
 
-// carve returns a copy of b with its capacity capped at its length, so an
-// append by the caller never writes into a neighbour.
-func (sc *scratch) carve(b []byte) []byte {
+// open returns the empty slice to encode the next record into: the free
+// end of the block (a new block when the last record's size would not
+// fit), or buf after a big record.
+func (sc *scratch) open() []byte {
+	if sc.last > bigOutput {
+		return sc.buf[:0]
+	}
+	if cap(sc.slab)-len(sc.slab) < sc.last+sc.last/8+16 {
+		sc.slab = make([]byte, 0, slabSize)
+	}
+	return sc.slab[len(sc.slab):len(sc.slab)]
+}
+
+// close returns the record b that was encoded into open's slice, with its
+// capacity capped at its length, so an append by the caller never writes
+// into a neighbour.
+func (sc *scratch) close(b []byte) []byte {
 	n := len(b)
-	if n > slabSize/8 {
+	inSlab := sc.last <= bigOutput
+	sc.last = n
+	if inSlab && cap(b) == cap(sc.slab)-len(sc.slab) {
+		// Still in the block's free end: keep it there.
+		sc.slab = sc.slab[:len(sc.slab)+n]
+		return b[:n:n]
+	}
+	if cap(b) > cap(sc.buf) && cap(b) <= 1<<20 {
+		// b is no block's (it is buf, or the array append moved a
+		// record to) and is copied below: it serves the next big record.
+		sc.buf = b
+	}
+	if n > bigOutput {
 		out := make([]byte, n)
 		copy(out, b)
 		return out
 	}
-	if len(sc.slab)+n > cap(sc.slab) {
-		sc.slab = make([]byte, 0, slabSize)
-	}
-	off := len(sc.slab)
-	sc.slab = append(sc.slab, b...)
-	return sc.slab[off : off+n : off+n]
+	sc.slab = append(make([]byte, 0, slabSize), b...)
+	return sc.slab[:n:n]
 }
 
 // schemaJSON returns the cached JSON form of s. The cache is keyed by

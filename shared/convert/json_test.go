@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/big"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )
@@ -576,4 +578,103 @@ func TestJSONConcurrentAndSmallCache(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPlainWordMatchesByteTest checks the 8-bytes-at-once test of
+// appendJSONString against the byte test it replaces: every byte value at
+// every position of otherwise plain words, and words mixing several
+// flagged bytes (where a borrow could hide or invent one).
+func TestPlainWordMatchesByteTest(t *testing.T) {
+	plain := func(w string) bool {
+		for i := 0; i < len(w); i++ {
+			if c := w[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	bases := []string{"abcdefgh", "        ", "~~~~~~~~", "!!!!!!!!", "########", "[[[[[[[[", "]]]]]]]]"}
+	for _, base := range bases {
+		for pos := 0; pos < 8; pos++ {
+			for c := 0; c < 256; c++ {
+				w := []byte(base)
+				w[pos] = byte(c)
+				if got, want := plainWord(string(w)), plain(string(w)); got != want {
+					t.Fatalf("plainWord(%q) = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
+	special := []byte{0, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']', 0x7f, 0x80, 0xff, 'a'}
+	w := make([]byte, 8)
+	for i := 0; i < 200_000; i++ {
+		n := i
+		for j := range w {
+			w[j] = special[n%len(special)]
+			n = n/len(special) + i*7 + j
+		}
+		if got, want := plainWord(string(w)), plain(string(w)); got != want {
+			t.Fatalf("plainWord(%q) = %v, want %v", w, got, want)
+		}
+	}
+}
+
+// jsonStringByBytes is appendJSONString's escaping done one byte at a
+// time, the reference the word-at-a-time scan must match.
+func jsonStringByBytes(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				b.WriteString("\uFFFD")
+			} else {
+				b.WriteString(s[i : i+size])
+			}
+			i += size
+			continue
+		}
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\b':
+			b.WriteString(`\b`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\f':
+			b.WriteString(`\f`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c < 0x20:
+			fmt.Fprintf(&b, `\u%04X`, c)
+		default:
+			b.WriteByte(c)
+		}
+		i++
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// FuzzAppendJSONStringMatchesByteScan: the 8-bytes-at-a-time scan escapes
+// every string as the byte-at-a-time reference does (short and long plain
+// runs, escapes, non-ASCII, invalid UTF-8, at every alignment).
+func FuzzAppendJSONStringMatchesByteScan(f *testing.F) {
+	for _, s := range []string{"", "a", "abcdefgh", "abcdefghi", strings.Repeat("0123456789abcdef", 9), `first "order"`,
+		"tab\there\nand\\slash", "\x00\x01\x1f\x7f", "é€𝄞 mixed ascii 12345678", "bad \xff\xfe utf8 \xe2\x82", "漢字漢字漢字漢字漢字",
+		strings.Repeat("x", 15) + "\"" + strings.Repeat("y", 17)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for off := 0; off < 8 && off <= len(s); off++ {
+			if got, want := string(appendJSONString(nil, s[off:])), jsonStringByBytes(s[off:]); got != want {
+				t.Fatalf("appendJSONString(%q) = %s, want %s", s[off:], got, want)
+			}
+		}
+	})
 }
