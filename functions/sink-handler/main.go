@@ -128,12 +128,12 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 // closed by in.Close.
 func deadLetterQueue(ctx context.Context, in *coldstart.Init, log *slog.Logger) (*dlq.Reporter, error) {
 	fw := in.Framework
-	cl, err := in.KafkaClient(ctx, "connector-dlq-producer-"+fw.Name+"-0")
+	prod, err := in.KafkaProducer(ctx, "connector-dlq-producer-"+fw.Name+"-0")
 	if err != nil {
 		return nil, err
 	}
-	rep := &dlq.Reporter{Client: cl, Topic: fw.Errors.DLQTopic, Connector: fw.Name, ContextHeaders: fw.Errors.ContextHeaders, Logger: log}
-	if err := rep.EnsureTopic(ctx, kadm.NewClient(cl), fw.Errors.DLQReplicationFactor); err != nil {
+	rep := &dlq.Reporter{Client: prod, Topic: fw.Errors.DLQTopic, Connector: fw.Name, ContextHeaders: fw.Errors.ContextHeaders, Logger: log}
+	if err := rep.EnsureTopic(ctx, kadm.NewClient(prod.Client), fw.Errors.DLQReplicationFactor); err != nil {
 		return nil, err
 	}
 	return rep, nil

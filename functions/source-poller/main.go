@@ -140,13 +140,13 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (_
 	task.Source = src
 
 	// Kafka Connect's name for a source task's producer.
-	cl, err := in.KafkaClient(ctx, "connector-producer-"+fw.Name+"-0")
+	prod, err := in.KafkaProducer(ctx, "connector-producer-"+fw.Name+"-0")
 	if err != nil {
 		return nil, in.Errorf("kafka producer: %w", err)
 	}
-	task.Producer = cl
+	task.Producer = prod
 	if tc := fw.TopicCreation; tc.Enabled {
-		adm := kadm.NewClient(cl)
+		adm := kadm.NewClient(prod.Client)
 		task.EnsureTopic = func(ctx context.Context, topic string) error {
 			return kafka.EnsureTopics(ctx, adm, []string{topic}, tc.Partitions, tc.ReplicationFactor, tc.Configs)
 		}

@@ -15,7 +15,10 @@ import (
 
 // TestIntegrationMySQLSource runs the function's handler twice on the real
 // stack (MariaDB, Kafka, DynamoDB Local): the first invoke copies every row
-// in pages and creates the topic, the second only the rows inserted since.
+// in pages and creates the topic, the second only the rows inserted since,
+// one of them a 40 KB row, more than Kafka's default batch.size (16 KB),
+// which Kafka's producer sends in a batch of its own (franz-go alone
+// refuses it).
 func TestIntegrationMySQLSource(t *testing.T) {
 	env := coldstarttest.LocalEnv(t)
 	tables := coldstarttest.StateTables(t, env)
@@ -29,7 +32,7 @@ func TestIntegrationMySQLSource(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	mustExec(`CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, item VARCHAR(50) NOT NULL, qty INT NOT NULL)`)
+	mustExec(`CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, item TEXT NOT NULL, qty INT NOT NULL)`)
 	mustExec(`INSERT INTO orders (item, qty) VALUES ('a',1),('b',2),('c',3),('d',4),('e',5),('f',6),('g',7)`)
 	t.Setenv("SLKC_IT_MYSQL_URL", env.MySQLDSN(name))
 
@@ -60,7 +63,7 @@ func TestIntegrationMySQLSource(t *testing.T) {
 	if resp.Records != 7 || resp.Pages != 3 || resp.Skipped || resp.RequestID != "req-1" {
 		t.Fatalf("first invoke = %+v; want 7 records in 3 pages", resp)
 	}
-	mustExec(`INSERT INTO orders (item, qty) VALUES ('h',8),('i',9)`)
+	mustExec(`INSERT INTO orders (item, qty) VALUES ('h',8),(REPEAT('i', 40000),9)`)
 	if resp := invoke("req-2"); resp.Records != 2 {
 		t.Fatalf("second invoke = %+v; want the 2 new rows", resp)
 	}
@@ -80,6 +83,9 @@ func TestIntegrationMySQLSource(t *testing.T) {
 				t.Errorf("value %s is not a JsonConverter envelope: %v", r.Value, err)
 			}
 			got = append(got, v.Payload.ID)
+			if want := map[int]int{8: 1, 9: 40000}[v.Payload.ID]; want > 0 && len(v.Payload.Item) != want {
+				t.Errorf("row %d: item of %d bytes, want %d", v.Payload.ID, len(v.Payload.Item), want)
+			}
 		})
 	}
 	for i, id := range got {

@@ -12,7 +12,7 @@
 //	in, err := coldstart.Load(ctx, getenv, log) // config file, ${env:..}/${secretsmanager:..}, class
 //	vals, err := in.Parse(connectorDef)          // framework + connector keys; sets in.Framework
 //	err = in.Build(ctx)                          // converters, transforms, AWS config, state stores
-//	cl, err := in.KafkaClient(ctx, clientID)     // as many as needed; each closed by in.Close
+//	cl, err := in.KafkaProducer(ctx, clientID)   // as many as needed; each closed by in.Close
 //	in.OnClose(source.Close)                     // the connector the function builds itself
 //
 // with defer in.CloseOnError(&err) right after Load, so any error releases
@@ -205,16 +205,17 @@ func (in *Init) Build(ctx context.Context) error {
 	return nil
 }
 
-// KafkaClient builds a franz-go client from the framework's Kafka client
-// and producer.override.* settings with client.id clientID, logging to
-// Logger, and registers its Close with OnClose. Call it after Parse. The
-// client connects lazily; errors are bad settings (TLS files, SASL).
-func (in *Init) KafkaClient(ctx context.Context, clientID string) (*kgo.Client, error) {
+// KafkaProducer builds a producer (kafka.Producer: franz-go clients) from
+// the framework's Kafka client and producer.override.* settings with
+// client.id clientID, logging to Logger, and registers its Close with
+// OnClose. Call it after Parse. The clients connect lazily; errors are
+// bad settings (TLS files, SASL).
+func (in *Init) KafkaProducer(ctx context.Context, clientID string) (*kafka.Producer, error) {
 	if in.Framework == nil {
-		return nil, in.Errorf("coldstart: KafkaClient called before Parse")
+		return nil, in.Errorf("coldstart: KafkaProducer called before Parse")
 	}
 	fw := in.Framework
-	cl, err := kafka.NewClient(ctx, kafka.Config{
+	p, err := kafka.NewProducer(ctx, kafka.Config{
 		Bootstrap:        fw.Kafka.Bootstrap,
 		SecurityProtocol: fw.Kafka.SecurityProtocol,
 		SASLMechanism:    fw.Kafka.SASLMechanism,
@@ -231,8 +232,8 @@ func (in *Init) KafkaClient(ctx context.Context, clientID string) (*kgo.Client, 
 	if err != nil {
 		return nil, err
 	}
-	in.OnClose(cl.Close)
-	return cl, nil
+	in.OnClose(p.Close)
+	return p, nil
 }
 
 // OnClose registers f to run on Close. Closers run in reverse order of

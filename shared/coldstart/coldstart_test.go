@@ -200,20 +200,22 @@ func TestCallOrder(t *testing.T) {
 	if err := in.Build(context.Background()); err == nil || !strings.Contains(err.Error(), "before Parse") {
 		t.Errorf("Build before Parse = %v, want an error", err)
 	}
-	if _, err := in.KafkaClient(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "before Parse") {
-		t.Errorf("KafkaClient before Parse = %v, want an error", err)
+	if _, err := in.KafkaProducer(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "before Parse") {
+		t.Errorf("KafkaProducer before Parse = %v, want an error", err)
 	}
 }
 
-// TestKafkaClientClosedByClose checks that a client from KafkaClient is
-// registered: after Close it refuses to produce. No broker is contacted.
-func TestKafkaClientClosedByClose(t *testing.T) {
+// TestKafkaProducerClosedByClose checks that a producer from
+// KafkaProducer is registered: after Close it refuses to produce. No
+// broker is contacted.
+func TestKafkaProducerClosedByClose(t *testing.T) {
 	coldstarttest.FakeAWS(t)
 	in := parsed(t, dynamoSink+`,"producer.override.compression.type":"zstd"`, nil)
-	cl, err := in.KafkaClient(context.Background(), "connector-dlq-producer-s-0")
+	prod, err := in.KafkaProducer(context.Background(), "connector-dlq-producer-s-0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	cl := prod.Client
 	if id, _ := cl.OptValue(kgo.ClientID).(string); id != "connector-dlq-producer-s-0" {
 		t.Errorf("client.id = %q", id)
 	}
@@ -227,11 +229,11 @@ func TestKafkaClientClosedByClose(t *testing.T) {
 	}
 }
 
-func TestKafkaClientBadSettings(t *testing.T) {
+func TestKafkaProducerBadSettings(t *testing.T) {
 	coldstarttest.FakeAWS(t)
 	in := parsed(t, dynamoSink+`,"security.protocol":"SSL","ssl.ca.location":"/nonexistent/ca.pem"`, nil)
-	if _, err := in.KafkaClient(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "/nonexistent/ca.pem") {
-		t.Errorf("KafkaClient() = %v, want an error naming the CA file", err)
+	if _, err := in.KafkaProducer(context.Background(), "x"); err == nil || !strings.Contains(err.Error(), "/nonexistent/ca.pem") {
+		t.Errorf("KafkaProducer() = %v, want an error naming the CA file", err)
 	}
 }
 
@@ -258,11 +260,11 @@ func TestKafkaLogs(t *testing.T) {
 	coldstarttest.FakeAWS(t)
 	var buf bytes.Buffer
 	in := parsed(t, dynamoSink, slog.New(slog.NewJSONHandler(&buf, nil)))
-	cl, err := in.KafkaClient(context.Background(), "x")
+	prod, err := in.KafkaProducer(context.Background(), "x")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := cl.OptValue(kgo.WithLogger).(kgo.Logger)
+	l := prod.Client.OptValue(kgo.WithLogger).(kgo.Logger)
 	if l.Level() != kgo.LogLevelWarn {
 		t.Errorf("level = %v, want warn", l.Level())
 	}

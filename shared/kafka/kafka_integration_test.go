@@ -2,6 +2,8 @@ package kafka_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -106,4 +108,58 @@ func findConfig(cs []kadm.Config, key string) string {
 		}
 	}
 	return ""
+}
+
+// TestIntegrationProducerLargeRecords produces, with Kafka's default
+// batch.size of 16 KB, records of 1 KB, 20 KB, 16 KB exactly and 300 KB
+// mixed on one partition: as with Kafka's Java producer every record is
+// written (franz-go alone fails those over its batch size), in order, with
+// its bytes. A record over the broker's message size then fails with the
+// broker's error, and nothing after it in the same call is sent.
+func TestIntegrationProducerLargeRecords(t *testing.T) {
+	env := testenv.New(t)
+	topic := env.Topic(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p, err := kafka.NewProducer(ctx, kafka.Config{Bootstrap: env.Seeds(), BatchBytes: 16384, LingerMs: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	sizes := []int{1000, 20_000, 1000, 1000, 16384, 300_000, 50, 17_000, 17_000, 10}
+	var recs []*kgo.Record
+	for i, n := range sizes {
+		recs = append(recs, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: []byte(strings.Repeat(string(rune('a'+i)), n))})
+	}
+	res := p.ProduceSync(ctx, recs...)
+	if err := res.FirstErr(); err != nil || len(res) != len(recs) {
+		t.Fatalf("produce: %d results, %v", len(res), err)
+	}
+	for i, r := range res {
+		if r.Record != recs[i] {
+			t.Errorf("result %d is for another record", i)
+		}
+	}
+	cl := env.Kafka(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var got []*kgo.Record
+	for len(got) < len(sizes) {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("read %d of %d records: %v", len(got), len(sizes), err)
+		}
+		got = append(got, fs.Records()...)
+	}
+	for i, r := range got {
+		if string(r.Key) != fmt.Sprint(i) || string(r.Value) != string(recs[i].Value) || r.Offset != int64(i) {
+			t.Errorf("record at offset %d: key %q, %d bytes; want key %d with its %d bytes", r.Offset, r.Key, len(r.Value), i, sizes[i])
+		}
+	}
+
+	// Over the broker's limit: the broker's error, later records not sent.
+	tooBig := &kgo.Record{Topic: topic, Value: make([]byte, 9<<20)}
+	after := &kgo.Record{Topic: topic, Value: []byte("after")}
+	res = p.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("before")}, tooBig, after)
+	if res[0].Err != nil || res[1].Err == nil || !errors.Is(res[2].Err, kafka.ErrNotSent) {
+		t.Errorf("before / too big / after: %v / %v / %v; want nil, an error, ErrNotSent", res[0].Err, res[1].Err, res[2].Err)
+	}
 }

@@ -1,0 +1,151 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Producer sends records the way Kafka's Java producer does with
+// batch.size: records are batched up to Config.BatchBytes, and a record
+// too large for such a batch still goes out, in a batch of its own (up to
+// the broker's default message.max.bytes). franz-go treats its batch size
+// as a hard limit and fails a larger record before sending it, so with
+// Kafka's default batch.size of 16 KB any source row or dead letter of
+// 16 KB or more would fail. Producer sends those through a second client
+// without the batch limit, created on first need, after everything before
+// them is acknowledged, so a partition's records keep their order.
+type Producer struct {
+	// Client is the client of the configured batch size; use it for
+	// anything but producing (admin requests, metadata).
+	Client *kgo.Client
+	limit  int // a record of more bytes than this goes alone
+	cfg    Config
+	opts   []kgo.Opt
+
+	mu    sync.Mutex
+	large *kgo.Client
+}
+
+// singleBatchBytes is the batch size of the client for large records:
+// franz-go's default ProducerBatchMaxBytes, under the broker's default
+// message.max.bytes (1,048,588).
+const singleBatchBytes = 1_000_012
+
+// batchOverhead bounds the bytes a record batch adds around one record:
+// the batch header (61 bytes) and the record's own varint fields.
+const batchOverhead = 128
+
+// NewProducer returns a Producer for cfg (see NewClient for opts).
+func NewProducer(ctx context.Context, cfg Config, opts ...kgo.Opt) (*Producer, error) {
+	cl, err := NewClient(ctx, cfg, opts...)
+	if err != nil {
+		return nil, err
+	}
+	p := &Producer{Client: cl, cfg: cfg, opts: opts, limit: -1}
+	if cfg.BatchBytes > 0 && cfg.BatchBytes < singleBatchBytes {
+		p.limit = cfg.BatchBytes - batchOverhead
+	}
+	return p, nil
+}
+
+// Close closes both clients.
+func (p *Producer) Close() {
+	p.Client.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.large != nil {
+		p.large.Close()
+	}
+}
+
+// recordBytes is what a record puts in a batch besides the fixed overhead.
+func recordBytes(r *kgo.Record) int {
+	n := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		n += len(h.Key) + len(h.Value) + 10
+	}
+	return n
+}
+
+// oversized reports whether r would not fit a batch of the configured size.
+func (p *Producer) oversized(r *kgo.Record) bool {
+	return p.limit >= 0 && recordBytes(r) > p.limit
+}
+
+// ProduceSync produces rs and waits for every acknowledgement, like
+// kgo.Client.ProduceSync, returning one result per record in rs's order.
+// Records that fit the configured batch size go through Client as usual;
+// each larger one goes alone through the second client once the records
+// before it are acknowledged. After a failure nothing later is sent (its
+// results carry ErrNotSent), so a partition's records are never written
+// out of order.
+func (p *Producer) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults {
+	big := -1
+	for i, r := range rs {
+		if p.oversized(r) {
+			big = i
+			break
+		}
+	}
+	if big < 0 {
+		return p.Client.ProduceSync(ctx, rs...)
+	}
+	out := make(kgo.ProduceResults, 0, len(rs))
+	failed := func() bool {
+		for _, res := range out {
+			if res.Err != nil {
+				return true
+			}
+		}
+		return false
+	}
+	for len(rs) > 0 && !failed() {
+		n := 0
+		for n < len(rs) && !p.oversized(rs[n]) {
+			n++
+		}
+		if n > 0 {
+			out = append(out, p.Client.ProduceSync(ctx, rs[:n]...)...)
+			rs = rs[n:]
+			continue
+		}
+		large, err := p.largeClient(ctx)
+		if err != nil {
+			out = append(out, kgo.ProduceResult{Record: rs[0], Err: err})
+		} else {
+			out = append(out, large.ProduceSync(ctx, rs[0])...)
+		}
+		rs = rs[1:]
+	}
+	for _, r := range rs {
+		out = append(out, kgo.ProduceResult{Record: r, Err: ErrNotSent})
+	}
+	return out
+}
+
+// ErrNotSent is the result of a record ProduceSync did not send because a
+// record before it failed.
+var ErrNotSent = errors.New("kafka: not sent: a record before it in the same call failed")
+
+// largeClient returns the client for records larger than the batch size,
+// creating it on first use with the same settings and no batch limit of
+// its own (franz-go's default).
+func (p *Producer) largeClient(ctx context.Context) (*kgo.Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.large != nil {
+		return p.large, nil
+	}
+	cfg := p.cfg
+	cfg.BatchBytes = 0
+	cl, err := NewClient(ctx, cfg, p.opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: client for records over %d bytes: %w", p.cfg.BatchBytes, err)
+	}
+	p.large = cl
+	return cl, nil
+}
