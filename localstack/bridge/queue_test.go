@@ -215,3 +215,73 @@ func TestTrackerCommitPoints(t *testing.T) {
 		t.Errorf("t-0 commits epoch %d, want its last record's (8)", pt.epoch)
 	}
 }
+
+// TestCommitNeverGoesBack: a commit whose points are at or behind what is
+// already committed (a batch's commit finishing after the next batch's)
+// sends nothing and leaves the committed offsets alone; no client is
+// needed for that.
+func TestCommitNeverGoesBack(t *testing.T) {
+	b, err := New(Mapping{FunctionName: "f", Topics: []string{"t"}, Bootstrap: "127.0.0.1:1", ConsumerGroup: "g"}, &fakeFunction{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.onAssigned(context.Background(), nil, map[string][]int32{"t": {0}})
+	b.stats.Committed["t-0"] = 10
+	items := []item{{topic: "t", partition: 0, tp: "t-0", offset: 5}, {topic: "t", partition: 0, tp: "t-0", offset: 9}}
+	tr := newTracker(items)
+	tr.markDone(items)
+	if err := b.commit(context.Background(), tr); err != nil {
+		t.Fatalf("commit behind the committed offset: %v", err)
+	}
+	if got := b.Stats().Committed["t-0"]; got != 10 {
+		t.Errorf("committed offset %d after an older commit, want 10", got)
+	}
+}
+
+// TestRevokeWaitsForPendingCommit: a batch whose offsets are being
+// committed in the background (its slot already runs the next batch) is
+// cancelled by a revoke of its partition, and the revoke returns only once
+// that commit has ended.
+func TestRevokeWaitsForPendingCommit(t *testing.T) {
+	b, err := New(Mapping{FunctionName: "f", Topics: []string{"t"}, Bootstrap: "127.0.0.1:1", ConsumerGroup: "g", BatchSize: 2}, &fakeFunction{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.onAssigned(context.Background(), nil, map[string][]int32{"t": {0, 1, 2}})
+	ended := make(chan struct{})
+	fl := &flight{keys: []string{"t-0"}, done: make(chan struct{}), committing: true}
+	fl.cancel = func() {
+		go func() { // the commit goroutine sees the cancellation and ends
+			time.Sleep(20 * time.Millisecond)
+			close(ended)
+			close(fl.done)
+		}()
+	}
+	other := &flight{keys: []string{"t-1"}, done: make(chan struct{}), committing: true, cancel: func() { t.Error("a commit of another partition was cancelled") }}
+	b.mu.Lock()
+	b.flights[fl], b.flights[other] = struct{}{}, struct{}{}
+	b.mu.Unlock()
+	// A full batch of records of an idle partition while every slot is
+	// taken: plan may stage it only after a batch that is still invoking,
+	// never after one that is only committing (nothing would run it).
+	b.mu.Lock()
+	b.inflight = b.m.Concurrency
+	b.mu.Unlock()
+	var recs []*kgo.Record
+	for o := range int64(4) {
+		recs = append(recs, &kgo.Record{Topic: "t", Partition: 2, Offset: o, Value: []byte("v")})
+	}
+	b.enqueue(recs)
+	if start, staged, _ := b.plan(time.Now()); len(start)+len(staged) > 0 || fl.next != nil || other.next != nil {
+		t.Fatalf("plan started %d and staged %d batches with every slot taken and only committing batches", len(start), len(staged))
+	}
+	b.onRevoked(context.Background(), nil, map[string][]int32{"t": {0}})
+	select {
+	case <-ended:
+	default:
+		t.Fatal("onRevoked returned before the pending commit ended")
+	}
+	if !fl.revoked {
+		t.Error("the committing batch was not marked revoked")
+	}
+}
