@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,22 +70,23 @@ func (e *env) produceValues(ctx context.Context, topic string, values [][]byte) 
 // given batching window) feeds them to the sink-handler binary in the
 // local runtime, which upserts them into a fresh table. Nothing else runs
 // meanwhile (the source is measured on its own, and with the sink in the
-// end-to-end run).
+// end-to-end run). rep numbers the run: each gets its own table, topic
+// and state tables.
 func (e *env) runSinkPath(ctx context.Context, buildDir, profDir string, partitions int32, memoryMB int, values [][]byte,
-	window time.Duration) (sinkPathResult, error) {
+	window time.Duration, rep int) (sinkPathResult, error) {
 	res := sinkPathResult{Records: len(values)}
-	dst := "path_dst"
+	dst := fmt.Sprintf("path_dst_%d", rep)
 	if _, err := e.db.ExecContext(ctx, fmt.Sprintf(e2eDstDDL, dst)); err != nil {
 		return res, fmt.Errorf("bench: creating %s: %w", dst, err)
 	}
-	topic, err := e.newTopic(ctx, "slkc-bench-"+e.runID+"-path", partitions)
+	topic, err := e.newTopic(ctx, fmt.Sprintf("slkc-bench-%s-path%d", e.runID, rep), partitions)
 	if err != nil {
 		return res, err
 	}
 	if err := e.produceValues(ctx, topic, values); err != nil {
 		return res, err
 	}
-	tables, err := e.stateTables(ctx, "path")
+	tables, err := e.stateTables(ctx, fmt.Sprintf("path%d", rep))
 	if err != nil {
 		return res, err
 	}
@@ -127,9 +129,11 @@ func (e *env) runSinkPath(ctx context.Context, buildDir, profDir string, partiti
 	return res, nil
 }
 
-// sinkPath runs runSinkPath on the first -e2e-rows records of the 200 B
-// data set and reports it (section "e2e"); its rate is the full local
-// path's goal.
+// sinkPath runs runSinkPath -reps times on the first -e2e-rows records of
+// the 200 B data set and reports the best run (section "e2e"), as the sink
+// figures and their raw upsert ceiling are; its rate is the full local
+// path's goal. A single run of about ten invokes moves by ±15 % from run
+// to run on the shared cores.
 func (b *bench) sinkPath(ctx context.Context) {
 	values := b.sink["200B"].Values
 	values = values[:min(len(values), b.o.E2ERows)]
@@ -140,22 +144,36 @@ func (b *bench) sinkPath(ctx context.Context) {
 	// Profiles: the bench process (runtime, bridge) and the sink-handler
 	// binary, over the whole run.
 	prof, profDir := b.pipelineProfile("path-bench")
-	done := b.step(fmt.Sprintf("sink path: %d records in Kafka -> bridge -> sink-handler -> MySQL", len(values)))
-	res, err := b.e.runSinkPath(ctx, b.o.BuildDir, profDir, int32(b.o.Partitions), b.o.MemoryMB, values, b.o.PathWindow)
+	done := b.step(fmt.Sprintf("sink path: %d records in Kafka -> bridge -> sink-handler -> MySQL, %d runs", len(values), b.o.Reps))
+	var res sinkPathResult
+	var rates []string
+	var err error
+	for rep := range b.o.Reps {
+		var r sinkPathResult
+		r, err = b.e.runSinkPath(ctx, b.o.BuildDir, profDir, int32(b.o.Partitions), b.o.MemoryMB, values, b.o.PathWindow, rep)
+		if err != nil {
+			break
+		}
+		rate := Rate(float64(r.Records), r.drain())
+		rates = append(rates, FormatNumber(rate))
+		if rate > b.pathRate {
+			b.pathRate, res = rate, r
+		}
+	}
 	done()
 	if prof != nil {
 		b.stopProfile(prof, "path-bench")
 		b.rep.Profiles["path-sink-handler-binary cpu"] = pprofTop(15, filepath.Join(profDir, "path-sink-handler.cpu.pprof"))
 	}
 	if err != nil {
+		b.pathRate = 0
 		b.rep.Skip("sink path", err)
 		return
 	}
-	b.pathRate = Rate(float64(res.Records), res.drain())
 	u := use(res.SinkStats, res.FirstInvoke, res.LastArrived)
 	b.rep.Add(Figure{Section: "e2e", Name: "Kafka -> bridge -> sink-handler -> MySQL", Value: b.pathRate, Unit: "records/s",
 		Ceiling: b.upsert["200B"], CeilingName: "raw upsert",
-		Note: fmt.Sprintf("%d records of the 200 B rows produced first; first invoke -> last row %.2f s: %d invokes %.2f s (%.0f ms each), gaps %.2f s (%.0f ms each); bridge start -> first invoke %.2f s (group join, first fetch, cold start), not counted; concurrency 1, batching window %s, %d batches (%d staged ahead)",
+		Note: fmt.Sprintf("%d records of the 200 B rows produced first; first invoke -> last row %.2f s: %d invokes %.2f s (%.0f ms each), gaps %.2f s (%.0f ms each); bridge start -> first invoke %.2f s (group join, first fetch, cold start), not counted; concurrency 1, batching window %s, %d batches (%d staged ahead); best of %s records/s",
 			res.Records, res.drain().Seconds(), u.Invokes, u.Busy.Seconds(), ms(u.Busy)/float64(max(u.Invokes, 1)), u.Gaps.Seconds(), ms(u.Gaps)/float64(max(u.Invokes-1, 1)),
-			res.FirstInvoke.Sub(res.BridgeStart).Seconds(), b.o.PathWindow, res.BridgeStats.Batches, res.BridgeStats.Staged)})
+			res.FirstInvoke.Sub(res.BridgeStart).Seconds(), b.o.PathWindow, res.BridgeStats.Batches, res.BridgeStats.Staged, strings.Join(rates, ", "))})
 }
