@@ -662,7 +662,13 @@ func (b *Bridge) runOne(ctx context.Context, fl *flight, commits *sync.WaitGroup
 		b.inflight--
 	}
 	fl.committing = resolved
-	if !resolved {
+	if resolved {
+		// The commit needs only t: drop the records and the event so that
+		// a batch being committed holds no memory while its slot runs the
+		// next one (the bridge's memory bound counts the running, staged
+		// and queued batches only).
+		fl.items, fl.ev = nil, nil
+	} else {
 		delete(b.flights, fl)
 	}
 	b.mu.Unlock()
