@@ -54,7 +54,7 @@ func (b *bench) goals() []goal {
 		goal{Name: "source-poller binary, " + bigBatchLabel + " / min(SELECT scan, produce of the same bytes)", Value: ratio(b.binary["source-poller MySQL "+bigBatchLabel], min(b.scan["200B"], b.produceJSON["200B"])), Target: 0.8,
 			How: fmt.Sprintf("%s / min(%s, %s) rows/s; the raw produce batches up to 1 MB too", FormatNumber(b.binary["source-poller MySQL "+bigBatchLabel]), FormatNumber(b.scan["200B"]), FormatNumber(b.produceJSON["200B"]))},
 		goal{Name: "bridge peak RSS, concurrency 1, 6 MB events", Value: b.bridgeRSS, Target: 150, Unit: "MiB", AtMost: true,
-			How: fmt.Sprintf("MiB; documented bound %.0f MiB", bridgeMemoryBound(1))},
+			How: bridgeBoundNote(b.bridgeRSS)},
 	)
 	return gs
 }
@@ -77,4 +77,15 @@ func (b *bench) addGoals() {
 		b.rep.Add(Figure{Section: "goals", Name: g.Name, Value: g.Value, Unit: cmp.Or(g.Unit, "ratio"), Ceiling: g.Target, CeilingName: "target " + rel,
 			Note: state + ": " + g.How})
 	}
+}
+
+// bridgeBoundNote says how the bridge's peak RSS compares to its
+// documented bound at concurrency 1 (a figure above it means the formula
+// is wrong, whatever the target says).
+func bridgeBoundNote(rss float64) string {
+	bound := bridgeMemoryBound(1)
+	if rss > bound {
+		return fmt.Sprintf("MiB; ABOVE the documented bound %.0f MiB", bound)
+	}
+	return fmt.Sprintf("MiB; documented bound %.0f MiB", bound)
 }

@@ -55,3 +55,17 @@ func TestGoals(t *testing.T) {
 		t.Errorf("with no figures measured: %d goals reported, %d skipped; want 0 and 7", len(b.rep.Figures), len(b.rep.Skipped))
 	}
 }
+
+// TestBridgeBound: the documented formula at concurrency 1 (README "Bridge
+// prefetch and memory") and the note that flags a figure above it.
+func TestBridgeBound(t *testing.T) {
+	if got := bridgeMemoryBound(1); got != 146 {
+		t.Errorf("bound at c = 1: %.1f MiB, want 3 × 7 × 6 + 20 = 146 (the README's figure)", got)
+	}
+	if n := bridgeBoundNote(bridgeMemoryBound(1) + 1); !strings.Contains(n, "ABOVE") {
+		t.Errorf("a peak RSS above the bound is not flagged: %q", n)
+	}
+	if n := bridgeBoundNote(100); strings.Contains(n, "ABOVE") {
+		t.Errorf("a peak RSS under the bound is flagged: %q", n)
+	}
+}
