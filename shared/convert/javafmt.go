@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/serverless-kafka-connect/slkc/shared/jsonstr"
 )
 
 // appendJavaFloat writes f the way Jackson writes a Java float/double:
@@ -123,33 +125,6 @@ func appendJavaBigDecimal(b []byte, unscaled *big.Int, scale int32) []byte {
 
 const hexUpper = "0123456789ABCDEF"
 
-// plainByte marks the bytes a JSON string holds as is: ASCII from 0x20 but
-// '"' and '\\'.
-var plainByte = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// plainWord reports whether the 8 bytes of w are all ASCII that a JSON
-// string holds as is (no control character, '"' or '\\'), testing them at
-// once as one 64-bit word: a byte b is flagged by (b-n)&^b&0x80 when it is
-// below n (n ≤ 0x80), so a zero byte after XOR with '"' or '\\' is flagged
-// too. The flags are exact for "any byte", which is all this answers.
-func plainWord(w string) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-	quote := x ^ (lo * '"')
-	slash := x ^ (lo * '\\')
-	flags := x | // non-ASCII
-		(x-lo*0x20)&^x | // control characters
-		(quote-lo)&^quote |
-		(slash-lo)&^slash
-	return flags&hi == 0
-}
-
 // appendJSONString writes s as a JSON string with Jackson's escaping: '"' and
 // '\\' escaped, \b \t \n \f \r short forms, other control characters as
 // \u00XX, everything else (including non-ASCII and '/') raw UTF-8. Invalid
@@ -158,14 +133,9 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// Plain ASCII runs are skipped 8 bytes at a time, then byte by
-		// byte up to the next byte that needs a look.
-		for i+8 <= len(s) && plainWord(s[i:i+8]) {
-			i += 8
-		}
-		for i < len(s) && plainByte[s[i]] {
-			i++
-		}
+		// Plain ASCII runs are skipped 8 bytes at a time up to the next
+		// byte that needs a look.
+		i += jsonstr.PlainASCII(s[i:])
 		if i == len(s) {
 			break
 		}

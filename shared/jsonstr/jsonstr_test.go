@@ -1,6 +1,7 @@
 package jsonstr
 
 import (
+	"encoding/binary"
 	"strings"
 	"testing"
 )
@@ -79,4 +80,46 @@ func FuzzPlain(f *testing.F) {
 			t.Fatalf("Plain(%q) = %d, %v; want %d, %v", d, n, ascii, wn, wascii)
 		}
 	})
+}
+
+// TestPlainWordMatchesByteTest checks the 8-bytes-at-once test (plainWord,
+// through PlainASCII) against the byte test: every byte value at every
+// position of otherwise plain words, and words mixing several flagged
+// bytes (where a borrow could hide or invent one).
+func TestPlainWordMatchesByteTest(t *testing.T) {
+	plain := func(w string) bool {
+		for i := 0; i < len(w); i++ {
+			if c := w[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	bases := []string{"abcdefgh", "        ", "~~~~~~~~", "!!!!!!!!", "########", "[[[[[[[[", "]]]]]]]]"}
+	for _, base := range bases {
+		for pos := 0; pos < 8; pos++ {
+			for c := 0; c < 256; c++ {
+				w := []byte(base)
+				w[pos] = byte(c)
+				if got, want := plainWord(binary.LittleEndian.Uint64(w)), plain(string(w)); got != want {
+					t.Fatalf("plainWord(%q) = %v, want %v", w, got, want)
+				}
+				if got, want := PlainASCII(string(w)) == 8, plain(string(w)); got != want {
+					t.Fatalf("PlainASCII(%q) = %d, want all 8 plain: %v", w, PlainASCII(string(w)), want)
+				}
+			}
+		}
+	}
+	special := []byte{0, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']', 0x7f, 0x80, 0xff, 'a'}
+	w := make([]byte, 8)
+	for i := 0; i < 200_000; i++ {
+		n := i
+		for j := range w {
+			w[j] = special[n%len(special)]
+			n = n/len(special) + i*7 + j
+		}
+		if got, want := plainWord(binary.LittleEndian.Uint64(w)), plain(string(w)); got != want {
+			t.Fatalf("plainWord(%q) = %v, want %v", w, got, want)
+		}
+	}
 }
