@@ -67,9 +67,7 @@ func (b *bench) all(ctx context.Context) error {
 		return b.onlySource(ctx, sets[0])
 	}
 	for _, d := range sets {
-		done := b.step(fmt.Sprintf("seeding %s (%d rows of ~%d B)", d.Table, d.Rows, d.RowBytes))
-		took, err := seed(ctx, b.e.db, d)
-		done()
+		took, err := b.seed(ctx, d)
 		if err != nil {
 			return err
 		}
@@ -238,6 +236,13 @@ func (b *bench) rawBatchWrite(ctx context.Context, d *dataset, rows []row, tag s
 		return 0, 0, err
 	}
 	return Rate(float64(br.Records), br.Elapsed), br.Requests["BatchWriteItem"], nil
+}
+
+// seed fills the data set's table, as a step of the run.
+func (b *bench) seed(ctx context.Context, d *dataset) (time.Duration, error) {
+	done := b.step(fmt.Sprintf("seeding %s (%d rows of ~%d B)", d.Table, d.Rows, d.RowBytes))
+	defer done()
+	return seed(ctx, b.e.db, d)
 }
 
 // components measures our source and sinks on the data set.

@@ -336,10 +336,7 @@ func (b *bench) onlyE2E(ctx context.Context, d *dataset) error {
 // -sink-records rows reps times with both statement sizes, keeping the
 // best as the data set's ceiling (the -only runs).
 func (b *bench) seedWithCeiling(ctx context.Context, d *dataset, reps int, tag string) error {
-	done := b.step(fmt.Sprintf("seeding %s (%d rows of ~%d B)", d.Table, d.Rows, d.RowBytes))
-	_, err := seed(ctx, b.e.db, d)
-	done()
-	if err != nil {
+	if _, err := b.seed(ctx, d); err != nil {
 		return err
 	}
 	rows, err := loadRows(ctx, b.e.db, d.Table, min(b.o.SinkRecords, d.Rows))

@@ -13,10 +13,7 @@ import (
 // is the quick loop for work on the source path (compare runs with
 // -fn-env); the full run (make bench) measures the same figures.
 func (b *bench) onlySource(ctx context.Context, d *dataset) error {
-	done := b.step(fmt.Sprintf("seeding %s (%d rows of ~%d B)", d.Table, d.Rows, d.RowBytes))
-	_, err := seed(ctx, b.e.db, d)
-	done()
-	if err != nil {
+	if _, err := b.seed(ctx, d); err != nil {
 		return err
 	}
 	if err := b.sourceCeilings(ctx, d, "before"); err != nil {

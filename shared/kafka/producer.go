@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -84,42 +85,28 @@ func (p *Producer) oversized(r *kgo.Record) bool {
 // results carry ErrNotSent), so a partition's records are never written
 // out of order.
 func (p *Producer) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults {
-	big := -1
-	for i, r := range rs {
-		if p.oversized(r) {
-			big = i
-			break
-		}
-	}
-	if big < 0 {
+	if !slices.ContainsFunc(rs, p.oversized) {
 		return p.Client.ProduceSync(ctx, rs...)
 	}
 	out := make(kgo.ProduceResults, 0, len(rs))
-	failed := func() bool {
-		for _, res := range out {
-			if res.Err != nil {
-				return true
-			}
-		}
-		return false
-	}
-	for len(rs) > 0 && !failed() {
+	for len(rs) > 0 {
 		n := 0
 		for n < len(rs) && !p.oversized(rs[n]) {
 			n++
 		}
+		var res kgo.ProduceResults
 		if n > 0 {
-			out = append(out, p.Client.ProduceSync(ctx, rs[:n]...)...)
-			rs = rs[n:]
-			continue
-		}
-		large, err := p.largeClient(ctx)
-		if err != nil {
-			out = append(out, kgo.ProduceResult{Record: rs[0], Err: err})
+			res = p.Client.ProduceSync(ctx, rs[:n]...)
+		} else if large, err := p.largeClient(ctx); err != nil {
+			n, res = 1, kgo.ProduceResults{{Record: rs[0], Err: err}}
 		} else {
-			out = append(out, large.ProduceSync(ctx, rs[0])...)
+			n, res = 1, large.ProduceSync(ctx, rs[0])
 		}
-		rs = rs[1:]
+		out = append(out, res...)
+		rs = rs[n:]
+		if res.FirstErr() != nil {
+			break
+		}
 	}
 	for _, r := range rs {
 		out = append(out, kgo.ProduceResult{Record: r, Err: ErrNotSent})

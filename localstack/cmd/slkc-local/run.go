@@ -147,9 +147,9 @@ func run(ctx context.Context, rc runConfig, logger *slog.Logger) error {
 			"endpoint", endpoint, "secrets", rc.Secrets.Names())
 	}
 	client := lambdaClient(endpoint, rc.Region)
-	// The in-process runtime checks no signatures, so the bridges skip
-	// hashing each payload (up to 6 MB) for SigV4; another endpoint gets
-	// fully signed requests.
+	// The bridges invoke functions this process hosts in process
+	// (RunnerInvoker: no HTTP copy of each payload of up to 6 MB); another
+	// endpoint gets signed Invoke API requests.
 	var sinkInvoker bridge.Invoker = bridge.LambdaInvoker{Client: client}
 	if runner != nil {
 		sinkInvoker = bridge.RunnerInvoker{Runner: runner}
