@@ -126,11 +126,7 @@ func TestIntegrationProducerLargeRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	sizes := []int{1000, 20_000, 1000, 1000, 16384, 300_000, 50, 17_000, 17_000, 10}
-	var recs []*kgo.Record
-	for i, n := range sizes {
-		recs = append(recs, &kgo.Record{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: []byte(strings.Repeat(string(rune('a'+i)), n))})
-	}
+	recs := largeRecords(topic)
 	res := p.ProduceSync(ctx, recs...)
 	if err := res.FirstErr(); err != nil || len(res) != len(recs) {
 		t.Fatalf("produce: %d results, %v", len(res), err)
@@ -140,18 +136,9 @@ func TestIntegrationProducerLargeRecords(t *testing.T) {
 			t.Errorf("result %d is for another record", i)
 		}
 	}
-	cl := env.Kafka(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	var got []*kgo.Record
-	for len(got) < len(sizes) {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			t.Fatalf("read %d of %d records: %v", len(got), len(sizes), err)
-		}
-		got = append(got, fs.Records()...)
-	}
-	for i, r := range got {
+	for i, r := range readAll(ctx, t, env, topic, len(recs)) {
 		if string(r.Key) != fmt.Sprint(i) || string(r.Value) != string(recs[i].Value) || r.Offset != int64(i) {
-			t.Errorf("record at offset %d: key %q, %d bytes; want key %d with its %d bytes", r.Offset, r.Key, len(r.Value), i, sizes[i])
+			t.Errorf("record at offset %d: key %q, %d bytes; want key %d with its %d bytes", r.Offset, r.Key, len(r.Value), i, len(recs[i].Value))
 		}
 	}
 
@@ -162,4 +149,30 @@ func TestIntegrationProducerLargeRecords(t *testing.T) {
 	if res[0].Err != nil || res[1].Err == nil || !errors.Is(res[2].Err, kafka.ErrNotSent) {
 		t.Errorf("before / too big / after: %v / %v / %v; want nil, an error, ErrNotSent", res[0].Err, res[1].Err, res[2].Err)
 	}
+}
+
+// largeRecords are records for partition 0 of topic whose values are 1 KB,
+// 20 KB, 16 KB exactly, 300 KB and a few bytes, mixed: around and over
+// Kafka's default batch.size of 16 KB. Record i has key i.
+func largeRecords(topic string) []*kgo.Record {
+	var recs []*kgo.Record
+	for i, n := range []int{1000, 20_000, 1000, 1000, 16384, 300_000, 50, 17_000, 17_000, 10} {
+		recs = append(recs, &kgo.Record{Topic: topic, Partition: 0, Key: []byte(fmt.Sprint(i)), Value: []byte(strings.Repeat(string(rune('a'+i)), n))})
+	}
+	return recs
+}
+
+// readAll reads the first n records of topic from its start.
+func readAll(ctx context.Context, t *testing.T, env *testenv.Env, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl := env.Kafka(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var got []*kgo.Record
+	for len(got) < n {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("read %d of %d records of %s: %v", len(got), n, topic, err)
+		}
+		got = append(got, fs.Records()...)
+	}
+	return got
 }
