@@ -219,6 +219,7 @@ func (b *bench) rawUpsert(ctx context.Context, d *dataset, rows []row, batch, st
 	if err != nil {
 		return 0, err
 	}
+	b.e.dropMeasured(ctx, tbl)
 	return Rate(float64(ur.Records), ur.Elapsed), nil
 }
 
@@ -484,6 +485,7 @@ func (b *bench) measureMySQLSink(ctx context.Context, d *dataset, rep int, topic
 	if err != nil {
 		return err
 	}
+	defer b.e.dropMeasured(ctx, table)
 	defer ms.Close()
 	return b.measure(d, rep, name, what, func() error { return fn(ms) })
 }
@@ -576,6 +578,7 @@ func (b *bench) scaling(ctx context.Context, d *dataset) error {
 		wr, err := writeBatches(ctx, s, sd.Records[:n], batch, nil)
 		done()
 		_ = s.Close()
+		b.e.dropMeasured(ctx, tbl)
 		if err != nil {
 			return err
 		}
@@ -715,6 +718,9 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		done := b.step("function " + s.label)
 		fr, err := runFunction(ctx, cold, one, b.o.ColdStarts, ws, warmUp, inv)
 		done()
+		if s.class == mysql.SinkClass {
+			b.e.dropMeasured(ctx, coldT, warmT)
+		}
 		if err != nil {
 			b.rep.Skip(s.label, err)
 			continue

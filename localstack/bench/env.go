@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -39,6 +40,8 @@ type env struct {
 	// fnEnv is added to every function process's environment (-fn-env),
 	// e.g. GOGC=100 to compare against the functions' own GC setting.
 	fnEnv map[string]string
+	// keep leaves measured MySQL tables in place (-keep).
+	keep bool
 }
 
 func getenv(k, def string) string {
@@ -254,6 +257,23 @@ func (e *env) createTable(ctx context.Context, in *dynamodb.CreateTableInput) er
 		return fmt.Errorf("bench: waiting for DynamoDB table %s: %w", aws.ToString(in.TableName), err)
 	}
 	return nil
+}
+
+// dropMeasured drops a MySQL table of the run's database once its figure
+// is taken (unless -keep). The local stack's buffer pool is 256 MB: the
+// raw-upsert and sink tables of one run hold several times that, and left
+// in place their dirty pages are flushed and evicted during the next
+// timed runs, which then measure that flushing. A failed drop is only
+// logged (close drops the database anyway).
+func (e *env) dropMeasured(ctx context.Context, tables ...string) {
+	if e.keep {
+		return
+	}
+	for _, t := range tables {
+		if _, err := e.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+			slog.Warn("bench: dropping a measured table", "table", t, "error", err)
+		}
+	}
 }
 
 // trackTable records a table created elsewhere (state.CreateTables) for cleanup.

@@ -209,6 +209,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 		return rep, err
 	}
 	e.fnEnv = o.FnEnv
+	e.keep = o.Keep
 	b := &bench{o: o, e: e, rep: rep}
 	if o.ScaleOnly {
 		return rep, b.scale(ctx)

@@ -117,6 +117,7 @@ func (e *env) runSinkPath(ctx context.Context, buildDir, profDir string, partiti
 	if err := e.db.QueryRowContext(ctx, fmt.Sprintf("SELECT MAX(arrived) FROM %s", dst)).Scan(&res.LastArrived); err != nil {
 		return res, fmt.Errorf("bench: reading the last arrival: %w", err)
 	}
+	e.dropMeasured(ctx, dst)
 	res.SinkStats, _ = r.Stats(fn)
 	res.BridgeStats = br.Stats()
 	if len(res.SinkStats.Recent) == 0 {
