@@ -686,14 +686,6 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		}
 		one, _ := kafkaEvent(topic, values, 0, 1)
 
-		coldT, err1 := s.mkTable(fmt.Sprintf("fn_cold_%d", i))
-		warmT, err2 := s.mkTable(fmt.Sprintf("fn_warm_%d", i))
-		if err1 != nil || err2 != nil {
-			b.rep.Skip(s.label, fmt.Errorf("creating tables: %v %v", err1, err2))
-			continue
-		}
-		cold := spec(fmt.Sprintf("bench-sink-cold-%d", i), "sink-handler", connectorJSON(fmt.Sprintf("bench-sink-cold-%d", i), framework(s.props(coldT), s.class)))
-		ws := spec(fmt.Sprintf("bench-sink-warm-%d", i), "sink-handler", connectorJSON(fmt.Sprintf("bench-sink-warm-%d", i), framework(s.props(warmT), s.class)))
 		inv := warm
 		if s.class == dynamodb.Class {
 			// DynamoDB Local is slow; send fewer records.
@@ -714,19 +706,71 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		if len(inv) > 1 {
 			warmUp, inv = inv[0].Payload, inv[1:]
 		}
-		prof := b.binaryProfile(ws, "sink-handler-binary-"+strings.ReplaceAll(s.label, " ", "-"))
-		done := b.step("function " + s.label)
-		fr, err := runFunction(ctx, cold, one, b.o.ColdStarts, ws, warmUp, inv)
-		done()
+		// The MySQL sinks run -reps times, each on a fresh table and
+		// process, and the best run is reported, as their raw upsert
+		// ceiling is; the cold starts are measured in the first run.
+		reps := 1
 		if s.class == mysql.SinkClass {
-			b.e.dropMeasured(ctx, coldT, warmT)
+			reps = max(1, b.o.Reps)
 		}
+		coldT, err := s.mkTable(fmt.Sprintf("fn_cold_%d", i))
 		if err != nil {
-			b.rep.Skip(s.label, err)
+			b.rep.Skip(s.label, fmt.Errorf("creating tables: %w", err))
 			continue
 		}
-		b.addProfile(prof)
-		b.addProcess(s.label, s.set.Label, fr)
+		cold := spec(fmt.Sprintf("bench-sink-cold-%d", i), "sink-handler", connectorJSON(fmt.Sprintf("bench-sink-cold-%d", i), framework(s.props(coldT), s.class)))
+		var best fnRun
+		var rates []string
+		for rep := 0; rep < reps; rep++ {
+			name := fmt.Sprintf("bench-sink-warm-%d", i)
+			table := fmt.Sprintf("fn_warm_%d", i)
+			if rep > 0 {
+				name, table = fmt.Sprint(name, "-", rep), fmt.Sprint(table, "_", rep)
+			}
+			warmT, err := s.mkTable(table)
+			if err != nil {
+				b.rep.Skip(s.label, fmt.Errorf("creating tables: %w", err))
+				break
+			}
+			ws := spec(name, "sink-handler", connectorJSON(name, framework(s.props(warmT), s.class)))
+			var prof string
+			if rep == 0 {
+				prof = b.binaryProfile(ws, "sink-handler-binary-"+strings.ReplaceAll(s.label, " ", "-"))
+			}
+			colds := b.o.ColdStarts
+			if rep > 0 {
+				colds = 0
+			}
+			done := b.step(fmt.Sprintf("function %s (run %d of %d)", s.label, rep+1, reps))
+			fr, err := runFunction(ctx, cold, one, colds, ws, warmUp, inv)
+			done()
+			if s.class == mysql.SinkClass {
+				b.e.dropMeasured(ctx, warmT)
+			}
+			if err != nil {
+				b.rep.Skip(s.label, err)
+				best = fnRun{}
+				break
+			}
+			b.addProfile(prof)
+			rates = append(rates, FormatNumber(fr.rate()))
+			if rep == 0 {
+				best = fr
+			} else if fr.rate() > best.rate() {
+				fr.ColdWall, fr.ColdInit = best.ColdWall, best.ColdInit
+				best = fr
+			}
+		}
+		if s.class == mysql.SinkClass {
+			b.e.dropMeasured(ctx, coldT)
+		}
+		if best.Invokes == 0 && best.ColdWall == nil {
+			continue
+		}
+		if len(rates) > 1 {
+			best.Runs = "best of " + strings.Join(rates, ", ") + " records/s"
+		}
+		b.addProcess(s.label, s.set.Label, best)
 	}
 
 	if b.o.Only == "sink" {
@@ -873,14 +917,12 @@ func (b *bench) addProcess(label, set string, fr fnRun) {
 	if fr.Invokes == 0 {
 		return
 	}
-	var total float64
-	for _, d := range fr.Durations {
-		total += d
-	}
-	wall := time.Duration(total * float64(time.Millisecond))
 	note := fmt.Sprintf("%d records in %d invokes, up to %d records per invoke", fr.Records, fr.Invokes, fr.RecordsPerInv)
 	if fr.PayloadBytes > 100 {
 		note += fmt.Sprintf(" (%.1f MB event)", float64(fr.PayloadBytes)/1e6)
+	}
+	if fr.Runs != "" {
+		note += "; " + fr.Runs
 	}
 	if len(fr.Errors) > 0 {
 		note += "; " + strings.Join(fr.Errors, ", ")
@@ -895,7 +937,7 @@ func (b *bench) addProcess(label, set string, fr fnRun) {
 	case strings.Contains(label, "DynamoDB"):
 		ceil, ceilName = b.batchWrite[set], "raw BatchWriteItem"
 	}
-	rate := Rate(float64(fr.Records), wall)
+	rate := fr.rate()
 	b.binary[label] = rate
 	b.rep.Add(Figure{Section: "process", Name: label + " throughput", Value: rate, Unit: "records/s",
 		Ceiling: ceil, CeilingName: ceilName, Note: note})
@@ -904,7 +946,7 @@ func (b *bench) addProcess(label, set string, fr fnRun) {
 	b.rep.Add(Figure{Section: "process", Name: label + " peak RSS", Value: float64(fr.PeakRSSMB), Unit: "MB",
 		Note: fmt.Sprintf("VmHWM of the function process; configured %d MB", b.o.MemoryMB)})
 	if fr.Records > 0 {
-		b.addCost(label+" (process)", fr.CPU, wall, fr.Records, float64(fr.RecordsPerInv), "function process user+sys (/proc, 10 ms ticks)")
+		b.addCost(label+" (process)", fr.CPU, fr.busy(), fr.Records, float64(fr.RecordsPerInv), "function process user+sys (/proc, 10 ms ticks)")
 	}
 }
 

@@ -27,7 +27,22 @@ type fnRun struct {
 	PayloadBytes  int
 	RecordsPerInv int
 	Errors        []string
+	// Runs lists the rate of every run when the figure is the best of
+	// several (empty for one run).
+	Runs string
 }
+
+// busy is the sum of the warm invokes' durations.
+func (fr fnRun) busy() time.Duration {
+	var total float64
+	for _, d := range fr.Durations {
+		total += d
+	}
+	return time.Duration(total * float64(time.Millisecond))
+}
+
+// rate is the warm invokes' records per second of invoke duration.
+func (fr fnRun) rate() float64 { return Rate(float64(fr.Records), fr.busy()) }
 
 // kafkaEvent builds the Lambda Kafka event carrying values[lo:hi] as records
 // of topic partition 0, offsets from lo.
