@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -330,6 +331,12 @@ func FuzzDecodeBase64(f *testing.F) {
 	for _, s := range []string{"", "dmFsdWU=", "dmFsdWUgdmFsdWUgdmFsdWU=", "dmFs\ndWUgdmFsdWUg", "dmFsdWUg=mFsdWUg", "dmFsdWUgdmF$dWUgdmFsdWU=", "dmFsdWUgdmFsdWUgdmFsdWU", "dmFsdWUgdmFsdWUgdmFsdWUgdm=="} {
 		f.Add([]byte(s))
 	}
+	// Seeds past the vector decoder's 45-character minimum: valid, with a
+	// bad byte, a line break or padding inside, and with a truncated end.
+	long := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("a record value of some length "), 6))
+	for _, s := range []string{long, long[:61], long[:50] + "$" + long[51:], long[:100] + "\n" + long[100:], long[:72] + "=" + long[73:], long[:len(long)-1]} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		n := base64.StdEncoding.DecodedLen(len(src))
 		want := make([]byte, n)
@@ -340,4 +347,60 @@ func FuzzDecodeBase64(f *testing.F) {
 			t.Fatalf("decodeBase64(%q) = %d %q %v; encoding/base64 %d %q %v", src, gn, got[:gn], gerr, wn, want[:wn], werr)
 		}
 	})
+}
+
+// TestDecodeBase64Long checks decodeBase64 against encoding/base64 on
+// inputs long enough for the vector decoder: every length up to 400
+// characters, valid and with one byte replaced by a character outside
+// the alphabet, a line break or padding at each of several places.
+func TestDecodeBase64Long(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n <= 300; n++ {
+		raw := make([]byte, n)
+		for i := range raw {
+			raw[i] = byte(rng.IntN(256))
+		}
+		valid := []byte(base64.StdEncoding.EncodeToString(raw))
+		srcs := [][]byte{valid}
+		for _, at := range []int{0, 31, 32, 44, 45, 63, 64, len(valid) / 2, len(valid) - 5} {
+			for _, c := range []byte{'$', '\n', '=', '-', 0x80} {
+				if at >= 0 && at < len(valid) {
+					src := bytes.Clone(valid)
+					src[at] = c
+					srcs = append(srcs, src)
+				}
+			}
+		}
+		for _, src := range srcs {
+			want := make([]byte, base64.StdEncoding.DecodedLen(len(src)))
+			wn, werr := base64.StdEncoding.Decode(want, src)
+			got := make([]byte, len(want))
+			gn, gerr := decodeBase64(got, src)
+			if fmt.Sprint(gerr) != fmt.Sprint(werr) || gn != wn || !bytes.Equal(got[:gn], want[:wn]) {
+				t.Fatalf("decodeBase64(%q) = %d %v; encoding/base64 %d %v", src, gn, gerr, wn, werr)
+			}
+		}
+	}
+}
+
+// BenchmarkDecodeBase64 decodes a record value of the bench's 200 B rows
+// with their JsonConverter schema (about 1 KB, 1.4 KB of base64), with
+// decodeBase64 and with encoding/base64.
+func BenchmarkDecodeBase64(b *testing.B) {
+	raw := bytes.Repeat([]byte(`{"schema":{"type":"struct","fields":[{"type":"int64","field":"id"}]},"payload":{"id":1}}`), 12)
+	src := []byte(base64.StdEncoding.EncodeToString(raw))
+	dst := make([]byte, base64.StdEncoding.DecodedLen(len(src)))
+	for _, c := range []struct {
+		name   string
+		decode func(dst, src []byte) (int, error)
+	}{{"decodeBase64", decodeBase64}, {"encoding-base64", base64.StdEncoding.Decode}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				if n, err := c.decode(dst, src); err != nil || n != len(raw) {
+					b.Fatal(n, err)
+				}
+			}
+		})
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	simd "github.com/segmentio/asm/base64"
 	"log/slog"
 	"slices"
 	"sort"
@@ -865,14 +866,24 @@ func appendRecordJSON(buf []byte, r *kgo.Record) []byte {
 	buf = append(buf, tsType...)
 	buf = append(buf, '"')
 	if r.Key != nil {
-		buf = base64.StdEncoding.AppendEncode(append(buf, `,"key":"`...), r.Key)
+		buf = appendBase64(append(buf, `,"key":"`...), r.Key)
 		buf = append(buf, '"')
 	}
 	if r.Value != nil {
-		buf = base64.StdEncoding.AppendEncode(append(buf, `,"value":"`...), r.Value)
+		buf = appendBase64(append(buf, `,"value":"`...), r.Value)
 		buf = append(buf, '"')
 	}
 	return append(buf, `,"headers":[]}`...)
+}
+
+// appendBase64 is base64.StdEncoding.AppendEncode through segmentio/asm's
+// vector encoder (AVX2 on amd64, NEON on arm64, encoding/base64 on other
+// machines): the same bytes, several times faster on a record's value.
+func appendBase64(dst, src []byte) []byte {
+	n := base64.StdEncoding.EncodedLen(len(src))
+	dst = slices.Grow(dst, n)
+	simd.StdEncoding.Encode(dst[len(dst):len(dst)+n], src)
+	return dst[:len(dst)+n]
 }
 
 // buildEvent appends to buf (which may be nil) the Kafka event holding

@@ -149,6 +149,19 @@ func TestAppendRecordJSON(t *testing.T) {
 		{"headers", kgo.Record{Topic: "t", Timestamp: ts, Value: []byte("v"), Headers: []kgo.RecordHeader{{Key: "h", Value: []byte("1")}}}, false},
 		{"topic JSON escapes", kgo.Record{Topic: `z<&>"`, Timestamp: ts, Value: []byte("v")}, false},
 	}
+	// Keys and values of every length around the vector encoder's
+	// 28-byte minimum and its 24-byte steps, of every byte value.
+	for n := 0; n <= 200; n += 1 + n/20 {
+		v := make([]byte, n)
+		for i := range v {
+			v[i] = byte(i*37 + n)
+		}
+		tests = append(tests, struct {
+			name   string
+			rec    kgo.Record
+			direct bool
+		}{fmt.Sprintf("%d-byte key and value", n), kgo.Record{Topic: "t", Timestamp: ts, Key: v[:n/2], Value: v}, true})
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			want, err := json.Marshal(kafkaRecord(&tc.rec))
