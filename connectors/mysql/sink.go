@@ -15,7 +15,6 @@ import (
 	"github.com/serverless-kafka-connect/slkc/connectors"
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 	"github.com/serverless-kafka-connect/slkc/shared/errclass"
-	"github.com/serverless-kafka-connect/slkc/shared/parallel"
 )
 
 // Sink is the MySQL/MariaDB destination, behaving like the Confluent JDBC
@@ -212,21 +211,30 @@ func (s *Sink) Write(ctx context.Context, records []connect.Record) error {
 	var st sinkStats
 	var order []string
 	byTable := map[string][]sinkRow{}
-	rows := s.extractRows(records)
-	for i := range rows {
-		x := &rows[i]
-		switch {
-		case errors.Is(x.err, errSkipTombstone):
-			st.skipped++
-		case x.err != nil:
-			berr.Fail(i, x.err)
-		default:
-			table := x.row.table
-			if _, ok := byTable[table]; !ok {
-				order = append(order, table)
-			}
-			byTable[table] = append(byTable[table], x.row)
+	for i := range records {
+		r := &records[i]
+		table, err := s.cfg.tableName(r.Topic)
+		if err != nil {
+			berr.Fail(i, errclass.Permanent(fmt.Errorf("mysql sink: %s: %w", r.Where(), err)))
+			continue
 		}
+		var prev *sinkRow
+		if rs := byTable[table]; len(rs) > 0 {
+			prev = &rs[len(rs)-1]
+		}
+		row, err := s.cfg.extractRowAfter(i, table, r, prev)
+		if errors.Is(err, errSkipTombstone) {
+			st.skipped++
+			continue
+		}
+		if err != nil {
+			berr.Fail(i, errclass.Data(fmt.Errorf("mysql sink: %s: table %s: %w", r.Where(), table, err)))
+			continue
+		}
+		if _, ok := byTable[table]; !ok {
+			order = append(order, table)
+		}
+		byTable[table] = append(byTable[table], row)
 	}
 	for _, table := range order {
 		rows := collapse(byTable[table])
@@ -261,50 +269,6 @@ func (s *Sink) Write(ctx context.Context, records []connect.Record) error {
 		return berr
 	}
 	return nil
-}
-
-// extracted is one record's row, or why it has none (errSkipTombstone
-// for a tombstone skipped by delete.enabled=false).
-type extracted struct {
-	row sinkRow
-	err error
-}
-
-// extractRows maps each record to its table and row, on
-// parallel.Workers() goroutines for a batch of parallel.MinRecords or
-// more: the work is per record (Write then groups the rows in batch
-// order), and each goroutine's rows reuse the column signature of the
-// previous row of the same table in its own part of the batch.
-func (s *Sink) extractRows(records []connect.Record) []extracted {
-	out := make([]extracted, len(records))
-	workers := 1
-	if len(records) >= parallel.MinRecords {
-		workers = parallel.Workers()
-	}
-	parallel.Chunks(len(records), workers, func(lo, hi int) {
-		var prev *sinkRow
-		for i := lo; i < hi; i++ {
-			r, x := &records[i], &out[i]
-			table, err := s.cfg.tableName(r.Topic)
-			if err != nil {
-				x.err = errclass.Permanent(fmt.Errorf("mysql sink: %s: %w", r.Where(), err))
-				continue
-			}
-			if prev != nil && prev.table != table {
-				prev = nil
-			}
-			x.row, err = s.cfg.extractRowAfter(i, table, r, prev)
-			switch {
-			case errors.Is(err, errSkipTombstone):
-				x.err = err
-			case err != nil:
-				x.err = errclass.Data(fmt.Errorf("mysql sink: %s: table %s: %w", r.Where(), table, err))
-			default:
-				prev = &x.row
-			}
-		}
-	})
-	return out
 }
 
 // tableWriter writes the rows of one table in one Write.

@@ -2,7 +2,6 @@ package mysql
 
 import (
 	"encoding/json"
-	"errors"
 	"math/big"
 	"reflect"
 	"strings"
@@ -306,24 +305,6 @@ func BenchmarkExtractRowBatch(b *testing.B) {
 			time.UnixMilli(1700000000000).UTC(), time.Unix(19700*86400, 0).UTC(), "NEW", int16(i % 50)})
 		recs[i] = connect.Record{Topic: "orders", ValueSchema: schema, Value: v}
 	}
-	b.Run("one-by-one", func(b *testing.B) { benchExtractOneByOne(b, cfg, recs) })
-	b.Run("extractRows", func(b *testing.B) {
-		// Sink.Write's path: a 4,500-record batch (a 6 MB event of 200 B
-		// records) on parallel.Workers() goroutines.
-		batch := make([]connect.Record, 4500)
-		for i := range batch {
-			batch[i] = recs[i%len(recs)]
-		}
-		s := &Sink{cfg: cfg}
-		b.ReportAllocs()
-		for b.Loop() {
-			s.extractRows(batch)
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/record")
-	})
-}
-
-func benchExtractOneByOne(b *testing.B, cfg SinkConfig, recs []connect.Record) {
 	rows := make([]sinkRow, len(recs))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -342,74 +323,4 @@ func benchExtractOneByOne(b *testing.B, cfg SinkConfig, recs []connect.Record) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
-}
-
-// TestExtractRowsMatchesOneByOne checks Write's parallel extraction
-// against extractRow on each record alone: a batch large enough for
-// several goroutines, with two topics (two tables) interleaved, a second
-// value schema, tombstones (skipped, then deleted) and records without a
-// key (value field or record key), must give the same rows and errors at the same indexes.
-func TestExtractRowsMatchesOneByOne(t *testing.T) {
-	wide := connect.NewStructSchema("v2", append(append([]connect.Field{}, testValueSchema.Fields...),
-		connect.Field{Name: "extra", Schema: connect.Primitive(connect.String).Optionally()})...)
-	bad := connect.NewStructSchema("bad", connect.Field{Name: "name", Schema: connect.Primitive(connect.String)})
-	recs := make([]connect.Record, 3*128+7)
-	for i := range recs {
-		r := connect.Record{Topic: []string{"orders", "items"}[i%2], Offset: int64(i), KeySchema: testKeySchema, Key: testKey(int64(i)),
-			ValueSchema: testValueSchema, Value: testValue(int64(i), "n")}
-		switch {
-		case i%11 == 0:
-			r.ValueSchema, r.Value = nil, nil // tombstone
-		case i%13 == 0:
-			v := connect.NewStruct(bad)
-			v.Values[0] = "no id"
-			r.ValueSchema, r.Value, r.KeySchema, r.Key = bad, v, nil, nil
-		case i%3 == 0:
-			v := connect.NewStruct(wide)
-			copy(v.Values, testValue(int64(i), "w").Values)
-			v.Values[3] = "x"
-			r.ValueSchema, r.Value = wide, v
-		}
-		recs[i] = r
-	}
-	for _, deletes := range []bool{false, true} {
-		cfg, err := ParseSinkConfig(map[string]string{"connection.url": "jdbc:mysql://127.0.0.1:3306/shop",
-			"pk.mode": "record_value", "pk.fields": "id", "insert.mode": "upsert", "delete.enabled": "false"})
-		if deletes {
-			cfg, err = ParseSinkConfig(map[string]string{"connection.url": "jdbc:mysql://127.0.0.1:3306/shop",
-				"pk.mode": "record_key", "pk.fields": "id", "insert.mode": "upsert", "delete.enabled": "true"})
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := &Sink{cfg: cfg}
-		got := s.extractRows(recs)
-		var skipped, failed, rows int
-		for i := range recs {
-			table, err := cfg.tableName(recs[i].Topic)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, werr := cfg.extractRow(i, table, &recs[i])
-			g := got[i]
-			if (werr == nil) != (g.err == nil) || (werr != nil && !strings.Contains(g.err.Error(), werr.Error())) {
-				t.Fatalf("deletes=%v record %d: error %v, one by one %v", deletes, i, g.err, werr)
-			}
-			if werr != nil {
-				if errors.Is(werr, errSkipTombstone) {
-					skipped++
-				} else {
-					failed++
-				}
-				continue
-			}
-			rows++
-			if !reflect.DeepEqual(g.row, want) {
-				t.Fatalf("deletes=%v record %d: row\n%+v\none by one\n%+v", deletes, i, g.row, want)
-			}
-		}
-		if failed == 0 || rows == 0 || (skipped == 0) == !deletes {
-			t.Fatalf("deletes=%v: the batch does not exercise every case: %d rows, %d failed, %d skipped", deletes, rows, failed, skipped)
-		}
-	}
 }
