@@ -1,7 +1,9 @@
 package connect
 
 import (
+	"math"
 	"math/big"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -98,5 +100,34 @@ func TestRecordWhereAndTombstone(t *testing.T) {
 	r.Value = map[string]any{}
 	if r.IsTombstone() {
 		t.Fatal("a record with a value is not a tombstone")
+	}
+}
+
+// TestDecimalStringSmallMatchesBig checks String's int64 path against the
+// math/big one on edge and random unscaled values at every scale from -45
+// to 45 (past the int64 path's bounds, so both sides of them are covered).
+func TestDecimalStringSmallMatchesBig(t *testing.T) {
+	vals := []int64{0, 1, -1, 9, -9, 10, -10, 99, 100, 12345, -12345, math.MaxInt64, math.MinInt64, math.MaxInt64 - 1, math.MinInt64 + 1}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 200 {
+		v := int64(rng.Uint64()) >> rng.IntN(63)
+		vals = append(vals, v, -v)
+	}
+	for _, v := range vals {
+		for scale := int32(-45); scale <= 45; scale++ {
+			d := Decimal{Unscaled: big.NewInt(v), Scale: scale}
+			if got, want := d.String(), d.bigString(); got != want {
+				t.Fatalf("Decimal{%d, %d}.String() = %q, math/big gives %q", v, scale, got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkDecimalString formats the bench rows' amount (DECIMAL(12,2)).
+func BenchmarkDecimalString(b *testing.B) {
+	d := Decimal{Unscaled: big.NewInt(-123456789), Scale: 2}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = d.String()
 	}
 }

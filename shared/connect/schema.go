@@ -7,6 +7,7 @@ package connect
 import (
 	"fmt"
 	"math/big"
+	"strconv"
 )
 
 // Type is a Kafka Connect schema type, spelled as Schema.Type.getName() does
@@ -153,6 +154,49 @@ func (d Decimal) String() string {
 	if d.Unscaled == nil {
 		return "0"
 	}
+	if d.Unscaled.IsInt64() && d.Scale >= -smallDecimalZeros && d.Scale <= smallDecimalZeros {
+		var buf [2*smallDecimalZeros + 24]byte
+		return string(appendSmallDecimal(buf[:0], d.Unscaled.Int64(), d.Scale))
+	}
+	return d.bigString()
+}
+
+// smallDecimalZeros bounds |Scale| for appendSmallDecimal's stack buffer.
+const smallDecimalZeros = 40
+
+// appendSmallDecimal appends String's text for an unscaled value that
+// fits in an int64, without math/big (which String spent most of its time
+// and allocations in, for the decimals of ordinary rows).
+func appendSmallDecimal(b []byte, v int64, scale int32) []byte {
+	u := uint64(v)
+	if v < 0 {
+		b = append(b, '-')
+		u = -u // two's complement: right for math.MinInt64 too
+	}
+	var digits [20]byte
+	ds := strconv.AppendUint(digits[:0], u, 10)
+	switch sc := int(scale); {
+	case sc <= 0:
+		b = append(b, ds...)
+		for range -sc {
+			b = append(b, '0')
+		}
+	case len(ds) <= sc:
+		b = append(b, '0', '.')
+		for range sc - len(ds) {
+			b = append(b, '0')
+		}
+		b = append(b, ds...)
+	default:
+		b = append(b, ds[:len(ds)-sc]...)
+		b = append(b, '.')
+		b = append(b, ds[len(ds)-sc:]...)
+	}
+	return b
+}
+
+// bigString is String through math/big, for any unscaled value and scale.
+func (d Decimal) bigString() string {
 	s := new(big.Int).Abs(d.Unscaled).String()
 	neg := d.Unscaled.Sign() < 0
 	if d.Scale > 0 {
