@@ -14,11 +14,12 @@ import (
 // uses, while its CPU is a share proportional to that memory, so CPU spent
 // collecting is the scarce resource. Go's defaults (GOGC=100, no limit)
 // collect whenever the heap doubles: a sink invoke decoding a 6 MB event
-// from a small live heap runs several collections, each emptying the
-// sync.Pool in which aws-lambda-go keeps the payload buffer, which is then
-// grown again from fresh pages. Measured on the sink-handler binary (make
-// bench, -only sink), GCPercent 200 with a memory limit cuts its CPU per
-// record by about a quarter.
+// from a small live heap runs several collections. Measured on the
+// sink-handler binary (make bench, -only sink), GCPercent 200 with a
+// memory limit cuts its CPU per record by about a quarter. (The payload
+// buffer that aws-lambda-go keeps in a sync.Pool is lost when its loop
+// resumes on another P, not by these collections: see the README, "The
+// sink path, fifth round".)
 const (
 	// GCPercent is the GOGC value Main sets.
 	GCPercent = 200
