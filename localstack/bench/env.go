@@ -20,6 +20,8 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/serverless-kafka-connect/slkc/shared/kafka"
 )
 
 // env holds the connections to the local stack and the names this run
@@ -211,27 +213,12 @@ func (e *env) newTopic(ctx context.Context, name string, partitions int32) (stri
 	e.mu.Unlock()
 	// A new topic's partitions need a moment to get a leader; producing
 	// before that measures metadata retries, not the broker.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		md, err := e.admin.ListTopics(ctx, name)
-		if err == nil {
-			if td, ok := md[name]; ok && td.Err == nil && len(td.Partitions) == int(partitions) {
-				ready := true
-				for _, p := range td.Partitions {
-					if p.Leader < 0 || p.Err != nil {
-						ready = false
-					}
-				}
-				if ready {
-					return name, nil
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("bench: topic %s has no leaders after 30s", name)
-		}
-		time.Sleep(100 * time.Millisecond)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := kafka.WaitTopicsReady(wctx, e.adminCl, name); err != nil {
+		return "", fmt.Errorf("bench: %w", err)
 	}
+	return name, nil
 }
 
 // newTable creates a DynamoDB table with a numeric hash key "id" and waits

@@ -33,21 +33,23 @@ func TestIntegrationEnsureProduceConsume(t *testing.T) {
 	if err := kafka.EnsureTopics(ctx, adm, []string{topic}, 6, 1, nil); err != nil {
 		t.Fatalf("second EnsureTopics: %v", err)
 	}
-	// Topic creation is asynchronous in KRaft: poll with fresh clients
-	// (kgo caches metadata) until the topic shows up.
-	var fresh *kadm.Client
-	var nparts int
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		fresh = kadm.NewClient(env.Kafka(t))
-		details, err := fresh.ListTopics(ctx, topic)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if nparts = len(details[topic].Partitions); nparts > 0 {
-			break
+	// Topic creation is asynchronous in KRaft: wait until every partition
+	// has a leader, then read the topic with a fresh client (kadm caches
+	// metadata).
+	if err := kafka.WaitTopicsReady(ctx, env.Kafka(t), topic); err != nil {
+		t.Fatal(err)
+	}
+	fresh := kadm.NewClient(env.Kafka(t))
+	details, err := fresh.ListTopics(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range details[topic].Partitions {
+		if p.Leader < 0 {
+			t.Fatalf("partition %d has no leader after WaitTopicsReady", p.Partition)
 		}
 	}
-	if nparts != 3 {
+	if nparts := len(details[topic].Partitions); nparts != 3 {
 		t.Fatalf("topic has %d partitions, want 3 (the second call must not change it)", nparts)
 	}
 	rc, err := fresh.DescribeTopicConfigs(ctx, topic)
@@ -98,6 +100,13 @@ func TestIntegrationEnsureProduceConsume(t *testing.T) {
 
 	if err := kafka.EnsureTopics(ctx, adm, []string{"bad topic"}, 1, 1, nil); err == nil || !strings.Contains(err.Error(), `"bad topic"`) {
 		t.Errorf("EnsureTopics(bad name) = %v, want an error naming the topic", err)
+	}
+	// A topic that does not exist is never ready: the error names it.
+	missing := testenv.UniqueName(t, "kafka-missing", 200)
+	wctx, wcancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer wcancel()
+	if err := kafka.WaitTopicsReady(wctx, env.Kafka(t), topic, missing); err == nil || !strings.Contains(err.Error(), missing) || strings.Contains(err.Error(), topic+" ") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitTopicsReady(ready, missing) = %v, want a deadline error naming only %s", err, missing)
 	}
 }
 

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/serverless-kafka-connect/slkc/shared/config"
 )
@@ -80,6 +84,68 @@ func EnsureTopics(ctx context.Context, adm *kadm.Client, topics []string, partit
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// WaitTopicsReady waits until every topic is in the cluster's metadata
+// with a leader for each partition, asking a broker every 50 ms (directly:
+// kadm's metadata cache could answer from before the topic existed) until
+// ctx is done. A topic just created is not there at once (its metadata
+// reaches the brokers asynchronously), and a produce in that window can run
+// out of its client's retries with UNKNOWN_TOPIC_OR_PARTITION. The error
+// names the topics that are not ready and why.
+func WaitTopicsReady(ctx context.Context, cl *kgo.Client, topics ...string) error {
+	for {
+		notReady := topicsNotReady(ctx, cl, topics)
+		if len(notReady) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kafka: topics not ready: %s: %w", strings.Join(notReady, "; "), ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// topicsNotReady lists the topics without every partition led, each with
+// the reason.
+func topicsNotReady(ctx context.Context, cl *kgo.Client, topics []string) []string {
+	req := kmsg.NewPtrMetadataRequest()
+	for _, t := range topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(t)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return []string{fmt.Sprintf("metadata of %v: %v", topics, err)}
+	}
+	byName := make(map[string]kmsg.MetadataResponseTopic, len(resp.Topics))
+	for _, t := range resp.Topics {
+		if t.Topic != nil {
+			byName[*t.Topic] = t
+		}
+	}
+	var out []string
+	for _, name := range topics {
+		t, ok := byName[name]
+		switch {
+		case !ok:
+			out = append(out, name+" is not in the metadata")
+		case t.ErrorCode != 0:
+			out = append(out, fmt.Sprintf("%s: %v", name, kerr.ErrorForCode(t.ErrorCode)))
+		case len(t.Partitions) == 0:
+			out = append(out, name+" has no partitions yet")
+		default:
+			for _, p := range t.Partitions {
+				if p.Leader < 0 || p.ErrorCode != 0 {
+					out = append(out, fmt.Sprintf("%s partition %d has no leader", name, p.Partition))
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 // ValidateTopicName applies Kafka's topic name rules: 1 to 249 characters

@@ -38,6 +38,8 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/serverless-kafka-connect/slkc/shared/kafka"
 )
 
 // Defaults match localstack/stack.sh and the compose file.
@@ -209,6 +211,9 @@ func (e *Env) Topic(t testing.TB, partitions int32) string {
 		t.Fatalf("testenv: create topic %s: %v", name, err)
 	}
 	e.DeleteTopicAtCleanup(t, name)
+	if err := kafka.WaitTopicsReady(ctx, e.Kafka(t), name); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
 	return name
 }
 
