@@ -239,6 +239,11 @@ func (b *bench) rawBatchWrite(ctx context.Context, d *dataset, rows []row, tag s
 	return Rate(float64(br.Records), br.Elapsed), br.Requests["BatchWriteItem"], nil
 }
 
+// bestOf is the note of a figure that is the best of several runs.
+func bestOf(rates []string) string {
+	return "best of " + strings.Join(rates, ", ") + " records/s"
+}
+
 // seed fills the data set's table, as a step of the run.
 func (b *bench) seed(ctx context.Context, d *dataset) (time.Duration, error) {
 	done := b.step(fmt.Sprintf("seeding %s (%d rows of ~%d B)", d.Table, d.Rows, d.RowBytes))
@@ -721,6 +726,7 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		cold := spec(fmt.Sprintf("bench-sink-cold-%d", i), "sink-handler", connectorJSON(fmt.Sprintf("bench-sink-cold-%d", i), framework(s.props(coldT), s.class)))
 		var best fnRun
 		var rates []string
+		ok := true
 		for rep := 0; rep < reps; rep++ {
 			name := fmt.Sprintf("bench-sink-warm-%d", i)
 			table := fmt.Sprintf("fn_warm_%d", i)
@@ -730,6 +736,7 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 			warmT, err := s.mkTable(table)
 			if err != nil {
 				b.rep.Skip(s.label, fmt.Errorf("creating tables: %w", err))
+				ok = false
 				break
 			}
 			ws := spec(name, "sink-handler", connectorJSON(name, framework(s.props(warmT), s.class)))
@@ -749,7 +756,7 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 			}
 			if err != nil {
 				b.rep.Skip(s.label, err)
-				best = fnRun{}
+				ok = false
 				break
 			}
 			b.addProfile(prof)
@@ -764,11 +771,11 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		if s.class == mysql.SinkClass {
 			b.e.dropMeasured(ctx, coldT)
 		}
-		if best.Invokes == 0 && best.ColdWall == nil {
+		if !ok {
 			continue
 		}
 		if len(rates) > 1 {
-			best.Runs = "best of " + strings.Join(rates, ", ") + " records/s"
+			best.Runs = bestOf(rates)
 		}
 		b.addProcess(s.label, s.set.Label, best)
 	}

@@ -199,7 +199,8 @@ func (e *Env) KafkaAdmin(t testing.TB) *kadm.Client {
 // (replication factor 1), and deletes it when the test ends.
 func (e *Env) Topic(t testing.TB, partitions int32) string {
 	t.Helper()
-	adm := e.KafkaAdmin(t)
+	cl := e.Kafka(t)
+	adm := kadm.NewClient(cl)
 	name := UniqueName(t, "t", 200)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -211,7 +212,7 @@ func (e *Env) Topic(t testing.TB, partitions int32) string {
 		t.Fatalf("testenv: create topic %s: %v", name, err)
 	}
 	e.DeleteTopicAtCleanup(t, name)
-	if err := kafka.WaitTopicsReady(ctx, e.Kafka(t), name); err != nil {
+	if err := kafka.WaitTopicsReady(ctx, cl, name); err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
 	return name
