@@ -49,3 +49,19 @@ func TestParseHWM(t *testing.T) {
 		})
 	}
 }
+
+// TestFnRunRate: a binary's rate is its records over the sum of its warm
+// invokes' durations (the gaps between invokes are the bench's, not the
+// function's), and the note of a best-of figure lists every run.
+func TestFnRunRate(t *testing.T) {
+	fr := fnRun{Records: 9000, Durations: []float64{40, 50}}
+	if got := fr.busy(); got != 90*time.Millisecond {
+		t.Errorf("busy = %v, want 90ms", got)
+	}
+	if got := fr.rate(); got != 100_000 {
+		t.Errorf("rate = %v, want 100,000 records/s", got)
+	}
+	if got := bestOf([]string{"1", "2"}); got != "best of 1, 2 records/s" {
+		t.Errorf("bestOf = %q", got)
+	}
+}
