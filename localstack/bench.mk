@@ -29,7 +29,7 @@ bench-quick: local-up build-local ## small bench run to check the harness (no pr
 	@mkdir -p $(BENCH_OUT)
 	go build -o $(BENCH_OUT)/bench ./localstack/bench
 	$(BENCH_OUT)/bench -out $(BENCH_OUT)/quick -rows200 30000 -rows1k 10000 -sink-records 20000 -dynamo-records 4000 \
-	  -process-records 20000 -cold-starts 3 -no-profiles -scale-tables 10 -scale-rows 2000 -scale-big-rows 50000 $(BENCH_FLAGS)
+	  -cold-starts 3 -no-profiles -scale-tables 10 -scale-rows 2000 -scale-big-rows 50000 $(BENCH_FLAGS)
 
 .PHONY: bench-scale
 bench-scale: local-up ## tasks.max 1/4/10 over 100 tables × 20k rows and a chunked initial load (SLKC_BENCH_BIG_ROWS=5000000 for the issue's 5M rows)

@@ -77,7 +77,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Rows1K, "rows1k", 200_000, "rows of the 1 KB table")
 	fs.IntVar(&o.SinkRecords, "sink-records", 100_000, "records written to MySQL by the sink and the raw upsert (in 10k batches)")
 	fs.IntVar(&o.DynamoRecords, "dynamo-records", 20_000, "records written to DynamoDB by the sink and the raw BatchWriteItem")
-	fs.IntVar(&o.ProcessRecords, "process-records", 20_000, "records sent through the sink-handler binary (its first full event warms the process and is not counted)")
+	fs.IntVar(&o.ProcessRecords, "process-records", 0, "records sent through each sink-handler binary (its first full event warms the process and is not counted); 0: as many as -sink-records, the rows of each raw upsert run the binary is compared with")
 	fs.IntVar(&o.Page, "page", 10_000, "source page size (batch.max.rows)")
 	fs.IntVar(&o.Partitions, "partitions", 4, "partitions of every topic")
 	fs.IntVar(&o.Workers, "workers", 8, "concurrent BatchWriteItem requests of the raw ceiling (the sink's default concurrency)")
@@ -128,6 +128,12 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.ScaleTables < 1 || o.ScaleRows < 1 || o.ScaleBigRows < 1 || o.ScaleChunks < 2 || o.ScaleChunks > 32 {
 		return o, fmt.Errorf("-scale-tables, -scale-rows and -scale-big-rows must be positive and -scale-chunks 2..32")
+	}
+	if o.ProcessRecords < 0 {
+		return o, fmt.Errorf("-process-records %d: want 0 (as many as -sink-records) or more", o.ProcessRecords)
+	}
+	if o.ProcessRecords == 0 {
+		o.ProcessRecords = o.SinkRecords
 	}
 	if o.Rows200 < o.SinkRecords || o.Rows200 < o.DynamoRecords || o.Rows200 < o.ProcessRecords {
 		return o, fmt.Errorf("-rows200 (%d) must be at least -sink-records, -dynamo-records and -process-records", o.Rows200)

@@ -45,3 +45,25 @@ func TestParseFnEnv(t *testing.T) {
 		t.Fatalf("-fn-env GOGC: error %v, want one naming the value", err)
 	}
 }
+
+// TestParseProcessRecords checks that the sink-handler binaries get as many
+// records as the raw upsert runs they are compared with unless told
+// otherwise, and that a negative count is refused naming the flag.
+func TestParseProcessRecords(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{nil, 100_000},
+		{[]string{"-sink-records", "40000"}, 40_000},
+		{[]string{"-sink-records", "40000", "-process-records", "20000"}, 20_000},
+	} {
+		o, err := parseFlags(tc.args)
+		if err != nil || o.ProcessRecords != tc.want {
+			t.Fatalf("%v: ProcessRecords %d, err %v; want %d", tc.args, o.ProcessRecords, err, tc.want)
+		}
+	}
+	if _, err := parseFlags([]string{"-process-records", "-1"}); err == nil || !strings.Contains(err.Error(), "-process-records") {
+		t.Fatalf("-process-records -1: error %v, want one naming the flag", err)
+	}
+}
