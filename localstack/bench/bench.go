@@ -34,8 +34,12 @@ type bench struct {
 	// JSON size of the records, the in-process source loop, the function
 	// binaries, the end-to-end path and the bridge's RSS.
 	produceJSON, sourceLoop, binary map[string]float64
-	e2eRate, pathRate               float64
-	bridgeRSS                       float64
+	// sourceLoopRuns are the rates of every in-process source loop run
+	// (the first, then one beside each source-poller run); sourceLoop
+	// holds their best.
+	sourceLoopRuns    map[string][]string
+	e2eRate, pathRate float64
+	bridgeRSS         float64
 }
 
 func (b *bench) step(what string) func() {
@@ -50,6 +54,7 @@ func (b *bench) all(ctx context.Context) error {
 	b.rows = map[string][]row{}
 	b.notes = map[string][]string{}
 	b.produceJSON, b.sourceLoop, b.binary = map[string]float64{}, map[string]float64{}, map[string]float64{}
+	b.sourceLoopRuns = map[string][]string{}
 	if b.o.Only == "bridge" {
 		b.bridgeMemory(ctx)
 		return nil
@@ -761,12 +766,7 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 			}
 			b.addProfile(prof)
 			rates = append(rates, FormatNumber(fr.rate()))
-			if rep == 0 {
-				best = fr
-			} else if fr.rate() > best.rate() {
-				fr.ColdWall, fr.ColdInit = best.ColdWall, best.ColdInit
-				best = fr
-			}
+			keepBest(&best, fr, rep == 0)
 		}
 		if s.class == mysql.SinkClass {
 			b.e.dropMeasured(ctx, coldT)
@@ -784,7 +784,8 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		return
 	}
 	// source-poller: cold starts on an empty table, then one invocation
-	// over the 200-byte table (as much as a 60 s invocation reads).
+	// over the 200-byte table (as much as a 60 s invocation reads), with
+	// Kafka's default batch.size and with 1 MB batches.
 	if _, err := os.Stat(filepath.Join(b.o.BuildDir, "source-poller", "bootstrap")); err != nil {
 		b.rep.Skip("source-poller", err)
 		return
@@ -794,55 +795,119 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		return
 	}
 	prefix := "slkc-bench-" + b.e.runID + "-fn-"
-	for _, t := range []string{"r_empty", d.Table} {
-		if _, err := b.e.newTopic(ctx, prefix+t, int32(b.o.Partitions)); err != nil {
-			b.rep.Skip("source-poller", err)
-			return
-		}
-	}
-	srcProps := func(table string) map[string]string {
-		return framework(map[string]string{"connection.url": b.e.DSN(false), "mode": "incrementing", "incrementing.column.name": "id",
-			"table.whitelist": table, "batch.max.rows": fmt.Sprint(b.o.Page), "topic.prefix": prefix}, mysql.SourceClass)
-	}
-	cold := spec("bench-source-cold", "source-poller", connectorJSON("bench-source-cold", srcProps("r_empty")))
-	ws := spec("bench-source-warm", "source-poller", connectorJSON("bench-source-warm", srcProps(d.Table)))
-	// The real process's CPU profile, beside the in-process loop's
-	// (profile "source-200B"), to compare the two.
-	prof := b.binaryProfile(ws, "source-poller-binary-"+d.Label)
-	done := b.step("function source-poller")
-	fr, err := runFunction(ctx, cold, []byte("{}"), b.o.ColdStarts, ws, nil, []invocation{{Payload: []byte("{}")}})
-	done()
-	if err != nil {
+	if _, err := b.e.newTopic(ctx, prefix+"r_empty", int32(b.o.Partitions)); err != nil {
 		b.rep.Skip("source-poller", err)
 		return
 	}
-	b.addProfile(prof)
-	b.addProcess("source-poller MySQL", d.Label, fr)
-
-	// The same run with the producer batches a throughput-minded user
-	// sets (Kafka's default batch.size, 16 KB, makes about 13 JSON records
-	// of these rows a batch): what the code reaches when the producer
-	// config is not the limit.
-	bigPrefix := prefix + "1mb-"
-	if _, err := b.e.newTopic(ctx, bigPrefix+d.Table, int32(b.o.Partitions)); err != nil {
-		b.rep.Skip("source-poller "+bigBatchLabel, err)
-		return
+	srcProps := func(table, prefix string) map[string]string {
+		return framework(map[string]string{"connection.url": b.e.DSN(false), "mode": "incrementing", "incrementing.column.name": "id",
+			"table.whitelist": table, "batch.max.rows": fmt.Sprint(b.o.Page), "topic.prefix": prefix}, mysql.SourceClass)
 	}
-	props := srcProps(d.Table)
-	props["topic.prefix"] = bigPrefix
-	props[config.KeyProducerBatchSize] = fmt.Sprint(bigBatchBytes)
-	wsBig := spec("bench-source-warm-1mb", "source-poller", connectorJSON("bench-source-warm-1mb", props))
-	prof = b.binaryProfile(wsBig, "source-poller-binary-"+d.Label+"-batch-1mb")
-	done = b.step("function source-poller, " + bigBatchLabel)
-	fr, err = runFunction(ctx, cold, nil, 0, wsBig, nil, []invocation{{Payload: []byte("{}")}})
+	cold := spec("bench-source-cold", "source-poller", connectorJSON("bench-source-cold", srcProps("r_empty", prefix)))
+	// Two configurations: Kafka's default batch.size, and the producer
+	// batches a throughput-minded user sets (16 KB makes about 13 JSON
+	// records of these rows a batch): what the code reaches when the
+	// producer config is not the limit.
+	type pollerRun struct {
+		label, name, prefix, profile string
+		extra                        map[string]string
+		best                         fnRun
+		rates                        []string
+	}
+	runs := []*pollerRun{
+		{label: "source-poller MySQL", name: "bench-source-warm", prefix: prefix, profile: "source-poller-binary-" + d.Label},
+		{label: "source-poller MySQL " + bigBatchLabel, name: "bench-source-warm-1mb", prefix: prefix + "1mb-",
+			profile: "source-poller-binary-" + d.Label + "-batch-1mb", extra: map[string]string{config.KeyProducerBatchSize: fmt.Sprint(bigBatchBytes)}},
+	}
+	// Each configuration runs -reps times, each on its own topic and
+	// offsets in a fresh process, and the best run is reported, as for the
+	// sink-handler binaries. The in-process loop it is compared with runs
+	// again right after each run of the default configuration: single runs
+	// of either varied 59k–136k rows/s on the shared 2 cores, so the goal
+	// compares the best of each, measured side by side.
+	reps := max(1, b.o.Reps)
+	loopRates := []string{FormatNumber(b.sourceLoop[d.Label])}
+	for rep := 0; rep < reps; rep++ {
+		for i, r := range runs {
+			name, topicPrefix := r.name, r.prefix
+			if rep > 0 {
+				name, topicPrefix = fmt.Sprint(name, "-", rep), fmt.Sprint(topicPrefix, rep, "-")
+			}
+			if _, err := b.e.newTopic(ctx, topicPrefix+d.Table, int32(b.o.Partitions)); err != nil {
+				b.rep.Skip(r.label, err)
+				return
+			}
+			props := srcProps(d.Table, topicPrefix)
+			maps.Copy(props, r.extra)
+			ws := spec(name, "source-poller", connectorJSON(name, props))
+			// The real process's CPU profile, beside the in-process
+			// loop's (profile "source-200B"), to compare the two.
+			var prof string
+			if rep == 0 {
+				prof = b.binaryProfile(ws, r.profile)
+			}
+			colds := 0
+			if rep == 0 && i == 0 {
+				colds = b.o.ColdStarts
+			}
+			done := b.step(fmt.Sprintf("function %s (run %d of %d)", r.label, rep+1, reps))
+			fr, err := runFunction(ctx, cold, []byte("{}"), colds, ws, nil, []invocation{{Payload: []byte("{}")}})
+			done()
+			if err != nil {
+				b.rep.Skip(r.label, err)
+				return
+			}
+			b.addProfile(prof)
+			r.rates = append(r.rates, FormatNumber(fr.rate()))
+			keepBest(&r.best, fr, rep == 0)
+			if i == 0 {
+				rate, err := b.sourceLoopAgain(ctx, d, rep)
+				if err != nil {
+					b.rep.Skip("source loop beside the source-poller", err)
+					return
+				}
+				loopRates = append(loopRates, FormatNumber(rate))
+				b.sourceLoop[d.Label] = max(b.sourceLoop[d.Label], rate)
+			}
+		}
+	}
+	b.sourceLoopRuns[d.Label] = loopRates
+	for i, r := range runs {
+		if len(r.rates) > 1 {
+			r.best.Runs = bestOf(r.rates)
+		}
+		if i > 0 {
+			r.best.BinaryBytes = 0 // reported with the first
+		}
+		b.addProcess(r.label, d.Label, r.best)
+	}
+}
+
+// keepBest keeps fr in best when it is the first run or a faster one; the
+// cold starts, measured in the first run only, stay.
+func keepBest(best *fnRun, fr fnRun, first bool) {
+	switch {
+	case first:
+		*best = fr
+	case fr.rate() > best.rate():
+		fr.ColdWall, fr.ColdInit = best.ColdWall, best.ColdInit
+		*best = fr
+	}
+}
+
+// sourceLoopAgain runs the in-process source loop once more over d, on
+// its own topic and offsets, and returns its rate.
+func (b *bench) sourceLoopAgain(ctx context.Context, d *dataset, rep int) (float64, error) {
+	done := b.step(fmt.Sprintf("source run over %s beside the source-poller (run %d)", d.Table, rep+1))
+	sr, err := b.e.runSource(ctx, d, b.o.Page, int32(b.o.Partitions), fmt.Sprintf("src-beside-%d-%s", rep, d.Table))
 	done()
 	if err != nil {
-		b.rep.Skip("source-poller "+bigBatchLabel, err)
-		return
+		return 0, err
 	}
-	b.addProfile(prof)
-	fr.BinaryBytes = 0 // reported above
-	b.addProcess("source-poller MySQL "+bigBatchLabel, d.Label, fr)
+	if sr.Records != d.Rows {
+		return 0, fmt.Errorf("read %d of %d rows (stopped by deadline: %v)", sr.Records, d.Rows, sr.StoppedByDeadline)
+	}
+	return Rate(float64(sr.Records), sr.Elapsed), nil
 }
 
 // bigBatchBytes is the producer.override.batch.size of the second

@@ -65,3 +65,18 @@ func TestFnRunRate(t *testing.T) {
 		t.Errorf("bestOf = %q", got)
 	}
 }
+
+// TestKeepBest checks that the first run is kept, a faster one replaces it
+// with the first run's cold starts, and a slower one does not.
+func TestKeepBest(t *testing.T) {
+	var best fnRun
+	keepBest(&best, fnRun{Function: "a", Records: 100, Durations: []float64{10}, ColdWall: []float64{30}, ColdInit: []float64{20}}, true)
+	keepBest(&best, fnRun{Function: "b", Records: 100, Durations: []float64{20}}, false)
+	if best.Function != "a" {
+		t.Fatalf("a slower run replaced the best: %+v", best)
+	}
+	keepBest(&best, fnRun{Function: "c", Records: 100, Durations: []float64{5}}, false)
+	if best.Function != "c" || len(best.ColdWall) != 1 || best.ColdWall[0] != 30 || len(best.ColdInit) != 1 {
+		t.Fatalf("a faster run: best %+v, want run c with the first run's cold starts", best)
+	}
+}
