@@ -784,9 +784,15 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 	if b.o.Only == "sink" {
 		return
 	}
-	// source-poller: cold starts on an empty table, then one invocation
-	// over the 200-byte table (as much as a 60 s invocation reads), with
-	// Kafka's default batch.size and with 1 MB batches.
+	b.sourcePollers(ctx, d, spec, framework)
+}
+
+// sourcePollers measures the source-poller binary on d: cold starts on an
+// empty table, then one invocation over the 200-byte table (as much as a
+// 60 s invocation reads), with Kafka's default batch.size and with 1 MB
+// batches. spec and framework are process's.
+func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, fn, connector string) runtime.FunctionSpec,
+	framework func(props map[string]string, class string) map[string]string) {
 	if _, err := os.Stat(filepath.Join(b.o.BuildDir, "source-poller", "bootstrap")); err != nil {
 		b.rep.Skip("source-poller", err)
 		return
