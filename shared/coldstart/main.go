@@ -37,7 +37,9 @@ type SetupFunc[A App] func(ctx context.Context, getenv func(string) string, log 
 // Runtime.InitError. Otherwise it never returns: it starts the Lambda
 // runtime loop with the app's handler, calling its Close on SIGTERM.
 // Before setup it sets the garbage collector for the function's memory
-// (see GCPercent) unless GOGC or GOMEMLIMIT is set.
+// (see GCPercent) unless GOGC or GOMEMLIMIT is set. Invokes run with all of
+// the process's Ps, the runtime loop between them with one, so that
+// aws-lambda-go finds its pooled payload buffer (oneProcBetweenInvokes).
 //
 // With CPUProfileEnv set to a file path (the local bench sets it to profile
 // the real process), the process writes a CPU profile there from start to
@@ -49,7 +51,7 @@ func Main[A App](name string, setup SetupFunc[A]) {
 		stop()
 		os.Exit(1)
 	}
-	lambda.StartWithOptions(app.Handler(), lambda.WithEnableSIGTERM(app.Close, stop))
+	lambda.StartWithOptions(oneProcBetweenInvokes(app.Handler()), lambda.WithEnableSIGTERM(app.Close, stop))
 }
 
 // CPUProfileEnv names the variable holding the path Main writes a CPU

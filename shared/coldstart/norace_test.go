@@ -1,0 +1,5 @@
+//go:build !race
+
+package coldstart
+
+const raceEnabled = false
