@@ -17,9 +17,9 @@ import (
 // from a small live heap runs several collections. Measured on the
 // sink-handler binary (make bench, -only sink), GCPercent 200 with a
 // memory limit cuts its CPU per record by about a quarter. (The payload
-// buffer that aws-lambda-go keeps in a sync.Pool is lost when its loop
-// resumes on another P, not by these collections: see the README, "The
-// sink path, fifth round".)
+// buffer that aws-lambda-go keeps in a sync.Pool was lost when its loop
+// resumed on another P, not by these collections; oneProcBetweenInvokes
+// keeps the loop on one P between invokes.)
 const (
 	// GCPercent is the GOGC value Main sets.
 	GCPercent = 200
