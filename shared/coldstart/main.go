@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 // InitTimeout bounds a function's setup (Secrets Manager, dead-letter
@@ -37,9 +38,10 @@ type SetupFunc[A App] func(ctx context.Context, getenv func(string) string, log 
 // Runtime.InitError. Otherwise it never returns: it starts the Lambda
 // runtime loop with the app's handler, calling its Close on SIGTERM.
 // Before setup it sets the garbage collector for the function's memory
-// (see GCPercent) unless GOGC or GOMEMLIMIT is set. Invokes run with all of
-// the process's Ps, the runtime loop between them with one, so that
-// aws-lambda-go finds its pooled payload buffer (oneProcBetweenInvokes).
+// (see GCPercent) unless GOGC or GOMEMLIMIT is set. A lambda.Handler's
+// invokes run with all of the process's Ps, the runtime loop between them
+// with one, so that aws-lambda-go finds its pooled payload buffer
+// (oneProcBetweenInvokes).
 //
 // With CPUProfileEnv set to a file path (the local bench sets it to profile
 // the real process), the process writes a CPU profile there from start to
@@ -51,7 +53,7 @@ func Main[A App](name string, setup SetupFunc[A]) {
 		stop()
 		os.Exit(1)
 	}
-	lambda.StartWithOptions(oneProcBetweenInvokes(app.Handler()), lambda.WithEnableSIGTERM(app.Close, stop))
+	lambda.StartWithOptions(oneProcBetweenInvokes(app.Handler(), lambdacontext.MaxConcurrency()), lambda.WithEnableSIGTERM(app.Close, stop))
 }
 
 // CPUProfileEnv names the variable holding the path Main writes a CPU
