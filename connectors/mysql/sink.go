@@ -232,6 +232,11 @@ func (s *Sink) Write(ctx context.Context, records []connect.Record) error {
 			continue
 		}
 		if _, ok := byTable[table]; !ok {
+			if len(order) == 0 {
+				// Most batches fill one table: size it for the rest of the
+				// batch rather than grow it by copying.
+				byTable[table] = make([]sinkRow, 0, len(records)-i)
+			}
 			order = append(order, table)
 		}
 		byTable[table] = append(byTable[table], row)
@@ -320,14 +325,7 @@ func (w *tableWriter) write(ctx context.Context, rows []sinkRow) (err error) {
 	}()
 	// Keys are unique after collapse, so deletes and writes touch different
 	// rows; deleting first frees secondary unique values a write may reuse.
-	var dels, writes []sinkRow
-	for _, r := range rows {
-		if r.delete {
-			dels = append(dels, r)
-		} else {
-			writes = append(writes, r)
-		}
-	}
+	dels, writes := splitDeletes(rows)
 	for _, run := range runs(dels) {
 		if err = w.deleteRun(ctx, run); err != nil {
 			return err
@@ -347,6 +345,29 @@ func (w *tableWriter) write(ctx context.Context, rows []sinkRow) (err error) {
 		return fmt.Errorf("mysql sink: table %s: commit: %w", w.table, err)
 	}
 	return nil
+}
+
+// splitDeletes returns the delete rows and the write rows of rows, each in
+// order; writes is rows itself when there is no delete.
+func splitDeletes(rows []sinkRow) (dels, writes []sinkRow) {
+	n := 0
+	for _, r := range rows {
+		if r.delete {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, rows
+	}
+	dels, writes = make([]sinkRow, 0, n), make([]sinkRow, 0, len(rows)-n)
+	for _, r := range rows {
+		if r.delete {
+			dels = append(dels, r)
+		} else {
+			writes = append(writes, r)
+		}
+	}
+	return dels, writes
 }
 
 // runs splits rows into maximal runs of consecutive rows with the same

@@ -324,3 +324,23 @@ func BenchmarkExtractRowBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
 }
+
+func TestSplitDeletes(t *testing.T) {
+	indexes := func(rows []sinkRow) []int {
+		out := []int{}
+		for _, r := range rows {
+			out = append(out, r.index)
+		}
+		return out
+	}
+	rows := []sinkRow{{index: 0}, {index: 1, delete: true}, {index: 2}, {index: 3, delete: true}, {index: 4}}
+	dels, writes := splitDeletes(rows)
+	if !reflect.DeepEqual(indexes(dels), []int{1, 3}) || !reflect.DeepEqual(indexes(writes), []int{0, 2, 4}) {
+		t.Errorf("deletes %v, writes %v; want [1 3], [0 2 4]", indexes(dels), indexes(writes))
+	}
+	plain := []sinkRow{{index: 0}, {index: 1}}
+	dels, writes = splitDeletes(plain)
+	if len(dels) != 0 || len(writes) != 2 || &writes[0] != &plain[0] {
+		t.Errorf("without deletes: got %d deletes and a copy of the writes, want the rows themselves", len(dels))
+	}
+}

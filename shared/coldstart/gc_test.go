@@ -2,8 +2,11 @@ package coldstart
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -80,3 +83,47 @@ func TestTuneGCApplies(t *testing.T) {
 		t.Errorf("log %s does not say why nothing was set", logs.String())
 	}
 }
+
+// TestGCOnlyAtTheLimit checks what the settings are for: garbage well
+// under the memory limit runs no collection (GOGC=200 from this test's
+// small live heap would run several), and garbage past it does.
+func TestGCOnlyAtTheLimit(t *testing.T) {
+	prevPercent := debug.SetGCPercent(100)
+	prevLimit := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() {
+		debug.SetGCPercent(prevPercent)
+		debug.SetMemoryLimit(prevLimit)
+	})
+	runtime.GC() // start from this process's live heap
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	// A function whose limit is some 250 MiB above what the process holds
+	// from the OS now.
+	mb := int((ms.Sys>>20)+250) * 10 / 8
+	tuneGC(func(k string) string {
+		return map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(mb)}[k]
+	}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+
+	gcs := func() uint32 {
+		runtime.ReadMemStats(&ms)
+		return ms.NumGC
+	}
+	garbage := func(mib int) {
+		for range mib {
+			sink = make([]byte, 1<<20)
+		}
+	}
+	before := gcs()
+	garbage(100) // half the headroom
+	if n := gcs() - before; n != 0 {
+		t.Errorf("100 MiB of garbage under a limit some 250 MiB away ran %d collections, want 0", n)
+	}
+	before = gcs()
+	garbage(600)
+	if n := gcs() - before; n == 0 {
+		t.Errorf("600 MiB of garbage past the limit ran no collection")
+	}
+}
+
+// sink keeps the test's garbage from being optimised away.
+var sink []byte
