@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -49,12 +50,7 @@ func TestGCSettings(t *testing.T) {
 // TestTuneGCApplies checks that the settings reach the runtime and that a
 // process with GOGC set keeps its own.
 func TestTuneGCApplies(t *testing.T) {
-	prevPercent := debug.SetGCPercent(100)
-	prevLimit := debug.SetMemoryLimit(-1)
-	t.Cleanup(func() {
-		debug.SetGCPercent(prevPercent)
-		debug.SetMemoryLimit(prevLimit)
-	})
+	restoreGCAfter(t)
 	var logs bytes.Buffer
 	tuneGC(func(k string) string { return map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}[k] }, slog.New(slog.NewJSONHandler(&logs, nil)))
 	if got := debug.SetGCPercent(-1); got != GCPercent {
@@ -88,12 +84,7 @@ func TestTuneGCApplies(t *testing.T) {
 // under the memory limit runs no collection (GOGC=200 from this test's
 // small live heap would run several), and garbage past it does.
 func TestGCOnlyAtTheLimit(t *testing.T) {
-	prevPercent := debug.SetGCPercent(100)
-	prevLimit := debug.SetMemoryLimit(-1)
-	t.Cleanup(func() {
-		debug.SetGCPercent(prevPercent)
-		debug.SetMemoryLimit(prevLimit)
-	})
+	restoreGCAfter(t)
 	runtime.GC() // start from this process's live heap
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -127,3 +118,14 @@ func TestGCOnlyAtTheLimit(t *testing.T) {
 
 // sink keeps the test's garbage from being optimised away.
 var sink []byte
+
+// restoreGCAfter sets Go's defaults (GOGC 100, no limit) for the test and
+// puts the process's settings back after it.
+func restoreGCAfter(t *testing.T) {
+	prevPercent := debug.SetGCPercent(100)
+	prevLimit := debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() {
+		debug.SetGCPercent(prevPercent)
+		debug.SetMemoryLimit(prevLimit)
+	})
+}
