@@ -148,6 +148,16 @@ func (s *Sink) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// cacheColumns caches the lower-cased column names of table.
+func (s *Sink) cacheColumns(table string, cols map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.columns == nil {
+		s.columns = map[string]map[string]bool{}
+	}
+	s.columns[table] = cols
+}
+
 // forgetTable drops the cached columns of table.
 func (s *Sink) forgetTable(table string) {
 	s.mu.Lock()
@@ -307,9 +317,11 @@ func (s *Sink) extract(records []connect.Record, from int, berr *connectors.Batc
 // converts the rest. The parts are written in one transaction, each
 // collapsed on its own and written in order, for as long as that is sure
 // to give Write's result, table and failures alike: every part holds rows
-// of the one table of the first, whose columns are known (no DDL needed),
-// no key of a later part was in an earlier one (Write would have collapsed
-// them), and no later part deletes (Write deletes before it writes).
+// of the one table of the first, the table has every column of the later
+// parts (DDL, which would commit the transaction, runs for the first part
+// only, before it begins), no key of a later part was in an earlier one
+// (Write would have collapsed them), and no later part deletes (Write
+// deletes before it writes).
 // Otherwise the transaction is rolled back and the whole batch written
 // with Write; the next streamPause batches are then written with Write
 // directly, so a topic whose batches keep falling back (keys updated over
@@ -379,8 +391,12 @@ func (s *Sink) WriteStream(ctx context.Context, str *connectors.Stream) (err err
 			if why := laterPartConflict(rows, seen); why != "" {
 				return fallback(why)
 			}
-			if !w.schemaKnown(rows) {
-				return fallback("a part needs auto.create or auto.evolve")
+			known, err := w.schemaKnown(ctx, rows)
+			if err != nil {
+				return err
+			}
+			if !known {
+				return fallback("a part needs auto.evolve")
 			}
 		}
 		for _, r := range rows {
@@ -875,22 +891,33 @@ func columnUnion(rows []sinkRow) []sinkColumn {
 	return union
 }
 
-// schemaKnown reports whether the cached columns of the table hold every
-// column of rows, so that ensureSchema would neither read the table nor
-// change it.
-func (w *tableWriter) schemaKnown(rows []sinkRow) bool {
+// schemaKnown reports whether the table has every column of rows, so that
+// ensureSchema would not change it. It reads the columns from
+// information_schema (a read, which an open transaction of the table does
+// not block) when the cache lacks the table or one of the columns, as
+// after the DDL of a first part.
+func (w *tableWriter) schemaKnown(ctx context.Context, rows []sinkRow) (bool, error) {
+	union := columnUnion(rows)
+	has := func(cols map[string]bool) bool {
+		for _, c := range union {
+			if !cols[strings.ToLower(c.name)] {
+				return false
+			}
+		}
+		return true
+	}
 	w.s.mu.Lock()
 	cols, ok := w.s.columns[w.table]
 	w.s.mu.Unlock()
-	if !ok {
-		return false
+	if ok && has(cols) {
+		return true, nil
 	}
-	for _, c := range columnUnion(rows) {
-		if !cols[strings.ToLower(c.name)] {
-			return false
-		}
+	cols, exists, err := w.s.tableColumns(ctx, w.table)
+	if err != nil || !exists {
+		return false, err
 	}
-	return true
+	w.s.cacheColumns(w.table, cols)
+	return has(cols), nil
 }
 
 // ensureSchema creates the table (auto.create) or adds missing columns
@@ -913,12 +940,7 @@ func (w *tableWriter) ensureSchema(ctx context.Context, rows []sinkRow) ([]sinkR
 			return nil, err
 		}
 		if exists {
-			w.s.mu.Lock()
-			if w.s.columns == nil {
-				w.s.columns = map[string]map[string]bool{}
-			}
-			w.s.columns[w.table] = cols
-			w.s.mu.Unlock()
+			w.s.cacheColumns(w.table, cols)
 		}
 	}
 	failAll := func(err error) ([]sinkRow, error) {

@@ -213,3 +213,45 @@ func TestSinkIntegrationStreamAborted(t *testing.T) {
 		t.Error("an aborted stream changed the table")
 	}
 }
+
+// TestSinkIntegrationStreamSchemaChanges: the first part may create the
+// table (auto.create) and the later ones are still streamed; a later part
+// with a new field (auto.evolve) is not, and the batch is written at once
+// with the column added.
+func TestSinkIntegrationStreamSchemaChanges(t *testing.T) {
+	f := newSinkFixture(t)
+	s := f.sink(t, "insert.mode", "upsert", "pk.mode", "record_key", "auto.create", "true", "auto.evolve", "true")
+	var logs bytes.Buffer
+	s.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	var records []connect.Record
+	for i := range int64(20) {
+		records = append(records, rec("orders", i, testKey(i), testValue(i, fmt.Sprint("v", i))))
+	}
+	if err := writeStreamed(s, records, []int{10, 10}, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `"streamed":true`) || strings.Contains(logs.String(), "not streamed") {
+		t.Fatalf("a batch whose first part created the table was not streamed: %s", logs.String())
+	}
+
+	wider := connect.NewStructSchema("v2",
+		connect.Field{Name: "id", Schema: connect.Primitive(connect.Int64)},
+		connect.Field{Name: "note", Schema: connect.Primitive(connect.String).Optionally()})
+	logs.Reset()
+	records = records[:10]
+	for i := range int64(10) {
+		v := connect.NewStruct(wider)
+		v.Values[0], v.Values[1] = 100+i, "wide"
+		records = append(records, rec("orders", 20+i, testKey(100+i), v))
+	}
+	if err := writeStreamed(s, records, []int{10, 10}, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `"reason":"a part needs auto.evolve"`) {
+		t.Errorf("a later part needing a column did not fall back: %s", logs.String())
+	}
+	rows, _ := f.dump(t, "orders", "id")
+	if len(rows) != 30 || rows[29][0] != "109" || rows[29][len(rows[29])-1] != "wide" {
+		t.Errorf("table after the evolving batch: %d rows, last %v", len(rows), rows[len(rows)-1])
+	}
+}
