@@ -351,13 +351,17 @@ func (t *Task) prepareAndWrite(ctx context.Context, r *run) error {
 	}
 	str := connectors.NewStream(p.recs)
 	first := &attempt{began: t.now()}
-	res := make(chan error, 1)
-	go func() { res <- sw.WriteStream(ctx, str) }()
+	// A panic in WriteStream is raised again here by wait, as one in
+	// Write would be.
+	wait := parallel.Go(func() error { return sw.WriteStream(ctx, str) })
 	ended := false
 	defer func() {
 		if !ended { // a panic in a conversion: the writer must not commit
 			str.Abort()
-			<-res
+			func() {
+				defer func() { _ = recover() }() // the conversion's panic goes on
+				_ = wait()
+			}()
 		}
 	}()
 	for lo, size := 0, streamFirst; lo < p.n; lo, size = lo+size, streamSegment {
@@ -366,7 +370,7 @@ func (t *Task) prepareAndWrite(ctx context.Context, r *run) error {
 	}
 	str.End()
 	ended = true
-	first.err = <-res
+	first.err = wait()
 	return t.write(ctx, r, first)
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -208,4 +209,27 @@ func (c hookConv) ToConnect(topic string, data []byte) (*connect.Schema, any, er
 		}
 	}
 	return stringConv{}.ToConnect(topic, data)
+}
+
+// panicStream is a StreamWriter with a bug.
+type panicStream struct{ *fakeDest }
+
+func (panicStream) WriteStream(context.Context, *connectors.Stream) error { panic("writer bug") }
+
+// TestHandleStreamWriterPanicRaisedOnHandle: a panic in WriteStream, which
+// runs on its own goroutine, is raised again by Handle, as one in Write
+// would be, instead of ending the process.
+func TestHandleStreamWriterPanicRaisedOnHandle(t *testing.T) {
+	task := &Task{Name: "s", Destination: panicStream{&fakeDest{}}, KeyConverter: stringConv{}, ValueConverter: stringConv{}}
+	var recs []events.KafkaRecord
+	for i := range 3 * streamFirst {
+		recs = append(recs, rec("t", 0, int64(i), fmt.Sprint("v", i)))
+	}
+	defer func() {
+		if v := recover(); v == nil || !strings.Contains(fmt.Sprint(v), "writer bug") {
+			t.Errorf("Handle raised %v, want the writer's panic", v)
+		}
+	}()
+	_, _ = task.Handle(context.Background(), event(recs...))
+	t.Error("Handle returned after a panic in WriteStream")
 }
