@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -26,9 +25,8 @@ import (
 // the last write of each key wins, runs any DDL (DDL commits implicitly in
 // MySQL, so it runs before the transaction), then writes all rows of the
 // table in one transaction: deletes first, then inserts/upserts as
-// multi-row statements in batch order. WriteStream does the same for a
-// batch still being converted. A Sink is safe for sequential use; Write
-// and WriteStream calls must not run concurrently.
+// multi-row statements in batch order. A Sink is safe for sequential use;
+// Write calls must not run concurrently.
 type Sink struct {
 	cfg SinkConfig
 	db  *sql.DB
@@ -45,9 +43,6 @@ type Sink struct {
 	// (and the table retried once) when the server reports an unknown
 	// column or table.
 	columns map[string]map[string]bool
-	// streamPaused counts the batches WriteStream still writes with Write
-	// after a fallback.
-	streamPaused int
 	// stmts caches prepared statements across Writes (database/sql
 	// re-prepares one per pooled connection on first use there); at
 	// maxCachedStmts entries it is emptied.
@@ -58,10 +53,7 @@ type Sink struct {
 // connection; MySQL's max_prepared_stmt_count (16382) is server-wide.
 const maxCachedStmts = 128
 
-var (
-	_ connectors.Destination  = (*Sink)(nil)
-	_ connectors.StreamWriter = (*Sink)(nil)
-)
+var _ connectors.Destination = (*Sink)(nil)
 
 // NewSink returns a sink writing through db, which must point at the
 // target database (table names are relative to it unless qualified) and
@@ -148,16 +140,6 @@ func (s *Sink) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// cacheColumns caches the lower-cased column names of table.
-func (s *Sink) cacheColumns(table string, cols map[string]bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.columns == nil {
-		s.columns = map[string]map[string]bool{}
-	}
-	s.columns[table] = cols
-}
-
 // forgetTable drops the cached columns of table.
 func (s *Sink) forgetTable(table string) {
 	s.mu.Lock()
@@ -227,10 +209,41 @@ func (s *Sink) Write(ctx context.Context, records []connect.Record) error {
 	}
 	berr := connectors.NewBatchError()
 	var st sinkStats
-	tr := s.extract(records, 0, berr, &st)
-	for _, table := range tr.order {
-		rows := collapse(tr.byTable[table])
-		st.collapsed += len(tr.byTable[table]) - len(rows)
+	var order []string
+	byTable := map[string][]sinkRow{}
+	for i := range records {
+		r := &records[i]
+		table, err := s.cfg.tableName(r.Topic)
+		if err != nil {
+			berr.Fail(i, errclass.Permanent(fmt.Errorf("mysql sink: %s: %w", r.Where(), err)))
+			continue
+		}
+		var prev *sinkRow
+		if rs := byTable[table]; len(rs) > 0 {
+			prev = &rs[len(rs)-1]
+		}
+		row, err := s.cfg.extractRowAfter(i, table, r, prev)
+		if errors.Is(err, errSkipTombstone) {
+			st.skipped++
+			continue
+		}
+		if err != nil {
+			berr.Fail(i, errclass.Data(fmt.Errorf("mysql sink: %s: table %s: %w", r.Where(), table, err)))
+			continue
+		}
+		if _, ok := byTable[table]; !ok {
+			if len(order) == 0 {
+				// Most batches fill one table: size it for the rest of the
+				// batch rather than grow it by copying.
+				byTable[table] = make([]sinkRow, 0, len(records)-i)
+			}
+			order = append(order, table)
+		}
+		byTable[table] = append(byTable[table], row)
+	}
+	for _, table := range order {
+		rows := collapse(byTable[table])
+		st.collapsed += len(byTable[table]) - len(rows)
 		before := st
 		w := tableWriter{s: s, table: table, records: records, berr: berr, st: &st}
 		err := w.write(ctx, rows)
@@ -252,217 +265,16 @@ func (s *Sink) Write(ctx context.Context, records []connect.Record) error {
 			return err
 		}
 	}
-	return s.done(ctx, start, len(records), len(tr.order), berr, &st, false)
-}
-
-// done logs a written batch and returns its result.
-func (s *Sink) done(ctx context.Context, start time.Time, records, tables int, berr *connectors.BatchError, st *sinkStats, streamed bool) error {
 	st.failed = len(berr.Failed)
 	s.log.InfoContext(ctx, "mysql sink batch",
-		"records", records, "tables", tables, "written", st.written, "deleted", st.deleted,
+		"records", len(records), "tables", len(order), "written", st.written, "deleted", st.deleted,
 		"failed", st.failed, "tombstones_skipped", st.skipped, "collapsed", st.collapsed,
-		"statements", st.statements, "streamed", streamed, "duration_ms", time.Since(start).Milliseconds())
+		"statements", st.statements, "duration_ms", time.Since(start).Milliseconds())
 	if len(berr.Failed) > 0 {
 		return berr
 	}
 	return nil
 }
-
-// tableRows are the rows of a batch by table, tables in order of first use.
-type tableRows struct {
-	order   []string
-	byTable map[string][]sinkRow
-}
-
-// extract maps records[from:] (batch indexes from on) to rows by table.
-// Records that cannot be written as they are fail in berr; skipped
-// tombstones are counted in st.
-func (s *Sink) extract(records []connect.Record, from int, berr *connectors.BatchError, st *sinkStats) tableRows {
-	tr := tableRows{byTable: map[string][]sinkRow{}}
-	for i := from; i < len(records); i++ {
-		r := &records[i]
-		table, err := s.cfg.tableName(r.Topic)
-		if err != nil {
-			berr.Fail(i, errclass.Permanent(fmt.Errorf("mysql sink: %s: %w", r.Where(), err)))
-			continue
-		}
-		var prev *sinkRow
-		if rs := tr.byTable[table]; len(rs) > 0 {
-			prev = &rs[len(rs)-1]
-		}
-		row, err := s.cfg.extractRowAfter(i, table, r, prev)
-		if errors.Is(err, errSkipTombstone) {
-			st.skipped++
-			continue
-		}
-		if err != nil {
-			berr.Fail(i, errclass.Data(fmt.Errorf("mysql sink: %s: table %s: %w", r.Where(), table, err)))
-			continue
-		}
-		if _, ok := tr.byTable[table]; !ok {
-			if len(tr.order) == 0 {
-				// Most batches fill one table: size it for the rest of the
-				// batch rather than grow it by copying.
-				tr.byTable[table] = make([]sinkRow, 0, len(records)-i)
-			}
-			tr.order = append(tr.order, table)
-		}
-		tr.byTable[table] = append(tr.byTable[table], row)
-	}
-	return tr
-}
-
-// WriteStream implements connectors.StreamWriter: it writes the batch as
-// Write does, starting with the first part s hands out while the producer
-// converts the rest. The parts are written in one transaction, each
-// collapsed on its own and written in order, for as long as that is sure
-// to give Write's result, table and failures alike: every part holds rows
-// of the one table of the first, the table has every column of the later
-// parts (DDL, which would commit the transaction, runs for the first part
-// only, before it begins), no key of a later part was in an earlier one
-// (Write would have collapsed them), and no later part deletes (Write
-// deletes before it writes).
-// Otherwise the transaction is rolled back and the whole batch written
-// with Write; the next streamPause batches are then written with Write
-// directly, so a topic whose batches keep falling back (keys updated over
-// and over) does not pay for a first part each time.
-func (s *Sink) WriteStream(ctx context.Context, str *connectors.Stream) (err error) {
-	start := time.Now()
-	if err := s.detect(ctx); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	paused := s.streamPaused > 0
-	if paused {
-		s.streamPaused--
-	}
-	s.mu.Unlock()
-	if paused {
-		all, err := str.Drain(ctx)
-		if err != nil {
-			return err
-		}
-		return s.Write(ctx, all)
-	}
-	berr := connectors.NewBatchError()
-	var st sinkStats
-	var w *tableWriter
-	defer func() {
-		if w != nil && w.tx != nil {
-			w.end(ctx, err)
-		}
-	}()
-	fallback := func(why string) error {
-		if w != nil && w.tx != nil {
-			w.end(ctx, errStreamFallback)
-		}
-		w = nil
-		s.mu.Lock()
-		s.streamPaused = streamPause
-		s.mu.Unlock()
-		all, err := str.Drain(ctx)
-		if err != nil {
-			return err
-		}
-		s.log.InfoContext(ctx, "mysql sink: batch not streamed, writing it at once", "reason", why, "records", len(all))
-		return s.Write(ctx, all)
-	}
-	seen := map[string]struct{}{} // keys of the parts written
-	for {
-		_, from, err := str.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		records := str.Taken()
-		tr := s.extract(records, from, berr, &st)
-		if len(tr.order) == 0 {
-			continue
-		}
-		if len(tr.order) > 1 || (w != nil && tr.order[0] != w.table) {
-			return fallback("several tables")
-		}
-		table := tr.order[0]
-		rows := collapse(tr.byTable[table])
-		st.collapsed += len(tr.byTable[table]) - len(rows)
-		if w != nil {
-			if why := laterPartConflict(rows, seen); why != "" {
-				return fallback(why)
-			}
-			known, err := w.schemaKnown(ctx, rows)
-			if err != nil {
-				return err
-			}
-			if !known {
-				return fallback("a part needs auto.evolve")
-			}
-		}
-		for _, r := range rows {
-			if r.nkeys > 0 {
-				seen[r.keyID] = struct{}{}
-			}
-		}
-		if w == nil {
-			w = &tableWriter{s: s, table: table, records: records, berr: berr, st: &st}
-			if rows, err = w.prepare(ctx, rows); err != nil {
-				return err
-			}
-			if len(rows) == 0 {
-				return fallback("no row to write in the first part")
-			}
-			if err := w.begin(ctx); err != nil {
-				return err
-			}
-		}
-		w.records = records
-		if err := w.writeRows(ctx, rows); err != nil {
-			if staleSchema(err) {
-				s.log.InfoContext(ctx, "mysql sink: table changed; re-reading its columns", "table", table, "error", err)
-				s.forgetTable(table)
-				return fallback("table changed")
-			}
-			s.log.ErrorContext(ctx, "mysql sink batch failed", "table", table, "records", len(records), "error", err)
-			return err
-		}
-	}
-	if w == nil {
-		if len(str.Taken()) == 0 {
-			return nil
-		}
-		return s.done(ctx, start, len(str.Taken()), 0, berr, &st, true)
-	}
-	if err := w.end(ctx, nil); err != nil {
-		return err
-	}
-	return s.done(ctx, start, len(str.Taken()), 1, berr, &st, true)
-}
-
-// streamPause is how many batches WriteStream writes with Write after one
-// that could not be streamed.
-const streamPause = 8
-
-// laterPartConflict says why rows, a part after the first, cannot be
-// streamed after the parts whose keys are in seen ("" when they can): one
-// deletes, or has a key of an earlier part.
-func laterPartConflict(rows []sinkRow, seen map[string]struct{}) string {
-	for _, r := range rows {
-		if r.delete {
-			return "a later part deletes"
-		}
-		if r.nkeys > 0 {
-			if _, ok := seen[r.keyID]; ok {
-				return "a key is in two parts"
-			}
-		}
-	}
-	return ""
-}
-
-// errStreamFallback makes tableWriter.end roll back a streamed
-// transaction that Write will redo as a whole.
-var errStreamFallback = errors.New("mysql sink: streamed write replaced by a whole-batch write")
 
 // tableWriter writes the rows of one table in one Write.
 type tableWriter struct {
@@ -490,60 +302,27 @@ func (w *tableWriter) fail(row sinkRow, err error) {
 }
 
 func (w *tableWriter) write(ctx context.Context, rows []sinkRow) (err error) {
-	if rows, err = w.prepare(ctx, rows); err != nil || len(rows) == 0 {
-		return err
-	}
-	if err = w.begin(ctx); err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := w.end(ctx, err); err == nil {
-			err = cerr
-		}
-	}()
-	return w.writeRows(ctx, rows)
-}
-
-// prepare quotes the table name and makes sure the table can take rows
-// (ensureSchema); it returns the rows that can be written.
-func (w *tableWriter) prepare(ctx context.Context, rows []sinkRow) (_ []sinkRow, err error) {
 	w.quoted, err = quoteQualified(w.table, w.s.cfg.PermissiveIdentifiers)
 	if err != nil {
-		return nil, err // tableName validated it already
+		return err // tableName validated it already
 	}
-	return w.ensureSchema(ctx, rows)
-}
-
-// begin starts the table's transaction.
-func (w *tableWriter) begin(ctx context.Context) (err error) {
+	rows, err = w.ensureSchema(ctx, rows)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
 	w.tx, err = w.s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("mysql sink: table %s: begin: %w", w.table, err)
 	}
 	w.stmts = map[string]*sql.Stmt{}
-	return nil
-}
-
-// end closes the transaction's statements and commits it, or rolls it
-// back when failed is not nil; it returns the commit's error.
-func (w *tableWriter) end(ctx context.Context, failed error) error {
-	for _, st := range w.stmts {
-		_ = st.Close()
-	}
-	tx := w.tx
-	w.tx, w.stmts = nil, nil
-	if failed != nil {
-		_ = tx.Rollback()
-		return nil
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("mysql sink: table %s: commit: %w", w.table, err)
-	}
-	return nil
-}
-
-// writeRows writes rows, whose keys are unique, in the open transaction.
-func (w *tableWriter) writeRows(ctx context.Context, rows []sinkRow) (err error) {
+	defer func() {
+		for _, st := range w.stmts {
+			_ = st.Close()
+		}
+		if err != nil {
+			_ = w.tx.Rollback()
+		}
+	}()
 	// Keys are unique after collapse, so deletes and writes touch different
 	// rows; deleting first frees secondary unique values a write may reuse.
 	dels, writes := splitDeletes(rows)
@@ -561,6 +340,9 @@ func (w *tableWriter) writeRows(ctx context.Context, rows []sinkRow) (err error)
 		if err != nil {
 			return err
 		}
+	}
+	if err = w.tx.Commit(); err != nil {
+		return fmt.Errorf("mysql sink: table %s: commit: %w", w.table, err)
 	}
 	return nil
 }
@@ -872,9 +654,10 @@ func (s *Sink) tableColumns(ctx context.Context, table string) (map[string]bool,
 	return cols, len(cols) > 0, nil
 }
 
-// columnUnion returns the columns of rows, each once (the first row's
-// spelling), in order of first use.
-func columnUnion(rows []sinkRow) []sinkColumn {
+// ensureSchema creates the table (auto.create) or adds missing columns
+// (auto.evolve) and returns the rows that can be written; rows that
+// cannot are failed in the BatchError. A returned error fails the batch.
+func (w *tableWriter) ensureSchema(ctx context.Context, rows []sinkRow) ([]sinkRow, error) {
 	var union []sinkColumn
 	seen := map[string]bool{}
 	for i, r := range rows {
@@ -888,43 +671,6 @@ func columnUnion(rows []sinkRow) []sinkColumn {
 			}
 		}
 	}
-	return union
-}
-
-// schemaKnown reports whether the table has every column of rows, so that
-// ensureSchema would not change it. It reads the columns from
-// information_schema (a read, which an open transaction of the table does
-// not block) when the cache lacks the table or one of the columns, as
-// after the DDL of a first part.
-func (w *tableWriter) schemaKnown(ctx context.Context, rows []sinkRow) (bool, error) {
-	union := columnUnion(rows)
-	has := func(cols map[string]bool) bool {
-		for _, c := range union {
-			if !cols[strings.ToLower(c.name)] {
-				return false
-			}
-		}
-		return true
-	}
-	w.s.mu.Lock()
-	cols, ok := w.s.columns[w.table]
-	w.s.mu.Unlock()
-	if ok && has(cols) {
-		return true, nil
-	}
-	cols, exists, err := w.s.tableColumns(ctx, w.table)
-	if err != nil || !exists {
-		return false, err
-	}
-	w.s.cacheColumns(w.table, cols)
-	return has(cols), nil
-}
-
-// ensureSchema creates the table (auto.create) or adds missing columns
-// (auto.evolve) and returns the rows that can be written; rows that
-// cannot are failed in the BatchError. A returned error fails the batch.
-func (w *tableWriter) ensureSchema(ctx context.Context, rows []sinkRow) ([]sinkRow, error) {
-	union := columnUnion(rows)
 	w.s.mu.Lock()
 	cols, exists := w.s.columns[w.table]
 	w.s.mu.Unlock()
@@ -940,7 +686,12 @@ func (w *tableWriter) ensureSchema(ctx context.Context, rows []sinkRow) ([]sinkR
 			return nil, err
 		}
 		if exists {
-			w.s.cacheColumns(w.table, cols)
+			w.s.mu.Lock()
+			if w.s.columns == nil {
+				w.s.columns = map[string]map[string]bool{}
+			}
+			w.s.columns[w.table] = cols
+			w.s.mu.Unlock()
 		}
 	}
 	failAll := func(err error) ([]sinkRow, error) {

@@ -21,10 +21,10 @@ import (
 // behaves as it would with any GOGC (the limit caps every heap goal), so
 // the function's peak memory is bounded as before; it is just reached
 // routinely. Measured on the sink-handler binary (make bench, -only sink;
-// README "Garbage collection at the memory limit, and the streamed write,
-// eighth round"): less CPU per record than GOGC=200 with the same limit
-// in 11 of 12 comparisons over six alternated pairs of runs (GOGC=200 had
-// cut a quarter from Go's defaults).
+// README "Garbage collection at the memory limit, and a streamed write
+// tried, eighth round"): less CPU per record than GOGC=200 with the same
+// limit in 11 of 12 comparisons over six alternated pairs of runs
+// (GOGC=200 had cut a quarter from Go's defaults).
 // (The payload buffer that aws-lambda-go keeps in a sync.Pool was lost
 // when its loop resumed on another P, not by these collections;
 // oneProcBetweenInvokes keeps the loop on one P between invokes.)

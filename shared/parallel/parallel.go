@@ -60,7 +60,7 @@ func Chunks(n, w int, fn func(lo, hi int)) {
 			if v := recover(); v != nil {
 				panicMu.Lock()
 				if panicked == nil {
-					panicked = panicError("a worker", v)
+					panicked = fmt.Errorf("parallel: panic in a worker: %v\n%s", v, debug.Stack())
 				}
 				panicMu.Unlock()
 			}
@@ -81,33 +81,4 @@ func Chunks(n, w int, fn func(lo, hi int)) {
 	if panicked != nil {
 		panic(panicked)
 	}
-}
-
-// Go runs fn on a new goroutine and returns wait, which waits for fn and
-// returns its error. A panic in fn is raised again by wait on its caller's
-// goroutine, with fn's stack, as Chunks does.
-func Go(fn func() error) (wait func() error) {
-	done := make(chan struct{})
-	var err, panicked error
-	go func() {
-		defer close(done)
-		defer func() {
-			if v := recover(); v != nil {
-				panicked = panicError("a goroutine", v)
-			}
-		}()
-		err = fn()
-	}()
-	return func() error {
-		<-done
-		if panicked != nil {
-			panic(panicked)
-		}
-		return err
-	}
-}
-
-// panicError is a recovered panic of where, with the stack it happened on.
-func panicError(where string, v any) error {
-	return fmt.Errorf("parallel: panic in %s: %v\n%s", where, v, debug.Stack())
 }

@@ -1,7 +1,6 @@
 package parallel
 
 import (
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -56,21 +55,4 @@ func TestWorkers(t *testing.T) {
 	if got, want := Workers(), min(runtime.GOMAXPROCS(0), MaxWorkers); got != want || got < 1 || got > MaxWorkers {
 		t.Fatalf("Workers() = %d, want %d", got, want)
 	}
-}
-
-func TestGo(t *testing.T) {
-	want := errors.New("the result")
-	if err := Go(func() error { return want })(); err != want {
-		t.Errorf("wait returned %v, want fn's error", err)
-	}
-	wait := Go(func() error { panic("writer bug") })
-	defer func() {
-		v := recover()
-		err, ok := v.(error)
-		if !ok || !strings.Contains(err.Error(), "writer bug") || !strings.Contains(err.Error(), "parallel_test.go") {
-			t.Errorf("wait raised %v, want fn's panic with its stack", v)
-		}
-	}()
-	_ = wait()
-	t.Error("wait returned after a panic in fn")
 }

@@ -85,16 +85,16 @@ func (t *Task) Handle(ctx context.Context, ev events.KafkaEvent) (events.KafkaBa
 	for _, p := range parts {
 		r.parts = append(r.parts, &partState{group: p})
 	}
-	wholeErr := t.prepareAndWrite(ctx, r)
+	t.prepare(r)
+	wholeErr := t.write(ctx, r)
 	resp, err := t.finish(ctx, r, wholeErr)
 	t.putStatus(ctx, start, r, err, err != nil && errclass.IsPermanent(err))
 	t.writeMetrics(ctx, r.metrics(err))
 	return resp, err
 }
 
-// prep is the conversion of an event's records: segment converts and
-// transforms the records of every partition, a segment of them at a time,
-// and builds the write batch of the survivors. A permanent failure is queued
+// prepare converts and transforms the records of every partition and
+// builds the write batch of the survivors. A permanent failure is queued
 // for the dead-letter queue (tolerance all) or stops the partition
 // (tolerance none).
 //
@@ -103,91 +103,64 @@ func (t *Task) Handle(ctx context.Context, ev events.KafkaEvent) (events.KafkaBa
 // their partition known to stop it, which the bookkeeping never reads.
 // The bookkeeping then walks the outcomes in batch order on the calling
 // goroutine, as if each record had just been converted, so the result
-// does not depend on the number of goroutines, nor on the segments.
-type prep struct {
-	t      *Task
-	r      *run
-	starts flatIndex
-	n      int
-	// topicErrs[j] is checkTopic's verdict on partition j's topic.
-	topicErrs []error
+// does not depend on the number of goroutines.
+func (t *Task) prepare(r *run) {
+	starts := flatIndex{0}
+	topicErrs := make([]error, len(r.parts))
+	for j, p := range r.parts {
+		starts = append(starts, starts[j]+len(p.raws))
+		topicErrs[j] = t.checkTopic(p.topic)
+	}
+	n := starts[len(r.parts)]
 	// recs[k] is record k's Connect record; the batch is built in place
 	// over recs (batch index <= k), so it costs no second slice.
-	recs []connect.Record
-	outs []outcome
+	recs := make([]connect.Record, n)
+	outs := make([]outcome, n)
 	// stopIdx[j] is the index of the first record known to stop
 	// partition j (math.MaxInt64 while none is).
-	stopIdx []atomic.Int64
-}
-
-// newPrep sets r up for conversion: r.batch is empty, over prep.recs.
-func (t *Task) newPrep(r *run) *prep {
-	p := &prep{t: t, r: r, starts: flatIndex{0}, topicErrs: make([]error, len(r.parts))}
-	for j, part := range r.parts {
-		p.starts = append(p.starts, p.starts[j]+len(part.raws))
-		p.topicErrs[j] = t.checkTopic(part.topic)
+	stopIdx := make([]atomic.Int64, len(r.parts))
+	for j := range stopIdx {
+		stopIdx[j].Store(math.MaxInt64)
 	}
-	p.n = p.starts[len(r.parts)]
-	p.recs = make([]connect.Record, p.n)
-	p.outs = make([]outcome, p.n)
-	p.stopIdx = make([]atomic.Int64, len(r.parts))
-	for j := range p.stopIdx {
-		p.stopIdx[j].Store(math.MaxInt64)
-	}
-	r.batch, r.owner, r.origin = p.recs[:0], make([]*partState, 0, p.n), make([]dlq.Raw, 0, p.n)
-	return p
-}
-
-// segment converts records [lo, hi) (hi < 0: to the end) and appends the
-// survivors to the batch; segments must come in order and, once the last
-// one is done, cover every record. The last segment also clears what the
-// batch does not hold.
-func (p *prep) segment(lo, hi int) {
-	t, r := p.t, p.r
-	if hi < 0 {
-		hi = p.n
-	}
-	parallel.Chunks(hi-lo, t.workersFor(hi-lo), func(a, b int) {
-		p.starts.each(lo+a, lo+b, func(k, j, i int) {
-			if int64(i) > p.stopIdx[j].Load() {
+	parallel.Chunks(n, t.workersFor(n), func(lo, hi int) {
+		starts.each(lo, hi, func(k, j, i int) {
+			if int64(i) > stopIdx[j].Load() {
 				return
 			}
-			o := &p.outs[k]
-			p.recs[k], *o = t.outcome(r.parts[j].group, p.topicErrs[j], i)
+			o := &outs[k]
+			recs[k], *o = t.outcome(r.parts[j].group, topicErrs[j], i)
 			if t.stops(*o) {
-				lowerTo(&p.stopIdx[j], int64(i))
+				lowerTo(&stopIdx[j], int64(i))
 			}
 		})
 	})
-	p.starts.each(lo, hi, func(k, j, i int) {
-		part := r.parts[j]
-		if part.stopped {
-			return // after the partition's stop
-		}
-		raw, o := part.raws[i], p.outs[k]
-		if !o.done {
-			// A worker skipped a record before its partition's stop.
-			panic(fmt.Sprintf("sinktask: record %s/%d@%d was not converted", raw.Topic, raw.Partition, raw.Offset))
-		}
-		if o.err != nil {
-			if t.stops(o) {
-				part.stop(raw.Offset, o.stage, fmt.Errorf("%s: %w", o.stage, o.err))
-				return
+	r.batch, r.owner, r.origin = recs[:0], make([]*partState, 0, n), make([]dlq.Raw, 0, n)
+	for j, p := range r.parts {
+		for i, raw := range p.raws {
+			k := starts[j] + i
+			o := outs[k]
+			if !o.done {
+				// A worker skipped a record before its partition's stop.
+				panic(fmt.Sprintf("sinktask: record %s/%d@%d was not converted", raw.Topic, raw.Partition, raw.Offset))
 			}
-			r.failed = append(r.failed, failure{part: part, f: dlq.Failed{Original: raw, Stage: o.stage, Class: t.stageClass(o.stage), Err: o.err}})
-			return
+			if o.err != nil {
+				if t.stops(o) {
+					p.stop(raw.Offset, o.stage, fmt.Errorf("%s: %w", o.stage, o.err))
+					break
+				}
+				r.failed = append(r.failed, failure{part: p, f: dlq.Failed{Original: raw, Stage: o.stage, Class: t.stageClass(o.stage), Err: o.err}})
+				continue
+			}
+			if !o.keep {
+				r.filtered++
+				continue
+			}
+			r.batch = append(r.batch, recs[k])
+			r.owner = append(r.owner, p)
+			r.origin = append(r.origin, raw)
 		}
-		if !o.keep {
-			r.filtered++
-			return
-		}
-		r.batch = append(r.batch, p.recs[k])
-		r.owner = append(r.owner, part)
-		r.origin = append(r.origin, raw)
-	})
-	if hi == p.n {
-		clear(p.recs[len(r.batch):]) // drop what the batch does not hold
 	}
+	clear(recs[len(r.batch):]) // drop what the batch does not hold
 }
 
 // outcome is what converting one record gave, apart from its Connect
@@ -325,68 +298,11 @@ func (t *Task) stageClass(stage string) string {
 	}
 }
 
-// streamFirst is the first segment of a streamed batch (see
-// prepareAndWrite): small, so the write starts early. streamSegment is
-// each later segment; the writer takes every segment done by the time it
-// asks, so it only sets how soon converted records become visible.
-const (
-	streamFirst   = 512
-	streamSegment = 1024
-)
-
-// prepareAndWrite converts the records (prepare) and writes the batch
-// (write). When the Destination is a connectors.StreamWriter and the event
-// holds more than two first segments of records, the first attempt is
-// streamed: the records are converted in segments, in batch order, and
-// each is handed to WriteStream as soon as its bookkeeping is done, so the
-// conversion of the rest overlaps the write of the first records. The
-// batch, the bookkeeping and the write's result are the same as
-// unstreamed; only the timing differs.
-func (t *Task) prepareAndWrite(ctx context.Context, r *run) error {
-	p := t.newPrep(r)
-	sw, ok := t.Destination.(connectors.StreamWriter)
-	if !ok || p.n <= 2*streamFirst {
-		p.segment(0, -1)
-		return t.write(ctx, r, nil)
-	}
-	str := connectors.NewStream(p.recs)
-	first := &attempt{began: t.now()}
-	// A panic in WriteStream is raised again here by wait, as one in
-	// Write would be.
-	wait := parallel.Go(func() error { return sw.WriteStream(ctx, str) })
-	ended := false
-	defer func() {
-		if !ended { // a panic in a conversion: the writer must not commit
-			str.Abort()
-			func() {
-				defer func() { _ = recover() }() // the conversion's panic goes on
-				_ = wait()
-			}()
-		}
-	}()
-	for lo, size := 0, streamFirst; lo < p.n; lo, size = lo+size, streamSegment {
-		p.segment(lo, min(lo+size, p.n))
-		str.Publish(len(r.batch))
-	}
-	str.End()
-	ended = true
-	first.err = wait()
-	return t.write(ctx, r, first)
-}
-
-// attempt is the result of a write attempt made before write was called.
-type attempt struct {
-	began time.Time
-	err   error
-}
-
 // write calls Destination.Write with the batch and applies its outcome to
-// r; first, when not nil, is the first attempt's result, already written
-// (streamed). Partitions that stopped on a retriable failure are written
-// again from their stop, as the retry policy (Task.Retry) allows. It
-// returns the whole-batch error of the last attempt, if Write failed as a
-// whole.
-func (t *Task) write(ctx context.Context, r *run, first *attempt) error {
+// r. Partitions that stopped on a retriable failure are written again from
+// their stop, as the retry policy (Task.Retry) allows. It returns the
+// whole-batch error of the last attempt, if Write failed as a whole.
+func (t *Task) write(ctx context.Context, r *run) error {
 	if len(r.batch) == 0 {
 		return nil
 	}
@@ -394,30 +310,20 @@ func (t *Task) write(ctx context.Context, r *run, first *attempt) error {
 		p.prepStopped, p.prepStopAt, p.prepErr, p.prepStage = p.stopped, p.stopAt, p.stopErr, p.stopStage
 	}
 	var idx []int // batch indexes of this attempt; nil: the whole batch
-	start := t.now()
-	if first != nil {
-		start = first.began
-	}
-	for n := 1; ; n++ {
+	first := t.now()
+	for attempt := 1; ; attempt++ {
 		began := t.now()
-		var failedIdx map[int]bool
-		var wholeErr error
-		if n == 1 && first != nil {
-			began = first.began
-			failedIdx, wholeErr = t.applyWrite(r, nil, r.batch, first.err)
-		} else {
-			failedIdx, wholeErr = t.writeOnce(ctx, r, idx)
-		}
+		failedIdx, wholeErr := t.writeOnce(ctx, r, idx)
 		retry := t.retriable(r)
 		if len(retry) == 0 {
 			return wholeErr
 		}
-		delay, ok := t.Retry.delay(ctx, n, start, t.now(), t.now().Sub(began))
+		delay, ok := t.Retry.delay(ctx, attempt, first, t.now(), t.now().Sub(began))
 		if !ok {
 			return wholeErr
 		}
 		t.log().WarnContext(ctx, "retrying write after a retriable failure", "connector", t.Name,
-			"attempt", n, "delay_ms", delay.Milliseconds(), "partitions", len(retry), "error", retry[0].stopErr.Error())
+			"attempt", attempt, "delay_ms", delay.Milliseconds(), "partitions", len(retry), "error", retry[0].stopErr.Error())
 		if err := t.Retry.sleep(ctx, delay); err != nil {
 			return wholeErr
 		}
@@ -426,7 +332,10 @@ func (t *Task) write(ctx context.Context, r *run, first *attempt) error {
 }
 
 // writeOnce writes the batch records at idx (all when idx is nil) and
-// applies the outcome (applyWrite).
+// applies the outcome: per-record permanent failures are queued for the
+// dead-letter queue (tolerance all) or stop their partition, retriable ones
+// stop their partition. It returns the batch indexes Write reported as
+// failed and the whole-batch error, if any.
 func (t *Task) writeOnce(ctx context.Context, r *run, idx []int) (map[int]bool, error) {
 	batch := r.batch
 	if idx != nil {
@@ -435,21 +344,13 @@ func (t *Task) writeOnce(ctx context.Context, r *run, idx []int) (map[int]bool, 
 			batch[i] = r.batch[bi]
 		}
 	}
-	return t.applyWrite(r, idx, batch, t.Destination.Write(ctx, batch))
-}
-
-// applyWrite applies err, the result of writing batch (the batch records
-// at idx, all when idx is nil): per-record permanent failures are queued
-// for the dead-letter queue (tolerance all) or stop their partition,
-// retriable ones stop their partition. It returns the batch indexes
-// reported as failed and the whole-batch error, if any.
-func (t *Task) applyWrite(r *run, idx []int, batch []connect.Record, err error) (map[int]bool, error) {
 	at := func(i int) int {
 		if idx == nil {
 			return i
 		}
 		return idx[i]
 	}
+	err := t.Destination.Write(ctx, batch)
 	if err == nil {
 		r.written += len(batch)
 		return nil, nil

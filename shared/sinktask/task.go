@@ -75,20 +75,6 @@
 // transforms without effects outside their result (Converter,
 // Transformer). Destination.Write is called once, as before.
 //
-// # Streaming the write
-//
-// When the Destination is also a connectors.StreamWriter (the MySQL sink)
-// and the event holds more than 1,024 records, the first write attempt
-// starts before the conversion ends: the records are converted in
-// segments (512 records, then 1,024 at a time), each segment's
-// bookkeeping runs as above, and the batch built so far is handed to
-// WriteStream, which writes it while the next segments are converted.
-// The batch and the bookkeeping are the same as converting everything
-// first; WriteStream promises Write's result for the whole batch, so
-// everything after the write (retries, dead letters, the response) is
-// unchanged. A panic in a conversion aborts the stream, so nothing of the
-// batch is committed.
-//
 // # Logs and status
 //
 // One slog line per batch (info, or warn when something must be retried);
