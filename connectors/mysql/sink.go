@@ -568,7 +568,7 @@ func (w *tableWriter) insertRun(ctx context.Context, run []sinkRow) error {
 	if kind != insertPlain {
 		explain = w.explainUniqueKey
 	}
-	for _, c := range chunks(run, rowsPerStatement(len(names), w.s.cfg.BatchSize)) {
+	for _, c := range chunks(run, statementRows(run, len(names), w.s.cfg.BatchSize)) {
 		before := len(w.berr.Failed)
 		if err := w.execChunk(ctx, c, build, allVals, explain); err != nil {
 			return err
@@ -581,7 +581,7 @@ func (w *tableWriter) insertRun(ctx context.Context, run []sinkRow) error {
 func (w *tableWriter) deleteRun(ctx context.Context, run []sinkRow) error {
 	names := w.names(run[0])[:run[0].nkeys]
 	build := func(n int) string { return buildDelete(w.quoted, names, n) }
-	for _, c := range chunks(run, rowsPerStatement(len(names), w.s.cfg.BatchSize)) {
+	for _, c := range chunks(run, statementRows(run, len(names), w.s.cfg.BatchSize)) {
 		before := len(w.berr.Failed)
 		if err := w.execChunk(ctx, c, build, keyVals, nil); err != nil {
 			return err

@@ -45,7 +45,7 @@ func SinkConfigDef() *config.Def {
 		config.Key{Name: SinkKeyAutoEvolve, Type: b, Default: config.Default("false"), Group: GroupSink,
 			Doc: "ALTER TABLE ADD COLUMN for new optional fields (or fields with a default). Default false."},
 		config.Key{Name: SinkKeyBatchSize, Type: config.Int, Default: config.Default("3000"), Validator: config.Range(1, 1_000_000), Group: GroupSink,
-			Doc: "Maximum rows per multi-row statement (also bounded by 65535 placeholders). Default 3000."},
+			Doc: "Maximum rows per multi-row statement (also bounded by 65535 placeholders, and by about 192 KiB of values, which keeps go-sql-driver reusing its packet buffer). Default 3000."},
 		config.Key{Name: SinkKeyDBTimezone, Type: s, Default: config.Default("UTC"), Group: GroupSink,
 			Doc: "Zone DATETIME values are written in. Default UTC."},
 		config.Key{Name: SinkKeyMaxRetries, Type: config.Int, Default: config.Default("10"), Validator: config.Range(0, 1_000_000), Group: GroupSink,

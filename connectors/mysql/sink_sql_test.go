@@ -285,3 +285,36 @@ func BenchmarkBuildInsert(b *testing.B) {
 		})
 	}
 }
+
+func TestStatementRows(t *testing.T) {
+	rows := func(n, bytes int) []sinkRow {
+		out := make([]sinkRow, n)
+		for i := range out {
+			out[i].bytes = bytes
+		}
+		return out
+	}
+	tests := []struct {
+		name             string
+		run              []sinkRow
+		ncols, batchSize int
+		want             int
+	}{
+		// 196,608 / 200 = 983, rounded down to three significant bits.
+		{name: "200-byte rows", run: rows(4490, 200), ncols: 6, batchSize: 3000, want: 896},
+		{name: "1 KB rows", run: rows(2434, 1050), ncols: 6, batchSize: 3000, want: 160},
+		{name: "batch.size is lower", run: rows(4490, 200), ncols: 6, batchSize: 100, want: 100},
+		{name: "the placeholder limit is lower", run: rows(100000, 2), ncols: 40, batchSize: 1_000_000, want: 65535 / 40},
+		{name: "rows over the target", run: rows(3, 1<<20), ncols: 6, batchSize: 3000, want: 1},
+		{name: "a few small", run: rows(2, 30_000), ncols: 6, batchSize: 3000, want: 6},
+		{name: "average of mixed rows", run: append(rows(10, 100), rows(10, 300)...), ncols: 6, batchSize: 3000, want: 896},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := statementRows(tt.run, tt.ncols, tt.batchSize)
+			if got != tt.want {
+				t.Fatalf("statementRows = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
