@@ -62,9 +62,9 @@ func rowsPerStatement(ncols, batchSize int) int {
 // statement allocates and copies its packet again, by doubling, on every
 // execute. In the sink-handler binary, alternating invoke by invoke
 // (README, "Garbage collection at the memory limit, and a streamed write
-// tried, eighth round"), statements of about 200 KB instead of 3,000 rows
-// cut Sink.Write's p50 by 9–21 % at 1 KB records and left it within ±3 %
-// at 200 B; 64 KB statements gained less, 1 MB ones nothing.
+// tried, eighth round"), statements of about 192 KiB instead of 3,000
+// rows cut Sink.Write's p50 by 5–12 % at 1 KB records and 4–7 % at 200 B;
+// with a fixed cap, 64 KB statements gained less and 1 MB ones nothing.
 const targetStatementBytes = 192 << 10
 
 // statementRows is how many rows of run (rows of ncols parameters) one
