@@ -1,10 +1,13 @@
 package mysql
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
@@ -77,4 +80,35 @@ func BenchmarkSinkIntegrationUpsert100(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// TestSinkIntegrationStatementSize: rows of about 1 KB go in statements of
+// about 192 KiB of values (statementRows), not in one statement of up to
+// batch.size rows, and every row is written.
+func TestSinkIntegrationStatementSize(t *testing.T) {
+	f := newSinkFixture(t)
+	s := f.sink(t, "insert.mode", "upsert", "pk.mode", "record_key", "auto.create", "true")
+	var logs bytes.Buffer
+	s.log = slog.New(slog.NewJSONHandler(&logs, nil))
+	var records []connect.Record
+	for i := range int64(1000) {
+		records = append(records, rec("orders", i, testKey(i), testValue(i, strings.Repeat("n", 1000))))
+	}
+	mustWrite(t, s, records)
+	var line struct{ Statements int }
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, `"msg":"mysql sink batch"`) {
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// About 1,020 bytes a row: 192 rows a statement, so 6 statements, where
+	// batch.size (3000) alone would make one.
+	if line.Statements != 6 {
+		t.Errorf("1,000 rows of 1 KB took %d statements, want 6", line.Statements)
+	}
+	if rows, _ := f.dump(t, "orders", "id"); len(rows) != 1000 {
+		t.Errorf("%d rows written, want 1000", len(rows))
+	}
 }
