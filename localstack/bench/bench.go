@@ -1073,7 +1073,9 @@ func (b *bench) addProcess(label, set string, fr fnRun) {
 	b.rep.Add(Figure{Section: "process", Name: label + " peak RSS", Value: float64(fr.PeakRSSMB), Unit: "MB",
 		Note: fmt.Sprintf("VmHWM of the function process; configured %d MB", b.o.MemoryMB)})
 	if fr.Records > 0 {
-		b.addCost(label+" (process)", fr.CPU, fr.busy(), fr.Records, float64(fr.RecordsPerInv), "function process user+sys (/proc, 10 ms ticks)")
+		b.addCost(label+" (process)", fr.CPU, fr.busy(), fr.Records, float64(fr.RecordsPerInv),
+			fmt.Sprintf("function process (/proc, 10 ms ticks; of it sys %.1f µs/record, and %.2f minor page faults/record) user+sys",
+				float64(fr.Sys)/float64(fr.Records)/1e3, float64(fr.MinFlt)/float64(fr.Records)))
 	}
 }
 

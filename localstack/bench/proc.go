@@ -28,6 +28,10 @@ const clockTick = 10 * time.Millisecond
 type procStat struct {
 	PPID int
 	CPU  time.Duration // utime + stime
+	Sys  time.Duration // stime, the kernel's share of CPU
+	// MinFlt counts minor page faults: memory the process touches for
+	// the first time since the kernel mapped it (or got it back).
+	MinFlt int64
 	// HWM is VmHWM, the peak resident set size.
 	HWMKB int64
 }
@@ -40,17 +44,19 @@ func parseStat(s string) (procStat, error) {
 		return procStat{}, fmt.Errorf("bench: malformed stat %q", s)
 	}
 	f := strings.Fields(s[i+1:])
-	// f[0] is field 3 (state); ppid is field 4, utime 14, stime 15.
+	// f[0] is field 3 (state); ppid is field 4, minflt 10, utime 14,
+	// stime 15.
 	if len(f) < 13 {
 		return procStat{}, fmt.Errorf("bench: short stat %q", s)
 	}
 	ppid, err1 := strconv.Atoi(f[1])
-	ut, err2 := strconv.ParseInt(f[11], 10, 64)
-	st, err3 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil {
+	flt, err2 := strconv.ParseInt(f[7], 10, 64)
+	ut, err3 := strconv.ParseInt(f[11], 10, 64)
+	st, err4 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
 		return procStat{}, fmt.Errorf("bench: malformed stat %q", s)
 	}
-	return procStat{PPID: ppid, CPU: time.Duration(ut+st) * clockTick}, nil
+	return procStat{PPID: ppid, CPU: time.Duration(ut+st) * clockTick, Sys: time.Duration(st) * clockTick, MinFlt: flt}, nil
 }
 
 // parseHWM returns VmHWM in kB from the content of /proc/<pid>/status.

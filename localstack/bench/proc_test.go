@@ -13,9 +13,9 @@ func TestParseStat(t *testing.T) {
 		wantErr bool
 	}{
 		{"plain", "1234 (bootstrap) S 99 1234 1234 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 8 0 55 1000 200",
-			procStat{PPID: 99, CPU: 280 * 10 * time.Millisecond}, false},
-		{"name with spaces and parens", "77 (a (b) c) R 5 77 77 0 -1 0 0 0 0 0 1 2 0 0",
-			procStat{PPID: 5, CPU: 3 * 10 * time.Millisecond}, false},
+			procStat{PPID: 99, CPU: 280 * 10 * time.Millisecond, Sys: 30 * 10 * time.Millisecond, MinFlt: 100}, false},
+		{"name with spaces and parens", "77 (a (b) c) R 5 77 77 0 -1 0 7 0 0 0 1 2 0 0",
+			procStat{PPID: 5, CPU: 3 * 10 * time.Millisecond, Sys: 2 * 10 * time.Millisecond, MinFlt: 7}, false},
 		{"no parens", "12 bootstrap S 1", procStat{}, true},
 		{"short", "12 (x) S 1 2 3", procStat{}, true},
 	}

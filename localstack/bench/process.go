@@ -24,6 +24,8 @@ type fnRun struct {
 	Durations     []float64 // ms per warm invoke
 	PeakRSSMB     int64
 	CPU           time.Duration // user+sys of the function process over the warm invokes
+	Sys           time.Duration // the sys part of CPU
+	MinFlt        int64         // minor page faults over the warm invokes
 	PayloadBytes  int
 	RecordsPerInv int
 	Errors        []string
@@ -164,14 +166,14 @@ func runFunction(ctx context.Context, coldSpec runtime.FunctionSpec, coldPayload
 			if pid, before, err = theChild(warmSpec.Bootstrap); err != nil {
 				return fr, err
 			}
-			before.CPU = 0 // count everything since the process started
+			before = procStat{} // count everything since the process started
 		}
 	}
 	after, err := readProc(pid)
 	if err != nil {
 		return fr, fmt.Errorf("bench: reading /proc of %s: %w", warmSpec.Name, err)
 	}
-	fr.CPU = after.CPU - before.CPU
+	fr.CPU, fr.Sys, fr.MinFlt = after.CPU-before.CPU, after.Sys-before.Sys, after.MinFlt-before.MinFlt
 	fr.PeakRSSMB = max(fr.PeakRSSMB, after.HWMKB/1024)
 	return fr, nil
 }
