@@ -36,12 +36,14 @@ type bench struct {
 	// binaries, the end-to-end path and the bridge's RSS.
 	produceJSON, sourceLoop, binary map[string]float64
 	// loopBeside is the best of the in-process source loop's runs beside
-	// the source-poller binary's (one after each of its runs), the figure
-	// the binary is compared with; loopBesideRuns are their rates.
+	// the source-poller binary's (one after each of its runs).
 	loopBeside        map[string]float64
-	loopBesideRuns    map[string][]string
 	e2eRate, pathRate float64
 	bridgeRSS         float64
+	// pairs are the runs the ratio goals divide, each beside a run of
+	// its ceiling (see pairedRatio), by sink-handler label, pairPath or
+	// pairSource.
+	pairs map[string][]pair
 }
 
 func (b *bench) step(what string) func() {
@@ -56,7 +58,7 @@ func (b *bench) all(ctx context.Context) error {
 	b.rows = map[string][]row{}
 	b.notes = map[string][]string{}
 	b.produceJSON, b.sourceLoop, b.binary = map[string]float64{}, map[string]float64{}, map[string]float64{}
-	b.loopBeside, b.loopBesideRuns = map[string]float64{}, map[string][]string{}
+	b.loopBeside, b.pairs = map[string]float64{}, map[string][]pair{}
 	if b.o.Only == "bridge" {
 		b.bridgeMemory(ctx)
 		return nil
@@ -98,7 +100,7 @@ func (b *bench) all(ctx context.Context) error {
 		b.process(ctx, sets[0], sets[1])
 	}
 	if !b.o.SkipE2E {
-		b.sinkPath(ctx)
+		b.sinkPath(ctx, sets[0])
 		b.e2e(ctx)
 	}
 	if !b.o.SkipCDC {
@@ -763,7 +765,15 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		var eventNotes []string
 		ok := true
 		for rep := 0; rep < reps; rep++ {
+			// The goal's ceiling, beside each run: the raw upsert in
+			// 10k-row transactions.
+			var ceil float64
 			if rows := b.rows[s.set.Label]; s.class == mysql.SinkClass && len(rows) >= n {
+				if ceil, _, err = b.rawUpsertBest(ctx, s.set, rows[:n], 10_000, []int{10_000, 2_000}, fmt.Sprint("beside", rep)); err != nil {
+					b.rep.Skip(s.label, err)
+					ok = false
+					break
+				}
 				r, notes, err := b.rawUpsertBest(ctx, s.set, rows[:n], perInvoke, []int{perInvoke, 2_000}, fmt.Sprint("event", rep))
 				if err != nil {
 					b.rep.Skip(s.label, err)
@@ -807,6 +817,9 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 			b.addProfile(prof)
 			rates = append(rates, FormatNumber(fr.rate()))
 			keepBest(&best, fr, rep == 0)
+			if ceil > 0 {
+				b.pairs[s.label] = append(b.pairs[s.label], pair{fr.rate(), ceil})
+			}
 		}
 		if s.class == mysql.SinkClass {
 			b.e.dropMeasured(ctx, coldT)
@@ -867,7 +880,7 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 		rates                        []string
 	}
 	runs := []*pollerRun{
-		{label: "source-poller MySQL", name: "bench-source-warm", prefix: prefix, profile: "source-poller-binary-" + d.Label},
+		{label: pairSource, name: "bench-source-warm", prefix: prefix, profile: "source-poller-binary-" + d.Label},
 		{label: "source-poller MySQL " + bigBatchLabel, name: "bench-source-warm-1mb", prefix: prefix + "1mb-",
 			profile: "source-poller-binary-" + d.Label + "-batch-1mb", extra: map[string]string{config.KeyProducerBatchSize: fmt.Sprint(bigBatchBytes)}},
 	}
@@ -921,10 +934,10 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 				}
 				loopRates = append(loopRates, FormatNumber(rate))
 				b.loopBeside[d.Label] = max(b.loopBeside[d.Label], rate)
+				b.pairs[r.label] = append(b.pairs[r.label], pair{fr.rate(), rate})
 			}
 		}
 	}
-	b.loopBesideRuns[d.Label] = loopRates
 	b.rep.Add(Figure{Section: "source", Name: "MySQL source -> Kafka beside the source-poller " + d.Label, Value: b.loopBeside[d.Label], Unit: "rows/s",
 		Note: fmt.Sprintf("sourcetask.Task.Run as above, run after each run of the source-poller binary (default producer settings); %s", bestOf(loopRates))})
 	for i, r := range runs {

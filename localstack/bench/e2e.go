@@ -326,7 +326,7 @@ func (b *bench) onlyE2E(ctx context.Context, d *dataset) error {
 		return err
 	}
 	b.sink[d.Label] = sd
-	b.sinkPath(ctx)
+	b.sinkPath(ctx, d)
 	b.e2e(ctx)
 	b.addGoals()
 	return nil

@@ -10,13 +10,20 @@ import (
 // figure is missing from the run.
 func TestGoals(t *testing.T) {
 	b := &bench{rep: &Report{},
-		upsert:         map[string]float64{"200B": 100_000, "1KB": 50_000},
-		scan:           map[string]float64{"200B": 800_000},
-		produceJSON:    map[string]float64{"200B": 250_000},
-		loopBeside:     map[string]float64{"200B": 150_000},
-		loopBesideRuns: map[string][]string{"200B": {"140,000", "150,000"}},
+		upsert:      map[string]float64{"200B": 100_000, "1KB": 50_000},
+		scan:        map[string]float64{"200B": 800_000},
+		produceJSON: map[string]float64{"200B": 250_000},
+		loopBeside:  map[string]float64{"200B": 150_000},
 		binary: map[string]float64{"sink-handler MySQL": 85_000, "sink-handler MySQL 1KB": 30_000, "source-poller MySQL": 120_000,
 			"source-poller MySQL " + bigBatchLabel: 200_000},
+		pairs: map[string][]pair{
+			// The best of each side gives 85,000 / 100,000 = 0.85;
+			// the pairs' median is 0.75.
+			"sink-handler MySQL":     {{85_000, 100_000}, {60_000, 80_000}, {70_000, 100_000}},
+			"sink-handler MySQL 1KB": {{30_000, 50_000}, {28_000, 28_000}},
+			pairPath:                 {{50_000, 100_000}, {45_000, 70_000}},
+			pairSource:               {{120_000, 150_000}, {100_000, 140_000}},
+		},
 		e2eRate: 20_000, pathRate: 50_000, bridgeRSS: 101,
 	}
 	b.addGoals()
@@ -24,10 +31,10 @@ func TestGoals(t *testing.T) {
 		value float64
 		met   bool
 	}{
-		"sink-handler binary / raw upsert 200B":                                                     {0.85, true},
-		"sink-handler binary / raw upsert 1KB":                                                      {0.6, false},
-		"full local path (bridge -> sink-handler -> MySQL) / raw upsert, concurrency 1":             {0.5, false},
-		"source-poller binary / in-process loop":                                                    {0.8, false},
+		"sink-handler binary / raw upsert 200B":                                                     {0.75, false},
+		"sink-handler binary / raw upsert 1KB":                                                      {(0.6 + 1) / 2, true},
+		"full local path (bridge -> sink-handler -> MySQL) / raw upsert, concurrency 1":             {(0.5 + 45.0/70) / 2, false},
+		"source-poller binary / in-process loop":                                                    {(0.8 + 100.0/140) / 2, false},
 		"source-poller binary / min(SELECT scan, produce of the same bytes)":                        {0.48, false},
 		"bridge peak RSS, concurrency 1, 6 MB events":                                               {101, true},
 		"source-poller binary, " + bigBatchLabel + " / min(SELECT scan, produce of the same bytes)": {0.8, true},
@@ -47,16 +54,37 @@ func TestGoals(t *testing.T) {
 		if met := strings.HasPrefix(f.Note, "met"); met != w.met {
 			t.Errorf("%s: note %q, want met=%v", f.Name, f.Note, w.met)
 		}
-		if f.Name == "source-poller binary / in-process loop" && !strings.Contains(f.Note, "loop best of 140,000, 150,000") {
-			t.Errorf("%s: note %q does not name the loop's runs", f.Name, f.Note)
-		}
+	}
+	if n := b.rep.Figures[0].Note; !strings.Contains(n, "median of 3 runs") || !strings.Contains(n, "0.75 (60,000 / 80,000)") ||
+		!strings.Contains(n, "best of each side 85,000 / 100,000") {
+		t.Errorf("the 200B goal's note does not list its pairs and the best of each side: %q", n)
 	}
 
 	b = &bench{rep: &Report{}, upsert: map[string]float64{"200B": 100_000}, scan: map[string]float64{}, produceJSON: map[string]float64{},
-		loopBeside: map[string]float64{}, binary: map[string]float64{}}
+		loopBeside: map[string]float64{}, binary: map[string]float64{"sink-handler MySQL": 85_000}}
 	b.addGoals()
 	if len(b.rep.Figures) != 0 || len(b.rep.Skipped) != 7 {
 		t.Errorf("with no figures measured: %d goals reported, %d skipped; want 0 and 7", len(b.rep.Figures), len(b.rep.Skipped))
+	}
+}
+
+// TestPairedRatio: the median of the pairs' ratios, odd and even counts,
+// in any run order, and pairs with a side missing left out.
+func TestPairedRatio(t *testing.T) {
+	for _, c := range []struct {
+		ps   []pair
+		want float64
+	}{
+		{nil, 0},
+		{[]pair{{0, 100}}, 0},
+		{[]pair{{90, 100}}, 0.9},
+		{[]pair{{90, 100}, {50, 100}, {70, 100}}, 0.7},
+		{[]pair{{90, 100}, {60, 100}, {0, 100}, {80, 100}, {70, 100}}, 0.75},
+		{[]pair{{40, 50}, {30, 100}}, 0.55},
+	} {
+		if got := pairedRatio(c.ps); got < c.want-1e-9 || got > c.want+1e-9 {
+			t.Errorf("pairedRatio(%v) = %v, want %v", c.ps, got, c.want)
+		}
 	}
 }
 

@@ -130,26 +130,34 @@ func (e *env) runSinkPath(ctx context.Context, buildDir, profDir string, partiti
 }
 
 // sinkPath runs runSinkPath -reps times on the first -e2e-rows records of
-// the 200 B data set and reports the best run (section "e2e"), as the sink
-// figures and their raw upsert ceiling are; its rate is the full local
-// path's goal. A single run of about ten invokes moves by ±15 % from run
-// to run on the shared cores.
-func (b *bench) sinkPath(ctx context.Context) {
-	values := b.sink["200B"].Values
+// d, the 200 B data set, and reports the best run (section "e2e"), as the
+// sink figures and their raw upsert ceiling are. Each run follows a raw
+// upsert of as many of the same rows: the full local path's goal divides
+// the pairs (pairedRatio). A single run of about ten invokes moves by
+// ±15 % from run to run on the shared cores.
+func (b *bench) sinkPath(ctx context.Context, d *dataset) {
+	values := b.sink[d.Label].Values
 	values = values[:min(len(values), b.o.E2ERows)]
 	if len(values) == 0 {
 		b.rep.Skip("sink path", fmt.Errorf("no 200 B sink records loaded"))
 		return
 	}
-	// Profiles: the bench process (runtime, bridge) and the sink-handler
-	// binary, over the whole run.
+	// Profiles: the bench process (runtime, bridge, and the client side
+	// of the raw upserts) and the sink-handler binary, over the whole run.
 	prof, profDir := b.pipelineProfile("path-bench")
 	done := b.step(fmt.Sprintf("sink path: %d records in Kafka -> bridge -> sink-handler -> MySQL, %d runs", len(values), b.o.Reps))
 	var res sinkPathResult
 	var best float64
 	var rates []string
 	var err error
+	rows := b.rows[d.Label][:min(len(b.rows[d.Label]), len(values))]
 	for rep := range b.o.Reps {
+		// The goal's ceiling, beside each run: the raw upsert of as
+		// many of the same rows in 10k-row transactions.
+		var ceil float64
+		if ceil, _, err = b.rawUpsertBest(ctx, d, rows, 10_000, []int{10_000, 2_000}, fmt.Sprint("path", rep)); err != nil {
+			break
+		}
 		var r sinkPathResult
 		r, err = b.e.runSinkPath(ctx, b.o.BuildDir, profDir, int32(b.o.Partitions), b.o.MemoryMB, values, b.o.PathWindow, rep)
 		if err != nil {
@@ -157,6 +165,7 @@ func (b *bench) sinkPath(ctx context.Context) {
 		}
 		rate := Rate(float64(r.Records), r.drain())
 		rates = append(rates, FormatNumber(rate))
+		b.pairs[pairPath] = append(b.pairs[pairPath], pair{rate, ceil})
 		if rate > best {
 			best, res = rate, r
 		}
