@@ -14,29 +14,27 @@ import (
 // uses, while its CPU is a share proportional to that memory, so CPU spent
 // collecting is the scarce resource. Go's defaults (GOGC=100, no limit)
 // collect whenever the heap doubles: a sink invoke decoding a 6 MB event
-// from a small live heap runs several collections. Main therefore turns
-// the proportional collector off and lets the soft memory limit alone
-// decide: the heap grows to the limit, is collected there, and the next
-// invokes start again from a small live heap. Near the limit the collector
-// behaves as it would with any GOGC (the limit caps every heap goal), so
-// the function's peak memory is bounded as before; it is just reached
-// routinely. Measured on the sink-handler binary (make bench, -only sink;
-// README "Garbage collection at the memory limit, and a streamed write
-// tried, eighth round"): less CPU per record than GOGC=200 with the same
-// limit in 11 of 12 comparisons over six alternated pairs of runs
-// (GOGC=200 had cut a quarter from Go's defaults).
-// (The payload buffer that aws-lambda-go keeps in a sync.Pool was lost
-// when its loop resumed on another P, not by these collections;
+// from a small live heap runs several collections. Measured on the
+// sink-handler binary (make bench, -only sink), GCPercent 200 with a
+// memory limit cuts its CPU per record by about a quarter.
+//
+// Collecting only at the limit (GOGC off, the eighth round's setting) runs
+// fewer collections but grows the heap of every new instance to the
+// limit, and each new page costs a page fault: 0.42 faults per record
+// against 0.10 in the sink-handler's first 22 invokes. Where faults are
+// dear (5-30 µs each on the VMs measured) that cost more CPU than the
+// collections it saved (README "Page faults and the collector, ninth
+// round"). (The payload buffer that aws-lambda-go keeps in a sync.Pool was
+// lost when its loop resumed on another P, not by these collections;
 // oneProcBetweenInvokes keeps the loop on one P between invokes.)
 const (
-	// GCPercent is the GOGC value Main sets: off, so only the memory
-	// limit triggers a collection.
-	GCPercent = -1
+	// GCPercent is the GOGC value Main sets.
+	GCPercent = 200
 	// MemoryLimitShare is the share of the function's memory
 	// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE) Main sets as the Go runtime's soft
-	// memory limit, at which the heap is collected; the rest is headroom
-	// for what the limit does not count (the binary's text, kernel
-	// buffers).
+	// memory limit, so a heap allowed to grow by GCPercent is collected
+	// before it outgrows the function; the rest is headroom for what the
+	// limit does not count (the binary's text, kernel buffers).
 	MemoryLimitShare = 0.8
 )
 

@@ -80,10 +80,14 @@ func TestTuneGCApplies(t *testing.T) {
 	}
 }
 
-// TestGCOnlyAtTheLimit checks what the settings are for: garbage well
-// under the memory limit runs no collection (GOGC=200 from this test's
-// small live heap would run several), and garbage past it does.
-func TestGCOnlyAtTheLimit(t *testing.T) {
+// TestGCBoundsTheTouchedHeap checks what the settings are for: garbage
+// from a small live heap is collected at a few times that heap, so the
+// process keeps reusing the same pages instead of growing its heap towards
+// the memory limit. Every page a heap grows into costs a page fault, and on
+// the VMs measured (README "Page faults and the collector, ninth round")
+// those cost 5-30 µs each. With GOGC off and the same limit (the eighth
+// round's setting) the heap here grows by the whole 200 MiB.
+func TestGCBoundsTheTouchedHeap(t *testing.T) {
 	restoreGCAfter(t)
 	runtime.GC() // start from this process's live heap
 	var ms runtime.MemStats
@@ -95,24 +99,15 @@ func TestGCOnlyAtTheLimit(t *testing.T) {
 		return map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(mb)}[k]
 	}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 
-	gcs := func() uint32 {
-		runtime.ReadMemStats(&ms)
-		return ms.NumGC
+	heapSys0, gcs0 := ms.HeapSys, ms.NumGC
+	for range 200 {
+		sink = make([]byte, 1<<20)
 	}
-	garbage := func(mib int) {
-		for range mib {
-			sink = make([]byte, 1<<20)
-		}
-	}
-	before := gcs()
-	garbage(100) // half the headroom
-	if n := gcs() - before; n != 0 {
-		t.Errorf("100 MiB of garbage under a limit some 250 MiB away ran %d collections, want 0", n)
-	}
-	before = gcs()
-	garbage(600)
-	if n := gcs() - before; n == 0 {
-		t.Errorf("600 MiB of garbage past the limit ran no collection")
+	runtime.ReadMemStats(&ms)
+	// About 56 MiB with GOGC=200 (1 MiB objects take whole spans, freed at
+	// the next sweep); half the garbage is the bound.
+	if grown := int64(ms.HeapSys) - int64(heapSys0); grown > 100<<20 {
+		t.Errorf("200 MiB of garbage grew the heap by %d MiB (%d collections), want under 100", grown>>20, ms.NumGC-gcs0)
 	}
 }
 
