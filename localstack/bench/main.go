@@ -83,7 +83,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Workers, "workers", 8, "concurrent BatchWriteItem requests of the raw ceiling (the sink's default concurrency)")
 	fs.IntVar(&o.ColdStarts, "cold-starts", 10, "cold starts per function")
 	fs.IntVar(&o.MemoryMB, "memory-mb", 256, "Lambda memory size for the cost estimate (aws.lambda.memory.mb default)")
-	fs.IntVar(&o.Reps, "reps", 2, "runs of each sink, sink ceiling, MySQL sink-handler binary, source-poller binary (each run of its default configuration followed by one more in-process source loop) and of the sink path (fresh tables, topics and offsets each); the best is reported")
+	fs.IntVar(&o.Reps, "reps", 3, "runs of each sink, sink ceiling, MySQL sink-handler binary, source-poller binary (each run of its default configuration followed by one more in-process source loop) and of the sink path (fresh tables, topics and offsets each); the best is reported, and the goals take the median of the runs' ratios to their ceilings beside them")
 	fs.BoolVar(&o.SkipE2E, "skip-e2e", false, "skip the end-to-end pipeline run")
 	fs.IntVar(&o.E2ERows, "e2e-rows", 100_000, "rows inserted at once for the end-to-end throughput")
 	fs.IntVar(&o.E2ERate, "e2e-rate", 1000, "rows/s trickled for the end-to-end latency")
