@@ -816,6 +816,7 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 			}
 			b.addProfile(prof)
 			rates = append(rates, FormatNumber(fr.rate()))
+			fr.Beside = ceil
 			keepBest(&best, fr, rep == 0)
 			if ceil > 0 {
 				b.pairs[s.label] = append(b.pairs[s.label], pair{fr.rate(), ceil})
@@ -1069,9 +1070,12 @@ func (b *bench) addProcess(label, set string, fr fnRun) {
 	}
 	// The ceilings are the raw figures of the data set measured earlier in
 	// this run: the scan and the produce of the records' JSON for the
-	// source, the raw writes for the sinks.
+	// source, the raw writes for the sinks; or the one measured right
+	// before the run, when there is one (the MySQL sink-handler's).
 	ceil, ceilName := b.upsert[set], "raw upsert"
 	switch {
+	case fr.Beside > 0:
+		ceil, ceilName = fr.Beside, "raw upsert right before this run"
 	case strings.HasPrefix(label, "source"):
 		ceil, ceilName = min(b.scan[set], b.produceJSON[set]), "min(scan, produce at JSON size)"
 	case strings.Contains(label, "DynamoDB"):

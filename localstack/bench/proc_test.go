@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -78,5 +79,34 @@ func TestKeepBest(t *testing.T) {
 	keepBest(&best, fnRun{Function: "c", Records: 100, Durations: []float64{5}}, false)
 	if best.Function != "c" || len(best.ColdWall) != 1 || best.ColdWall[0] != 30 || len(best.ColdInit) != 1 {
 		t.Fatalf("a faster run: best %+v, want run c with the first run's cold starts", best)
+	}
+	// The ceiling measured beside a run goes with it.
+	keepBest(&best, fnRun{Function: "d", Records: 100, Durations: []float64{2}, Beside: 70}, false)
+	keepBest(&best, fnRun{Function: "e", Records: 100, Durations: []float64{3}, Beside: 90}, false)
+	if best.Function != "d" || best.Beside != 70 {
+		t.Fatalf("best %+v, want run d with its own ceiling 70", best)
+	}
+}
+
+// TestProcessFigureDividesByItsOwnCeiling: a binary run measured beside a
+// ceiling is reported against that ceiling, as its goal's pair is; one
+// without is reported against the data set's ceiling figure.
+func TestProcessFigureDividesByItsOwnCeiling(t *testing.T) {
+	b := &bench{rep: &Report{}, upsert: map[string]float64{"200B": 200_000}, scan: map[string]float64{},
+		produceJSON: map[string]float64{}, batchWrite: map[string]float64{}, binary: map[string]float64{}}
+	run := fnRun{Records: 90_000, Invokes: 10, Durations: []float64{1000}}
+	run.Beside = 100_000
+	b.addProcess("sink-handler MySQL", "200B", run)
+	run.Beside = 0
+	b.addProcess("sink-handler MySQL again", "200B", run)
+	got := map[string]Figure{}
+	for _, f := range b.rep.Figures {
+		got[f.Name] = f
+	}
+	if f := got["sink-handler MySQL throughput"]; f.Ceiling != 100_000 || !strings.Contains(f.CeilingName, "right before") {
+		t.Errorf("run with a ceiling beside it: ceiling %v %q, want 100000 measured right before it", f.Ceiling, f.CeilingName)
+	}
+	if f := got["sink-handler MySQL again throughput"]; f.Ceiling != 200_000 || f.CeilingName != "raw upsert" {
+		t.Errorf("run without: ceiling %v %q, want the raw upsert figure 200000", f.Ceiling, f.CeilingName)
 	}
 }
