@@ -346,7 +346,7 @@ func (b *bench) seedWithCeiling(ctx context.Context, d *dataset, reps int, tag s
 	b.rows[d.Label] = rows
 	var notes []string
 	for rep := 0; rep < reps; rep++ {
-		r, runNotes, err := b.rawUpsertBest(ctx, d, rows, 10_000, []int{10_000, 2_000}, fmt.Sprint(tag, rep))
+		r, runNotes, err := b.goalCeiling(ctx, d, rows, fmt.Sprint(tag, rep))
 		if err != nil {
 			return err
 		}

@@ -155,7 +155,7 @@ func (b *bench) sinkPath(ctx context.Context, d *dataset) {
 		// The goal's ceiling, beside each run: the raw upsert of as
 		// many of the same rows in 10k-row transactions.
 		var ceil float64
-		if ceil, _, err = b.rawUpsertBest(ctx, d, rows, 10_000, []int{10_000, 2_000}, fmt.Sprint("path", rep)); err != nil {
+		if ceil, _, err = b.goalCeiling(ctx, d, rows, fmt.Sprint("path", rep)); err != nil {
 			break
 		}
 		var r sinkPathResult
