@@ -42,7 +42,7 @@ type bench struct {
 	bridgeRSS         float64
 	// pairs are the runs the ratio goals divide, each beside a run of
 	// its ceiling (see pairedRatio), by sink-handler label, pairPath or
-	// pairSource.
+	// sourcePollerLabel.
 	pairs map[string][]pair
 }
 
@@ -888,8 +888,8 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 		rates                        []string
 	}
 	runs := []*pollerRun{
-		{label: pairSource, name: "bench-source-warm", prefix: prefix, profile: "source-poller-binary-" + d.Label},
-		{label: "source-poller MySQL " + bigBatchLabel, name: "bench-source-warm-1mb", prefix: prefix + "1mb-",
+		{label: sourcePollerLabel, name: "bench-source-warm", prefix: prefix, profile: "source-poller-binary-" + d.Label},
+		{label: sourcePollerLabel + " " + bigBatchLabel, name: "bench-source-warm-1mb", prefix: prefix + "1mb-",
 			profile: "source-poller-binary-" + d.Label + "-batch-1mb", extra: map[string]string{config.KeyProducerBatchSize: fmt.Sprint(bigBatchBytes)}},
 	}
 	// Each configuration runs -reps times, each on its own topic and

@@ -22,7 +22,7 @@ func TestGoals(t *testing.T) {
 			"sink-handler MySQL":     {{85_000, 100_000}, {60_000, 80_000}, {70_000, 100_000}},
 			"sink-handler MySQL 1KB": {{30_000, 50_000}, {28_000, 28_000}},
 			pairPath:                 {{50_000, 100_000}, {45_000, 70_000}},
-			pairSource:               {{120_000, 150_000}, {100_000, 140_000}},
+			sourcePollerLabel:        {{120_000, 150_000}, {100_000, 140_000}},
 		},
 		e2eRate: 20_000, pathRate: 50_000, bridgeRSS: 101,
 	}
