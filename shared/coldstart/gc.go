@@ -22,11 +22,12 @@ import (
 // fewer collections but grows the heap of every new instance to the
 // limit, and each new page costs a page fault: 0.42 faults per record
 // against 0.10 in the sink-handler's first 22 invokes. Where faults are
-// dear (2-37 µs each on this VM within one day) that cost more CPU than the
-// collections it saved (README "Page faults and the collector, and paired
-// goals, ninth round"). (The payload buffer that aws-lambda-go keeps in a sync.Pool was
-// lost when its loop resumed on another P, not by these collections;
-// oneProcBetweenInvokes keeps the loop on one P between invokes.)
+// dear (2-37 µs each on this VM within one day) that cost more CPU than
+// the collections it saved (README "Page faults and the collector, and
+// paired goals, ninth round"). (The payload buffer that aws-lambda-go
+// keeps in a sync.Pool was lost when its loop resumed on another P, not by
+// these collections; oneProcBetweenInvokes keeps the loop on one P between
+// invokes.)
 const (
 	// GCPercent is the GOGC value Main sets.
 	GCPercent = 200

@@ -85,9 +85,9 @@ func TestTuneGCApplies(t *testing.T) {
 // process keeps reusing the same pages instead of growing its heap towards
 // the memory limit. Every page a heap grows into costs a page fault, and on
 // the VM measured (README "Page faults and the collector, and paired
-// goals, ninth round") those cost 2-37 µs each within one day. With GOGC off and the same
-// limit (the eighth round's setting) the heap here grows by the whole
-// 200 MiB.
+// goals, ninth round") those cost 2-37 µs each within one day. With GOGC
+// off and the same limit (the eighth round's setting) the heap here grows
+// by the whole 200 MiB.
 func TestGCBoundsTheTouchedHeap(t *testing.T) {
 	restoreGCAfter(t)
 	runtime.GC() // start from this process's live heap
