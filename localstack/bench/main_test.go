@@ -67,3 +67,16 @@ func TestParseProcessRecords(t *testing.T) {
 		t.Fatalf("-process-records -1: error %v, want one naming the flag", err)
 	}
 }
+
+// TestParseReps: three runs of each paired figure by default (README
+// "Performance goals in one run": the goals' median then leaves one out),
+// and no fewer than one.
+func TestParseReps(t *testing.T) {
+	o, err := parseFlags(nil)
+	if err != nil || o.Reps != 3 {
+		t.Fatalf("default -reps: %d (%v), want 3", o.Reps, err)
+	}
+	if _, err := parseFlags([]string{"-reps", "0"}); err == nil {
+		t.Error("-reps 0 accepted")
+	}
+}
