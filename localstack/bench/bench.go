@@ -771,58 +771,79 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		var eventCeil float64
 		var eventNotes []string
 		ok := true
+		// Each run and the goal's ceiling beside it (the raw upsert in
+		// 10k-row transactions) go back to back in the order of
+		// ceilingFirst, the raw upsert of one event's transactions on the
+		// ceiling's far side.
 		for rep := 0; rep < reps; rep++ {
-			// The goal's ceiling, beside each run: the raw upsert in
-			// 10k-row transactions.
 			var ceil float64
-			if rows := b.rows[s.set.Label]; s.class == mysql.SinkClass && len(rows) >= n {
+			var fr fnRun
+			ceilings := func() bool {
+				rows := b.rows[s.set.Label]
+				if s.class != mysql.SinkClass || len(rows) < n {
+					return true
+				}
+				event := func() bool {
+					r, notes, err := b.rawUpsertBest(ctx, s.set, rows[:n], perInvoke, []int{perInvoke, 2_000}, fmt.Sprint("event", rep))
+					if err != nil {
+						b.rep.Skip(s.label, err)
+						return false
+					}
+					eventCeil = max(eventCeil, r)
+					eventNotes = append(eventNotes, notes...)
+					return true
+				}
+				if ceilingFirst(rep) && !event() {
+					return false
+				}
 				if ceil, _, err = b.goalCeiling(ctx, s.set, rows[:n], fmt.Sprint("beside", rep)); err != nil {
 					b.rep.Skip(s.label, err)
-					ok = false
-					break
+					return false
 				}
-				r, notes, err := b.rawUpsertBest(ctx, s.set, rows[:n], perInvoke, []int{perInvoke, 2_000}, fmt.Sprint("event", rep))
+				return ceilingFirst(rep) || event()
+			}
+			run := func() bool {
+				name := fmt.Sprintf("bench-sink-warm-%d", i)
+				table := fmt.Sprintf("fn_warm_%d", i)
+				if rep > 0 {
+					name, table = fmt.Sprint(name, "-", rep), fmt.Sprint(table, "_", rep)
+				}
+				warmT, err := s.mkTable(table)
+				if err != nil {
+					b.rep.Skip(s.label, fmt.Errorf("creating tables: %w", err))
+					return false
+				}
+				ws := spec(name, "sink-handler", connectorJSON(name, framework(s.props(warmT), s.class)))
+				var prof string
+				if rep == 0 {
+					prof = b.binaryProfile(ws, "sink-handler-binary-"+strings.ReplaceAll(s.label, " ", "-"))
+				}
+				colds := b.o.ColdStarts
+				if rep > 0 {
+					colds = 0
+				}
+				done := b.step(fmt.Sprintf("function %s (run %d of %d)", s.label, rep+1, reps))
+				fr, err = runFunction(ctx, cold, one, colds, ws, warmUp, inv)
+				done()
+				if s.class == mysql.SinkClass {
+					b.e.dropMeasured(ctx, warmT)
+				}
 				if err != nil {
 					b.rep.Skip(s.label, err)
-					ok = false
-					break
+					return false
 				}
-				eventCeil = max(eventCeil, r)
-				eventNotes = append(eventNotes, notes...)
+				b.addProfile(prof)
+				rates = append(rates, FormatNumber(fr.rate()))
+				return true
 			}
-			name := fmt.Sprintf("bench-sink-warm-%d", i)
-			table := fmt.Sprintf("fn_warm_%d", i)
-			if rep > 0 {
-				name, table = fmt.Sprint(name, "-", rep), fmt.Sprint(table, "_", rep)
+			if ceilingFirst(rep) {
+				ok = ceilings() && run()
+			} else {
+				ok = run() && ceilings()
 			}
-			warmT, err := s.mkTable(table)
-			if err != nil {
-				b.rep.Skip(s.label, fmt.Errorf("creating tables: %w", err))
-				ok = false
+			if !ok {
 				break
 			}
-			ws := spec(name, "sink-handler", connectorJSON(name, framework(s.props(warmT), s.class)))
-			var prof string
-			if rep == 0 {
-				prof = b.binaryProfile(ws, "sink-handler-binary-"+strings.ReplaceAll(s.label, " ", "-"))
-			}
-			colds := b.o.ColdStarts
-			if rep > 0 {
-				colds = 0
-			}
-			done := b.step(fmt.Sprintf("function %s (run %d of %d)", s.label, rep+1, reps))
-			fr, err := runFunction(ctx, cold, one, colds, ws, warmUp, inv)
-			done()
-			if s.class == mysql.SinkClass {
-				b.e.dropMeasured(ctx, warmT)
-			}
-			if err != nil {
-				b.rep.Skip(s.label, err)
-				ok = false
-				break
-			}
-			b.addProfile(prof)
-			rates = append(rates, FormatNumber(fr.rate()))
 			fr.Beside = ceil
 			keepBest(&best, fr, rep == 0)
 			if ceil > 0 {
@@ -892,62 +913,74 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 		{label: sourcePollerLabel + " " + bigBatchLabel, name: "bench-source-warm-1mb", prefix: prefix + "1mb-",
 			profile: "source-poller-binary-" + d.Label + "-batch-1mb", extra: map[string]string{config.KeyProducerBatchSize: fmt.Sprint(bigBatchBytes)}},
 	}
-	// Each configuration runs -reps times, each on its own topic and
+	// Each configuration runs -source-reps times, each on its own topic and
 	// offsets in a fresh process, and the best run is reported, as for the
-	// sink-handler binaries. The in-process loop it is compared with runs
-	// right after each run of the default configuration: single runs of
-	// either varied 59k–136k rows/s on the shared 2 cores, and the loop's
-	// first run (the "source" figure) comes much earlier in the bench, so
-	// the goal compares the best of each of these pairs' sides.
-	reps := max(1, b.o.Reps)
+	// sink-handler binaries. Each run of the default configuration is
+	// paired with one more run of the in-process loop, in the order of
+	// sourceSchedule, and the goal takes the median of the pairs' ratios:
+	// single runs of either varied 59k–136k rows/s on the shared 2 cores.
+	reps := b.o.SourceReps
+	binary, loop := make([]float64, reps), make([]float64, reps)
 	var loopRates []string
-	for rep := 0; rep < reps; rep++ {
-		for i, r := range runs {
-			name, topicPrefix := r.name, r.prefix
-			if rep > 0 {
-				name, topicPrefix = fmt.Sprint(name, "-", rep), fmt.Sprint(topicPrefix, rep, "-")
-			}
-			if _, err := b.e.newTopic(ctx, topicPrefix+d.Table, int32(b.o.Partitions)); err != nil {
-				b.rep.Skip(r.label, err)
-				return
-			}
-			props := srcProps(d.Table, topicPrefix)
-			maps.Copy(props, r.extra)
-			ws := spec(name, "source-poller", connectorJSON(name, props))
-			// The real process's CPU profile, beside the in-process
-			// loop's (profile "source-200B"), to compare the two.
-			var prof string
-			if rep == 0 {
-				prof = b.binaryProfile(ws, r.profile)
-			}
-			colds := 0
-			if rep == 0 && i == 0 {
-				colds = b.o.ColdStarts
-			}
-			done := b.step(fmt.Sprintf("function %s (run %d of %d)", r.label, rep+1, reps))
-			fr, err := runFunction(ctx, cold, []byte("{}"), colds, ws, nil, []invocation{{Payload: []byte("{}")}})
-			done()
+	var warmup float64
+	for _, st := range sourceSchedule(reps, len(runs)) {
+		if st.Loop {
+			rate, err := b.sourceLoopStep(ctx, d, st)
 			if err != nil {
-				b.rep.Skip(r.label, err)
+				b.rep.Skip("source loop beside the source-poller", err)
 				return
 			}
-			b.addProfile(prof)
-			r.rates = append(r.rates, FormatNumber(fr.rate()))
-			keepBest(&r.best, fr, rep == 0)
-			if i == 0 {
-				rate, err := b.sourceLoopAgain(ctx, d, rep)
-				if err != nil {
-					b.rep.Skip("source loop beside the source-poller", err)
-					return
-				}
-				loopRates = append(loopRates, FormatNumber(rate))
-				b.loopBeside[d.Label] = max(b.loopBeside[d.Label], rate)
-				b.pairs[r.label] = append(b.pairs[r.label], pair{fr.rate(), rate})
+			if st.Warmup {
+				warmup = rate
+				continue
 			}
+			loop[st.Rep] = rate
+			loopRates = append(loopRates, FormatNumber(rate))
+			b.loopBeside[d.Label] = max(b.loopBeside[d.Label], rate)
+			continue
+		}
+		r, rep := runs[st.Config], st.Rep
+		name, topicPrefix := r.name, r.prefix
+		if rep > 0 {
+			name, topicPrefix = fmt.Sprint(name, "-", rep), fmt.Sprint(topicPrefix, rep, "-")
+		}
+		if _, err := b.e.newTopic(ctx, topicPrefix+d.Table, int32(b.o.Partitions)); err != nil {
+			b.rep.Skip(r.label, err)
+			return
+		}
+		props := srcProps(d.Table, topicPrefix)
+		maps.Copy(props, r.extra)
+		ws := spec(name, "source-poller", connectorJSON(name, props))
+		// The real process's CPU profile, beside the in-process
+		// loop's (profile "source-200B"), to compare the two.
+		var prof string
+		if rep == 0 {
+			prof = b.binaryProfile(ws, r.profile)
+		}
+		colds := 0
+		if rep == 0 && st.Config == 0 {
+			colds = b.o.ColdStarts
+		}
+		done := b.step(fmt.Sprintf("function %s (run %d of %d)", r.label, rep+1, reps))
+		fr, err := runFunction(ctx, cold, []byte("{}"), colds, ws, nil, []invocation{{Payload: []byte("{}")}})
+		done()
+		if err != nil {
+			b.rep.Skip(r.label, err)
+			return
+		}
+		b.addProfile(prof)
+		r.rates = append(r.rates, FormatNumber(fr.rate()))
+		keepBest(&r.best, fr, rep == 0)
+		if st.Config == 0 {
+			binary[rep] = fr.rate()
 		}
 	}
+	for rep := range reps {
+		b.pairs[sourcePollerLabel] = append(b.pairs[sourcePollerLabel], pair{binary[rep], loop[rep]})
+	}
 	b.rep.Add(Figure{Section: "source", Name: "MySQL source -> Kafka beside the source-poller " + d.Label, Value: b.loopBeside[d.Label], Unit: "rows/s",
-		Note: fmt.Sprintf("sourcetask.Task.Run as above, run after each run of the source-poller binary (default producer settings); %s", bestOf(loopRates))})
+		Note: fmt.Sprintf("sourcetask.Task.Run as above, paired with each run of the source-poller binary (default producer settings), first in odd runs and second in even ones, after one unmeasured run (%s rows/s); %s",
+			FormatNumber(warmup), bestOf(loopRates))})
 	for i, r := range runs {
 		if len(r.rates) > 1 {
 			r.best.Runs = bestOf(r.rates)
@@ -971,11 +1004,21 @@ func keepBest(best *fnRun, fr fnRun, first bool) {
 	}
 }
 
-// sourceLoopAgain runs the in-process source loop once more over d, on
-// its own topic and offsets, and returns its rate.
-func (b *bench) sourceLoopAgain(ctx context.Context, d *dataset, rep int) (float64, error) {
-	done := b.step(fmt.Sprintf("source run over %s beside the source-poller (run %d)", d.Table, rep+1))
-	sr, err := b.e.runSource(ctx, d, b.o.Page, int32(b.o.Partitions), fmt.Sprintf("src-beside-%d-%s", rep, d.Table))
+// sourceLoopStep runs the in-process source loop over d for step st of
+// sourceSchedule, on its own topic and offsets, and returns its rate.
+func (b *bench) sourceLoopStep(ctx context.Context, d *dataset, st sourceStep) (float64, error) {
+	if st.Warmup {
+		return b.sourceLoopOnce(ctx, d, fmt.Sprintf("source run over %s to warm up (not measured)", d.Table), "src-warmup-"+d.Table)
+	}
+	return b.sourceLoopOnce(ctx, d, fmt.Sprintf("source run over %s beside the source-poller (run %d)", d.Table, st.Rep+1),
+		fmt.Sprintf("src-beside-%d-%s", st.Rep, d.Table))
+}
+
+// sourceLoopOnce runs the in-process source loop over all of d as step
+// what, on the topic and offsets of suffix, and returns its rate.
+func (b *bench) sourceLoopOnce(ctx context.Context, d *dataset, what, suffix string) (float64, error) {
+	done := b.step(what)
+	sr, err := b.e.runSource(ctx, d, b.o.Page, int32(b.o.Partitions), suffix)
 	done()
 	if err != nil {
 		return 0, err

@@ -96,7 +96,7 @@ func (b *bench) goals() []goal {
 			How: fmt.Sprintf("%s; each run a backlog in Kafka drained by the bridge into the sink-handler binary, records/s / the raw upsert's right before it; best %s records/s; with the source-poller in front (MySQL -> Kafka -> MySQL, its 1 s poll wait included) %s rows/s",
 				pairsNote(b.pairs[pairPath]), FormatNumber(b.pathRate), FormatNumber(b.e2eRate))},
 		goal{Name: "source-poller binary / in-process loop", Value: pairedRatio(b.pairs[sourcePollerLabel]), Target: 0.95,
-			How: fmt.Sprintf("%s; each run the binary's rows/s / sourcetask.Task.Run's in the bench process right after it, same table and page size; best of each side %s / %s",
+			How: fmt.Sprintf("%s; each run the binary's rows/s / sourcetask.Task.Run's in the bench process right beside it (before it in odd runs, after it in even ones), same table and page size; best of each side %s / %s",
 				pairsNote(b.pairs[sourcePollerLabel]), FormatNumber(b.binary[sourcePollerLabel]), FormatNumber(b.loopBeside["200B"]))},
 		goal{Name: "source-poller binary / min(SELECT scan, produce of the same bytes)", Value: ratio(b.binary[sourcePollerLabel], min(b.scan["200B"], b.produceJSON["200B"])), Target: 0.8,
 			How: fmt.Sprintf("%s / min(%s, %s) rows/s", FormatNumber(b.binary[sourcePollerLabel]), FormatNumber(b.scan["200B"]), FormatNumber(b.produceJSON["200B"]))},

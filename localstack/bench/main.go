@@ -48,6 +48,7 @@ type options struct {
 	MemoryMB         int
 	ScalePage        int
 	Reps             int
+	SourceReps       int
 	SkipE2E          bool
 	E2ERows, E2ERate int
 	E2EFor, E2EPoll  time.Duration
@@ -83,7 +84,8 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.Workers, "workers", 8, "concurrent BatchWriteItem requests of the raw ceiling (the sink's default concurrency)")
 	fs.IntVar(&o.ColdStarts, "cold-starts", 10, "cold starts per function")
 	fs.IntVar(&o.MemoryMB, "memory-mb", 256, "Lambda memory size for the cost estimate (aws.lambda.memory.mb default)")
-	fs.IntVar(&o.Reps, "reps", 3, "runs of each sink, sink ceiling, MySQL sink-handler binary, source-poller binary (each run of its default configuration followed by one more in-process source loop) and of the sink path (fresh tables, topics and offsets each); the best is reported, and the goals take the median of the runs' ratios to their ceilings beside them")
+	fs.IntVar(&o.Reps, "reps", 3, "runs of each sink, sink ceiling, MySQL sink-handler binary (each beside a raw upsert) and of the sink path (fresh tables, topics and offsets each); the best is reported, and the goals take the median of the runs' ratios to their ceilings beside them")
+	fs.IntVar(&o.SourceReps, "source-reps", 5, "runs of the source-poller binary in each configuration (fresh topics and offsets each), each run of the default configuration paired with a run of the in-process source loop; the best is reported, and the goal takes the median of the pairs' ratios")
 	fs.BoolVar(&o.SkipE2E, "skip-e2e", false, "skip the end-to-end pipeline run")
 	fs.IntVar(&o.E2ERows, "e2e-rows", 100_000, "rows inserted at once for the end-to-end throughput")
 	fs.IntVar(&o.E2ERate, "e2e-rate", 1000, "rows/s trickled for the end-to-end latency")
@@ -144,6 +146,9 @@ func parseFlags(args []string) (options, error) {
 	if o.Reps < 1 {
 		return o, fmt.Errorf("-reps %d: want at least 1", o.Reps)
 	}
+	if o.SourceReps < 1 {
+		return o, fmt.Errorf("-source-reps %d: want at least 1", o.SourceReps)
+	}
 	if o.Page < 1 || o.Page > 100_000 {
 		return o, fmt.Errorf("-page %d: want 1..100000 (batch.max.rows)", o.Page)
 	}
@@ -197,7 +202,7 @@ func run(ctx context.Context, o options) (*Report, error) {
 		Params: map[string]any{"rows_200b": o.Rows200, "rows_1kb": o.Rows1K, "sink_records": o.SinkRecords,
 			"dynamo_records": o.DynamoRecords, "process_records": o.ProcessRecords, "page": o.Page,
 			"partitions": o.Partitions, "dynamo_workers": o.Workers, "cold_starts": o.ColdStarts,
-			"memory_mb": o.MemoryMB, "reps": o.Reps, "e2e_rows": o.E2ERows, "e2e_rate": o.E2ERate, "e2e_for": o.E2EFor.String(), "e2e_poll": o.E2EPoll.String(), "e2e_window": o.E2EWindow.String(), "path_window": o.PathWindow.String(), "scale_page": o.ScalePage, "big": o.Big,
+			"memory_mb": o.MemoryMB, "reps": o.Reps, "source_reps": o.SourceReps, "e2e_rows": o.E2ERows, "e2e_rate": o.E2ERate, "e2e_for": o.E2EFor.String(), "e2e_poll": o.E2EPoll.String(), "e2e_window": o.E2EWindow.String(), "path_window": o.PathWindow.String(), "scale_page": o.ScalePage, "big": o.Big,
 			"scale_tables": o.ScaleTables, "scale_rows": o.ScaleRows, "scale_tasks": o.ScaleTasks, "scale_big_rows": o.ScaleBigRows, "scale_chunks": o.ScaleChunks,
 			"cdc_rows": o.CDCRows, "fn_env": o.FnEnv}}
 	defer func() { rep.Finished = time.Now().UTC() }()

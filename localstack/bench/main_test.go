@@ -79,4 +79,10 @@ func TestParseReps(t *testing.T) {
 	if _, err := parseFlags([]string{"-reps", "0"}); err == nil {
 		t.Error("-reps 0 accepted")
 	}
+	if o.SourceReps != 5 {
+		t.Errorf("default -source-reps: %d, want 5", o.SourceReps)
+	}
+	if _, err := parseFlags([]string{"-source-reps", "0"}); err == nil {
+		t.Error("-source-reps 0 accepted")
+	}
 }
