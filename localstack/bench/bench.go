@@ -37,7 +37,10 @@ type bench struct {
 	produceJSON, sourceLoop, binary map[string]float64
 	// loopBeside is the best of the in-process source loop's runs beside
 	// the source-poller binary's (one after each of its runs).
-	loopBeside        map[string]float64
+	loopBeside map[string]float64
+	// jsonSize is the mean JsonConverter value size of the data set's
+	// records, by label (produceJSONCeiling).
+	jsonSize          map[string]float64
 	e2eRate, pathRate float64
 	bridgeRSS         float64
 	// pairs are the runs the ratio goals divide, each beside a run of
@@ -58,7 +61,7 @@ func (b *bench) all(ctx context.Context) error {
 	b.rows = map[string][]row{}
 	b.notes = map[string][]string{}
 	b.produceJSON, b.sourceLoop, b.binary = map[string]float64{}, map[string]float64{}, map[string]float64{}
-	b.loopBeside, b.pairs = map[string]float64{}, map[string][]pair{}
+	b.loopBeside, b.pairs, b.jsonSize = map[string]float64{}, map[string][]pair{}, map[string]float64{}
 	if b.o.Only == "bridge" {
 		b.bridgeMemory(ctx)
 		return nil
@@ -907,6 +910,9 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 		extra                        map[string]string
 		best                         fnRun
 		rates                        []string
+		// each run's figures, and the min(scan, produce) beside it
+		run    []fnRun
+		beside []float64
 	}
 	runs := []*pollerRun{
 		{label: sourcePollerLabel, name: "bench-source-warm", prefix: prefix, profile: "source-poller-binary-" + d.Label},
@@ -920,10 +926,22 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 	// sourceSchedule, and the goal takes the median of the pairs' ratios:
 	// single runs of either varied 59k–136k rows/s on the shared 2 cores.
 	reps := b.o.SourceReps
-	binary, loop := make([]float64, reps), make([]float64, reps)
+	for _, r := range runs {
+		r.run, r.beside = make([]fnRun, reps), make([]float64, reps)
+	}
+	loop := make([]float64, reps)
 	var loopRates []string
 	var warmup float64
 	for _, st := range sourceSchedule(reps, len(runs)) {
+		if st.Ceiling {
+			c, err := b.minSourceCeiling(ctx, d, fmt.Sprintf("beside %s (run %d)", runs[st.Config].label, st.Rep+1))
+			if err != nil {
+				b.rep.Skip(runs[st.Config].label, err)
+				return
+			}
+			runs[st.Config].beside[st.Rep] = c
+			continue
+		}
 		if st.Loop {
 			rate, err := b.sourceLoopStep(ctx, d, st)
 			if err != nil {
@@ -970,13 +988,16 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 		}
 		b.addProfile(prof)
 		r.rates = append(r.rates, FormatNumber(fr.rate()))
-		keepBest(&r.best, fr, rep == 0)
-		if st.Config == 0 {
-			binary[rep] = fr.rate()
-		}
+		r.run[rep] = fr
 	}
 	for rep := range reps {
-		b.pairs[sourcePollerLabel] = append(b.pairs[sourcePollerLabel], pair{binary[rep], loop[rep]})
+		b.pairs[sourcePollerLabel] = append(b.pairs[sourcePollerLabel], pair{runs[0].run[rep].rate(), loop[rep]})
+		for _, r := range runs {
+			fr := r.run[rep]
+			fr.Beside = r.beside[rep]
+			keepBest(&r.best, fr, rep == 0)
+			b.pairs[minCeilingKey(r.label)] = append(b.pairs[minCeilingKey(r.label)], pair{fr.rate(), fr.Beside})
+		}
 	}
 	b.rep.Add(Figure{Section: "source", Name: "MySQL source -> Kafka beside the source-poller " + d.Label, Value: b.loopBeside[d.Label], Unit: "rows/s",
 		Note: fmt.Sprintf("sourcetask.Task.Run as above, paired with each run of the source-poller binary (default producer settings), first in odd runs and second in even ones, after one unmeasured run (%s rows/s); %s",
@@ -1002,6 +1023,27 @@ func keepBest(best *fnRun, fr fnRun, first bool) {
 		fr.ColdWall, fr.ColdInit = best.ColdWall, best.ColdInit
 		*best = fr
 	}
+}
+
+// minSourceCeiling measures the SELECT scan of d and the raw produce of
+// as many records of its JSON size (what produceJSONCeiling measured
+// last), once each, as step what, and returns the lower rate.
+func (b *bench) minSourceCeiling(ctx context.Context, d *dataset, what string) (float64, error) {
+	done := b.step("scan and produce ceilings " + d.Label + " " + what)
+	defer done()
+	sr, err := scanCeiling(ctx, b.e.db, d)
+	if err != nil {
+		return 0, err
+	}
+	topic, err := b.e.newTopic(ctx, fmt.Sprintf("slkc-bench-%s-rawjson-%s-beside-%d", b.e.runID, d.Table, len(b.e.topics)), int32(b.o.Partitions))
+	if err != nil {
+		return 0, err
+	}
+	pr, err := produceCeiling(ctx, b.e.bootstrap, topic, jsonSizes(d.Rows, b.jsonSize[d.Label]))
+	if err != nil {
+		return 0, err
+	}
+	return min(Rate(float64(sr.Rows), sr.Elapsed), Rate(float64(pr.Records), pr.Elapsed)), nil
 }
 
 // sourceLoopStep runs the in-process source loop over d for step st of
@@ -1124,8 +1166,10 @@ func (b *bench) addProcess(label, set string, fr fnRun) {
 	// before the run, when there is one (the MySQL sink-handler's).
 	ceil, ceilName := b.upsert[set], "raw upsert"
 	switch {
+	case fr.Beside > 0 && strings.HasPrefix(label, "source"):
+		ceil, ceilName = fr.Beside, "min(scan, produce at JSON size) beside this run"
 	case fr.Beside > 0:
-		ceil, ceilName = fr.Beside, "raw upsert right before this run"
+		ceil, ceilName = fr.Beside, "raw upsert beside this run"
 	case strings.HasPrefix(label, "source"):
 		ceil, ceilName = min(b.scan[set], b.produceJSON[set]), "min(scan, produce at JSON size)"
 	case strings.Contains(label, "DynamoDB"):

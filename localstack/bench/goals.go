@@ -47,6 +47,10 @@ const (
 	pairPath          = "full local path"
 )
 
+// minCeilingKey is the key in bench.pairs of the source-poller run label's
+// pairs with min(SELECT scan, produce at JSON size) measured beside them.
+func minCeilingKey(label string) string { return label + " / min(scan, produce)" }
+
 // pairedRatio is the median of the pairs' ratios, 0 with no pair. On the
 // shared cores a figure and its ceiling each drift by tens of percent over
 // minutes, and a figure taken minutes from its ceiling (or the best of
@@ -98,14 +102,28 @@ func (b *bench) goals() []goal {
 		goal{Name: "source-poller binary / in-process loop", Value: pairedRatio(b.pairs[sourcePollerLabel]), Target: 0.95,
 			How: fmt.Sprintf("%s; each run the binary's rows/s / sourcetask.Task.Run's in the bench process right beside it (before it in odd runs, after it in even ones), same table and page size; best of each side %s / %s",
 				pairsNote(b.pairs[sourcePollerLabel]), FormatNumber(b.binary[sourcePollerLabel]), FormatNumber(b.loopBeside["200B"]))},
-		goal{Name: "source-poller binary / min(SELECT scan, produce of the same bytes)", Value: ratio(b.binary[sourcePollerLabel], min(b.scan["200B"], b.produceJSON["200B"])), Target: 0.8,
-			How: fmt.Sprintf("%s / min(%s, %s) rows/s", FormatNumber(b.binary[sourcePollerLabel]), FormatNumber(b.scan["200B"]), FormatNumber(b.produceJSON["200B"]))},
-		goal{Name: "source-poller binary, " + bigBatchLabel + " / min(SELECT scan, produce of the same bytes)", Value: ratio(b.binary[sourcePollerLabel+" "+bigBatchLabel], min(b.scan["200B"], b.produceJSON["200B"])), Target: 0.8,
-			How: fmt.Sprintf("%s / min(%s, %s) rows/s; the raw produce batches up to 1 MB too", FormatNumber(b.binary[sourcePollerLabel+" "+bigBatchLabel]), FormatNumber(b.scan["200B"]), FormatNumber(b.produceJSON["200B"]))},
+		b.minCeilingGoal(sourcePollerLabel, ""),
+		b.minCeilingGoal(sourcePollerLabel+" "+bigBatchLabel, "; the raw produce batches up to 1 MB too"),
 		goal{Name: "bridge peak RSS, concurrency 1, 6 MB events", Value: b.bridgeRSS, Target: 150, Unit: "MiB", AtMost: true,
 			How: bridgeBoundNote(b.bridgeRSS)},
 	)
 	return gs
+}
+
+// minCeilingGoal is the goal of source-poller run label against
+// min(SELECT scan, produce of the same bytes): the median of its runs, each
+// divided by those two ceilings measured beside it. A slow window of the
+// machine hits both sides of a pair; the ceilings measured once, earlier in
+// the run, are in the note.
+func (b *bench) minCeilingGoal(label, more string) goal {
+	name := "source-poller binary / min(SELECT scan, produce of the same bytes)"
+	if label != sourcePollerLabel {
+		name = strings.Replace(name, "binary", "binary, "+strings.TrimPrefix(label, sourcePollerLabel+" "), 1)
+	}
+	ps := b.pairs[minCeilingKey(label)]
+	return goal{Name: name, Value: pairedRatio(ps), Target: 0.8,
+		How: fmt.Sprintf("%s; each run the binary's rows/s / the lower of the SELECT scan and the raw produce of as many records of their JSON size, measured beside it%s; best %s rows/s, and the ceilings measured earlier in the run min(%s, %s) rows/s",
+			pairsNote(ps), more, FormatNumber(b.binary[label]), FormatNumber(b.scan["200B"]), FormatNumber(b.produceJSON["200B"]))}
 }
 
 // addGoals adds the goals to the report (section "goals"): value, target,

@@ -3,12 +3,14 @@ package main
 import "testing"
 
 // TestSourceSchedule checks the order the source-poller block runs in:
-// the warm-up first, every pair back to back with each side first as
-// often, and the other configurations only after the last pair.
+// the warm-up first; each default run between the loop and its
+// min(scan, produce) ceilings, the loop first in every other run; the other
+// configurations only after the last default run, each run next to its
+// ceilings, on alternating sides.
 func TestSourceSchedule(t *testing.T) {
 	for _, tc := range []struct{ reps, configs int }{{1, 2}, {3, 2}, {4, 2}, {3, 1}, {5, 3}} {
 		steps := sourceSchedule(tc.reps, tc.configs)
-		if want := 1 + tc.reps*(tc.configs+1); len(steps) != want {
+		if want := 1 + 3*tc.reps + 2*tc.reps*(tc.configs-1); len(steps) != want {
 			t.Fatalf("reps %d, configs %d: %d steps, want %d: %+v", tc.reps, tc.configs, len(steps), want, steps)
 		}
 		if !steps[0].Loop || !steps[0].Warmup {
@@ -16,23 +18,36 @@ func TestSourceSchedule(t *testing.T) {
 		}
 		loopFirst := 0
 		for rep := 0; rep < tc.reps; rep++ {
-			a, b := steps[1+2*rep], steps[2+2*rep]
-			if a.Rep != rep || b.Rep != rep || a.Loop == b.Loop || a.Warmup || b.Warmup || a.Config != 0 || b.Config != 0 {
-				t.Fatalf("reps %d: pair %d is %+v, %+v; want the loop and the default binary of that run", tc.reps, rep, a, b)
+			a, bin, c := steps[1+3*rep], steps[2+3*rep], steps[3+3*rep]
+			if bin != (sourceStep{Rep: rep}) || a.Rep != rep || c.Rep != rep || a.Config != 0 || c.Config != 0 ||
+				a.Warmup || c.Warmup || a.Loop == c.Loop || a.Ceiling == c.Ceiling || a.Loop == a.Ceiling {
+				t.Fatalf("reps %d: run %d is %+v, %+v, %+v; want the default binary between the loop and its ceilings", tc.reps, rep, a, bin, c)
 			}
 			if a.Loop {
 				loopFirst++
 			}
 		}
 		if want := (tc.reps + 1) / 2; loopFirst != want {
-			t.Errorf("reps %d: the loop goes first in %d pairs, want %d", tc.reps, loopFirst, want)
+			t.Errorf("reps %d: the loop goes first in %d runs, want %d", tc.reps, loopFirst, want)
 		}
 		seen := map[[2]int]bool{}
-		for _, st := range steps[1+2*tc.reps:] {
-			if st.Loop || st.Config == 0 || st.Config >= tc.configs || seen[[2]int{st.Config, st.Rep}] {
-				t.Fatalf("reps %d: after the pairs %+v; want each other configuration's runs once", tc.reps, st)
+		ceilFirst := 0
+		rest := steps[1+3*tc.reps:]
+		for i := 0; i < len(rest); i += 2 {
+			a, c := rest[i], rest[i+1]
+			bin, ceil := a, c
+			if a.Ceiling {
+				bin, ceil = c, a
+				ceilFirst++
 			}
-			seen[[2]int{st.Config, st.Rep}] = true
+			if bin.Loop || bin.Ceiling || bin.Config == 0 || bin.Config >= tc.configs || ceil.Loop || !ceil.Ceiling ||
+				ceil.Config != bin.Config || ceil.Rep != bin.Rep || seen[[2]int{bin.Config, bin.Rep}] {
+				t.Fatalf("reps %d: after the default runs %+v, %+v; want each other configuration's runs once, each next to its ceilings", tc.reps, a, c)
+			}
+			seen[[2]int{bin.Config, bin.Rep}] = true
+		}
+		if want := (tc.configs - 1) * ((tc.reps + 1) / 2); ceilFirst != want {
+			t.Errorf("reps %d, configs %d: the ceilings go first %d times after the default runs, want %d", tc.reps, tc.configs, ceilFirst, want)
 		}
 	}
 }

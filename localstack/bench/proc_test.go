@@ -97,14 +97,18 @@ func TestProcessFigureDividesByItsOwnCeiling(t *testing.T) {
 	run := fnRun{Records: 90_000, Invokes: 10, Durations: []float64{1000}}
 	run.Beside = 100_000
 	b.addProcess("sink-handler MySQL", "200B", run)
+	b.addProcess("source-poller MySQL", "200B", run)
 	run.Beside = 0
 	b.addProcess("sink-handler MySQL again", "200B", run)
 	got := map[string]Figure{}
 	for _, f := range b.rep.Figures {
 		got[f.Name] = f
 	}
-	if f := got["sink-handler MySQL throughput"]; f.Ceiling != 100_000 || !strings.Contains(f.CeilingName, "right before") {
-		t.Errorf("run with a ceiling beside it: ceiling %v %q, want 100000 measured right before it", f.Ceiling, f.CeilingName)
+	if f := got["sink-handler MySQL throughput"]; f.Ceiling != 100_000 || f.CeilingName != "raw upsert beside this run" {
+		t.Errorf("run with a ceiling beside it: ceiling %v %q, want the raw upsert 100000 beside it", f.Ceiling, f.CeilingName)
+	}
+	if f := got["source-poller MySQL throughput"]; f.Ceiling != 100_000 || !strings.HasPrefix(f.CeilingName, "min(scan, produce") {
+		t.Errorf("source run with a ceiling beside it: ceiling %v %q, want min(scan, produce) 100000 beside it", f.Ceiling, f.CeilingName)
 	}
 	if f := got["sink-handler MySQL again throughput"]; f.Ceiling != 200_000 || f.CeilingName != "raw upsert" {
 		t.Errorf("run without: ceiling %v %q, want the raw upsert figure 200000", f.Ceiling, f.CeilingName)

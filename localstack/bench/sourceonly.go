@@ -36,6 +36,15 @@ func (b *bench) onlySource(ctx context.Context, d *dataset) error {
 	return nil
 }
 
+// jsonSizes is n record sizes of mean bytes each.
+func jsonSizes(n int, mean float64) []int32 {
+	sizes := make([]int32, n)
+	for i := range sizes {
+		sizes[i] = int32(mean)
+	}
+	return sizes
+}
+
 // meanSize is the mean length of values (0 for none).
 func meanSize(values [][]byte) float64 {
 	if len(values) == 0 {
@@ -55,10 +64,8 @@ func meanSize(values [][]byte) float64 {
 // slowed by another job on the machine would otherwise flatter the ratio
 // (single runs varied 250k–850k rows/s on the shared 2 cores).
 func (b *bench) produceJSONCeiling(ctx context.Context, d *dataset, meanJSON float64) error {
-	sizes := make([]int32, d.Rows)
-	for i := range sizes {
-		sizes[i] = int32(meanJSON)
-	}
+	b.jsonSize[d.Label] = meanJSON
+	sizes := jsonSizes(d.Rows, meanJSON)
 	var runs []string
 	for run := 1; run <= 2; run++ {
 		ptopic, err := b.e.newTopic(ctx, fmt.Sprintf("slkc-bench-%s-rawjson-%s-%d", b.e.runID, d.Table, run), int32(b.o.Partitions))
