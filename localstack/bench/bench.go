@@ -943,7 +943,7 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 			continue
 		}
 		if st.Loop {
-			rate, err := b.sourceLoopStep(ctx, d, st)
+			rate, cpu, err := b.sourceLoopStep(ctx, d, st)
 			if err != nil {
 				b.rep.Skip("source loop beside the source-poller", err)
 				return
@@ -953,7 +953,7 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 				continue
 			}
 			loop[st.Rep] = rate
-			loopRates = append(loopRates, FormatNumber(rate))
+			loopRates = append(loopRates, fmt.Sprintf("%s (%s)", FormatNumber(rate), perRow(cpu, d.Rows)))
 			b.loopBeside[d.Label] = max(b.loopBeside[d.Label], rate)
 			continue
 		}
@@ -987,7 +987,8 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 			return
 		}
 		b.addProfile(prof)
-		r.rates = append(r.rates, FormatNumber(fr.rate()))
+		r.rates = append(r.rates, fmt.Sprintf("%s (%s)", FormatNumber(fr.rate()), perRow(fr.CPU, fr.Records)+
+			fmt.Sprintf(", of it sys %.1f µs, %.2f minor faults", float64(fr.Sys)/float64(max(fr.Records, 1))/1e3, float64(fr.MinFlt)/float64(max(fr.Records, 1)))))
 		r.run[rep] = fr
 	}
 	for rep := range reps {
@@ -1047,8 +1048,9 @@ func (b *bench) minSourceCeiling(ctx context.Context, d *dataset, what string) (
 }
 
 // sourceLoopStep runs the in-process source loop over d for step st of
-// sourceSchedule, on its own topic and offsets, and returns its rate.
-func (b *bench) sourceLoopStep(ctx context.Context, d *dataset, st sourceStep) (float64, error) {
+// sourceSchedule, on its own topic and offsets, and returns its rate and
+// the bench process's CPU time over it.
+func (b *bench) sourceLoopStep(ctx context.Context, d *dataset, st sourceStep) (float64, time.Duration, error) {
 	if st.Warmup {
 		return b.sourceLoopOnce(ctx, d, fmt.Sprintf("source run over %s to warm up (not measured)", d.Table), "src-warmup-"+d.Table)
 	}
@@ -1057,18 +1059,24 @@ func (b *bench) sourceLoopStep(ctx context.Context, d *dataset, st sourceStep) (
 }
 
 // sourceLoopOnce runs the in-process source loop over all of d as step
-// what, on the topic and offsets of suffix, and returns its rate.
-func (b *bench) sourceLoopOnce(ctx context.Context, d *dataset, what, suffix string) (float64, error) {
+// what, on the topic and offsets of suffix, and returns its rate and the
+// bench process's CPU time over it.
+func (b *bench) sourceLoopOnce(ctx context.Context, d *dataset, what, suffix string) (float64, time.Duration, error) {
 	done := b.step(what)
 	sr, err := b.e.runSource(ctx, d, b.o.Page, int32(b.o.Partitions), suffix)
 	done()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if sr.Records != d.Rows {
-		return 0, fmt.Errorf("read %d of %d rows (stopped by deadline: %v)", sr.Records, d.Rows, sr.StoppedByDeadline)
+		return 0, 0, fmt.Errorf("read %d of %d rows (stopped by deadline: %v)", sr.Records, d.Rows, sr.StoppedByDeadline)
 	}
-	return Rate(float64(sr.Records), sr.Elapsed), nil
+	return Rate(float64(sr.Records), sr.Elapsed), sr.CPU, nil
+}
+
+// perRow formats cpu over n rows as µs of CPU per row.
+func perRow(cpu time.Duration, n int) string {
+	return fmt.Sprintf("%.1f µs CPU per row", float64(cpu)/float64(max(n, 1))/1e3)
 }
 
 // bigBatchBytes is the producer.override.batch.size of the second
