@@ -987,8 +987,8 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 			return
 		}
 		b.addProfile(prof)
-		r.rates = append(r.rates, fmt.Sprintf("%s (%s)", FormatNumber(fr.rate()), perRow(fr.CPU, fr.Records)+
-			fmt.Sprintf(", of it sys %.1f µs, %.2f minor faults", float64(fr.Sys)/float64(max(fr.Records, 1))/1e3, float64(fr.MinFlt)/float64(max(fr.Records, 1)))))
+		r.rates = append(r.rates, fmt.Sprintf("%s (%s, of it sys %.1f µs, %.2f minor faults)", FormatNumber(fr.rate()), perRow(fr.CPU, fr.Records),
+			float64(fr.Sys)/float64(max(fr.Records, 1))/1e3, float64(fr.MinFlt)/float64(max(fr.Records, 1))))
 		r.run[rep] = fr
 	}
 	for rep := range reps {
@@ -1030,6 +1030,10 @@ func keepBest(best *fnRun, fr fnRun, first bool) {
 // as many records of its JSON size (what produceJSONCeiling measured
 // last), once each, as step what, and returns the lower rate.
 func (b *bench) minSourceCeiling(ctx context.Context, d *dataset, what string) (float64, error) {
+	size := b.jsonSize[d.Label]
+	if size == 0 {
+		return 0, fmt.Errorf("bench: no JSON record size measured for %s", d.Label)
+	}
 	done := b.step("scan and produce ceilings " + d.Label + " " + what)
 	defer done()
 	sr, err := scanCeiling(ctx, b.e.db, d)
@@ -1040,7 +1044,7 @@ func (b *bench) minSourceCeiling(ctx context.Context, d *dataset, what string) (
 	if err != nil {
 		return 0, err
 	}
-	pr, err := produceCeiling(ctx, b.e.bootstrap, topic, jsonSizes(d.Rows, b.jsonSize[d.Label]))
+	pr, err := produceCeiling(ctx, b.e.bootstrap, topic, jsonSizes(d.Rows, size))
 	if err != nil {
 		return 0, err
 	}

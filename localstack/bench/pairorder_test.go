@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestSourceSchedule checks the order the source-poller block runs in:
 // the warm-up first; each default run between the loop and its
@@ -49,5 +52,14 @@ func TestSourceSchedule(t *testing.T) {
 		if want := (tc.configs - 1) * ((tc.reps + 1) / 2); ceilFirst != want {
 			t.Errorf("reps %d, configs %d: the ceilings go first %d times after the default runs, want %d", tc.reps, tc.configs, ceilFirst, want)
 		}
+	}
+}
+
+// TestMinSourceCeilingNeedsJSONSize: without the records' JSON size the
+// produce ceiling beside a run would send empty records; it is refused.
+func TestMinSourceCeilingNeedsJSONSize(t *testing.T) {
+	b := &bench{jsonSize: map[string]float64{}}
+	if _, err := b.minSourceCeiling(t.Context(), &dataset{Label: "200B"}, "beside run 1"); err == nil || !strings.Contains(err.Error(), "200B") {
+		t.Fatalf("err %v, want one naming the data set", err)
 	}
 }
