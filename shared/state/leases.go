@@ -231,9 +231,27 @@ func (l *LeaseStore) AcquireKey(ctx context.Context, connector, key, owner strin
 			// Someone acquired between our read and write.
 			return Lease{}, leaseHeld(connector, key, old)
 		}
+		// The write's outcome is unknown (the caller's context ended while
+		// it was in flight, a timeout): it may have been applied, leaving a
+		// lease no run knows it holds, which would keep the key from every
+		// run until it expires. Expire it, if it is ours, before giving up.
+		l.releaseUnknown(ctx, Lease{Connector: connector, Key: key, Owner: owner, Counter: counter, table: l.table})
 		return Lease{}, fmt.Errorf("state: acquire lease %q of connector %q in table %q: %w", itemKey, connector, l.table, err)
 	}
 	return Lease{Connector: connector, Key: key, Owner: owner, Counter: counter, ExpiresAt: expires.UTC(), table: l.table}, nil
+}
+
+// releaseUnknownTimeout bounds releaseUnknown's request.
+const releaseUnknownTimeout = 2 * time.Second
+
+// releaseUnknown releases lease, which an acquire may or may not have
+// written, on a context that outlives ctx's cancellation. Release's
+// condition (this counter and owner) makes it a no-op when the write did
+// not happen or someone else holds the key; its error is not the caller's.
+func (l *LeaseStore) releaseUnknown(ctx context.Context, lease Lease) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseUnknownTimeout)
+	defer cancel()
+	_ = l.Release(rctx, lease)
 }
 
 // Current returns the connector's stored lease (expired or not) with a

@@ -366,3 +366,34 @@ func TestCreateTablesIntegration(t *testing.T) {
 		t.Errorf("Put into created offsets table: %v", err)
 	}
 }
+
+// appliedButCancelled applies PutItem and then answers as if the caller's
+// context had ended while the request was in flight.
+type appliedButCancelled struct{ state.API }
+
+func (a appliedButCancelled) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if _, err := a.API.PutItem(context.WithoutCancel(ctx), in, opts...); err != nil {
+		return nil, err
+	}
+	return nil, context.Canceled
+}
+
+// TestLeaseAcquireOfUnknownOutcomeReleased: an acquire whose write went
+// through but whose caller saw it fail (its context cancelled in flight)
+// leaves no lease behind that nobody knows it holds; the next run takes the
+// key at once instead of after the TTL. Without the release it stays held
+// for the whole TTL (here an hour).
+func TestLeaseAcquireOfUnknownOutcomeReleased(t *testing.T) {
+	env := testenv.New(t)
+	table := env.DynamoTable(t, state.LeasesTableInput(""))
+	ctx := context.Background()
+	cancelled := state.NewLeaseStore(appliedButCancelled{env.Dynamo(t)}, table)
+	key := state.LeaseKey("conn", "chunk-1")
+	if _, err := cancelled.AcquireKey(ctx, "conn", key, "run-1", time.Hour); !errors.Is(err, context.Canceled) {
+		t.Fatalf("AcquireKey = %v; want the cancellation", err)
+	}
+	leases := state.NewLeaseStore(env.Dynamo(t), table)
+	if _, err := leases.AcquireKey(ctx, "conn", key, "run-2", time.Hour); err != nil {
+		t.Fatalf("the next run's AcquireKey = %v; want the key free", err)
+	}
+}
