@@ -221,12 +221,13 @@ func (l *LeaseStore) AcquireKey(ctx context.Context, connector, key, owner strin
 	} else {
 		in.ConditionExpression = aws.String("attribute_not_exists(#c)")
 	}
+	lease := Lease{Connector: connector, Key: key, Owner: owner, Counter: counter, ExpiresAt: expires.UTC(), table: l.table}
 	if _, err := l.api.PutItem(ctx, in); err != nil {
 		if old, ok := conditionFailed(err); ok {
 			if getS(old, attrOwner) == owner && getN(old, attrCounter) == counter {
 				// An SDK retry of our own PutItem whose first attempt
 				// went through.
-				return Lease{Connector: connector, Key: key, Owner: owner, Counter: counter, ExpiresAt: expires.UTC(), table: l.table}, nil
+				return lease, nil
 			}
 			// Someone acquired between our read and write.
 			return Lease{}, leaseHeld(connector, key, old)
@@ -235,10 +236,10 @@ func (l *LeaseStore) AcquireKey(ctx context.Context, connector, key, owner strin
 		// it was in flight, a timeout): it may have been applied, leaving a
 		// lease no run knows it holds, which would keep the key from every
 		// run until it expires. Expire it, if it is ours, before giving up.
-		l.releaseUnknown(ctx, Lease{Connector: connector, Key: key, Owner: owner, Counter: counter, table: l.table})
+		l.releaseUnknown(ctx, lease)
 		return Lease{}, fmt.Errorf("state: acquire lease %q of connector %q in table %q: %w", itemKey, connector, l.table, err)
 	}
-	return Lease{Connector: connector, Key: key, Owner: owner, Counter: counter, ExpiresAt: expires.UTC(), table: l.table}, nil
+	return lease, nil
 }
 
 // releaseUnknownTimeout bounds releaseUnknown's request.
