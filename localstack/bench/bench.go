@@ -767,7 +767,7 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		var best fnRun
 		var rates []string
 		// eventCeil is the raw upsert of the same rows in transactions of
-		// one event's records, measured right before each MySQL run:
+		// one event's records, measured beside each MySQL run:
 		// Lambda's 6 MB payload makes the binary commit every perInvoke
 		// records, where the raw upsert ceiling (and the goal) commits
 		// every 10,000.
@@ -781,29 +781,31 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		for rep := 0; rep < reps; rep++ {
 			var ceil float64
 			var fr fnRun
-			ceilings := func() bool {
-				rows := b.rows[s.set.Label]
-				if s.class != mysql.SinkClass || len(rows) < n {
+			rows := b.rows[s.set.Label]
+			withCeilings := s.class == mysql.SinkClass && len(rows) >= n
+			event := func() bool {
+				if !withCeilings {
 					return true
 				}
-				event := func() bool {
-					r, notes, err := b.rawUpsertBest(ctx, s.set, rows[:n], perInvoke, []int{perInvoke, 2_000}, fmt.Sprint("event", rep))
-					if err != nil {
-						b.rep.Skip(s.label, err)
-						return false
-					}
-					eventCeil = max(eventCeil, r)
-					eventNotes = append(eventNotes, notes...)
-					return true
-				}
-				if ceilingFirst(rep) && !event() {
+				r, notes, err := b.rawUpsertBest(ctx, s.set, rows[:n], perInvoke, []int{perInvoke, 2_000}, fmt.Sprint("event", rep))
+				if err != nil {
+					b.rep.Skip(s.label, err)
 					return false
 				}
+				eventCeil = max(eventCeil, r)
+				eventNotes = append(eventNotes, notes...)
+				return true
+			}
+			goalCeil := func() bool {
+				if !withCeilings {
+					return true
+				}
+				var err error
 				if ceil, _, err = b.goalCeiling(ctx, s.set, rows[:n], fmt.Sprint("beside", rep)); err != nil {
 					b.rep.Skip(s.label, err)
 					return false
 				}
-				return ceilingFirst(rep) || event()
+				return true
 			}
 			run := func() bool {
 				name := fmt.Sprintf("bench-sink-warm-%d", i)
@@ -839,10 +841,14 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 				rates = append(rates, FormatNumber(fr.rate()))
 				return true
 			}
-			if ceilingFirst(rep) {
-				ok = ceilings() && run()
-			} else {
-				ok = run() && ceilings()
+			steps := []func() bool{event, goalCeil, run}
+			if !ceilingFirst(rep) {
+				slices.Reverse(steps)
+			}
+			for _, step := range steps {
+				if ok = step(); !ok {
+					break
+				}
 			}
 			if !ok {
 				break
@@ -866,7 +872,7 @@ func (b *bench) process(ctx context.Context, d *dataset, more ...*dataset) {
 		if eventCeil > 0 {
 			b.rep.Add(Figure{Section: "process", Name: s.label + " throughput against one event per transaction", Value: best.rate(), Unit: "records/s",
 				Ceiling: eventCeil, CeilingName: "raw upsert, one event per tx",
-				Note: fmt.Sprintf("the raw upsert of the same %d rows in transactions of %d rows (one event's records), measured before each run: best of %s records/s; the goal's ceiling commits every 10,000",
+				Note: fmt.Sprintf("the raw upsert of the same %d rows in transactions of %d rows (one event's records), measured beside each run: best of %s records/s; the goal's ceiling commits every 10,000",
 					n, perInvoke, strings.Join(eventNotes, ", "))})
 		}
 	}

@@ -92,7 +92,7 @@ func (b *bench) goals() []goal {
 			label += " " + set
 		}
 		gs = append(gs, goal{Name: "sink-handler binary / raw upsert " + set, Value: pairedRatio(b.pairs[label]), Target: 0.8,
-			How: fmt.Sprintf("%s; each run the binary's records/s (events of up to 10k records and 6 MB) / the raw upsert's in 10k-row transactions right before it; best of each side %s / %s (the raw upsert figure)",
+			How: fmt.Sprintf("%s; each run the binary's records/s (events of up to 10k records and 6 MB) / the raw upsert's in 10k-row transactions right beside it (before it in odd runs, after it in even ones); best of each side %s / %s (the raw upsert figure)",
 				pairsNote(b.pairs[label]), FormatNumber(b.binary[label]), FormatNumber(b.upsert[set]))})
 	}
 	gs = append(gs,
@@ -116,10 +116,11 @@ func (b *bench) goals() []goal {
 // machine hits both sides of a pair; the ceilings measured once, earlier in
 // the run, are in the note.
 func (b *bench) minCeilingGoal(label, more string) goal {
-	name := "source-poller binary / min(SELECT scan, produce of the same bytes)"
-	if label != sourcePollerLabel {
-		name = strings.Replace(name, "binary", "binary, "+strings.TrimPrefix(label, sourcePollerLabel+" "), 1)
+	name := "source-poller binary"
+	if config := strings.TrimPrefix(label, sourcePollerLabel+" "); config != label {
+		name += ", " + config
 	}
+	name += " / min(SELECT scan, produce of the same bytes)"
 	ps := b.pairs[minCeilingKey(label)]
 	return goal{Name: name, Value: pairedRatio(ps), Target: 0.8,
 		How: fmt.Sprintf("%s; each run the binary's rows/s / the lower of the SELECT scan and the raw produce of as many records of their JSON size, measured beside it%s; best %s rows/s, and the ceilings measured earlier in the run min(%s, %s) rows/s",

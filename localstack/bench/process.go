@@ -32,7 +32,7 @@ type fnRun struct {
 	// Runs lists the rate of every run when the figure is the best of
 	// several (empty for one run).
 	Runs string
-	// Beside is the ceiling measured right before this run (records/s),
+	// Beside is the ceiling measured right beside this run (records/s),
 	// 0 when none was: the report divides the run by it, as its goal does.
 	Beside float64
 }
