@@ -916,9 +916,9 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 		extra                        map[string]string
 		best                         fnRun
 		rates                        []string
-		// each run's figures, and the min(scan, produce) beside it
+		// each run's figures, and the ceilings beside it
 		run    []fnRun
-		beside []float64
+		beside []besideCeilings
 	}
 	runs := []*pollerRun{
 		{label: sourcePollerLabel, name: "bench-source-warm", prefix: prefix, profile: "source-poller-binary-" + d.Label},
@@ -933,7 +933,7 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 	// single runs of either varied 59k–136k rows/s on the shared 2 cores.
 	reps := b.o.SourceReps
 	for _, r := range runs {
-		r.run, r.beside = make([]fnRun, reps), make([]float64, reps)
+		r.run, r.beside = make([]fnRun, reps), make([]besideCeilings, reps)
 	}
 	loop := make([]float64, reps)
 	var loopRates []string
@@ -986,26 +986,42 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 			colds = b.o.ColdStarts
 		}
 		done := b.step(fmt.Sprintf("function %s (run %d of %d)", r.label, rep+1, reps))
+		span := startMachineSpan()
 		fr, err := runFunction(ctx, cold, []byte("{}"), colds, ws, nil, []invocation{{Payload: []byte("{}")}})
+		cores := span.cores()
 		done()
 		if err != nil {
 			b.rep.Skip(r.label, err)
 			return
 		}
 		b.addProfile(prof)
-		r.rates = append(r.rates, fmt.Sprintf("%s (%s, of it sys %.1f µs, %.2f minor faults)", FormatNumber(fr.rate()), perRow(fr.CPU, fr.Records),
-			float64(fr.Sys)/float64(max(fr.Records, 1))/1e3, float64(fr.MinFlt)/float64(max(fr.Records, 1))))
+		r.rates = append(r.rates, fmt.Sprintf("%s (%s, of it sys %.1f µs, %.2f minor faults; %.2f cores busy)", FormatNumber(fr.rate()), perRow(fr.CPU, fr.Records),
+			float64(fr.Sys)/float64(max(fr.Records, 1))/1e3, float64(fr.MinFlt)/float64(max(fr.Records, 1)), cores))
 		r.run[rep] = fr
 	}
 	for rep := range reps {
 		b.pairs[sourcePollerLabel] = append(b.pairs[sourcePollerLabel], pair{runs[0].run[rep].rate(), loop[rep]})
 		for _, r := range runs {
 			fr := r.run[rep]
-			fr.Beside = r.beside[rep]
+			c := r.beside[rep]
+			fr.Beside = c.Min
 			keepBest(&r.best, fr, rep == 0)
-			b.pairs[minCeilingKey(r.label)] = append(b.pairs[minCeilingKey(r.label)], pair{fr.rate(), fr.Beside})
+			b.pairs[minCeilingKey(r.label)] = append(b.pairs[minCeilingKey(r.label)], pair{fr.rate(), c.Min})
+			b.pairs[pipelineKey(r.label)] = append(b.pairs[pipelineKey(r.label)], pair{fr.rate(), c.Pipeline})
+			b.pairs[pipelineOverMin] = append(b.pairs[pipelineOverMin], pair{c.Pipeline, c.Min})
 		}
 	}
+	var pipeline float64
+	var pipelines []string
+	for _, r := range runs {
+		for _, c := range r.beside {
+			pipeline = max(pipeline, c.Pipeline)
+			pipelines = append(pipelines, c.note(d.Rows))
+		}
+	}
+	b.rep.Add(Figure{Section: "ceiling", Name: "SELECT scan and franz-go produce together at JSON size " + d.Label, Value: pipeline, Unit: "rows/s",
+		Note: fmt.Sprintf("pipelineCeiling beside each source-poller run: each row as it is scanned produced as one record of the JSON size, no conversion, franz-go's default 1 MB batches; best of %s (CPU of the bench process, cores busy on the whole machine); to min(scan, produce) beside it: %s",
+			strings.Join(pipelines, ", "), pairsNote(b.pairs[pipelineOverMin]))})
 	b.rep.Add(Figure{Section: "source", Name: "MySQL source -> Kafka beside the source-poller " + d.Label, Value: b.loopBeside[d.Label], Unit: "rows/s",
 		Note: fmt.Sprintf("sourcetask.Task.Run as above, paired with each run of the source-poller binary (default producer settings), first in odd runs and second in even ones, after one unmeasured run (%s rows/s); %s",
 			FormatNumber(warmup), bestOf(loopRates))})
@@ -1032,29 +1048,69 @@ func keepBest(best *fnRun, fr fnRun, first bool) {
 	}
 }
 
-// minSourceCeiling measures the SELECT scan of d and the raw produce of
-// as many records of its JSON size (what produceJSONCeiling measured
-// last), once each, as step what, and returns the lower rate.
-func (b *bench) minSourceCeiling(ctx context.Context, d *dataset, what string) (float64, error) {
+// besideCeilings are the ceilings measured beside one source-poller run,
+// in rows/s.
+type besideCeilings struct {
+	// Min is the lower of the SELECT scan and the raw produce at the
+	// records' JSON size, each measured alone.
+	Min float64
+	// Pipeline is the two together with no conversion (pipelineCeiling).
+	Pipeline float64
+	// PipelineCPU is the bench process's CPU time over the pipeline, and
+	// PipelineCores how many cores the whole machine kept busy meanwhile.
+	PipelineCPU   time.Duration
+	PipelineCores float64
+}
+
+// note describes the pipeline run of n rows: its rate, the CPU per row
+// of its two clients and the cores the machine kept busy.
+func (c besideCeilings) note(n int) string {
+	return fmt.Sprintf("%s (%s, %.2f cores busy)", FormatNumber(c.Pipeline), perRow(c.PipelineCPU, n), c.PipelineCores)
+}
+
+// minSourceCeiling measures, as step what, the SELECT scan of d and the
+// raw produce of as many records of its JSON size (what
+// produceJSONCeiling measured last), once each, then the two together
+// (pipelineCeiling).
+func (b *bench) minSourceCeiling(ctx context.Context, d *dataset, what string) (besideCeilings, error) {
 	size := b.jsonSize[d.Label]
 	if size == 0 {
-		return 0, fmt.Errorf("bench: no JSON record size measured for %s", d.Label)
+		return besideCeilings{}, fmt.Errorf("bench: no JSON record size measured for %s", d.Label)
 	}
-	done := b.step("scan and produce ceilings " + d.Label + " " + what)
+	done := b.step("scan and produce ceilings, alone and together, " + d.Label + " " + what)
 	defer done()
 	sr, err := scanCeiling(ctx, b.e.db, d)
 	if err != nil {
-		return 0, err
+		return besideCeilings{}, err
 	}
-	topic, err := b.e.newTopic(ctx, fmt.Sprintf("slkc-bench-%s-rawjson-%s-beside-%d", b.e.runID, d.Table, len(b.e.topics)), int32(b.o.Partitions))
+	topic := func(kind string) (string, error) {
+		return b.e.newTopic(ctx, fmt.Sprintf("slkc-bench-%s-%s-%s-beside-%d", b.e.runID, kind, d.Table, len(b.e.topics)), int32(b.o.Partitions))
+	}
+	t, err := topic("rawjson")
 	if err != nil {
-		return 0, err
+		return besideCeilings{}, err
 	}
-	pr, err := produceCeiling(ctx, b.e.bootstrap, topic, jsonSizes(d.Rows, size))
+	pr, err := produceCeiling(ctx, b.e.bootstrap, t, jsonSizes(d.Rows, size))
 	if err != nil {
-		return 0, err
+		return besideCeilings{}, err
 	}
-	return min(Rate(float64(sr.Rows), sr.Elapsed), Rate(float64(pr.Records), pr.Elapsed)), nil
+	if t, err = topic("pipeline"); err != nil {
+		return besideCeilings{}, err
+	}
+	cpu, span := cpuTime(), startMachineSpan()
+	pl, err := pipelineCeiling(ctx, b.e.db, d, b.e.bootstrap, t, int32(size))
+	cores, cpu := span.cores(), cpuTime()-cpu
+	if err != nil {
+		return besideCeilings{}, err
+	}
+	if pl.Records != d.Rows {
+		return besideCeilings{}, fmt.Errorf("bench: the scan and produce pipeline moved %d of %d rows", pl.Records, d.Rows)
+	}
+	return besideCeilings{
+		Min:         min(Rate(float64(sr.Rows), sr.Elapsed), Rate(float64(pr.Records), pr.Elapsed)),
+		Pipeline:    Rate(float64(pl.Records), pl.Elapsed),
+		PipelineCPU: cpu, PipelineCores: cores,
+	}, nil
 }
 
 // sourceLoopStep runs the in-process source loop over d for step st of

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,13 +25,13 @@ type scanResult struct {
 	Elapsed time.Duration
 }
 
-// scanCeiling streams the whole table with go-sql-driver into RawBytes
-// (no conversion), recording each row's wire size in d.Sizes.
-func scanCeiling(ctx context.Context, db *sql.DB, d *dataset) (scanResult, error) {
-	start := time.Now()
-	rs, err := db.QueryContext(ctx, "SELECT id, ts, cust, amount, name, note FROM "+d.Table)
+// scanTable streams the whole of table with go-sql-driver into RawBytes
+// (no conversion) and hands each row to each, whose slices are valid until
+// it returns.
+func scanTable(ctx context.Context, db *sql.DB, table string, each func(raw []sql.RawBytes)) error {
+	rs, err := db.QueryContext(ctx, "SELECT id, ts, cust, amount, name, note FROM "+table)
 	if err != nil {
-		return scanResult{}, fmt.Errorf("bench: scanning %s: %w", d.Table, err)
+		return fmt.Errorf("bench: scanning %s: %w", table, err)
 	}
 	defer rs.Close()
 	raw := make([]sql.RawBytes, 6)
@@ -38,12 +39,25 @@ func scanCeiling(ctx context.Context, db *sql.DB, d *dataset) (scanResult, error
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
-	d.Sizes = d.Sizes[:0]
-	var res scanResult
 	for rs.Next() {
 		if err := rs.Scan(ptrs...); err != nil {
-			return res, fmt.Errorf("bench: scanning %s: %w", d.Table, err)
+			return fmt.Errorf("bench: scanning %s: %w", table, err)
 		}
+		each(raw)
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("bench: scanning %s: %w", table, err)
+	}
+	return nil
+}
+
+// scanCeiling streams the whole table with scanTable, recording each row's
+// wire size in d.Sizes.
+func scanCeiling(ctx context.Context, db *sql.DB, d *dataset) (scanResult, error) {
+	start := time.Now()
+	d.Sizes = d.Sizes[:0]
+	var res scanResult
+	err := scanTable(ctx, db, d.Table, func(raw []sql.RawBytes) {
 		n := 0
 		for _, b := range raw {
 			n += len(b)
@@ -51,9 +65,9 @@ func scanCeiling(ctx context.Context, db *sql.DB, d *dataset) (scanResult, error
 		d.Sizes = append(d.Sizes, int32(n))
 		res.Bytes += int64(n)
 		res.Rows++
-	}
-	if err := rs.Err(); err != nil {
-		return res, fmt.Errorf("bench: scanning %s: %w", d.Table, err)
+	})
+	if err != nil {
+		return res, err
 	}
 	res.Elapsed = time.Since(start)
 	if res.Rows > 0 {
@@ -69,53 +83,108 @@ type produceResult struct {
 	Elapsed           time.Duration
 }
 
-// produceCeiling produces len(sizes) records with values of the given sizes
-// (random bytes) to topic with a plain franz-go client: idempotent, acks=all
-// (franz-go's defaults), async with the default buffering, then Flush.
-func produceCeiling(ctx context.Context, bootstrap, topic string, sizes []int32) (produceResult, error) {
+// rawProducer is the plain franz-go producer of the produce ceilings:
+// idempotent, acks=all (franz-go's defaults), async with the default
+// buffering and batches of up to about 1 MB (franz-go's default
+// ProducerBatchMaxBytes), no compression, values cut from one buffer of
+// random bytes.
+type rawProducer struct {
+	cl       *kgo.Client
+	pc       *produceCounter
+	topic    string
+	payload  []byte
+	firstErr atomic.Pointer[error]
+	wg       sync.WaitGroup
+	res      produceResult
+}
+
+// newRawProducer connects to bootstrap and loads topic's metadata with one
+// record, so the clock a caller starts after it measures produce only;
+// values are at most maxSize bytes.
+func newRawProducer(ctx context.Context, bootstrap, topic string, maxSize int32) (*rawProducer, error) {
 	pc := &produceCounter{}
 	// No compression, as shared/kafka's clients (Kafka's default
 	// compression.type=none); the payload is random bytes anyway.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.DefaultProduceTopic(topic), kgo.WithHooks(pc),
 		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	if err != nil {
-		return produceResult{}, fmt.Errorf("bench: producer for %s: %w", topic, err)
+		return nil, fmt.Errorf("bench: producer for %s: %w", topic, err)
 	}
-	defer cl.Close()
-	maxSize := int32(1)
-	for _, s := range sizes {
-		maxSize = max(maxSize, s)
-	}
-	payload := make([]byte, maxSize)
-	_, _ = rand.Read(payload)
-	// Connect and load metadata before the clock starts.
 	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("warm-up")}).FirstErr(); err != nil {
-		return produceResult{}, fmt.Errorf("bench: warm-up produce to %s: %w", topic, err)
+		cl.Close()
+		return nil, fmt.Errorf("bench: warm-up produce to %s: %w", topic, err)
 	}
 	pc.requests.Store(0)
-	var firstErr atomic.Pointer[error]
-	var wg sync.WaitGroup
+	p := &rawProducer{cl: cl, pc: pc, topic: topic, payload: make([]byte, max(maxSize, 1))}
+	_, _ = rand.Read(p.payload)
+	return p, nil
+}
+
+// send produces one record of size bytes; it blocks while franz-go's
+// buffer is full.
+func (p *rawProducer) send(ctx context.Context, size int32) {
+	p.res.Records++
+	p.res.Bytes += int64(size)
+	p.wg.Add(1)
+	p.cl.Produce(ctx, &kgo.Record{Value: p.payload[:size]}, func(_ *kgo.Record, err error) {
+		if err != nil {
+			p.firstErr.CompareAndSwap(nil, &err)
+		}
+		p.wg.Done()
+	})
+}
+
+// finish flushes, waits for every record's ack and closes the client; the
+// result has the records, bytes and produce requests, not the time.
+func (p *rawProducer) finish(ctx context.Context) (produceResult, error) {
+	defer p.cl.Close()
+	if err := p.cl.Flush(ctx); err != nil {
+		return produceResult{}, fmt.Errorf("bench: flushing to %s: %w", p.topic, err)
+	}
+	p.wg.Wait()
+	if e := p.firstErr.Load(); e != nil {
+		return produceResult{}, fmt.Errorf("bench: producing to %s: %w", p.topic, *e)
+	}
+	p.res.Requests = int(p.pc.requests.Load())
+	return p.res, nil
+}
+
+// produceCeiling produces len(sizes) records with values of the given sizes
+// to topic with a rawProducer.
+func produceCeiling(ctx context.Context, bootstrap, topic string, sizes []int32) (produceResult, error) {
+	p, err := newRawProducer(ctx, bootstrap, topic, slices.Max(append(sizes, 1)))
+	if err != nil {
+		return produceResult{}, err
+	}
 	start := time.Now()
-	var total int64
 	for _, s := range sizes {
-		total += int64(s)
-		wg.Add(1)
-		cl.Produce(ctx, &kgo.Record{Value: payload[:s]}, func(_ *kgo.Record, err error) {
-			if err != nil {
-				firstErr.CompareAndSwap(nil, &err)
-			}
-			wg.Done()
-		})
+		p.send(ctx, s)
 	}
-	if err := cl.Flush(ctx); err != nil {
-		return produceResult{}, fmt.Errorf("bench: flushing to %s: %w", topic, err)
+	res, err := p.finish(ctx)
+	res.Elapsed = time.Since(start)
+	return res, err
+}
+
+// pipelineCeiling streams the whole of d.Table as scanCeiling does and,
+// for each row as it is read, produces a record of size bytes (the
+// records' JSON size) as produceCeiling does: the scan and the produce
+// running together, with no conversion between them. Nothing that reads
+// these rows and produces records of that size with these two clients can
+// go faster on the same cores, so it bounds the source-poller where the
+// two ceilings, each measured alone, do not.
+func pipelineCeiling(ctx context.Context, db *sql.DB, d *dataset, bootstrap, topic string, size int32) (produceResult, error) {
+	p, err := newRawProducer(ctx, bootstrap, topic, size)
+	if err != nil {
+		return produceResult{}, err
 	}
-	wg.Wait()
-	el := time.Since(start)
-	if p := firstErr.Load(); p != nil {
-		return produceResult{}, fmt.Errorf("bench: producing to %s: %w", topic, *p)
+	start := time.Now()
+	if err := scanTable(ctx, db, d.Table, func([]sql.RawBytes) { p.send(ctx, size) }); err != nil {
+		_, _ = p.finish(ctx) // closes the client; the scan's error is the one to report
+		return produceResult{}, err
 	}
-	return produceResult{Records: len(sizes), Requests: int(pc.requests.Load()), Bytes: total, Elapsed: el}, nil
+	res, err := p.finish(ctx)
+	res.Elapsed = time.Since(start)
+	return res, err
 }
 
 // writeResult is a batch-write run (raw ceiling or our sink).

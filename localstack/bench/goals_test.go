@@ -28,6 +28,10 @@ func TestGoals(t *testing.T) {
 			// and 0.8, 0.5 with 1 MB batches (0.8 from the ones measured once).
 			minCeilingKey(sourcePollerLabel):                       {{120_000, 150_000}, {100_000, 400_000}, {90_000, 100_000}},
 			minCeilingKey(sourcePollerLabel + " " + bigBatchLabel): {{200_000, 250_000}, {150_000, 300_000}},
+			// The pipeline beside each run: 0.4 and 0.5 of min(scan,
+			// produce), and the default binary 0.6 and 0.8 of it.
+			pipelineOverMin:                {{100_000, 250_000}, {150_000, 300_000}},
+			pipelineKey(sourcePollerLabel): {{60_000, 100_000}, {120_000, 150_000}},
 		},
 		e2eRate: 20_000, pathRate: 50_000, bridgeRSS: 101,
 	}
@@ -63,6 +67,14 @@ func TestGoals(t *testing.T) {
 	if n := b.rep.Figures[0].Note; !strings.Contains(n, "median of 3 runs") || !strings.Contains(n, "0.75 (60,000 / 80,000)") ||
 		!strings.Contains(n, "best of each side 85,000 / 100,000") {
 		t.Errorf("the 200B goal's note does not list its pairs and the best of each side: %q", n)
+	}
+
+	for _, f := range b.rep.Figures {
+		if f.Name == "source-poller binary / min(SELECT scan, produce of the same bytes)" &&
+			(!strings.Contains(f.Note, "together with no conversion reach 0.45 of min(scan, produce) (median of 2)") ||
+				!strings.Contains(f.Note, "this binary 0.70 of them")) {
+			t.Errorf("the min(scan, produce) goal's note does not give the pipeline's ratios: %q", f.Note)
+		}
 	}
 
 	b = &bench{rep: &Report{}, upsert: map[string]float64{"200B": 100_000}, scan: map[string]float64{}, produceJSON: map[string]float64{},

@@ -9,13 +9,13 @@ package main
 func ceilingFirst(rep int) bool { return rep%2 == 0 }
 
 // sourceStep is one run of the source-poller block: the binary in
-// configuration Config (0 the default one), the min(scan, produce)
-// ceilings beside that run, or the in-process loop (the default
+// configuration Config (0 the default one), the ceilings beside that run
+// (minSourceCeiling), or the in-process loop (the default
 // configuration's other ceiling), for repetition Rep.
 type sourceStep struct {
 	Loop    bool // the in-process loop
 	Warmup  bool // the loop's unmeasured run before the pairs
-	Ceiling bool // the SELECT scan and the produce at JSON size
+	Ceiling bool // the SELECT scan and the produce at JSON size, alone and together
 	Config  int
 	Rep     int
 }

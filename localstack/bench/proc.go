@@ -112,4 +112,59 @@ func childrenRunning(exe string) []int {
 	return out
 }
 
+// parseMachineBusy returns the CPU time all CPUs spent on work (user,
+// nice, system, irq and softirq; not idle, iowait or the time stolen by
+// the host) from the content of /proc/stat.
+func parseMachineBusy(s string) (time.Duration, error) {
+	line, _, _ := strings.Cut(s, "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0, fmt.Errorf("bench: /proc/stat does not start with the cpu line: %q", line)
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7} { // user nice system irq softirq
+		n, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("bench: malformed /proc/stat cpu line %q", line)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick, nil
+}
+
+// machineSpan measures how busy the whole machine was over a stretch:
+// every process, the broker and MariaDB included.
+type machineSpan struct {
+	start time.Time
+	busy  time.Duration
+	err   error
+}
+
+// startMachineSpan starts a span now.
+func startMachineSpan() machineSpan {
+	s := machineSpan{start: time.Now()}
+	s.busy, s.err = machineBusy()
+	return s
+}
+
+// machineBusy reads parseMachineBusy from /proc/stat.
+func machineBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseMachineBusy(string(b))
+}
+
+// cores is how many cores the machine kept busy on average since the
+// span started, 0 when /proc/stat could not be read.
+func (s machineSpan) cores() float64 {
+	now, err := machineBusy()
+	wall := time.Since(s.start)
+	if s.err != nil || err != nil || wall <= 0 {
+		return 0
+	}
+	return float64(now-s.busy) / float64(wall)
+}
+
 func goarch() string { return goruntime.GOOS + "/" + goruntime.GOARCH }

@@ -114,3 +114,17 @@ func TestProcessFigureDividesByItsOwnCeiling(t *testing.T) {
 		t.Errorf("run without: ceiling %v %q, want the raw upsert figure 200000", f.Ceiling, f.CeilingName)
 	}
 }
+
+// TestParseMachineBusy: the busy time is user, nice, system, irq and
+// softirq of the first line; idle, iowait and steal are not.
+func TestParseMachineBusy(t *testing.T) {
+	got, err := parseMachineBusy("cpu  100 2 30 9000 50 4 5 70 0 0\ncpu0 50 1 15 4500 25 2 2 35 0 0\n")
+	if want := (100 + 2 + 30 + 4 + 5) * 10 * time.Millisecond; err != nil || got != want {
+		t.Errorf("parseMachineBusy = %v, %v; want %v", got, err, want)
+	}
+	for _, bad := range []string{"", "cpu0 1 2 3 4 5 6 7\n", "cpu 1 2 x 4 5 6 7\n", "cpu 1 2 3\n"} {
+		if _, err := parseMachineBusy(bad); err == nil {
+			t.Errorf("parseMachineBusy(%q) accepted", bad)
+		}
+	}
+}
