@@ -168,10 +168,11 @@ func produceCeiling(ctx context.Context, bootstrap, topic string, sizes []int32)
 // pipelineCeiling streams the whole of d.Table as scanCeiling does and,
 // for each row as it is read, produces a record of size bytes (the
 // records' JSON size) as produceCeiling does: the scan and the produce
-// running together, with no conversion between them. Nothing that reads
-// these rows and produces records of that size with these two clients can
-// go faster on the same cores, so it bounds the source-poller where the
-// two ceilings, each measured alone, do not.
+// running together, with no conversion between them. A source that reads
+// these rows one scan at a time and produces records of that size with
+// these two clients does this work and more (conversion, keys, offsets),
+// so this is the rate it can hope for on the same cores; the two ceilings,
+// each measured alone, share none of the cores' load.
 func pipelineCeiling(ctx context.Context, db *sql.DB, d *dataset, bootstrap, topic string, size int32) (produceResult, error) {
 	p, err := newRawProducer(ctx, bootstrap, topic, size)
 	if err != nil {

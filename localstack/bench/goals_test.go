@@ -72,7 +72,7 @@ func TestGoals(t *testing.T) {
 	for _, f := range b.rep.Figures {
 		if f.Name == "source-poller binary / min(SELECT scan, produce of the same bytes)" &&
 			(!strings.Contains(f.Note, "together with no conversion reach 0.45 of min(scan, produce) (median of 2)") ||
-				!strings.Contains(f.Note, "this binary 0.70 of them")) {
+				!strings.Contains(f.Note, "this binary 0.70 of that pipeline")) {
 			t.Errorf("the min(scan, produce) goal's note does not give the pipeline's ratios: %q", f.Note)
 		}
 	}
