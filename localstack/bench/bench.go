@@ -986,9 +986,7 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 			colds = b.o.ColdStarts
 		}
 		done := b.step(fmt.Sprintf("function %s (run %d of %d)", r.label, rep+1, reps))
-		span := startMachineSpan()
 		fr, err := runFunction(ctx, cold, []byte("{}"), colds, ws, nil, []invocation{{Payload: []byte("{}")}})
-		cores := span.cores()
 		done()
 		if err != nil {
 			b.rep.Skip(r.label, err)
@@ -996,7 +994,7 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 		}
 		b.addProfile(prof)
 		r.rates = append(r.rates, fmt.Sprintf("%s (%s, of it sys %.1f µs, %.2f minor faults; %.2f cores busy)", FormatNumber(fr.rate()), perRow(fr.CPU, fr.Records),
-			float64(fr.Sys)/float64(max(fr.Records, 1))/1e3, float64(fr.MinFlt)/float64(max(fr.Records, 1)), cores))
+			float64(fr.Sys)/float64(max(fr.Records, 1))/1e3, float64(fr.MinFlt)/float64(max(fr.Records, 1)), fr.Cores))
 		r.run[rep] = fr
 	}
 	for rep := range reps {

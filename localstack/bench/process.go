@@ -32,6 +32,9 @@ type fnRun struct {
 	// Runs lists the rate of every run when the figure is the best of
 	// several (empty for one run).
 	Runs string
+	// Cores is how many cores the whole machine kept busy over the warm
+	// invokes (machineSpan), the function and everything else.
+	Cores float64
 	// Beside is the ceiling measured right beside this run (records/s),
 	// 0 when none was: the report divides the run by it, as its goal does.
 	Beside float64
@@ -126,6 +129,7 @@ func runFunction(ctx context.Context, coldSpec runtime.FunctionSpec, coldPayload
 	}
 	var pid int
 	var before procStat
+	span := startMachineSpan()
 	for i, inv := range warm {
 		if i == 0 && warmUp == nil {
 			// The process starts with the first invoke; its CPU then
@@ -172,6 +176,7 @@ func runFunction(ctx context.Context, coldSpec runtime.FunctionSpec, coldPayload
 			before = procStat{} // count everything since the process started
 		}
 	}
+	fr.Cores = span.cores()
 	after, err := readProc(pid)
 	if err != nil {
 		return fr, fmt.Errorf("bench: reading /proc of %s: %w", warmSpec.Name, err)
