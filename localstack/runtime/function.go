@@ -126,6 +126,10 @@ func (f *function) release(in *instance, healthy bool) {
 	<-f.sem
 }
 
+// testHookAcquired runs right after invoke takes its process; tests set it
+// to let the process exit at that point.
+var testHookAcquired = func(in *instance, cold bool) {}
+
 // invoke runs one synchronous invoke. The returned error is non-nil only
 // when the invoke could not be attempted (runner closed, ctx done while
 // waiting for a slot, process failed to start); failures of the function
@@ -135,6 +139,7 @@ func (f *function) invoke(ctx context.Context, payload []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	testHookAcquired(in, cold)
 	inv := &invocation{
 		id:      newRequestID(),
 		payload: payload,
@@ -153,29 +158,37 @@ func (f *function) invoke(ctx context.Context, payload []byte) (Result, error) {
 		}
 	}()
 
-	// Init phase: wait until the runtime asks for its first event.
-	initTimer := time.NewTimer(f.spec.InitTimeout)
-	defer initTimer.Stop()
-	select {
-	case <-in.ready:
-	case o := <-in.initErr:
-		healthy = false
-		in.kill(f.runner.KillGrace)
-		return f.finish(in, inv, res, o, time.Now()), nil
-	case <-in.exited:
-		healthy = false
-		return f.finish(in, inv, res, errorOutcome("Runtime.InitError",
-			fmt.Sprintf("RequestId: %s Error: Runtime exited during init: %v", inv.id, exitText(in.exitErr))), time.Now()), nil
-	case <-initTimer.C:
-		healthy = false
-		in.kill(f.runner.KillGrace)
-		return f.finish(in, inv, res, errorOutcome("Sandbox.Timedout",
-			fmt.Sprintf("RequestId: %s Error: Init timed out after %.2f seconds", inv.id, f.spec.InitTimeout.Seconds())), time.Now()), nil
-	case <-f.runner.closing:
-		healthy = false
-		return Result{}, errClosed
-	}
+	// Init phase, for a process started for this invoke: wait until the
+	// runtime asks for its first event. A warm process asked long ago; if it
+	// has exited since it was taken, the hand-over below starts afresh.
 	if cold {
+		initTimer := time.NewTimer(f.spec.InitTimeout)
+		defer initTimer.Stop()
+		select {
+		case <-in.ready:
+		case o := <-in.initErr:
+			healthy = false
+			in.kill(f.runner.KillGrace)
+			return f.finish(in, inv, res, o, time.Now()), nil
+		case <-in.exited:
+			select {
+			case <-in.ready:
+				// It exited after asking for its event: the hand-over
+				// below reports the exit.
+			default:
+				healthy = false
+				return f.finish(in, inv, res, errorOutcome("Runtime.InitError",
+					fmt.Sprintf("RequestId: %s Error: Runtime exited during init: %v", inv.id, exitText(in.exitErr))), time.Now()), nil
+			}
+		case <-initTimer.C:
+			healthy = false
+			in.kill(f.runner.KillGrace)
+			return f.finish(in, inv, res, errorOutcome("Sandbox.Timedout",
+				fmt.Sprintf("RequestId: %s Error: Init timed out after %.2f seconds", inv.id, f.spec.InitTimeout.Seconds())), time.Now()), nil
+		case <-f.runner.closing:
+			healthy = false
+			return Result{}, errClosed
+		}
 		res.InitDuration = in.readyAt.Sub(in.started)
 	}
 

@@ -16,6 +16,7 @@ import (
 	goruntime "runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -318,6 +319,46 @@ func TestInvokeFailures(t *testing.T) {
 				t.Errorf("next invoke was not a cold start")
 			}
 		})
+	}
+}
+
+// TestWarmProcessGoneBeforeInvoke: a warm process that exits after the
+// invoke took it, before the event is handed over (aws-lambda-go exits
+// after reporting a panic, and the next invoke can come first), is
+// replaced by a fresh one, and the invoke succeeds as a cold start; the
+// exit is not reported as an init failure. The hook holds each invoke
+// until its warm process is gone; a choice between "ready" and "exited"
+// that could go either way fails some of the rounds.
+func TestWarmProcessGoneBeforeInvoke(t *testing.T) {
+	r, _ := startRunner(t, echoSpec("gone"))
+	var armed atomic.Bool
+	var waited atomic.Int32
+	testHookAcquired = func(in *instance, cold bool) {
+		if armed.Swap(false) && !cold {
+			select {
+			case <-in.exited:
+				waited.Add(1)
+			case <-time.After(10 * time.Second):
+			}
+		}
+	}
+	t.Cleanup(func() { testHookAcquired = func(*instance, bool) {} })
+	for round := range 8 {
+		_, before := invokeEcho(t, r, "gone", `{}`)
+		if res, _ := invokeEcho(t, r, "gone", `{"panic":true}`); res.FunctionError != "Unhandled" {
+			t.Fatalf("round %d: the panic invoke returned %q: %s", round, res.FunctionError, res.Payload)
+		}
+		armed.Store(true)
+		after, er := invokeEcho(t, r, "gone", `{"echo":"again"}`)
+		if after.FunctionError != "" {
+			t.Fatalf("round %d: invoke after the process exited failed: %s", round, after.Payload)
+		}
+		if er.PID == before.PID || !after.ColdStart {
+			t.Fatalf("round %d: pid %d (was %d), cold start %v; want a fresh process", round, er.PID, before.PID, after.ColdStart)
+		}
+	}
+	if waited.Load() == 0 {
+		t.Fatal("no invoke took a warm process that then exited: the test did not test the case")
 	}
 }
 
