@@ -87,7 +87,13 @@ func TestTuneGCApplies(t *testing.T) {
 // the VM measured (README "Page faults and the collector, and paired
 // goals, ninth round") those cost 2-37 µs each within one day. With GOGC
 // off and the same limit (the eighth round's setting) the heap here grows
-// by the whole 200 MiB.
+// by the whole 200 MiB, with no collection.
+//
+// The firm check is that the garbage is collected several times. The
+// growth bound only tells it apart from GOGC off: on an idle machine the
+// heap grows by about 56 MiB, but on a loaded one the collector's
+// concurrent phases let it run past its goal (151 MiB with 3 collections
+// in one CI run, where the bound of 100 MiB failed).
 func TestGCBoundsTheTouchedHeap(t *testing.T) {
 	restoreGCAfter(t)
 	runtime.GC() // start from this process's live heap
@@ -105,10 +111,14 @@ func TestGCBoundsTheTouchedHeap(t *testing.T) {
 		sink = make([]byte, 1<<20)
 	}
 	runtime.ReadMemStats(&ms)
-	// About 56 MiB with GOGC=200 (1 MiB objects take whole spans, freed at
-	// the next sweep); half the garbage is the bound.
-	if grown := int64(ms.HeapSys) - int64(heapSys0); grown > 100<<20 {
-		t.Errorf("200 MiB of garbage grew the heap by %d MiB (%d collections), want under 100", grown>>20, ms.NumGC-gcs0)
+	grown, gcs := int64(ms.HeapSys)-int64(heapSys0), ms.NumGC-gcs0
+	if gcs < 2 {
+		t.Errorf("200 MiB of garbage was collected %d times (the heap grew by %d MiB), want at least 2", gcs, grown>>20)
+	}
+	// About 56 MiB with GOGC=200 on an idle machine (1 MiB objects take
+	// whole spans, freed at the next sweep).
+	if grown > 180<<20 {
+		t.Errorf("200 MiB of garbage grew the heap by %d MiB (%d collections), want under 180", grown>>20, gcs)
 	}
 }
 
