@@ -152,7 +152,11 @@ func (p *rawProducer) finish(ctx context.Context) (produceResult, error) {
 // produceCeiling produces len(sizes) records with values of the given sizes
 // to topic with a rawProducer.
 func produceCeiling(ctx context.Context, bootstrap, topic string, sizes []int32) (produceResult, error) {
-	p, err := newRawProducer(ctx, bootstrap, topic, slices.Max(append(sizes, 1)))
+	var maxSize int32 // newRawProducer makes it at least 1
+	if len(sizes) > 0 {
+		maxSize = slices.Max(sizes)
+	}
+	p, err := newRawProducer(ctx, bootstrap, topic, maxSize)
 	if err != nil {
 		return produceResult{}, err
 	}
