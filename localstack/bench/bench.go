@@ -38,9 +38,9 @@ type bench struct {
 	// loopBeside is the best of the in-process source loop's runs beside
 	// the source-poller binary's (one after each of its runs).
 	loopBeside map[string]float64
-	// jsonSize is the mean JsonConverter value size of the data set's
-	// records, by label (produceJSONCeiling).
-	jsonSize          map[string]float64
+	// jsonSize is the mean JsonConverter key and value sizes of the data
+	// set's records, by label (produceJSONCeiling).
+	jsonSize          map[string]recordShape
 	e2eRate, pathRate float64
 	bridgeRSS         float64
 	// pairs are the runs the ratio goals divide, each beside a run of
@@ -61,7 +61,7 @@ func (b *bench) all(ctx context.Context) error {
 	b.rows = map[string][]row{}
 	b.notes = map[string][]string{}
 	b.produceJSON, b.sourceLoop, b.binary = map[string]float64{}, map[string]float64{}, map[string]float64{}
-	b.loopBeside, b.pairs, b.jsonSize = map[string]float64{}, map[string][]pair{}, map[string]float64{}
+	b.loopBeside, b.pairs, b.jsonSize = map[string]float64{}, map[string][]pair{}, map[string]recordShape{}
 	if b.o.Only == "bridge" {
 		b.bridgeMemory(ctx)
 		return nil
@@ -206,7 +206,7 @@ func (b *bench) sourceCeilings(ctx context.Context, d *dataset, tag string) erro
 	if err != nil {
 		return err
 	}
-	pr, err := produceCeiling(ctx, b.e.bootstrap, topic, d.Sizes)
+	pr, err := produceCeiling(ctx, b.e.bootstrap, topic, d.Sizes, 0)
 	done()
 	if err != nil {
 		return err
@@ -355,9 +355,9 @@ func (b *bench) sinkComponents(ctx context.Context, d *dataset) error {
 		return err
 	}
 	b.sink[d.Label] = sd
-	meanJSON := meanSize(sd.Values)
-	b.rep.Add(Figure{Section: "data", Name: "JsonConverter value size " + d.Label, Value: meanJSON, Unit: "B/record",
-		Note: fmt.Sprintf("schemas.enable=true envelope; row on the MySQL wire %.0f B", d.MeanBytes)})
+	shape := sd.shape()
+	b.rep.Add(Figure{Section: "data", Name: "JsonConverter value size " + d.Label, Value: shape.Value, Unit: "B/record",
+		Note: fmt.Sprintf("schemas.enable=true envelope, and %.0f B keys; row on the MySQL wire %.0f B", shape.Key, d.MeanBytes)})
 	figs, err := converterFigures(sd.Records, topic, d.Label, os.Getenv("SLKC_SCHEMA_REGISTRY_URL"))
 	if err != nil {
 		return err
@@ -366,7 +366,7 @@ func (b *bench) sinkComponents(ctx context.Context, d *dataset) error {
 		b.rep.Add(f)
 	}
 
-	if err := b.produceJSONCeiling(ctx, d, meanJSON); err != nil {
+	if err := b.produceJSONCeiling(ctx, d, shape); err != nil {
 		return err
 	}
 
@@ -1018,7 +1018,7 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 		}
 	}
 	b.rep.Add(Figure{Section: "ceiling", Name: "SELECT scan and franz-go produce together at JSON size " + d.Label, Value: pipeline, Unit: "rows/s",
-		Note: fmt.Sprintf("pipelineCeiling beside each source-poller run: each row as it is scanned produced as one record of the JSON size, no conversion, franz-go's default 1 MB batches; best of %s (CPU of the bench process, cores busy on the whole machine); to min(scan, produce) beside it: %s",
+		Note: fmt.Sprintf("pipelineCeiling beside each source-poller run: each row as it is scanned produced as one record of the JSON key and value sizes, no conversion, franz-go's default 1 MB batches; best of %s (CPU of the bench process, cores busy on the whole machine); to min(scan, produce) beside it: %s",
 			strings.Join(pipelines, ", "), pairsNote(b.pairs[pipelineOverMin]))})
 	b.rep.Add(Figure{Section: "source", Name: "MySQL source -> Kafka beside the source-poller " + d.Label, Value: b.loopBeside[d.Label], Unit: "rows/s",
 		Note: fmt.Sprintf("sourcetask.Task.Run as above, paired with each run of the source-poller binary (default producer settings), first in odd runs and second in even ones, after one unmeasured run (%s rows/s); %s",
@@ -1049,8 +1049,8 @@ func keepBest(best *fnRun, fr fnRun, first bool) {
 // besideCeilings are the ceilings measured beside one source-poller run,
 // in rows/s.
 type besideCeilings struct {
-	// Min is the lower of the SELECT scan and the raw produce at the
-	// records' JSON size, each measured alone.
+	// Min is the lower of the SELECT scan and the raw produce of records
+	// of the JSON key and value sizes, each measured alone.
 	Min float64
 	// Pipeline is the two together with no conversion (pipelineCeiling).
 	Pipeline float64
@@ -1067,12 +1067,12 @@ func (c besideCeilings) note(n int) string {
 }
 
 // minSourceCeiling measures, as step what, the SELECT scan of d and the
-// raw produce of as many records of its JSON size (what
+// raw produce of as many records of its JSON key and value sizes (what
 // produceJSONCeiling measured last), once each, then the two together
 // (pipelineCeiling).
 func (b *bench) minSourceCeiling(ctx context.Context, d *dataset, what string) (besideCeilings, error) {
-	size := b.jsonSize[d.Label]
-	if size == 0 {
+	shape := b.jsonSize[d.Label]
+	if shape.Value == 0 {
 		return besideCeilings{}, fmt.Errorf("bench: no JSON record size measured for %s", d.Label)
 	}
 	done := b.step("scan and produce ceilings, alone and together, " + d.Label + " " + what)
@@ -1088,7 +1088,7 @@ func (b *bench) minSourceCeiling(ctx context.Context, d *dataset, what string) (
 	if err != nil {
 		return besideCeilings{}, err
 	}
-	pr, err := produceCeiling(ctx, b.e.bootstrap, t, jsonSizes(d.Rows, size))
+	pr, err := produceCeiling(ctx, b.e.bootstrap, t, jsonSizes(d.Rows, shape.Value), int32(shape.Key))
 	if err != nil {
 		return besideCeilings{}, err
 	}
@@ -1096,7 +1096,7 @@ func (b *bench) minSourceCeiling(ctx context.Context, d *dataset, what string) (
 		return besideCeilings{}, err
 	}
 	cpu, span := cpuTime(), startMachineSpan()
-	pl, err := pipelineCeiling(ctx, b.e.db, d, b.e.bootstrap, t, int32(size))
+	pl, err := pipelineCeiling(ctx, b.e.db, d, b.e.bootstrap, t, shape)
 	cores, cpu := span.cores(), cpuTime()-cpu
 	if err != nil {
 		return besideCeilings{}, err

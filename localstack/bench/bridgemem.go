@@ -134,7 +134,7 @@ func (b *bench) bridgeMemory(ctx context.Context) {
 	for i := range sizes {
 		sizes[i] = size
 	}
-	if _, err := produceCeiling(ctx, b.e.bootstrap, topic, sizes); err != nil {
+	if _, err := produceCeiling(ctx, b.e.bootstrap, topic, sizes, 0); err != nil {
 		b.rep.Skip("bridge memory", err)
 		return
 	}

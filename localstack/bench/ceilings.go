@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -87,12 +88,17 @@ type produceResult struct {
 // idempotent, acks=all (franz-go's defaults), async with the default
 // buffering and batches of up to about 1 MB (franz-go's default
 // ProducerBatchMaxBytes), no compression, values cut from one buffer of
-// random bytes.
+// random bytes. With a key size, every record has a key of its own of
+// that size, so records spread over the partitions by the hash of their
+// keys as a source's keyed records do; without, records have no key and
+// franz-go's sticky partitioner fills one partition's batch at a time.
 type rawProducer struct {
 	cl       *kgo.Client
 	pc       *produceCounter
 	topic    string
 	payload  []byte
+	keySize  int32
+	keys     []byte // the free end of the block keys are cut from
 	firstErr atomic.Pointer[error]
 	wg       sync.WaitGroup
 	res      produceResult
@@ -100,8 +106,8 @@ type rawProducer struct {
 
 // newRawProducer connects to bootstrap and loads topic's metadata with one
 // record, so the clock a caller starts after it measures produce only;
-// values are at most maxSize bytes.
-func newRawProducer(ctx context.Context, bootstrap, topic string, maxSize int32) (*rawProducer, error) {
+// values are at most maxSize bytes, and keys keySize bytes (0: no keys).
+func newRawProducer(ctx context.Context, bootstrap, topic string, maxSize, keySize int32) (*rawProducer, error) {
 	pc := &produceCounter{}
 	// No compression, as shared/kafka's clients (Kafka's default
 	// compression.type=none); the payload is random bytes anyway.
@@ -115,18 +121,41 @@ func newRawProducer(ctx context.Context, bootstrap, topic string, maxSize int32)
 		return nil, fmt.Errorf("bench: warm-up produce to %s: %w", topic, err)
 	}
 	pc.requests.Store(0)
-	p := &rawProducer{cl: cl, pc: pc, topic: topic, payload: make([]byte, max(maxSize, 1))}
+	p := &rawProducer{cl: cl, pc: pc, topic: topic, payload: make([]byte, max(maxSize, keySize, 1)), keySize: max(keySize, 0)}
 	_, _ = rand.Read(p.payload)
 	return p, nil
 }
 
-// send produces one record of size bytes; it blocks while franz-go's
-// buffer is full.
+// keyBlock is the size of the blocks keys are cut from.
+const keyBlock = 1 << 20
+
+// nextKey returns a key of keySize bytes that no other record of this
+// producer has: random bytes led by the record's number.
+func (p *rawProducer) nextKey() []byte {
+	n := int(p.keySize)
+	if len(p.keys) < n {
+		p.keys = make([]byte, max(keyBlock, n))
+	}
+	k := p.keys[:n:n]
+	p.keys = p.keys[n:]
+	copy(k, p.payload)
+	var num [8]byte
+	binary.BigEndian.PutUint64(num[:], uint64(p.res.Records))
+	copy(k, num[8-min(n, 8):])
+	return k
+}
+
+// send produces one record of size bytes (and a key, with a key size); it
+// blocks while franz-go's buffer is full.
 func (p *rawProducer) send(ctx context.Context, size int32) {
+	r := &kgo.Record{Value: p.payload[:size]}
+	if p.keySize > 0 {
+		r.Key = p.nextKey()
+	}
 	p.res.Records++
-	p.res.Bytes += int64(size)
+	p.res.Bytes += int64(size) + int64(len(r.Key))
 	p.wg.Add(1)
-	p.cl.Produce(ctx, &kgo.Record{Value: p.payload[:size]}, func(_ *kgo.Record, err error) {
+	p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
 		if err != nil {
 			p.firstErr.CompareAndSwap(nil, &err)
 		}
@@ -150,13 +179,14 @@ func (p *rawProducer) finish(ctx context.Context) (produceResult, error) {
 }
 
 // produceCeiling produces len(sizes) records with values of the given sizes
-// to topic with a rawProducer.
-func produceCeiling(ctx context.Context, bootstrap, topic string, sizes []int32) (produceResult, error) {
+// to topic with a rawProducer, each with a key of its own of keySize bytes
+// (0: no keys).
+func produceCeiling(ctx context.Context, bootstrap, topic string, sizes []int32, keySize int32) (produceResult, error) {
 	var maxSize int32 // newRawProducer makes it at least 1
 	if len(sizes) > 0 {
 		maxSize = slices.Max(sizes)
 	}
-	p, err := newRawProducer(ctx, bootstrap, topic, maxSize)
+	p, err := newRawProducer(ctx, bootstrap, topic, maxSize, keySize)
 	if err != nil {
 		return produceResult{}, err
 	}
@@ -170,15 +200,16 @@ func produceCeiling(ctx context.Context, bootstrap, topic string, sizes []int32)
 }
 
 // pipelineCeiling streams the whole of d.Table as scanCeiling does and,
-// for each row as it is read, produces a record of size bytes (the
-// records' JSON size) as produceCeiling does: the scan and the produce
-// running together, with no conversion between them. A source that reads
-// these rows one scan at a time and produces records of that size with
-// these two clients does this work and more (conversion, keys, offsets),
-// so this is the rate it can hope for on the same cores; the two ceilings,
-// each measured alone, share none of the cores' load.
-func pipelineCeiling(ctx context.Context, db *sql.DB, d *dataset, bootstrap, topic string, size int32) (produceResult, error) {
-	p, err := newRawProducer(ctx, bootstrap, topic, size)
+// for each row as it is read, produces a record of the shape's sizes (the
+// records' JSON key and value sizes) as produceCeiling does: the scan and
+// the produce running together, with no conversion between them. A source
+// that reads these rows one scan at a time and produces records of that
+// shape with these two clients does this work and more (conversion,
+// offsets), so this is the rate it can hope for on the same cores; the two
+// ceilings, each measured alone, share none of the cores' load.
+func pipelineCeiling(ctx context.Context, db *sql.DB, d *dataset, bootstrap, topic string, shape recordShape) (produceResult, error) {
+	size := int32(shape.Value)
+	p, err := newRawProducer(ctx, bootstrap, topic, size, int32(shape.Key))
 	if err != nil {
 		return produceResult{}, err
 	}

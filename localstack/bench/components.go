@@ -161,6 +161,16 @@ func jsonConverters() (key, value convert.Converter, err error) {
 type sinkData struct {
 	Records []connect.Record
 	Values  [][]byte // the JSON values, for Kafka events
+	Keys    [][]byte // the JSON keys, as the source produces them
+}
+
+// recordShape is the mean JsonConverter key and value sizes of a data
+// set's records, as the source produces them.
+type recordShape struct{ Key, Value float64 }
+
+// shape is the mean key and value sizes of sd's records.
+func (sd sinkData) shape() recordShape {
+	return recordShape{Key: meanSize(sd.Keys), Value: meanSize(sd.Values)}
 }
 
 // sinkRecords reads the first n rows through the MySQL source and round-trips
@@ -171,7 +181,7 @@ func (e *env) sinkRecords(ctx context.Context, d *dataset, n int, topic string) 
 		return sinkData{}, err
 	}
 	defer src.Close()
-	_, conv, err := jsonConverters()
+	keyConv, conv, err := jsonConverters()
 	if err != nil {
 		return sinkData{}, err
 	}
@@ -195,7 +205,11 @@ func (e *env) sinkRecords(ctx context.Context, d *dataset, n int, topic string) 
 			if err != nil {
 				return sinkData{}, fmt.Errorf("bench: decoding sink data: %w", err)
 			}
-			out.Values = append(out.Values, b)
+			k, err := keyConv.FromConnect(topic, r.KeySchema, r.Key)
+			if err != nil {
+				return sinkData{}, fmt.Errorf("bench: encoding sink data keys: %w", err)
+			}
+			out.Values, out.Keys = append(out.Values, b), append(out.Keys, k)
 			out.Records = append(out.Records, connect.Record{Topic: topic, Partition: 0, Offset: int64(len(out.Records)),
 				Timestamp: r.Timestamp, ValueSchema: s, Value: v})
 		}

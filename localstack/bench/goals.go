@@ -133,7 +133,7 @@ func (b *bench) minCeilingGoal(label, more string) goal {
 	name += " / min(SELECT scan, produce of the same bytes)"
 	ps := b.pairs[minCeilingKey(label)]
 	return goal{Name: name, Value: pairedRatio(ps), Target: 0.8,
-		How: fmt.Sprintf("%s; each run the binary's rows/s / the lower of the SELECT scan and the raw produce of as many records of their JSON size, measured beside it%s; best %s rows/s, and the ceilings measured earlier in the run min(%s, %s) rows/s; the scan and the produce run together with no conversion reach %.2f of min(scan, produce) (median of %d), about the most a source reading one scan at a time with these clients can reach on these cores, and this binary %.2f of that pipeline (median of its runs, each / the pipeline beside it)",
+		How: fmt.Sprintf("%s; each run the binary's rows/s / the lower of the SELECT scan and the raw produce of as many records of their JSON key and value sizes (one key per record), measured beside it%s; best %s rows/s, and the ceilings measured earlier in the run min(%s, %s) rows/s; the scan and the produce run together with no conversion reach %.2f of min(scan, produce) (median of %d), about the most a source reading one scan at a time with these clients can reach on these cores, and this binary %.2f of that pipeline (median of its runs, each / the pipeline beside it)",
 			pairsNote(ps), more, FormatNumber(b.binary[label]), FormatNumber(b.scan["200B"]), FormatNumber(b.produceJSON["200B"]),
 			pairedRatio(b.pairs[pipelineOverMin]), len(b.pairs[pipelineOverMin]), pairedRatio(b.pairs[pipelineKey(label)]))}
 }

@@ -58,7 +58,7 @@ func TestSourceSchedule(t *testing.T) {
 // TestMinSourceCeilingNeedsJSONSize: without the records' JSON size the
 // produce ceiling beside a run would send empty records; it is refused.
 func TestMinSourceCeilingNeedsJSONSize(t *testing.T) {
-	b := &bench{jsonSize: map[string]float64{}}
+	b := &bench{jsonSize: map[string]recordShape{}}
 	if _, err := b.minSourceCeiling(t.Context(), &dataset{Label: "200B"}, "beside run 1"); err == nil || !strings.Contains(err.Error(), "200B") {
 		t.Fatalf("err %v, want one naming the data set", err)
 	}

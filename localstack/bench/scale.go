@@ -312,7 +312,7 @@ func (b *bench) parallelProduce(ctx context.Context, sets []*dataset, k int) (fl
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := produceCeiling(ctx, b.e.bootstrap, topics[i], all[lo:hi])
+			r, err := produceCeiling(ctx, b.e.bootstrap, topics[i], all[lo:hi], 0)
 			mu.Lock()
 			recs += r.Records
 			if err != nil && first == nil {

@@ -28,7 +28,7 @@ func (b *bench) onlySource(ctx context.Context, d *dataset) error {
 	if err != nil {
 		return err
 	}
-	if err := b.produceJSONCeiling(ctx, d, meanSize(sd.Values)); err != nil {
+	if err := b.produceJSONCeiling(ctx, d, sd.shape()); err != nil {
 		return err
 	}
 	b.process(ctx, d)
@@ -57,15 +57,17 @@ func meanSize(values [][]byte) float64 {
 	return float64(n) / float64(len(values))
 }
 
-// produceJSONCeiling measures the raw produce of d.Rows records of
-// meanJSON bytes, the size the source's records really have, for reading
-// the source ratios (the "franz-go produce" ceiling has the row bytes).
+// produceJSONCeiling measures the raw produce of d.Rows records of the
+// shape's key and value sizes, the sizes the source's records really have
+// (keyed, so they spread over the partitions by key as the source's do),
+// for reading the source ratios (the "franz-go produce" ceiling has the
+// row bytes and no keys).
 // It runs twice and keeps the faster, as sourceCeilings does: one run
 // slowed by another job on the machine would otherwise flatter the ratio
 // (single runs varied 250k–850k rows/s on the shared 2 cores).
-func (b *bench) produceJSONCeiling(ctx context.Context, d *dataset, meanJSON float64) error {
-	b.jsonSize[d.Label] = meanJSON
-	sizes := jsonSizes(d.Rows, meanJSON)
+func (b *bench) produceJSONCeiling(ctx context.Context, d *dataset, shape recordShape) error {
+	b.jsonSize[d.Label] = shape
+	sizes := jsonSizes(d.Rows, shape.Value)
 	var runs []string
 	for run := 1; run <= 2; run++ {
 		ptopic, err := b.e.newTopic(ctx, fmt.Sprintf("slkc-bench-%s-rawjson-%s-%d", b.e.runID, d.Table, run), int32(b.o.Partitions))
@@ -73,7 +75,7 @@ func (b *bench) produceJSONCeiling(ctx context.Context, d *dataset, meanJSON flo
 			return err
 		}
 		done := b.step(fmt.Sprintf("produce ceiling at JSON size %s #%d", d.Label, run))
-		pr, err := produceCeiling(ctx, b.e.bootstrap, ptopic, sizes)
+		pr, err := produceCeiling(ctx, b.e.bootstrap, ptopic, sizes, int32(shape.Key))
 		done()
 		if err != nil {
 			return err
@@ -83,6 +85,6 @@ func (b *bench) produceJSONCeiling(ctx context.Context, d *dataset, meanJSON flo
 		runs = append(runs, FormatNumber(r))
 	}
 	b.rep.Add(Figure{Section: "ceiling", Name: "franz-go produce at JSON size " + d.Label, Value: b.produceJSON[d.Label], Unit: "rows/s",
-		Note: fmt.Sprintf("%d records of %.0f B, best of %s; the source loop's ratio to this: %.2f", d.Rows, meanJSON, strings.Join(runs, ", "), ratio(b.sourceLoop[d.Label], b.produceJSON[d.Label]))})
+		Note: fmt.Sprintf("%d records of %.0f B with keys of %.0f B (one per record), best of %s; the source loop's ratio to this: %.2f", d.Rows, shape.Value, shape.Key, strings.Join(runs, ", "), ratio(b.sourceLoop[d.Label], b.produceJSON[d.Label]))})
 	return nil
 }
