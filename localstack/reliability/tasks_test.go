@@ -148,8 +148,11 @@ func TestSourceTasksKillAddReassign(t *testing.T) {
 			}
 		}
 		t.Logf("tables %d, tasks.max %d, page %d, victim task %d killed after %s: %d kill(s) took effect, %d rows repeated", nTables+1, tasksMax, batch, victim, killAfter, kills, dups)
-		if dups > kills*batch {
-			t.Errorf("%d rows repeated; want at most one page (%d) per killed task (%d)", dups, batch, kills)
+		// A killed task can leave two uncommitted pages on the topic: the
+		// page awaiting its offset write and the page read ahead, already
+		// handed to the producer behind it.
+		if dups > kills*2*batch {
+			t.Errorf("%d rows repeated; want at most two pages (%d rows each) per killed task (%d)", dups, batch, kills)
 		}
 		return Figures{Duplicates: dups}
 	})

@@ -114,6 +114,32 @@ func (p *Producer) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.Produ
 	return out
 }
 
+// Produce hands r over without waiting for its acknowledgement, as
+// kgo.Client.Produce does, and calls promise once with its outcome; it
+// blocks while the client's buffer is full. Records handed over one after
+// another keep that order in their partition: a record that fits the
+// configured batch size goes through Client; a larger one first waits
+// until every record handed over before it is acknowledged (Client.Flush),
+// then goes alone through the second client, and Produce returns only once
+// it is acknowledged, so nothing after it overtakes it.
+func (p *Producer) Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
+	if !p.oversized(r) {
+		p.Client.Produce(ctx, r, promise)
+		return
+	}
+	if err := p.Client.Flush(ctx); err != nil {
+		promise(r, fmt.Errorf("kafka: waiting for the records before one of %d bytes: %w", recordBytes(r), err))
+		return
+	}
+	large, err := p.largeClient(ctx)
+	if err != nil {
+		promise(r, err)
+		return
+	}
+	res := large.ProduceSync(ctx, r)
+	promise(r, res[0].Err)
+}
+
 // ErrNotSent is the result of a record ProduceSync did not send because a
 // record before it failed.
 var ErrNotSent = errors.New("kafka: not sent: a record before it in the same call failed")

@@ -151,9 +151,10 @@ func TestChunkedInitialLoadOnRealStack(t *testing.T) {
 			repeats += n - 1
 		}
 	}
-	// At most the page each of the three other chunks had in flight.
-	if repeats > 3*50 {
-		t.Errorf("%d rows repeated; want at most one page per cancelled chunk (150)", repeats)
+	// At most the two pages each of the three other chunks had in flight:
+	// the one awaiting its offset write and the one read ahead behind it.
+	if repeats > 3*2*50 {
+		t.Errorf("%d rows repeated; want at most two pages per cancelled chunk (300)", repeats)
 	}
 	t.Logf("%d records on the topic, %d repeats", total, repeats)
 }

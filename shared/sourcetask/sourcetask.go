@@ -47,6 +47,18 @@ type Producer interface {
 	ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults
 }
 
+// AsyncProducer is a Producer that also hands a record over without
+// waiting for its acknowledgement, calling promise once with its outcome
+// (blocking while its buffer is full); records handed over one after
+// another keep that order in their partition. *kgo.Client and
+// shared/kafka's Producer satisfy it. With one, a Task hands each page
+// read ahead over as soon as it is converted, behind the page in flight,
+// so the producer does not run dry while a page's offset is committed.
+type AsyncProducer interface {
+	Producer
+	Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
+}
+
 // Converter serialises a key or value; shared/convert's converters satisfy
 // it. It must be safe for concurrent use: the records of a big page are
 // converted on several goroutines when convert.SideEffectFree says the
@@ -434,7 +446,11 @@ type pagePlan struct {
 	tolerated int
 	start     time.Time  // when its read began
 	done      chan error // produce outcome; nil when there is nothing to produce
+	acks      *pageAcks  // its records' outcomes so far, when handed to an AsyncProducer
 }
+
+// failed reports a record of pl known to have failed already.
+func (pl *pagePlan) failed() bool { return pl.acks != nil && pl.acks.failed() }
 
 // stalled reports a page that claims more rows but returned none and did
 // not move: following it would spin until the deadline.
@@ -444,12 +460,18 @@ func (pl *pagePlan) stalled() bool {
 
 // runPartition drains one partition. Pages are pipelined one deep: while
 // page N's records are in flight, page N+1 is read and converted. Page N's
-// offset is written only after every one of its acknowledgements, and page
-// N+1 is produced only after that write, so offsets are written in page
-// order and never past an unacknowledged record. The partition's first page
-// runs alone: its commit proves the lease's fence and the stored version
-// before anything is read ahead. stop reports that the time budget ended
-// the run.
+// offset is written only after every one of its acknowledgements, so
+// offsets are written in page order and never past an unacknowledged
+// record. With an AsyncProducer, page N+1 is handed over as soon as it is
+// converted, behind page N's records, so the producer keeps sending while
+// page N's offset is written; otherwise page N+1 is produced only after
+// that write. Either way a failure of page N leaves page N+1 uncommitted
+// (with an AsyncProducer its records may be in Kafka already, and the
+// next run sends them again: at least once, as for any page whose commit
+// failed), and the run returns only once page N+1's produce has ended.
+// The partition's first page runs alone: its commit proves the lease's
+// fence and the stored version before anything is read ahead. stop
+// reports that the time budget ended the run.
 func (t *Task) runPartition(ctx context.Context, log *slog.Logger, lease state.Lease, res *Result,
 	p connectors.Partition, off state.Offset, estimate *time.Duration) (stop bool, err error) {
 	pos, version := off.Position, off.Version
@@ -473,8 +495,15 @@ func (t *Task) runPartition(ctx context.Context, log *slog.Logger, lease state.L
 					"estimate_ms", est.Milliseconds(), "margin_ms", t.margin().Milliseconds())
 			}
 		}
+		early := next != nil && inflight != nil && t.async() != nil && !inflight.failed()
+		if early {
+			t.startProduce(ctx, next)
+		}
 		if inflight != nil {
 			if version, err = t.finishPage(ctx, log, lease, res, p, inflight, version, estimate); err != nil {
+				if early && next.done != nil {
+					<-next.done // nothing of this run is left in flight
+				}
 				return false, err
 			}
 			committed++
@@ -495,7 +524,9 @@ func (t *Task) runPartition(ctx context.Context, log *slog.Logger, lease state.L
 			// The first page is committed; read on with read-ahead.
 			continue
 		}
-		t.startProduce(ctx, next)
+		if !early {
+			t.startProduce(ctx, next)
+		}
 		pos = next.page.Next
 	}
 }
@@ -515,12 +546,90 @@ func (t *Task) preparePage(ctx context.Context, p connectors.Partition, pos conn
 }
 
 // startProduce sends pl's records in the background; finishPage waits.
+// With an AsyncProducer the records are handed over before it returns, so
+// a later call's records follow them.
 func (t *Task) startProduce(ctx context.Context, pl *pagePlan) {
 	if len(pl.krs) == 0 {
 		return
 	}
 	pl.done = make(chan error, 1)
+	if ap := t.async(); ap != nil {
+		pl.acks = t.handOver(ctx, ap, pl.krs, pl.done)
+		return
+	}
 	go func() { pl.done <- t.produceSync(ctx, pl.krs) }()
+}
+
+// async returns the Producer as an AsyncProducer, or nil.
+func (t *Task) async() AsyncProducer {
+	ap, _ := t.Producer.(AsyncProducer)
+	return ap
+}
+
+// handOver hands krs to ap in order and sends the outcome to done once
+// every record is acknowledged or failed: nil, or the first error. Records
+// after a failure already reported are not handed over. Like produceSync,
+// it stops waiting at ctx's deadline minus half the margin. It returns the
+// records' outcomes so far.
+func (t *Task) handOver(ctx context.Context, ap AsyncProducer, krs []*kgo.Record, done chan<- error) *pageAcks {
+	pctx, cancel := t.produceContext(ctx)
+	acks := &pageAcks{pending: len(krs), done: make(chan error, 1)}
+	promise := func(_ *kgo.Record, err error) { acks.settle(1, err) }
+	for i, r := range krs {
+		if acks.failed() {
+			acks.settle(len(krs)-i, nil)
+			break
+		}
+		ap.Produce(pctx, r, promise)
+	}
+	go func() {
+		defer cancel()
+		select {
+		case err := <-acks.done:
+			done <- err
+		case <-pctx.Done():
+			done <- fmt.Errorf("waiting for acknowledgements: %w", pctx.Err())
+		}
+	}()
+	return acks
+}
+
+// pageAcks counts the acknowledgements a page still waits for and keeps
+// its first error, sent to done when none is left.
+type pageAcks struct {
+	mu      sync.Mutex
+	pending int
+	first   error
+	done    chan error
+}
+
+// settle accounts for n records, failed with err when it is not nil.
+func (a *pageAcks) settle(n int, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil && a.first == nil {
+		a.first = err
+	}
+	a.pending -= n
+	if a.pending == 0 {
+		a.done <- a.first
+	}
+}
+
+// failed reports whether a record has failed so far.
+func (a *pageAcks) failed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.first != nil
+}
+
+// produceContext bounds a page's produce at ctx's deadline minus half the
+// margin (see produceSync).
+func (t *Task) produceContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-t.margin()/2))
+	}
+	return context.WithCancel(ctx)
 }
 
 // finishPage waits for every acknowledgement of pl, then commits its
@@ -659,12 +768,8 @@ func (t *Task) tolerate(err error) bool {
 // write its status and release the lease. Records still in flight when it
 // gives up are simply not committed; the next run re-sends them.
 func (t *Task) produceSync(ctx context.Context, krs []*kgo.Record) error {
-	pctx := ctx
-	if dl, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		pctx, cancel = context.WithDeadline(ctx, dl.Add(-t.margin()/2))
-		defer cancel()
-	}
+	pctx, cancel := t.produceContext(ctx)
+	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- t.Producer.ProduceSync(pctx, krs...).FirstErr() }()
 	select {
