@@ -35,6 +35,9 @@ type bench struct {
 	// JSON size of the records, the in-process source loop, the function
 	// binaries, the end-to-end path and the bridge's RSS.
 	produceJSON, sourceLoop, binary map[string]float64
+	// produceJSONDefaultBatch is the raw produce at the JSON sizes with
+	// the default producer.override.batch.size (produceJSONCeiling).
+	produceJSONDefaultBatch map[string]float64
 	// loopBeside is the best of the in-process source loop's runs beside
 	// the source-poller binary's (one after each of its runs).
 	loopBeside map[string]float64
@@ -61,6 +64,7 @@ func (b *bench) all(ctx context.Context) error {
 	b.rows = map[string][]row{}
 	b.notes = map[string][]string{}
 	b.produceJSON, b.sourceLoop, b.binary = map[string]float64{}, map[string]float64{}, map[string]float64{}
+	b.produceJSONDefaultBatch = map[string]float64{}
 	b.loopBeside, b.pairs, b.jsonSize = map[string]float64{}, map[string][]pair{}, map[string]recordShape{}
 	if b.o.Only == "bridge" {
 		b.bridgeMemory(ctx)

@@ -107,12 +107,13 @@ type rawProducer struct {
 // newRawProducer connects to bootstrap and loads topic's metadata with one
 // record, so the clock a caller starts after it measures produce only;
 // values are at most maxSize bytes, and keys keySize bytes (0: no keys).
-func newRawProducer(ctx context.Context, bootstrap, topic string, maxSize, keySize int32) (*rawProducer, error) {
+// opts come after the defaults (a batch size, say).
+func newRawProducer(ctx context.Context, bootstrap, topic string, maxSize, keySize int32, opts ...kgo.Opt) (*rawProducer, error) {
 	pc := &produceCounter{}
 	// No compression, as shared/kafka's clients (Kafka's default
 	// compression.type=none); the payload is random bytes anyway.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.DefaultProduceTopic(topic), kgo.WithHooks(pc),
-		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(bootstrap), kgo.DefaultProduceTopic(topic), kgo.WithHooks(pc),
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(kgo.NoCompression())}, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("bench: producer for %s: %w", topic, err)
 	}
@@ -179,14 +180,14 @@ func (p *rawProducer) finish(ctx context.Context) (produceResult, error) {
 }
 
 // produceCeiling produces len(sizes) records with values of the given sizes
-// to topic with a rawProducer, each with a key of its own of keySize bytes
-// (0: no keys).
-func produceCeiling(ctx context.Context, bootstrap, topic string, sizes []int32, keySize int32) (produceResult, error) {
+// to topic with a rawProducer (with opts), each with a key of its own of
+// keySize bytes (0: no keys).
+func produceCeiling(ctx context.Context, bootstrap, topic string, sizes []int32, keySize int32, opts ...kgo.Opt) (produceResult, error) {
 	var maxSize int32 // newRawProducer makes it at least 1
 	if len(sizes) > 0 {
 		maxSize = slices.Max(sizes)
 	}
-	p, err := newRawProducer(ctx, bootstrap, topic, maxSize, keySize)
+	p, err := newRawProducer(ctx, bootstrap, topic, maxSize, keySize, opts...)
 	if err != nil {
 		return produceResult{}, err
 	}
