@@ -162,3 +162,41 @@ func TestAsyncProducerFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestPageAcksConcurrent: records settled from many goroutines at once,
+// some failed, give one outcome once the last is in, and it is one of the
+// errors; failed reports a failure as soon as one is settled.
+func TestPageAcksConcurrent(t *testing.T) {
+	for round := 0; round < 50; round++ {
+		const n = 1000
+		a := &pageAcks{done: make(chan error, 2)}
+		a.pending.Store(n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				var err error
+				if i%300 == 7 {
+					err = fmt.Errorf("record %d failed", i)
+				}
+				a.settle(1, err)
+			})
+		}
+		wg.Wait()
+		if len(a.done) != 1 {
+			t.Fatalf("round %d: %d outcomes sent, want 1", round, len(a.done))
+		}
+		if err := <-a.done; err == nil || !strings.HasSuffix(err.Error(), "failed") || !a.failed() {
+			t.Fatalf("round %d: outcome %v, failed %v; want a record's error", round, err, a.failed())
+		}
+	}
+	a := &pageAcks{done: make(chan error, 1)}
+	a.pending.Store(2)
+	a.settle(1, nil)
+	if a.failed() || len(a.done) != 0 {
+		t.Fatal("one of two records acknowledged: no outcome yet, nothing failed")
+	}
+	a.settle(1, nil)
+	if err := <-a.done; err != nil {
+		t.Fatalf("both acknowledged: outcome %v, want nil", err)
+	}
+}

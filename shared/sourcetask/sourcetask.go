@@ -573,7 +573,8 @@ func (t *Task) async() AsyncProducer {
 // records' outcomes so far.
 func (t *Task) handOver(ctx context.Context, ap AsyncProducer, krs []*kgo.Record, done chan<- error) *pageAcks {
 	pctx, cancel := t.produceContext(ctx)
-	acks := &pageAcks{pending: len(krs), done: make(chan error, 1)}
+	acks := &pageAcks{done: make(chan error, 1)}
+	acks.pending.Store(int64(len(krs)))
 	promise := func(_ *kgo.Record, err error) { acks.settle(1, err) }
 	for i, r := range krs {
 		if acks.failed() {
@@ -595,33 +596,32 @@ func (t *Task) handOver(ctx context.Context, ap AsyncProducer, krs []*kgo.Record
 }
 
 // pageAcks counts the acknowledgements a page still waits for and keeps
-// its first error, sent to done when none is left.
+// its first error, sent to done when none is left. It takes no lock: it
+// is called once per record, from franz-go's promise goroutine.
 type pageAcks struct {
-	mu      sync.Mutex
-	pending int
-	first   error
+	pending atomic.Int64
+	first   atomic.Pointer[error]
 	done    chan error
 }
 
-// settle accounts for n records, failed with err when it is not nil.
+// settle accounts for n records, failed with err when it is not nil. The
+// error is stored before the count drops, so the call that takes it to
+// zero sees every error of the page.
 func (a *pageAcks) settle(n int, err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err != nil && a.first == nil {
-		a.first = err
+	if err != nil {
+		a.first.CompareAndSwap(nil, &err)
 	}
-	a.pending -= n
-	if a.pending == 0 {
-		a.done <- a.first
+	if a.pending.Add(-int64(n)) == 0 {
+		var first error
+		if p := a.first.Load(); p != nil {
+			first = *p
+		}
+		a.done <- first
 	}
 }
 
 // failed reports whether a record has failed so far.
-func (a *pageAcks) failed() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.first != nil
-}
+func (a *pageAcks) failed() bool { return a.first.Load() != nil }
 
 // produceContext bounds a page's produce at ctx's deadline minus half the
 // margin (see produceSync).
