@@ -212,6 +212,7 @@ func (b *bench) sourceCeilings(ctx context.Context, d *dataset, tag string) erro
 	}
 	pr, err := produceCeiling(ctx, b.e.bootstrap, topic, d.Sizes, 0)
 	done()
+	b.e.dropTopic(ctx, topic)
 	if err != nil {
 		return err
 	}
@@ -1086,13 +1087,14 @@ func (b *bench) minSourceCeiling(ctx context.Context, d *dataset, what string) (
 		return besideCeilings{}, err
 	}
 	topic := func(kind string) (string, error) {
-		return b.e.newTopic(ctx, fmt.Sprintf("slkc-bench-%s-%s-%s-beside-%d", b.e.runID, kind, d.Table, len(b.e.topics)), int32(b.o.Partitions))
+		return b.e.newTopic(ctx, fmt.Sprintf("slkc-bench-%s-%s-%s-beside-%d", b.e.runID, kind, d.Table, b.e.topicSeq()), int32(b.o.Partitions))
 	}
 	t, err := topic("rawjson")
 	if err != nil {
 		return besideCeilings{}, err
 	}
 	pr, err := produceCeiling(ctx, b.e.bootstrap, t, jsonSizes(d.Rows, shape.Value), int32(shape.Key))
+	b.e.dropTopic(ctx, t)
 	if err != nil {
 		return besideCeilings{}, err
 	}
@@ -1102,6 +1104,7 @@ func (b *bench) minSourceCeiling(ctx context.Context, d *dataset, what string) (
 	cpu, span := cpuTime(), startMachineSpan()
 	pl, err := pipelineCeiling(ctx, b.e.db, d, b.e.bootstrap, t, shape)
 	cores, cpu := span.cores(), cpuTime()-cpu
+	b.e.dropTopic(ctx, t)
 	if err != nil {
 		return besideCeilings{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,7 +38,8 @@ type env struct {
 	ddb       *dynamodb.Client
 	ddbCount  *countingTransport
 	mu        sync.Mutex
-	topics    []string
+	topics    []string // to delete at the end
+	made      int      // topics made so far, for unique names (topicSeq)
 	tables    []string
 	// fnEnv is added to every function process's environment (-fn-env),
 	// e.g. GOGC=100 to compare against the functions' own GC setting.
@@ -210,6 +212,7 @@ func (e *env) newTopic(ctx context.Context, name string, partitions int32) (stri
 	}
 	e.mu.Lock()
 	e.topics = append(e.topics, name)
+	e.made++
 	e.mu.Unlock()
 	// A new topic's partitions need a moment to get a leader; producing
 	// before that measures metadata retries, not the broker.
@@ -219,6 +222,37 @@ func (e *env) newTopic(ctx context.Context, name string, partitions int32) (stri
 		return "", fmt.Errorf("bench: %w", err)
 	}
 	return name, nil
+}
+
+// topicSeq is the number of topics made so far: a suffix no earlier
+// topic name of the run has, even after dropTopic.
+func (e *env) topicSeq() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.made
+}
+
+// dropTopic deletes topic now, once no figure needs it any more: the raw
+// ceilings write a million records of up to a kilobyte each time, and a
+// full make bench would otherwise hold tens of GB in Kafka until its end
+// (beside the binlog of its MariaDB writes, which once filled the disk).
+// With -keep it does nothing; a topic it fails to delete stays listed for
+// close.
+func (e *env) dropTopic(ctx context.Context, topic string) {
+	if e.keep {
+		return
+	}
+	resp, err := e.admin.DeleteTopics(ctx, topic)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		progress.Warn("bench: deleting a topic no longer needed; left for the end of the run", "topic", topic, "error", err)
+		return
+	}
+	e.mu.Lock()
+	e.topics = slices.DeleteFunc(e.topics, func(t string) bool { return t == topic })
+	e.mu.Unlock()
 }
 
 // newTable creates a DynamoDB table with a numeric hash key "id" and waits

@@ -97,13 +97,14 @@ func (b *bench) bestProduce(ctx context.Context, d *dataset, shape recordShape, 
 	var best float64
 	var runs []string
 	for run := 1; run <= 2; run++ {
-		ptopic, err := b.e.newTopic(ctx, fmt.Sprintf("slkc-bench-%s-rawjson-%s-%d", b.e.runID, d.Table, len(b.e.topics)), int32(b.o.Partitions))
+		ptopic, err := b.e.newTopic(ctx, fmt.Sprintf("slkc-bench-%s-rawjson-%s-%d", b.e.runID, d.Table, b.e.topicSeq()), int32(b.o.Partitions))
 		if err != nil {
 			return 0, "", err
 		}
 		done := b.step(fmt.Sprintf("produce ceiling at JSON size%s %s #%d", what, d.Label, run))
 		pr, err := produceCeiling(ctx, b.e.bootstrap, ptopic, sizes, int32(shape.Key), opts...)
 		done()
+		b.e.dropTopic(ctx, ptopic)
 		if err != nil {
 			return 0, "", err
 		}

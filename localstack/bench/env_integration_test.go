@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/serverless-kafka-connect/slkc/shared/testenv"
+)
+
+// TestDropTopic runs on the real stack: a topic the bench no longer needs
+// is deleted at once and leaves the list close deletes; under -keep it
+// stays; names made after a drop never repeat one made before.
+func TestDropTopic(t *testing.T) {
+	testenv.New(t) // the stack must be up (a failure under CI=true)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	e, err := newEnv(ctx, fmt.Sprintf("droptest-%d", time.Now().UnixNano()%1_000_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close(context.Background(), false)
+	name := func() string { return fmt.Sprintf("slkc-bench-%s-drop-%d", e.runID, e.topicSeq()) }
+	dropped, err := e.newTopic(ctx, name(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := e.newTopic(ctx, name(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept == dropped {
+		t.Fatalf("two topics named %s", kept)
+	}
+	e.dropTopic(ctx, dropped)
+	if slices.Contains(e.topics, dropped) || !slices.Contains(e.topics, kept) {
+		t.Errorf("topics to delete at the end %v; want %s only", e.topics, kept)
+	}
+	if again := name(); again == dropped || again == kept {
+		t.Errorf("the next name %s repeats one made before", again)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ts, err := e.admin.ListTopics(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ts.Has(dropped) {
+			if !ts.Has(kept) {
+				t.Errorf("%s was deleted too", kept)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still listed by the broker after 30 s", dropped)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	e.keep = true
+	e.dropTopic(ctx, kept)
+	if ts, err := e.admin.ListTopics(ctx); err != nil || !ts.Has(kept) || !slices.Contains(e.topics, kept) {
+		t.Errorf("under -keep %s was deleted (%v)", kept, err)
+	}
+	e.keep = false
+}
