@@ -52,6 +52,8 @@ type fakeSource struct {
 	mu     sync.Mutex
 	reads  int
 	badRow int // row whose value cannot be converted; -1 for none
+	// bigEvery > 0 pads every bigEvery-th row's value with bigBytes bytes.
+	bigEvery, bigBytes int
 }
 
 func (f *fakeSource) Partitions(ctx context.Context) ([]connectors.Partition, error) {
@@ -82,6 +84,9 @@ func (f *fakeSource) ReadPage(ctx context.Context, p connectors.Partition, pos c
 	var recs []connect.Record
 	for i := cur.I; i < end; i++ {
 		var v any = fmt.Sprintf("%s-%d", p["table"], i)
+		if f.bigEvery > 0 && i%f.bigEvery == 0 {
+			v = fmt.Sprintf("%s-%d-%s", p["table"], i, strings.Repeat("x", f.bigBytes))
+		}
 		if i == f.badRow {
 			v = make(chan int)
 		}

@@ -1,0 +1,62 @@
+package sourcetask
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-kafka-connect/slkc/shared/kafka"
+	"github.com/serverless-kafka-connect/slkc/shared/testenv"
+)
+
+// TestHandOverKeepsOrderOnRealStack runs a Task through shared/kafka's
+// Producer (an AsyncProducer) with Kafka's default batch.size of 16 KB on
+// the real broker and DynamoDB Local: pages of 50 rows, every 7th row over
+// 16 KB, so records that go alone through the second client sit inside
+// pages handed over behind others still in flight. The one-partition topic
+// holds every row once, in the source's order, byte for byte, and the
+// offset is after the last row.
+func TestHandOverKeepsOrderOnRealStack(t *testing.T) {
+	env := testenv.New(t)
+	topic := env.Topic(t, 1)
+	offsets, leases, status, _ := dynamoStores(t, env)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p, err := kafka.NewProducer(ctx, kafka.Config{Bootstrap: env.Seeds(), BatchBytes: 16384, LingerMs: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var _ AsyncProducer = p
+	const rows, page = 400, 50
+	src := &fakeSource{tables: []string{"shop.a"}, rows: rows, pageSize: page, topic: topic, badRow: -1, bigEvery: 7, bigBytes: 20_000}
+	logger, _ := logBuffer()
+	task := &Task{Name: "handover-source", Source: src, Producer: p, KeyConv: jsonConv{}, ValueConv: jsonConv{},
+		Offsets: offsets, Leases: leases, Status: status, WorkerID: "w", Logger: logger}
+	res, err := task.Run(ctx, "req-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Records != rows || res.Pages != rows/page {
+		t.Fatalf("result %+v, want %d records in %d pages", res, rows, rows/page)
+	}
+	recs := consumeAll(t, env.Seeds(), topic, rows)
+	if len(recs) != rows {
+		t.Fatalf("topic holds %d records, want %d", len(recs), rows)
+	}
+	for i, r := range recs {
+		want := fmt.Sprintf(`"shop.a-%d"`, i)
+		if i%7 == 0 {
+			want = fmt.Sprintf(`"shop.a-%d-%s"`, i, strings.Repeat("x", 20_000))
+		}
+		if string(r.Value) != want || string(r.Key) != fmt.Sprintf(`"%d"`, i) || r.Offset != int64(i) {
+			t.Fatalf("record at offset %d: key %s, %d-byte value starting %.20q; want row %d", r.Offset, r.Key, len(r.Value), r.Value, i)
+		}
+	}
+	stored, err := offsets.Get(ctx, "handover-source", src.mustPartition(0))
+	if err != nil || string(stored.Position) != fmt.Sprintf(`{"i":%d}`, rows) {
+		t.Errorf("stored offset = %+v, %v; want after row %d", stored, err, rows)
+	}
+}
