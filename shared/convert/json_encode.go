@@ -30,12 +30,27 @@ const millisPerDay = 24 * 60 * 60 * 1000
 // []connect.MapEntry (kept in order) or, with string keys, map[string]any
 // (sorted). A nil value uses the schema default (replace.null.with.default)
 // or null when optional, else it is an error naming the field path.
-func (c *jsonConverter) FromConnect(_ string, schema *connect.Schema, value any) ([]byte, error) {
+func (c *jsonConverter) FromConnect(topic string, schema *connect.Schema, value any) ([]byte, error) {
 	if schema == nil && value == nil {
 		return nil, nil
 	}
 	sc := c.bufs.Get().(*scratch)
-	b := sc.open()
+	b, err := c.AppendFromConnect(sc.open(), topic, schema, value)
+	if err != nil {
+		c.bufs.Put(sc)
+		return nil, err
+	}
+	out := sc.close(b)
+	c.bufs.Put(sc)
+	return out, nil
+}
+
+// AppendFromConnect appends what FromConnect returns for schema and value
+// to b and returns the extended slice, for a caller that owns its output
+// buffers (a source reusing them once a page is acknowledged). The caller
+// handles a tombstone (nil schema and value) itself: FromConnect returns
+// no bytes for one.
+func (c *jsonConverter) AppendFromConnect(b []byte, _ string, schema *connect.Schema, value any) ([]byte, error) {
 	var err error
 	if c.schemasEnable {
 		b = append(b, `{"schema":`...)
@@ -44,7 +59,6 @@ func (c *jsonConverter) FromConnect(_ string, schema *connect.Schema, value any)
 		} else {
 			var sj []byte
 			if sj, err = c.schemaJSON(schema); err != nil {
-				c.bufs.Put(sc)
 				return nil, fmt.Errorf("convert: JsonConverter: schema: %w", err)
 			}
 			b = append(b, sj...)
@@ -53,15 +67,12 @@ func (c *jsonConverter) FromConnect(_ string, schema *connect.Schema, value any)
 	}
 	b, err = c.appendValue(b, schema, value)
 	if err != nil {
-		c.bufs.Put(sc)
 		return nil, fmt.Errorf("convert: JsonConverter: %w", err)
 	}
 	if c.schemasEnable {
 		b = append(b, '}')
 	}
-	out := sc.close(b)
-	c.bufs.Put(sc)
-	return out, nil
+	return b, nil
 }
 
 // slabSize is the size of the blocks small outputs are written into: one

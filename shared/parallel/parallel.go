@@ -41,11 +41,18 @@ func Workers() int { return min(runtime.GOMAXPROCS(0), MaxWorkers) }
 // the caller's goroutine (so the Lambda runtime reports it as it reports
 // a panic of the handler), with the worker's stack.
 func Chunks(n, w int, fn func(lo, hi int)) {
+	WorkerChunks(n, w, func(_, lo, hi int) { fn(lo, hi) })
+}
+
+// WorkerChunks is Chunks telling fn which of the w goroutines runs the
+// chunk (0 to w-1, 0 being the caller's), so that state a worker keeps
+// across its chunks (an output buffer) needs no lock.
+func WorkerChunks(n, w int, fn func(worker, lo, hi int)) {
 	if n == 0 {
 		return
 	}
 	if w <= 1 || n == 1 {
-		fn(0, n)
+		fn(0, 0, n)
 		return
 	}
 	chunk := max(1, min(MaxChunk, n/(w*4)))
@@ -55,7 +62,7 @@ func Chunks(n, w int, fn func(lo, hi int)) {
 		panicMu  sync.Mutex
 		panicked error
 	)
-	work := func() {
+	work := func(worker int) {
 		defer func() {
 			if v := recover(); v != nil {
 				panicMu.Lock()
@@ -70,13 +77,13 @@ func Chunks(n, w int, fn func(lo, hi int)) {
 			if lo >= n {
 				return
 			}
-			fn(lo, min(lo+chunk, n))
+			fn(worker, lo, min(lo+chunk, n))
 		}
 	}
-	for range w - 1 {
-		wg.Go(work)
+	for i := range w - 1 {
+		wg.Go(func() { work(i + 1) })
 	}
-	work()
+	work(0)
 	wg.Wait()
 	if panicked != nil {
 		panic(panicked)

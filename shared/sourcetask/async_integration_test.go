@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/serverless-kafka-connect/slkc/shared/convert"
 	"github.com/serverless-kafka-connect/slkc/shared/kafka"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
@@ -17,7 +18,9 @@ import (
 // 16 KB, so records that go alone through the second client sit inside
 // pages handed over behind others still in flight. The one-partition topic
 // holds every row once, in the source's order, byte for byte, and the
-// offset is after the last row.
+// offset is after the last row. The converters are JsonConverter's, which
+// encode into the Task's blocks: blocks of acknowledged pages are reused
+// by later ones, and no record is overwritten by that.
 func TestHandOverKeepsOrderOnRealStack(t *testing.T) {
 	env := testenv.New(t)
 	topic := env.Topic(t, 1)
@@ -33,7 +36,14 @@ func TestHandOverKeepsOrderOnRealStack(t *testing.T) {
 	const rows, page = 400, 50
 	src := &fakeSource{tables: []string{"shop.a"}, rows: rows, pageSize: page, topic: topic, badRow: -1, bigEvery: 7, bigBytes: 20_000}
 	logger, _ := logBuffer()
-	task := &Task{Name: "handover-source", Source: src, Producer: p, KeyConv: jsonConv{}, ValueConv: jsonConv{},
+	conv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "false"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := conv.(AppendConverter); !ok {
+		t.Fatal("JsonConverter is not an AppendConverter")
+	}
+	task := &Task{Name: "handover-source", Source: src, Producer: p, KeyConv: conv, ValueConv: conv,
 		Offsets: offsets, Leases: leases, Status: status, WorkerID: "w", Logger: logger}
 	res, err := task.Run(ctx, "req-1")
 	if err != nil {
@@ -41,6 +51,9 @@ func TestHandOverKeepsOrderOnRealStack(t *testing.T) {
 	}
 	if res.Records != rows || res.Pages != rows/page {
 		t.Fatalf("result %+v, want %d records in %d pages", res, rows, rows/page)
+	}
+	if task.blocks.reused == 0 {
+		t.Error("no page reused the blocks of an acknowledged one")
 	}
 	recs := consumeAll(t, env.Seeds(), topic, rows)
 	if len(recs) != rows {

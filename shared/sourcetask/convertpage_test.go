@@ -86,7 +86,7 @@ func TestConvertPageParallelMatchesSequential(t *testing.T) {
 				}
 				return a
 			}}))}
-		krs, tolerated, err := task.convertPage(context.Background(), connectors.Partition{"table": "t"}, connectors.Position("p"), recs)
+		krs, tolerated, _, err := task.convertPage(context.Background(), connectors.Partition{"table": "t"}, connectors.Position("p"), recs)
 		res := result{tolerated: tolerated, logs: logs.String()}
 		if err != nil {
 			res.err = err.Error()
@@ -140,7 +140,7 @@ func TestConvertPageStopsAtFailureWithoutSideEffectFreeConverters(t *testing.T) 
 	}
 	recs[3].Value = "bad"
 	task := &Task{Name: "c", KeyConv: countingConv{&calls}, ValueConv: countingConv{&calls}}
-	_, _, err := task.convertPage(context.Background(), connectors.Partition{"table": "t"}, nil, recs)
+	_, _, _, err := task.convertPage(context.Background(), connectors.Partition{"table": "t"}, nil, recs)
 	if err == nil || calls != 4 {
 		t.Fatalf("error %v after %d conversions; want the page to fail after converting records 0..3 only", err, calls)
 	}
@@ -173,7 +173,7 @@ func BenchmarkConvertPage(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			task := &Task{Name: "c", KeyConv: c.conv, ValueConv: c.conv}
 			for b.Loop() {
-				if _, _, err := task.convertPage(context.Background(), connectors.Partition{"table": "t"}, nil, recs); err != nil {
+				if _, _, _, err := task.convertPage(context.Background(), connectors.Partition{"table": "t"}, nil, recs); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -167,6 +167,8 @@ type Task struct {
 
 	mu      sync.Mutex
 	ensured map[string]bool
+	// blocks are the output blocks of acknowledged pages, for reuse.
+	blocks blockPool
 }
 
 // Result summarises a Run.
@@ -447,6 +449,9 @@ type pagePlan struct {
 	start     time.Time  // when its read began
 	done      chan error // produce outcome; nil when there is nothing to produce
 	acks      *pageAcks  // its records' outcomes so far, when handed to an AsyncProducer
+	// blocks hold its records' encoded keys and values (AppendConverter);
+	// they go back to the Task's pool once every record is acknowledged.
+	blocks [][]byte
 }
 
 // failed reports a record of pl known to have failed already.
@@ -539,7 +544,7 @@ func (t *Task) preparePage(ctx context.Context, p connectors.Partition, pos conn
 		return nil, fmt.Errorf("sourcetask: connector %q: read partition %s after position %s: %w", t.Name, p, posString(pos), err)
 	}
 	pl.page = page
-	if pl.krs, pl.tolerated, err = t.convertPage(ctx, p, pos, page.Records); err != nil {
+	if pl.krs, pl.tolerated, pl.blocks, err = t.convertPage(ctx, p, pos, page.Records); err != nil {
 		return nil, err
 	}
 	return pl, nil
@@ -639,10 +644,15 @@ func (t *Task) finishPage(ctx context.Context, log *slog.Logger, lease state.Lea
 	p connectors.Partition, pl *pagePlan, version int64, estimate *time.Duration) (int64, error) {
 	if pl.done != nil {
 		if err := <-pl.done; err != nil {
+			// Records may still be in the producer: their blocks are left
+			// to the collector.
 			return version, fmt.Errorf("sourcetask: connector %q: produce %d records of partition %s to topic %q: %w",
 				t.Name, len(pl.krs), p, pl.krs[0].Topic, kafka.ExplainMissingTopic(pl.krs[0].Topic, err))
 		}
 	}
+	// Every record is acknowledged: nothing refers to the blocks any more.
+	t.blocks.put(pl.blocks)
+	pl.blocks = nil
 	if len(pl.page.Records) > 0 || version == 0 || !samePos(pl.page.Next, pl.pos) {
 		var err error
 		version, err = t.Offsets.Commit(ctx, lease, p, pl.page.Next, version)
@@ -688,15 +698,28 @@ func retryableConflict(err error) error {
 // error and the log lines are those of the one-goroutine loop. Otherwise
 // each record is converted in that pass, and nothing after a failing
 // record is converted (a schema registry converter registers schemas).
-func (t *Task) convertPage(ctx context.Context, p connectors.Partition, pos connectors.Position, recs []connect.Record) (krs []*kgo.Record, tolerated int, err error) {
+//
+// Keys and values from an AppendConverter are encoded into blocks, one
+// arena per goroutine; blocks lists them, to be reused once the page is
+// acknowledged.
+func (t *Task) convertPage(ctx context.Context, p connectors.Partition, pos connectors.Position, recs []connect.Record) (krs []*kgo.Record, tolerated int, blocks [][]byte, err error) {
 	krs = make([]*kgo.Record, 0, len(recs))
 	backing := make([]kgo.Record, len(recs))
-	outcome := func(i int) recordOutcome { return t.convertRecord(p, pos, i, recs[i], &backing[i]) }
+	arenas := make([]outArena, max(1, parallel.Workers()))
+	for i := range arenas {
+		arenas[i].pool = &t.blocks
+	}
+	defer func() {
+		for _, a := range arenas {
+			blocks = append(blocks, a.used...)
+		}
+	}()
+	outcome := func(i int) recordOutcome { return t.convertRecord(p, pos, i, recs[i], &backing[i], &arenas[0]) }
 	if len(recs) >= parallel.MinRecords && convert.SideEffectFree(t.KeyConv) && convert.SideEffectFree(t.ValueConv) {
 		outs := make([]recordOutcome, len(recs))
-		parallel.Chunks(len(recs), parallel.Workers(), func(lo, hi int) {
+		parallel.WorkerChunks(len(recs), len(arenas), func(w, lo, hi int) {
 			for i := lo; i < hi; i++ {
-				outs[i] = outcome(i)
+				outs[i] = t.convertRecord(p, pos, i, recs[i], &backing[i], &arenas[w])
 			}
 		})
 		outcome = func(i int) recordOutcome { return outs[i] }
@@ -708,18 +731,18 @@ func (t *Task) convertPage(ctx context.Context, p connectors.Partition, pos conn
 				tolerated++
 				continue
 			}
-			return nil, 0, errclass.Data(o.err)
+			return nil, 0, nil, errclass.Data(o.err)
 		}
 		if !o.keep {
 			continue
 		}
 		kr := &backing[i]
 		if err := t.ensureTopic(ctx, kr.Topic); err != nil {
-			return nil, 0, fmt.Errorf("sourcetask: connector %q: ensure topic %q: %w", t.Name, kr.Topic, err)
+			return nil, 0, nil, fmt.Errorf("sourcetask: connector %q: ensure topic %q: %w", t.Name, kr.Topic, err)
 		}
 		krs = append(krs, kr)
 	}
-	return krs, tolerated, nil
+	return krs, tolerated, nil, nil
 }
 
 // recordOutcome is what convertRecord made of a record: kept (converted
@@ -730,8 +753,8 @@ type recordOutcome struct {
 }
 
 // convertRecord applies the transforms to record i of the page after pos
-// and converts it into kr.
-func (t *Task) convertRecord(p connectors.Partition, pos connectors.Position, i int, r connect.Record, kr *kgo.Record) recordOutcome {
+// and converts it into kr, encoding into a where the converter can.
+func (t *Task) convertRecord(p connectors.Partition, pos connectors.Position, i int, r connect.Record, kr *kgo.Record, a *outArena) recordOutcome {
 	if t.Transforms != nil {
 		out, keep, err := t.Transforms.Apply(r)
 		if err != nil {
@@ -743,7 +766,7 @@ func (t *Task) convertRecord(p connectors.Partition, pos connectors.Position, i 
 		}
 		r = out
 	}
-	if err := t.toKafka(&r, kr); err != nil {
+	if err := t.toKafka(&r, kr, a); err != nil {
 		return recordOutcome{err: fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s (topic %q): %w",
 			t.Name, i, posString(pos), p, r.Topic, err)}
 	}
@@ -802,19 +825,20 @@ func (t *Task) ensureTopic(ctx context.Context, topic string) error {
 	return nil
 }
 
-// toKafka fills kr with r converted by the key and value converters.
-func (t *Task) toKafka(r *connect.Record, kr *kgo.Record) error {
+// toKafka fills kr with r converted by the key and value converters,
+// encoding into a where a converter is an AppendConverter.
+func (t *Task) toKafka(r *connect.Record, kr *kgo.Record, a *outArena) error {
 	if r.Topic == "" {
 		return errors.New("record has no topic")
 	}
 	kr.Topic, kr.Timestamp = r.Topic, r.Timestamp
 	var err error
 	if r.Key != nil || r.KeySchema != nil {
-		if kr.Key, err = t.KeyConv.FromConnect(r.Topic, r.KeySchema, r.Key); err != nil {
+		if kr.Key, err = encode(t.KeyConv, a, r.Topic, r.KeySchema, r.Key); err != nil {
 			return fmt.Errorf("convert key: %w", err)
 		}
 	}
-	if kr.Value, err = t.ValueConv.FromConnect(r.Topic, r.ValueSchema, r.Value); err != nil {
+	if kr.Value, err = encode(t.ValueConv, a, r.Topic, r.ValueSchema, r.Value); err != nil {
 		return fmt.Errorf("convert value: %w", err)
 	}
 	if len(r.Headers) > 0 {
