@@ -77,6 +77,10 @@ func (p *Producer) oversized(r *kgo.Record) bool {
 	return p.limit >= 0 && recordBytes(r) > p.limit
 }
 
+// Oversized reports whether r would not fit a batch of the configured
+// size, so that it goes alone through the second client.
+func (p *Producer) Oversized(r *kgo.Record) bool { return p.oversized(r) }
+
 // ProduceSync produces rs and waits for every acknowledgement, like
 // kgo.Client.ProduceSync, returning one result per record in rs's order.
 // Records that fit the configured batch size go through Client as usual;
@@ -121,7 +125,10 @@ func (p *Producer) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.Produ
 // configured batch size goes through Client; a larger one first waits
 // until every record handed over before it is acknowledged (Client.Flush),
 // then goes alone through the second client, and Produce returns only once
-// it is acknowledged, so nothing after it overtakes it.
+// it is acknowledged, so nothing after it overtakes it. Client.Flush waits
+// for every record of the client, other goroutines' too, so a caller that
+// shares the Producer with others sends its oversized records with
+// ProduceSync instead (shared/sourcetask does, for a page that has one).
 func (p *Producer) Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
 	if !p.oversized(r) {
 		p.Client.Produce(ctx, r, promise)

@@ -14,9 +14,10 @@ import (
 
 // TestHandOverKeepsOrderOnRealStack runs a Task through shared/kafka's
 // Producer (an AsyncProducer) with Kafka's default batch.size of 16 KB on
-// the real broker and DynamoDB Local: pages of 50 rows, every 7th row over
-// 16 KB, so records that go alone through the second client sit inside
-// pages handed over behind others still in flight. The one-partition topic
+// the real broker and DynamoDB Local: pages of 50 rows, rows 0, 120, 240
+// and 360 over 16 KB, so pages with a record that goes alone through the
+// second client (produced after the page before, with ProduceSync) and
+// pages handed over early follow each other. The one-partition topic
 // holds every row once, in the source's order, byte for byte, and the
 // offset is after the last row. The converters are JsonConverter's, which
 // encode into the Task's blocks: blocks of acknowledged pages are reused
@@ -34,7 +35,7 @@ func TestHandOverKeepsOrderOnRealStack(t *testing.T) {
 	defer p.Close()
 	var _ AsyncProducer = p
 	const rows, page = 400, 50
-	src := &fakeSource{tables: []string{"shop.a"}, rows: rows, pageSize: page, topic: topic, badRow: -1, bigEvery: 7, bigBytes: 20_000}
+	src := &fakeSource{tables: []string{"shop.a"}, rows: rows, pageSize: page, topic: topic, badRow: -1, bigEvery: 120, bigBytes: 20_000}
 	logger, _ := logBuffer()
 	conv, err := convert.New(convert.JSONConverterClass, map[string]string{"schemas.enable": "false"}, false)
 	if err != nil {
@@ -61,7 +62,7 @@ func TestHandOverKeepsOrderOnRealStack(t *testing.T) {
 	}
 	for i, r := range recs {
 		want := fmt.Sprintf(`"shop.a-%d"`, i)
-		if i%7 == 0 {
+		if i%120 == 0 {
 			want = fmt.Sprintf(`"shop.a-%d-%s"`, i, strings.Repeat("x", 20_000))
 		}
 		if string(r.Value) != want || string(r.Key) != fmt.Sprintf(`"%d"`, i) || r.Offset != int64(i) {

@@ -200,3 +200,49 @@ func TestPageAcksConcurrent(t *testing.T) {
 		t.Fatalf("both acknowledged: outcome %v, want nil", err)
 	}
 }
+
+// limitedRecorder is an asyncRecorder whose batch size the record with
+// key big exceeds (as shared/kafka's Producer reports).
+type limitedRecorder struct {
+	*asyncRecorder
+	big string
+}
+
+func (l limitedRecorder) Oversized(r *kgo.Record) bool { return string(r.Key) == l.big }
+
+// TestOversizedRecordPageIsNotHandedOverEarly: a page with a record over
+// the producer's batch size goes through ProduceSync after the page
+// before it is committed, and the page after it waits for its commit too
+// (its records were not handed over in one go), while a page without one
+// after a page handed over is handed over early. The topic holds every
+// record once, in order.
+func TestOversizedRecordPageIsNotHandedOverEarly(t *testing.T) {
+	h := newHarness(t, 20, 4, "shop.a")
+	a := h.useAsync(t)
+	h.task.Producer = limitedRecorder{asyncRecorder: a, big: `"9"`} // in page 3, rows 8-11
+	if _, err := h.task.Run(context.Background(), "req-1"); err != nil {
+		t.Fatal(err)
+	}
+	j := h.ev.all()
+	at := func(s string) int {
+		i := index(j, s)
+		if i < 0 {
+			t.Fatalf("%q not in the journal:\n%s", s, strings.Join(j, "\n"))
+		}
+		return i
+	}
+	if index(j, `handed "8"`) >= 0 {
+		t.Errorf("page 3, which has the oversized record, was handed over record by record:\n%s", strings.Join(j, "\n"))
+	}
+	if at(`handed "12"`) < at(`commit shop.a {"i":12}`) {
+		t.Errorf("page 4 was handed over before page 3's commit, behind records sent with ProduceSync:\n%s", strings.Join(j, "\n"))
+	}
+	if at(`handed "16"`) > at(`commit shop.a {"i":16}`) {
+		t.Errorf("page 5 was not handed over before page 4's commit:\n%s", strings.Join(j, "\n"))
+	}
+	for i, r := range consumeAll(t, h.seeds, "orders", 20) {
+		if want := fmt.Sprintf(`"shop.a-%d"`, i); string(r.Value) != want {
+			t.Errorf("record at offset %d = %s, want %s", r.Offset, r.Value, want)
+		}
+	}
+}

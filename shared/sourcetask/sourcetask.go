@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -470,10 +471,12 @@ func (pl *pagePlan) stalled() bool {
 // record. With an AsyncProducer, page N+1 is handed over as soon as it is
 // converted, behind page N's records, so the producer keeps sending while
 // page N's offset is written; otherwise page N+1 is produced only after
-// that write. Either way a failure of page N leaves page N+1 uncommitted
-// (with an AsyncProducer its records may be in Kafka already, and the
-// next run sends them again: at least once, as for any page whose commit
-// failed), and the run returns only once page N+1's produce has ended.
+// that write, as it is when either page has a record over the producer's
+// batch size (see async). Either way a failure of page N leaves page N+1
+// uncommitted (with an AsyncProducer its records may be in Kafka already,
+// and the next run sends them again: at least once, as for any page whose
+// commit failed), and the run returns only once page N+1's produce has
+// ended.
 // The partition's first page runs alone: its commit proves the lease's
 // fence and the stored version before anything is read ahead. stop
 // reports that the time budget ended the run.
@@ -500,7 +503,7 @@ func (t *Task) runPartition(ctx context.Context, log *slog.Logger, lease state.L
 					"estimate_ms", est.Milliseconds(), "margin_ms", t.margin().Milliseconds())
 			}
 		}
-		early := next != nil && inflight != nil && t.async() != nil && !inflight.failed()
+		early := next != nil && inflight != nil && inflight.acks != nil && !inflight.failed() && t.async(next) != nil
 		if early {
 			t.startProduce(ctx, next)
 		}
@@ -558,16 +561,34 @@ func (t *Task) startProduce(ctx context.Context, pl *pagePlan) {
 		return
 	}
 	pl.done = make(chan error, 1)
-	if ap := t.async(); ap != nil {
+	if ap := t.async(pl); ap != nil {
 		pl.acks = t.handOver(ctx, ap, pl.krs, pl.done)
 		return
 	}
 	go func() { pl.done <- t.produceSync(ctx, pl.krs) }()
 }
 
-// async returns the Producer as an AsyncProducer, or nil.
-func (t *Task) async() AsyncProducer {
-	ap, _ := t.Producer.(AsyncProducer)
+// batchLimited is a producer that sends a record over its batch size
+// alone, through another client, once every record before it is
+// acknowledged (shared/kafka's Producer).
+type batchLimited interface {
+	Oversized(r *kgo.Record) bool
+}
+
+// async returns the Producer as an AsyncProducer for pl's records, or nil:
+// when it is not one, or when one of the records is over its batch size.
+// Such a page goes through ProduceSync, which waits for the records before
+// an oversized one in that call only, and it is produced only after the
+// page before it is acknowledged; an oversized record handed over behind
+// another goroutine's records would wait for all of them.
+func (t *Task) async(pl *pagePlan) AsyncProducer {
+	ap, ok := t.Producer.(AsyncProducer)
+	if !ok {
+		return nil
+	}
+	if bl, ok := t.Producer.(batchLimited); ok && slices.ContainsFunc(pl.krs, bl.Oversized) {
+		return nil
+	}
 	return ap
 }
 
