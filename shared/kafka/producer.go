@@ -72,14 +72,11 @@ func recordBytes(r *kgo.Record) int {
 	return n
 }
 
-// oversized reports whether r would not fit a batch of the configured size.
-func (p *Producer) oversized(r *kgo.Record) bool {
-	return p.limit >= 0 && recordBytes(r) > p.limit
-}
-
 // Oversized reports whether r would not fit a batch of the configured
 // size, so that it goes alone through the second client.
-func (p *Producer) Oversized(r *kgo.Record) bool { return p.oversized(r) }
+func (p *Producer) Oversized(r *kgo.Record) bool {
+	return p.limit >= 0 && recordBytes(r) > p.limit
+}
 
 // ProduceSync produces rs and waits for every acknowledgement, like
 // kgo.Client.ProduceSync, returning one result per record in rs's order.
@@ -89,13 +86,13 @@ func (p *Producer) Oversized(r *kgo.Record) bool { return p.oversized(r) }
 // results carry ErrNotSent), so a partition's records are never written
 // out of order.
 func (p *Producer) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.ProduceResults {
-	if !slices.ContainsFunc(rs, p.oversized) {
+	if !slices.ContainsFunc(rs, p.Oversized) {
 		return p.Client.ProduceSync(ctx, rs...)
 	}
 	out := make(kgo.ProduceResults, 0, len(rs))
 	for len(rs) > 0 {
 		n := 0
-		for n < len(rs) && !p.oversized(rs[n]) {
+		for n < len(rs) && !p.Oversized(rs[n]) {
 			n++
 		}
 		var res kgo.ProduceResults
@@ -130,7 +127,7 @@ func (p *Producer) ProduceSync(ctx context.Context, rs ...*kgo.Record) kgo.Produ
 // shares the Producer with others sends its oversized records with
 // ProduceSync instead (shared/sourcetask does, for a page that has one).
 func (p *Producer) Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
-	if !p.oversized(r) {
+	if !p.Oversized(r) {
 		p.Client.Produce(ctx, r, promise)
 		return
 	}

@@ -447,9 +447,10 @@ type pagePlan struct {
 	krs  []*kgo.Record
 	// tolerated counts the records skipped under ToleranceAll.
 	tolerated int
-	start     time.Time  // when its read began
-	done      chan error // produce outcome; nil when there is nothing to produce
-	acks      *pageAcks  // its records' outcomes so far, when handed to an AsyncProducer
+	start     time.Time     // when its read began
+	done      chan error    // produce outcome; nil when there is nothing to produce
+	async     AsyncProducer // the producer that takes its records one by one, or nil (Task.async)
+	acks      *pageAcks     // its records' outcomes so far, when handed to async
 	// blocks hold its records' encoded keys and values (AppendConverter);
 	// they go back to the Task's pool once every record is acknowledged.
 	blocks [][]byte
@@ -503,7 +504,7 @@ func (t *Task) runPartition(ctx context.Context, log *slog.Logger, lease state.L
 					"estimate_ms", est.Milliseconds(), "margin_ms", t.margin().Milliseconds())
 			}
 		}
-		early := next != nil && inflight != nil && inflight.acks != nil && !inflight.failed() && t.async(next) != nil
+		early := next != nil && inflight != nil && inflight.acks != nil && !inflight.failed() && next.async != nil
 		if early {
 			t.startProduce(ctx, next)
 		}
@@ -550,6 +551,7 @@ func (t *Task) preparePage(ctx context.Context, p connectors.Partition, pos conn
 	if pl.krs, pl.tolerated, pl.blocks, err = t.convertPage(ctx, p, pos, page.Records); err != nil {
 		return nil, err
 	}
+	pl.async = t.async(pl.krs)
 	return pl, nil
 }
 
@@ -561,8 +563,8 @@ func (t *Task) startProduce(ctx context.Context, pl *pagePlan) {
 		return
 	}
 	pl.done = make(chan error, 1)
-	if ap := t.async(pl); ap != nil {
-		pl.acks = t.handOver(ctx, ap, pl.krs, pl.done)
+	if pl.async != nil {
+		pl.acks = t.handOver(ctx, pl.async, pl.krs, pl.done)
 		return
 	}
 	go func() { pl.done <- t.produceSync(ctx, pl.krs) }()
@@ -575,18 +577,18 @@ type batchLimited interface {
 	Oversized(r *kgo.Record) bool
 }
 
-// async returns the Producer as an AsyncProducer for pl's records, or nil:
-// when it is not one, or when one of the records is over its batch size.
+// async returns the Producer as an AsyncProducer for krs, or nil: when it
+// is not one, or when one of the records is over its batch size.
 // Such a page goes through ProduceSync, which waits for the records before
 // an oversized one in that call only, and it is produced only after the
 // page before it is acknowledged; an oversized record handed over behind
 // another goroutine's records would wait for all of them.
-func (t *Task) async(pl *pagePlan) AsyncProducer {
+func (t *Task) async(krs []*kgo.Record) AsyncProducer {
 	ap, ok := t.Producer.(AsyncProducer)
 	if !ok {
 		return nil
 	}
-	if bl, ok := t.Producer.(batchLimited); ok && slices.ContainsFunc(pl.krs, bl.Oversized) {
+	if bl, ok := t.Producer.(batchLimited); ok && slices.ContainsFunc(krs, bl.Oversized) {
 		return nil
 	}
 	return ap
@@ -611,14 +613,21 @@ func (t *Task) handOver(ctx context.Context, ap AsyncProducer, krs []*kgo.Record
 	}
 	go func() {
 		defer cancel()
-		select {
-		case err := <-acks.done:
-			done <- err
-		case <-pctx.Done():
-			done <- fmt.Errorf("waiting for acknowledgements: %w", pctx.Err())
-		}
+		done <- waitAcks(pctx, acks.done)
 	}()
 	return acks
+}
+
+// waitAcks returns the outcome acked delivers, or an error once pctx ends
+// first: an idempotent producer keeps retrying a request it is unsure
+// about regardless of its context (see produceSync).
+func waitAcks(pctx context.Context, acked <-chan error) error {
+	select {
+	case err := <-acked:
+		return err
+	case <-pctx.Done():
+		return fmt.Errorf("waiting for acknowledgements: %w", pctx.Err())
+	}
 }
 
 // pageAcks counts the acknowledgements a page still waits for and keeps
@@ -816,12 +825,7 @@ func (t *Task) produceSync(ctx context.Context, krs []*kgo.Record) error {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- t.Producer.ProduceSync(pctx, krs...).FirstErr() }()
-	select {
-	case err := <-done:
-		return err
-	case <-pctx.Done():
-		return fmt.Errorf("waiting for acknowledgements: %w", pctx.Err())
-	}
+	return waitAcks(pctx, done)
 }
 
 func (t *Task) ensureTopic(ctx context.Context, topic string) error {
