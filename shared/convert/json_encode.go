@@ -98,6 +98,20 @@ type scratch struct {
 	buf  []byte
 	slab []byte
 	last int
+	// get, when set, supplies the blocks instead of make, and used lists
+	// every block it supplied (Blocks).
+	get  func() []byte
+	used [][]byte
+}
+
+// newSlab returns an empty block: from get when set, else a fresh one.
+func (sc *scratch) newSlab() []byte {
+	if sc.get == nil {
+		return make([]byte, 0, slabSize)
+	}
+	b := sc.get()
+	sc.used = append(sc.used, b[:cap(b)])
+	return b[:0]
 }
 
 // open returns the empty slice to encode the next record into: the free
@@ -108,7 +122,7 @@ func (sc *scratch) open() []byte {
 		return sc.buf[:0]
 	}
 	if cap(sc.slab)-len(sc.slab) < sc.last+sc.last/8+16 {
-		sc.slab = make([]byte, 0, slabSize)
+		sc.slab = sc.newSlab()
 	}
 	return sc.slab[len(sc.slab):len(sc.slab)]
 }
@@ -135,9 +149,34 @@ func (sc *scratch) close(b []byte) []byte {
 		copy(out, b)
 		return out
 	}
-	sc.slab = append(make([]byte, 0, slabSize), b...)
+	sc.slab = append(sc.newSlab(), b...)
 	return sc.slab[:n:n]
 }
+
+// BlockSize is the size of the blocks Blocks lays outputs out in.
+const BlockSize = slabSize
+
+// Blocks lays out outputs a caller encodes one after another (with
+// AppendFromConnect) as FromConnect lays out its own: each in the free end
+// of a shared block, or in an allocation of its own when it is big, with
+// its capacity capped at its length. The blocks come from get (empty, of
+// capacity BlockSize at least) and Used lists them, for a caller that
+// reuses them once no output refers to them. A Blocks is for one
+// goroutine.
+type Blocks struct{ sc scratch }
+
+// NewBlocks returns a Blocks whose blocks come from get.
+func NewBlocks(get func() []byte) *Blocks { return &Blocks{sc: scratch{get: get}} }
+
+// Free returns the empty slice to append the next output to.
+func (b *Blocks) Free() []byte { return b.sc.open() }
+
+// Keep returns out, the slice Free returned with an output appended, where
+// it stays: in its block, or copied to where it belongs.
+func (b *Blocks) Keep(out []byte) []byte { return b.sc.close(out) }
+
+// Used lists the blocks taken from get so far.
+func (b *Blocks) Used() [][]byte { return b.sc.used }
 
 // schemaJSON returns the cached JSON form of s. The cache is keyed by
 // pointer, so a schema must not be modified after its first use; when the

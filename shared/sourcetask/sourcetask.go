@@ -735,21 +735,21 @@ func retryableConflict(err error) error {
 func (t *Task) convertPage(ctx context.Context, p connectors.Partition, pos connectors.Position, recs []connect.Record) (krs []*kgo.Record, tolerated int, blocks [][]byte, err error) {
 	krs = make([]*kgo.Record, 0, len(recs))
 	backing := make([]kgo.Record, len(recs))
-	arenas := make([]outArena, max(1, parallel.Workers()))
+	arenas := make([]*convert.Blocks, max(1, parallel.Workers()))
 	for i := range arenas {
-		arenas[i].pool = &t.blocks
+		arenas[i] = convert.NewBlocks(t.blocks.get)
 	}
 	defer func() {
 		for _, a := range arenas {
-			blocks = append(blocks, a.used...)
+			blocks = append(blocks, a.Used()...)
 		}
 	}()
-	outcome := func(i int) recordOutcome { return t.convertRecord(p, pos, i, recs[i], &backing[i], &arenas[0]) }
+	outcome := func(i int) recordOutcome { return t.convertRecord(p, pos, i, recs[i], &backing[i], arenas[0]) }
 	if len(recs) >= parallel.MinRecords && convert.SideEffectFree(t.KeyConv) && convert.SideEffectFree(t.ValueConv) {
 		outs := make([]recordOutcome, len(recs))
 		parallel.WorkerChunks(len(recs), len(arenas), func(w, lo, hi int) {
 			for i := lo; i < hi; i++ {
-				outs[i] = t.convertRecord(p, pos, i, recs[i], &backing[i], &arenas[w])
+				outs[i] = t.convertRecord(p, pos, i, recs[i], &backing[i], arenas[w])
 			}
 		})
 		outcome = func(i int) recordOutcome { return outs[i] }
@@ -783,8 +783,8 @@ type recordOutcome struct {
 }
 
 // convertRecord applies the transforms to record i of the page after pos
-// and converts it into kr, encoding into a where the converter can.
-func (t *Task) convertRecord(p connectors.Partition, pos connectors.Position, i int, r connect.Record, kr *kgo.Record, a *outArena) recordOutcome {
+// and converts it into kr, encoding into bl where the converter can.
+func (t *Task) convertRecord(p connectors.Partition, pos connectors.Position, i int, r connect.Record, kr *kgo.Record, bl *convert.Blocks) recordOutcome {
 	if t.Transforms != nil {
 		out, keep, err := t.Transforms.Apply(r)
 		if err != nil {
@@ -796,7 +796,7 @@ func (t *Task) convertRecord(p connectors.Partition, pos connectors.Position, i 
 		}
 		r = out
 	}
-	if err := t.toKafka(&r, kr, a); err != nil {
+	if err := t.toKafka(&r, kr, bl); err != nil {
 		return recordOutcome{err: fmt.Errorf("sourcetask: connector %q: record %d of page after position %s of partition %s (topic %q): %w",
 			t.Name, i, posString(pos), p, r.Topic, err)}
 	}
@@ -851,19 +851,19 @@ func (t *Task) ensureTopic(ctx context.Context, topic string) error {
 }
 
 // toKafka fills kr with r converted by the key and value converters,
-// encoding into a where a converter is an AppendConverter.
-func (t *Task) toKafka(r *connect.Record, kr *kgo.Record, a *outArena) error {
+// encoding into bl where a converter is an AppendConverter.
+func (t *Task) toKafka(r *connect.Record, kr *kgo.Record, bl *convert.Blocks) error {
 	if r.Topic == "" {
 		return errors.New("record has no topic")
 	}
 	kr.Topic, kr.Timestamp = r.Topic, r.Timestamp
 	var err error
 	if r.Key != nil || r.KeySchema != nil {
-		if kr.Key, err = encode(t.KeyConv, a, r.Topic, r.KeySchema, r.Key); err != nil {
+		if kr.Key, err = encode(t.KeyConv, bl, r.Topic, r.KeySchema, r.Key); err != nil {
 			return fmt.Errorf("convert key: %w", err)
 		}
 	}
-	if kr.Value, err = encode(t.ValueConv, a, r.Topic, r.ValueSchema, r.Value); err != nil {
+	if kr.Value, err = encode(t.ValueConv, bl, r.Topic, r.ValueSchema, r.Value); err != nil {
 		return fmt.Errorf("convert value: %w", err)
 	}
 	if len(r.Headers) > 0 {
