@@ -222,8 +222,12 @@ func buildCommonDef() *Def {
 			Doc: "Compression of produced batches. Default none."},
 		Key{Name: KeyProducerLingerMs, Type: Long, Default: Default("5"), Validator: Range(0, 60000), Group: GroupProducer,
 			Doc: "Producer linger, ms. Default 5 (Kafka 4 producer default)."},
-		Key{Name: KeyProducerBatchSize, Type: Int, Default: Default("16384"), Validator: Range(1, 1<<30), Group: GroupProducer,
-			Doc: "Maximum bytes per produced partition batch. Default 16384."},
+		// 1,000,000, librdkafka's batch.size and about franz-go's default,
+		// rather than the Java producer's 16,384: a request carries one
+		// batch per partition, so 16 KB batches cost a request per ~16
+		// records of 1 KB (see the README's "Default producer batch size").
+		Key{Name: KeyProducerBatchSize, Type: Int, Default: Default("1000000"), Validator: Range(1, 1<<30), Group: GroupProducer,
+			Doc: "Maximum bytes per produced partition batch. Default 1000000 (librdkafka's; Kafka's Java producer uses 16384); keep it under the topics' max.message.bytes."},
 
 		Key{Name: KeyTopicCreationPartitions, Type: Int, Validator: RangeOrUnset(-1, 1, 1<<20), Group: GroupTopicCreate,
 			Doc: "Partitions of topics the source creates; -1 broker default. Set with the replication factor to enable topic creation."},

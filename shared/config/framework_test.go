@@ -40,7 +40,7 @@ func TestFrameworkDefaults(t *testing.T) {
 		Transforms:      Transforms{Props: map[string]map[string]string{}, PredicateProps: map[string]map[string]string{}, Kind: Sink},
 		Errors:          Errors{Tolerance: "none", RetryDelayMaxMs: 60000, DLQReplicationFactor: 3},
 		Kafka:           Kafka{Bootstrap: []string{"127.0.0.1:9092"}, SecurityProtocol: "PLAINTEXT"},
-		Producer:        Producer{Compression: "none", LingerMs: 5, BatchBytes: 16384},
+		Producer:        Producer{Compression: "none", LingerMs: 5, BatchBytes: 1_000_000},
 		Lambda: Lambda{MemoryMB: 256, TimeoutSeconds: 60, ReservedConcurrency: -1, BatchSize: 100,
 			MaxBatchingWindowSeconds: 1, StartingPosition: "TRIM_HORIZON", ConsumerGroupID: "connect-orders-sink",
 			MaximumRetryAttempts: -1, MaximumRecordAgeSeconds: -1, ReportBatchItemFailures: true, DeadlineMarginMs: 5000,
@@ -421,5 +421,17 @@ func TestFrameworkSchemaRegistryKeys(t *testing.T) {
 	l := fw.Lambda
 	if l.SchemaRegistryURI != "https://registry.example.com:8081" || l.EventRecordFormat != "SOURCE" || !reflect.DeepEqual(l.SchemaValidation, []string{"KEY", "VALUE"}) {
 		t.Fatalf("lambda = %+v", l)
+	}
+}
+
+// TestDefaultProducer checks DefaultProducer against the Producer of a
+// parsed connector that sets no producer key.
+func TestDefaultProducer(t *testing.T) {
+	_, fw, err := ParseConnector(sinkProps(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := DefaultProducer(); got != fw.Producer || got.BatchBytes != 1_000_000 {
+		t.Fatalf("DefaultProducer() = %+v; parsed connector's %+v, want batch size 1000000", got, fw.Producer)
 	}
 }

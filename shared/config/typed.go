@@ -154,11 +154,7 @@ func ParseFramework(v Values) (*Framework, error) {
 			CertLocation:     v.String(KeySSLCertLocation),
 			KeyLocation:      v.String(KeySSLKeyLocation),
 		},
-		Producer: Producer{
-			Compression: v.String(KeyProducerCompress),
-			LingerMs:    v.Long(KeyProducerLingerMs),
-			BatchBytes:  int32(v.Int(KeyProducerBatchSize)),
-		},
+		Producer: producerOf(v),
 		Lambda: Lambda{
 			MemoryMB:                 v.Int(KeyLambdaMemoryMB),
 			TimeoutSeconds:           v.Int(KeyLambdaTimeoutSeconds),
@@ -252,4 +248,29 @@ func ParseConnector(props map[string]string, connector *Def) (Values, *Framework
 		return Values{}, nil, err
 	}
 	return vals, fw, nil
+}
+
+// producerOf reads the producer.override.* keys of v.
+func producerOf(v Values) Producer {
+	return Producer{
+		Compression: v.String(KeyProducerCompress),
+		LingerMs:    v.Long(KeyProducerLingerMs),
+		BatchBytes:  int32(v.Int(KeyProducerBatchSize)),
+	}
+}
+
+// DefaultProducer is the Producer of a connector that sets none of the
+// producer.override.* keys: their defaults, read from their definitions.
+func DefaultProducer() Producer {
+	d := &Def{}
+	for _, k := range CommonDef().Keys() {
+		if k.Group == GroupProducer {
+			d.Define(k)
+		}
+	}
+	v, err := d.Parse(nil)
+	if err != nil {
+		panic(fmt.Sprintf("config: the producer keys' defaults do not parse: %v", err))
+	}
+	return producerOf(v)
 }

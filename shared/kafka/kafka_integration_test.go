@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/serverless-kafka-connect/slkc/shared/config"
 	"github.com/serverless-kafka-connect/slkc/shared/kafka"
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
@@ -157,6 +159,66 @@ func TestIntegrationProducerLargeRecords(t *testing.T) {
 	res = p.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("before")}, tooBig, after)
 	if res[0].Err != nil || res[1].Err == nil || !errors.Is(res[2].Err, kafka.ErrNotSent) {
 		t.Errorf("before / too big / after: %v / %v / %v; want nil, an error, ErrNotSent", res[0].Err, res[1].Err, res[2].Err)
+	}
+}
+
+// TestIntegrationProducerBatchOverTopicLimit produces 400 records of 1 KB
+// at once to a topic whose max.message.bytes is 100,000, where every
+// record fits: with the default batch size (1,000,000) the broker refuses
+// the batches, and Explain names the key to lower; with the batch size
+// under the topic's limit the same records are all written.
+func TestIntegrationProducerBatchOverTopicLimit(t *testing.T) {
+	env := testenv.New(t)
+	adm := env.KafkaAdmin(t)
+	topic := testenv.UniqueName(t, "small", 200)
+	env.DeleteTopicAtCleanup(t, topic)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := kafka.EnsureTopics(ctx, adm, []string{topic}, 1, 1, map[string]string{"max.message.bytes": "100000"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := kafka.WaitTopicsReady(ctx, env.Kafka(t), topic); err != nil {
+		t.Fatal(err)
+	}
+	records := func() []*kgo.Record {
+		recs := make([]*kgo.Record, 400)
+		for i := range recs {
+			recs[i] = &kgo.Record{Topic: topic, Key: []byte(fmt.Sprint(i)), Value: []byte(strings.Repeat("v", 1000))}
+		}
+		return recs
+	}
+	produce := func(batch int) (*kafka.Producer, kgo.ProduceResults) {
+		// A long linger, so the 400 records are batched together.
+		p, err := kafka.NewProducer(ctx, kafka.Config{Bootstrap: env.Seeds(), BatchBytes: batch, LingerMs: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		return p, p.ProduceSync(ctx, records()...)
+	}
+
+	batch := int(config.DefaultProducer().BatchBytes)
+	p, res := produce(batch)
+	err := res.FirstErr()
+	if !errors.Is(err, kerr.MessageTooLarge) {
+		t.Fatalf("default batch size into a topic of max.message.bytes 100000: %v; want MESSAGE_TOO_LARGE", err)
+	}
+	msg := p.Explain(topic, err).Error()
+	t.Log(msg)
+	for _, want := range []string{topic, config.KeyProducerBatchSize, "max.message.bytes", fmt.Sprintf("up to %d bytes", batch)} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("explained error %q does not name %q", msg, want)
+		}
+	}
+	if other := errors.New("other"); p.Explain(topic, other) != other {
+		t.Errorf("Explain changed an unrelated error")
+	}
+
+	if _, res := produce(50_000); res.FirstErr() != nil {
+		t.Fatalf("batch size 50000 into the same topic: %v", res.FirstErr())
+	}
+	if got := readAll(ctx, t, env, topic, 400); len(got) != 400 || string(got[399].Key) != "399" {
+		t.Errorf("read %d records, last key %q; want 400, the last 399", len(got), got[len(got)-1].Key)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/serverless-kafka-connect/slkc/shared/config"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -14,11 +16,12 @@ import (
 // batch.size: records are batched up to Config.BatchBytes, and a record
 // too large for such a batch still goes out, in a batch of its own (up to
 // the broker's default message.max.bytes). franz-go treats its batch size
-// as a hard limit and fails a larger record before sending it, so with
-// Kafka's default batch.size of 16 KB any source row or dead letter of
-// 16 KB or more would fail. Producer sends those through a second client
-// without the batch limit, created on first need, after everything before
-// them is acknowledged, so a partition's records keep their order.
+// as a hard limit and fails a larger record before sending it, so with a
+// batch size of 16 KB (the Java producer's default) any source row or dead
+// letter of 16 KB or more would fail. Producer sends those through a
+// second client without the batch limit, created on first need, after
+// everything before them is acknowledged, so a partition's records keep
+// their order.
 type Producer struct {
 	// Client is the client of the configured batch size; use it for
 	// anything but producing (admin requests, metadata).
@@ -165,4 +168,22 @@ func (p *Producer) largeClient(ctx context.Context) (*kgo.Client, error) {
 	}
 	p.large = cl
 	return cl, nil
+}
+
+// Explain adds the fix to a produce error to topic that the broker's error
+// alone does not give: a topic that does not exist (ExplainMissingTopic),
+// and a batch over the topic's max.message.bytes (MESSAGE_TOO_LARGE). The
+// broker checks every batch against that limit, and batches here grow up
+// to producer.override.batch.size, so a topic whose limit is lower refuses
+// them even when every record fits. Other errors are returned unchanged.
+func (p *Producer) Explain(topic string, err error) error {
+	if !errors.Is(err, kerr.MessageTooLarge) {
+		return ExplainMissingTopic(topic, err)
+	}
+	batch := p.cfg.BatchBytes
+	if batch <= 0 {
+		batch = singleBatchBytes
+	}
+	return fmt.Errorf("kafka: topic %q refused a batch or record as too large: batches grow up to %d bytes (%s) and a larger record goes alone in a batch of up to %d bytes; lower %s under the topic's max.message.bytes, or raise max.message.bytes: %w",
+		topic, batch, config.KeyProducerBatchSize, singleBatchBytes, config.KeyProducerBatchSize, err)
 }

@@ -45,6 +45,12 @@ func (a *asyncRecorder) keys() []string {
 }
 
 // useAsync gives h's task an asyncRecorder over a client of h's cluster.
+// Explain marks a produce error as explained for topic, as shared/kafka's
+// Producer adds its fix.
+func (a *asyncRecorder) Explain(topic string, err error) error {
+	return fmt.Errorf("explained for %s: %w", topic, err)
+}
+
 func (h *harness) useAsync(t *testing.T) *asyncRecorder {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(h.seeds...), kgo.RecordRetries(3))
@@ -130,7 +136,7 @@ func TestAsyncProducerFailures(t *testing.T) {
 		wantHanded int // records handed over
 	}{
 		{name: "commit of page 2 fails", failCommit: 2, wantErr: "injected offset write failure", wantHanded: 12},
-		{name: "record 5 of page 2 fails", failKey: `"5"`, wantErr: "injected produce failure", wantHanded: 6},
+		{name: "record 5 of page 2 fails", failKey: `"5"`, wantErr: `topic "orders": explained for orders: injected produce failure`, wantHanded: 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
