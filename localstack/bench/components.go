@@ -105,7 +105,7 @@ func (e *env) runSource(ctx context.Context, d *dataset, page int, partitions in
 	pc := &produceCounter{}
 	// The client the source-poller builds (shared/kafka: idempotent,
 	// acks=all) with the producer settings it gets by default (compression
-	// none, linger.ms 5, batch.size 16384, as Kafka's producer), plus the
+	// none, linger.ms 5, batch.size 1000000: see shared/config), plus the
 	// request counter: the binary and this loop differ only in the process.
 	_, fw, err := config.ParseConnector(map[string]string{config.KeyName: "bench-source", config.KeyConnectorClass: mysql.SourceClass, config.KeyBootstrapServers: e.bootstrap}, nil)
 	if err != nil {
