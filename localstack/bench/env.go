@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -46,6 +47,21 @@ type env struct {
 	fnEnv map[string]string
 	// keep leaves measured MySQL tables in place (-keep).
 	keep bool
+	// kafkaDir is the local stack's Kafka log dir, where settle waits for
+	// deleted topics' files to go; empty when the broker is not the local
+	// stack's (kafkaLogDir).
+	kafkaDir string
+}
+
+// kafkaLogDir is the local stack's Kafka log dir,
+// $SLKC_LOCAL_DIR/kafka/data (default .local, as localstack/stack.sh), or
+// "" when it does not exist.
+func kafkaLogDir() string {
+	dir := filepath.Join(getenv("SLKC_LOCAL_DIR", ".local"), "kafka", "data")
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return ""
+	}
+	return dir
 }
 
 func getenv(k, def string) string {
@@ -60,7 +76,7 @@ func getenv(k, def string) string {
 // 127.0.0.1) and creates the run's database. Once that exists the env is
 // returned even with an error, so the caller's close removes it.
 func newEnv(ctx context.Context, runID string) (*env, error) {
-	e := &env{runID: runID, bootstrap: getenv("SLKC_KAFKA_BOOTSTRAP", "127.0.0.1:9092")}
+	e := &env{runID: runID, bootstrap: getenv("SLKC_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), kafkaDir: kafkaLogDir()}
 	for _, kv := range [][2]string{{"AWS_REGION", "us-east-1"}, {"AWS_ACCESS_KEY_ID", "local"}, {"AWS_SECRET_ACCESS_KEY", "local"},
 		{"AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"}} {
 		if os.Getenv(kv[0]) == "" {
