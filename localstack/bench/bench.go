@@ -53,13 +53,15 @@ type bench struct {
 }
 
 // step logs the start of what and returns the function that logs its end.
-// Unless -no-sync, it first waits for deleted topics' files to go and
-// writes out the page cache's dirty pages (settle), so that the step does
-// not pay for the work of the steps before it.
+// Unless -no-sync, it first waits for deleted topics' files to go, writes
+// out the page cache's dirty pages and waits for the stack's services to
+// go idle (settle), so that the step does not pay for the work of the
+// steps before it.
 func (b *bench) step(what string) func() {
 	if !b.o.NoSync {
-		dirty, deleted, took := settle(b.e.kafkaDir)
-		progress.Info("bench: settled before "+what, "deleted_partitions", deleted, "dirty_mib", dirty>>20, "took", took.Round(time.Millisecond))
+		dirty, deleted, idle, took := settle(b.e.kafkaDir, b.e.stackPids)
+		progress.Info("bench: settled before "+what, "deleted_partitions", deleted, "dirty_mib", dirty>>20,
+			"services_idle_after", idle.Round(time.Millisecond), "took", took.Round(time.Millisecond))
 	}
 	start, reclaim := time.Now(), reclaimed()
 	progress.Info("bench: " + what)

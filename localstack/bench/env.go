@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,6 +52,27 @@ type env struct {
 	// deleted topics' files to go; empty when the broker is not the local
 	// stack's (kafkaLogDir).
 	kafkaDir string
+	// stackPids are the local stack's service processes (Kafka, MariaDB,
+	// DynamoDB Local), which settle waits to go idle; empty when they are
+	// not the local stack's (stackPIDs).
+	stackPids []int
+}
+
+// stackPIDs reads the local stack's PID files,
+// $SLKC_LOCAL_DIR/pids/<service>.pid (default .local, as
+// localstack/stack.sh), skipping those it cannot read.
+func stackPIDs() []int {
+	var pids []int
+	for _, svc := range []string{"kafka", "mariadb", "dynamodb"} {
+		b, err := os.ReadFile(filepath.Join(getenv("SLKC_LOCAL_DIR", ".local"), "pids", svc+".pid"))
+		if err != nil {
+			continue
+		}
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // kafkaLogDir is the local stack's Kafka log dir,
@@ -76,7 +98,7 @@ func getenv(k, def string) string {
 // 127.0.0.1) and creates the run's database. Once that exists the env is
 // returned even with an error, so the caller's close removes it.
 func newEnv(ctx context.Context, runID string) (*env, error) {
-	e := &env{runID: runID, bootstrap: getenv("SLKC_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), kafkaDir: kafkaLogDir()}
+	e := &env{runID: runID, bootstrap: getenv("SLKC_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), kafkaDir: kafkaLogDir(), stackPids: stackPIDs()}
 	for _, kv := range [][2]string{{"AWS_REGION", "us-east-1"}, {"AWS_ACCESS_KEY_ID", "local"}, {"AWS_SECRET_ACCESS_KEY", "local"},
 		{"AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"}} {
 		if os.Getenv(kv[0]) == "" {

@@ -101,7 +101,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.OutDir, "out", "build/bench", "folder for results.json, results.txt and the profiles")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the database, topics and tables for inspection")
 	fs.BoolVar(&o.NoProfiles, "no-profiles", false, "skip the pprof captures")
-	fs.BoolVar(&o.NoSync, "no-sync", false, "do not wait for deleted topics' files to go and write out the page cache's dirty pages (sync) before each step")
+	fs.BoolVar(&o.NoSync, "no-sync", false, "do not settle before each step: wait for deleted topics' files to go, write out the page cache's dirty pages (sync) and wait for the stack's services to go idle")
 	fs.BoolVar(&o.SkipProcess, "skip-process", false, "skip the function-binary figures")
 	fs.BoolVar(&o.ScaleOnly, "scale", false, "run only the scale figures (tasks.max and the parallel initial load)")
 	fs.BoolVar(&o.SkipScale, "skip-scale", false, "skip the scale figures")

@@ -4,31 +4,102 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
 
-// settle waits until the Kafka log dir kafkaDir (when not empty) holds no
-// deleted topic's files, then writes the page cache's dirty pages out
-// (sync(2)). It returns how many bytes were dirty or under writeback
-// before the sync, how many deleted partitions it waited for and how long
-// it took. Kafka frees a deleted topic's files on a timer
-// (log.segment.delete.delay.ms, 1 s in the local stack) and writes its log
-// through the page cache, which the kernel writes out in the background:
-// without it a step that follows a ceiling's produce of a GB shares the
-// machine with that work (the broker's system time tripled while a dropped
-// topic's files were freed, and single sink-handler invokes took 220 ms
-// against a p99 of 68 ms alone).
-func settle(kafkaDir string) (dirty int64, deleted int, took time.Duration) {
+// settle readies the machine for the next step: it waits until the Kafka
+// log dir kafkaDir (when not empty) holds no deleted topic's files,
+// collects the bench process's garbage and returns its free memory to the
+// OS, writes the page cache's dirty pages out (sync(2)), and waits until
+// the stack's processes (pids) are idle. It returns how many bytes were
+// dirty or under writeback before the sync, how many deleted partitions
+// it waited for, how long the services took to go idle, and how long it
+// all took. Kafka frees a deleted topic's files on a timer
+// (log.segment.delete.delay.ms, 1 s in the local stack), writes its log
+// through the page cache, which the kernel writes out in the background,
+// and the services do work of their own after a load (the broker's
+// collector, say): without settling, a step shares the machine with the
+// work the steps before it left (the broker's system time doubled while a
+// dropped topic's files were freed, and single sink-handler invokes took
+// 220 ms against a p99 of 68 ms alone).
+func settle(kafkaDir string, pids []int) (dirty int64, deleted int, idle, took time.Duration) {
 	start := time.Now()
 	if kafkaDir != "" {
 		deleted = waitDeletions(kafkaDir, 30*time.Second)
 	}
+	// The bench process's own garbage of the last step (an in-process
+	// source loop's records, say), collected and returned to the OS now
+	// rather than by the runtime during the next step.
+	debug.FreeOSMemory()
 	dirty = dirtyBytes()
 	syscall.Sync()
-	return dirty, deleted, time.Since(start)
+	idle = waitIdle(pids, idleTicks, idleWindow, 15*time.Second)
+	return dirty, deleted, idle, time.Since(start)
+}
+
+// idleWindow and idleTicks define idle for waitIdle: at most 5 clock ticks
+// (USER_HZ, 100 a second on Linux) of CPU in 250 ms, a fifth of a core.
+const (
+	idleWindow = 250 * time.Millisecond
+	idleTicks  = 5
+)
+
+// waitIdle waits, up to max, until the processes pids together used at
+// most ticks clock ticks of CPU (user and system, /proc/<pid>/stat) over
+// one window, and returns how long it waited. Processes it cannot read
+// count as idle.
+func waitIdle(pids []int, ticks int64, window, max time.Duration) time.Duration {
+	start := time.Now()
+	if len(pids) == 0 {
+		return 0
+	}
+	for prev := cpuTicks(pids); time.Since(start) < max; {
+		time.Sleep(window)
+		cur := cpuTicks(pids)
+		if cur-prev <= ticks {
+			break
+		}
+		prev = cur
+	}
+	return time.Since(start)
+}
+
+// cpuTicks sums the user and system CPU clock ticks of the processes pids
+// (fields 14 and 15 of /proc/<pid>/stat).
+func cpuTicks(pids []int) int64 {
+	var n int64
+	for _, pid := range pids {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			continue
+		}
+		n += parseStatTicks(b)
+	}
+	return n
+}
+
+// parseStatTicks returns utime plus stime of a /proc/<pid>/stat text. The
+// command name (field 2) is in parentheses and may hold spaces, so fields
+// are counted after its closing parenthesis.
+func parseStatTicks(stat []byte) int64 {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	f := bytes.Fields(stat[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 13 {
+		return 0
+	}
+	u, err1 := strconv.ParseInt(string(f[11]), 10, 64)
+	s, err2 := strconv.ParseInt(string(f[12]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return u + s
 }
 
 // waitDeletions waits, up to max, until dir holds no entry whose name

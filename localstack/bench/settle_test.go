@@ -54,3 +54,47 @@ func TestWaitDeletions(t *testing.T) {
 		t.Errorf("missing dir: %d pending, want 0", n)
 	}
 }
+
+// TestParseStatTicks reads utime and stime (fields 14 and 15) after the
+// command name, which may hold spaces and parentheses.
+func TestParseStatTicks(t *testing.T) {
+	stat := []byte("4242 (java (kafka) x) S 1 4242 4242 0 -1 4194560 1000 0 0 0 1500 320 0 0 20 0 90 0 100 5000000 20000")
+	if got := parseStatTicks(stat); got != 1500+320 {
+		t.Errorf("parseStatTicks = %d, want %d", got, 1500+320)
+	}
+	if got := parseStatTicks([]byte("4242 (short) S 1")); got != 0 {
+		t.Errorf("parseStatTicks of a short line = %d, want 0", got)
+	}
+}
+
+// TestWaitIdle returns at once for an idle process, waits while one
+// burns CPU, and gives up after its bound.
+func TestWaitIdle(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	// The test process itself: busy while a goroutine spins.
+	self := []int{os.Getpid()}
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+	}()
+	// Busy: more than 2 ticks (a tenth of a core) in each 200 ms window.
+	if waited := waitIdle(self, 2, 200*time.Millisecond, 600*time.Millisecond); waited < 600*time.Millisecond {
+		t.Errorf("waitIdle returned after %v while the process spun; want the 600 ms bound", waited)
+	}
+	close(stop)
+	time.Sleep(50 * time.Millisecond)
+	if waited := waitIdle(self, 2, 200*time.Millisecond, 5*time.Second); waited > 3*time.Second {
+		t.Errorf("waitIdle took %v once the process was idle", waited)
+	}
+	if waited := waitIdle(nil, 2, 100*time.Millisecond, 5*time.Second); waited != 0 {
+		t.Errorf("waitIdle with no processes took %v", waited)
+	}
+}
