@@ -145,7 +145,8 @@ func (r *Reporter) Report(ctx context.Context, fs []Failed) error {
 	for i, pr := range res {
 		if pr.Err != nil {
 			o := fs[i].Original
-			errs = append(errs, fmt.Errorf("dlq: writing %s/%d@%d to dead letter queue topic %q: %w", o.Topic, o.Partition, o.Offset, r.Topic, pr.Err))
+			errs = append(errs, fmt.Errorf("dlq: writing %s/%d@%d to dead letter queue topic %q: %w", o.Topic, o.Partition, o.Offset, r.Topic,
+				kafka.ExplainProduceError(r.Client, r.Topic, pr.Err)))
 		}
 	}
 	if len(res) != len(recs) {

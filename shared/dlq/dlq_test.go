@@ -147,6 +147,14 @@ func (p failingProducer) ProduceSync(_ context.Context, rs ...*kgo.Record) kgo.P
 	return out
 }
 
+// explainingProducer adds its Explain to failingProducer, as shared/kafka's
+// Producer explains a batch refused as too large.
+type explainingProducer struct{ failingProducer }
+
+func (explainingProducer) Explain(topic string, err error) error {
+	return fmt.Errorf("explained for %s: %w", topic, err)
+}
+
 func TestReportErrors(t *testing.T) {
 	fs := []Failed{
 		{Original: Raw{Topic: "orders", Partition: 1, Offset: 10}, Stage: StageTaskPut, Err: errors.New("a")},
@@ -163,6 +171,8 @@ func TestReportErrors(t *testing.T) {
 		{name: "no topic", r: Reporter{Client: failingProducer{}}, fs: fs, wantErr: []string{"errors.deadletterqueue.topic.name"}},
 		{name: "one failure names the record", r: Reporter{Client: failingProducer{failAt: map[int]error{1: errors.New("broker down")}}, Topic: "dlq"}, fs: fs,
 			wantErr: []string{`orders/2@20 to dead letter queue topic "dlq": broker down`}},
+		{name: "the producer explains its error", r: Reporter{Client: explainingProducer{failingProducer{failAt: map[int]error{1: errors.New("too large")}}}, Topic: "dlq"}, fs: fs,
+			wantErr: []string{`orders/2@20 to dead letter queue topic "dlq": explained for dlq: too large`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -170,6 +170,21 @@ func (p *Producer) largeClient(ctx context.Context) (*kgo.Client, error) {
 	return cl, nil
 }
 
+// Explainer is a producer that adds the fix to a produce error that the
+// broker's error alone does not give; Producer is one.
+type Explainer interface {
+	Explain(topic string, err error) error
+}
+
+// ExplainProduceError adds the fix to a produce error to topic: p's own
+// explanation when p is an Explainer, else ExplainMissingTopic's.
+func ExplainProduceError(p any, topic string, err error) error {
+	if e, ok := p.(Explainer); ok {
+		return e.Explain(topic, err)
+	}
+	return ExplainMissingTopic(topic, err)
+}
+
 // Explain adds the fix to a produce error to topic that the broker's error
 // alone does not give: a topic that does not exist (ExplainMissingTopic),
 // and a batch over the topic's max.message.bytes (MESSAGE_TOO_LARGE). The

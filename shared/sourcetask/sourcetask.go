@@ -577,21 +577,6 @@ type batchLimited interface {
 	Oversized(r *kgo.Record) bool
 }
 
-// explainer is a producer that adds the fix to a produce error the
-// broker's error alone does not give (shared/kafka's Producer).
-type explainer interface {
-	Explain(topic string, err error) error
-}
-
-// explain adds the fix to a produce error to topic: the Producer's own
-// explanation when it has one, else the one for a missing topic.
-func (t *Task) explain(topic string, err error) error {
-	if e, ok := t.Producer.(explainer); ok {
-		return e.Explain(topic, err)
-	}
-	return kafka.ExplainMissingTopic(topic, err)
-}
-
 // async returns the Producer as an AsyncProducer for krs, or nil: when it
 // is not one, or when one of the records is over its batch size.
 // Such a page goes through ProduceSync, which waits for the records before
@@ -692,7 +677,7 @@ func (t *Task) finishPage(ctx context.Context, log *slog.Logger, lease state.Lea
 			// Records may still be in the producer: their blocks are left
 			// to the collector.
 			return version, fmt.Errorf("sourcetask: connector %q: produce %d records of partition %s to topic %q: %w",
-				t.Name, len(pl.krs), p, pl.krs[0].Topic, t.explain(pl.krs[0].Topic, err))
+				t.Name, len(pl.krs), p, pl.krs[0].Topic, kafka.ExplainProduceError(t.Producer, pl.krs[0].Topic, err))
 		}
 	}
 	// Every record is acknowledged: nothing refers to the blocks any more.
