@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -75,21 +76,18 @@ func TestWaitIdle(t *testing.T) {
 	}
 	// The test process itself: busy while a goroutine spins.
 	self := []int{os.Getpid()}
-	stop := make(chan struct{})
+	var stop atomic.Bool
+	var spins atomic.Int64
 	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
+		for !stop.Load() {
+			spins.Add(1)
 		}
 	}()
 	// Busy: more than 2 ticks (a tenth of a core) in each 200 ms window.
 	if waited := waitIdle(self, 2, 200*time.Millisecond, 600*time.Millisecond); waited < 600*time.Millisecond {
 		t.Errorf("waitIdle returned after %v while the process spun; want the 600 ms bound", waited)
 	}
-	close(stop)
+	stop.Store(true)
 	time.Sleep(50 * time.Millisecond)
 	if waited := waitIdle(self, 2, 200*time.Millisecond, 5*time.Second); waited > 3*time.Second {
 		t.Errorf("waitIdle took %v once the process was idle", waited)
