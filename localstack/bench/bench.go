@@ -63,10 +63,11 @@ func (b *bench) step(what string) func() {
 		progress.Info("bench: settled before "+what, "deleted_partitions", deleted, "dirty_mib", dirty>>20,
 			"services_idle_after", idle.Round(time.Millisecond), "took", took.Round(time.Millisecond))
 	}
-	start, reclaim := time.Now(), reclaimed()
+	start, reclaim, services := time.Now(), reclaimed(), cpuTicks(b.e.stackPids)
 	progress.Info("bench: " + what)
 	return func() {
-		progress.Info("bench: done "+what, "took", time.Since(start).Round(time.Millisecond), "reclaimed_mib", (reclaimed()-reclaim)>>20)
+		progress.Info("bench: done "+what, "took", time.Since(start).Round(time.Millisecond), "reclaimed_mib", (reclaimed()-reclaim)>>20,
+			"services_cpu_ticks", cpuTicks(b.e.stackPids)-services)
 	}
 }
 
