@@ -58,13 +58,16 @@ type env struct {
 	stackPids []int
 }
 
-// stackPIDs reads the local stack's PID files,
-// $SLKC_LOCAL_DIR/pids/<service>.pid (default .local, as
-// localstack/stack.sh), skipping those it cannot read.
+// localDir is the local stack's folder: $SLKC_LOCAL_DIR, default .local
+// (as localstack/stack.sh).
+func localDir() string { return getenv("SLKC_LOCAL_DIR", ".local") }
+
+// stackPIDs reads the local stack's PID files, <localDir>/pids/<service>.pid,
+// skipping those it cannot read.
 func stackPIDs() []int {
 	var pids []int
 	for _, svc := range []string{"kafka", "mariadb", "dynamodb"} {
-		b, err := os.ReadFile(filepath.Join(getenv("SLKC_LOCAL_DIR", ".local"), "pids", svc+".pid"))
+		b, err := os.ReadFile(filepath.Join(localDir(), "pids", svc+".pid"))
 		if err != nil {
 			continue
 		}
@@ -75,11 +78,10 @@ func stackPIDs() []int {
 	return pids
 }
 
-// kafkaLogDir is the local stack's Kafka log dir,
-// $SLKC_LOCAL_DIR/kafka/data (default .local, as localstack/stack.sh), or
-// "" when it does not exist.
+// kafkaLogDir is the local stack's Kafka log dir, <localDir>/kafka/data,
+// or "" when it does not exist.
 func kafkaLogDir() string {
-	dir := filepath.Join(getenv("SLKC_LOCAL_DIR", ".local"), "kafka", "data")
+	dir := filepath.Join(localDir(), "kafka", "data")
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return ""
 	}

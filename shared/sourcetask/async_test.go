@@ -63,9 +63,6 @@ func (h *harness) useAsync(t *testing.T) *asyncRecorder {
 	return a
 }
 
-// index is the position of the first journal line equal to s, or -1.
-func index(journal []string, s string) int { return slices.Index(journal, s) }
-
 // TestAsyncProducerHandsPagesOverBeforeTheCommit: with an AsyncProducer,
 // each page read ahead is handed over before the offset of the page in
 // flight is written, yet every offset follows all acknowledgements of its
@@ -85,13 +82,13 @@ func TestAsyncProducerHandsPagesOverBeforeTheCommit(t *testing.T) {
 	last := -1
 	for page := 1; page <= 4; page++ {
 		end := page * 4
-		commit := index(j, fmt.Sprintf(`commit shop.a {"i":%d}`, end))
+		commit := slices.Index(j, fmt.Sprintf(`commit shop.a {"i":%d}`, end))
 		if commit < last {
 			t.Fatalf("commit of page %d missing or out of order in\n%s", page, strings.Join(j, "\n"))
 		}
 		last = commit
 		for k := end - 4; k < end; k++ {
-			if ack := index(j, fmt.Sprintf(`acked "%d" err=<nil>`, k)); ack < 0 || ack > commit {
+			if ack := slices.Index(j, fmt.Sprintf(`acked "%d" err=<nil>`, k)); ack < 0 || ack > commit {
 				t.Errorf("record %d acked at line %d, after its page's commit at %d", k, ack, commit)
 			}
 		}
@@ -99,12 +96,12 @@ func TestAsyncProducerHandsPagesOverBeforeTheCommit(t *testing.T) {
 		// handed over before that page's commit (page 2 follows the first
 		// page's commit: the first page runs alone).
 		if page == 2 || page == 3 {
-			if next := index(j, fmt.Sprintf(`handed "%d"`, end)); next < 0 || next > commit {
+			if next := slices.Index(j, fmt.Sprintf(`handed "%d"`, end)); next < 0 || next > commit {
 				t.Errorf("page %d handed over at line %d, not before page %d's commit at %d:\n%s", page+1, next, page, commit, strings.Join(j, "\n"))
 			}
 		}
 	}
-	if first, second := index(j, `commit shop.a {"i":4}`), index(j, `handed "4"`); second < first {
+	if first, second := slices.Index(j, `commit shop.a {"i":4}`), slices.Index(j, `handed "4"`); second < first {
 		t.Errorf("page 2 handed over at line %d, before the first page's commit at %d", second, first)
 	}
 	want := make([]string, 16)
@@ -161,7 +158,7 @@ func TestAsyncProducerFailures(t *testing.T) {
 			// Every record handed over to the client is settled by now.
 			j := h.ev.all()
 			for _, k := range handed {
-				if k != tt.failKey && index(j, fmt.Sprintf("acked %s err=<nil>", k)) < 0 {
+				if k != tt.failKey && slices.Index(j, fmt.Sprintf("acked %s err=<nil>", k)) < 0 {
 					t.Errorf("record %s was still in flight when Run returned:\n%s", k, strings.Join(j, "\n"))
 				}
 			}
@@ -231,13 +228,13 @@ func TestOversizedRecordPageIsNotHandedOverEarly(t *testing.T) {
 	}
 	j := h.ev.all()
 	at := func(s string) int {
-		i := index(j, s)
+		i := slices.Index(j, s)
 		if i < 0 {
 			t.Fatalf("%q not in the journal:\n%s", s, strings.Join(j, "\n"))
 		}
 		return i
 	}
-	if index(j, `handed "8"`) >= 0 {
+	if slices.Index(j, `handed "8"`) >= 0 {
 		t.Errorf("page 3, which has the oversized record, was handed over record by record:\n%s", strings.Join(j, "\n"))
 	}
 	if at(`handed "12"`) < at(`commit shop.a {"i":12}`) {
