@@ -986,7 +986,8 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 		if rep > 0 {
 			name, topicPrefix = fmt.Sprint(name, "-", rep), fmt.Sprint(topicPrefix, rep, "-")
 		}
-		if _, err := b.e.newTopic(ctx, topicPrefix+d.Table, int32(b.o.Partitions)); err != nil {
+		topic, err := b.e.newTopic(ctx, topicPrefix+d.Table, int32(b.o.Partitions))
+		if err != nil {
 			b.rep.Skip(r.label, err)
 			return
 		}
@@ -1006,6 +1007,7 @@ func (b *bench) sourcePollers(ctx context.Context, d *dataset, spec func(name, f
 		done := b.step(fmt.Sprintf("function %s (run %d of %d)", r.label, rep+1, reps))
 		fr, err := runFunction(ctx, cold, []byte("{}"), colds, ws, nil, []invocation{{Payload: []byte("{}")}})
 		done()
+		b.e.dropTopic(ctx, topic) // as runSource's, for the same reason
 		if err != nil {
 			b.rep.Skip(r.label, err)
 			return

@@ -89,9 +89,14 @@ func (e *env) stateTables(ctx context.Context, suffix string) (state.Tables, err
 // as one invocation of the source-poller would, and counts its requests.
 func (e *env) runSource(ctx context.Context, d *dataset, page int, partitions int32, suffix string) (sourceResult, error) {
 	prefix := "slkc-bench-" + e.runID + "-" + suffix + "-"
-	if _, err := e.newTopic(ctx, prefix+d.Table, partitions); err != nil {
+	topic, err := e.newTopic(ctx, prefix+d.Table, partitions)
+	if err != nil {
 		return sourceResult{}, err
 	}
+	// Nothing reads the records back: the topic goes when the run ends,
+	// so that the next step neither writes its GB out (see settle) nor
+	// keeps it on disk.
+	defer e.dropTopic(ctx, topic)
 	src, err := e.openSource(d.Table, prefix, page)
 	if err != nil {
 		return sourceResult{}, err

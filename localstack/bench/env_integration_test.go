@@ -65,3 +65,46 @@ func TestDropTopic(t *testing.T) {
 	}
 	e.keep = false
 }
+
+// TestRunSourceDropsItsTopic runs the in-process source loop on the real
+// stack over a small table: it reads every row, and its topic is deleted
+// when it returns, so that no later step writes the run's log out.
+func TestRunSourceDropsItsTopic(t *testing.T) {
+	testenv.New(t) // the stack must be up (a failure under CI=true)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	e, err := newEnv(ctx, fmt.Sprintf("srcdrop-%d", time.Now().UnixNano()%1_000_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close(context.Background(), false)
+	d := &dataset{Label: "200B", Table: "r_drop", Rows: 500, RowBytes: 200}
+	if _, err := seed(ctx, e.db, d); err != nil {
+		t.Fatal(err)
+	}
+	sr, err := e.runSource(ctx, d, 100, 2, "droptest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.Records != d.Rows {
+		t.Fatalf("the run read %d rows; want %d", sr.Records, d.Rows)
+	}
+	topic := "slkc-bench-" + e.runID + "-droptest-" + d.Table
+	if slices.Contains(e.topics, topic) {
+		t.Errorf("%s is still listed for the end of the run", topic)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ts, err := e.admin.ListTopics(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ts.Has(topic) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still listed by the broker 30 s after the run", topic)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
