@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+
 	"github.com/serverless-kafka-connect/slkc/shared/testenv"
 )
 
@@ -41,22 +43,8 @@ func TestDropTopic(t *testing.T) {
 	if again := name(); again == dropped || again == kept {
 		t.Errorf("the next name %s repeats one made before", again)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ts, err := e.admin.ListTopics(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ts.Has(dropped) {
-			if !ts.Has(kept) {
-				t.Errorf("%s was deleted too", kept)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still listed by the broker after 30 s", dropped)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if ts := waitTopicGone(ctx, t, e, dropped); !ts.Has(kept) {
+		t.Errorf("%s was deleted too", kept)
 	}
 	e.keep = true
 	e.dropTopic(ctx, kept)
@@ -93,6 +81,13 @@ func TestRunSourceDropsItsTopic(t *testing.T) {
 	if slices.Contains(e.topics, topic) {
 		t.Errorf("%s is still listed for the end of the run", topic)
 	}
+	waitTopicGone(ctx, t, e, topic)
+}
+
+// waitTopicGone waits up to 30 s until the broker no longer lists topic
+// and returns the topics it lists then; it fails the test after that.
+func waitTopicGone(ctx context.Context, t *testing.T, e *env, topic string) kadm.TopicDetails {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ts, err := e.admin.ListTopics(ctx)
@@ -100,10 +95,10 @@ func TestRunSourceDropsItsTopic(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !ts.Has(topic) {
-			break
+			return ts
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s still listed by the broker 30 s after the run", topic)
+			t.Fatalf("%s still listed by the broker after 30 s", topic)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
