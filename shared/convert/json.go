@@ -20,10 +20,11 @@ type jsonConverter struct {
 	// instead of JsonConverter's [k, v] pairs.
 	entryObjects bool
 
-	// Encoded schema JSON per schema pointer: sources reuse one schema for
-	// every row, so the envelope's schema half is built once.
+	// What the encoder keeps per schema pointer (its JSON, the plan of a
+	// struct's fields): sources reuse one schema for every row, so the
+	// envelope's schema half and the field names are encoded once.
 	encMu    sync.RWMutex
-	encCache map[*connect.Schema][]byte
+	encCache map[*connect.Schema]*encEntry
 	lastEnc  atomic.Pointer[encEntry]
 	// Parsed schemas per schema JSON text (sink side).
 	decMu     sync.RWMutex
@@ -34,10 +35,14 @@ type jsonConverter struct {
 	bufs sync.Pool
 }
 
-// encEntry is one schema's cached JSON.
+// encEntry is what the encoder keeps for one schema: its JSON, or the
+// error building it, and for a struct value schema the plan of its fields
+// (nil otherwise).
 type encEntry struct {
 	schema *connect.Schema
 	json   []byte
+	err    error
+	fields []fieldPlan
 }
 
 var jsonKeys = map[string]string{
@@ -79,7 +84,7 @@ func newJSON(props map[string]string, isKey bool) (*jsonConverter, error) {
 		}
 		c.cacheSize = n
 	}
-	c.encCache = make(map[*connect.Schema][]byte)
+	c.encCache = make(map[*connect.Schema]*encEntry)
 	c.decCache = make(map[string]*decEntry)
 	c.bufs.New = func() any { return &scratch{buf: make([]byte, 0, 1024)} }
 	return c, nil

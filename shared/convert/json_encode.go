@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/serverless-kafka-connect/slkc/shared/connect"
 )
@@ -52,20 +53,33 @@ func (c *jsonConverter) FromConnect(topic string, schema *connect.Schema, value 
 // no bytes for one.
 func (c *jsonConverter) AppendFromConnect(b []byte, _ string, schema *connect.Schema, value any) ([]byte, error) {
 	var err error
+	var e *encEntry // schema's, when cached
+	if schema != nil && c.cacheSize > 0 {
+		e = c.entry(schema)
+	}
 	if c.schemasEnable {
 		b = append(b, `{"schema":`...)
 		if schema == nil {
 			b = append(b, "null"...)
 		} else {
 			var sj []byte
-			if sj, err = c.schemaJSON(schema); err != nil {
+			if e != nil {
+				sj, err = e.json, e.err
+			} else {
+				sj, err = c.appendSchema(nil, schema, "")
+			}
+			if err != nil {
 				return nil, fmt.Errorf("convert: JsonConverter: schema: %w", err)
 			}
 			b = append(b, sj...)
 		}
 		b = append(b, `,"payload":`...)
 	}
-	b, err = c.appendValue(b, schema, value)
+	if e != nil && e.fields != nil && value != nil {
+		b, err = c.appendFields(b, schema, value, e.fields)
+	} else {
+		b, err = c.appendValue(b, schema, value)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("convert: JsonConverter: %w", err)
 	}
@@ -178,36 +192,31 @@ func (b *Blocks) Keep(out []byte) []byte { return b.sc.close(out) }
 // Used lists the blocks taken from get so far.
 func (b *Blocks) Used() [][]byte { return b.sc.used }
 
-// schemaJSON returns the cached JSON form of s. The cache is keyed by
-// pointer, so a schema must not be modified after its first use; when the
-// cache holds schemas.cache.size entries it is emptied and refilled.
-func (c *jsonConverter) schemaJSON(s *connect.Schema) ([]byte, error) {
+// entry returns what the encoder keeps for s, building it on first use.
+// The cache is keyed by pointer, so a schema must not be modified after
+// its first use; when it holds schemas.cache.size entries it is emptied
+// and refilled. Only a converter with a cache calls it.
+func (c *jsonConverter) entry(s *connect.Schema) *encEntry {
 	// A source page uses one schema for every row: the last one found is
 	// checked first, without the lock's shared counter.
 	if last := c.lastEnc.Load(); last != nil && last.schema == s {
-		return last.json, nil
+		return last
 	}
 	c.encMu.RLock()
-	sj, ok := c.encCache[s]
+	e, ok := c.encCache[s]
 	c.encMu.RUnlock()
-	if ok {
-		c.lastEnc.Store(&encEntry{schema: s, json: sj})
-		return sj, nil
-	}
-	sj, err := c.appendSchema(nil, s, "")
-	if err != nil {
-		return nil, err
-	}
-	if c.cacheSize > 0 {
+	if !ok {
+		e = &encEntry{schema: s, fields: c.planFields(s)}
+		e.json, e.err = c.appendSchema(nil, s, "")
 		c.encMu.Lock()
 		if len(c.encCache) >= c.cacheSize {
 			clear(c.encCache)
 		}
-		c.encCache[s] = sj
+		c.encCache[s] = e
 		c.encMu.Unlock()
-		c.lastEnc.Store(&encEntry{schema: s, json: sj})
 	}
-	return sj, nil
+	c.lastEnc.Store(e)
+	return e
 }
 
 // appendSchema writes s as Kafka's JsonConverter.asJsonSchema does, in the
@@ -405,6 +414,17 @@ func appendBase64(b []byte, x []byte) []byte {
 	return append(b, '"')
 }
 
+// appendDecimal writes a Decimal's unscaled value u at scale: a JSON
+// number with decimal.format=NUMERIC, else the base64 of its big-endian
+// two's complement (Kafka's Decimal.fromLogical).
+func (c *jsonConverter) appendDecimal(b []byte, u *big.Int, scale int32) []byte {
+	if c.numericDecimal {
+		return appendJavaBigDecimal(b, u, scale)
+	}
+	var tmp [16]byte
+	return appendBase64(b, appendTwosComplement(tmp[:0], u))
+}
+
 func (c *jsonConverter) appendLogical(b []byte, s *connect.Schema, v any) ([]byte, error) {
 	switch s.Name {
 	case connect.DecimalName:
@@ -416,11 +436,7 @@ func (c *jsonConverter) appendLogical(b []byte, s *connect.Schema, v any) ([]byt
 		if err != nil {
 			return b, &FieldError{Err: fmt.Errorf("Decimal: %w", err)}
 		}
-		if c.numericDecimal {
-			return appendJavaBigDecimal(b, u, scale), nil
-		}
-		var tmp [16]byte
-		return appendBase64(b, appendTwosComplement(tmp[:0], u)), nil
+		return c.appendDecimal(b, u, scale), nil
 	case connect.DateName:
 		days, err := logicalDays(v)
 		if err != nil {
@@ -536,6 +552,15 @@ func (c *jsonConverter) appendMap(b []byte, s *connect.Schema, v any) ([]byte, e
 }
 
 func (c *jsonConverter) appendStruct(b []byte, s *connect.Schema, v any) ([]byte, error) {
+	return c.appendFields(b, s, v, nil)
+}
+
+// appendFields writes the struct v of schema s. With plan (s's
+// encEntry.fields), each field's name comes pre-encoded and a value of
+// the Go type its schema expects takes the plan's short path; any other
+// value (nil, another type, out of range) goes through appendValue, so
+// the output and the errors are the same either way.
+func (c *jsonConverter) appendFields(b []byte, s *connect.Schema, v any, plan []fieldPlan) ([]byte, error) {
 	var sv *connect.StructValue
 	switch x := v.(type) {
 	case *connect.StructValue:
@@ -562,16 +587,104 @@ func (c *jsonConverter) appendStruct(b []byte, s *connect.Schema, v any) ([]byte
 	b = append(b, '{')
 	for i := range s.Fields {
 		f := &s.Fields[i]
-		if i > 0 {
-			b = append(b, ',')
+		if plan != nil {
+			b = append(b, plan[i].prefix...)
+			var ok bool
+			if b, ok = c.appendPlanned(b, &plan[i], sv.Values[i]); ok {
+				continue
+			}
+		} else {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, f.Name)
+			b = append(b, ':')
 		}
-		b = appendJSONString(b, f.Name)
-		b = append(b, ':')
 		if b, err = c.appendValue(b, f.Schema, sv.Values[i]); err != nil {
 			return b, inField(err, f.Name)
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// fieldKind is the short path a struct field's value takes (fieldPlan).
+type fieldKind uint8
+
+const (
+	fieldGeneric   fieldKind = iota // appendValue
+	fieldInt                        // an integer type, no logical name
+	fieldString                     // a string, no logical name
+	fieldTimestamp                  // Timestamp from a time.Time
+	fieldDecimal                    // Decimal with a valid scale
+)
+
+// fieldPlan is one struct field as appendFields writes it: its name,
+// already encoded with the comma before it and the colon after it, and
+// its value's short path.
+type fieldPlan struct {
+	prefix []byte
+	kind   fieldKind
+	lo, hi int64 // fieldInt's range
+	scale  int32 // fieldDecimal's scale
+}
+
+// planFields returns the plan of s's fields when appendValue would write
+// a non-nil value of s as a struct (appendFields), else nil.
+func (c *jsonConverter) planFields(s *connect.Schema) []fieldPlan {
+	if s.Type != connect.Struct {
+		return nil
+	}
+	switch s.Name {
+	case connect.DecimalName, connect.DateName, connect.TimeName, connect.TimestampName:
+		return nil // appendValue writes these as logical values
+	}
+	plan := make([]fieldPlan, len(s.Fields))
+	for i, f := range s.Fields {
+		p := &plan[i]
+		if i > 0 {
+			p.prefix = append(p.prefix, ',')
+		}
+		p.prefix = append(appendJSONString(p.prefix, f.Name), ':')
+		fs := f.Schema
+		switch {
+		case fs == nil:
+		case fs.Name == "" && (fs.Type == connect.Int8 || fs.Type == connect.Int16 || fs.Type == connect.Int32 || fs.Type == connect.Int64):
+			p.kind, p.lo, p.hi = fieldInt, intRanges[fs.Type][0], intRanges[fs.Type][1]
+		case fs.Name == "" && fs.Type == connect.String:
+			p.kind = fieldString
+		case fs.Name == connect.TimestampName:
+			p.kind = fieldTimestamp
+		case fs.Name == connect.DecimalName:
+			if scale, err := decimalScale(fs); err == nil {
+				p.kind, p.scale = fieldDecimal, scale
+			}
+		}
+	}
+	return plan
+}
+
+// appendPlanned writes v by p's short path and reports whether it could;
+// when not, b is unchanged and appendValue writes v (or its error).
+func (c *jsonConverter) appendPlanned(b []byte, p *fieldPlan, v any) ([]byte, bool) {
+	switch p.kind {
+	case fieldInt:
+		if n, err := toInt(v, p.lo, p.hi); err == nil {
+			return strconv.AppendInt(b, n, 10), true
+		}
+	case fieldString:
+		if x, ok := v.(string); ok {
+			return appendJSONString(b, x), true
+		}
+	case fieldTimestamp:
+		if x, ok := v.(time.Time); ok {
+			return strconv.AppendInt(b, x.UnixMilli(), 10), true
+		}
+	case fieldDecimal:
+		if u, err := toDecimal(v, p.scale); err == nil {
+			return c.appendDecimal(b, u, p.scale), true
+		}
+	}
+	return b, false
 }
 
 // appendSchemaless writes a value without a schema: generic JSON, Go

@@ -51,7 +51,7 @@ func newJSONSchema(props map[string]string, isKey bool) (*jsonSchemaConverter, e
 		return nil, err
 	}
 	body := &jsonConverter{numericDecimal: true, replaceNull: true, entryObjects: true, isKey: isKey,
-		encCache: map[*connect.Schema][]byte{}, decCache: map[string]*decEntry{}}
+		encCache: map[*connect.Schema]*encEntry{}, decCache: map[string]*decEntry{}}
 	body.bufs.New = func() any { return &scratch{buf: make([]byte, 0, 1024)} }
 	return &jsonSchemaConverter{srBase: base, body: body}, nil
 }

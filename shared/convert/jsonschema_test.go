@@ -78,7 +78,7 @@ func connectSchemaJSON(t *testing.T, s *connect.Schema) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := jc.schemaJSON(s)
+	b, err := jc.appendSchema(nil, s, "")
 	if err != nil {
 		t.Fatal(err)
 	}
