@@ -293,6 +293,11 @@ func (e *env) dropTopic(ctx context.Context, topic string) {
 	e.mu.Lock()
 	e.topics = slices.DeleteFunc(e.topics, func(t string) bool { return t == topic })
 	e.mu.Unlock()
+	if e.kafkaDir != "" {
+		// Until the broker renames them, the next settle would write
+		// the partitions' log out instead of waiting for it to go.
+		waitRenamed(e.kafkaDir, topic, 30*time.Second)
+	}
 }
 
 // newTable creates a DynamoDB table with a numeric hash key "id" and waits

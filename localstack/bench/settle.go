@@ -112,24 +112,54 @@ func parseStatTicks(stat []byte) int64 {
 // ends in "-delete" (a partition of a deleted topic that Kafka has not
 // freed yet), and returns how many there were at first.
 func waitDeletions(dir string, max time.Duration) int {
-	pending := func() int {
+	return waitGone(dir, func(name string) bool { return strings.HasSuffix(name, "-delete") }, max)
+}
+
+// waitGone waits, up to max, until dir holds no entry whose name matches,
+// and returns how many there were at first (0 when dir cannot be read).
+func waitGone(dir string, match func(name string) bool, max time.Duration) int {
+	count := func() int {
 		es, err := os.ReadDir(dir)
 		if err != nil {
 			return 0
 		}
 		n := 0
 		for _, e := range es {
-			if strings.HasSuffix(e.Name(), "-delete") {
+			if match(e.Name()) {
 				n++
 			}
 		}
 		return n
 	}
-	first := pending()
-	for n, deadline := first, time.Now().Add(max); n > 0 && time.Now().Before(deadline); n = pending() {
-		time.Sleep(50 * time.Millisecond)
+	first := count()
+	for n, deadline := first, time.Now().Add(max); n > 0 && time.Now().Before(deadline); n = count() {
+		time.Sleep(20 * time.Millisecond)
 	}
 	return first
+}
+
+// waitRenamed waits, up to max, until dir holds no partition directory of
+// topic ("<topic>-<partition>") and returns how many there were at first.
+// The broker answers a topic deletion before it renames the partitions'
+// directories to "-delete" ones; until then waitDeletions does not see
+// them, and settle would write the deleted topic's log out.
+func waitRenamed(dir, topic string, max time.Duration) int {
+	return waitGone(dir, func(name string) bool { return isPartitionDir(name, topic) }, max)
+}
+
+// isPartitionDir reports whether name is a partition directory of topic:
+// the topic, a dash and the partition number.
+func isPartitionDir(name, topic string) bool {
+	p, ok := strings.CutPrefix(name, topic+"-")
+	if !ok || p == "" {
+		return false
+	}
+	for _, c := range p {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // dirtyBytes is Dirty plus Writeback of /proc/meminfo, in bytes (0 when it

@@ -93,3 +93,36 @@ func TestWaitIdle(t *testing.T) {
 		t.Errorf("waitIdle with no processes took %v", waited)
 	}
 }
+
+// TestWaitRenamed: waitRenamed waits for the partition directories of the
+// deleted topic only (not a "-delete" one, not another topic's whose name
+// starts the same), and gives up after its bound.
+func TestWaitRenamed(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"orders-0", "orders-1", "orders-0.abc-delete", "orders-eu-0", "other-0"} {
+		if err := os.Mkdir(filepath.Join(dir, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		_ = os.Rename(filepath.Join(dir, "orders-1"), filepath.Join(dir, "orders-1.abc-delete"))
+		_ = os.Remove(filepath.Join(dir, "orders-0"))
+	}()
+	start := time.Now()
+	if n := waitRenamed(dir, "orders", 10*time.Second); n != 2 {
+		t.Errorf("waitRenamed = %d, want the 2 partitions of orders", n)
+	}
+	if took := time.Since(start); took < 200*time.Millisecond || took > 5*time.Second {
+		t.Errorf("waitRenamed returned after %v; want once both were renamed, after 200 ms", took)
+	}
+	start = time.Now()
+	if n := waitRenamed(dir, "other", 150*time.Millisecond); n != 1 || time.Since(start) < 150*time.Millisecond {
+		t.Errorf("with a dir that stays: %d, returned after %v; want 1, after the 150 ms bound", n, time.Since(start))
+	}
+	for name, want := range map[string]bool{"orders-12": true, "orders-": false, "orders-1.x-delete": false, "orders-eu-0": false, "orders": false} {
+		if got := isPartitionDir(name, "orders"); got != want {
+			t.Errorf("isPartitionDir(%q, orders) = %v, want %v", name, got, want)
+		}
+	}
+}
