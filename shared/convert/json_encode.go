@@ -583,6 +583,9 @@ func (c *jsonConverter) appendFields(b []byte, s *connect.Schema, v any, plan []
 			}
 		}
 	}
+	if len(plan) != len(s.Fields) {
+		plan = nil // s was changed after its first use: write it field by field
+	}
 	var err error
 	b = append(b, '{')
 	for i := range s.Fields {

@@ -97,3 +97,21 @@ func TestPlannedFieldsMatchGeneric(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanOfAChangedSchema: a schema is cached by pointer and must not
+// change after its first use; one that gains a field anyway is written
+// field by field (its payload whole), not through its stale plan.
+func TestPlanOfAChangedSchema(t *testing.T) {
+	c := mustJSON(t, map[string]string{"schemas.enable": "false"})
+	s := connect.NewStructSchema("row", connect.Field{Name: "a", Schema: connect.Primitive(connect.Int32)})
+	v := connect.NewStruct(s)
+	v.Values[0] = int32(1)
+	if got, err := c.FromConnect("t", s, v); err != nil || string(got) != `{"a":1}` {
+		t.Fatalf("first use: %s, %v", got, err)
+	}
+	s.Fields = append(s.Fields, connect.Field{Name: "b", Schema: connect.Primitive(connect.String)})
+	v.Values = append(v.Values, "x")
+	if got, err := c.FromConnect("t", s, v); err != nil || string(got) != `{"a":1,"b":"x"}` {
+		t.Errorf("after the change: %s, %v; want {\"a\":1,\"b\":\"x\"}", got, err)
+	}
+}
