@@ -14,9 +14,9 @@ import (
 // the 200 B rows, the in-process source loop, the raw produce at the JSON
 // size of its records and the source-poller binary (with the default
 // batch.size, 1 MB, and with the Java producer's 16 KB), with the goals
-// that divide them. It
-// is the quick loop for work on the source path (compare runs with
-// -fn-env); the full run (make bench) measures the same figures.
+// that divide them. It is the quick loop for work on the source path
+// (compare runs with -fn-env); the full run (make bench) measures the
+// same figures.
 func (b *bench) onlySource(ctx context.Context, d *dataset) error {
 	if _, err := b.seed(ctx, d); err != nil {
 		return err

@@ -649,10 +649,13 @@ func (c *jsonConverter) planFields(s *connect.Schema) []fieldPlan {
 		}
 		p.prefix = append(appendJSONString(p.prefix, f.Name), ':')
 		fs := f.Schema
+		if fs == nil {
+			continue
+		}
+		r, isInt := intRanges[fs.Type]
 		switch {
-		case fs == nil:
-		case fs.Name == "" && (fs.Type == connect.Int8 || fs.Type == connect.Int16 || fs.Type == connect.Int32 || fs.Type == connect.Int64):
-			p.kind, p.lo, p.hi = fieldInt, intRanges[fs.Type][0], intRanges[fs.Type][1]
+		case fs.Name == "" && isInt:
+			p.kind, p.lo, p.hi = fieldInt, r[0], r[1]
 		case fs.Name == "" && fs.Type == connect.String:
 			p.kind = fieldString
 		case fs.Name == connect.TimestampName:
